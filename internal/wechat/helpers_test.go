@@ -2,10 +2,14 @@ package wechat_test
 
 import (
 	"crypto/aes"
+	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qunyun/qunyun/internal/wechat"
@@ -155,4 +159,11 @@ func unframe(tb testing.TB, padded []byte) (random string, msgLen int, msg, rece
 	body := padded[:len(padded)-pad]
 	msgLen = int(binary.BigEndian.Uint32(body[16:20]))
 	return string(body[:16]), msgLen, string(body[20 : 20+msgLen]), string(body[20+msgLen:]), pad
+}
+
+// signatureFor is msg_signature computed without the package: sort, join, sha1.
+func signatureFor(parts ...string) string {
+	slices.Sort(parts)
+	sum := sha1.Sum([]byte(strings.Join(parts, "")))
+	return hex.EncodeToString(sum[:])
 }
