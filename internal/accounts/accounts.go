@@ -1,0 +1,181 @@
+// Package accounts loads the Accounts (ids, tokens, AES keys, secrets) the
+// functions serve: from SSM Parameter Store SecureStrings in AWS (one JSON
+// object per account under the stage's prefix), or from a JSON file locally
+// (QUNYUN_ACCOUNTS). It caches them in memory and never logs a secret.
+package accounts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Directory finds an account by id.
+type Directory interface {
+	Account(ctx context.Context, id string) (qunyun.Account, error)
+	All(ctx context.Context) ([]qunyun.Account, error)
+}
+
+// Static is a fixed set of accounts (the local file, or tests).
+type Static struct{ byID map[string]qunyun.Account }
+
+// NewStatic validates accounts and indexes them by id.
+func NewStatic(list []qunyun.Account) (*Static, error) {
+	s := &Static{byID: make(map[string]qunyun.Account, len(list))}
+	for i, a := range list {
+		if err := a.Validate(); err != nil {
+			return nil, fmt.Errorf("account %d: %w", i, err)
+		}
+		if _, dup := s.byID[a.ID]; dup {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "account %q appears twice", a.ID)
+		}
+		s.byID[a.ID] = a
+	}
+	return s, nil
+}
+
+// LoadFile reads a JSON array of accounts.
+func LoadFile(path string) (*Static, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("accounts file: %w", err)
+	}
+	var list []qunyun.Account
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&list); err != nil {
+		return nil, fmt.Errorf("accounts file %s: want a JSON array of accounts: %w", path, err)
+	}
+	s, err := NewStatic(list)
+	if err != nil {
+		return nil, fmt.Errorf("accounts file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Account returns the account or an ENOTFOUND error.
+func (s *Static) Account(_ context.Context, id string) (qunyun.Account, error) {
+	a, ok := s.byID[id]
+	if !ok {
+		return qunyun.Account{}, qunyun.Errorf(qunyun.ENOTFOUND, "unknown account %q", id)
+	}
+	return a, nil
+}
+
+// All returns every account, sorted by id.
+func (s *Static) All(context.Context) ([]qunyun.Account, error) {
+	out := make([]qunyun.Account, 0, len(s.byID))
+	for _, a := range s.byID {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// SSMAPI is the part of the SSM client the directory uses.
+type SSMAPI interface {
+	GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, opts ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
+}
+
+// SSM reads every account under Prefix and keeps them for TTL.
+type SSM struct {
+	Client SSMAPI
+	Prefix string        // "/qunyun/dev/accounts/"
+	TTL    time.Duration // default 5 minutes
+	Now    func() time.Time
+
+	mu      sync.Mutex
+	loaded  time.Time
+	current *Static
+}
+
+// Account returns the account, refreshing the cache when it is stale or the
+// id is unknown (a new account appears without a redeploy).
+func (s *SSM) Account(ctx context.Context, id string) (qunyun.Account, error) {
+	st, err := s.load(ctx, false)
+	if err != nil {
+		return qunyun.Account{}, err
+	}
+	a, err := st.Account(ctx, id)
+	if err == nil || qunyun.ErrorCode(err) != qunyun.ENOTFOUND {
+		return a, err
+	}
+	if st, err = s.load(ctx, true); err != nil {
+		return qunyun.Account{}, err
+	}
+	return st.Account(ctx, id)
+}
+
+// All returns every account.
+func (s *SSM) All(ctx context.Context) ([]qunyun.Account, error) {
+	st, err := s.load(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return st.All(ctx)
+}
+
+func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	ttl := s.TTL
+	if ttl == 0 {
+		ttl = 5 * time.Minute
+	}
+	if s.current != nil && !force && now().Sub(s.loaded) < ttl {
+		return s.current, nil
+	}
+	if s.current != nil && force && now().Sub(s.loaded) < 10*time.Second {
+		return s.current, nil // unknown ids must not hammer SSM
+	}
+	var list []qunyun.Account
+	p := ssm.NewGetParametersByPathPaginator(s.Client, &ssm.GetParametersByPathInput{
+		Path: aws.String(s.Prefix), WithDecryption: aws.Bool(true), Recursive: aws.Bool(false),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, &qunyun.Error{Code: qunyun.EUNAVAILABLE, Message: "read accounts from SSM", Err: err}
+		}
+		for _, prm := range page.Parameters {
+			var a qunyun.Account
+			if err := json.Unmarshal([]byte(aws.ToString(prm.Value)), &a); err != nil {
+				return nil, fmt.Errorf("SSM parameter %s: not an account JSON object: %v", aws.ToString(prm.Name), err)
+			}
+			list = append(list, a)
+		}
+	}
+	st, err := NewStatic(list)
+	if err != nil {
+		return nil, fmt.Errorf("SSM %s: %w", s.Prefix, err)
+	}
+	s.current, s.loaded = st, now()
+	return st, nil
+}
+
+// FromEnv picks the directory the environment asks for: the file named by
+// QUNYUN_ACCOUNTS (the local stack), otherwise SSM under ACCOUNTS_SSM_PREFIX.
+func FromEnv(getenv func(string) string, client SSMAPI) (Directory, error) {
+	if path := getenv("QUNYUN_ACCOUNTS"); path != "" {
+		return LoadFile(path)
+	}
+	prefix := getenv("ACCOUNTS_SSM_PREFIX")
+	if prefix == "" {
+		return nil, fmt.Errorf("accounts: set ACCOUNTS_SSM_PREFIX (AWS) or QUNYUN_ACCOUNTS (a local file)")
+	}
+	return &SSM{Client: client, Prefix: prefix}, nil
+}

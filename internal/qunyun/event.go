@@ -1,0 +1,40 @@
+package qunyun
+
+// Event detail-types on the bus (DESIGN.md §5): source "qunyun", detail-type
+// in PascalCase, detail carrying an id usable as an idempotency key.
+const (
+	EventSource = "qunyun"
+
+	EventMessageReceived   = "MessageReceived"
+	EventMemberJoined      = "MemberJoined"
+	EventMemberLeft        = "MemberLeft"
+	EventGroupCreated      = "GroupCreated"
+	EventGroupDismissed    = "GroupDismissed"
+	EventGroupRenamed      = "GroupRenamed"
+	EventSubscribed        = "Subscribed"
+	EventUnsubscribed      = "Unsubscribed"
+	EventMenuClicked       = "MenuClicked"
+	EventQuestionAsked     = "QuestionAsked"
+	EventModerationHit     = "ModerationHit"
+	EventSessionOpened     = "SessionOpened"
+	EventSessionClosed     = "SessionClosed"
+	EventDeliveryRequested = "DeliveryRequested"
+	EventDeliveryFinished  = "DeliveryFinished"
+	EventScoresComputed    = "ScoresComputed"
+	EventLinkOpened        = "LinkOpened"
+)
+
+// DeliveryRequest is the detail of a DeliveryRequested event: anything that
+// wants a message sent asks PushFunction through it.
+type DeliveryRequest struct {
+	ID         string     `json:"id"` // idempotency key; becomes the Delivery id
+	Source     string     `json:"source"`
+	TargetKind TargetKind `json:"targetKind"`
+	TargetID   string     `json:"target"`
+	GroupID    string     `json:"group,omitempty"`
+	AccountID  string     `json:"account,omitempty"`
+	ContentID  string     `json:"content,omitempty"` // stored content, or inline:
+	Content    *Content   `json:"inline,omitempty"`
+	// Urgent deliveries (moderation alerts to staff) ignore quiet hours.
+	Urgent bool `json:"urgent,omitempty"`
+}
