@@ -109,6 +109,7 @@ func TestTextReply(t *testing.T) {
 		{"CDATA terminator split", "a]]>b", "<Content><![CDATA[a]]]]><![CDATA[>b]]></Content>"},
 		{"control characters replaced", "a\x00b\x1bc", "<Content><![CDATA[a\uFFFDb\uFFFDc]]></Content>"},
 		{"invalid UTF-8 replaced", "a\xffb", "<Content><![CDATA[a\uFFFDb]]></Content>"},
+		{"supplementary plane kept", "赞\U0001F44D", "<Content><![CDATA[赞\U0001F44D]]></Content>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -184,3 +184,22 @@ func TestIdempotencyKeyNoKey(t *testing.T) {
 		}
 	}
 }
+
+func TestWeComMessageWithoutMsgIDFallsBack(t *testing.T) {
+	plain := `<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>`
+	in, err := wechat.ParseWeCom([]byte(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key, err := wechat.IdempotencyKey(in); err != nil || key != sha(plain) {
+		t.Errorf("IdempotencyKey = %q, %v", key, err)
+	}
+}
+
+func TestVerifyURLRejects(t *testing.T) {
+	v := vectorByName(t, "wecom_verifyurl_hJqcu3")
+	c := mustCrypto(t, v.Token, v.EncodingAESKey, v.ReceiveID)
+	if _, err := c.VerifyURL(v.MsgSignature, v.Timestamp, "other-nonce", v.Encrypt); !errors.Is(err, wechat.ErrSignature) {
+		t.Errorf("VerifyURL = %v", err)
+	}
+}
