@@ -132,7 +132,8 @@ type compiledRule struct {
 
 // New checks the rules and schedules and returns a Bus. Schedules start
 // counting from the clock's time now: a rate fires first at once (as
-// Scheduler does without a StartDate), a cron at its next time.
+// Scheduler does without a StartDate), a cron at its first time at or after
+// now. Nothing fires until RunDue or Run is called.
 func New(cfg Config) (*Bus, error) {
 	if cfg.Invoker == nil || cfg.Clock == nil {
 		return nil, fmt.Errorf("eventbus: Invoker and Clock are required")
