@@ -15,7 +15,8 @@
 //	mux.Handle("/_local/bus", b.DeliveriesHandler())
 //	mux.Handle("/", b)             // PutEvents (JSON 1.1, X-Amz-Target)
 //	go b.Run(ctx)                  // the scheduler loop
-//	defer b.Wait()                 // let in-flight deliveries finish
+//	...
+//	srv.Shutdown(ctx); b.Wait()    // let in-flight deliveries finish
 //
 // Differences from AWS, on purpose: rule deliveries run at once in their own
 // goroutine and are not retried (a failure is logged and recorded); a
@@ -206,7 +207,8 @@ func (b *Bus) DeliveriesHandler() http.Handler {
 	})
 }
 
-// Wait blocks until the rule deliveries in flight have finished.
+// Wait blocks until the rule deliveries in flight have finished. At
+// shutdown, call it after the HTTP server has stopped taking requests.
 func (b *Bus) Wait() { b.inflight.Wait() }
 
 // invoke runs one delivery and records it.
