@@ -85,7 +85,11 @@ func (c *Crypto) Open(msgSignature, timestamp, nonce, encrypt string) ([]byte, e
 
 // VerifyURL answers a WeCom or smart-bot GET verification: it returns the
 // decrypted echostr to write back as the raw response body (no quotes, no
-// newline). OA GET verification is different: see VerifySignature.
+// newline), within 1 s. OA GET verification is different: see VerifySignature.
+//
+// Pass the query values URL-decoded. base64 contains '+', which a decoder
+// turns into a space when WeChat sent it unescaped; a space never occurs in
+// base64, so the HTTP layer may safely map it back before calling.
 func (c *Crypto) VerifyURL(msgSignature, timestamp, nonce, echostr string) ([]byte, error) {
 	msg, err := c.Open(msgSignature, timestamp, nonce, echostr)
 	if err != nil {

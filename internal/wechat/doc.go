@@ -14,12 +14,30 @@
 // deterministic under test. Secrets (token, EncodingAESKey, relay secret) are
 // never put into error messages.
 //
-// A typical safe-mode POST, as the HTTP layer would call it:
+// Which call serves which request:
 //
-//	env, err := wechat.ParseEnvelopeXML(body)            // ErrTooLarge, ErrXML, ErrMissingField
-//	plain, err := crypto.Open(q.MsgSignature, q.Timestamp, q.Nonce, env.Encrypt)
-//	in, err := wechat.ParseOA(plain)                      // switch in.(type) { case *wechat.OAText: ... }
-//	key, err := wechat.IdempotencyKey(in)
+//	OA GET verification            VerifySignature, then echo echostr unchanged
+//	OA POST, plaintext mode        VerifySignature, ParseOA(body)
+//	OA POST, safe/compatible mode  ParseEnvelopeXML, Crypto.Open, ParseOA
+//	WeCom / smart-bot GET          Crypto.VerifyURL, answer with its result
+//	WeCom POST                     ParseEnvelopeXML, Crypto.Open, ParseWeCom
+//	smart-bot POST                 ParseEnvelopeJSON, Crypto.Open, ParseBot
+//	relay POST                     VerifyRelay, ParseRelay
+//	then, for every inbound        IdempotencyKey
+//	passive reply                  TextReply/NewsReply.XML, and in safe mode
+//	                               Crypto.Seal, EncryptedReply.XML (or .JSON for the bot)
+//
+// For example, a safe-mode OA POST:
+//
+//	env, err := wechat.ParseEnvelopeXML(body)
+//	plain, err := crypto.Open(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), env.Encrypt)
+//	in, err := wechat.ParseOA(plain)
+//	switch m := in.(type) {
+//	case *wechat.OAText: …
+//	}
+//
+// Open does not judge the timestamp: whether WeChat's retries reuse it is
+// undocumented. Callers that want a window use CheckTimestamp.
 //
 // Every error wraps one of the Err* values, so the caller maps it to a 4xx
 // with errors.Is.
