@@ -205,3 +205,30 @@ func TestCheckTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// One Crypto serves every request of an account; run under -race.
+func TestCryptoConcurrent(t *testing.T) {
+	v := vectorByName(t, "oa_cpp_sample_spamtest")
+	c := mustCrypto(t, v.Token, v.EncodingAESKey, v.ReceiveID)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 50 {
+				if _, err := c.Open(v.MsgSignature, v.Timestamp, v.Nonce, v.Encrypt); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := c.Seal([]byte("ok"), "1", "n", nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -14,6 +14,9 @@ import (
 //	OA compatible:  the plaintext fields and <Encrypt> side by side
 //	WeCom app:      <xml><ToUserName>corpid</ToUserName><Encrypt>…</Encrypt><AgentID>…</AgentID></xml>
 //	smart bot:      {"encrypt":"…"}
+//
+// In compatible mode only the decrypted Encrypt is authenticated: decode
+// that, never the plaintext fields beside it.
 type Envelope struct {
 	ToUserName string
 	AgentID    string

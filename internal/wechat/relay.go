@@ -95,7 +95,7 @@ func ParseRelay(body []byte) (*RelayEvent, error) {
 		return nil, fmt.Errorf("parse relay: %w: %v", ErrJSON, err)
 	}
 	if err := e.validate(); err != nil {
-		return nil, fmt.Errorf("parse relay %s: %w", truncate(e.ID, relayMaxID), err)
+		return nil, fmt.Errorf("parse relay %q: %w", truncate(e.ID, relayMaxID), err)
 	}
 	return &e, nil
 }
