@@ -25,7 +25,8 @@ func MsgSignature(token, timestamp, nonce, encrypt string) string {
 	return sortedSHA1(token, timestamp, nonce, encrypt)
 }
 
-// VerifySignature checks the 3-parameter signature in constant time.
+// VerifySignature checks the 3-parameter signature (lowercase hex, as WeChat
+// sends it) in constant time.
 // Use it for OA GET verification (then echo echostr unchanged) and for
 // plaintext-mode POSTs. Encrypted POSTs need VerifyMsgSignature (or Crypto.Open).
 func VerifySignature(token, timestamp, nonce, signature string) error {
