@@ -1,0 +1,88 @@
+# Qunyun's build, run and test entry points.
+#
+# `sam build` calls `make build-<LogicalId>` with ARTIFACTS_DIR exported
+# (template.yaml: Metadata.BuildMethod: makefile); everything else is for
+# people and CI. Needs only Go and Node on a fresh clone.
+
+GO       ?= go
+GOTEST_TIMEOUT ?= 15m
+# How long `make test` runs each fuzz target; `make fuzz FUZZTIME=5m` digs deeper.
+FUZZTIME ?= 3s
+
+# The four functions, by template.yaml logical id, and their source folders.
+FUNCTIONS := CallbackFunction PushFunction SessionFunction ScoringFunction
+dir_CallbackFunction := callback
+dir_PushFunction     := push
+dir_SessionFunction  := session
+dir_ScoringFunction  := scoring
+
+# Lambda's provided.al2023 on arm64 (Globals.Architectures). CGO off so the
+# binary does not depend on the build machine's glibc; lambda.norpc drops the
+# go1.x RPC path; -s -w and -trimpath shrink it and make it reproducible.
+LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
+
+# SAM sets ARTIFACTS_DIR; a manual `make build-PushFunction` writes to
+# bin/PushFunction/bootstrap. Recursive (=) so $@ is the target being built.
+ARTIFACTS_DIR ?= $(CURDIR)/bin/$(@:build-%=%)
+
+# Fuzz targets that `make test` runs briefly, as <package>:<FuzzFunc>.
+# Add yours with a line of your own: FUZZ_TARGETS += ./internal/x:FuzzY
+FUZZ_TARGETS := ./internal/wechat:FuzzVerifyDecrypt
+FUZZ_TARGETS += ./internal/wechat:FuzzParseXML
+FUZZ_TARGETS += ./internal/wechat:FuzzRelayJSON
+
+# `make invoke FN=PushFunction EVENT=events/push-tick.json`
+FN    ?= PushFunction
+EVENT ?= events/push-tick.json
+
+.PHONY: deps build $(addprefix build-,$(FUNCTIONS)) run test vet unit fuzz bench invoke clean
+
+## deps: install the pinned local DynamoDB engine (npm ci) and the Go modules
+deps: infra/node_modules/.package-lock.json
+	$(GO) mod download
+
+# npm ci writes node_modules/.package-lock.json, so this reinstalls only when
+# node_modules is missing or package-lock.json changed.
+infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund
+
+## build-<LogicalId>: one Lambda bootstrap into $(ARTIFACTS_DIR) (what sam build calls)
+$(addprefix build-,$(FUNCTIONS)):
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(dir_$(@:build-%=%))
+
+## build: all four bootstraps into bin/<LogicalId>/bootstrap
+build:
+	@set -e; for f in $(FUNCTIONS); do $(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(CURDIR)/bin/$$f; done
+
+## run: the local stack in the foreground (Ctrl-C stops it)
+run: deps
+	$(GO) run ./cmd/qunyun local up
+
+## test: vet, every test against the embedded engine, then each fuzz target for $(FUZZTIME)
+test: deps vet unit fuzz
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -timeout $(GOTEST_TIMEOUT) ./...
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## bench: every benchmark, with allocations
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## invoke: one function on one event against the local stack, like sam local invoke
+invoke: deps
+	$(GO) run ./cmd/qunyun invoke $(FN) -e $(EVENT)
+
+clean:
+	rm -rf bin .aws-sam
