@@ -41,4 +41,73 @@ type Delivery struct {
 	Reason     string        `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
 	At         time.Time     `json:"at" dynamodbav:"at"` // when it was due
 	UpdatedAt  time.Time     `json:"updatedAt,omitempty" dynamodbav:"updatedAt,omitempty"`
+	// Urgent deliveries ignore quiet hours (moderation alerts).
+	Urgent bool `json:"urgent,omitempty" dynamodbav:"urgent,omitempty"`
+	// SendStartedAt is set just before the API call: a claimed delivery
+	// with it set and never confirmed may have gone out, so it becomes
+	// unknown rather than being sent again.
+	SendStartedAt time.Time `json:"sendStartedAt,omitempty" dynamodbav:"sendStartedAt,omitempty"`
+	// TaskID is the WeCom msgid of a customer-group task (task_created).
+	TaskID string `json:"taskId,omitempty" dynamodbav:"taskId,omitempty"`
+	// Reminders counts remind_groupmsg_send calls; LastRemindedAt the latest.
+	Reminders      int       `json:"reminders,omitempty" dynamodbav:"reminders,omitempty"`
+	LastRemindedAt time.Time `json:"lastRemindedAt,omitempty" dynamodbav:"lastRemindedAt,omitempty"`
+	// Caps lists the counters this delivery reserved, so a failure can
+	// give them back ("day:2026-11-22", "month:2026-11", "member:...").
+	Caps []string `json:"caps,omitempty" dynamodbav:"caps,omitempty"`
+}
+
+// Skip and failure reasons a Delivery records (Delivery.Reason), so an
+// operator can see why a message did not go out.
+const (
+	ReasonQuietHours = "quiet_hours" // the group's quiet hours
+	ReasonDailyCap   = "daily_cap"   // the operator's per-group daily cap
+	ReasonMonthlyCap = "monthly_cap" // WeCom: days-in-month tasks per customer group
+	ReasonFatigue    = "fatigue"     // per-member 1:1 daily limit
+	ReasonCSWindow   = "cs_window"   // OA customer service: no user message in 48 h (45015)
+	ReasonCSQuota    = "cs_quota"    // OA customer service: 5 messages used in this window (45047)
+	ReasonDismissed  = "dismissed"   // the group is gone
+	ReasonPaused     = "paused"      // the group or plan is paused
+	ReasonNoisy      = "noisy"       // scoring flagged the group
+	ReasonNoChannel  = "no_channel"  // the account cannot reach this target
+	ReasonNoContent  = "no_content"  // the content item is missing
+	ReasonTemplate   = "template"    // the content template did not render
+	ReasonRateLimit  = "rate_limited"
+	ReasonRejected   = "rejected" // the API refused for good (see the log for its errcode)
+	ReasonCrashed    = "crashed"  // unknown: the send started and was never confirmed
+)
+
+// TagInternal marks a WeCom group as an internal group the app created:
+// push reaches it through appchat/send rather than a customer-group task.
+const TagInternal = "internal"
+
+// Default limits of the push policies.
+const (
+	DefaultMemberDailyMax = 2  // 1:1 messages per member per day (fatigue)
+	CSWindowHours         = 48 // OA customer-service window after a user message
+	CSWindowMax           = 5  // messages per window
+	MaxTaskReminders      = 3  // WeCom remind_groupmsg_send per task in 24 h
+)
+
+// Final reports whether no further transition can happen from s.
+func (s DeliveryState) Final() bool {
+	switch s {
+	case DeliverySent, DeliveryNotSent, DeliveryExpired, DeliverySkipped, DeliveryFailed, DeliveryUnknown:
+		return true
+	}
+	return false
+}
+
+// DeliveryFinished is the detail of a DeliveryFinished event, published once
+// a delivery reaches a final state. ID is the delivery id.
+type DeliveryFinished struct {
+	ID         string        `json:"id"`
+	Source     string        `json:"source"`
+	Slot       string        `json:"slot,omitempty"`
+	TargetKind TargetKind    `json:"targetKind"`
+	TargetID   string        `json:"target"`
+	GroupID    string        `json:"group,omitempty"`
+	ContentID  string        `json:"content,omitempty"`
+	State      DeliveryState `json:"state"`
+	Reason     string        `json:"reason,omitempty"`
 }

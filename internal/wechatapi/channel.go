@@ -1,0 +1,92 @@
+package wechatapi
+
+import (
+	"context"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// The channels: one type per way of reaching a target, all with the same
+// Send, so push chooses a channel and treats them alike. A non-empty task id
+// means the message is not out yet: the WeCom sender must confirm it.
+
+// Target is who a message goes to, in the channel's terms.
+type Target struct {
+	ID     string // chat id, openid, external user id or staff user id(s)
+	Sender string // customer-group tasks: the owner who confirms
+	// DeliveryID is passed to channels that can deduplicate (the relay).
+	DeliveryID string
+}
+
+// CustomerGroupTasks sends to WeCom customer groups through add_msg_template.
+type CustomerGroupTasks struct{ Client *Client }
+
+// Send creates a task for the group owner.
+func (ch CustomerGroupTasks) Send(ctx context.Context, a qunyun.Account, to Target, m Message) (string, error) {
+	if to.Sender == "" {
+		return "", qunyun.Errorf(qunyun.EINVALID, "customer group %s has no owner to confirm the task", to.ID)
+	}
+	return ch.Client.AddMsgTemplate(ctx, a, TaskRequest{Groups: []string{to.ID}, Sender: to.Sender, Message: m})
+}
+
+// CustomerTasks sends 1:1 to a WeCom external contact through a task.
+type CustomerTasks struct{ Client *Client }
+
+// Send creates a single-chat task for the member's staff contact.
+func (ch CustomerTasks) Send(ctx context.Context, a qunyun.Account, to Target, m Message) (string, error) {
+	return ch.Client.AddMsgTemplate(ctx, a, TaskRequest{Customers: []string{to.ID}, Sender: to.Sender, Message: m})
+}
+
+// AppChat posts into internal WeCom groups.
+type AppChat struct{ Client *Client }
+
+// Send posts at once.
+func (ch AppChat) Send(ctx context.Context, a qunyun.Account, to Target, m Message) (string, error) {
+	return "", ch.Client.AppChatSend(ctx, a, to.ID, m)
+}
+
+// StaffMessages sends WeCom app messages to staff (hosts, owners, moderators).
+type StaffMessages struct{ Client *Client }
+
+// Send sends at once.
+func (ch StaffMessages) Send(ctx context.Context, a qunyun.Account, to Target, m Message) (string, error) {
+	return "", ch.Client.MessageSend(ctx, a, to.ID, m)
+}
+
+// Robot posts through the account's group-robot webhook.
+type Robot struct{ Client *Client }
+
+// Send posts at once.
+func (ch Robot) Send(ctx context.Context, a qunyun.Account, _ Target, m Message) (string, error) {
+	return "", ch.Client.WebhookSend(ctx, a.Webhook, m)
+}
+
+// CustomerService sends OA customer-service messages to a follower.
+type CustomerService struct{ Client *Client }
+
+// Send sends at once (45015/45047 come back as APIError; see SkipReason).
+func (ch CustomerService) Send(ctx context.Context, a qunyun.Account, to Target, m Message) (string, error) {
+	return "", ch.Client.CustomSend(ctx, a, to.ID, m)
+}
+
+// Relay posts through the account's bridge.
+type Relay struct{ Client *Client }
+
+// Send posts the message with the delivery id, so the bridge can refuse a duplicate.
+func (ch Relay) Send(ctx context.Context, a qunyun.Account, to Target, m Message) (string, error) {
+	now := ch.Client.Now
+	var t int64
+	if now != nil {
+		t = now().Unix()
+	}
+	return "", ch.Client.RelaySend(ctx, a, RelayMessage{
+		ID: to.DeliveryID, Type: "send", GroupID: to.ID, Kind: string(orKind(m.Kind)), Text: m.linkText(), URL: m.URL, Time: t,
+	})
+}
+
+func orKind(k qunyun.ContentKind) qunyun.ContentKind {
+	if k == "" {
+		return qunyun.ContentText
+	}
+	return k
+}
