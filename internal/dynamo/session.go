@@ -1,0 +1,419 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Session store (docs/data-model.md, the session rows).
+//
+//   - Session: PK SESSION#<sid>, SK #META, GSI1 SESSIONS / <start RFC3339 UTC>#<sid>
+//     (the tick queries a time range), GSI2 GROUP#<gid>#SESSIONS / <start>;
+//     attributes of qunyun.Session plus "version". Every life-cycle step is a
+//     conditional put on the state it leaves (TransitionSession), so a step
+//     happens once however often or late the tick runs.
+//   - Live pointer: PK GROUP#<gid>, SK #LIVE, qunyun.LiveSession, expiresAt a
+//     little after End so a crashed close cannot leave it forever.
+//   - Question: PK SESSION#<sid>, SK Q#<13-digit ms>#<message key>, written by
+//     the callback; the session function sets answered, answer, answeredBy,
+//     answeredAt and hidden with UpdateItem, never rewriting votes.
+//   - Recap: PK SESSION#<sid>, SK RECAP, qunyun.Recap.
+
+const (
+	sessionsIndexPK = "SESSIONS"
+	livesk          = "#LIVE"
+	recapSK         = "RECAP"
+	questionPrefix  = "Q#"
+	// liveGrace keeps the live pointer readable a little after the window,
+	// so the last questions of a slow close are still captured.
+	liveGrace = 10 * time.Minute
+)
+
+// SessionPK is the partition of a session, its questions and its recap.
+func SessionPK(id string) string { return "SESSION#" + id }
+
+// sessionStartKey formats a start time the way the session indexes sort it.
+func sessionStartKey(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+type sessionItem struct {
+	Keys
+	qunyun.Session
+	Version int64 `dynamodbav:"version"`
+}
+
+func sessionItemOf(s qunyun.Session, version int64) sessionItem {
+	start := sessionStartKey(s.Start)
+	return sessionItem{
+		Keys: Keys{
+			PK: SessionPK(s.ID), SK: meta, Type: "Session",
+			GSI1PK: sessionsIndexPK, GSI1SK: start + "#" + s.ID,
+			GSI2PK: "GROUP#" + s.GroupID + "#SESSIONS", GSI2SK: start,
+		},
+		Session: s,
+		Version: version,
+	}
+}
+
+func validSession(s qunyun.Session) error {
+	switch {
+	case s.ID == "" || strings.Contains(s.ID, "#"):
+		return qunyun.Errorf(qunyun.EINVALID, "session: id %q must be non-empty and without '#'", s.ID)
+	case s.GroupID == "":
+		return qunyun.Errorf(qunyun.EINVALID, "session %s: group is required", s.ID)
+	case s.HostID == "":
+		return qunyun.Errorf(qunyun.EINVALID, "session %s: host is required", s.ID)
+	case s.Start.IsZero() || !s.End.After(s.Start):
+		return qunyun.Errorf(qunyun.EINVALID, "session %s: end must be after start", s.ID)
+	}
+	return nil
+}
+
+// CreateSession writes a new session in state scheduled (when State is
+// empty). It returns created=false, and changes nothing, when a session
+// with that id exists: planning and apply are idempotent.
+func (t *Table) CreateSession(ctx context.Context, s qunyun.Session) (created bool, err error) {
+	if err := validSession(s); err != nil {
+		return false, err
+	}
+	if s.State == "" {
+		s.State = qunyun.SessionScheduled
+	}
+	created, err = t.PutNew(ctx, sessionItemOf(s, 1))
+	if err != nil {
+		return false, fmt.Errorf("create session %s: %w", s.ID, err)
+	}
+	return created, nil
+}
+
+// Session reads one session.
+func (t *Table) Session(ctx context.Context, id string) (qunyun.Session, bool, error) {
+	s, _, found, err := t.sessionVersion(ctx, id)
+	return s, found, err
+}
+
+func (t *Table) sessionVersion(ctx context.Context, id string) (qunyun.Session, int64, bool, error) {
+	var it sessionItem
+	found, err := t.Get(ctx, SessionPK(id), meta, &it)
+	if err != nil {
+		return qunyun.Session{}, 0, false, fmt.Errorf("get session %s: %w", id, err)
+	}
+	return it.Session, it.Version, found, nil
+}
+
+// SessionsStarting lists sessions whose start is in [from, to), by start.
+func (t *Table) SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error) {
+	items, err := QueryInto[sessionItem](ctx, t, Query{
+		Index: GSI1, PK: sessionsIndexPK,
+		// "#" sorts before any id character, "$" after "#": [from#, to#) exactly.
+		SKFrom: sessionStartKey(from) + "#", SKTo: sessionStartKey(to.Add(-time.Second)) + "$",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sessions %s..%s: %w", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), err)
+	}
+	return sessionsOf(items), nil
+}
+
+// GroupSessions lists one group's sessions whose start is in [from, to).
+func (t *Table) GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error) {
+	items, err := QueryInto[sessionItem](ctx, t, Query{
+		Index: GSI2, PK: "GROUP#" + groupID + "#SESSIONS",
+		SKFrom: sessionStartKey(from), SKTo: sessionStartKey(to.Add(-time.Second)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of group %s: %w", groupID, err)
+	}
+	return sessionsOf(items), nil
+}
+
+func sessionsOf(items []sessionItem) []qunyun.Session {
+	out := make([]qunyun.Session, len(items))
+	for i, it := range items {
+		out[i] = it.Session
+	}
+	return out
+}
+
+// UpdateSession changes a session through fn and writes it back only if
+// nobody wrote in between; fn's error aborts and changes nothing. It
+// returns changed=false (no error) when fn returns ErrNoChange.
+func (t *Table) UpdateSession(ctx context.Context, id string, fn func(s *qunyun.Session) error) (qunyun.Session, bool, error) {
+	for attempt := 0; attempt < 8; attempt++ {
+		s, version, found, err := t.sessionVersion(ctx, id)
+		if err != nil {
+			return s, false, err
+		}
+		if !found {
+			return s, false, qunyun.Errorf(qunyun.ENOTFOUND, "session %s not found", id)
+		}
+		before := s
+		if err := fn(&s); err == ErrNoChange {
+			return before, false, nil
+		} else if err != nil {
+			return before, false, err
+		}
+		if s.ID != id || s.Start.IsZero() {
+			return before, false, qunyun.Errorf(qunyun.EINVALID, "session %s: update must keep the id and a start", id)
+		}
+		if err := validSession(s); err != nil {
+			return before, false, err
+		}
+		item, err := Marshal(sessionItemOf(s, version+1))
+		if err != nil {
+			return before, false, err
+		}
+		_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 aws.String(t.Name),
+			Item:                      item,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: Item{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}},
+		})
+		if IsConditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return before, false, Unavailable("update session "+id, err)
+		}
+		return s, true, nil
+	}
+	return qunyun.Session{}, false, qunyun.Errorf(qunyun.ECONFLICT, "session %s: too many concurrent updates", id)
+}
+
+// ErrNoChange tells UpdateSession that fn decided to write nothing.
+var ErrNoChange = qunyun.Errorf(qunyun.ECONFLICT, "no change")
+
+// TransitionSession moves a session from one state to the next once: it
+// applies fn and writes only if the stored state is still from. It returns
+// moved=false when another run already moved it (or it is elsewhere).
+func (t *Table) TransitionSession(ctx context.Context, id string, from, to qunyun.SessionState, fn func(s *qunyun.Session)) (qunyun.Session, bool, error) {
+	return t.UpdateSession(ctx, id, func(s *qunyun.Session) error {
+		if s.State != from {
+			return ErrNoChange
+		}
+		s.State = to
+		if fn != nil {
+			fn(s)
+		}
+		return nil
+	})
+}
+
+// CancelSession marks a session cancelled unless it has already opened.
+// It returns cancelled=false (no error) when it was already cancelled.
+func (t *Table) CancelSession(ctx context.Context, id string) (qunyun.Session, bool, error) {
+	return t.UpdateSession(ctx, id, func(s *qunyun.Session) error {
+		switch s.State {
+		case qunyun.SessionCancelled:
+			return ErrNoChange
+		case qunyun.SessionScheduled, qunyun.SessionReminded:
+			s.State = qunyun.SessionCancelled
+			return nil
+		}
+		return qunyun.Errorf(qunyun.ECONFLICT, "session %s is %s: too late to cancel", id, s.State)
+	})
+}
+
+// Live pointer
+
+type sessionLiveItem struct {
+	Keys
+	qunyun.LiveSession
+}
+
+// PutLiveSession writes the group's live pointer, which the callback reads
+// to capture Q&A. It expires a little after the window ends.
+func (t *Table) PutLiveSession(ctx context.Context, l qunyun.LiveSession) error {
+	err := t.Put(ctx, sessionLiveItem{
+		Keys:        Keys{PK: "GROUP#" + l.GroupID, SK: livesk, Type: "LiveSession", ExpiresAt: l.End.Add(liveGrace).Unix()},
+		LiveSession: l,
+	})
+	if err != nil {
+		return fmt.Errorf("put live session %s in %s: %w", l.SessionID, l.GroupID, err)
+	}
+	return nil
+}
+
+// LiveSession reads a group's live pointer.
+func (t *Table) LiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
+	var it sessionLiveItem
+	found, err := t.Get(ctx, "GROUP#"+groupID, livesk, &it)
+	if err != nil {
+		return qunyun.LiveSession{}, false, fmt.Errorf("get live session of %s: %w", groupID, err)
+	}
+	return it.LiveSession, found, nil
+}
+
+// DeleteLiveSession removes the group's live pointer if it still points at
+// sessionID, so closing one session never ends the next one's capture.
+func (t *Table) DeleteLiveSession(ctx context.Context, groupID, sessionID string) error {
+	_, err := t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(t.Name),
+		Key:                       Key("GROUP#"+groupID, livesk),
+		ConditionExpression:       aws.String("#s = :s"),
+		ExpressionAttributeNames:  map[string]string{"#s": "session"},
+		ExpressionAttributeValues: Item{":s": &types.AttributeValueMemberS{Value: sessionID}},
+	})
+	if err != nil && !IsConditionFailed(err) {
+		return Unavailable("delete live session "+sessionID, err)
+	}
+	return nil
+}
+
+// Questions
+
+// QuestionKey is the sort key of a question: Q#<13-digit ms>#<message key>.
+func QuestionKey(at time.Time, messageKey string) string {
+	return fmt.Sprintf("%s%013d#%s", questionPrefix, at.UnixMilli(), messageKey)
+}
+
+// Questions lists a session's questions in the order they were asked.
+func (t *Table) Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error) {
+	items, err := t.QueryItems(ctx, Query{PK: SessionPK(sessionID), SKPrefix: questionPrefix})
+	if err != nil {
+		return nil, fmt.Errorf("list questions of %s: %w", sessionID, err)
+	}
+	out := make([]qunyun.Question, 0, len(items))
+	for _, it := range items {
+		var q qunyun.Question
+		if err := Unmarshal(it, &q); err != nil {
+			return nil, fmt.Errorf("question of %s: %w", sessionID, err)
+		}
+		if sk, ok := it["SK"].(*types.AttributeValueMemberS); ok {
+			q.Key = sk.Value
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+// MarkAnswered records a question's answer. It never overwrites an answer
+// already recorded (the first answer wins) and never touches votes.
+func (t *Table) MarkAnswered(ctx context.Context, sessionID, key, answer, by string, at time.Time) (bool, error) {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(t.Name),
+		Key:                 Key(SessionPK(sessionID), key),
+		UpdateExpression:    aws.String("SET answered = :t, answer = :a, answeredBy = :b, answeredAt = :at"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND (attribute_not_exists(answered) OR answered = :f)"),
+		ExpressionAttributeValues: Item{
+			":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false},
+			":a": &types.AttributeValueMemberS{Value: answer}, ":b": &types.AttributeValueMemberS{Value: by},
+			":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+		},
+	})
+	if IsConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, Unavailable("mark question answered "+key, err)
+	}
+	return true, nil
+}
+
+// HideQuestion hides a question from the host's queue and the recap.
+func (t *Table) HideQuestion(ctx context.Context, sessionID, key string) error {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Name),
+		Key:                       Key(SessionPK(sessionID), key),
+		UpdateExpression:          aws.String("SET #h = :t"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeNames:  map[string]string{"#h": "hidden"}, // a reserved word
+		ExpressionAttributeValues: Item{":t": &types.AttributeValueMemberBOOL{Value: true}},
+	})
+	if IsConditionFailed(err) {
+		return qunyun.Errorf(qunyun.ENOTFOUND, "question %s of session %s not found", key, sessionID)
+	}
+	if err != nil {
+		return Unavailable("hide question "+key, err)
+	}
+	return nil
+}
+
+// Recap
+
+type recapItem struct {
+	Keys
+	qunyun.Recap
+}
+
+// PutRecapOnce stores a session's recap unless one is stored already; it
+// returns the stored recap either way, so a retried close sends the same one.
+func (t *Table) PutRecapOnce(ctx context.Context, r qunyun.Recap) (qunyun.Recap, error) {
+	created, err := t.PutNew(ctx, recapItem{Keys: Keys{PK: SessionPK(r.SessionID), SK: recapSK, Type: "Recap"}, Recap: r})
+	if err != nil {
+		return r, fmt.Errorf("put recap of %s: %w", r.SessionID, err)
+	}
+	if created {
+		return r, nil
+	}
+	stored, _, err := t.Recap(ctx, r.SessionID)
+	return stored, err
+}
+
+// Recap reads a session's recap.
+func (t *Table) Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error) {
+	var it recapItem
+	found, err := t.Get(ctx, SessionPK(sessionID), recapSK, &it)
+	if err != nil {
+		return qunyun.Recap{}, false, fmt.Errorf("get recap of %s: %w", sessionID, err)
+	}
+	return it.Recap, found, nil
+}
+
+// AddRecapDigestMember records an absent member whom no 1:1 channel
+// reached, so the group's next announcement carries the recap for them.
+func (t *Table) AddRecapDigestMember(ctx context.Context, sessionID, memberID string) error {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Name),
+		Key:                       Key(SessionPK(sessionID), recapSK),
+		UpdateExpression:          aws.String("ADD digestMembers :m"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: Item{":m": &types.AttributeValueMemberSS{Value: []string{memberID}}},
+	})
+	if IsConditionFailed(err) {
+		return qunyun.Errorf(qunyun.ENOTFOUND, "recap of session %s not found", sessionID)
+	}
+	if err != nil {
+		return Unavailable("add digest member to recap "+sessionID, err)
+	}
+	return nil
+}
+
+// Group-day log (read only here: the callback writes it)
+
+// SessionMessages reads a group's messages with at in [from, to), oldest
+// first, from the one or more UTC group-day partitions the window covers.
+func (t *Table) SessionMessages(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Message, error) {
+	var out []qunyun.Message
+	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
+		items, err := t.QueryItems(ctx, Query{
+			PK:     "GROUP#" + groupID + "#D#" + day.Format(time.DateOnly),
+			SKFrom: fmt.Sprintf("MSG#%013d#", from.UnixMilli()),
+			SKTo:   fmt.Sprintf("MSG#%013d#", to.UnixMilli()),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read messages of %s: %w", groupID, err)
+		}
+		for _, it := range items {
+			var m qunyun.Message
+			if err := Unmarshal(it, &m); err != nil {
+				return nil, fmt.Errorf("message of %s: %w", groupID, err)
+			}
+			if sk, ok := it["SK"].(*types.AttributeValueMemberS); ok && m.ID == "" {
+				// MSG#<ms>#<key>: the key is the message's idempotency key.
+				if parts := strings.SplitN(sk.Value, "#", 3); len(parts) == 3 {
+					m.ID = parts[2]
+				}
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
