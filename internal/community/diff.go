@@ -1,0 +1,379 @@
+package community
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Op is what a Change does to one record.
+type Op string
+
+const (
+	Create Op = "+"
+	Update Op = "~"
+	Delete Op = "-"
+)
+
+// Kinds of records a community file describes, in the order apply writes
+// them (what others refer to first).
+const (
+	KindContent       = "content"
+	KindHost          = "host"
+	KindGroup         = "group"
+	KindPlan          = "plan"
+	KindKeywordRule   = "keyword-rule"
+	KindCheckinRule   = "checkin-rule"
+	KindContest       = "contest"
+	KindSessionTarget = "session-target"
+	KindSession       = "session"
+)
+
+// Change is one record to create, update or delete.
+type Change struct {
+	Op     Op       `json:"op"`
+	Kind   string   `json:"kind"`
+	ID     string   `json:"id"`
+	Fields []string `json:"fields,omitempty"` // the fields an update changes
+
+	write func(ctx context.Context, t *dynamo.Table) error
+}
+
+func (c Change) String() string {
+	s := fmt.Sprintf("%s %s %s", c.Op, c.Kind, c.ID)
+	if len(c.Fields) > 0 {
+		s += fmt.Sprintf(" (%s)", joinFields(c.Fields))
+	}
+	return s
+}
+
+func joinFields(f []string) string {
+	out := ""
+	for i, s := range f {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
+
+// Diff is what applying a community would change in the table.
+type Diff struct {
+	Changes []Change `json:"changes"`
+	// Unnamed counts records the table holds that the file does not name;
+	// they become Delete changes only when the diff was computed with prune.
+	Unnamed int `json:"unnamed,omitempty"`
+	// Notes are things apply cannot do (yet), said rather than hidden.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Empty reports whether applying would change nothing.
+func (d *Diff) Empty() bool { return len(d.Changes) == 0 }
+
+// Count returns how many changes have op.
+func (d *Diff) Count(op Op) int {
+	n := 0
+	for _, c := range d.Changes {
+		if c.Op == op {
+			n++
+		}
+	}
+	return n
+}
+
+// Compute reads what the table holds and compares it with c. With prune,
+// records the file does not name become Delete changes.
+func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*Diff, error) {
+	var creates, deletes []Change
+	d := &Diff{}
+	add := func(changes, gone []Change) {
+		creates = append(creates, changes...)
+		if prune {
+			deletes = append(gone, deletes...) // reverse order: dependants first
+		} else {
+			d.Unnamed += len(gone)
+		}
+	}
+
+	contents, err := t.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read contents: %w", err)
+	}
+	add(diffRecords(KindContent, contents, c.Contents,
+		func(v qunyun.Content) string { return v.ID },
+		func(_ qunyun.Content, want qunyun.Content) qunyun.Content { return want },
+		func(v qunyun.Content) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.PutContent(ctx, v) }
+		},
+		func(id string) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteContent(ctx, id) }
+		}))
+
+	hosts, err := t.Hosts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read hosts: %w", err)
+	}
+	add(diffRecords(KindHost, hosts, c.Hosts,
+		func(v qunyun.Host) string { return v.ID },
+		func(_ qunyun.Host, want qunyun.Host) qunyun.Host { return want },
+		func(v qunyun.Host) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.PutHost(ctx, v) }
+		},
+		func(id string) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteHost(ctx, id) }
+		}))
+
+	groups, err := t.Groups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read groups: %w", err)
+	}
+	wantGroups := make([]qunyun.Group, len(c.Groups))
+	paused := map[string]bool{}
+	for i, g := range c.Groups {
+		wantGroups[i] = g.Group
+		paused[g.ID] = g.Paused
+	}
+	mergeGroup := func(have, want qunyun.Group) qunyun.Group {
+		return MergeGroup(have, want, paused[want.ID])
+	}
+	add(diffRecords(KindGroup, groups, wantGroups,
+		func(v qunyun.Group) string { return v.ID },
+		mergeGroup,
+		func(want qunyun.Group) writeFunc {
+			// UpdateGroup re-reads the record, so fields scoring or the
+			// callback changed since Compute survive.
+			return func(ctx context.Context, t *dynamo.Table) error {
+				_, err := t.UpdateGroup(ctx, want.ID, func(g *qunyun.Group, _ bool) error {
+					*g = mergeGroup(*g, want)
+					return nil
+				})
+				return err
+			}
+		},
+		func(id string) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteGroup(ctx, id) }
+		}))
+
+	plans, err := t.Plans(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read plans: %w", err)
+	}
+	add(diffRecords(KindPlan, plans, c.Plans,
+		func(v qunyun.Plan) string { return v.ID },
+		func(_ qunyun.Plan, want qunyun.Plan) qunyun.Plan { return want },
+		func(want qunyun.Plan) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error {
+				_, err := t.UpdatePlan(ctx, want.ID, func(p *qunyun.Plan, _ bool) error { *p = want; return nil })
+				return err
+			}
+		},
+		func(id string) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.DeletePlan(ctx, id) }
+		}))
+
+	keywords, checkins, err := t.AllRules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	add(diffRecords(KindKeywordRule, keywords, c.KeywordRules,
+		func(v qunyun.KeywordRule) string { return v.AccountID + "/" + v.ID },
+		func(_ qunyun.KeywordRule, want qunyun.KeywordRule) qunyun.KeywordRule { return want },
+		func(v qunyun.KeywordRule) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.PutKeywordRule(ctx, v) }
+		},
+		func(key string) writeFunc {
+			acct, id := splitRuleKey(key)
+			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteKeywordRule(ctx, acct, id) }
+		}))
+	add(diffRecords(KindCheckinRule, checkins, c.CheckinRules,
+		func(v qunyun.CheckinRule) string { return v.AccountID + "/" + v.ID },
+		func(_ qunyun.CheckinRule, want qunyun.CheckinRule) qunyun.CheckinRule { return want },
+		func(v qunyun.CheckinRule) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.PutCheckinRule(ctx, v) }
+		},
+		func(key string) writeFunc {
+			acct, id := splitRuleKey(key)
+			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteCheckinRule(ctx, acct, id) }
+		}))
+
+	contests, err := t.Contests(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read contests: %w", err)
+	}
+	add(diffRecords(KindContest, contests, c.Contests,
+		func(v qunyun.Contest) string { return v.ID },
+		func(_ qunyun.Contest, want qunyun.Contest) qunyun.Contest { return want },
+		func(v qunyun.Contest) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.PutContest(ctx, v) }
+		},
+		func(id string) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteContest(ctx, id) }
+		}))
+
+	targets, err := t.SessionTargets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read session targets: %w", err)
+	}
+	add(diffRecords(KindSessionTarget, targets, c.SessionTargets,
+		func(v qunyun.SessionTarget) string { return v.Key() },
+		func(_ qunyun.SessionTarget, want qunyun.SessionTarget) qunyun.SessionTarget { return want },
+		func(v qunyun.SessionTarget) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.PutSessionTarget(ctx, v) }
+		},
+		func(key string) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteSessionTarget(ctx, key) }
+		}))
+
+	sessionChanges, sessionNotes, err := diffSessions(ctx, t, c.Sessions)
+	if err != nil {
+		return nil, err
+	}
+	creates = append(creates, sessionChanges...)
+	d.Notes = append(d.Notes, sessionNotes...)
+
+	d.Changes = append(creates, deletes...)
+	return d, nil
+}
+
+type writeFunc = func(ctx context.Context, t *dynamo.Table) error
+
+// diffRecords compares one kind of record: merge gives what the table
+// should hold for a stored record (have) and the file's (want); a record
+// whose merge equals what is stored is left alone, which makes apply
+// idempotent.
+func diffRecords[T any](kind string, stored, wanted []T, key func(T) string, merge func(have, want T) T,
+	write func(T) writeFunc, remove func(key string) writeFunc) (changes, gone []Change) {
+	have := make(map[string]T, len(stored))
+	for _, v := range stored {
+		have[key(v)] = v
+	}
+	named := make(map[string]bool, len(wanted))
+	for _, want := range wanted {
+		k := key(want)
+		named[k] = true
+		old, found := have[k]
+		if !found {
+			var zero T
+			changes = append(changes, Change{Op: Create, Kind: kind, ID: k, write: write(merge(zero, want))})
+			continue
+		}
+		next := merge(old, want)
+		if fields := changedFields(old, next); len(fields) > 0 {
+			changes = append(changes, Change{Op: Update, Kind: kind, ID: k, Fields: fields, write: write(want)})
+		}
+	}
+	var unnamed []string
+	for k := range have {
+		if !named[k] {
+			unnamed = append(unnamed, k)
+		}
+	}
+	sort.Strings(unnamed)
+	for _, k := range unnamed {
+		gone = append(gone, Change{Op: Delete, Kind: kind, ID: k, write: remove(k)})
+	}
+	return changes, gone
+}
+
+// changedFields lists the top-level JSON fields that differ between a and
+// b: JSON (with omitempty) makes nil and empty lists, and equal instants in
+// different zones, compare equal, as they do after a round trip through
+// the table.
+func changedFields(a, b any) []string {
+	ma, mb := jsonMap(a), jsonMap(b)
+	var out []string
+	for k, va := range ma {
+		if !reflect.DeepEqual(va, mb[k]) {
+			out = append(out, k)
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func jsonMap(v any) map[string]any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return map[string]any{"?": err.Error()}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return map[string]any{"?": err.Error()}
+	}
+	normaliseTimes(m)
+	return m
+}
+
+// normaliseTimes drops zero times, which JSON cannot omit.
+func normaliseTimes(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			if x == "0001-01-01T00:00:00Z" {
+				delete(m, k)
+			}
+		case map[string]any:
+			normaliseTimes(x)
+			if len(x) == 0 {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+func splitRuleKey(key string) (account, id string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}
+
+// MergeGroup returns what the table should hold for a group: the
+// operator's fields from want, and from have everything others maintain
+// (scoring's noise flag, the member count, WeChat's state and creation
+// time, the update stamp). paused maps onto the state without reviving a
+// group WeChat dismissed.
+func MergeGroup(have, want qunyun.Group, paused bool) qunyun.Group {
+	g := want
+	g.Noisy, g.MemberCount, g.UpdatedAt = have.Noisy, have.MemberCount, have.UpdatedAt
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = have.CreatedAt
+	}
+	g.State = have.State
+	switch {
+	case have.State == qunyun.GroupDismissed:
+	case paused:
+		g.State = qunyun.GroupPaused
+	case have.State == qunyun.GroupPaused:
+		g.State = qunyun.GroupActive
+	}
+	return g
+}
+
+// Apply writes the changes in order, calling progress after each. It stops
+// at the first failure; running it again finishes the job, since every
+// write is an idempotent upsert or delete.
+func (d *Diff) Apply(ctx context.Context, t *dynamo.Table, progress func(done int, c Change)) error {
+	for i, c := range d.Changes {
+		if err := c.write(ctx, t); err != nil {
+			return fmt.Errorf("apply %s: %w", c, err)
+		}
+		if progress != nil {
+			progress(i+1, c)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package community
+
+import (
+	"time"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// File is community.yaml as written. Where a domain type already has the
+// right shape it is used as is (its yaml tags are the file's field names);
+// the schema (community.schema.json) says which fields are allowed.
+type File struct {
+	Version      int                  `yaml:"version,omitempty"`
+	Accounts     []AccountRef         `yaml:"accounts,omitempty"`
+	Defaults     Defaults             `yaml:"defaults,omitempty"`
+	Groups       []GroupSpec          `yaml:"groups,omitempty"`
+	Contents     []qunyun.Content     `yaml:"contents,omitempty"`
+	Plans        []PlanSpec           `yaml:"plans,omitempty"`
+	Hosts        []qunyun.Host        `yaml:"hosts,omitempty"`
+	Sessions     SessionsSpec         `yaml:"sessions,omitempty"`
+	KeywordRules []qunyun.KeywordRule `yaml:"keywordRules,omitempty"`
+	CheckinRules []qunyun.CheckinRule `yaml:"checkinRules,omitempty"`
+	Contests     []qunyun.Contest     `yaml:"contests,omitempty"`
+}
+
+// AccountRef names an account and where its secrets live; the secrets
+// themselves stay in SSM (or the local accounts file).
+type AccountRef struct {
+	ID   string         `yaml:"id" json:"id"`
+	Kind qunyun.Channel `yaml:"kind" json:"kind"`
+	Name string         `yaml:"name,omitempty" json:"name,omitempty"`
+	SSM  string         `yaml:"ssm,omitempty" json:"ssm,omitempty"`
+}
+
+// Defaults fill what a group leaves out.
+type Defaults struct {
+	TimeZone string      `yaml:"timeZone,omitempty"`
+	SizeCap  int         `yaml:"sizeCap,omitempty"`
+	Caps     qunyun.Caps `yaml:"caps,omitempty"`
+}
+
+// GroupSpec is a group as the operator describes it.
+type GroupSpec struct {
+	qunyun.Group `yaml:",inline"`
+	// Paused stops every push to the group (GroupState paused).
+	Paused bool `yaml:"paused,omitempty"`
+}
+
+// PlanSpec is a plan; start and end are written as RFC 3339 times.
+type PlanSpec struct {
+	ID       string               `yaml:"id"`
+	Name     string               `yaml:"name,omitempty"`
+	Contents []string             `yaml:"contents,omitempty"`
+	Select   qunyun.GroupSelector `yaml:"select,omitempty"`
+	Cron     string               `yaml:"cron,omitempty"`
+	Journey  []qunyun.JourneyStep `yaml:"journey,omitempty"`
+	Start    string               `yaml:"start,omitempty"`
+	End      string               `yaml:"end,omitempty"`
+	Paused   bool                 `yaml:"paused,omitempty"`
+}
+
+// SessionsSpec holds the weekly targets and the sessions booked by hand.
+type SessionsSpec struct {
+	Targets []qunyun.SessionTarget `yaml:"targets,omitempty"`
+	Manual  []ManualSession        `yaml:"manual,omitempty"`
+}
+
+// ManualSession is a host session the operator books (or cancels) by hand.
+type ManualSession struct {
+	ID        string `yaml:"id"`
+	Group     string `yaml:"group"`
+	Host      string `yaml:"host"`
+	Topic     string `yaml:"topic,omitempty"`
+	Start     string `yaml:"start"`
+	Minutes   int    `yaml:"minutes"`
+	Cancelled bool   `yaml:"cancelled,omitempty"`
+}
+
+// Community is a loaded, valid file in domain terms, defaults filled in:
+// what apply makes the table hold.
+type Community struct {
+	Accounts       []AccountRef
+	Groups         []Group
+	Contents       []qunyun.Content
+	Plans          []qunyun.Plan
+	Hosts          []qunyun.Host
+	SessionTargets []qunyun.SessionTarget
+	Sessions       []qunyun.Session
+	KeywordRules   []qunyun.KeywordRule
+	CheckinRules   []qunyun.CheckinRule
+	Contests       []qunyun.Contest
+}
+
+// Group is a group with the operator's pause switch, which maps onto
+// GroupState without touching the states WeChat reports.
+type Group struct {
+	qunyun.Group
+	Paused bool
+}
+
+// community converts a checked file; check has verified every time and
+// reference, so conversion cannot fail.
+func (f *File) community() *Community {
+	c := &Community{
+		Accounts:       f.Accounts,
+		Contents:       f.Contents,
+		Hosts:          f.Hosts,
+		SessionTargets: f.Sessions.Targets,
+		KeywordRules:   f.KeywordRules,
+		CheckinRules:   f.CheckinRules,
+		Contests:       f.Contests,
+	}
+	for _, gs := range f.Groups {
+		g := gs.Group
+		if g.TimeZone == "" {
+			g.TimeZone = f.Defaults.TimeZone
+		}
+		if g.TimeZone == "" {
+			g.TimeZone = qunyun.DefaultTimeZone
+		}
+		if g.SizeCap == 0 {
+			g.SizeCap = f.Defaults.SizeCap
+		}
+		if g.SizeCap == 0 {
+			g.SizeCap = qunyun.DefaultSizeCap
+		}
+		if g.Caps == (qunyun.Caps{}) {
+			g.Caps = f.Defaults.Caps
+		}
+		if g.Lifecycle.Kind == "" {
+			g.Lifecycle.Kind = "created"
+		}
+		g.CreatedAt = g.CreatedAt.UTC()
+		c.Groups = append(c.Groups, Group{Group: g, Paused: gs.Paused})
+	}
+	for _, ps := range f.Plans {
+		p := qunyun.Plan{ID: ps.ID, Name: ps.Name, Contents: ps.Contents, Select: ps.Select,
+			Cron: ps.Cron, Journey: ps.Journey, Paused: ps.Paused}
+		p.Start, _ = parseTime(ps.Start)
+		p.End, _ = parseTime(ps.End)
+		c.Plans = append(c.Plans, p)
+	}
+	for i := range c.KeywordRules {
+		if c.KeywordRules[i].Match == "" {
+			c.KeywordRules[i].Match = "contains"
+		}
+	}
+	for i := range c.CheckinRules {
+		if len(c.CheckinRules[i].Keywords) == 0 {
+			c.CheckinRules[i].Keywords = []string{"打卡"}
+		}
+	}
+	for i := range c.SessionTargets {
+		if c.SessionTargets[i].Minutes == 0 {
+			c.SessionTargets[i].Minutes = qunyun.DefaultSessionMinutes
+		}
+	}
+	for _, ms := range f.Sessions.Manual {
+		start, _ := parseTime(ms.Start)
+		s := qunyun.Session{ID: ms.ID, GroupID: ms.Group, HostID: ms.Host, Topic: ms.Topic,
+			Start: start, End: start.Add(time.Duration(ms.Minutes) * time.Minute),
+			State: qunyun.SessionScheduled, Manual: true}
+		if ms.Cancelled {
+			s.State = qunyun.SessionCancelled
+		}
+		c.Sessions = append(c.Sessions, s)
+	}
+	return c
+}
+
+// parseTime reads an RFC 3339 time (stored in UTC so a round trip through
+// the table compares equal); "" is the zero time.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
