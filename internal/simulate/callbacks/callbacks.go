@@ -271,6 +271,7 @@ func xmlHeader() http.Header { return http.Header{"Content-Type": {"text/xml"}} 
 type Result struct {
 	Status   int           // the last answer's status; 0 when every try failed in transport
 	Tries    int           // 1 to MaxTries
+	Statuses []int         // each try's status, 0 for a transport error or timeout
 	Latency  time.Duration // of the first try: what a user waits when nothing goes wrong
 	Total    time.Duration // all tries together
 	Body     []byte        // the last answer's body
@@ -322,6 +323,7 @@ func (s *Sender) Send(ctx context.Context, r Request) (Result, error) {
 			res.Latency = time.Since(t0)
 		}
 		res.Status, res.Body, res.LastErr = status, body, err
+		res.Statuses = append(res.Statuses, status)
 		if err != nil && ctx.Err() != nil {
 			res.Total = time.Since(begin)
 			return res, ctx.Err()

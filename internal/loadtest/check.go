@@ -1,0 +1,222 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Reader is the one table call the check needs; *dynamo.Table has it.
+type Reader interface {
+	QueryItems(ctx context.Context, q dynamo.Query) ([]dynamo.Item, error)
+}
+
+// Report compares what a run sent with what the table holds.
+type Report struct {
+	Distinct int // distinct callbacks
+	Requests int // requests sent, duplicates included (each retried on its own)
+	Tries    int // HTTP tries, retries included
+	Accepted int // distinct callbacks some try of which got 200
+	Stored   int // distinct callbacks found in the table
+	// Lost are the keys of callbacks sent but not stored — whether or not
+	// the stack ever said 200: WeChat gives up after its tries.
+	Lost []string
+	// Duplicated are the keys stored more than once.
+	Duplicated []string
+	// Unacknowledged counts callbacks stored though no try got a 200; the
+	// stack should have said 200 to the retry that found them.
+	Unacknowledged int
+	// Errors counts non-200 tries by status ("503", "timeout/conn" for 0).
+	Errors map[string]int
+	// GaveUp counts requests whose every try failed.
+	GaveUp int
+	// Latency of each request's first try.
+	P50, P90, P99, Max time.Duration
+	Elapsed            time.Duration
+	ByChannel          map[qunyun.Channel]int
+}
+
+// OK reports whether nothing was lost or duplicated.
+func (r Report) OK() bool { return len(r.Lost) == 0 && len(r.Duplicated) == 0 }
+
+// ErrorCount is the number of non-200 tries.
+func (r Report) ErrorCount() int {
+	n := 0
+	for _, v := range r.Errors {
+		n += v
+	}
+	return n
+}
+
+// Check reads back every partition the run's callbacks belong to and counts
+// each callback's records.
+func Check(ctx context.Context, table Reader, run *Run) (Report, error) {
+	rep := Report{Distinct: len(run.Sent), Errors: map[string]int{}, Elapsed: run.Elapsed, ByChannel: map[qunyun.Channel]int{}}
+	var lat []time.Duration
+	for _, a := range run.Attempts {
+		rep.Requests++
+		rep.Tries += a.Result.Tries
+		lat = append(lat, a.Result.Latency)
+		for _, st := range a.Result.Statuses {
+			switch st {
+			case 200:
+			case 0:
+				rep.Errors["timeout/conn"]++
+			default:
+				rep.Errors[strconv.Itoa(st)]++
+			}
+		}
+		if !a.Result.Accepted {
+			rep.GaveUp++
+		}
+	}
+	rep.P50, rep.P90, rep.P99, rep.Max = percentile(lat, 50), percentile(lat, 90), percentile(lat, 99), percentile(lat, 100)
+
+	// Which partitions to read: each callback's log partition for the UTC
+	// date of its event time, and of its sending time (the smart bot's body
+	// carries no time, so the callback stamps it on arrival).
+	want := map[string]bool{}
+	for _, s := range run.Sent {
+		for _, pk := range partitions(s) {
+			want[pk] = true
+		}
+	}
+	pks := make([]string, 0, len(want))
+	for pk := range want {
+		pks = append(pks, pk)
+	}
+	sort.Strings(pks)
+	found := map[string]map[string]int{} // pk → stored key → records
+	for _, pk := range pks {
+		items, err := table.QueryItems(ctx, dynamo.Query{PK: pk})
+		if err != nil {
+			return rep, fmt.Errorf("check: read %s: %w", pk, err)
+		}
+		keys := map[string]int{}
+		for _, it := range items {
+			sk, _ := it["SK"].(*types.AttributeValueMemberS)
+			if sk == nil {
+				continue
+			}
+			if k, ok := logKey(sk.Value); ok {
+				keys[k]++
+			}
+		}
+		found[pk] = keys
+	}
+	for _, s := range run.Sent {
+		rep.ByChannel[s.Request.Channel]++
+		if s.Accepted {
+			rep.Accepted++
+		}
+		n := 0
+		for _, pk := range partitions(s) {
+			n += found[pk][s.Request.Key]
+		}
+		switch {
+		case n == 0:
+			rep.Lost = append(rep.Lost, s.Request.Key)
+		case n > 1:
+			rep.Duplicated = append(rep.Duplicated, s.Request.Key)
+			rep.Stored++
+		default:
+			rep.Stored++
+		}
+		if n > 0 && !s.Accepted {
+			rep.Unacknowledged++
+		}
+	}
+	return rep, nil
+}
+
+// partitions are the distinct log partitions a callback can be in.
+func partitions(s *Sent) []string {
+	pk := func(t time.Time) string {
+		date := t.UTC().Format(time.DateOnly)
+		if s.GroupID == "" {
+			return "ACCOUNT#" + s.Request.Account + "#D#" + date
+		}
+		return "GROUP#" + s.GroupID + "#D#" + date
+	}
+	a, b := pk(s.Request.At), pk(s.SentAt)
+	if a == b {
+		return []string{a}
+	}
+	return []string{a, b}
+}
+
+// logKey takes the idempotency key out of a log sort key: MSG#<ms>#<key> or
+// EVT#<ms>#<key> (docs/data-model.md). Other items of the partition
+// (deliveries, opens, check-ins) are not callbacks' records.
+func logKey(sk string) (string, bool) {
+	kind, rest, ok := strings.Cut(sk, "#")
+	if !ok || (kind != "MSG" && kind != "EVT") {
+		return "", false
+	}
+	_, key, ok := strings.Cut(rest, "#")
+	return key, ok
+}
+
+func percentile(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100 // nearest rank
+	return s[max(0, min(len(s)-1, i-1))]
+}
+
+// Print writes the report as a small table.
+func (r Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "distinct callbacks  %d", r.Distinct)
+	var chs []string
+	for ch, n := range r.ByChannel {
+		chs = append(chs, fmt.Sprintf("%s=%d", ch, n))
+	}
+	sort.Strings(chs)
+	if len(chs) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(chs, " "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "requests sent       %d (%d duplicates), %d tries, over %v\n", r.Requests, r.Requests-r.Distinct, r.Tries, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "accepted            %d\n", r.Accepted)
+	fmt.Fprintf(w, "stored              %d\n", r.Stored)
+	fmt.Fprintf(w, "lost                %d%s\n", len(r.Lost), sample(r.Lost))
+	fmt.Fprintf(w, "duplicated          %d%s\n", len(r.Duplicated), sample(r.Duplicated))
+	fmt.Fprintf(w, "stored, no 200      %d\n", r.Unacknowledged)
+	fmt.Fprintf(w, "errors (tries)      %d%s\n", r.ErrorCount(), errs(r.Errors))
+	fmt.Fprintf(w, "gave up (3 tries)   %d\n", r.GaveUp)
+	fmt.Fprintf(w, "latency first try   p50 %v  p90 %v  p99 %v  max %v\n", ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
+
+func sample(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	n := min(len(keys), 5)
+	return " e.g. " + strings.Join(keys[:n], ", ")
+}
+
+func errs(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
+	}
+	sort.Strings(parts)
+	return " (" + strings.Join(parts, ", ") + ")"
+}

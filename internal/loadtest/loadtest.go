@@ -1,0 +1,350 @@
+// Package loadtest is the load and fault runner behind `qunyun load`: it
+// sends real signed and encrypted callbacks (internal/simulate/callbacks) to
+// a running stack at a fixed rate with a mix of channels and a share of
+// duplicates — WeChat's retries: the identical request sent again, some
+// while the first is still in flight, some seconds later — retrying each as
+// WeChat does; then it reads back what the table holds and counts what was
+// lost, stored twice or answered with an error, with latency percentiles.
+//
+// The sequence of requests (which channel, group, member, text and which
+// earlier request a duplicate repeats) comes from one seeded random source,
+// so two runs with the same seed send the same traffic (apart from the ids,
+// which carry the start time so that runs against one table never collide).
+// Wall-clock timing only decides when each request leaves.
+//
+// It must not write to the table or reach into the stack's code: the stack
+// is a black box behind its gateway, and the table is read only to check.
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/simulate/callbacks"
+	"github.com/qunyun/qunyun/internal/wechat"
+)
+
+// Mix is the share of each channel in the traffic; shares need not sum to 1.
+type Mix map[qunyun.Channel]float64
+
+// ParseMix reads "relay=0.6,wecom=0.2,bot=0.1,oa=0.1" ("bot" is short for
+// wecom-bot).
+func ParseMix(s string) (Mix, error) {
+	m := Mix{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("mix %q: want channel=share, e.g. relay=0.6", part)
+		}
+		ch := qunyun.Channel(strings.TrimSpace(name))
+		if ch == "bot" {
+			ch = qunyun.ChannelWeComBot
+		}
+		if !ch.Valid() {
+			return nil, fmt.Errorf("mix %q: channel %q is not oa, wecom, bot or relay", part, name)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("mix %q: share must be a number ≥ 0", part)
+		}
+		m[ch] += v
+	}
+	total := 0.0
+	for _, v := range m {
+		total += v
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("mix %q: no channel has a share above 0", s)
+	}
+	return m, nil
+}
+
+// String prints the mix in a stable order.
+func (m Mix) String() string {
+	var parts []string
+	for _, ch := range m.channels() {
+		parts = append(parts, fmt.Sprintf("%s=%g", ch, m[ch]))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (m Mix) channels() []qunyun.Channel {
+	var out []qunyun.Channel
+	for ch, v := range m {
+		if v > 0 {
+			out = append(out, ch)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Target is where one channel's traffic goes: its account and the groups
+// (WeChat chat ids) it writes to. OA traffic is 1:1 and needs no groups.
+type Target struct {
+	Account qunyun.Account
+	Groups  []string
+}
+
+// Options describe a run.
+type Options struct {
+	Rate     float64       // requests per second, duplicates included
+	Duration time.Duration // how long to send
+	Mix      Mix
+	Dup      float64 // share of requests that repeat an earlier one, 0 to 1
+	Seed     uint64
+	Targets  map[qunyun.Channel]Target
+	// Now is the stack's clock: event times and relay timestamps come from
+	// it, because the callback checks them against its own clock.
+	Now func() time.Time
+	// MaxInFlight bounds concurrent requests; 0 means 1024.
+	MaxInFlight int
+	// Progress, when set, is called about once a second with the count sent.
+	Progress func(sent, total int)
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Rate <= 0:
+		return fmt.Errorf("rate must be above 0 requests a second")
+	case o.Duration <= 0:
+		return fmt.Errorf("duration must be above 0")
+	case o.Dup < 0 || o.Dup >= 1:
+		return fmt.Errorf("dup %v must be at least 0 and below 1", o.Dup)
+	case len(o.Mix) == 0:
+		return fmt.Errorf("no channel mix")
+	case o.Now == nil:
+		return fmt.Errorf("no clock")
+	}
+	for _, ch := range o.Mix.channels() {
+		t, ok := o.Targets[ch]
+		if !ok || t.Account.ID == "" {
+			return fmt.Errorf("the mix names %s but the stack has no %s account", ch, ch)
+		}
+		if t.Account.Kind != ch {
+			return fmt.Errorf("account %s is %s, not %s", t.Account.ID, t.Account.Kind, ch)
+		}
+		if ch != qunyun.ChannelOA && len(t.Groups) == 0 {
+			return fmt.Errorf("no groups to send %s traffic to", ch)
+		}
+	}
+	return nil
+}
+
+// Sent is one distinct callback the run sent (duplicates share it).
+type Sent struct {
+	Request callbacks.Request
+	GroupID string // "" for OA 1:1
+	SentAt  time.Time
+	// Copies is how many times it was sent as its own request: 1 plus the
+	// duplicates (each of which WeChat-retries on its own).
+	Copies   int
+	Accepted bool // some try of some copy got 200
+}
+
+// Attempt is the outcome of sending one copy.
+type Attempt struct {
+	Index  int // into Run.Sent
+	Dup    bool
+	Result callbacks.Result
+}
+
+// Run is what a run sent.
+type Run struct {
+	Options  Options
+	Sent     []*Sent
+	Attempts []Attempt
+	Began    time.Time
+	Elapsed  time.Duration
+}
+
+// Start sends the traffic and waits for every answer.
+func Start(ctx context.Context, s *callbacks.Sender, o Options) (*Run, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 1024
+	}
+	rnd := rand.New(rand.NewPCG(o.Seed, 1))
+	gen := &generator{
+		rnd: rnd, opts: o, b: &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(o.Seed))},
+		run:    strconv.FormatUint(o.Seed, 36) + "-" + strconv.FormatInt(o.Now().Unix()%1e6, 36),
+		runNum: o.Now().UnixMilli() % 1e9,
+	}
+	total := int(o.Rate * o.Duration.Seconds())
+	run := &Run{Options: o, Began: time.Now()}
+	interval := time.Duration(float64(time.Second) / o.Rate)
+
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, o.MaxInFlight)
+		lastTick = time.Now()
+	)
+	send := func(idx int, dup bool) {
+		defer wg.Done()
+		defer func() { <-slots }()
+		mu.Lock()
+		req := run.Sent[idx].Request
+		mu.Unlock()
+		res, _ := s.Send(ctx, req)
+		mu.Lock()
+		run.Attempts = append(run.Attempts, Attempt{Index: idx, Dup: dup, Result: res})
+		if res.Accepted {
+			run.Sent[idx].Accepted = true
+		}
+		mu.Unlock()
+	}
+	for i := 0; i < total; i++ {
+		// Pace against the start time, not the previous send, so a slow
+		// moment does not lower the rate of the whole run.
+		if wait := time.Until(run.Began.Add(time.Duration(i) * interval)); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				wg.Wait()
+				return run, fmt.Errorf("load run stopped after %d of %d requests: %w", i, total, ctx.Err())
+			}
+		}
+		idx, dup := -1, false
+		if len(run.Sent) > 0 && rnd.Float64() < o.Dup {
+			idx, dup = gen.pickDup(len(run.Sent)), true
+			mu.Lock()
+			run.Sent[idx].Copies++
+			mu.Unlock()
+		} else {
+			req, group, err := gen.next()
+			if err != nil {
+				wg.Wait()
+				return run, err
+			}
+			mu.Lock()
+			run.Sent = append(run.Sent, &Sent{Request: req, GroupID: group, SentAt: time.Now(), Copies: 1})
+			idx = len(run.Sent) - 1
+			mu.Unlock()
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return run, ctx.Err()
+		}
+		wg.Add(1)
+		go send(idx, dup)
+		if o.Progress != nil && time.Since(lastTick) >= time.Second {
+			lastTick = time.Now()
+			o.Progress(i+1, total)
+		}
+	}
+	wg.Wait()
+	run.Elapsed = time.Since(run.Began)
+	if o.Progress != nil {
+		o.Progress(total, total)
+	}
+	return run, nil
+}
+
+func seedBytes(seed uint64) [32]byte {
+	var b [32]byte
+	for i := range 8 {
+		b[i] = byte(seed >> (8 * i))
+	}
+	return b
+}
+
+// generator makes the run's distinct callbacks.
+type generator struct {
+	rnd  *rand.Rand
+	opts Options
+	b    *callbacks.Builder
+	run  string // makes ids unique across runs against the same table
+	// runNum does the same for OA's numeric MsgIds.
+	runNum int64
+	n      int
+}
+
+// pickDup chooses which earlier request a duplicate repeats: half the time
+// the newest (usually still in flight: a concurrent retry), otherwise one of
+// the last few seconds' (a late retry).
+func (g *generator) pickDup(n int) int {
+	if g.rnd.IntN(2) == 0 {
+		return n - 1
+	}
+	window := max(1, int(g.opts.Rate*3))
+	return n - 1 - g.rnd.IntN(min(window, n))
+}
+
+var texts = []string{"大家好", "今天的分享很有收获", "请问下周的活动几点开始？", "谢谢老师", "这个资料哪里可以下载", "打卡", "同意楼上", "有人一起去吗", "收到", "明天见"}
+
+func (g *generator) next() (callbacks.Request, string, error) {
+	g.n++
+	ch := g.channel()
+	t := g.opts.Targets[ch]
+	at := g.opts.Now()
+	member := fmt.Sprintf("load-m%03d", g.rnd.IntN(500))
+	text := texts[g.rnd.IntN(len(texts))] + " #" + strconv.Itoa(g.n)
+	id := "load-" + g.run + "-" + strconv.Itoa(g.n)
+	var group string
+	if len(t.Groups) > 0 {
+		group = t.Groups[g.rnd.IntN(len(t.Groups))]
+	}
+	var (
+		req callbacks.Request
+		err error
+	)
+	switch ch {
+	case qunyun.ChannelRelay:
+		req, err = g.b.Relay(t.Account, wechat.RelayEvent{
+			ID: id, Type: wechat.RelayMessage, GroupID: group, MemberID: member, Kind: "text", Text: text, Time: at.Unix(),
+		}, at)
+	case qunyun.ChannelWeComBot:
+		req, err = g.b.BotMention(t.Account, group, member, id, "@群助手 "+text, at)
+	case qunyun.ChannelWeCom:
+		// Each event names one new member, so the plaintext (and its key) is
+		// unique; join and leave alternate so group sizes stay level.
+		req, err = g.b.WeComMembership(t.Account, callbacks.Membership{
+			ChatID: group, Joined: g.n%2 == 1, Members: []string{"load-w" + g.run + "-" + strconv.Itoa(g.n)},
+			Scene: wechat.JoinByQRCode, MemberVersion: g.n,
+		}, at)
+	case qunyun.ChannelOA:
+		group = ""
+		req, err = g.b.OAText(t.Account, "load-o"+member, text, g.msgID(), at)
+	}
+	if err != nil {
+		return callbacks.Request{}, "", fmt.Errorf("build %s request %d: %w", ch, g.n, err)
+	}
+	return req, group, nil
+}
+
+// msgID is a 64-bit OA MsgId unique to this run.
+func (g *generator) msgID() int64 {
+	return g.runNum*1e7 + int64(g.n)
+}
+
+func (g *generator) channel() qunyun.Channel {
+	chs := g.opts.Mix.channels()
+	total := 0.0
+	for _, ch := range chs {
+		total += g.opts.Mix[ch]
+	}
+	x := g.rnd.Float64() * total
+	for _, ch := range chs {
+		if x < g.opts.Mix[ch] {
+			return ch
+		}
+		x -= g.opts.Mix[ch]
+	}
+	return chs[len(chs)-1]
+}
