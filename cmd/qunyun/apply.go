@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/spf13/cobra"
+
+	"github.com/qunyun/qunyun/internal/community"
+	"github.com/qunyun/qunyun/internal/dynamo"
+)
+
+func init() { register(newApplyCmd) }
+
+// Where the operator commands find the table: the local stack unless told
+// otherwise. In AWS, pass --endpoint "" (the default credential chain and
+// endpoint) and --table with the stack's table name.
+const (
+	localDynamoEndpoint = "http://127.0.0.1:8000"
+	localTableName      = "qunyun-local"
+)
+
+// tableFlags adds --endpoint and --table to cmd, defaulting to the
+// environment the functions use (AWS_ENDPOINT_URL_DYNAMODB, TABLE_NAME) and
+// then to the local stack.
+func tableFlags(cmd *cobra.Command) {
+	endpoint, ok := os.LookupEnv("AWS_ENDPOINT_URL_DYNAMODB")
+	if !ok {
+		endpoint = localDynamoEndpoint
+	}
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		table = localTableName
+	}
+	cmd.Flags().String("endpoint", endpoint, `DynamoDB endpoint; "" for AWS with the default credential chain (env AWS_ENDPOINT_URL_DYNAMODB)`)
+	cmd.Flags().String("table", table, "table name (env TABLE_NAME)")
+}
+
+// openTable connects to the table the flags name.
+func openTable(ctx context.Context, cmd *cobra.Command) (*dynamo.Table, error) {
+	endpoint, _ := cmd.Flags().GetString("endpoint")
+	name, _ := cmd.Flags().GetString("table")
+	if name == "" {
+		return nil, errors.New("--table is empty: name the table (the stack's TableName output in AWS)")
+	}
+	if endpoint != "" {
+		// A local engine checks no signature, but the SDK must sign with
+		// something: static local credentials keep it off the AWS chain.
+		db := dynamodb.New(dynamodb.Options{
+			Region:       "us-east-1",
+			BaseEndpoint: aws.String(endpoint),
+			Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		})
+		return &dynamo.Table{DB: db, Name: name}, nil
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return &dynamo.Table{DB: dynamodb.NewFromConfig(cfg), Name: name}, nil
+}
+
+func newApplyCmd() *cobra.Command {
+	var file string
+	var dryRun, prune, yes bool
+	cmd := &cobra.Command{
+		Use:   "apply -f community.yaml",
+		Short: "Make the table hold what community.yaml describes",
+		Long: `Apply validates community.yaml (schema and references; every problem is
+reported as file:line:column and nothing is written when there is any), shows
+the diff against the table (+ create, ~ change with the changed fields,
+- delete) and upserts. Applying the same file twice changes nothing.
+
+--prune also deletes what the file no longer names, after a y/N confirmation
+(--yes skips it; without a terminal, --yes is required). Fields other parts
+maintain (a group's member count, noise flag, WeChat state) are kept.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return errors.New("-f is required: the community.yaml to apply")
+			}
+			c, err := community.Load(file)
+			if err != nil {
+				var ps community.Problems
+				if errors.As(err, &ps) {
+					for _, p := range ps {
+						fmt.Fprintln(cmd.ErrOrStderr(), p)
+					}
+					return fmt.Errorf("%s: %d problem(s); nothing was written", file, len(ps))
+				}
+				return err
+			}
+			ctx := cmd.Context()
+			t, err := openTable(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			d, err := community.Compute(ctx, t, c, prune)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if wantJSON(cmd) {
+				if err := printJSON(out, d); err != nil {
+					return err
+				}
+			} else {
+				printDiff(out, file, d)
+			}
+			if dryRun || d.Empty() {
+				return nil
+			}
+			if n := d.Count(community.Delete); n > 0 && !yes {
+				if err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), n); err != nil {
+					return err
+				}
+			}
+			p := newProgress(cmd.ErrOrStderr(), "applying", len(d.Changes))
+			if err := d.Apply(ctx, t, func(done int, ch community.Change) { p.step(done, ch.String()) }); err != nil {
+				return err
+			}
+			if !wantJSON(cmd) {
+				fmt.Fprintf(out, "applied: %d created, %d changed, %d deleted\n",
+					d.Count(community.Create), d.Count(community.Update), d.Count(community.Delete))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "the community.yaml to apply")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the diff only")
+	cmd.Flags().BoolVar(&prune, "prune", false, "delete what the file no longer names (asks first)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before pruning")
+	tableFlags(cmd)
+	return cmd
+}
+
+func printDiff(w io.Writer, file string, d *community.Diff) {
+	for _, n := range d.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	if d.Empty() {
+		fmt.Fprintf(w, "no changes: the table already matches %s\n", file)
+	}
+	for _, c := range d.Changes {
+		fmt.Fprintln(w, c)
+	}
+	if d.Unnamed > 0 {
+		fmt.Fprintf(w, "(%d record(s) in the table are not named in %s; --prune deletes them)\n", d.Unnamed, file)
+	}
+}
+
+// confirm asks before deleting; with no terminal to ask it refuses, since
+// a script that forgot --yes must not delete by accident.
+func confirm(in io.Reader, prompt io.Writer, deletes int) error {
+	if !isTerminal(in) {
+		return fmt.Errorf("--prune would delete %d record(s) and there is no terminal to confirm: re-run with --yes", deletes)
+	}
+	fmt.Fprintf(prompt, "Delete %d record(s)? [y/N] ", deletes)
+	answer, _ := bufio.NewReader(in).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return errors.New("not confirmed; nothing was written")
+}

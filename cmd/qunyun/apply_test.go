@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+)
+
+// run executes the CLI in-process with args, as a user would type them.
+func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(args)
+	err = root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+// tableArgs points a command at a fresh table in the test engine.
+func tableArgs(t *testing.T) (*dynamo.Table, []string) {
+	t.Helper()
+	tb := dynamotest.NewTable(t)
+	return tb, []string{"--endpoint", dynamotest.Endpoint(t), "--table", tb.Name}
+}
+
+const demoFile = "../../infra/local/community.yaml"
+
+func TestApplyDemoTwiceIsNoOp(t *testing.T) {
+	tb, targs := tableArgs(t)
+	out, _, err := run(t, "", append([]string{"apply", "-f", demoFile}, targs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "+ group g-vip-1") || !strings.Contains(out, "applied: ") {
+		t.Fatalf("first apply output:\n%s", out)
+	}
+	out, _, err = run(t, "", append([]string{"apply", "-f", demoFile}, targs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "no changes") || strings.Contains(out, "applied:") {
+		t.Fatalf("second apply output:\n%s", out)
+	}
+	groups, err := tb.Groups(context.Background())
+	if err != nil || len(groups) != 10 {
+		t.Fatalf("%d groups, %v", len(groups), err)
+	}
+}
+
+func TestApplyTypoWritesNothing(t *testing.T) {
+	tb, targs := tableArgs(t)
+	data, err := os.ReadFile(demoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(data), "    purpose: fan\n", "    purpsoe: fan\n", 1)
+	path := filepath.Join(t.TempDir(), "community.yaml")
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := run(t, "", append([]string{"apply", "-f", path}, targs...)...)
+	if err == nil || !strings.Contains(err.Error(), "nothing was written") {
+		t.Fatalf("err = %v", err)
+	}
+	line := 1 + strings.Count(bad[:strings.Index(bad, "purpsoe")], "\n")
+	want := path + ":" + itoa(line) + ":5: groups[2].purpsoe: unknown field \"purpsoe\" (did you mean \"purpose\"?)"
+	if !strings.Contains(stderr, want) {
+		t.Fatalf("stderr:\n%s\nwant:\n%s", stderr, want)
+	}
+	groups, _ := tb.Groups(context.Background())
+	contents, _ := tb.Contents(context.Background())
+	if len(groups)+len(contents) != 0 {
+		t.Fatalf("a bad file wrote %d groups, %d contents", len(groups), len(contents))
+	}
+}
+
+func TestApplyDryRunAndPrune(t *testing.T) {
+	tb, targs := tableArgs(t)
+	out, _, err := run(t, "", append([]string{"apply", "--dry-run", "-f", demoFile}, targs...)...)
+	if err != nil || !strings.Contains(out, "+ plan p-lunch") {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if groups, _ := tb.Groups(context.Background()); len(groups) != 0 {
+		t.Fatalf("dry run wrote %d groups", len(groups))
+	}
+	if _, _, err := run(t, "", append([]string{"apply", "-f", demoFile}, targs...)...); err != nil {
+		t.Fatal(err)
+	}
+	small := filepath.Join(t.TempDir(), "small.yaml")
+	os.WriteFile(small, []byte("groups:\n  - {id: g-shelf, purpose: shelf}\n"), 0o600)
+	// No terminal and no --yes: refuse.
+	_, _, err = run(t, "y\n", append([]string{"apply", "--prune", "-f", small}, targs...)...)
+	if err == nil || !strings.Contains(err.Error(), "--yes") {
+		t.Fatalf("prune without --yes: %v", err)
+	}
+	if groups, _ := tb.Groups(context.Background()); len(groups) != 10 {
+		t.Fatalf("refused prune left %d groups", len(groups))
+	}
+	out, _, err = run(t, "", append([]string{"apply", "--prune", "--yes", "-f", small}, targs...)...)
+	if err != nil || !strings.Contains(out, "- group g-vip-1") || !strings.Contains(out, "~ group g-shelf") {
+		t.Fatalf("prune: %v\n%s", err, out)
+	}
+	if groups, _ := tb.Groups(context.Background()); len(groups) != 1 {
+		t.Fatalf("after prune: %d groups", len(groups))
+	}
+}
+
+func TestApplyJSON(t *testing.T) {
+	_, targs := tableArgs(t)
+	out, _, err := run(t, "", append([]string{"apply", "--json", "--dry-run", "-f", demoFile}, targs...)...)
+	if err != nil || !strings.Contains(out, `"op": "+"`) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
