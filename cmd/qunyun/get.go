@@ -1,0 +1,363 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+func init() { register(newGetCmd) }
+
+// getFilters are the flags every `get` kind may use.
+type getFilters struct {
+	group, date, plan, state, tz string
+}
+
+// getter lists one kind: the rows of the table and the values for --json.
+type getter func(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) (header []string, rows [][]string, values any, err error)
+
+var getters = map[string]getter{
+	"groups":     getGroups,
+	"members":    getMembers,
+	"plans":      getPlans,
+	"contents":   getContents,
+	"hosts":      getHosts,
+	"deliveries": getDeliveries,
+	"sessions":   getSessions,
+	"scores":     getScores,
+}
+
+func getKinds() []string {
+	kinds := make([]string, 0, len(getters))
+	for k := range getters {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+func newGetCmd() *cobra.Command {
+	var f getFilters
+	cmd := &cobra.Command{
+		Use:   "get " + strings.Join(getKinds(), "|"),
+		Short: "Show what the table holds, as a table or --json",
+		Long: `Get lists one kind of record.
+
+  groups      every group (purpose, tier, members, state, caps)
+  members     members of --group (or of every group)
+  plans       plans (SOP)
+  contents    content items
+  hosts       hosts, their windows and limits
+  deliveries  deliveries on --date (a local date, --tz), by --group, --plan or --state
+  sessions    host sessions on --date, or from yesterday to two weeks ahead; --group
+  scores      group scores on --date
+
+Dates are local dates in --tz (default Asia/Shanghai); today is taken from the
+stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: getKinds(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			get, ok := getters[args[0]]
+			if !ok {
+				return fmt.Errorf("unknown kind %q: expected one of %s", args[0], strings.Join(getKinds(), ", "))
+			}
+			if f.date != "" {
+				if _, err := time.Parse(time.DateOnly, f.date); err != nil {
+					return fmt.Errorf("--date %q: expected YYYY-MM-DD", f.date)
+				}
+			}
+			if _, err := time.LoadLocation(f.tz); err != nil {
+				return fmt.Errorf("--tz %q: expected an IANA time zone such as Asia/Shanghai", f.tz)
+			}
+			clk, err := clock.FromEnv(os.Getenv)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			t, err := openTable(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			header, rows, values, err := get(ctx, t, f, clk.Now())
+			if err != nil {
+				return err
+			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), values)
+			}
+			if len(rows) == 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "no %s found\n", args[0])
+				return nil
+			}
+			return printTable(cmd.OutOrStdout(), header, rows)
+		},
+	}
+	cmd.Flags().StringVar(&f.group, "group", "", "only this group")
+	cmd.Flags().StringVar(&f.date, "date", "", "local date YYYY-MM-DD (default today)")
+	cmd.Flags().StringVar(&f.plan, "plan", "", "deliveries: only this plan (or source: session, moderation, contest)")
+	cmd.Flags().StringVar(&f.state, "state", "", "deliveries: only this state (sent, skipped, task_created, ...)")
+	cmd.Flags().StringVar(&f.tz, "tz", qunyun.DefaultTimeZone, "time zone of --date and of the times shown")
+	tableFlags(cmd)
+	return cmd
+}
+
+// localDay returns the instants bounding a local date and the UTC dates
+// that key records falling in it (a local day overlaps one or two).
+func localDay(date, tz string, now time.Time) (from, to time.Time, utcDates []string) {
+	loc := qunyun.LoadLocation(tz)
+	day, err := time.ParseInLocation(time.DateOnly, date, loc)
+	if err != nil {
+		n := now.In(loc)
+		day = time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
+	}
+	from, to = day, day.AddDate(0, 0, 1)
+	for d := from.UTC(); d.Before(to); d = d.AddDate(0, 0, 1) {
+		utcDates = append(utcDates, d.Format(time.DateOnly))
+		d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return from, to, utcDates
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return ""
+}
+
+func getGroups(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {
+	groups, err := t.Groups(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if f.group != "" {
+		groups = filter(groups, func(g qunyun.Group) bool { return g.ID == f.group })
+	}
+	var rows [][]string
+	for _, g := range groups {
+		c := g.EffectiveCaps()
+		rows = append(rows, []string{g.ID, g.Name, string(g.Purpose), g.Tier,
+			fmt.Sprintf("%d/%d", g.MemberCount, g.SizeCap), string(g.State), yesNo(g.Noisy),
+			fmt.Sprintf("%d/day %s-%s", c.DailyMax, c.QuietStart, c.QuietEnd), g.Lifecycle.Kind, g.AccountID})
+	}
+	return []string{"ID", "NAME", "PURPOSE", "TIER", "MEMBERS", "STATE", "NOISY", "CAPS", "LIFECYCLE", "ACCOUNT"}, rows, groups, nil
+}
+
+func getMembers(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {
+	ids := []string{f.group}
+	if f.group == "" {
+		groups, err := t.Groups(ctx)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ids = ids[:0]
+		for _, g := range groups {
+			ids = append(ids, g.ID)
+		}
+	}
+	loc := qunyun.LoadLocation(f.tz)
+	var all []qunyun.Member
+	var rows [][]string
+	for _, id := range ids {
+		members, err := t.Members(ctx, id)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for _, m := range members {
+			all = append(all, m)
+			rows = append(rows, []string{m.GroupID, m.ID, m.Name, string(m.Role), m.Tier,
+				strings.Join(m.Tags, ","), localTime(m.JoinedAt, loc), yesNo(m.Active())})
+		}
+	}
+	return []string{"GROUP", "ID", "NAME", "ROLE", "TIER", "TAGS", "JOINED", "ACTIVE"}, rows, all, nil
+}
+
+func getPlans(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {
+	plans, err := t.Plans(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if f.plan != "" {
+		plans = filter(plans, func(p qunyun.Plan) bool { return p.ID == f.plan })
+	}
+	var rows [][]string
+	for _, p := range plans {
+		schedule := p.Cron
+		if len(p.Journey) > 0 {
+			steps := make([]string, len(p.Journey))
+			for i, s := range p.Journey {
+				steps[i] = fmt.Sprintf("day %d:%s", s.Day, s.Content)
+			}
+			schedule = strings.TrimSpace(schedule + " journey " + strings.Join(steps, " "))
+		}
+		rows = append(rows, []string{p.ID, p.Name, schedule, strings.Join(p.Contents, ","), describeSelector(p.Select), yesNo(p.Paused)})
+	}
+	return []string{"ID", "NAME", "SCHEDULE", "CONTENTS", "SELECT", "PAUSED"}, rows, plans, nil
+}
+
+func describeSelector(s qunyun.GroupSelector) string {
+	var parts []string
+	add := func(name string, v []string) {
+		if len(v) > 0 {
+			parts = append(parts, name+"="+strings.Join(v, ","))
+		}
+	}
+	add("groups", s.Groups)
+	add("tags", s.Tags)
+	purposes := make([]string, len(s.Purposes))
+	for i, p := range s.Purposes {
+		purposes[i] = string(p)
+	}
+	add("purposes", purposes)
+	if s.MinSize > 0 || s.MaxSize > 0 {
+		parts = append(parts, fmt.Sprintf("size=%d..%d", s.MinSize, s.MaxSize))
+	}
+	if s.MinAgeDays > 0 || s.MaxAgeDays > 0 {
+		parts = append(parts, fmt.Sprintf("age=%d..%dd", s.MinAgeDays, s.MaxAgeDays))
+	}
+	if len(parts) == 0 {
+		return "all groups"
+	}
+	return strings.Join(parts, " ")
+}
+
+func getContents(ctx context.Context, t *dynamo.Table, _ getFilters, _ time.Time) ([]string, [][]string, any, error) {
+	contents, err := t.Contents(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var rows [][]string
+	for _, c := range contents {
+		text := c.Title
+		if text == "" {
+			text = c.Text
+		}
+		rows = append(rows, []string{c.ID, string(c.Kind), truncate(text, 40), strings.Join(c.Tags, ","), yesNo(c.Benefit)})
+	}
+	return []string{"ID", "KIND", "TITLE/TEXT", "TAGS", "BENEFIT"}, rows, contents, nil
+}
+
+func getHosts(ctx context.Context, t *dynamo.Table, _ getFilters, _ time.Time) ([]string, [][]string, any, error) {
+	hosts, err := t.Hosts(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var rows [][]string
+	for _, h := range hosts {
+		windows := make([]string, len(h.Availability))
+		for i, w := range h.Availability {
+			windows[i] = w.Day + " " + w.Start + "-" + w.End
+		}
+		rows = append(rows, []string{h.ID, h.Name, strconv.Itoa(h.MaxPerWeek), strings.Join(windows, ", "),
+			strconv.Itoa(len(h.Exceptions)), strings.Join(h.Tiers, ","), strings.Join(h.Groups, ",")})
+	}
+	return []string{"ID", "NAME", "MAX/WEEK", "AVAILABILITY", "EXCEPTIONS", "TIERS", "GROUPS"}, rows, hosts, nil
+}
+
+func getDeliveries(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) ([]string, [][]string, any, error) {
+	from, to, dates := localDay(f.date, f.tz, now)
+	var items []dynamo.DeliveryItem
+	for _, date := range dates {
+		var got []dynamo.DeliveryItem
+		var err error
+		switch {
+		case f.group != "":
+			got, err = t.GroupDeliveries(ctx, f.group, date)
+		case f.plan != "":
+			got, err = t.PlanDeliveries(ctx, f.plan, date)
+		default:
+			got, err = t.DayDeliveries(ctx, date, qunyun.DeliveryState(f.state))
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		items = append(items, got...)
+	}
+	loc := qunyun.LoadLocation(f.tz)
+	var out []qunyun.Delivery
+	for _, it := range items {
+		d := it.Delivery
+		if d.At.Before(from) || !d.At.Before(to) {
+			continue
+		}
+		if (f.plan != "" && d.Source != f.plan) || (f.state != "" && string(d.State) != f.state) || (f.group != "" && d.GroupID != f.group) {
+			continue
+		}
+		out = append(out, d)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].At.Equal(out[j].At) {
+			return out[i].At.Before(out[j].At)
+		}
+		return out[i].ID < out[j].ID
+	})
+	var rows [][]string
+	for _, d := range out {
+		target := d.GroupID
+		if d.TargetKind != qunyun.TargetGroup {
+			target = string(d.TargetKind) + ":" + d.TargetID
+		}
+		rows = append(rows, []string{localTime(d.At, loc), target, d.Source, d.ContentID, string(d.State), d.Reason})
+	}
+	return []string{"AT", "TARGET", "SOURCE", "CONTENT", "STATE", "REASON"}, rows, out, nil
+}
+
+func getSessions(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) ([]string, [][]string, any, error) {
+	from, to := now.AddDate(0, 0, -1), now.AddDate(0, 0, 14)
+	if f.date != "" {
+		from, to, _ = localDay(f.date, f.tz, now)
+	}
+	var sessions []qunyun.Session
+	var err error
+	if f.group != "" {
+		sessions, err = t.GroupSessions(ctx, f.group, from, to)
+	} else {
+		sessions, err = t.SessionsStarting(ctx, from, to)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	loc := qunyun.LoadLocation(f.tz)
+	var rows [][]string
+	for _, s := range sessions {
+		manual := ""
+		if s.Manual {
+			manual = "manual"
+		}
+		rows = append(rows, []string{s.ID, localTime(s.Start, loc), strconv.Itoa(int(s.End.Sub(s.Start).Minutes())),
+			s.GroupID, s.HostID, string(s.State), manual, s.Topic})
+	}
+	return []string{"ID", "START", "MIN", "GROUP", "HOST", "STATE", "BOOKED", "TOPIC"}, rows, sessions, nil
+}
+
+func getScores(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) ([]string, [][]string, any, error) {
+	return nil, nil, nil, errors.New("get scores: the scoring store (internal/dynamo/scoring*.go) has not landed yet, so there is nothing to read scores with")
+}
+
+func localTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format("2006-01-02 15:04")
+}
+
+func filter[T any](in []T, keep func(T) bool) []T {
+	var out []T
+	for _, v := range in {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// appliedDemo returns a table holding the demo community plus a member and
+// two deliveries, and the flags that point at it.
+func appliedDemo(t *testing.T) (*dynamo.Table, []string) {
+	t.Helper()
+	tb, targs := tableArgs(t)
+	if _, _, err := run(t, "", append([]string{"apply", "-f", demoFile}, targs...)...); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := tb.PutMember(ctx, qunyun.Member{GroupID: "g-vip-1", ID: "wm-alice", Name: "王小美", Role: qunyun.RoleMember, Tier: "vip",
+		JoinedAt: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	// 2026-11-22 03:00 UTC is 11:00 in Shanghai; 17:00 UTC is already the 23rd there.
+	for _, d := range []qunyun.Delivery{
+		{ID: "p-lunch|slot1|g-general-1", Source: "p-lunch", TargetKind: qunyun.TargetGroup, TargetID: "g-general-1", GroupID: "g-general-1",
+			ContentID: "c-lunch-menu", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)},
+		{ID: "p-punch|slot2|g-punch", Source: "p-punch", TargetKind: qunyun.TargetGroup, TargetID: "g-punch", GroupID: "g-punch",
+			ContentID: "c-punch-reminder", At: time.Date(2026, 11, 22, 23, 0, 0, 0, time.UTC)},
+	} {
+		if _, _, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tb, targs
+}
+
+func TestGet(t *testing.T) {
+	_, targs := appliedDemo(t)
+	cases := []struct {
+		args []string
+		want []string // substrings of the table
+		not  []string
+	}{
+		{[]string{"get", "groups"}, []string{"ID", "PURPOSE", "g-vip-1", "小满会员核心群 1", "resource-popup", "0/50"}, nil},
+		{[]string{"get", "members", "--group", "g-vip-1"}, []string{"wm-alice", "王小美", "2026-11-20 10:00"}, nil},
+		{[]string{"get", "plans"}, []string{"p-lunch", "cron(0 11 ? * MON-FRI *)", "journey day 0:c-welcome", "purposes=general,fan,vip"}, nil},
+		{[]string{"get", "contents"}, []string{"c-coupon", "会员专享"}, nil},
+		{[]string{"get", "hosts"}, []string{"h-nutritionist", "MON 19:30-21:30"}, nil},
+		{[]string{"get", "deliveries", "--date", "2026-11-22"}, []string{"2026-11-22 11:00", "g-general-1", "claimed"}, []string{"g-punch"}},
+		{[]string{"get", "deliveries", "--date", "2026-11-23", "--plan", "p-punch"}, []string{"2026-11-23 07:00", "g-punch"}, []string{"g-general-1"}},
+		{[]string{"get", "deliveries", "--date", "2026-11-22", "--group", "g-punch"}, nil, []string{"g-punch"}},
+		{[]string{"get", "sessions", "--date", "2026-12-02"}, []string{"s-founder-vip1-1202", "2026-12-02 20:00", "60", "manual"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, _, err := run(t, "", append(tc.args, targs...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("missing %q in\n%s", w, out)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(out, n) {
+					t.Errorf("unexpected %q in\n%s", n, out)
+				}
+			}
+		})
+	}
+}
+
+func TestGetJSON(t *testing.T) {
+	_, targs := appliedDemo(t)
+	out, _, err := run(t, "", append([]string{"get", "groups", "--json"}, targs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []qunyun.Group
+	if err := json.Unmarshal([]byte(out), &groups); err != nil || len(groups) != 10 {
+		t.Fatalf("%d groups, %v\n%s", len(groups), err, out)
+	}
+}
+
+func TestGetErrors(t *testing.T) {
+	_, targs := tableArgs(t)
+	for _, args := range [][]string{
+		{"get", "chats"},
+		{"get", "deliveries", "--date", "22/11/2026"},
+		{"get", "groups", "--tz", "Mars/Olympus"},
+		{"get"},
+	} {
+		if _, _, err := run(t, "", append(args, targs...)...); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	// An unreachable table is an error, not an empty list.
+	if _, _, err := run(t, "", "get", "groups", "--endpoint", "http://127.0.0.1:1", "--table", "x"); err == nil {
+		t.Error("unreachable endpoint: no error")
+	}
+}
