@@ -1,0 +1,250 @@
+// Package segment is Chinese word segmentation for Qunyun, a small wrapper
+// over github.com/go-ego/gse with its embedded simplified-Chinese
+// dictionary and IDF table: Cut splits text into words, Keywords ranks a
+// text's words by TF-IDF, KeySentences picks the sentences that carry the
+// most information (extractive summaries for session recaps), and
+// Sentences splits text into sentences.
+//
+// Loading costs about two seconds and tens of megabytes, so load it once per
+// process (Shared) and only in the functions that need it (session,
+// scoring): never in the callback or push, whose cold starts must be short.
+// It holds no other state and is safe for concurrent use once loaded.
+package segment
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-ego/gse"
+	"github.com/go-ego/gse/hmm/idf"
+)
+
+// Segmenter cuts Chinese text and weighs its words. Build it with Load or
+// Shared.
+type Segmenter struct {
+	seg    gse.Segmenter
+	idf    map[string]float64
+	median float64 // IDF of a word the table does not know
+}
+
+// Load reads the embedded dictionaries. It is slow (about 2 s): prefer
+// Shared.
+func Load() (*Segmenter, error) {
+	seg, err := gse.NewEmbed("zh_s")
+	if err != nil {
+		return nil, fmt.Errorf("segment: load dictionary: %w", err)
+	}
+	weights, median, err := parseIDF(gse.ZhIdf)
+	if err != nil {
+		return nil, fmt.Errorf("segment: load idf table: %w", err)
+	}
+	return &Segmenter{seg: seg, idf: weights, median: median}, nil
+}
+
+// Shared returns the process's one Segmenter, loading it on first use. The
+// dictionaries are read-only data, so sharing them is safe; this is the one
+// package-level value, kept because a Lambda container should pay the load
+// once, not once per invocation.
+var Shared = sync.OnceValues(Load)
+
+// parseIDF reads gse's "word weight" lines into a map and the median weight.
+func parseIDF(table string) (map[string]float64, float64, error) {
+	weights := make(map[string]float64, 280000)
+	var all []float64
+	for line := range strings.Lines(table) {
+		word, w, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || word == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+		if err != nil {
+			continue
+		}
+		weights[word] = v
+		all = append(all, v)
+	}
+	if len(all) == 0 {
+		return nil, 0, fmt.Errorf("empty idf table")
+	}
+	slices.Sort(all)
+	return weights, all[len(all)/2], nil
+}
+
+// Cut splits text into words (HMM on for words the dictionary lacks),
+// dropping whitespace-only pieces.
+func (s *Segmenter) Cut(text string) []string {
+	words := s.seg.Cut(text, true)
+	out := words[:0]
+	for _, w := range words {
+		if strings.TrimSpace(w) != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Keyword is a word and its weight in one text.
+type Keyword struct {
+	Word   string  `json:"word"`
+	Weight float64 `json:"weight"`
+}
+
+// IDF is the inverse document frequency of a word: high for rare, specific
+// words, the table's median for unknown ones.
+func (s *Segmenter) IDF(word string) float64 {
+	if v, ok := s.idf[word]; ok {
+		return v
+	}
+	return s.median
+}
+
+// Content reports whether a word carries meaning: at least two runes, not
+// a stop word, not only digits or punctuation.
+func Content(word string) bool {
+	if utf8.RuneCountInString(word) < 2 || idf.StopWordMap[word] {
+		return false
+	}
+	for _, r := range word {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Keywords returns the n content words of text with the highest TF-IDF
+// weight (term frequency in text × IDF), heaviest first; ties go to the
+// word that comes first in Unicode order, so the result is deterministic.
+func (s *Segmenter) Keywords(text string, n int) []Keyword {
+	return top(s.weights(s.Cut(text)), n)
+}
+
+// weights is the TF-IDF weight of every content word among words.
+func (s *Segmenter) weights(words []string) map[string]float64 {
+	tf := map[string]float64{}
+	total := 0.0
+	for _, w := range words {
+		if Content(w) {
+			tf[w]++
+			total++
+		}
+	}
+	for w, f := range tf {
+		tf[w] = f / total * s.IDF(w)
+	}
+	return tf
+}
+
+func top(weights map[string]float64, n int) []Keyword {
+	out := make([]Keyword, 0, len(weights))
+	for w, v := range weights {
+		out = append(out, Keyword{w, v})
+	}
+	slices.SortFunc(out, func(a, b Keyword) int { return cmp.Or(cmp.Compare(b.Weight, a.Weight), strings.Compare(a.Word, b.Word)) })
+	if n >= 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// Sentence is one sentence of a text, with the information it carries.
+type Sentence struct {
+	Text  string  `json:"text"`
+	Index int     `json:"index"` // position among the input sentences
+	Score float64 `json:"score"`
+}
+
+// KeySentences picks up to n sentences that carry the most information
+// about the whole text, in their original order. A sentence's score is the
+// sum of the document-level TF-IDF weights of its distinct content words,
+// divided by the square root of its word count: a long, padded sentence
+// does not win by length, and a short one with the text's key terms does.
+// A sentence that mostly repeats the key words of one already chosen is
+// skipped, so the summary says different things.
+func (s *Segmenter) KeySentences(sentences []string, n int) []Sentence {
+	cuts := make([][]string, len(sentences))
+	var all []string
+	for i, sent := range sentences {
+		cuts[i] = s.Cut(sent)
+		all = append(all, cuts[i]...)
+	}
+	doc := s.weights(all)
+
+	scored := make([]Sentence, 0, len(sentences))
+	words := make([]map[string]bool, len(sentences))
+	for i, sent := range sentences {
+		words[i] = map[string]bool{}
+		sum := 0.0
+		for _, w := range cuts[i] {
+			if v, ok := doc[w]; ok && !words[i][w] {
+				words[i][w] = true
+				sum += v
+			}
+		}
+		if len(words[i]) == 0 {
+			continue
+		}
+		scored = append(scored, Sentence{Text: strings.TrimSpace(sent), Index: i, Score: sum / math.Sqrt(float64(len(cuts[i])))})
+	}
+	slices.SortFunc(scored, func(a, b Sentence) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Index, b.Index)) })
+
+	var chosen []Sentence
+	for _, c := range scored {
+		if len(chosen) == n {
+			break
+		}
+		redundant := slices.ContainsFunc(chosen, func(o Sentence) bool { return overlap(words[c.Index], words[o.Index]) > 0.6 })
+		if !redundant {
+			chosen = append(chosen, c)
+		}
+	}
+	slices.SortFunc(chosen, func(a, b Sentence) int { return cmp.Compare(a.Index, b.Index) })
+	return chosen
+}
+
+// overlap is the share of a's words that b also has.
+func overlap(a, b map[string]bool) float64 {
+	if len(a) == 0 {
+		return 0
+	}
+	n := 0
+	for w := range a {
+		if b[w] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(a))
+}
+
+// Sentences splits text at Chinese and Western sentence ends and line
+// breaks, keeping the end mark with its sentence and dropping empty ones.
+func Sentences(text string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if t := strings.TrimSpace(b.String()); t != "" {
+			out = append(out, t)
+		}
+		b.Reset()
+	}
+	for _, r := range text {
+		switch r {
+		case '\n', '\r':
+			flush()
+		case '。', '！', '？', '!', '?', '；', ';', '…':
+			b.WriteRune(r)
+			flush()
+		default:
+			b.WriteRune(r)
+		}
+	}
+	flush()
+	return out
+}
