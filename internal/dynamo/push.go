@@ -72,6 +72,7 @@ func deliveryKeys(d qunyun.Delivery) Keys {
 // caller that lost the race does nothing more.
 func (t *Table) ClaimDelivery(ctx context.Context, it DeliveryItem) (claimed bool, stored DeliveryItem, err error) {
 	it.State = qunyun.DeliveryClaimed
+	it.UpdatedAt = t.now().UTC()
 	it.Keys = deliveryKeys(it.Delivery)
 	it.Version = 1
 	created, err := t.PutNew(ctx, it)
@@ -301,4 +302,17 @@ func (t *Table) AdvanceCursor(ctx context.Context, function, kind string, at tim
 		return Unavailable("advance cursor", err)
 	}
 	return nil
+}
+
+// PersonLastMessage reads when a person last wrote to an OA (attribute
+// lastMessageAt of PERSON#<mid> / #PROFILE, which the callback maintains):
+// the start of the 48-hour customer-service window. Zero when unknown.
+func (t *Table) PersonLastMessage(ctx context.Context, memberID string) (time.Time, error) {
+	var v struct {
+		LastMessageAt time.Time `dynamodbav:"lastMessageAt"`
+	}
+	if _, err := t.Get(ctx, "PERSON#"+memberID, "#PROFILE", &v); err != nil {
+		return time.Time{}, fmt.Errorf("read last message of %s: %w", memberID, err)
+	}
+	return v.LastMessageAt, nil
 }

@@ -60,3 +60,9 @@ type Plan struct {
 	End     time.Time     `json:"end,omitempty" yaml:"end,omitempty" dynamodbav:"end,omitempty"`
 	Paused  bool          `json:"paused,omitempty" yaml:"paused,omitempty" dynamodbav:"paused,omitempty"`
 }
+
+// Active reports whether the plan runs at t: not paused, and inside its
+// start (inclusive) and end (exclusive).
+func (p Plan) Active(t time.Time) bool {
+	return !p.Paused && (p.Start.IsZero() || !t.Before(p.Start)) && (p.End.IsZero() || t.Before(p.End))
+}

@@ -1,0 +1,624 @@
+package push
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/metrics"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechatapi"
+)
+
+// DeliveryID is deterministic in source, slot and target, so every
+// invocation that expands the same slot claims the same item.
+func DeliveryID(source, slot string, kind qunyun.TargetKind, target string) string {
+	sum := sha256.Sum256([]byte(source + "\x00" + slot + "\x00" + string(kind) + "\x00" + target))
+	return hex.EncodeToString(sum[:12])
+}
+
+// catalog caches what one invocation reads: groups, contents, accounts.
+type catalog struct {
+	s        *Service
+	mu       sync.Mutex
+	groups   map[string]*qunyun.Group
+	contents map[string]*qunyun.Content
+	accounts map[string]*qunyun.Account
+}
+
+func (s *Service) newCatalog(groups []qunyun.Group) *catalog {
+	c := &catalog{s: s, groups: map[string]*qunyun.Group{}, contents: map[string]*qunyun.Content{}, accounts: map[string]*qunyun.Account{}}
+	for i := range groups {
+		c.groups[groups[i].ID] = &groups[i]
+	}
+	return c
+}
+
+func (c *catalog) group(ctx context.Context, id string) (*qunyun.Group, error) {
+	if id == "" {
+		return nil, nil
+	}
+	c.mu.Lock()
+	g, ok := c.groups[id]
+	c.mu.Unlock()
+	if ok {
+		return g, nil
+	}
+	v, found, err := c.s.Table.Group(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		g = &v
+	}
+	c.mu.Lock()
+	c.groups[id] = g
+	c.mu.Unlock()
+	return g, nil
+}
+
+func (c *catalog) content(ctx context.Context, id string) (*qunyun.Content, error) {
+	c.mu.Lock()
+	v, ok := c.contents[id]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	got, found, err := c.s.Table.Content(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		v = &got
+	}
+	c.mu.Lock()
+	c.contents[id] = v
+	c.mu.Unlock()
+	return v, nil
+}
+
+func (c *catalog) account(ctx context.Context, id string) (*qunyun.Account, error) {
+	c.mu.Lock()
+	v, ok := c.accounts[id]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	a, err := c.s.Accounts.Account(ctx, id)
+	if err != nil && qunyun.ErrorCode(err) != qunyun.ENOTFOUND {
+		return nil, err
+	}
+	if err == nil {
+		v = &a
+	}
+	c.mu.Lock()
+	c.accounts[id] = v
+	c.mu.Unlock()
+	return v, nil
+}
+
+// staffAccount is the WeCom app that messages staff.
+func (c *catalog) staffAccount(ctx context.Context, preferred string) (*qunyun.Account, error) {
+	if preferred != "" {
+		if a, err := c.account(ctx, preferred); err != nil || (a != nil && a.Kind == qunyun.ChannelWeCom) {
+			return a, err
+		}
+	}
+	if c.s.StaffAccount != "" {
+		return c.account(ctx, c.s.StaffAccount)
+	}
+	all, err := c.s.Accounts.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range all {
+		if a.Kind == qunyun.ChannelWeCom {
+			return &a, nil
+		}
+	}
+	return nil, nil
+}
+
+// Outcome counts what happened to the deliveries of one invocation.
+type Outcome struct {
+	Claimed  int            `json:"claimed"`
+	Raced    int            `json:"raced"` // already claimed by someone else
+	Sent     int            `json:"sent"`
+	Tasks    int            `json:"tasks"` // task_created
+	Skipped  map[string]int `json:"skipped,omitempty"`
+	Failed   int            `json:"failed"`
+	Unknown  int            `json:"unknown"`
+	Resolved int            `json:"resolved"` // tasks confirmed, expired, ...
+	mu       sync.Mutex
+}
+
+func (o *Outcome) add(f func(o *Outcome)) {
+	o.mu.Lock()
+	f(o)
+	o.mu.Unlock()
+}
+
+// job is one delivery to run, with what it needs to render.
+type job struct {
+	item   dynamo.DeliveryItem
+	member MemberVars
+}
+
+// runJobs claims and runs deliveries with a few workers.
+func (s *Service) runJobs(ctx context.Context, cat *catalog, jobs []job, out *Outcome) error {
+	var (
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		errs  []error
+	)
+	ch := make(chan job)
+	for range min(s.workers(), max(1, len(jobs))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				if err := s.claimAndRun(ctx, cat, j, out); err != nil {
+					errMu.Lock()
+					errs = append(errs, err)
+					errMu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// errCrashed stops an invocation the way a dead process would (tests).
+var errCrashed = errors.New("simulated crash between send and confirm")
+
+func (s *Service) claimAndRun(ctx context.Context, cat *catalog, j job, out *Outcome) error {
+	claimed, stored, err := s.Table.ClaimDelivery(ctx, j.item)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		out.add(func(o *Outcome) { o.Raced++ })
+		return s.resolveStale(ctx, cat, stored, out)
+	}
+	out.add(func(o *Outcome) { o.Claimed++ })
+	return s.run(ctx, cat, &stored, j.member, out)
+}
+
+// resolveStale looks at a delivery someone else claimed: if the claim is
+// old, its process died. Died after the send started → unknown (never
+// re-sent); died before → run it now, nothing went out.
+func (s *Service) resolveStale(ctx context.Context, cat *catalog, it dynamo.DeliveryItem, out *Outcome) error {
+	if it.State != qunyun.DeliveryClaimed {
+		return nil
+	}
+	now := s.now()
+	if !it.SendStartedAt.IsZero() {
+		if now.Sub(it.SendStartedAt) >= s.staleAfter() {
+			return s.markUnknown(ctx, cat, &it, out)
+		}
+		return nil
+	}
+	if now.Sub(it.UpdatedAt) >= s.staleAfter() {
+		return s.run(ctx, cat, &it, MemberVars{ID: it.TargetID}, out)
+	}
+	return nil
+}
+
+// run takes a claimed delivery through policies, send and confirm.
+func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem, member MemberVars, out *Outcome) error {
+	d := it.Delivery
+	group, err := cat.group(ctx, d.GroupID)
+	if err != nil {
+		return err
+	}
+	acct, ch, to, reason, err := s.route(ctx, cat, d, group)
+	if err != nil {
+		return err
+	}
+	if reason == "" {
+		reason, err = s.checkPolicies(ctx, it, group, acct, ch == s.Channels.CustomerGroups)
+		if err != nil {
+			return err
+		}
+	}
+	if reason != "" {
+		return s.finish(ctx, it, qunyun.DeliverySkipped, reason, out)
+	}
+	content, reason, err := s.contentOf(ctx, cat, *it)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		return s.finish(ctx, it, qunyun.DeliveryFailed, reason, out)
+	}
+	msg, err := s.render(ctx, d, *content, s.templateData(d, group, member, it.Data))
+	if err != nil {
+		if qunyun.ErrorCode(err) == qunyun.EUNAVAILABLE {
+			return err
+		}
+		s.log().Warn("content template failed", "delivery", d.ID, "content", content.ID, "err", err)
+		return s.finish(ctx, it, qunyun.DeliveryFailed, qunyun.ReasonTemplate, out)
+	}
+
+	// The mark is written before the call: if we die after it, the next
+	// invocation knows the message may be out and will not send it again.
+	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.SendStartedAt = s.now() })
+	if err != nil || !changed {
+		return err // someone else moved it on: theirs now
+	}
+	to.DeliveryID = d.ID
+	taskID, sendErr := ch.Send(ctx, *acct, to, msg)
+	if s.crashAfterSend != nil && s.crashAfterSend(d) {
+		return errCrashed
+	}
+	switch {
+	case sendErr == nil && taskID != "":
+		_, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+			d.State, d.TaskID = qunyun.DeliveryTaskCreated, taskID
+		})
+		if err == nil {
+			out.add(func(o *Outcome) { o.Tasks++ })
+		}
+		return err
+	case sendErr == nil:
+		return s.finish(ctx, it, qunyun.DeliverySent, "", out)
+	case wechatapi.SkipReason(sendErr) != "":
+		return s.finish(ctx, it, qunyun.DeliverySkipped, wechatapi.SkipReason(sendErr), out)
+	case wechatapi.Throttled(sendErr):
+		s.log().Warn("send throttled after back-off", "delivery", d.ID, "err", sendErr)
+		return s.finish(ctx, it, qunyun.DeliveryFailed, qunyun.ReasonRateLimit, out)
+	case wechatapi.IsAPIError(sendErr) || qunyun.ErrorCode(sendErr) == qunyun.EINVALID:
+		// WeChat answered with an errcode, or we never sent: nothing is out.
+		s.log().Warn("send refused", "delivery", d.ID, "err", sendErr)
+		return s.finish(ctx, it, qunyun.DeliveryFailed, qunyun.ReasonRejected, out)
+	default:
+		// No answer: the message may or may not be out. At most once wins.
+		s.log().Error("send outcome unknown", "delivery", d.ID, "err", sendErr)
+		return s.markUnknown(ctx, cat, it, out)
+	}
+}
+
+// route picks the account, channel and address for a delivery, or a skip
+// reason when none can reach the target.
+func (s *Service) route(ctx context.Context, cat *catalog, d qunyun.Delivery, g *qunyun.Group) (*qunyun.Account, Channel, wechatapi.Target, string, error) {
+	to := wechatapi.Target{ID: d.TargetID}
+	acctID := d.AccountID
+	if acctID == "" && g != nil {
+		acctID = g.AccountID
+	}
+	if d.TargetKind == qunyun.TargetStaff {
+		a, err := cat.staffAccount(ctx, acctID)
+		if err != nil || a == nil || s.Channels.Staff == nil {
+			return nil, nil, to, qunyun.ReasonNoChannel, err
+		}
+		return a, s.Channels.Staff, to, "", nil
+	}
+	if acctID == "" {
+		return nil, nil, to, qunyun.ReasonNoChannel, nil
+	}
+	a, err := cat.account(ctx, acctID)
+	if err != nil || a == nil {
+		return nil, nil, to, qunyun.ReasonNoChannel, err
+	}
+	var ch Channel
+	switch d.TargetKind {
+	case qunyun.TargetGroup:
+		switch a.Kind {
+		case qunyun.ChannelWeCom:
+			if g != nil && hasTag(g.Tags, qunyun.TagInternal) {
+				ch = s.Channels.InternalGroups
+			} else {
+				ch = s.Channels.CustomerGroups
+				if g != nil {
+					to.Sender = g.OwnerID
+				}
+			}
+		case qunyun.ChannelWeComBot:
+			if a.Webhook != "" {
+				ch = s.Channels.Robot
+			}
+		case qunyun.ChannelRelay:
+			ch = s.Channels.Relay
+		}
+	case qunyun.TargetMember:
+		switch a.Kind {
+		case qunyun.ChannelOA:
+			ch = s.Channels.CustomerService
+		case qunyun.ChannelWeCom:
+			ch = s.Channels.CustomerTasks
+			if g != nil {
+				to.Sender = g.OwnerID
+			}
+		}
+	}
+	if ch == nil {
+		return nil, nil, to, qunyun.ReasonNoChannel, nil
+	}
+	return a, ch, to, "", nil
+}
+
+func hasTag(tags []string, tag string) bool {
+	for _, t := range tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) contentOf(ctx context.Context, cat *catalog, it dynamo.DeliveryItem) (*qunyun.Content, string, error) {
+	if it.Inline != nil {
+		c := *it.Inline
+		if c.ID == "" {
+			c.ID = it.ContentID
+		}
+		return &c, "", nil
+	}
+	c, err := cat.content(ctx, it.ContentID)
+	if err != nil {
+		return nil, "", err
+	}
+	if c == nil {
+		return nil, qunyun.ReasonNoContent, nil
+	}
+	return c, "", nil
+}
+
+func (s *Service) templateData(d qunyun.Delivery, g *qunyun.Group, m MemberVars, data map[string]string) TemplateData {
+	td := TemplateData{Member: m, Data: data}
+	loc := qunyun.LoadLocation("")
+	if g != nil {
+		td.Group = GroupVars{ID: g.ID, Name: g.Name, Purpose: g.Purpose, Tags: g.Tags}
+		loc = g.Location()
+	}
+	td.Date = d.At.In(loc).Format(time.DateOnly)
+	if td.Member.Name == "" && data != nil {
+		td.Member.Name = data["memberName"]
+	}
+	return td
+}
+
+// finish moves a claimed delivery to a final state, gives back the caps it
+// reserved unless it went out, and announces it.
+func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qunyun.DeliveryState, reason string, out *Outcome) error {
+	caps := it.Caps
+	// Sent or maybe sent: the counters stay taken.
+	giveBack := state != qunyun.DeliverySent && state != qunyun.DeliveryUnknown
+	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+		d.State, d.Reason = state, reason
+		if giveBack {
+			d.Caps = nil
+		}
+	})
+	if err != nil || !changed {
+		return err
+	}
+	if giveBack {
+		if err := s.releaseCaps(ctx, caps); err != nil {
+			return err
+		}
+	}
+	out.add(func(o *Outcome) {
+		switch state {
+		case qunyun.DeliverySent:
+			o.Sent++
+		case qunyun.DeliverySkipped:
+			if o.Skipped == nil {
+				o.Skipped = map[string]int{}
+			}
+			o.Skipped[reason]++
+		case qunyun.DeliveryUnknown:
+			o.Unknown++
+		case qunyun.DeliveryNotSent, qunyun.DeliveryExpired:
+			o.Resolved++
+		default:
+			o.Failed++
+		}
+	})
+	return s.announce(ctx, it.Delivery)
+}
+
+func (s *Service) releaseCaps(ctx context.Context, caps []string) error {
+	for _, c := range caps {
+		if cc, ok := dynamo.ParseCapCounter(c); ok {
+			if err := s.Table.ReleaseCap(ctx, cc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// announce publishes DeliveryFinished (the session function waits on it).
+func (s *Service) announce(ctx context.Context, d qunyun.Delivery) error {
+	if s.Bus == nil {
+		return nil
+	}
+	return s.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventDeliveryFinished, Detail: qunyun.DeliveryFinished{
+		ID: d.ID, Source: d.Source, Slot: d.Slot, TargetKind: d.TargetKind, TargetID: d.TargetID,
+		GroupID: d.GroupID, ContentID: d.ContentID, State: d.State, Reason: d.Reason,
+	}})
+}
+
+// markUnknown records that a send may or may not have happened: the metric
+// DeliveryUnknown (an alarm watches it) and an urgent alert to the group's
+// moderators through the bus. The delivery is never sent again.
+func (s *Service) markUnknown(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem, out *Outcome) error {
+	if err := s.finish(ctx, it, qunyun.DeliveryUnknown, qunyun.ReasonCrashed, out); err != nil {
+		return err
+	}
+	if it.State != qunyun.DeliveryUnknown {
+		return nil // someone else resolved it
+	}
+	s.Metrics.Emit(metrics.Metric{Name: "DeliveryUnknown", Value: 1})
+	s.log().Error("delivery outcome unknown; not re-sending", "delivery", it.ID, "group", it.GroupID, "source", it.Source)
+	if s.Bus == nil || it.Source == SourceAlert {
+		return nil
+	}
+	g, err := cat.group(ctx, it.GroupID)
+	if err != nil {
+		return err
+	}
+	name := it.GroupID
+	if g != nil && g.Name != "" {
+		name = g.Name
+	}
+	text, err := s.text("unknown_alert", map[string]any{"Group": GroupVars{ID: it.GroupID, Name: name}, "Delivery": it.Delivery})
+	if err != nil {
+		return err
+	}
+	recipients, err := s.moderators(ctx, g)
+	if err != nil {
+		return err
+	}
+	var events []bus.Event
+	for _, r := range recipients {
+		events = append(events, bus.Event{DetailType: qunyun.EventDeliveryRequested, Detail: qunyun.DeliveryRequest{
+			ID: "unknown-" + it.ID + "-" + r, Source: SourceAlert, TargetKind: qunyun.TargetStaff, TargetID: r,
+			GroupID: it.GroupID, Urgent: true, Content: &qunyun.Content{ID: "unknown-alert", Kind: qunyun.ContentText, Text: text},
+		}})
+	}
+	if len(events) == 0 {
+		s.log().Error("no moderator to alert about an unknown delivery", "delivery", it.ID, "group", it.GroupID)
+		return nil
+	}
+	return s.Bus.Publish(ctx, events...)
+}
+
+// Sources of deliveries push creates itself.
+const (
+	SourceAlert      = "alert"      // alerts about push itself (unknown deliveries)
+	SourceModeration = "moderation" // ModerationHit → moderators
+)
+
+// moderators returns the staff to alert for a group: its moderators and
+// owners by role, else the group owner.
+func (s *Service) moderators(ctx context.Context, g *qunyun.Group) ([]string, error) {
+	if g == nil {
+		return nil, nil
+	}
+	members, err := s.Table.Members(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, m := range members {
+		if m.Active() && (m.Role == qunyun.RoleModerator || m.Role == qunyun.RoleOwner) {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 && g.OwnerID != "" {
+		ids = append(ids, g.OwnerID)
+	}
+	return ids, nil
+}
+
+// checkPolicies applies every policy before a send. It reserves the cap
+// counters the delivery uses (recorded in it.Caps, persisted with the
+// send-started mark) and returns a skip reason, or "" to send.
+func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g *qunyun.Group, a *qunyun.Account, customerGroup bool) (string, error) {
+	d := it.Delivery
+	if g != nil && d.TargetKind != qunyun.TargetStaff {
+		switch {
+		case g.State == qunyun.GroupDismissed:
+			return qunyun.ReasonDismissed, nil
+		case g.State == qunyun.GroupPaused:
+			return qunyun.ReasonPaused, nil
+		case g.Noisy && d.TargetKind == qunyun.TargetGroup:
+			return qunyun.ReasonNoisy, nil
+		}
+	}
+	loc := qunyun.LoadLocation("")
+	caps := qunyun.Group{}.EffectiveCaps()
+	if g != nil {
+		loc, caps = g.Location(), g.EffectiveCaps()
+	}
+	now := s.now()
+	if !d.Urgent && InQuietHours(now.In(loc), caps) {
+		return qunyun.ReasonQuietHours, nil
+	}
+	local := now.In(loc)
+	var want []capWant
+	switch d.TargetKind {
+	case qunyun.TargetGroup:
+		if g != nil {
+			want = append(want, capWant{dynamo.GroupDayCap(g.ID, local.Format(time.DateOnly)), caps.DailyMax, 48 * time.Hour, qunyun.ReasonDailyCap})
+			if customerGroup {
+				want = append(want, capWant{dynamo.GroupMonthCap(g.ID, local.Format("2006-01")), DaysIn(local), 62 * 24 * time.Hour, qunyun.ReasonMonthlyCap})
+			}
+		}
+	case qunyun.TargetMember:
+		want = append(want, capWant{dynamo.MemberDayCap(d.TargetID, local.Format(time.DateOnly)), qunyun.DefaultMemberDailyMax, 48 * time.Hour, qunyun.ReasonFatigue})
+		if a != nil && a.Kind == qunyun.ChannelOA {
+			last, err := s.Table.PersonLastMessage(ctx, d.TargetID)
+			if err != nil {
+				return "", err
+			}
+			if last.IsZero() || now.Sub(last) >= qunyun.CSWindowHours*time.Hour {
+				return qunyun.ReasonCSWindow, nil
+			}
+			want = append(want, capWant{dynamo.CSWindowCap(d.TargetID, last), qunyun.CSWindowMax, 50 * time.Hour, qunyun.ReasonCSQuota})
+		}
+	}
+	var got []string
+	for _, w := range want {
+		ok, err := s.Table.ReserveCap(ctx, w.counter, w.max, w.ttl)
+		if err != nil {
+			return "", errors.Join(err, s.releaseCaps(ctx, got))
+		}
+		if !ok {
+			return w.reason, s.releaseCaps(ctx, got)
+		}
+		got = append(got, w.counter.String())
+	}
+	it.Caps = got
+	return "", nil
+}
+
+type capWant struct {
+	counter dynamo.CapCounter
+	max     int
+	ttl     time.Duration
+	reason  string
+}
+
+// InQuietHours reports whether local time t falls in the caps' quiet hours
+// ("22:00"–"08:00" wraps midnight; equal bounds mean none).
+func InQuietHours(t time.Time, c qunyun.Caps) bool {
+	start, ok1 := minuteOfDay(c.QuietStart)
+	end, ok2 := minuteOfDay(c.QuietEnd)
+	if !ok1 || !ok2 || start == end {
+		return false
+	}
+	m := t.Hour()*60 + t.Minute()
+	if start < end {
+		return m >= start && m < end
+	}
+	return m >= start || m < end
+}
+
+func minuteOfDay(hhmm string) (int, bool) {
+	var h, m int
+	if _, err := fmt.Sscanf(strings.TrimSpace(hhmm), "%d:%d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 {
+		return 0, false
+	}
+	return h*60 + m, true
+}
+
+// DaysIn is the number of days in t's month: the platform's monthly cap of
+// tasks per customer group.
+func DaysIn(t time.Time) int {
+	return time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, t.Location()).Day()
+}

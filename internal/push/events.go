@@ -1,0 +1,251 @@
+package push
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// ScheduleInput is the ScheduleV2 Input of the minute tick.
+type ScheduleInput struct {
+	Kind          string    `json:"kind"`
+	ScheduledTime time.Time `json:"scheduledTime"`
+}
+
+// Invoke is the Lambda handler: the scheduler's {"kind":"tick",...} input or
+// an EventBridge event from the bus, told apart by their JSON.
+func (s *Service) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Kind       string `json:"kind"`
+		DetailType string `json:"detail-type"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, qunyun.Errorf(qunyun.EINVALID, "push: input is not a JSON object: %v", err)
+	}
+	switch {
+	case probe.DetailType != "":
+		var ev events.EventBridgeEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "push: bad EventBridge event: %v", err)
+		}
+		return s.HandleEvent(ctx, ev.DetailType, ev.Detail, ev.Time)
+	case probe.Kind == "tick":
+		var in ScheduleInput
+		if err := json.Unmarshal(raw, &in); err != nil || in.ScheduledTime.IsZero() {
+			return nil, qunyun.Errorf(qunyun.EINVALID, `push: tick input needs "scheduledTime" in RFC 3339`)
+		}
+		return s.Tick(ctx, in.ScheduledTime)
+	}
+	return nil, qunyun.Errorf(qunyun.EINVALID, "push: neither a tick nor a bus event (kind %q)", probe.Kind)
+}
+
+// moderationHit is the part of a ModerationHit detail push reads.
+type moderationHit struct {
+	ID         string   `json:"id"`
+	GroupID    string   `json:"group"`
+	AccountID  string   `json:"account"`
+	MemberID   string   `json:"member"`
+	MemberName string   `json:"memberName"`
+	Text       string   `json:"text"`
+	Signals    []string `json:"signals"`
+}
+
+// memberJoined is the part of a MemberJoined detail (qunyun.GroupEvent) push reads.
+type memberJoined struct {
+	ID         string    `json:"id"`
+	AccountID  string    `json:"account"`
+	GroupID    string    `json:"group"`
+	MemberID   string    `json:"member"`
+	MemberName string    `json:"name"`
+	At         time.Time `json:"at"`
+}
+
+// HandleEvent runs one bus event. at is the event's own time: it dates the
+// deliveries' keys, so a redelivered event claims the same items. Bad input
+// returns EINVALID and writes nothing.
+func (s *Service) HandleEvent(ctx context.Context, detailType string, detail json.RawMessage, at time.Time) (*Outcome, error) {
+	if at.IsZero() {
+		at = s.now()
+	}
+	at = at.UTC()
+	var jobs []job
+	cat := s.newCatalog(nil)
+	switch detailType {
+	case qunyun.EventDeliveryRequested:
+		var r qunyun.DeliveryRequest
+		if err := decodeDetail(detail, &r); err != nil {
+			return nil, err
+		}
+		j, err := requestJob(r, at)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, j)
+	case qunyun.EventModerationHit:
+		var h moderationHit
+		if err := decodeDetail(detail, &h); err != nil {
+			return nil, err
+		}
+		if h.GroupID == "" {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "ModerationHit %s: group is required", h.ID)
+		}
+		js, err := s.moderationJobs(ctx, cat, h, at)
+		if err != nil {
+			return nil, err
+		}
+		jobs = js
+	case qunyun.EventMemberJoined:
+		var e memberJoined
+		if err := decodeDetail(detail, &e); err != nil {
+			return nil, err
+		}
+		if e.GroupID == "" || e.MemberID == "" {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "MemberJoined %s: group and member are required", e.ID)
+		}
+		js, err := s.welcomeJobs(ctx, cat, e, at)
+		if err != nil {
+			return nil, err
+		}
+		jobs = js
+	case qunyun.EventLinkOpened:
+		return &Outcome{}, nil // the callback already recorded the open; nothing to send
+	default:
+		return nil, qunyun.Errorf(qunyun.EINVALID, "push: unexpected detail-type %q", detailType)
+	}
+	out := &Outcome{}
+	return out, s.runJobs(ctx, cat, jobs, out)
+}
+
+func decodeDetail(detail json.RawMessage, v any) error {
+	if err := json.Unmarshal(detail, v); err != nil {
+		return qunyun.Errorf(qunyun.EINVALID, "push: bad event detail: %v", err)
+	}
+	var head struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(detail, &head)
+	if strings.TrimSpace(head.ID) == "" || len(head.ID) > 256 {
+		return qunyun.Errorf(qunyun.EINVALID, "push: event detail needs an id (its idempotency key, at most 256 bytes)")
+	}
+	return nil
+}
+
+// requestJob validates a DeliveryRequest; its id becomes the delivery id.
+func requestJob(r qunyun.DeliveryRequest, at time.Time) (job, error) {
+	bad := func(format string, args ...any) (job, error) {
+		return job{}, qunyun.Errorf(qunyun.EINVALID, "DeliveryRequest %s: "+format, append([]any{r.ID}, args...)...)
+	}
+	switch r.TargetKind {
+	case qunyun.TargetGroup:
+		if r.GroupID == "" {
+			r.GroupID = r.TargetID
+		}
+		if r.TargetID == "" || r.TargetID != r.GroupID {
+			return bad("a group delivery needs target = group")
+		}
+	case qunyun.TargetMember, qunyun.TargetStaff:
+		if r.TargetID == "" {
+			return bad("target is required")
+		}
+	default:
+		return bad("targetKind %q is not group, member or staff", r.TargetKind)
+	}
+	if r.Source == "" {
+		return bad("source is required")
+	}
+	if (r.ContentID == "") == (r.Content == nil) {
+		return bad("give exactly one of content (an id) and inline")
+	}
+	if r.Content != nil && strings.TrimSpace(r.Content.Text+r.Content.URL+r.Content.MediaID) == "" {
+		return bad("inline content is empty")
+	}
+	d := qunyun.Delivery{
+		ID: r.ID, Source: r.Source, TargetKind: r.TargetKind, TargetID: r.TargetID, GroupID: r.GroupID,
+		AccountID: r.AccountID, ContentID: r.ContentID, At: at, Urgent: r.Urgent,
+	}
+	if r.Content != nil && d.ContentID == "" {
+		d.ContentID = r.Content.ID
+	}
+	return job{item: dynamo.DeliveryItem{Delivery: d, Inline: r.Content}}, nil
+}
+
+// moderationJobs alerts each of the group's moderators (urgent: quiet hours
+// do not hold back an alert).
+func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderationHit, at time.Time) ([]job, error) {
+	g, err := cat.group(ctx, h.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return nil, qunyun.Errorf(qunyun.EINVALID, "ModerationHit %s: unknown group %s", h.ID, h.GroupID)
+	}
+	text, err := s.text("moderation_alert", map[string]any{
+		"Group": GroupVars{ID: g.ID, Name: orString(g.Name, g.ID)}, "Member": MemberVars{ID: h.MemberID, Name: orString(h.MemberName, h.MemberID)},
+		"Signals": strings.Join(h.Signals, "、"), "Text": h.Text,
+	})
+	if err != nil {
+		return nil, err
+	}
+	staff, err := s.moderators(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []job
+	for _, id := range staff {
+		d := qunyun.Delivery{
+			ID: DeliveryID(SourceModeration, h.ID, qunyun.TargetStaff, id), Source: SourceModeration, Slot: h.ID,
+			TargetKind: qunyun.TargetStaff, TargetID: id, GroupID: g.ID, AccountID: orString(h.AccountID, g.AccountID),
+			ContentID: "moderation-alert", At: at, Urgent: true,
+		}
+		jobs = append(jobs, job{item: dynamo.DeliveryItem{Delivery: d, Inline: &qunyun.Content{ID: "moderation-alert", Kind: qunyun.ContentText, Text: text}}})
+	}
+	if len(jobs) == 0 {
+		s.log().Warn("moderation hit but nobody to alert", "group", g.ID, "hit", h.ID)
+	}
+	return jobs, nil
+}
+
+// welcomeJobs sends the day-0 journey steps (without a time) of every active
+// plan that selects the group.
+func (s *Service) welcomeJobs(ctx context.Context, cat *catalog, e memberJoined, at time.Time) ([]job, error) {
+	g, err := cat.group(ctx, e.GroupID)
+	if err != nil || g == nil {
+		return nil, err // an unknown group has no plans yet
+	}
+	plans, err := s.Table.Plans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []job
+	mem := qunyun.Member{GroupID: g.ID, ID: e.MemberID, Name: e.MemberName, JoinedAt: e.At}
+	for _, p := range plans {
+		if !p.Active(at) || !Selects(p.Select, *g, at) {
+			continue
+		}
+		for _, st := range p.Journey {
+			if st.Day == 0 && st.At == "" {
+				jobs = append(jobs, journeyJob(p, st, *g, mem, at))
+			}
+		}
+	}
+	return jobs, nil
+}
+
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// String makes an Outcome readable in logs.
+func (o *Outcome) String() string {
+	return fmt.Sprintf("claimed=%d raced=%d sent=%d tasks=%d skipped=%v failed=%d unknown=%d", o.Claimed, o.Raced, o.Sent, o.Tasks, o.Skipped, o.Failed, o.Unknown)
+}

@@ -1,0 +1,186 @@
+// Package push is PushFunction's service: every outbound message of Qunyun
+// goes through it. The minute tick finds the due SOP slots (plan cron in each
+// group's time zone, journey steps), expands each slot into one delivery per
+// target, and runs every delivery through the same state machine as the bus
+// requests (DeliveryRequested, ModerationHit, MemberJoined):
+//
+//	claim (conditional put) → policies → mark send-started → send → confirm
+//
+// so that a group is posted to at most once: two racing ticks claim the same
+// deterministic delivery id and only one wins; a crash between send and
+// confirm leaves the delivery claimed with its send-started mark, and the
+// next tick turns it into unknown, raises the DeliveryUnknown metric and
+// asks for an alert to moderators — it never sends it again.
+//
+// Policies run before any send and record why a delivery was skipped: group
+// dismissed, paused or noisy; quiet hours; the operator's daily cap and the
+// platform's monthly cap for customer groups (days in the month); per-member
+// fatigue for 1:1 messages; the OA customer-service 48-hour window and its 5
+// messages. Caps are counters reserved with conditional writes, so
+// concurrent pushes cannot exceed them, and given back when a send fails.
+//
+// The package must not talk HTTP itself (channels in wechatapi do), read the
+// environment, or hold global state; the clock, table, channels and bus are
+// injected so tests, the CLI and the local stack run the same code.
+package push
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"sync"
+	"text/template"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/metrics"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechatapi"
+)
+
+// Channel is one way of reaching a target (implemented in wechatapi). A
+// non-empty task id means the message waits for the WeCom sender to confirm.
+type Channel interface {
+	Send(ctx context.Context, a qunyun.Account, to wechatapi.Target, m wechatapi.Message) (taskID string, err error)
+}
+
+// Channels are the channels push chooses from (see channelFor).
+type Channels struct {
+	CustomerGroups  Channel // WeCom customer groups: add_msg_template task
+	InternalGroups  Channel // WeCom internal groups (tag "internal"): appchat
+	Robot           Channel // a wecom-bot account with a webhook
+	Relay           Channel // a relay account
+	Staff           Channel // WeCom app messages to staff
+	CustomerService Channel // OA customer-service messages
+	CustomerTasks   Channel // WeCom 1:1 to an external contact: a task
+}
+
+// NewChannels builds every channel on one client.
+func NewChannels(c *wechatapi.Client) Channels {
+	return Channels{
+		CustomerGroups:  wechatapi.CustomerGroupTasks{Client: c},
+		InternalGroups:  wechatapi.AppChat{Client: c},
+		Robot:           wechatapi.Robot{Client: c},
+		Relay:           wechatapi.Relay{Client: c},
+		Staff:           wechatapi.StaffMessages{Client: c},
+		CustomerService: wechatapi.CustomerService{Client: c},
+		CustomerTasks:   wechatapi.CustomerTasks{Client: c},
+	}
+}
+
+// TaskAPI follows WeCom tasks after they are created.
+type TaskAPI interface {
+	GroupMsgSendResult(ctx context.Context, a qunyun.Account, msgID, sender string) ([]wechatapi.TaskResult, error)
+	RemindGroupMsgSend(ctx context.Context, a qunyun.Account, msgID string) error
+	CancelGroupMsgSend(ctx context.Context, a qunyun.Account, msgID string) error
+}
+
+var _ TaskAPI = (*wechatapi.Client)(nil)
+
+// Publisher puts events on the bus (bus.Publisher implements it).
+type Publisher interface {
+	Publish(ctx context.Context, events ...bus.Event) error
+}
+
+// Service is PushFunction's logic.
+type Service struct {
+	Table    *dynamo.Table
+	Accounts accounts.Directory
+	Channels Channels
+	Tasks    TaskAPI
+	Bus      Publisher
+	Metrics  *metrics.Emitter
+	Clock    clock.Clock
+	// PublicBaseURL is where tracked links point (${PUBLIC_BASE_URL}/r/<code>).
+	PublicBaseURL string
+	// StaffAccount is the WeCom app that messages staff when the group's own
+	// account cannot (default: the first WeCom account in the directory).
+	StaffAccount string
+	Log          *slog.Logger
+
+	// MaxCatchUp bounds how far back a late tick goes (default 60 min):
+	// content due hours ago is stale, not worth sending.
+	MaxCatchUp time.Duration
+	// StaleAfter is how old a claim must be before another invocation
+	// judges it abandoned (default 2 min: longer than a Lambda runs).
+	StaleAfter time.Duration
+	// RemindEvery spaces task reminders (default 6 h: 3 in 24 h); TaskExpiry
+	// ends an unconfirmed task (default 24 h).
+	RemindEvery, TaskExpiry time.Duration
+	// Workers send in parallel within one invocation (default 16).
+	Workers int
+
+	// crashAfterSend simulates a process dying between send and confirm
+	// (tests only, see export_test.go).
+	crashAfterSend func(qunyun.Delivery) bool
+
+	textsOnce sync.Once
+	texts     map[string]*template.Template
+	textsErr  error
+}
+
+//go:embed texts.yaml
+var textsYAML []byte
+
+func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func (s *Service) maxCatchUp() time.Duration { return orDuration(s.MaxCatchUp, 60*time.Minute) }
+func (s *Service) staleAfter() time.Duration { return orDuration(s.StaleAfter, 2*time.Minute) }
+func (s *Service) remindEvery() time.Duration {
+	return orDuration(s.RemindEvery, 6*time.Hour)
+}
+func (s *Service) taskExpiry() time.Duration { return orDuration(s.TaskExpiry, 24*time.Hour) }
+func (s *Service) workers() int {
+	if s.Workers > 0 {
+		return s.Workers
+	}
+	return 16
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// text renders one of the embedded texts.
+func (s *Service) text(name string, data any) (string, error) {
+	s.textsOnce.Do(func() {
+		var raw map[string]string
+		if err := yaml.Unmarshal(textsYAML, &raw); err != nil {
+			s.textsErr = fmt.Errorf("push texts.yaml: %w", err)
+			return
+		}
+		s.texts = map[string]*template.Template{}
+		for k, v := range raw {
+			t, err := template.New(k).Parse(v)
+			if err != nil {
+				s.textsErr = fmt.Errorf("push texts.yaml %s: %w", k, err)
+				return
+			}
+			s.texts[k] = t
+		}
+	})
+	if s.textsErr != nil {
+		return "", s.textsErr
+	}
+	t := s.texts[name]
+	if t == nil {
+		return "", fmt.Errorf("push texts.yaml: no text %q", name)
+	}
+	return execute(t, data)
+}

@@ -1,0 +1,364 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/awscron"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechatapi"
+)
+
+const (
+	function = "push"
+	tickKind = "tick"
+)
+
+// TickReport says what one tick did.
+type TickReport struct {
+	Scheduled   time.Time `json:"scheduled"`
+	AlreadyDone bool      `json:"alreadyDone,omitempty"`
+	From        time.Time `json:"from"` // first minute expanded (catch-up)
+	Minutes     int       `json:"minutes"`
+	Deliveries  int       `json:"deliveries"` // expanded
+	*Outcome
+}
+
+// Tick runs the minute schedule for scheduled (ScheduleV2's scheduled time):
+// expand every minute since the last completed tick (at most MaxCatchUp
+// back), claim and send what is due, then look after open WeCom tasks and
+// abandoned claims. Running it twice for the same time does nothing new.
+func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, error) {
+	scheduled = scheduled.UTC().Truncate(time.Minute)
+	rep := TickReport{Scheduled: scheduled, Outcome: &Outcome{}}
+	done, err := s.Table.RunDone(ctx, function, tickKind, scheduled)
+	if err != nil || done {
+		rep.AlreadyDone = done
+		return rep, err
+	}
+	cursor, err := s.Table.Cursor(ctx, function, tickKind)
+	if err != nil {
+		return rep, err
+	}
+	from := scheduled
+	if !cursor.IsZero() && cursor.Before(scheduled) {
+		from = cursor.Add(time.Minute)
+	}
+	if earliest := scheduled.Add(-s.maxCatchUp()); from.Before(earliest) {
+		s.log().Warn("tick too late: skipping stale minutes", "from", from, "to", earliest)
+		from = earliest
+	}
+	rep.From = from
+	plans, err := s.Table.Plans(ctx)
+	if err != nil {
+		return rep, err
+	}
+	groups, err := s.Table.Groups(ctx)
+	if err != nil {
+		return rep, err
+	}
+	cat := s.newCatalog(groups)
+	var jobs []job
+	for m := from; !m.After(scheduled); m = m.Add(time.Minute) {
+		rep.Minutes++
+		js, err := s.expand(ctx, plans, groups, m)
+		if err != nil {
+			return rep, err
+		}
+		jobs = append(jobs, js...)
+	}
+	rep.Deliveries = len(jobs)
+	runErr := s.runJobs(ctx, cat, jobs, rep.Outcome)
+	if errors.Is(runErr, errCrashed) {
+		return rep, runErr // a dead process writes nothing more
+	}
+	sweepErr := s.sweep(ctx, cat, scheduled, rep.Outcome)
+	if err := errors.Join(runErr, sweepErr); err != nil {
+		// The cursor stays put: the next tick expands these minutes again,
+		// and the claims make that safe.
+		return rep, err
+	}
+	if err := s.Table.AdvanceCursor(ctx, function, tickKind, scheduled); err != nil {
+		return rep, err
+	}
+	return rep, s.Table.MarkRunDone(ctx, function, tickKind, scheduled, 48*time.Hour)
+}
+
+// expand lists the deliveries due at minute m (UTC): plan cron slots per
+// group, in the group's time zone, and journey steps due at m.
+func (s *Service) expand(ctx context.Context, plans []qunyun.Plan, groups []qunyun.Group, m time.Time) ([]job, error) {
+	var jobs []job
+	for _, p := range plans {
+		if !p.Active(m) {
+			continue
+		}
+		var expr awscron.Expression
+		if p.Cron != "" {
+			e, err := awscron.Parse(cronSyntax(p.Cron))
+			if err != nil {
+				s.log().Error("plan has a bad cron; skipped", "plan", p.ID, "cron", p.Cron, "err", err)
+				continue
+			}
+			expr = e
+		}
+		fires := map[string]bool{} // time zone → fires at m
+		for i := range groups {
+			g := &groups[i]
+			if !Selects(p.Select, *g, m) {
+				continue
+			}
+			loc := g.Location()
+			if p.Cron != "" && len(p.Contents) > 0 {
+				fire, ok := fires[loc.String()]
+				if !ok {
+					fire = expr.Next(m.Add(-time.Second), loc).Equal(m)
+					fires[loc.String()] = fire
+				}
+				if fire {
+					slot := m.Format(time.RFC3339)
+					d := qunyun.Delivery{
+						ID: DeliveryID(p.ID, slot, qunyun.TargetGroup, g.ID), Source: p.ID, Slot: slot,
+						TargetKind: qunyun.TargetGroup, TargetID: g.ID, GroupID: g.ID, AccountID: g.AccountID,
+						ContentID: rotate(p.Contents, expr, m, loc), At: m,
+					}
+					jobs = append(jobs, job{item: dynamo.DeliveryItem{Delivery: d}})
+				}
+			}
+			js, err := s.journeyDue(ctx, p, g, m)
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, js...)
+		}
+	}
+	return jobs, nil
+}
+
+// cronSyntax accepts a plan cron with or without the cron(...) wrapper.
+func cronSyntax(c string) string {
+	c = strings.TrimSpace(c)
+	if strings.HasPrefix(c, "cron(") {
+		return c
+	}
+	return "cron(" + c + ")"
+}
+
+// rotate picks the plan's content for the slot at m: the n-th firing since
+// the local day began, counted across days, so a daily plan walks through
+// its contents one a day.
+func rotate(contents []string, expr awscron.Expression, m time.Time, loc *time.Location) string {
+	local := m.In(loc)
+	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	perDay, index := 0, 0
+	for t := expr.Next(dayStart.Add(-time.Second), loc); !t.IsZero() && t.Before(dayStart.AddDate(0, 0, 1)); t = expr.Next(t, loc) {
+		if t.Before(m) {
+			index++
+		}
+		perDay++
+	}
+	days := int(time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	return contents[(days*max(perDay, 1)+index)%len(contents)]
+}
+
+// journeyDue lists the journey steps of plan p due at m in group g: step
+// Day d at its local time ("10:00" when unset) for members who joined d
+// days before. Day 0 without a time is sent on MemberJoined instead.
+func (s *Service) journeyDue(ctx context.Context, p qunyun.Plan, g *qunyun.Group, m time.Time) ([]job, error) {
+	local := m.In(g.Location())
+	var due []qunyun.JourneyStep
+	for _, st := range p.Journey {
+		if st.Day == 0 && st.At == "" {
+			continue
+		}
+		at := st.At
+		if at == "" {
+			at = "10:00"
+		}
+		if mod, ok := minuteOfDay(at); ok && mod == local.Hour()*60+local.Minute() {
+			due = append(due, st)
+		}
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	members, err := s.Table.Members(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []job
+	for _, st := range due {
+		joinDate := local.AddDate(0, 0, -st.Day).Format(time.DateOnly)
+		for _, mem := range members {
+			if !mem.Active() || mem.Role.Staff() || mem.JoinedAt.IsZero() || mem.JoinedAt.In(g.Location()).Format(time.DateOnly) != joinDate {
+				continue
+			}
+			jobs = append(jobs, journeyJob(p, st, *g, mem, m))
+		}
+	}
+	return jobs, nil
+}
+
+func journeyJob(p qunyun.Plan, st qunyun.JourneyStep, g qunyun.Group, mem qunyun.Member, at time.Time) job {
+	slot := fmt.Sprintf("journey:day%d:%s", st.Day, g.ID)
+	d := qunyun.Delivery{
+		ID: DeliveryID(p.ID, slot, qunyun.TargetMember, mem.ID), Source: p.ID, Slot: slot,
+		TargetKind: qunyun.TargetMember, TargetID: mem.ID, GroupID: g.ID, AccountID: g.AccountID,
+		ContentID: st.Content, At: at,
+	}
+	return job{item: dynamo.DeliveryItem{Delivery: d}, member: MemberVars{ID: mem.ID, Name: mem.Name}}
+}
+
+// Selects reports whether the selector picks group g at time now; empty
+// fields match every group.
+func Selects(sel qunyun.GroupSelector, g qunyun.Group, now time.Time) bool {
+	if len(sel.Groups) > 0 && !hasTag(sel.Groups, g.ID) {
+		return false
+	}
+	if len(sel.Tags) > 0 {
+		any := false
+		for _, t := range sel.Tags {
+			if hasTag(g.Tags, t) {
+				any = true
+				break
+			}
+		}
+		if !any {
+			return false
+		}
+	}
+	if len(sel.Purposes) > 0 {
+		match := false
+		for _, p := range sel.Purposes {
+			if p == g.Purpose {
+				match = true
+			}
+		}
+		if !match {
+			return false
+		}
+	}
+	size := g.MemberCount
+	if sel.MinSize > 0 && size < sel.MinSize || sel.MaxSize > 0 && size > sel.MaxSize {
+		return false
+	}
+	if sel.MinAgeDays > 0 || sel.MaxAgeDays > 0 {
+		if g.CreatedAt.IsZero() {
+			return false
+		}
+		age := int(now.Sub(g.CreatedAt) / (24 * time.Hour))
+		if sel.MinAgeDays > 0 && age < sel.MinAgeDays || sel.MaxAgeDays > 0 && age > sel.MaxAgeDays {
+			return false
+		}
+	}
+	return true
+}
+
+// sweep runs after the due deliveries: it resolves claims whose process
+// died (unknown or resumed) and follows open WeCom tasks (poll, remind,
+// expire). It reads today's and yesterday's deliveries by state (GSI2).
+func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, out *Outcome) error {
+	var errs []error
+	for _, date := range []string{now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly)} {
+		claimed, err := s.Table.DayDeliveries(ctx, date, qunyun.DeliveryClaimed)
+		if err != nil {
+			return err
+		}
+		for _, it := range claimed {
+			errs = append(errs, s.resolveStale(ctx, cat, it, out))
+		}
+		tasks, err := s.Table.DayDeliveries(ctx, date, qunyun.DeliveryTaskCreated)
+		if err != nil {
+			return err
+		}
+		for _, it := range tasks {
+			errs = append(errs, s.followTask(ctx, cat, it, now, out))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// followTask checks an open customer-group task. To spread the calls, each
+// task is polled every ten minutes (on its own minute), except when a
+// reminder or the expiry is due.
+func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.DeliveryItem, now time.Time, out *Outcome) error {
+	created := it.SendStartedAt
+	age := s.now().Sub(created)
+	expiring := age >= s.taskExpiry()
+	last := it.LastRemindedAt
+	if last.IsZero() {
+		last = created
+	}
+	remindDue := it.Reminders < qunyun.MaxTaskReminders && s.now().Sub(last) >= s.remindEvery()
+	if !expiring && !remindDue && taskMinute(it.ID) != now.Minute()%10 {
+		return nil
+	}
+	g, err := cat.group(ctx, it.GroupID)
+	if err != nil {
+		return err
+	}
+	a, err := cat.account(ctx, it.AccountID)
+	if err != nil || a == nil {
+		return err
+	}
+	sender := ""
+	if g != nil {
+		sender = g.OwnerID
+	}
+	results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender)
+	if err != nil {
+		return fmt.Errorf("follow task %s: %w", it.ID, err)
+	}
+	state := taskState(results)
+	switch {
+	case state != "":
+		return s.finish(ctx, &it, state, "", out)
+	case expiring:
+		if err := s.Tasks.CancelGroupMsgSend(ctx, *a, it.TaskID); err != nil && !wechatapi.IsAPIError(err) {
+			return err
+		}
+		return s.finish(ctx, &it, qunyun.DeliveryExpired, "", out)
+	case remindDue:
+		// Record the reminder first: a reminder lost to a crash is better
+		// than a fourth one.
+		changed, err := s.Table.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) {
+			d.Reminders++
+			d.LastRemindedAt = s.now()
+		})
+		if err != nil || !changed {
+			return err
+		}
+		if err := s.Tasks.RemindGroupMsgSend(ctx, *a, it.TaskID); err != nil {
+			s.log().Warn("task reminder refused", "delivery", it.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// taskState maps get_groupmsg_send_result to a final state ("" while the
+// owner has not acted).
+func taskState(results []wechatapi.TaskResult) qunyun.DeliveryState {
+	sawFail := false
+	for _, r := range results {
+		switch r.Status {
+		case wechatapi.TaskSent:
+			return qunyun.DeliverySent
+		case wechatapi.TaskNotFriend, wechatapi.TaskAlreadyReceived:
+			sawFail = true
+		}
+	}
+	if sawFail {
+		return qunyun.DeliveryNotSent
+	}
+	return ""
+}
+
+func taskMinute(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % 10)
+}
