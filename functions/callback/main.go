@@ -1,0 +1,59 @@
+// Command callback is CallbackFunction: it wires the table, the bus, the
+// accounts and the clock into internal/callback and starts the Lambda
+// handler. Everything else lives in internal/callback, so tests, the CLI
+// and the local stack run the same code.
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/callback"
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/config"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/lambdainit"
+	"github.com/qunyun/qunyun/internal/metrics"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	ctx := context.Background()
+	env := config.FromOS()
+	clk, err := clock.FromEnv(env.Getenv)
+	if err != nil {
+		lambdainit.Fail(err)
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		lambdainit.Fail(err)
+	}
+	table := &dynamo.Table{DB: dynamodb.NewFromConfig(cfg), Name: env.Required("TABLE_NAME"), Now: clk.Now}
+	pub := &bus.Publisher{Client: eventbridge.NewFromConfig(cfg), BusName: env.Required("EVENT_BUS_NAME")}
+	stage := env.Getenv("STAGE")
+	if err := env.Err(); err != nil {
+		lambdainit.Fail(err)
+	}
+	dir, err := accounts.FromEnv(env.Getenv, ssm.NewFromConfig(cfg))
+	if err != nil {
+		lambdainit.Fail(err)
+	}
+	svc, err := callback.NewService(table, pub, clk.Now, slog.Default())
+	if err != nil {
+		lambdainit.Fail(err)
+	}
+	m := metrics.New(map[string]string{"Stage": stage, "Function": "callback"})
+	svc.Metrics = m
+	h := callback.NewHandler(dir, svc, clk.Now, slog.Default())
+	h.Metrics = m
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,228 @@
+package callback_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/callback"
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechat"
+)
+
+// vector is one entry of internal/wechat/testdata/wechat-vectors.json.
+type vector struct {
+	Name               string `json:"name"`
+	Token              string `json:"token"`
+	EncodingAESKey     string `json:"encoding_aes_key"`
+	ReceiveID          string `json:"receive_id"`
+	Timestamp          string `json:"timestamp"`
+	Nonce              string `json:"nonce"`
+	Encrypt            string `json:"encrypt"`
+	MsgSignature       string `json:"msg_signature"`
+	ExpectMsg          string `json:"expect_msg"`
+	Plaintext          string `json:"plaintext"`
+	ExpectEncrypt      string `json:"expect_encrypt"`
+	ExpectMsgSignature string `json:"expect_msg_signature"`
+	Echostr            string `json:"echostr"`
+	ExpectSignature    string `json:"expect_signature"`
+}
+
+func loadVector(tb testing.TB, name string) vector {
+	tb.Helper()
+	data, err := os.ReadFile("../wechat/testdata/wechat-vectors.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var vs []vector
+	if err := json.Unmarshal(data, &vs); err != nil {
+		tb.Fatal(err)
+	}
+	for _, v := range vs {
+		if v.Name == name {
+			return v
+		}
+	}
+	tb.Fatalf("no vector %s", name)
+	return vector{}
+}
+
+const relaySecret = "relay-secret-for-tests"
+
+// testAccounts are the accounts of the official vectors plus a relay.
+var testAccounts = []qunyun.Account{
+	{ID: "oa-spam", Kind: qunyun.ChannelOA, AppID: "wx2c2769f8efd9abc2", Token: "spamtest", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
+	{ID: "oa-doc", Kind: qunyun.ChannelOA, AppID: "wx134c8103faa5a59e", Token: "AAAAA", EncodingAESKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+	{ID: "oa-wrongid", Kind: qunyun.ChannelOA, AppID: "wx0000000000000000", Token: "spamtest", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
+	{ID: "wecom-qdg", Kind: qunyun.ChannelWeCom, CorpID: "wx5823bf96d3bd56c7", Token: "QDG6eK", EncodingAESKey: "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"},
+	{ID: "wecom-hj", Kind: qunyun.ChannelWeCom, CorpID: "ww1436e0e65a779aee", Token: "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", EncodingAESKey: "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"},
+	{ID: "bot", Kind: qunyun.ChannelWeComBot, Token: "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", EncodingAESKey: "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"},
+	{ID: "relay", Kind: qunyun.ChannelRelay, HMACKey: relaySecret},
+}
+
+// recordingBus is a Publisher that keeps what was published.
+type recordingBus struct {
+	mu     sync.Mutex
+	events []bus.Event
+}
+
+func (b *recordingBus) Publish(_ context.Context, evs ...bus.Event) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.events = append(b.events, evs...)
+	return nil
+}
+
+func (b *recordingBus) count(detailType string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, e := range b.events {
+		if e.DetailType == detailType {
+			n++
+		}
+	}
+	return n
+}
+
+type fixture struct {
+	t       testing.TB
+	table   *dynamo.Table
+	clock   *clock.Manual
+	bus     *recordingBus
+	handler *callback.Handler
+}
+
+// newFixture wires the real handler to a fresh dynalite table.
+func newFixture(tb testing.TB, db func(dynamo.API) dynamo.API) *fixture {
+	tb.Helper()
+	table := dynamotest.NewTable(tb)
+	if db != nil {
+		table.DB = db(table.DB)
+	}
+	clk := clock.NewManual(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC))
+	table.Now = clk.Now
+	return newFixtureOn(tb, table, clk)
+}
+
+func newFixtureOn(tb testing.TB, store callback.Store, clk *clock.Manual) *fixture {
+	tb.Helper()
+	dir, err := accounts.NewStatic(testAccounts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	rb := &recordingBus{}
+	svc, err := callback.NewService(store, rb, clk.Now, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &fixture{t: tb, clock: clk, bus: rb, handler: callback.NewHandler(dir, svc, clk.Now, log)}
+	if t, ok := store.(*dynamo.Table); ok {
+		f.table = t
+	}
+	return f
+}
+
+func (f *fixture) setTime(unix string) {
+	sec, err := strconv.ParseInt(unix, 10, 64)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.clock.Set(time.Unix(sec, 0))
+}
+
+func (f *fixture) do(method, account string, q url.Values, body string, headers map[string]string) events.APIGatewayV2HTTPResponse {
+	f.t.Helper()
+	req := events.APIGatewayV2HTTPRequest{
+		RouteKey:       method + " /wechat/{account}",
+		RawPath:        "/wechat/" + account,
+		RawQueryString: q.Encode(),
+		Headers:        headers,
+		Body:           body,
+		PathParameters: map[string]string{"account": account},
+	}
+	req.RequestContext.HTTP.Method = method
+	req.RequestContext.HTTP.Path = req.RawPath
+	resp, err := f.handler.Handle(context.Background(), req)
+	if err != nil {
+		f.t.Fatalf("Handle returned an error: %v", err)
+	}
+	return resp
+}
+
+// items returns every item of the table (a Scan is fine in a test).
+func (f *fixture) items() []dynamo.Item {
+	f.t.Helper()
+	var out []dynamo.Item
+	in := &dynamodb.ScanInput{TableName: aws.String(f.table.Name)}
+	for {
+		res, err := dynamotest.Client(f.t).Scan(context.Background(), in)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		out = append(out, res.Items...)
+		if len(res.LastEvaluatedKey) == 0 {
+			return out
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+func (f *fixture) countSK(prefix string) int {
+	n := 0
+	for _, it := range f.items() {
+		var k dynamo.Keys
+		_ = dynamo.Unmarshal(it, &k)
+		if len(k.SK) >= len(prefix) && k.SK[:len(prefix)] == prefix {
+			n++
+		}
+	}
+	return n
+}
+
+// relayRequest signs a relay body at the fixture's time.
+func (f *fixture) relay(body string) events.APIGatewayV2HTTPResponse {
+	f.t.Helper()
+	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
+	return f.do("POST", "relay", url.Values{}, body, map[string]string{
+		"x-qunyun-timestamp": ts,
+		"x-qunyun-signature": wechat.SignRelay([]byte(relaySecret), ts, []byte(body)),
+		"content-type":       "application/json",
+	})
+}
+
+func relayMessage(id, group, member, text string, at time.Time) string {
+	b, _ := json.Marshal(map[string]any{"id": id, "type": "message", "group_id": group, "member_id": member,
+		"member_name": "成员" + member, "kind": "text", "text": text, "time": at.Unix()})
+	return string(b)
+}
+
+// oaPlain builds a signed plaintext-mode OA POST.
+func oaPlainQuery(token, ts, nonce string) url.Values {
+	return url.Values{"signature": {wechat.Signature(token, ts, nonce)}, "timestamp": {ts}, "nonce": {nonce}}
+}
+
+func safeBody(to, encrypt string) string {
+	return fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><Encrypt><![CDATA[%s]]></Encrypt></xml>", to, encrypt)
+}

@@ -1,0 +1,558 @@
+package callback
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/metrics"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechat"
+)
+
+// Handler serves the callback function's HTTP routes (template.yaml):
+//
+//	GET|POST /wechat/{account}   WeChat, WeCom, smart-bot and relay callbacks
+//	GET      /r/{code}           tracked links
+//
+// It never returns an error: every outcome is an HTTP answer, and non-200
+// means nothing was recorded, so WeChat (or the bridge) retries.
+type Handler struct {
+	Accounts accounts.Directory
+	Service  *Service
+	Now      func() time.Time
+	Log      *slog.Logger
+	Metrics  *metrics.Emitter
+	// Window is how far a callback's timestamp may be from Now (default 5 min):
+	// WeChat retries within seconds, so an older signed request is a replay.
+	Window time.Duration
+	// Random is the source of reply nonces and AES randoms (crypto/rand when nil).
+	Random func([]byte) error
+
+	cryptos sync.Map // account id + secrets → *wechat.Crypto
+}
+
+// NewHandler builds a handler; now and log may be nil.
+func NewHandler(dir accounts.Directory, svc *Service, now func() time.Time, log *slog.Logger) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{Accounts: dir, Service: svc, Now: now, Log: log, Window: 5 * time.Minute}
+}
+
+// badRequest is a request we refuse: status and a reason for the caller.
+type badRequest struct {
+	status int
+	reason string
+	err    error
+}
+
+func (b *badRequest) Error() string { return b.reason }
+
+func refuse(status int, reason string, err error) *badRequest {
+	return &badRequest{status: status, reason: reason, err: err}
+}
+
+// Handle answers one API Gateway v2 request.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+	defer func() {
+		// A bug must not take the container down with a half-answered
+		// request: answer 500 (nothing is acknowledged, WeChat retries).
+		if r := recover(); r != nil {
+			h.Log.ErrorContext(ctx, "callback: panic", "panic", r)
+			resp = text(http.StatusInternalServerError, "internal error")
+		}
+	}()
+	method := req.RequestContext.HTTP.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	path := req.RawPath
+	if path == "" {
+		path = req.RequestContext.HTTP.Path
+	}
+	switch {
+	case strings.HasPrefix(path, "/r/") || req.PathParameters["code"] != "":
+		if method != http.MethodGet && method != http.MethodHead {
+			return h.refused(ctx, req, refuse(http.StatusMethodNotAllowed, "method not allowed", nil)), nil
+		}
+		return h.link(ctx, req, param(req, "code", path, "/r/")), nil
+	case strings.HasPrefix(path, "/wechat/") || req.PathParameters["account"] != "":
+		out, err := h.wechat(ctx, req, method, param(req, "account", path, "/wechat/"))
+		if err != nil {
+			return h.failed(ctx, req, err), nil
+		}
+		return out, nil
+	}
+	return text(http.StatusNotFound, "not found"), nil
+}
+
+func param(req events.APIGatewayV2HTTPRequest, name, path, prefix string) string {
+	if v := req.PathParameters[name]; v != "" {
+		return v
+	}
+	v := strings.TrimPrefix(path, prefix)
+	if i := strings.IndexByte(v, '/'); i >= 0 {
+		v = v[:i]
+	}
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+// failed maps an error to its answer and logs why.
+func (h *Handler) failed(ctx context.Context, req events.APIGatewayV2HTTPRequest, err error) events.APIGatewayV2HTTPResponse {
+	var bad *badRequest
+	if errors.As(err, &bad) {
+		return h.refused(ctx, req, bad)
+	}
+	switch qunyun.ErrorCode(err) {
+	case qunyun.EUNAVAILABLE:
+		h.Log.ErrorContext(ctx, "callback: not recorded, asking for a retry", "path", req.RawPath, "error", err.Error())
+		h.Metrics.Emit(metrics.Metric{Name: "RecordFailures", Value: 1})
+		return text(http.StatusServiceUnavailable, "temporarily unavailable, retry")
+	case qunyun.ENOTFOUND:
+		return h.refused(ctx, req, refuse(http.StatusNotFound, qunyun.ErrorMessage(err), err))
+	}
+	h.Log.ErrorContext(ctx, "callback: internal error", "path", req.RawPath, "error", err.Error())
+	return text(http.StatusInternalServerError, "internal error")
+}
+
+func (h *Handler) refused(ctx context.Context, req events.APIGatewayV2HTTPRequest, bad *badRequest) events.APIGatewayV2HTTPResponse {
+	attrs := []any{"status", bad.status, "reason", bad.reason, "path", req.RawPath}
+	if bad.err != nil {
+		attrs = append(attrs, "error", bad.err.Error())
+	}
+	h.Log.WarnContext(ctx, "callback: refused", attrs...)
+	return text(bad.status, bad.reason)
+}
+
+// protocolError maps an error of package wechat to a 4xx with a reason.
+func protocolError(err error) *badRequest {
+	switch {
+	case errors.Is(err, wechat.ErrTooLarge):
+		return refuse(http.StatusRequestEntityTooLarge, "body larger than 1 MiB", err)
+	case errors.Is(err, wechat.ErrSignature):
+		return refuse(http.StatusUnauthorized, "signature mismatch", err)
+	case errors.Is(err, wechat.ErrTimestamp):
+		return refuse(http.StatusUnauthorized, "timestamp missing, malformed or outside the allowed window", err)
+	case errors.Is(err, wechat.ErrReceiveID):
+		return refuse(http.StatusUnauthorized, "receiveid does not match the account", err)
+	case errors.Is(err, wechat.ErrBase64):
+		return refuse(http.StatusBadRequest, "Encrypt is not valid base64", err)
+	case errors.Is(err, wechat.ErrBlockSize), errors.Is(err, wechat.ErrPadding), errors.Is(err, wechat.ErrLength):
+		return refuse(http.StatusBadRequest, "ciphertext does not decrypt: bad length or padding", err)
+	case errors.Is(err, wechat.ErrXML):
+		return refuse(http.StatusBadRequest, "malformed XML", err)
+	case errors.Is(err, wechat.ErrJSON):
+		return refuse(http.StatusBadRequest, "malformed JSON", err)
+	case errors.Is(err, wechat.ErrMissingField), errors.Is(err, wechat.ErrInvalid), errors.Is(err, wechat.ErrNoKey):
+		return refuse(http.StatusBadRequest, "callback is missing a required field or has an invalid one", err)
+	}
+	return nil
+}
+
+// request is the parsed HTTP request of a WeChat route.
+type request struct {
+	acct  qunyun.Account
+	query url.Values
+	body  []byte
+	head  func(string) string
+}
+
+func (h *Handler) wechat(ctx context.Context, req events.APIGatewayV2HTTPRequest, method, accountID string) (events.APIGatewayV2HTTPResponse, error) {
+	if method != http.MethodGet && method != http.MethodPost {
+		return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusMethodNotAllowed, "method not allowed: use GET or POST", nil)
+	}
+	// The body limit comes first: a huge request is refused before any work.
+	if max := base64.StdEncoding.EncodedLen(wechat.MaxBodySize); len(req.Body) > max ||
+		(!req.IsBase64Encoded && len(req.Body) > wechat.MaxBodySize) {
+		return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusRequestEntityTooLarge, "body larger than 1 MiB", nil)
+	}
+	acct, err := h.Accounts.Account(ctx, accountID)
+	if err != nil {
+		if qunyun.ErrorCode(err) == qunyun.ENOTFOUND {
+			return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusNotFound, "unknown account", err)
+		}
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusBadRequest, "body is not valid base64", err)
+		}
+	}
+	if len(body) > wechat.MaxBodySize {
+		return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusRequestEntityTooLarge, "body larger than 1 MiB", nil)
+	}
+	r := request{acct: acct, query: query(req), body: body, head: header(req.Headers)}
+	if method == http.MethodGet {
+		return h.verify(r)
+	}
+	return h.receive(ctx, r)
+}
+
+// query parses the raw query string when there is one: API Gateway's map
+// joins repeated values with commas. A '+' WeChat left unescaped in base64
+// becomes a space on decoding; a space never occurs in base64, so echostr
+// and Encrypt-like values get it back.
+func query(req events.APIGatewayV2HTTPRequest) url.Values {
+	q := url.Values{}
+	if req.RawQueryString != "" {
+		if parsed, err := url.ParseQuery(req.RawQueryString); err == nil {
+			q = parsed
+		}
+	} else {
+		for k, v := range req.QueryStringParameters {
+			q.Set(k, v)
+		}
+	}
+	if e := q.Get("echostr"); strings.Contains(e, " ") {
+		q.Set("echostr", strings.ReplaceAll(e, " ", "+"))
+	}
+	return q
+}
+
+func header(hs map[string]string) func(string) string {
+	return func(name string) string {
+		if v, ok := hs[strings.ToLower(name)]; ok {
+			return v
+		}
+		for k, v := range hs {
+			if strings.EqualFold(k, name) {
+				return v
+			}
+		}
+		return ""
+	}
+}
+
+// crypto returns the account's message crypto, built once per secrets.
+func (h *Handler) crypto(acct qunyun.Account) (*wechat.Crypto, error) {
+	if acct.EncodingAESKey == "" {
+		return nil, refuse(http.StatusBadRequest, "encrypted callback for an account without an EncodingAESKey", nil)
+	}
+	id := acct.ID + "\x00" + acct.Token + "\x00" + acct.EncodingAESKey + "\x00" + acct.ReceiveID()
+	if c, ok := h.cryptos.Load(id); ok {
+		return c.(*wechat.Crypto), nil
+	}
+	c, err := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, acct.ReceiveID())
+	if err != nil {
+		// A broken EncodingAESKey is our configuration, not the caller's fault.
+		return nil, qunyun.Errorf(qunyun.EINTERNAL, "account %s: %v", acct.ID, err)
+	}
+	h.cryptos.Store(id, c)
+	return c, nil
+}
+
+func (h *Handler) checkTimestamp(ts string) error {
+	if err := wechat.CheckTimestamp(ts, h.Now(), h.Window); err != nil {
+		return protocolError(err)
+	}
+	return nil
+}
+
+// verify answers URL verification: OA echoes echostr after the 3-parameter
+// signature; WeCom and the smart bot decrypt it after msg_signature.
+func (h *Handler) verify(r request) (events.APIGatewayV2HTTPResponse, error) {
+	q := r.query
+	switch r.acct.Kind {
+	case qunyun.ChannelOA:
+		if err := h.checkTimestamp(q.Get("timestamp")); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if err := wechat.VerifySignature(r.acct.Token, q.Get("timestamp"), q.Get("nonce"), q.Get("signature")); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, protocolError(err)
+		}
+		return text(http.StatusOK, q.Get("echostr")), nil
+	case qunyun.ChannelWeCom, qunyun.ChannelWeComBot:
+		if err := h.checkTimestamp(q.Get("timestamp")); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		c, err := h.crypto(r.acct)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		plain, err := c.VerifyURL(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr"))
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, protocolError(err)
+		}
+		return text(http.StatusOK, string(plain)), nil
+	}
+	return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusMethodNotAllowed, "this account takes POST only", nil)
+}
+
+// receive verifies, decrypts, parses, normalises and records one POST.
+func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HTTPResponse, error) {
+	var (
+		in       wechat.Inbound
+		c        *wechat.Crypto
+		err      error
+		q        = r.query
+		safeMode bool
+	)
+	switch r.acct.Kind {
+	case qunyun.ChannelOA:
+		// signature (3 parameters) comes in every mode; msg_signature only
+		// with encryption, over the Encrypt text.
+		if err := h.checkTimestamp(q.Get("timestamp")); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if err := wechat.VerifySignature(r.acct.Token, q.Get("timestamp"), q.Get("nonce"), q.Get("signature")); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, protocolError(err)
+		}
+		plain := r.body
+		if q.Get("encrypt_type") == "aes" {
+			safeMode = true
+			if plain, c, err = h.open(r, wechat.ParseEnvelopeXML); err != nil {
+				return events.APIGatewayV2HTTPResponse{}, err
+			}
+		}
+		in, err = wechat.ParseOA(plain)
+	case qunyun.ChannelWeCom:
+		if err := h.checkTimestamp(q.Get("timestamp")); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		var plain []byte
+		if plain, _, err = h.open(r, wechat.ParseEnvelopeXML); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		in, err = wechat.ParseWeCom(plain)
+	case qunyun.ChannelWeComBot:
+		if err := h.checkTimestamp(q.Get("timestamp")); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		var plain []byte
+		if plain, c, err = h.open(r, wechat.ParseEnvelopeJSON); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		in, err = wechat.ParseBot(plain)
+		safeMode = true
+	case qunyun.ChannelRelay:
+		ts, sig := r.head(wechat.RelayTimestampHeader), r.head(wechat.RelaySignatureHeader)
+		if err := wechat.VerifyRelay([]byte(r.acct.HMACKey), ts, sig, r.body, h.Now()); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, protocolError(err)
+		}
+		in, err = wechat.ParseRelay(r.body)
+	default:
+		return events.APIGatewayV2HTTPResponse{}, qunyun.Errorf(qunyun.EINTERNAL, "account %s has kind %q", r.acct.ID, r.acct.Kind)
+	}
+	if err != nil {
+		if bad := protocolError(err); bad != nil {
+			return events.APIGatewayV2HTTPResponse{}, bad
+		}
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+
+	var botAt time.Time
+	if bot, ok := in.(*wechat.BotMessage); ok && bot.MsgType != "stream" {
+		if botAt, err = h.Service.Store.AnchorBotMessage(ctx, r.acct.ID, bot.MsgID, h.Now()); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+	}
+	norm, err := normalise(r.acct, in, botAt)
+	if err != nil {
+		if bad := protocolError(err); bad != nil {
+			return events.APIGatewayV2HTTPResponse{}, bad
+		}
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	out, err := h.Service.Handle(ctx, norm)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return h.reply(ctx, r, in, c, safeMode, out), nil
+}
+
+// open parses the envelope and decrypts it after checking msg_signature.
+func (h *Handler) open(r request, parse func([]byte) (wechat.Envelope, error)) ([]byte, *wechat.Crypto, error) {
+	env, err := parse(r.body)
+	if err != nil {
+		return nil, nil, protocolError(err)
+	}
+	c, err := h.crypto(r.acct)
+	if err != nil {
+		return nil, nil, err
+	}
+	q := r.query
+	plain, err := c.Open(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), env.Encrypt)
+	if err != nil {
+		return nil, nil, protocolError(err)
+	}
+	return plain, c, nil
+}
+
+// reply renders the passive reply where the channel has one: OA 1:1 (XML,
+// sealed in safe mode) and the smart bot (sealed JSON). WeCom and relay get
+// "success": WeCom customer groups and bridges have no passive reply.
+func (h *Handler) reply(ctx context.Context, r request, in wechat.Inbound, c *wechat.Crypto, safeMode bool, out Outcome) events.APIGatewayV2HTTPResponse {
+	if out.Reply == "" {
+		return text(http.StatusOK, "success")
+	}
+	var plain []byte
+	switch m := in.(type) {
+	case *wechat.BotMessage:
+		plain = botReply(m, out.Reply, h.random)
+	default:
+		to, from := oaParties(in)
+		if to == "" {
+			return text(http.StatusOK, "success")
+		}
+		plain = wechat.TextReply{ToUserName: to, FromUserName: from, CreateTime: h.Now().Unix(), Content: out.Reply}.XML()
+	}
+	if !safeMode || c == nil {
+		return xmlBody(plain)
+	}
+	nonce := make([]byte, 8)
+	if err := h.random(nonce); err != nil {
+		h.Log.ErrorContext(ctx, "callback: reply nonce", "error", err.Error())
+		return text(http.StatusOK, "success")
+	}
+	sealed, err := c.Seal(plain, strconv.FormatInt(h.Now().Unix(), 10), hex.EncodeToString(nonce), randReader{h.random})
+	if err != nil {
+		// The record exists: answer success rather than make WeChat retry.
+		h.Log.ErrorContext(ctx, "callback: seal reply", "error", err.Error())
+		return text(http.StatusOK, "success")
+	}
+	if _, ok := in.(*wechat.BotMessage); ok {
+		return jsonBody(sealed.JSON())
+	}
+	return xmlBody(sealed.XML())
+}
+
+func (h *Handler) random(b []byte) error {
+	if h.Random != nil {
+		return h.Random(b)
+	}
+	_, err := rand.Read(b)
+	return err
+}
+
+type randReader struct{ fill func([]byte) error }
+
+func (r randReader) Read(b []byte) (int, error) {
+	if err := r.fill(b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// oaParties returns who a passive reply goes to and comes from.
+func oaParties(in wechat.Inbound) (to, from string) {
+	switch m := in.(type) {
+	case *wechat.OAText:
+		return m.FromUserName, m.ToUserName
+	case *wechat.OASubscribe:
+		return m.FromUserName, m.ToUserName
+	case *wechat.OAScan:
+		return m.FromUserName, m.ToUserName
+	case *wechat.OAClick:
+		return m.FromUserName, m.ToUserName
+	}
+	return "", ""
+}
+
+// botReply is a finished stream (the bot's passive reply to a message) or,
+// for enter_chat, the welcome text.
+func botReply(m *wechat.BotMessage, content string, random func([]byte) error) []byte {
+	if m.MsgType == "event" {
+		b, _ := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": content}})
+		return b
+	}
+	id := make([]byte, 8)
+	_ = random(id) // an all-zero id is still a valid stream id
+	b, _ := json.Marshal(map[string]any{"msgtype": "stream", "stream": map[string]any{
+		"id": hex.EncodeToString(id), "finish": true, "content": content,
+	}})
+	return b
+}
+
+// link serves a tracked link: record the open, then redirect. The member
+// gets their content even when recording fails.
+func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest, code string) events.APIGatewayV2HTTPResponse {
+	if !validCode(code) {
+		return notFoundPage(h.Service.Texts.LinkNotFoundPage)
+	}
+	s := h.Service
+	l, found, err := s.links.load(code, h.Now(), func() (qunyun.Link, bool, error) { return s.Store.Link(ctx, code) })
+	if err != nil {
+		h.Log.ErrorContext(ctx, "callback: read link", "code", code, "error", err.Error())
+		return text(http.StatusServiceUnavailable, "temporarily unavailable, retry")
+	}
+	if !found || !safeURL(l.URL) {
+		return notFoundPage(s.Texts.LinkNotFoundPage)
+	}
+	q := query(req)
+	open := qunyun.LinkOpen{GroupID: l.GroupID, ContentID: l.ContentID, DeliveryID: l.DeliveryID,
+		MemberID: l.MemberID, From: q.Get("from"), At: h.Now().UTC()}
+	reqID := req.RequestContext.RequestID
+	if reqID == "" {
+		b := make([]byte, 8)
+		_ = h.random(b)
+		reqID = hex.EncodeToString(b)
+	}
+	ua := header(req.Headers)("User-Agent")
+	if len(ua) > 256 {
+		ua = strings.ToValidUTF8(ua[:256], "")
+	}
+	if err := s.Store.RecordLinkOpen(ctx, l, open, reqID, ua); err != nil {
+		s.secondary(ctx, "record link open", err)
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusFound,
+		Headers: map[string]string{"Location": l.URL, "Cache-Control": "no-store"}}
+}
+
+func validCode(code string) bool {
+	if code == "" || len(code) > 64 {
+		return false
+	}
+	for _, r := range code {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// safeURL keeps the redirect to web links: never javascript: or data:.
+func safeURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+func text(status int, body string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: body,
+		Headers: map[string]string{"Content-Type": "text/plain; charset=utf-8"}}
+}
+
+func xmlBody(b []byte) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK, Body: string(b),
+		Headers: map[string]string{"Content-Type": "application/xml; charset=utf-8"}}
+}
+
+func jsonBody(b []byte) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK, Body: string(b),
+		Headers: map[string]string{"Content-Type": "application/json; charset=utf-8"}}
+}
+
+func notFoundPage(page string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusNotFound, Body: page,
+		Headers: map[string]string{"Content-Type": "text/html; charset=utf-8"}}
+}

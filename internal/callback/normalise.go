@@ -1,0 +1,231 @@
+package callback
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechat"
+)
+
+// normalise turns a decoded callback into the domain: a message, group
+// events or an account event, each carrying its idempotency key (DESIGN.md
+// §5). botAt is the anchored time of a smart-bot message (its JSON has none).
+func normalise(acct qunyun.Account, in wechat.Inbound, botAt time.Time) (Inbound, error) {
+	key, err := wechat.IdempotencyKey(in)
+	if err != nil {
+		return Inbound{}, err
+	}
+	out := Inbound{Account: acct}
+	msg := func(member string, at time.Time, kind qunyun.MessageKind, text string) *qunyun.Message {
+		return &qunyun.Message{ID: key, AccountID: acct.ID, Channel: acct.Kind, MemberID: member,
+			Kind: kind, Text: text, At: at.UTC()}
+	}
+	acctEvent := func(typ, member string, at time.Time, k string) *qunyun.AccountEvent {
+		return &qunyun.AccountEvent{ID: key, Type: typ, AccountID: acct.ID, Channel: acct.Kind,
+			MemberID: member, Key: k, At: at.UTC()}
+	}
+	switch m := in.(type) {
+	// Official Account: 1:1 messages and events.
+	case *wechat.OAText:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindText, m.Content)
+	case *wechat.OAImage:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindImage, "")
+		out.Message.URL = m.PicURL
+	case *wechat.OAVoice:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindVoice, m.Recognition)
+	case *wechat.OAVideo:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindVideo, "")
+	case *wechat.OALocation:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindLocation, m.Label)
+	case *wechat.OALink:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindLink, m.Title)
+		out.Message.URL = m.URL
+	case *wechat.OASubscribe:
+		out.AccountEvent = acctEvent(qunyun.EventSubscribed, m.FromUserName, unix(m.CreateTime), m.Scene())
+	case *wechat.OAUnsubscribe:
+		out.AccountEvent = acctEvent(qunyun.EventUnsubscribed, m.FromUserName, unix(m.CreateTime), "")
+	case *wechat.OAScan:
+		out.AccountEvent = acctEvent(qunyun.EventQRScanned, m.FromUserName, unix(m.CreateTime), m.EventKey)
+	case *wechat.OAClick:
+		out.AccountEvent = acctEvent(qunyun.EventMenuClicked, m.FromUserName, unix(m.CreateTime), m.EventKey)
+	case *wechat.OAView:
+		out.AccountEvent = acctEvent(qunyun.EventMenuViewed, m.FromUserName, unix(m.CreateTime), m.EventKey)
+	case *wechat.OATemplateSendJobFinish:
+		out.AccountEvent = acctEvent(qunyun.EventSendFinished, m.FromUserName, unix(m.CreateTime), m.Status)
+	case *wechat.OAMassSendJobFinish:
+		out.AccountEvent = acctEvent(qunyun.EventSendFinished, m.FromUserName, unix(m.CreateTime), m.Status)
+	case *wechat.OAOther:
+		if m.MsgType == "event" {
+			out.AccountEvent = acctEvent(qunyun.EventOther, m.FromUserName, unix(m.CreateTime), m.Event)
+		} else {
+			out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindOther, "")
+		}
+
+	// WeCom self-built app: staff 1:1 messages and customer-group events.
+	case *wechat.WeComText:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindText, m.Content)
+	case *wechat.WeComImage:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindImage, "")
+		out.Message.URL = m.PicURL
+	case *wechat.WeComMessage:
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), wecomKind(m.MsgType), "")
+	case *wechat.WeComExternalChat:
+		out.GroupEvents = externalChatEvents(acct, key, m)
+		if len(out.GroupEvents) == 0 {
+			return Inbound{}, fmt.Errorf("change_external_chat without ChatId: %w", wechat.ErrMissingField)
+		}
+	case *wechat.WeComExternalContact:
+		out.AccountEvent = acctEvent(qunyun.EventContactChange, m.ExternalUserID, unix(m.CreateTime), m.ChangeType)
+	case *wechat.WeComEvent:
+		out.AccountEvent = acctEvent(qunyun.EventOther, m.FromUserName, unix(m.CreateTime), m.Event)
+
+	// Smart bot: @bot messages in groups and 1:1.
+	case *wechat.BotMessage:
+		switch {
+		case m.MsgType == "event":
+			if m.Event != nil && m.Event.EventType == "enter_chat" {
+				out.BotWelcome = true
+			}
+			out.AccountEvent = acctEvent(qunyun.EventOther, m.From.UserID, botAt, eventType(m))
+		case m.MsgType == "stream":
+			// A refresh of a stream we finished at once: nothing to record.
+		default:
+			out.Message = msg(m.From.UserID, botAt, botKind(m.MsgType), m.Content())
+			if m.ChatType == "group" {
+				out.Message.GroupID = m.ChatID
+			}
+		}
+
+	// Relay bridge: full group chat.
+	case *wechat.RelayEvent:
+		at := unix(m.Time)
+		ev := qunyun.GroupEvent{ID: key, AccountID: acct.ID, Channel: acct.Kind, GroupID: m.GroupID,
+			MemberID: m.MemberID, MemberName: m.MemberName, ActorID: m.ActorID, GroupName: m.GroupName, At: at}
+		switch m.Type {
+		case wechat.RelayMessage:
+			out.Message = msg(m.MemberID, at, relayKind(m.Kind), m.Text)
+			out.Message.GroupID, out.Message.MemberName = m.GroupID, m.MemberName
+			out.Message.Mentions, out.Message.ReplyTo = m.Mentions, m.ReplyTo
+		case wechat.RelayMemberJoined:
+			ev.Type = qunyun.EventMemberJoined
+		case wechat.RelayMemberLeft:
+			ev.Type = qunyun.EventMemberLeft
+		case wechat.RelayGroupCreated:
+			ev.Type = qunyun.EventGroupCreated
+		case wechat.RelayGroupDismissed:
+			ev.Type = qunyun.EventGroupDismissed
+		case wechat.RelayGroupRenamed:
+			ev.Type = qunyun.EventGroupRenamed
+		}
+		if ev.Type != "" {
+			out.GroupEvents = []qunyun.GroupEvent{ev}
+		}
+	default:
+		return Inbound{}, fmt.Errorf("callback %T: %w", in, wechat.ErrInvalid)
+	}
+	return out, nil
+}
+
+// externalChatEvents turns one change_external_chat into group events: one
+// per member for joins and leaves (each keyed <plaintext hash>#<member>),
+// one for anything else.
+func externalChatEvents(acct qunyun.Account, key string, m *wechat.WeComExternalChat) []qunyun.GroupEvent {
+	if m.ChatID == "" {
+		return nil
+	}
+	base := qunyun.GroupEvent{ID: key, AccountID: acct.ID, Channel: acct.Kind, GroupID: m.ChatID, At: unix(m.CreateTime)}
+	perMember := func(typ string, scene int) []qunyun.GroupEvent {
+		base.Type, base.Scene = typ, scene
+		if len(m.MemChangeList) == 0 {
+			return []qunyun.GroupEvent{base}
+		}
+		out := make([]qunyun.GroupEvent, 0, len(m.MemChangeList))
+		for _, id := range m.MemChangeList {
+			e := base
+			e.ID, e.MemberID = key+"#"+id, id
+			out = append(out, e)
+		}
+		return out
+	}
+	switch m.ChangeType {
+	case wechat.ChatCreate:
+		base.Type = qunyun.EventGroupCreated
+	case wechat.ChatDismiss:
+		base.Type = qunyun.EventGroupDismissed
+	case wechat.ChatUpdate:
+		switch m.UpdateDetail {
+		case wechat.DetailAddMember:
+			return perMember(qunyun.EventMemberJoined, m.JoinScene)
+		case wechat.DetailDelMember:
+			return perMember(qunyun.EventMemberLeft, m.QuitScene)
+		case wechat.DetailChangeName:
+			base.Type = qunyun.EventGroupRenamed
+		case wechat.DetailChangeOwner:
+			base.Type = EventGroupOwnerChanged
+		default:
+			base.Type = EventGroupNoticeChanged
+		}
+	default:
+		base.Type = "GroupChanged"
+	}
+	return []qunyun.GroupEvent{base}
+}
+
+func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
+
+func wecomKind(t string) qunyun.MessageKind {
+	switch t {
+	case "voice":
+		return qunyun.KindVoice
+	case "video":
+		return qunyun.KindVideo
+	case "location":
+		return qunyun.KindLocation
+	case "link":
+		return qunyun.KindLink
+	case "file":
+		return qunyun.KindFile
+	}
+	return qunyun.KindOther
+}
+
+func botKind(t string) qunyun.MessageKind {
+	switch t {
+	case "text", "mixed":
+		return qunyun.KindText
+	case "image":
+		return qunyun.KindImage
+	case "voice":
+		return qunyun.KindVoice
+	case "file":
+		return qunyun.KindFile
+	}
+	return qunyun.KindOther
+}
+
+func relayKind(k string) qunyun.MessageKind {
+	switch strings.ToLower(k) {
+	case "text":
+		return qunyun.KindText
+	case "image", "sticker":
+		return qunyun.KindImage
+	case "voice":
+		return qunyun.KindVoice
+	case "video":
+		return qunyun.KindVideo
+	case "file":
+		return qunyun.KindFile
+	case "link":
+		return qunyun.KindLink
+	}
+	return qunyun.KindOther
+}
+
+func eventType(m *wechat.BotMessage) string {
+	if m.Event == nil {
+		return ""
+	}
+	return m.Event.EventType
+}

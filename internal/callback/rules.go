@@ -1,0 +1,63 @@
+package callback
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// isQuestion decides whether a member's message in a live session is a
+// question for the host: an explicit marker, an @ of the host, a question
+// mark, a question word, or a question particle at the end.
+func (s *Service) isQuestion(text string, mentions []string, host string) bool {
+	t := strings.TrimSpace(stripMention(text))
+	if len([]rune(t)) < 2 {
+		return false
+	}
+	for _, mk := range s.Texts.QuestionMarkers {
+		if strings.HasPrefix(t, mk) {
+			return true
+		}
+	}
+	if host != "" && slices.Contains(mentions, host) {
+		return true
+	}
+	if strings.ContainsAny(t, "?？") {
+		return true
+	}
+	for _, w := range s.Texts.QuestionWords {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	// Endings are checked after trailing punctuation and emoji: "好吗。" and "是吗～".
+	end := strings.TrimRightFunc(t, func(r rune) bool {
+		return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r)
+	})
+	for _, e := range s.Texts.QuestionEndings {
+		if strings.HasSuffix(end, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// isVote reports whether the whole message is a "+1" for a question.
+func (s *Service) isVote(text string) bool {
+	t := strings.TrimSpace(stripMention(text))
+	return slices.Contains(s.Texts.VoteMarkers, t)
+}
+
+// stripMention drops leading "@name " mentions (the smart bot sees its own
+// @ in the text), so "@群助手 打卡" is the keyword "打卡".
+func stripMention(text string) string {
+	t := strings.TrimSpace(text)
+	for strings.HasPrefix(t, "@") {
+		i := strings.IndexFunc(t, func(r rune) bool { return r == ' ' || r == '\u2005' || r == '\u3000' })
+		if i < 0 {
+			return t
+		}
+		t = strings.TrimSpace(strings.TrimLeft(t[i:], " \u2005\u3000"))
+	}
+	return t
+}

@@ -1,0 +1,383 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// The callback's store (docs/data-model.md, rows written by "callback"):
+//
+//	GROUP#<gid>#D#<date>     MSG#<ms>#<key>     a group message (qunyun.Message, type Message)
+//	GROUP#<gid>#D#<date>     EVT#<ms>#<key>     a membership/group event (qunyun.GroupEvent)
+//	GROUP#<gid>#D#<date>     OPEN#<ms>#<req>    a tracked-link open (qunyun.LinkOpen + ua)
+//	GROUP#<gid>#D#<date>     CHECKIN#<mid>#<local date>  a counted check-in
+//	ACCOUNT#<acct>#D#<date>  MSG#… / EVT#…      OA 1:1 messages and events, GSI1PK PERSONLOG#<acct>#<openid>
+//	GROUP#<gid>              STREAK#<mid>       qunyun.CheckinStreak
+//	SESSION#<sid>            Q#<ms>#<key>       qunyun.Question (captured here, answered by session)
+//	PERSON#<openid>          #PROFILE           account, lastMessageAt, subscribedAt
+//	BOTMSG#<acct>            ID#<msgid>         the time a smart-bot message was first seen (TTL 2 days)
+//
+// <date> is the UTC date of the event's own time and <ms> its 13-digit Unix
+// milliseconds, so a retry computes the same key and the conditional put
+// turns it into a no-op: the log item is the idempotency record.
+
+// LogDate is the UTC date used in log partition keys.
+func LogDate(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// Millis is a time as 13-digit zero-padded Unix milliseconds (sorts as a string).
+func Millis(t time.Time) string { return fmt.Sprintf("%013d", t.UnixMilli()) }
+
+// GroupLogPK is the partition of a group's log for the UTC date of t.
+func GroupLogPK(groupID string, t time.Time) string {
+	return "GROUP#" + groupID + "#D#" + LogDate(t)
+}
+
+// AccountLogPK is the partition of an account's 1:1 log for the UTC date of t.
+func AccountLogPK(accountID string, t time.Time) string {
+	return "ACCOUNT#" + accountID + "#D#" + LogDate(t)
+}
+
+// personLogPK indexes a person's 1:1 items (GSI1) so unsubscribe finds them.
+func personLogPK(accountID, memberID string) string {
+	return "PERSONLOG#" + accountID + "#" + memberID
+}
+
+type loggedMessage struct {
+	Keys
+	qunyun.Message
+}
+
+// MessageKeys returns where a message lives: the group-day log for group
+// messages, the account-day log (indexed by person) for 1:1 messages.
+func MessageKeys(m qunyun.Message) Keys {
+	sk := "MSG#" + Millis(m.At) + "#" + m.ID
+	if m.GroupID != "" {
+		return Keys{PK: GroupLogPK(m.GroupID, m.At), SK: sk, Type: "Message"}
+	}
+	return Keys{PK: AccountLogPK(m.AccountID, m.At), SK: sk, Type: "Message",
+		GSI1PK: personLogPK(m.AccountID, m.MemberID), GSI1SK: Millis(m.At)}
+}
+
+// RecordMessage writes the message once: created is false when it was
+// already recorded (a retry). This is the only write of an ordinary message.
+func (t *Table) RecordMessage(ctx context.Context, m qunyun.Message) (created bool, err error) {
+	created, err = t.PutNew(ctx, loggedMessage{MessageKeys(m), m})
+	if err != nil {
+		return false, fmt.Errorf("record message %s: %w", m.ID, err)
+	}
+	return created, nil
+}
+
+type loggedGroupEvent struct {
+	Keys
+	qunyun.GroupEvent
+}
+
+// RecordGroupEvent writes a membership or group event once.
+func (t *Table) RecordGroupEvent(ctx context.Context, e qunyun.GroupEvent) (created bool, err error) {
+	k := Keys{PK: GroupLogPK(e.GroupID, e.At), SK: "EVT#" + Millis(e.At) + "#" + e.ID, Type: e.Type}
+	created, err = t.PutNew(ctx, loggedGroupEvent{k, e})
+	if err != nil {
+		return false, fmt.Errorf("record %s %s: %w", e.Type, e.ID, err)
+	}
+	return created, nil
+}
+
+type loggedAccountEvent struct {
+	Keys
+	qunyun.AccountEvent
+}
+
+// RecordAccountEvent writes an OA 1:1 event once. An Unsubscribed event is
+// kept out of the person index so deleting the person's data keeps it.
+func (t *Table) RecordAccountEvent(ctx context.Context, e qunyun.AccountEvent) (created bool, err error) {
+	k := Keys{PK: AccountLogPK(e.AccountID, e.At), SK: "EVT#" + Millis(e.At) + "#" + e.ID, Type: e.Type}
+	if e.Type != qunyun.EventUnsubscribed {
+		k.GSI1PK, k.GSI1SK = personLogPK(e.AccountID, e.MemberID), Millis(e.At)
+	}
+	created, err = t.PutNew(ctx, loggedAccountEvent{k, e})
+	if err != nil {
+		return false, fmt.Errorf("record %s %s: %w", e.Type, e.ID, err)
+	}
+	return created, nil
+}
+
+// GroupLiveSession reads the live-session pointer GROUP#<gid>/#LIVE that the
+// session function writes. An expired pointer, or one whose end has passed,
+// counts as no session.
+func (t *Table) GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
+	var it struct {
+		Keys
+		qunyun.LiveSession
+	}
+	found, err := t.Get(ctx, "GROUP#"+groupID, "#LIVE", &it)
+	if err != nil {
+		return qunyun.LiveSession{}, false, fmt.Errorf("live session of %s: %w", groupID, err)
+	}
+	if !found || it.SessionID == "" || (!it.End.IsZero() && !it.End.After(t.now())) {
+		return qunyun.LiveSession{}, false, nil
+	}
+	return it.LiveSession, true, nil
+}
+
+type capturedQuestion struct {
+	Keys
+	qunyun.Question
+}
+
+// QuestionSK is the sort key of a captured question.
+func QuestionSK(q qunyun.Question) string {
+	return "Q#" + Millis(q.At) + "#" + q.MessageID
+}
+
+// CaptureQuestion writes a session question once.
+func (t *Table) CaptureQuestion(ctx context.Context, q qunyun.Question) (created bool, err error) {
+	q.Votes, q.Voters = 0, nil
+	created, err = t.PutNew(ctx, capturedQuestion{Keys{PK: "SESSION#" + q.SessionID, SK: QuestionSK(q), Type: "Question"}, q})
+	if err != nil {
+		return false, fmt.Errorf("capture question %s: %w", q.MessageID, err)
+	}
+	return created, nil
+}
+
+// VoteQuestion adds memberID's vote to a question; a member votes once, so
+// a second vote (or a retry) adds nothing and returns false.
+func (t *Table) VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error) {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(t.Name),
+		Key:                 Key("SESSION#"+sessionID, questionSK),
+		UpdateExpression:    aws.String("ADD votes :one, voters :m"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND NOT contains(voters, :mid)"),
+		ExpressionAttributeValues: Item{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+			":m":   &types.AttributeValueMemberSS{Value: []string{memberID}},
+			":mid": &types.AttributeValueMemberS{Value: memberID},
+		},
+	})
+	if IsConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, Unavailable("vote question "+questionSK, err)
+	}
+	return true, nil
+}
+
+// OpenQuestion finds the question a "+1" votes for: the one asked in the
+// quoted message when replyTo is set, else the most recent one neither
+// answered nor hidden. It looks at the latest 50 questions.
+func (t *Table) OpenQuestion(ctx context.Context, sessionID, replyTo string) (sk string, found bool, err error) {
+	items, err := t.QueryItems(ctx, Query{PK: "SESSION#" + sessionID, SKPrefix: "Q#", Desc: true, Limit: 50})
+	if err != nil {
+		return "", false, fmt.Errorf("open question of %s: %w", sessionID, err)
+	}
+	for _, it := range items {
+		var q capturedQuestion
+		if err := Unmarshal(it, &q); err != nil {
+			return "", false, err
+		}
+		if replyTo != "" {
+			if q.MessageID == replyTo {
+				return q.SK, true, nil
+			}
+			continue
+		}
+		if !q.Answered && !q.Hidden {
+			return q.SK, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+type streakItem struct {
+	Keys
+	qunyun.CheckinStreak
+}
+
+// CheckIn counts one check-in of memberID in groupID on the local date today
+// (yesterday is the local date before it). The streak grows when the last
+// check-in was yesterday and restarts otherwise. Each update is conditional
+// on the last date, so a retry or a second check-in the same day counts
+// nothing: counted is false and the current streak is returned.
+func (t *Table) CheckIn(ctx context.Context, groupID, memberID, today, yesterday string) (s qunyun.CheckinStreak, counted bool, err error) {
+	key := Key("GROUP#"+groupID, "STREAK#"+memberID)
+	vals := func(extra Item) Item {
+		v := Item{
+			":today": &types.AttributeValueMemberS{Value: today},
+			":one":   &types.AttributeValueMemberN{Value: "1"},
+			":type":  &types.AttributeValueMemberS{Value: "CheckinStreak"},
+		}
+		for k, x := range extra {
+			v[k] = x
+		}
+		return v
+	}
+	names := map[string]string{"#last": "last", "#type": "type"}
+	attempts := []*dynamodb.UpdateItemInput{
+		{ // continues yesterday's streak
+			UpdateExpression:          aws.String("SET #last = :today, #type = :type ADD streak :one, total :one"),
+			ConditionExpression:       aws.String("#last = :yesterday"),
+			ExpressionAttributeValues: vals(Item{":yesterday": &types.AttributeValueMemberS{Value: yesterday}}),
+		},
+		{ // first ever, or after a gap: the streak restarts at 1
+			UpdateExpression:          aws.String("SET #last = :today, #type = :type, streak = :one ADD total :one"),
+			ConditionExpression:       aws.String("attribute_not_exists(#last) OR #last < :yesterday"),
+			ExpressionAttributeValues: vals(Item{":yesterday": &types.AttributeValueMemberS{Value: yesterday}}),
+		},
+	}
+	for _, in := range attempts {
+		in.TableName, in.Key, in.ExpressionAttributeNames = aws.String(t.Name), key, names
+		in.ReturnValues = types.ReturnValueAllNew
+		out, err := t.DB.UpdateItem(ctx, in)
+		if IsConditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return s, false, Unavailable("check in "+memberID, err)
+		}
+		var it streakItem
+		if err := Unmarshal(out.Attributes, &it); err != nil {
+			return s, false, err
+		}
+		return it.CheckinStreak, true, nil
+	}
+	// Already checked in today (or a clock ran backwards): report as is.
+	var it streakItem
+	if _, err := t.Get(ctx, "GROUP#"+groupID, "STREAK#"+memberID, &it); err != nil {
+		return s, false, fmt.Errorf("read streak of %s: %w", memberID, err)
+	}
+	return it.CheckinStreak, false, nil
+}
+
+type checkinItem struct {
+	Keys
+	Group  string    `dynamodbav:"group"`
+	Member string    `dynamodbav:"member"`
+	Date   string    `dynamodbav:"date"` // local date
+	Streak int       `dynamodbav:"streak"`
+	At     time.Time `dynamodbav:"at"`
+}
+
+// RecordCheckin logs a counted check-in in the group-day log, for scoring.
+// It is an idempotent overwrite: a retry writes the same item.
+func (t *Table) RecordCheckin(ctx context.Context, groupID, memberID, localDate string, streak int, at time.Time) error {
+	k := Keys{PK: GroupLogPK(groupID, at), SK: "CHECKIN#" + memberID + "#" + localDate, Type: "Checkin"}
+	if err := t.Put(ctx, checkinItem{k, groupID, memberID, localDate, streak, at}); err != nil {
+		return fmt.Errorf("record check-in of %s: %w", memberID, err)
+	}
+	return nil
+}
+
+type openItem struct {
+	Keys
+	qunyun.LinkOpen
+	AccountID string `dynamodbav:"account,omitempty"`
+	Source    string `dynamodbav:"source,omitempty"`
+	Code      string `dynamodbav:"code"`
+	UA        string `dynamodbav:"ua,omitempty"`
+}
+
+// RecordLinkOpen logs one open of a tracked link under the link's group (or
+// its account for a 1:1 link), indexed by content for reading heat.
+func (t *Table) RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.LinkOpen, requestID, ua string) error {
+	k := Keys{SK: "OPEN#" + Millis(o.At) + "#" + requestID, Type: "Open"}
+	if l.GroupID != "" {
+		k.PK = GroupLogPK(l.GroupID, o.At)
+	} else {
+		k.PK = AccountLogPK(l.AccountID, o.At)
+	}
+	if l.ContentID != "" {
+		k.GSI1PK, k.GSI1SK = "CONTENT#"+l.ContentID+"#OPENS", LogDate(o.At)+"#"+l.GroupID
+	}
+	if _, err := t.PutNew(ctx, openItem{Keys: k, LinkOpen: o, AccountID: l.AccountID, Source: l.Source, Code: l.Code, UA: ua}); err != nil {
+		return fmt.Errorf("record open of %s: %w", l.Code, err)
+	}
+	return nil
+}
+
+// TouchPerson notes a 1:1 user's latest message (push reads lastMessageAt
+// for the customer-service window); subscribed also sets subscribedAt.
+func (t *Table) TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error {
+	expr := "SET #type = :type, account = :acct, lastMessageAt = :at"
+	if subscribed {
+		expr = "SET #type = :type, account = :acct, subscribedAt = :at"
+	}
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(t.Name),
+		Key:                      Key("PERSON#"+memberID, "#PROFILE"),
+		UpdateExpression:         aws.String(expr),
+		ExpressionAttributeNames: map[string]string{"#type": "type"},
+		ExpressionAttributeValues: Item{
+			":type": &types.AttributeValueMemberS{Value: "Person"},
+			":acct": &types.AttributeValueMemberS{Value: accountID},
+			":at":   &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+		},
+	})
+	if err != nil {
+		return Unavailable("touch person", err)
+	}
+	return nil
+}
+
+// DeletePersonData removes what Qunyun keeps about an OA user who
+// unsubscribed: the PERSON#<openid> profile and every 1:1 log item found
+// through the person index. It returns how many items it deleted.
+func (t *Table) DeletePersonData(ctx context.Context, accountID, memberID string) (int, error) {
+	items, err := t.QueryItems(ctx, Query{Index: GSI1, PK: personLogPK(accountID, memberID)})
+	if err != nil {
+		return 0, fmt.Errorf("find personal data: %w", err)
+	}
+	n := 0
+	for _, it := range items {
+		pk, _ := it["PK"].(*types.AttributeValueMemberS)
+		sk, _ := it["SK"].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil {
+			continue
+		}
+		if err := t.Delete(ctx, pk.Value, sk.Value); err != nil {
+			return n, fmt.Errorf("delete personal data: %w", err)
+		}
+		n++
+	}
+	if err := t.Delete(ctx, "PERSON#"+memberID, "#PROFILE"); err != nil {
+		return n, fmt.Errorf("delete profile: %w", err)
+	}
+	return n + 1, nil
+}
+
+type botAnchor struct {
+	Keys
+	At int64 `dynamodbav:"at"` // Unix milliseconds
+}
+
+// AnchorBotMessage returns the time under which a smart-bot message is
+// recorded. The bot's JSON carries no time of its own, so the first delivery
+// fixes it (now) and retries read it back: they then compute the same log
+// key. It costs a second write, paid only by @bot messages.
+func (t *Table) AnchorBotMessage(ctx context.Context, accountID, msgID string, now time.Time) (time.Time, error) {
+	k := Keys{PK: "BOTMSG#" + accountID, SK: "ID#" + msgID, Type: "BotAnchor", ExpiresAt: TTL(now, 48*time.Hour)}
+	created, err := t.PutNew(ctx, botAnchor{k, now.UnixMilli()})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("anchor bot message %s: %w", msgID, err)
+	}
+	if created {
+		return time.UnixMilli(now.UnixMilli()).UTC(), nil
+	}
+	var it botAnchor
+	found, err := t.Get(ctx, k.PK, k.SK, &it)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read bot anchor %s: %w", msgID, err)
+	}
+	if !found {
+		return time.Time{}, qunyun.Errorf(qunyun.EUNAVAILABLE, "bot anchor %s vanished", strconv.Quote(msgID))
+	}
+	return time.UnixMilli(it.At).UTC(), nil
+}

@@ -1,0 +1,139 @@
+package moderation
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Message is what moderation looks at: the kind, the text and any URL.
+type Message struct {
+	Kind qunyun.MessageKind
+	Text string
+	URL  string
+}
+
+// Checker turns a message into moderation signals (qunyun.Signal*).
+type Checker struct {
+	Sensitive *Matcher
+	// QRWords and MiniProgramWords mark text that invites a scan or opens
+	// a mini program; they come from the same config as the sensitive list.
+	QRWords          *Matcher
+	MiniProgramWords *Matcher
+}
+
+var (
+	// urlPattern finds explicit links and bare domains with a common TLD;
+	// members paste "xx.com/abc" without a scheme to slip past filters.
+	urlPattern = regexp.MustCompile(`(?i)(https?://|www\.)\S+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|cn|net|org|cc|top|xyz|io|me|vip|link|site|shop)\b`)
+	// qrURLPattern finds WeChat QR and group-invite links.
+	qrURLPattern = regexp.MustCompile(`(?i)(weixin\.qq\.com/(q|g)/|u\.wechat\.com/|work\.weixin\.qq\.com/(ca|gm)/)`)
+)
+
+// Signals returns the signals of m, sorted as the qunyun.Signal* constants
+// are listed, without flood (see Flood). Sensitive words found are returned
+// separately so the alert can quote them.
+func (c *Checker) Signals(m Message) (signals []string, words []string) {
+	text := m.Text + " " + m.URL
+	add := func(s string) {
+		for _, have := range signals {
+			if have == s {
+				return
+			}
+		}
+		signals = append(signals, s)
+	}
+	switch m.Kind {
+	case qunyun.KindLink:
+		add(qunyun.SignalLink)
+	case qunyun.KindMiniProgram:
+		add(qunyun.SignalMiniProgram)
+	case qunyun.KindCard:
+		add(qunyun.SignalCard)
+	}
+	if urlPattern.MatchString(text) {
+		add(qunyun.SignalLink)
+	}
+	if qrURLPattern.MatchString(text) || len(c.QRWords.Find(text)) > 0 {
+		add(qunyun.SignalQRCode)
+	}
+	if len(c.MiniProgramWords.Find(text)) > 0 {
+		add(qunyun.SignalMiniProgram)
+	}
+	if words = c.Sensitive.Find(m.Text); len(words) > 0 {
+		add(qunyun.SignalSensitive)
+	}
+	return signals, words
+}
+
+// Flood counts each member's messages in a sliding window and reports a
+// burst: more than Max messages within Window. The zero value is unusable;
+// use NewFlood.
+type Flood struct {
+	Max    int
+	Window time.Duration
+
+	mu     sync.Mutex
+	recent map[string][]sent
+	swept  time.Time
+}
+
+type sent struct {
+	id string
+	at time.Time
+}
+
+// NewFlood returns a counter that flags more than max messages in window.
+func NewFlood(max int, window time.Duration) *Flood {
+	return &Flood{Max: max, Window: window, recent: map[string][]sent{}}
+}
+
+// Add records message id of member in group at t and reports whether it is
+// part of a flood. Only the burst's messages beyond Max are flagged, so one
+// alert names the burst rather than every normal message before it. A
+// message id seen before (a retry) is not counted again.
+func (f *Flood) Add(group, member, id string, t time.Time) bool {
+	key := group + "\x00" + member
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cut := t.Add(-f.Window)
+	times := f.recent[key]
+	i := 0
+	for i < len(times) && !times[i].at.After(cut) {
+		i++
+	}
+	times = times[i:]
+	seen := false
+	for _, s := range times {
+		if s.id == id {
+			seen = true
+		}
+	}
+	if !seen {
+		times = append(times, sent{id, t})
+	}
+	f.recent[key] = times
+	// Forget quiet members now and then, so memory follows the active set.
+	if t.Sub(f.swept) > f.Window*10 {
+		for k, ts := range f.recent {
+			if len(ts) == 0 || !ts[len(ts)-1].at.After(cut) {
+				delete(f.recent, k)
+			}
+		}
+		f.swept = t
+	}
+	return len(times) > f.Max
+}
+
+// Excerpt shortens text for an alert: at most n runes, on one line.
+func Excerpt(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	r := []rune(text)
+	if len(r) <= n {
+		return text
+	}
+	return string(r[:n]) + "…"
+}
