@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+)
+
+func init() { register(newExportCmd) }
+
+// exportKinds lists what export writes, in this order; each reads one kind
+// and hands every record to emit.
+var exportKinds = []struct {
+	name string
+	read func(ctx context.Context, t *dynamo.Table, emit func(v any) error) error
+}{
+	{"group", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		return emitAll(ctx, t.Groups, emit)
+	}},
+	{"member", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		groups, err := t.Groups(ctx)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			members, err := t.Members(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			for _, m := range members {
+				if err := emit(m); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}},
+	{"content", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		return emitAll(ctx, t.Contents, emit)
+	}},
+	{"plan", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		return emitAll(ctx, t.Plans, emit)
+	}},
+	{"host", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		return emitAll(ctx, t.Hosts, emit)
+	}},
+	{"keyword-rule", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		keywords, _, err := t.AllRules(ctx)
+		if err != nil {
+			return err
+		}
+		return emitEach(keywords, emit)
+	}},
+	{"checkin-rule", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		_, checkins, err := t.AllRules(ctx)
+		if err != nil {
+			return err
+		}
+		return emitEach(checkins, emit)
+	}},
+	{"contest", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		return emitAll(ctx, t.Contests, emit)
+	}},
+	{"session-target", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		return emitAll(ctx, t.SessionTargets, emit)
+	}},
+	{"session", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		// Every session, through the start-time index.
+		sessions, err := t.SessionsStarting(ctx, time.Unix(0, 0), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			return err
+		}
+		return emitEach(sessions, emit)
+	}},
+}
+
+func emitAll[T any](ctx context.Context, list func(context.Context) ([]T, error), emit func(any) error) error {
+	values, err := list(ctx)
+	if err != nil {
+		return err
+	}
+	return emitEach(values, emit)
+}
+
+func emitEach[T any](values []T, emit func(any) error) error {
+	for _, v := range values {
+		if err := emit(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exportLine is one line of the export: the kind and the record as the
+// domain type marshals it.
+type exportLine struct {
+	Kind  string `json:"kind"`
+	Value any    `json:"value"`
+}
+
+func newExportCmd() *cobra.Command {
+	var kinds []string
+	var output string
+	names := make([]string, len(exportKinds))
+	for i, k := range exportKinds {
+		names[i] = k.name
+	}
+	cmd := &cobra.Command{
+		Use:   "export [--kind group,plan,...] [-o file]",
+		Short: "Write what the table holds as JSON lines",
+		Long: `Export writes one JSON object per line, {"kind": ..., "value": ...}, for every
+record of the chosen kinds (default all): ` + strings.Join(names, ", ") + `.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			want := map[string]bool{}
+			for _, k := range kinds {
+				if !contains(names, k) {
+					return fmt.Errorf("--kind %q: expected one of %s", k, strings.Join(names, ", "))
+				}
+				want[k] = true
+			}
+			ctx := cmd.Context()
+			t, err := openTable(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			var w io.Writer = cmd.OutOrStdout()
+			var file *os.File
+			if output != "" && output != "-" {
+				if file, err = os.Create(output); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				defer file.Close()
+				w = file
+			}
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			selected := exportKinds
+			if len(want) > 0 {
+				selected = nil
+				for _, k := range exportKinds {
+					if want[k.name] {
+						selected = append(selected, k)
+					}
+				}
+			}
+			p := newProgress(cmd.ErrOrStderr(), "exporting", len(selected))
+			total := 0
+			for i, k := range selected {
+				n := 0
+				err := k.read(ctx, t, func(v any) error {
+					n++
+					return enc.Encode(exportLine{Kind: k.name, Value: v})
+				})
+				if err != nil {
+					return fmt.Errorf("export %s: %w", k.name, err)
+				}
+				total += n
+				p.step(i+1, fmt.Sprintf("%d %s", n, k.name))
+			}
+			if file != nil {
+				if err := file.Close(); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d record(s) to %s\n", total, output)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only these kinds (comma-separated)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	tableFlags(cmd)
+	return cmd
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

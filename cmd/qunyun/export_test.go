@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExport(t *testing.T) {
+	_, targs := appliedDemo(t)
+	out, _, err := run(t, "", append([]string{"export"}, targs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var line struct {
+			Kind  string          `json:"kind"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
+		}
+		counts[line.Kind]++
+	}
+	want := map[string]int{"group": 10, "member": 1, "content": 8, "plan": 6, "host": 4, "keyword-rule": 3,
+		"checkin-rule": 1, "contest": 1, "session-target": 5, "session": 1}
+	for k, n := range want {
+		if counts[k] != n {
+			t.Errorf("%s: %d lines, want %d", k, counts[k], n)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "plans.jsonl")
+	if _, _, err := run(t, "", append([]string{"export", "--kind", "plan", "-o", path}, targs...)...); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if n := strings.Count(string(data), "\n"); n != 6 || !strings.Contains(string(data), `"kind":"plan"`) {
+		t.Fatalf("plans file: %d lines\n%s", n, data)
+	}
+
+	if _, _, err := run(t, "", append([]string{"export", "--kind", "chat"}, targs...)...); err == nil {
+		t.Fatal("unknown kind: no error")
+	}
+}
