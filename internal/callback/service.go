@@ -548,4 +548,3 @@ func firstNonEmpty(a, b string) string {
 	}
 	return b
 }
-

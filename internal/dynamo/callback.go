@@ -152,10 +152,11 @@ func (t *Table) CaptureQuestion(ctx context.Context, q qunyun.Question) (created
 // a second vote (or a retry) adds nothing and returns false.
 func (t *Table) VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error) {
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(t.Name),
-		Key:                 Key("SESSION#"+sessionID, questionSK),
-		UpdateExpression:    aws.String("ADD votes :one, voters :m"),
-		ConditionExpression: aws.String("attribute_exists(PK) AND NOT contains(voters, :mid)"),
+		TableName:                aws.String(t.Name),
+		Key:                      Key("SESSION#"+sessionID, questionSK),
+		UpdateExpression:         aws.String("ADD #votes :one, #voters :m"),
+		ConditionExpression:      aws.String("attribute_exists(PK) AND NOT contains(#voters, :mid)"),
+		ExpressionAttributeNames: map[string]string{"#votes": "votes", "#voters": "voters"},
 		ExpressionAttributeValues: Item{
 			":one": &types.AttributeValueMemberN{Value: "1"},
 			":m":   &types.AttributeValueMemberSS{Value: []string{memberID}},
@@ -220,15 +221,15 @@ func (t *Table) CheckIn(ctx context.Context, groupID, memberID, today, yesterday
 		}
 		return v
 	}
-	names := map[string]string{"#last": "last", "#type": "type"}
+	names := map[string]string{"#last": "last", "#type": "type", "#streak": "streak", "#total": "total"}
 	attempts := []*dynamodb.UpdateItemInput{
 		{ // continues yesterday's streak
-			UpdateExpression:          aws.String("SET #last = :today, #type = :type ADD streak :one, total :one"),
+			UpdateExpression:          aws.String("SET #last = :today, #type = :type ADD #streak :one, #total :one"),
 			ConditionExpression:       aws.String("#last = :yesterday"),
 			ExpressionAttributeValues: vals(Item{":yesterday": &types.AttributeValueMemberS{Value: yesterday}}),
 		},
 		{ // first ever, or after a gap: the streak restarts at 1
-			UpdateExpression:          aws.String("SET #last = :today, #type = :type, streak = :one ADD total :one"),
+			UpdateExpression:          aws.String("SET #last = :today, #type = :type, #streak = :one ADD #total :one"),
 			ConditionExpression:       aws.String("attribute_not_exists(#last) OR #last < :yesterday"),
 			ExpressionAttributeValues: vals(Item{":yesterday": &types.AttributeValueMemberS{Value: yesterday}}),
 		},
@@ -306,15 +307,16 @@ func (t *Table) RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.Link
 // TouchPerson notes a 1:1 user's latest message (push reads lastMessageAt
 // for the customer-service window); subscribed also sets subscribedAt.
 func (t *Table) TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error {
-	expr := "SET #type = :type, account = :acct, lastMessageAt = :at"
+	expr := "SET #type = :type, #acct = :acct, #at = :at"
+	field := "lastMessageAt"
 	if subscribed {
-		expr = "SET #type = :type, account = :acct, subscribedAt = :at"
+		field = "subscribedAt"
 	}
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(t.Name),
 		Key:                      Key("PERSON#"+memberID, "#PROFILE"),
 		UpdateExpression:         aws.String(expr),
-		ExpressionAttributeNames: map[string]string{"#type": "type"},
+		ExpressionAttributeNames: map[string]string{"#type": "type", "#acct": "account", "#at": field},
 		ExpressionAttributeValues: Item{
 			":type": &types.AttributeValueMemberS{Value: "Person"},
 			":acct": &types.AttributeValueMemberS{Value: accountID},

@@ -27,7 +27,7 @@ type AccountEvent struct {
 	Type      string    `json:"type" dynamodbav:"-"`
 	AccountID string    `json:"account" dynamodbav:"account"`
 	Channel   Channel   `json:"channel" dynamodbav:"channel"`
-	MemberID  string    `json:"member" dynamodbav:"member"`                 // the user's openid / userid
+	MemberID  string    `json:"member" dynamodbav:"member"`               // the user's openid / userid
 	Key       string    `json:"key,omitempty" dynamodbav:"key,omitempty"` // menu key, QR scene, URL
 	At        time.Time `json:"at" dynamodbav:"at"`
 }
