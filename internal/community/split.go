@@ -1,0 +1,181 @@
+package community
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Person is one line of a member list to split over groups.
+type Person struct {
+	ID   string   `json:"id"`
+	Name string   `json:"name,omitempty"`
+	Tier string   `json:"tier,omitempty"` // "vip" gets VIP groups; "" is regular
+	Tags []string `json:"tags,omitempty"`
+}
+
+// SplitOptions says how to split.
+type SplitOptions struct {
+	Groups  int    // total groups; 0 = as few as the size cap allows
+	SizeCap int    // most members per group; 0 = qunyun.DefaultSizeCap
+	Prefix  string // group id prefix; "" = "g"
+}
+
+// Assignment is one group of a split and its members.
+type Assignment struct {
+	GroupID string   `json:"group"`
+	Tier    string   `json:"tier"`
+	Members []Person `json:"members"`
+}
+
+const tierRegular = "regular"
+
+// Split distributes people over groups: every tier gets groups of its own
+// (VIP members never share a group with regular ones), no group exceeds the
+// size cap, a tier's groups differ in size by at most one, and members who
+// share a first tag are spread across the tier's groups rather than
+// clustered. The result depends only on the set of people, not their order.
+func Split(people []Person, opt SplitOptions) ([]Assignment, error) {
+	if opt.SizeCap == 0 {
+		opt.SizeCap = qunyun.DefaultSizeCap
+	}
+	if opt.SizeCap < 1 {
+		return nil, qunyun.Errorf(qunyun.EINVALID, "size cap %d: expected at least 1", opt.SizeCap)
+	}
+	if opt.Groups < 0 {
+		return nil, qunyun.Errorf(qunyun.EINVALID, "groups %d: expected 0 (as few as needed) or more", opt.Groups)
+	}
+	if opt.Prefix == "" {
+		opt.Prefix = "g"
+	}
+	byTier := map[string][]Person{}
+	seen := map[string]bool{}
+	for i, p := range people {
+		if p.ID == "" {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "member %d has no id", i+1)
+		}
+		if seen[p.ID] {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "member %q appears twice", p.ID)
+		}
+		seen[p.ID] = true
+		tier := strings.ToLower(strings.TrimSpace(p.Tier))
+		if tier == "" {
+			tier = tierRegular
+		}
+		p.Tier = tier
+		byTier[tier] = append(byTier[tier], p)
+	}
+	if len(byTier) == 0 {
+		return nil, qunyun.Errorf(qunyun.EINVALID, "the member list is empty")
+	}
+	tiers := make([]string, 0, len(byTier))
+	for t := range byTier {
+		tiers = append(tiers, t)
+	}
+	sort.Slice(tiers, func(i, j int) bool {
+		return tierRank(tiers[i]) < tierRank(tiers[j]) || (tierRank(tiers[i]) == tierRank(tiers[j]) && tiers[i] < tiers[j])
+	})
+
+	// The fewest groups each tier needs under the cap.
+	counts := make(map[string]int, len(tiers))
+	need := 0
+	var needs []string
+	for _, t := range tiers {
+		counts[t] = (len(byTier[t]) + opt.SizeCap - 1) / opt.SizeCap
+		need += counts[t]
+		needs = append(needs, fmt.Sprintf("%d %s", counts[t], t))
+	}
+	if opt.Groups > 0 {
+		if opt.Groups < need {
+			return nil, qunyun.Errorf(qunyun.EINVALID,
+				"%d members need at least %d groups at size cap %d (%s; tiers never share a group): ask for more groups or a larger cap",
+				len(people), need, opt.SizeCap, strings.Join(needs, " + "))
+		}
+		// Extra groups go, one at a time, to the tier whose groups are
+		// fullest, so sizes end up as even as the tiers allow.
+		for extra := opt.Groups - need; extra > 0; extra-- {
+			best := tiers[0]
+			for _, t := range tiers[1:] {
+				if len(byTier[t])*counts[best] > len(byTier[best])*counts[t] {
+					best = t
+				}
+			}
+			if counts[best] >= len(byTier[best]) {
+				return nil, qunyun.Errorf(qunyun.EINVALID, "%d groups for %d members would leave groups empty", opt.Groups, len(people))
+			}
+			counts[best]++
+		}
+	}
+
+	var out []Assignment
+	for _, t := range tiers {
+		members := byTier[t]
+		sort.Slice(members, func(i, j int) bool {
+			a, b := firstTag(members[i]), firstTag(members[j])
+			if a != b {
+				return a < b
+			}
+			return members[i].ID < members[j].ID
+		})
+		groups := make([]Assignment, counts[t])
+		for i := range groups {
+			id := fmt.Sprintf("%s-%02d", opt.Prefix, i+1)
+			if t != tierRegular {
+				id = fmt.Sprintf("%s-%s-%02d", opt.Prefix, t, i+1)
+			}
+			groups[i] = Assignment{GroupID: id, Tier: t}
+		}
+		// Dealing round-robin keeps sizes within one of each other and
+		// spreads each tag over the groups.
+		for i, m := range members {
+			g := &groups[i%len(groups)]
+			g.Members = append(g.Members, m)
+		}
+		out = append(out, groups...)
+	}
+	return out, nil
+}
+
+func tierRank(t string) int {
+	switch t {
+	case "vip":
+		return 0
+	case tierRegular:
+		return 2
+	}
+	return 1
+}
+
+// firstTag orders members so that those without tags come last.
+func firstTag(p Person) string {
+	if len(p.Tags) == 0 {
+		return "\uffff"
+	}
+	return p.Tags[0]
+}
+
+// GroupsFragment renders a split as the groups: section of a
+// community.yaml, for the operator to complete (names, owners, accounts).
+func GroupsFragment(as []Assignment, sizeCap int) string {
+	if sizeCap == 0 {
+		sizeCap = qunyun.DefaultSizeCap
+	}
+	var b strings.Builder
+	b.WriteString("groups:\n")
+	for _, a := range as {
+		purpose, tier := qunyun.PurposeGeneral, a.Tier
+		if a.Tier == "vip" {
+			purpose = qunyun.PurposeVIP
+		}
+		fmt.Fprintf(&b, "  - id: %s\n    purpose: %s\n", a.GroupID, purpose)
+		if tier == "vip" || tier == tierRegular {
+			fmt.Fprintf(&b, "    tier: %s\n", tier)
+		} else {
+			fmt.Fprintf(&b, "    tags: [%s]\n", tier)
+		}
+		fmt.Fprintf(&b, "    sizeCap: %d\n    # %d members\n", sizeCap, len(a.Members))
+	}
+	return b.String()
+}
