@@ -155,14 +155,17 @@ func partitions(s *Sent) []string {
 }
 
 // logKey takes the idempotency key out of a log sort key: MSG#<ms>#<key> or
-// EVT#<ms>#<key> (docs/data-model.md). Other items of the partition
-// (deliveries, opens, check-ins) are not callbacks' records.
+// EVT#<ms>#<key> (docs/data-model.md). A WeCom membership event is recorded
+// once per member as <key>#<member>; the load runner names one member per
+// event, so the part before that '#' is the callback's key. Other items of
+// the partition (deliveries, opens, check-ins) are not callbacks' records.
 func logKey(sk string) (string, bool) {
 	kind, rest, ok := strings.Cut(sk, "#")
 	if !ok || (kind != "MSG" && kind != "EVT") {
 		return "", false
 	}
 	_, key, ok := strings.Cut(rest, "#")
+	key, _, _ = strings.Cut(key, "#")
 	return key, ok
 }
 
