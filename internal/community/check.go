@@ -194,7 +194,7 @@ func (c *checker) plan(p PlanSpec, tokens ...string) {
 		c.add("a plan needs a cron schedule or journey steps", tokens...)
 	}
 	if p.Cron != "" {
-		if e, err := awscron.Parse(p.Cron); err != nil {
+		if e, err := awscron.Parse(cronExpr(p.Cron)); err != nil {
 			c.add(fmt.Sprintf("bad cron: %v", err), at("cron")...)
 		} else if e.IsRate() {
 			c.add("plans take cron(...), not rate(...): slots are local times in each group's time zone", at("cron")...)

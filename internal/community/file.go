@@ -1,6 +1,7 @@
 package community
 
 import (
+	"strings"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -135,7 +136,7 @@ func (f *File) community() *Community {
 	}
 	for _, ps := range f.Plans {
 		p := qunyun.Plan{ID: ps.ID, Name: ps.Name, Contents: ps.Contents, Select: ps.Select,
-			Cron: ps.Cron, Journey: ps.Journey, Paused: ps.Paused}
+			Cron: cronExpr(ps.Cron), Journey: ps.Journey, Paused: ps.Paused}
 		p.Start, _ = parseTime(ps.Start)
 		p.End, _ = parseTime(ps.End)
 		c.Plans = append(c.Plans, p)
@@ -179,4 +180,14 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t.UTC(), nil
+}
+
+// cronExpr writes a plan's cron the one way the table holds it,
+// cron(fields), accepting the six fields alone too.
+func cronExpr(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasPrefix(s, "cron(") || strings.HasPrefix(s, "rate(") {
+		return s
+	}
+	return "cron(" + s + ")"
 }

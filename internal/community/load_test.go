@@ -44,13 +44,16 @@ contents:
 plans:
   - id: p1
     contents: [c1]
-    cron: cron(0 11 * * ? *)
+    cron: 0 11 * * ? *
 `
 
 func TestParseDefaults(t *testing.T) {
 	c, err := community.Parse("good.yaml", []byte(good))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Plans[0].Cron != "cron(0 11 * * ? *)" {
+		t.Errorf("cron %q", c.Plans[0].Cron)
 	}
 	g := c.Groups[0]
 	if g.SizeCap != 50 || g.TimeZone != "Asia/Shanghai" || g.Lifecycle.Kind != "created" {
