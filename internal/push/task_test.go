@@ -1,0 +1,81 @@
+package push_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+const (
+	remindPath = "/cgi-bin/externalcontact/remind_groupmsg_send"
+	cancelPath = "/cgi-bin/externalcontact/cancel_groupmsg_send"
+)
+
+// taskEnv has one customer group with a plan that fired once at 11:00.
+func taskEnv(t *testing.T) (*env, qunyun.Delivery) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	e.groups(1, nil)
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentLink, Title: "本周好物", URL: "https://shop.example.com/item/1", Text: "点开看看"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *", End: local(2026, 11, 23, 12, 0)})
+	rep := e.tick(local(2026, 11, 23, 11, 0))
+	if rep.Tasks != 1 {
+		t.Fatalf("tick created %d tasks, want 1", rep.Tasks)
+	}
+	items := e.deliveries(local(2026, 11, 23, 11, 0))
+	return e, items[0].Delivery
+}
+
+// The owner confirms in WeCom: the next poll moves the task to sent.
+func TestOwnerConfirmationMovesTaskToSent(t *testing.T) {
+	e, d := taskEnv(t)
+	if d.State != qunyun.DeliveryTaskCreated {
+		t.Fatalf("state %s, want task_created", d.State)
+	}
+	if !e.sbx.Confirm(d.TaskID) {
+		t.Fatalf("sandbox has no task %s", d.TaskID)
+	}
+	for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 10)); m = m.Add(time.Minute) {
+		e.tick(m)
+	}
+	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	if err != nil || got.State != qunyun.DeliverySent {
+		t.Fatalf("after confirmation: %s %v, want sent", got.State, err)
+	}
+	if polls := len(e.sbx.Calls("/cgi-bin/externalcontact/get_groupmsg_send_result")); polls != 1 {
+		t.Fatalf("%d polls in ten minutes, want 1 (each task is polled every ten minutes)", polls)
+	}
+	fin := e.bus.of(qunyun.EventDeliveryFinished)
+	if len(fin) != 1 || fin[0].Detail.(qunyun.DeliveryFinished).State != qunyun.DeliverySent {
+		t.Fatalf("DeliveryFinished = %+v", fin)
+	}
+}
+
+// Unconfirmed: reminded at most 3 times in 24 h, then expired and cancelled,
+// and a late confirmation no longer counts.
+func TestUnconfirmedTaskRemindedThriceThenExpires(t *testing.T) {
+	e, d := taskEnv(t)
+	for m := local(2026, 11, 23, 11, 30); !m.After(local(2026, 11, 24, 13, 0)); m = m.Add(30 * time.Minute) {
+		e.tick(m)
+	}
+	reminds := e.sbx.Calls(remindPath)
+	if len(reminds) != 3 {
+		t.Fatalf("%d reminders, want 3", len(reminds))
+	}
+	for _, r := range reminds {
+		if r.ErrCode != 0 || r.At.Sub(d.At) >= 24*time.Hour {
+			t.Fatalf("reminder at %s errcode %d: want 3 accepted reminders within 24 h", r.At.In(shanghai), r.ErrCode)
+		}
+	}
+	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	if err != nil || got.State != qunyun.DeliveryExpired || got.Reminders != 3 {
+		t.Fatalf("after 26 h: state %s reminders %d %v, want expired after 3", got.State, got.Reminders, err)
+	}
+	if len(e.sbx.Calls(cancelPath)) != 1 || e.sbx.Confirm(d.TaskID) {
+		t.Fatal("expired task was not cancelled in WeCom")
+	}
+	// The month's task counter was given back: the platform did not count it.
+	if n := e.sendsTo(addMsgTemplate, "g000"); n != 1 {
+		t.Fatalf("%d tasks, want 1", n)
+	}
+}
