@@ -33,6 +33,9 @@ type Member struct {
 	JoinScene int       `json:"joinScene,omitempty" dynamodbav:"joinScene,omitempty"`
 	LeftAt    time.Time `json:"leftAt,omitempty" dynamodbav:"leftAt,omitempty"`
 	QuitScene int       `json:"quitScene,omitempty" dynamodbav:"quitScene,omitempty"`
+	// AutoTags are the tags scoring found (what the member says and opens,
+	// and the keyword rules they match); scoring also sets Tier.
+	AutoTags []string `json:"autoTags,omitempty" dynamodbav:"autoTags,omitempty"`
 }
 
 // Active reports whether the member is still in the group.

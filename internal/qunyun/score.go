@@ -1,0 +1,229 @@
+package qunyun
+
+import "time"
+
+// The four dimensions of 获得感 (sense of gain) a group's value is made of
+// (DESIGN.md §7), in the order reports show them.
+const (
+	DimensionInformation = "information" // timely information: content delivered and opened, sessions held
+	DimensionAnswers     = "answers"     // questions answered, time to first response
+	DimensionConnections = "connections" // member-to-member replies, reach
+	DimensionBenefits    = "benefits"    // offers opened, prizes, check-in rewards
+)
+
+// Dimensions lists the value dimensions in a stable order.
+var Dimensions = []string{DimensionInformation, DimensionAnswers, DimensionConnections, DimensionBenefits}
+
+// DimensionScore is one dimension of a group's value for a day, with the
+// numbers behind it. A dimension with no demand that day (no question was
+// asked) is not Applicable and does not count: silence is not a failure.
+type DimensionScore struct {
+	Name       string             `json:"name" dynamodbav:"name"`
+	Score      float64            `json:"score" dynamodbav:"score"`   // 0–100
+	Weight     float64            `json:"weight" dynamodbav:"weight"` // from the group's purpose
+	Applicable bool               `json:"applicable" dynamodbav:"applicable"`
+	Numbers    map[string]float64 `json:"numbers,omitempty" dynamodbav:"numbers,omitempty"`
+	Why        string             `json:"why" dynamodbav:"why"` // rendered explanation
+}
+
+// Activity is how much a group chatted: reported beside its value, never
+// counted in it.
+type Activity struct {
+	Messages          int     `json:"messages" dynamodbav:"messages"`
+	Speakers          int     `json:"speakers" dynamodbav:"speakers"`
+	Members           int     `json:"members" dynamodbav:"members"`
+	MessagesPerMember float64 `json:"messagesPerMember" dynamodbav:"messagesPerMember"`
+	Joins             int     `json:"joins" dynamodbav:"joins"`
+	Leaves            int     `json:"leaves" dynamodbav:"leaves"`
+}
+
+// Flag kinds: noise and health signals about a group.
+const (
+	FlagVolume        = "volume"        // more messages than the group's purpose and size allow
+	FlagConcentration = "concentration" // one member writes ≥40 % of the messages
+	FlagAds           = "ads"           // share of ads and spam
+	FlagPushLeaves    = "push-leaves"   // members left within 24 h after a push
+	FlagDormant       = "dormant"       // no value for 14 days
+	FlagRenewal       = "renewal"       // a yearly core/VIP group is due for renewal
+	FlagPopupExpired  = "popup-expired" // a pop-up group outlived its window
+)
+
+// Flag is one noise or health finding, explaining itself with its numbers.
+type Flag struct {
+	Kind    string             `json:"kind" dynamodbav:"kind"`
+	Numbers map[string]float64 `json:"numbers,omitempty" dynamodbav:"numbers,omitempty"`
+	Why     string             `json:"why" dynamodbav:"why"`
+}
+
+// GroupScore is a group's value for one local day 获得感评分, rolling over 7
+// and 28 days, with activity and flags beside it.
+type GroupScore struct {
+	GroupID    string           `json:"group" dynamodbav:"group"`
+	Name       string           `json:"name,omitempty" dynamodbav:"name,omitempty"`
+	Purpose    Purpose          `json:"purpose" dynamodbav:"purpose"`
+	Date       string           `json:"date" dynamodbav:"date"` // the group's local date
+	Value      float64          `json:"value" dynamodbav:"value"`
+	Value7     float64          `json:"value7" dynamodbav:"value7"`
+	Value28    float64          `json:"value28" dynamodbav:"value28"`
+	Dimensions []DimensionScore `json:"dimensions" dynamodbav:"dimensions"`
+	Activity   Activity         `json:"activity" dynamodbav:"activity"`
+	Flags      []Flag           `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
+	// Noisy is what push acts on (it sends nothing to a noisy group).
+	Noisy bool `json:"noisy,omitempty" dynamodbav:"noisy,omitempty"`
+	// Why is the one-line explanation of Value.
+	Why string `json:"why" dynamodbav:"why"`
+	// Deliveries counts the day's deliveries to the group by state.
+	Deliveries map[string]int `json:"deliveries,omitempty" dynamodbav:"deliveries,omitempty"`
+	// Heat is how the day's delivered content was read.
+	Heat Heat `json:"heat" dynamodbav:"heat"`
+	// Tags are the group's top topics of the day.
+	Tags []string `json:"tags,omitempty" dynamodbav:"tags,omitempty"`
+}
+
+// Level is a member's Orbit-style level in a group, from least to most involved.
+type Level int
+
+const (
+	LevelExploring     Level = 1
+	LevelParticipating Level = 2
+	LevelContributing  Level = 3
+	LevelLeading       Level = 4
+)
+
+var levelNames = map[Level]string{LevelExploring: "exploring", LevelParticipating: "participating",
+	LevelContributing: "contributing", LevelLeading: "leading"}
+
+func (l Level) String() string {
+	if n, ok := levelNames[l]; ok {
+		return n
+	}
+	return "unknown"
+}
+
+// Member tiers scoring writes onto members so push can target by them.
+const (
+	TierCore   = "core"   // contributing or leading
+	TierActive = "active" // participating
+	TierQuiet  = "quiet"  // exploring
+)
+
+// Contributions counts what a member did, weighted in that order: answering
+// others > sharing content > asking > chatting.
+type Contributions struct {
+	Answers   int `json:"answers" dynamodbav:"answers"`
+	Shares    int `json:"shares" dynamodbav:"shares"`
+	Questions int `json:"questions" dynamodbav:"questions"`
+	Chats     int `json:"chats" dynamodbav:"chats"`
+	// Reads are opens of delivered content: presence, not contribution.
+	Reads int `json:"reads" dynamodbav:"reads"`
+}
+
+// MemberDay is one member's contributions on one local day.
+type MemberDay struct {
+	Date string `json:"date" dynamodbav:"date"`
+	Contributions
+	// Raw is the level the window ending this day earned, Level the level
+	// held after hysteresis.
+	Raw        Level  `json:"raw" dynamodbav:"raw"`
+	Level      Level  `json:"level" dynamodbav:"level"`
+	BelowSince string `json:"belowSince,omitempty" dynamodbav:"belowSince,omitempty"`
+}
+
+// MemberLevel is a member's standing in one group 成员等级, with the recent
+// days it rests on (so hysteresis and re-runs need no other history).
+type MemberLevel struct {
+	GroupID  string `json:"group" dynamodbav:"group"`
+	MemberID string `json:"member" dynamodbav:"member"`
+	Name     string `json:"name,omitempty" dynamodbav:"name,omitempty"`
+	Date     string `json:"date" dynamodbav:"date"` // last local date computed
+	Level    Level  `json:"level" dynamodbav:"level"`
+	Tier     string `json:"tier" dynamodbav:"tier"`
+	// BelowSince is the first local date of the current run of days whose
+	// raw level was below Level ("" when none): demotion waits 14 days.
+	BelowSince string        `json:"belowSince,omitempty" dynamodbav:"belowSince,omitempty"`
+	Presence   int           `json:"presence" dynamodbav:"presence"` // active days in the 28-day window
+	Points     float64       `json:"points" dynamodbav:"points"`     // weighted contributions in the window
+	Window     Contributions `json:"window" dynamodbav:"window"`
+	Days       []MemberDay   `json:"days,omitempty" dynamodbav:"days,omitempty"`
+	Tags       []string      `json:"tags,omitempty" dynamodbav:"tags,omitempty"`
+	Why        string        `json:"why" dynamodbav:"why"`
+}
+
+// LeaderCandidate is a member who stands out enough to be asked to become a
+// moderator or content editor (seed 002), with the evidence.
+type LeaderCandidate struct {
+	GroupID  string             `json:"group" dynamodbav:"group"`
+	MemberID string             `json:"member" dynamodbav:"member"`
+	Name     string             `json:"name,omitempty" dynamodbav:"name,omitempty"`
+	Role     Role               `json:"role" dynamodbav:"role"` // moderator or editor
+	Numbers  map[string]float64 `json:"numbers" dynamodbav:"numbers"`
+	Why      string             `json:"why" dynamodbav:"why"`
+}
+
+// TagCount is a tag and how strongly it showed.
+type TagCount struct {
+	Tag   string  `json:"tag" dynamodbav:"tag"`
+	Score float64 `json:"score" dynamodbav:"score"`
+}
+
+// Report is the daily report 日报 over every group, stored per date and
+// rendered as the dashboard.
+type Report struct {
+	Date        string            `json:"date" dynamodbav:"date"`
+	Groups      []GroupScore      `json:"groups" dynamodbav:"groups"`
+	Trend       []TrendPoint      `json:"trend,omitempty" dynamodbav:"trend,omitempty"`
+	Levels      map[string]int    `json:"levels,omitempty" dynamodbav:"levels,omitempty"` // members per level name
+	Leaders     []LeaderCandidate `json:"leaders,omitempty" dynamodbav:"leaders,omitempty"`
+	Tags        []TagCount        `json:"tags,omitempty" dynamodbav:"tags,omitempty"`
+	Recaps      []Recap           `json:"recaps,omitempty" dynamodbav:"recaps,omitempty"`
+	Deliveries  map[string]int    `json:"deliveries,omitempty" dynamodbav:"deliveries,omitempty"`
+	GeneratedAt time.Time         `json:"generatedAt" dynamodbav:"generatedAt"`
+}
+
+// TrendPoint is one group's value on one past date, for the trend chart.
+type TrendPoint struct {
+	GroupID string  `json:"group" dynamodbav:"group"`
+	Date    string  `json:"date" dynamodbav:"date"`
+	Value   float64 `json:"value" dynamodbav:"value"`
+}
+
+// Scoring events on the bus.
+const (
+	EventScoringShardRequested = "ScoringShardRequested"
+)
+
+// ScoringShard is the detail of a ScoringShardRequested event: score the
+// groups of one shard for one date. ID is date#shard.
+type ScoringShard struct {
+	ID     string `json:"id"`
+	Date   string `json:"date"`
+	Shard  int    `json:"shard"`
+	Shards int    `json:"shards"`
+}
+
+// ScoresComputed is the detail of a ScoresComputed event. ID is the date.
+type ScoresComputed struct {
+	ID     string `json:"id"`
+	Date   string `json:"date"`
+	Groups int    `json:"groups"`
+	Noisy  int    `json:"noisy"`
+}
+
+// GroupLog is what a group's day logs hold (the callback's and push's
+// records), as scoring reads them.
+type GroupLog struct {
+	Messages   []Message
+	Events     []GroupEvent
+	Deliveries []Delivery
+	Opens      []LinkOpen
+	Checkins   []Checkin
+}
+
+// Checkin is one counted check-in 打卡 as the group-day log holds it.
+type Checkin struct {
+	GroupID  string    `json:"group" dynamodbav:"group"`
+	MemberID string    `json:"member" dynamodbav:"member"`
+	Date     string    `json:"date" dynamodbav:"date"` // local date
+	Streak   int       `json:"streak" dynamodbav:"streak"`
+	At       time.Time `json:"at" dynamodbav:"at"`
+}

@@ -1,0 +1,336 @@
+package scoring
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Store is what a night reads and writes (dynamo.Table implements it).
+type Store interface {
+	Groups(ctx context.Context) ([]qunyun.Group, error)
+	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
+	Contents(ctx context.Context) ([]qunyun.Content, error)
+	AllRules(ctx context.Context) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
+	GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error)
+	GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error)
+	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
+	Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error)
+	GroupScores(ctx context.Context, groupID, from, to string) ([]qunyun.GroupScore, error)
+	ScoresOn(ctx context.Context, date string) ([]qunyun.GroupScore, error)
+	MemberLevels(ctx context.Context, groupID string) ([]qunyun.MemberLevel, error)
+	PutGroupScore(ctx context.Context, s qunyun.GroupScore) error
+	PutMemberLevel(ctx context.Context, l qunyun.MemberLevel) error
+	SetGroupNoisy(ctx context.Context, groupID string, noisy bool) (bool, error)
+	SetMemberTier(ctx context.Context, groupID, memberID, tier string, tags []string) error
+	PutReport(ctx context.Context, r qunyun.Report) error
+	FinishScoringShard(ctx context.Context, date string, shard, shards int) (bool, error)
+}
+
+// Publisher puts events on the bus (bus.Publisher implements it).
+type Publisher interface {
+	Publish(ctx context.Context, events ...bus.Event) error
+}
+
+// DefaultGroupsPerShard is how many groups one invocation scores before the
+// night fans out: a group-day is a few Queries and writes, so 200 fit well
+// inside the 15-minute Lambda limit (see the benchmarks).
+const DefaultGroupsPerShard = 200
+
+// Night scores every group for one local date, fanning out by shard when
+// there are more groups than one invocation should take.
+type Night struct {
+	Store          Store
+	Bus            Publisher
+	Scorer         *Scorer
+	Now            func() time.Time
+	GroupsPerShard int
+	// Groups filters which groups are scored (nil: every group not dismissed).
+	Groups func(qunyun.Group) bool
+}
+
+// Run scores date (YYYY-MM-DD, each group's local date). With few groups it
+// scores them all and assembles the report; with many it asks the bus for
+// one ScoringShardRequested per shard and returns.
+func (n *Night) Run(ctx context.Context, date string) error {
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return qunyun.Errorf(qunyun.EINVALID, "score night: bad date %q", date)
+	}
+	groups, err := n.groups(ctx)
+	if err != nil {
+		return err
+	}
+	per := n.GroupsPerShard
+	if per <= 0 {
+		per = DefaultGroupsPerShard
+	}
+	if len(groups) <= per {
+		return n.Shard(ctx, date, 0, 1)
+	}
+	shards := (len(groups) + per - 1) / per
+	events := make([]bus.Event, shards)
+	for i := range events {
+		events[i] = bus.Event{DetailType: qunyun.EventScoringShardRequested, Detail: qunyun.ScoringShard{
+			ID: date + "#" + strconv.Itoa(i), Date: date, Shard: i, Shards: shards}}
+	}
+	if err := n.Bus.Publish(ctx, events...); err != nil {
+		return fmt.Errorf("fan out %d scoring shards for %s: %w", shards, date, err)
+	}
+	slog.InfoContext(ctx, "scoring fanned out", "date", date, "groups", len(groups), "shards", shards)
+	return nil
+}
+
+// ShardOf assigns a group to one of shards by a hash of its id, so every
+// shard agrees without coordination.
+func ShardOf(groupID string, shards int) int {
+	h := fnv.New32a()
+	h.Write([]byte(groupID))
+	return int(h.Sum32() % uint32(shards))
+}
+
+// Shard scores the groups of one shard; the shard that finds every shard
+// done assembles the report and publishes ScoresComputed. Re-running a shard
+// writes the same items again.
+func (n *Night) Shard(ctx context.Context, date string, shard, shards int) error {
+	if shards <= 0 || shard < 0 || shard >= shards {
+		return qunyun.Errorf(qunyun.EINVALID, "score night %s: bad shard %d of %d", date, shard, shards)
+	}
+	groups, err := n.groups(ctx)
+	if err != nil {
+		return err
+	}
+	contents, err := n.Store.Contents(ctx)
+	if err != nil {
+		return fmt.Errorf("score night %s: %w", date, err)
+	}
+	byID := make(map[string]qunyun.Content, len(contents))
+	for _, c := range contents {
+		byID[c.ID] = c
+	}
+	keywords, checkins, err := n.Store.AllRules(ctx)
+	if err != nil {
+		return fmt.Errorf("score night %s: %w", date, err)
+	}
+	for _, g := range groups {
+		if ShardOf(g.ID, shards) != shard {
+			continue
+		}
+		if _, err := n.Group(ctx, g, date, byID, keywords, checkins); err != nil {
+			return err
+		}
+	}
+	done, err := n.Store.FinishScoringShard(ctx, date, shard, shards)
+	if err != nil {
+		return fmt.Errorf("score night %s: %w", date, err)
+	}
+	if !done {
+		return nil
+	}
+	return n.Report(ctx, date)
+}
+
+func (n *Night) groups(ctx context.Context) ([]qunyun.Group, error) {
+	all, err := n.Store.Groups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	var out []qunyun.Group
+	for _, g := range all {
+		if n.Groups != nil && !n.Groups(g) {
+			continue
+		}
+		if n.Groups == nil && g.State == qunyun.GroupDismissed {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// Day reads one group's local day from the store.
+func (n *Night) Day(ctx context.Context, g qunyun.Group, date string, contents map[string]qunyun.Content,
+	keywords []qunyun.KeywordRule, checkins []qunyun.CheckinRule) (GroupDay, error) {
+	loc := g.Location()
+	start, err := time.ParseInLocation(time.DateOnly, date, loc)
+	if err != nil {
+		return GroupDay{}, qunyun.Errorf(qunyun.EINVALID, "bad date %q", date)
+	}
+	end := start.AddDate(0, 0, 1)
+	d := GroupDay{Group: g, Date: date, Start: start, End: end, Contents: contents,
+		KeywordRules: keywords, CheckinRules: checkins, Levels: map[string]qunyun.MemberLevel{}}
+	wrap := func(what string, err error) error { return fmt.Errorf("score %s on %s: %s: %w", g.ID, date, what, err) }
+	if d.Members, err = n.Store.Members(ctx, g.ID); err != nil {
+		return d, wrap("members", err)
+	}
+	if d.Log, err = n.Store.GroupLog(ctx, g.ID, start.Add(-24*time.Hour), end); err != nil {
+		return d, wrap("log", err)
+	}
+	sessions, err := n.Store.GroupSessions(ctx, g.ID, start, end)
+	if err != nil {
+		return d, wrap("sessions", err)
+	}
+	for _, s := range sessions {
+		qs, err := n.Store.Questions(ctx, s.ID)
+		if err != nil {
+			return d, wrap("questions", err)
+		}
+		d.Sessions = append(d.Sessions, SessionDay{Session: s, Questions: qs})
+	}
+	from := start.AddDate(0, 0, -(windowDays - 1)).Format(time.DateOnly)
+	before := start.AddDate(0, 0, -1).Format(time.DateOnly)
+	if d.History, err = n.Store.GroupScores(ctx, g.ID, from, before); err != nil {
+		return d, wrap("history", err)
+	}
+	levels, err := n.Store.MemberLevels(ctx, g.ID)
+	if err != nil {
+		return d, wrap("levels", err)
+	}
+	for _, l := range levels {
+		d.Levels[l.MemberID] = l
+	}
+	return d, nil
+}
+
+// Group scores one group for date and stores the results.
+func (n *Night) Group(ctx context.Context, g qunyun.Group, date string, contents map[string]qunyun.Content,
+	keywords []qunyun.KeywordRule, checkins []qunyun.CheckinRule) (Result, error) {
+	d, err := n.Day(ctx, g, date, contents, keywords, checkins)
+	if err != nil {
+		return Result{}, err
+	}
+	res := n.Scorer.Score(d)
+	if err := n.Store.PutGroupScore(ctx, res.Score); err != nil {
+		return res, err
+	}
+	current := map[string]qunyun.Member{}
+	for _, m := range d.Members {
+		current[m.ID] = m
+	}
+	for _, l := range res.Levels {
+		if err := n.Store.PutMemberLevel(ctx, l); err != nil {
+			return res, err
+		}
+		if m, ok := current[l.MemberID]; ok && (m.Tier != l.Tier || !equalStrings(m.AutoTags, l.Tags)) {
+			if err := n.Store.SetMemberTier(ctx, g.ID, l.MemberID, l.Tier, l.Tags); err != nil {
+				return res, fmt.Errorf("score %s on %s: %w", g.ID, date, err)
+			}
+		}
+	}
+	// Only the newest night decides the flag push acts on.
+	if latest := n.today(g); date >= latest.AddDate(0, 0, -1).Format(time.DateOnly) {
+		if _, err := n.Store.SetGroupNoisy(ctx, g.ID, res.Score.Noisy); err != nil {
+			return res, fmt.Errorf("score %s on %s: %w", g.ID, date, err)
+		}
+	}
+	return res, nil
+}
+
+func (n *Night) today(g qunyun.Group) time.Time {
+	now := time.Now
+	if n.Now != nil {
+		now = n.Now
+	}
+	t := now().In(g.Location())
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, g.Location())
+}
+
+// Report assembles the daily report from the stored scores of date (and the
+// 27 days before, for the trend), stores it and publishes ScoresComputed.
+func (n *Night) Report(ctx context.Context, date string) error {
+	scores, err := n.Store.ScoresOn(ctx, date)
+	if err != nil {
+		return err
+	}
+	r := qunyun.Report{Date: date, Groups: scores, Levels: map[string]int{}, Deliveries: map[string]int{}}
+	if n.Now != nil {
+		r.GeneratedAt = n.Now().UTC()
+	}
+	day, _ := time.Parse(time.DateOnly, date)
+	from := day.AddDate(0, 0, -27).Format(time.DateOnly)
+	tags := map[string]float64{}
+	noisy := 0
+	for _, s := range scores {
+		if s.Noisy {
+			noisy++
+		}
+		for st, c := range s.Deliveries {
+			r.Deliveries[st] += c
+		}
+		for i, t := range s.Tags {
+			tags[t] += float64(len(s.Tags) - i)
+		}
+		history, err := n.Store.GroupScores(ctx, s.GroupID, from, date)
+		if err != nil {
+			return err
+		}
+		for _, h := range history {
+			r.Trend = append(r.Trend, qunyun.TrendPoint{GroupID: h.GroupID, Date: h.Date, Value: h.Value})
+		}
+		levels, err := n.Store.MemberLevels(ctx, s.GroupID)
+		if err != nil {
+			return err
+		}
+		for _, l := range levels {
+			r.Levels[l.Level.String()]++
+			if c, ok := n.Scorer.leader(l); ok {
+				r.Leaders = append(r.Leaders, c)
+			}
+		}
+		loc := qunyun.LoadLocation("")
+		start, _ := time.ParseInLocation(time.DateOnly, date, loc)
+		sessions, err := n.Store.GroupSessions(ctx, s.GroupID, start, start.AddDate(0, 0, 1))
+		if err != nil {
+			return err
+		}
+		for _, ss := range sessions {
+			if rc, ok, err := n.Store.Recap(ctx, ss.ID); err != nil {
+				return err
+			} else if ok {
+				rc.DigestMembers = nil // personal: not for the dashboard
+				r.Recaps = append(r.Recaps, rc)
+			}
+		}
+	}
+	for t, sc := range tags {
+		r.Tags = append(r.Tags, qunyun.TagCount{Tag: t, Score: sc})
+	}
+	sort.Slice(r.Tags, func(i, j int) bool {
+		if r.Tags[i].Score != r.Tags[j].Score {
+			return r.Tags[i].Score > r.Tags[j].Score
+		}
+		return r.Tags[i].Tag < r.Tags[j].Tag
+	})
+	if len(r.Tags) > 20 {
+		r.Tags = r.Tags[:20]
+	}
+	if err := n.Store.PutReport(ctx, r); err != nil {
+		return err
+	}
+	if n.Bus != nil {
+		err := n.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventScoresComputed,
+			Detail: qunyun.ScoresComputed{ID: date, Date: date, Groups: len(scores), Noisy: noisy}})
+		if err != nil {
+			return fmt.Errorf("publish scores of %s: %w", date, err)
+		}
+	}
+	return nil
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

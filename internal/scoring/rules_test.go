@@ -1,0 +1,243 @@
+package scoring_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/scoring"
+)
+
+func TestHysteresis(t *testing.T) {
+	const (
+		E = qunyun.LevelExploring
+		P = qunyun.LevelParticipating
+		C = qunyun.LevelContributing
+		L = qunyun.LevelLeading
+	)
+	tests := []struct {
+		name       string
+		held       qunyun.Level
+		belowSince string
+		raw        qunyun.Level
+		date       string
+		want       qunyun.Level
+		wantBelow  string
+	}{
+		{"promote at once", E, "", L, "2026-11-10", L, ""},
+		{"promote one step", P, "", C, "2026-11-10", C, ""},
+		{"equal keeps and clears", C, "2026-11-01", C, "2026-11-10", C, ""},
+		{"first bad day starts grace", C, "", P, "2026-11-10", C, "2026-11-10"},
+		{"13 days below: still held", C, "2026-11-01", P, "2026-11-14", C, "2026-11-01"},
+		{"14 days below: demoted", C, "2026-11-01", P, "2026-11-15", P, ""},
+		{"demoted to the raw level, not one step", L, "2026-11-01", E, "2026-11-20", E, ""},
+		{"one good day resets grace", C, "2026-11-01", C, "2026-11-14", C, ""},
+		{"promotion during grace", P, "2026-11-01", L, "2026-11-05", L, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, below := scoring.Hysteresis(tt.held, tt.belowSince, tt.raw, tt.date)
+			if got != tt.want || below != tt.wantBelow {
+				t.Fatalf("Hysteresis(%v, %q, %v, %s) = %v, %q; want %v, %q", tt.held, tt.belowSince, tt.raw, tt.date, got, below, tt.want, tt.wantBelow)
+			}
+		})
+	}
+}
+
+func TestMessageLimitNormalisation(t *testing.T) {
+	tests := []struct {
+		purpose qunyun.Purpose
+		members int
+		want    float64
+	}{
+		{qunyun.PurposeGeneral, 500, 100}, // the rule of thumb itself
+		{qunyun.PurposeGeneral, 2000, 200},
+		{qunyun.PurposeGeneral, 50, 32},
+		{qunyun.PurposeGeneral, 3, 14}, // tiny groups count as 10
+		{qunyun.PurposeShelf, 500, 50},
+		{qunyun.PurposeFan, 500, 150},
+		{qunyun.PurposeResourcePopup, 200, 126},
+		{"unknown", 500, 100},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d", tt.purpose, tt.members), func(t *testing.T) {
+			if got := scoring.MessageLimit(tt.purpose, tt.members); got != tt.want {
+				t.Fatalf("MessageLimit = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// day builds a group-day with n members and the given messages/deliveries.
+func day(purpose qunyun.Purpose, members int) scoring.GroupDay {
+	loc := qunyun.LoadLocation("")
+	start := time.Date(2026, 11, 20, 0, 0, 0, 0, loc)
+	d := scoring.GroupDay{
+		Group: qunyun.Group{ID: "g1", Name: "测试群", Purpose: purpose},
+		Date:  "2026-11-20", Start: start, End: start.AddDate(0, 0, 1),
+		Contents: map[string]qunyun.Content{"c1": {ID: "c1", Benefit: true, Tags: []string{"优惠"}}, "c2": {ID: "c2"}},
+	}
+	for i := range members {
+		d.Members = append(d.Members, qunyun.Member{GroupID: "g1", ID: fmt.Sprintf("m%03d", i), Role: qunyun.RoleMember})
+	}
+	return d
+}
+
+func msg(d *scoring.GroupDay, id, member string, minute int, text string, replyTo string) {
+	d.Log.Messages = append(d.Log.Messages, qunyun.Message{ID: id, GroupID: d.Group.ID, MemberID: member,
+		Kind: qunyun.KindText, Text: text, ReplyTo: replyTo, At: d.Start.Add(time.Duration(minute) * time.Minute)})
+}
+
+func TestNoiseFlags(t *testing.T) {
+	s, err := scoring.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		purpose   qunyun.Purpose
+		members   int
+		messages  int
+		speakers  int
+		wantFlags []string
+	}{
+		{"50 members, 30 messages: fine", qunyun.PurposeGeneral, 50, 30, 10, nil},
+		{"50 members, 40 messages: over its normalised limit", qunyun.PurposeGeneral, 50, 40, 10, []string{qunyun.FlagVolume}},
+		{"500 members, 90 messages: fine", qunyun.PurposeGeneral, 500, 90, 30, nil},
+		{"fan group 50 members, 40 messages: fine", qunyun.PurposeFan, 50, 40, 10, nil},
+		{"shelf 50 members, 20 messages: noise", qunyun.PurposeShelf, 50, 20, 10, []string{qunyun.FlagVolume}},
+		{"one speaker writes half", qunyun.PurposeGeneral, 50, 20, 2, []string{qunyun.FlagConcentration}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := day(tt.purpose, tt.members)
+			for i := range tt.messages {
+				msg(&d, fmt.Sprintf("x%d", i), fmt.Sprintf("m%03d", i%tt.speakers), i, "聊天", "")
+			}
+			res := s.Score(d)
+			var kinds []string
+			for _, f := range res.Score.Flags {
+				kinds = append(kinds, f.Kind)
+				if f.Why == "" || len(f.Numbers) == 0 {
+					t.Errorf("flag %s does not explain itself: %+v", f.Kind, f)
+				}
+			}
+			if fmt.Sprint(kinds) != fmt.Sprint(tt.wantFlags) && !(len(kinds) == 0 && len(tt.wantFlags) == 0) {
+				t.Fatalf("flags = %v, want %v (%+v)", kinds, tt.wantFlags, res.Score.Flags)
+			}
+			wantNoisy := len(tt.wantFlags) > 0 && tt.wantFlags[0] == qunyun.FlagVolume
+			if res.Score.Noisy != wantNoisy {
+				t.Fatalf("Noisy = %v, want %v", res.Score.Noisy, wantNoisy)
+			}
+		})
+	}
+}
+
+func TestAdsAndLinkFlood(t *testing.T) {
+	s, _ := scoring.New(nil)
+	d := day(qunyun.PurposeGeneral, 50)
+	for i := range 20 {
+		msg(&d, fmt.Sprintf("x%d", i), fmt.Sprintf("m%03d", i%10), i, "大家好", "")
+	}
+	for i := range 5 { // five QR codes from one member
+		d.Log.Messages = append(d.Log.Messages, qunyun.Message{ID: fmt.Sprintf("ad%d", i), MemberID: "m040", Kind: qunyun.KindImage,
+			Signals: []string{qunyun.SignalQRCode}, At: d.Start.Add(time.Hour)})
+	}
+	res := s.Score(d)
+	var ads *qunyun.Flag
+	for i := range res.Score.Flags {
+		if res.Score.Flags[i].Kind == qunyun.FlagAds {
+			ads = &res.Score.Flags[i]
+		}
+	}
+	if ads == nil || ads.Numbers["ads"] != 5 || ads.Numbers["messages"] != 25 {
+		t.Fatalf("ads flag = %+v", ads)
+	}
+	if !strings.Contains(ads.Why, "5/25") {
+		t.Fatalf("ads flag does not show its numbers: %q", ads.Why)
+	}
+}
+
+func TestPurposeWeighting(t *testing.T) {
+	s, _ := scoring.New(nil)
+	// The same quiet day: one content delivered and opened by 15 of 50
+	// members, one benefit opened, nobody chatting.
+	quiet := func(p qunyun.Purpose) scoring.GroupDay {
+		d := day(p, 50)
+		d.Log.Deliveries = []qunyun.Delivery{{ID: "d1", TargetKind: qunyun.TargetGroup, GroupID: "g1", ContentID: "c1",
+			State: qunyun.DeliverySent, At: d.Start.Add(9 * time.Hour)}}
+		for i := range 15 {
+			d.Log.Opens = append(d.Log.Opens, qunyun.LinkOpen{GroupID: "g1", ContentID: "c1",
+				MemberID: fmt.Sprintf("m%03d", i), At: d.Start.Add(10 * time.Hour)})
+		}
+		return d
+	}
+	tests := []struct {
+		purpose qunyun.Purpose
+		min     float64
+	}{
+		{qunyun.PurposeShelf, 90},  // quiet by design: full marks for delivering
+		{qunyun.PurposeGeneral, 90}, // silence: answers and connections do not apply
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.purpose), func(t *testing.T) {
+			res := s.Score(quiet(tt.purpose))
+			if res.Score.Value < tt.min {
+				t.Fatalf("value = %v, want ≥ %v: %+v", res.Score.Value, tt.min, res.Score.Dimensions)
+			}
+			for _, dim := range res.Score.Dimensions {
+				if (dim.Name == qunyun.DimensionAnswers || dim.Name == qunyun.DimensionConnections) && dim.Applicable {
+					t.Fatalf("%s applies on a silent day", dim.Name)
+				}
+			}
+		})
+	}
+	// A day of unanswered questions and nothing delivered: a learning group
+	// (answers weigh 0.40) suffers more than a shelf group (0.10).
+	unanswered := func(p qunyun.Purpose) float64 {
+		d := quiet(p)
+		for i := range 6 {
+			msg(&d, fmt.Sprintf("q%d", i), fmt.Sprintf("m%03d", i), 60+i, "这个怎么用？", "")
+		}
+		return s.Score(d).Score.Value
+	}
+	shelf, learning := unanswered(qunyun.PurposeShelf), unanswered(qunyun.PurposeLearning)
+	if !(learning < shelf) {
+		t.Fatalf("unanswered questions: learning %v should score below shelf %v", learning, shelf)
+	}
+	// Weights of every purpose sum to 1.
+	for p, w := range scoring.PurposeWeights {
+		if sum := w.Information + w.Answers + w.Connections + w.Benefits; sum < 0.999 || sum > 1.001 {
+			t.Errorf("%s weights sum to %v", p, sum)
+		}
+	}
+}
+
+func TestAnswersAndConnections(t *testing.T) {
+	s, _ := scoring.New(nil)
+	d := day(qunyun.PurposeLearning, 20)
+	msg(&d, "q1", "m001", 0, "这个报销流程怎么走？", "")
+	msg(&d, "a1", "m002", 10, "先在系统里提交", "q1")
+	msg(&d, "a2", "m003", 30, "还要领导审批", "q1")
+	msg(&d, "q2", "m004", 40, "有没有模板", "")
+	res := s.Score(d)
+	var ans qunyun.DimensionScore
+	for _, dim := range res.Score.Dimensions {
+		if dim.Name == qunyun.DimensionAnswers {
+			ans = dim
+		}
+	}
+	if ans.Numbers["questions"] != 2 || ans.Numbers["answered"] != 1 || ans.Numbers["medianMinutes"] != 10 {
+		t.Fatalf("answers numbers = %v", ans.Numbers)
+	}
+	if !strings.Contains(ans.Why, "10.0 分钟") {
+		t.Fatalf("answers why = %q", ans.Why)
+	}
+	for _, dim := range res.Score.Dimensions {
+		if dim.Name == qunyun.DimensionConnections && (dim.Numbers["pairs"] != 2 || dim.Numbers["reach"] != 3) {
+			t.Fatalf("connections = %v", dim.Numbers)
+		}
+	}
+}
