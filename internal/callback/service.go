@@ -85,10 +85,11 @@ type ruleSet struct {
 	checkin []qunyun.CheckinRule
 }
 
-// Cache lifetimes. The live pointer is short so a session's first minute is
-// not lost; rules and groups change by config apply, a minute is fine.
+// Cache lifetimes. The live pointer is short so at most the first half
+// minute of a session goes uncaptured in a container that cached "no
+// session"; rules and groups change by config apply, a minute is fine.
 const (
-	liveTTL   = 20 * time.Second
+	liveTTL   = 30 * time.Second
 	rulesTTL  = 60 * time.Second
 	groupTTL  = 5 * time.Minute
 	memberTTL = 5 * time.Minute

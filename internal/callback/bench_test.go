@@ -1,0 +1,229 @@
+package callback_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechat"
+)
+
+// memStore keeps messages in memory behind the same Store interface, so the
+// handler's own cost can be measured without DynamoDB.
+type memStore struct {
+	mu   sync.Mutex
+	msgs map[string]bool
+}
+
+func (s *memStore) RecordMessage(_ context.Context, m qunyun.Message) (bool, error) {
+	k := dynamo.MessageKeys(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.msgs[k.PK+k.SK] {
+		return false, nil
+	}
+	s.msgs[k.PK+k.SK] = true
+	return true, nil
+}
+func (s *memStore) RecordGroupEvent(context.Context, qunyun.GroupEvent) (bool, error) { return true, nil }
+func (s *memStore) RecordAccountEvent(context.Context, qunyun.AccountEvent) (bool, error) {
+	return true, nil
+}
+func (s *memStore) GroupLiveSession(context.Context, string) (qunyun.LiveSession, bool, error) {
+	return qunyun.LiveSession{}, false, nil
+}
+func (s *memStore) CaptureQuestion(context.Context, qunyun.Question) (bool, error) { return true, nil }
+func (s *memStore) VoteQuestion(context.Context, string, string, string) (bool, error) {
+	return true, nil
+}
+func (s *memStore) OpenQuestion(context.Context, string, string) (string, bool, error) {
+	return "", false, nil
+}
+func (s *memStore) CheckIn(context.Context, string, string, string, string) (qunyun.CheckinStreak, bool, error) {
+	return qunyun.CheckinStreak{}, false, nil
+}
+func (s *memStore) RecordCheckin(context.Context, string, string, string, int, time.Time) error {
+	return nil
+}
+func (s *memStore) Rules(context.Context, string) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error) {
+	return nil, nil, nil
+}
+func (s *memStore) Group(context.Context, string) (qunyun.Group, bool, error) {
+	return qunyun.Group{}, false, nil
+}
+func (s *memStore) Member(context.Context, string, string) (qunyun.Member, bool, error) {
+	return qunyun.Member{}, false, nil
+}
+func (s *memStore) UpdateGroup(_ context.Context, id string, fn func(*qunyun.Group, bool) error) (qunyun.Group, error) {
+	var g qunyun.Group
+	return g, fn(&g, false)
+}
+func (s *memStore) UpdateMember(_ context.Context, gid, mid string, fn func(*qunyun.Member, bool) error) (qunyun.Member, error) {
+	var m qunyun.Member
+	return m, fn(&m, false)
+}
+func (s *memStore) Link(context.Context, string) (qunyun.Link, bool, error) {
+	return qunyun.Link{}, false, nil
+}
+func (s *memStore) RecordLinkOpen(context.Context, qunyun.Link, qunyun.LinkOpen, string, string) error {
+	return nil
+}
+func (s *memStore) TouchPerson(context.Context, string, string, time.Time, bool) error { return nil }
+func (s *memStore) DeletePersonData(context.Context, string, string) (int, error)      { return 0, nil }
+func (s *memStore) AnchorBotMessage(_ context.Context, _, _ string, now time.Time) (time.Time, error) {
+	return now, nil
+}
+
+// BenchmarkEncryptedText measures the handler on a safe-mode OA text
+// message (verify both signatures, decrypt, parse, normalise, record in
+// memory, answer), excluding DynamoDB. Each message has a new MsgId.
+// Reports p50/p99 per message next to the mean.
+func BenchmarkEncryptedText(b *testing.B) {
+	clk := clock.NewManual(time.Unix(1410349438, 0))
+	f := newFixtureOn(b, &memStore{msgs: map[string]bool{}}, clk)
+	v := loadVector(b, "oa_cpp_sample_spamtest")
+	c, err := wechat.NewCrypto(v.Token, v.EncodingAESKey, v.ReceiveID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Pre-build distinct encrypted messages so encryption is not measured.
+	const n = 4096
+	queries, bodies := make([]url.Values, n), make([]string, n)
+	for i := range n {
+		plain := fmt.Sprintf(`<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><FromUserName><![CDATA[oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName><CreateTime>1410349438</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[今晚的分享几点开始]]></Content><MsgId>%d</MsgId></xml>`, 6057404712141979648+i)
+		enc, err := c.Encrypt([]byte(plain), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q := oaPlainQuery(v.Token, v.Timestamp, v.Nonce)
+		q.Set("encrypt_type", "aes")
+		q.Set("msg_signature", wechat.MsgSignature(v.Token, v.Timestamp, v.Nonce, enc))
+		queries[i], bodies[i] = q, safeBody("gh_10f6c3c3ac5a", enc)
+	}
+	durations := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		resp := f.do("POST", "oa-spam", queries[i%n], bodies[i%n], nil)
+		durations = append(durations, time.Since(start))
+		if resp.StatusCode != 200 {
+			b.Fatalf("%d %q", resp.StatusCode, resp.Body)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(durations)
+	if len(durations) > 0 {
+		b.ReportMetric(float64(durations[len(durations)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds()), "p99-µs")
+	}
+}
+
+// capacityDB asks DynamoDB for the consumed capacity of every write and
+// adds it up, with the number of requests.
+type capacityDB struct {
+	dynamo.API
+	requests atomic.Int64
+	mu       sync.Mutex
+	wcu, rcu float64
+}
+
+func (d *capacityDB) add(cc *types.ConsumedCapacity, write bool) {
+	d.requests.Add(1)
+	if cc == nil || cc.CapacityUnits == nil {
+		return
+	}
+	d.mu.Lock()
+	if write {
+		d.wcu += *cc.CapacityUnits
+	} else {
+		d.rcu += *cc.CapacityUnits
+	}
+	d.mu.Unlock()
+}
+
+func (d *capacityDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := d.API.PutItem(ctx, in, opts...)
+	if out != nil {
+		d.add(out.ConsumedCapacity, true)
+	} else {
+		d.add(nil, true) // a failed condition still costs a write unit in AWS
+		d.mu.Lock()
+		d.wcu++
+		d.mu.Unlock()
+	}
+	return out, err
+}
+
+func (d *capacityDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := d.API.UpdateItem(ctx, in, opts...)
+	if out != nil {
+		d.add(out.ConsumedCapacity, true)
+	} else {
+		d.add(nil, true)
+	}
+	return out, err
+}
+
+func (d *capacityDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := d.API.GetItem(ctx, in, opts...)
+	if out != nil {
+		d.add(out.ConsumedCapacity, false)
+	}
+	return out, err
+}
+
+func (d *capacityDB) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := d.API.Query(ctx, in, opts...)
+	if out != nil {
+		d.add(out.ConsumedCapacity, false)
+	}
+	return out, err
+}
+
+// BenchmarkGroupMessageDynamo sends relay group messages through the
+// handler against dynalite and reports DynamoDB requests and consumed write
+// units per message (ReturnConsumedCapacity TOTAL). The traffic model: 20
+// groups, 200 members, one message every 100 ms overall (each group one
+// every 2 s), time advancing so the caches expire as they do in a container;
+// no session is live.
+func BenchmarkGroupMessageDynamo(b *testing.B) {
+	var db *capacityDB
+	f := newFixture(b, func(api dynamo.API) dynamo.API { db = &capacityDB{API: api}; return db })
+	now := f.clock.Now()
+	// Warm the caches (live session, member role) as a running container has.
+	for g := 0; g < 20; g++ {
+		f.relay(relayMessage(fmt.Sprintf("warm%d", g), fmt.Sprintf("g%d", g), "u0", "早", now))
+	}
+	db.requests.Store(0)
+	db.wcu, db.rcu = 0, 0
+	msgs := 0
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		f.clock.Advance(100 * time.Millisecond)
+		body := relayMessage(fmt.Sprintf("bench-%d", i), fmt.Sprintf("g%d", i%20), fmt.Sprintf("u%d", i%200), "今天的内容很有帮助，谢谢分享", f.clock.Now())
+		if r := f.relay(body); r.StatusCode != 200 {
+			b.Fatalf("%d %q", r.StatusCode, r.Body)
+		}
+		msgs++
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(db.requests.Load())/float64(msgs), "requests/msg")
+	b.ReportMetric(db.wcu/float64(msgs), "WCU/msg")
+	b.ReportMetric(db.rcu/float64(msgs), "RCU/msg")
+}
