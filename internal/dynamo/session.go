@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ func (t *Table) UpdateSession(ctx context.Context, id string, fn func(s *qunyun.
 			return s, false, qunyun.Errorf(qunyun.ENOTFOUND, "session %s not found", id)
 		}
 		before := s
-		if err := fn(&s); err == ErrNoChange {
+		if err := fn(&s); errors.Is(err, ErrNoChange) {
 			return before, false, nil
 		} else if err != nil {
 			return before, false, err
@@ -188,7 +189,7 @@ func (t *Table) UpdateSession(ctx context.Context, id string, fn func(s *qunyun.
 }
 
 // ErrNoChange tells UpdateSession that fn decided to write nothing.
-var ErrNoChange = qunyun.Errorf(qunyun.ECONFLICT, "no change")
+var ErrNoChange = qunyun.ErrNoChange
 
 // TransitionSession moves a session from one state to the next once: it
 // applies fn and writes only if the stored state is still from. It returns
@@ -416,4 +417,25 @@ func (t *Table) SessionMessages(ctx context.Context, groupID string, from, to ti
 		}
 	}
 	return out, nil
+}
+
+// Planning marker: RUN#session#plan / <week start RFC3339 UTC>, written
+// after a week's sessions are created, so the Sunday ticks plan it once.
+
+const planRunPK = "RUN#session#plan"
+
+type planRunItem struct {
+	Keys
+	At time.Time `dynamodbav:"at"`
+}
+
+// MarkWeekPlanned records that the week starting at weekStart is planned.
+func (t *Table) MarkWeekPlanned(ctx context.Context, weekStart time.Time) (bool, error) {
+	return t.PutNew(ctx, planRunItem{Keys: Keys{PK: planRunPK, SK: sessionStartKey(weekStart), Type: "Run"}, At: t.now()})
+}
+
+// WeekPlanned reports whether the week starting at weekStart is planned.
+func (t *Table) WeekPlanned(ctx context.Context, weekStart time.Time) (bool, error) {
+	var it planRunItem
+	return t.Get(ctx, planRunPK, sessionStartKey(weekStart), &it)
 }

@@ -1,6 +1,9 @@
 package qunyun
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // SessionState is where a Session is in its life cycle; each transition
 // happens once.
@@ -111,3 +114,7 @@ type RecapQuestion struct {
 	Votes      int    `json:"votes" dynamodbav:"votes"`
 	Answer     string `json:"answer,omitempty" dynamodbav:"answer,omitempty"`
 }
+
+// ErrNoChange is what an update closure returns to say "write nothing":
+// the update then succeeds without a write (see dynamo.Table.UpdateSession).
+var ErrNoChange = errors.New("no change")

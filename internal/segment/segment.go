@@ -167,7 +167,8 @@ type Sentence struct {
 // divided by the square root of its word count: a long, padded sentence
 // does not win by length, and a short one with the text's key terms does.
 // A sentence that mostly repeats the key words of one already chosen is
-// skipped, so the summary says different things.
+// skipped, so the summary says different things, and one scoring under
+// MinShare of the best is dropped as filler even when n is not reached.
 func (s *Segmenter) KeySentences(sentences []string, n int) []Sentence {
 	cuts := make([][]string, len(sentences))
 	var all []string
@@ -197,7 +198,7 @@ func (s *Segmenter) KeySentences(sentences []string, n int) []Sentence {
 
 	var chosen []Sentence
 	for _, c := range scored {
-		if len(chosen) == n {
+		if len(chosen) == n || c.Score < MinShare*scored[0].Score {
 			break
 		}
 		redundant := slices.ContainsFunc(chosen, func(o Sentence) bool { return overlap(words[c.Index], words[o.Index]) > 0.6 })
@@ -208,6 +209,10 @@ func (s *Segmenter) KeySentences(sentences []string, n int) []Sentence {
 	slices.SortFunc(chosen, func(a, b Sentence) int { return cmp.Compare(a.Index, b.Index) })
 	return chosen
 }
+
+// MinShare is the least score, as a share of the best sentence's, that a
+// key sentence needs: below it a sentence is filler ("嗯嗯好的，我们开始吧").
+const MinShare = 0.4
 
 // overlap is the share of a's words that b also has.
 func overlap(a, b map[string]bool) float64 {

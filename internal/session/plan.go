@@ -1,0 +1,86 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// NextWeekStart is the Monday 00:00 (Asia/Shanghai) after t.
+func NextWeekStart(t time.Time) time.Time {
+	local := t.In(qunyun.LoadLocation(""))
+	days := (8 - int(local.Weekday())) % 7
+	if days == 0 {
+		days = 7
+	}
+	return time.Date(local.Year(), local.Month(), local.Day()+days, 0, 0, 0, 0, local.Location())
+}
+
+// planIfDue plans next week on the first tick at or after Sunday 20:00
+// Shanghai time, and on any later tick until Monday if that failed. The
+// marker is written after the sessions, and planning is idempotent
+// (deterministic ids, booked sessions count), so a crash only repeats it.
+func (s *Service) planIfDue(ctx context.Context, now time.Time) error {
+	local := now.In(qunyun.LoadLocation(""))
+	if local.Weekday() != PlanAt.Day || local.Hour() < PlanAt.Hour {
+		return nil
+	}
+	week := NextWeekStart(now)
+	done, err := s.Store.WeekPlanned(ctx, week)
+	if err != nil || done {
+		return err
+	}
+	plan, err := s.PlanWeek(ctx, week, false)
+	if err != nil {
+		return err
+	}
+	for _, u := range plan.Unmet {
+		s.log().Warn("session: unmet demand", "week", week.Format(time.DateOnly), "group", u.GroupID, "wanted", u.Wanted, "planned", u.Planned, "reason", u.Reason)
+	}
+	_, err = s.Store.MarkWeekPlanned(ctx, week)
+	return err
+}
+
+// PlanWeek plans the week starting at weekStart from the table's groups,
+// hosts, targets and sessions, and (unless dryRun) creates the sessions.
+// The CLI calls it; the tick calls it on Sunday evening.
+func (s *Service) PlanWeek(ctx context.Context, weekStart time.Time, dryRun bool) (Plan, error) {
+	groups, err := s.Store.Groups(ctx)
+	if err != nil {
+		return Plan{}, fmt.Errorf("plan week: %w", err)
+	}
+	hosts, err := s.Store.Hosts(ctx)
+	if err != nil {
+		return Plan{}, fmt.Errorf("plan week: %w", err)
+	}
+	targets, err := s.Store.SessionTargets(ctx)
+	if err != nil {
+		return Plan{}, fmt.Errorf("plan week: %w", err)
+	}
+	// History for rotation and limits: the lookback, this week, and a day
+	// after it (rest time across the boundary).
+	sessions, err := s.Store.SessionsStarting(ctx, weekStart.Add(-rotationLookback), weekStart.Add(8*24*time.Hour))
+	if err != nil {
+		return Plan{}, fmt.Errorf("plan week: %w", err)
+	}
+	plan := PlanWeek(PlanInput{WeekStart: weekStart, Groups: groups, Hosts: hosts, Targets: targets, Sessions: sessions})
+	if dryRun {
+		return plan, nil
+	}
+	for _, ss := range plan.Sessions {
+		if _, err := s.Store.CreateSession(ctx, ss); err != nil {
+			return plan, fmt.Errorf("plan week %s: %w", weekStart.Format(time.DateOnly), err)
+		}
+	}
+	s.log().Info("session: week planned", "week", weekStart.Format(time.DateOnly), "sessions", len(plan.Sessions), "unmet", len(plan.Unmet))
+	return plan, nil
+}
+
+// CancelSession cancels a session before it opens; the next tick tells the
+// group. The CLI's apply calls it for a manual session marked cancelled.
+func (s *Service) CancelSession(ctx context.Context, id string) error {
+	_, _, err := s.Store.CancelSession(ctx, id)
+	return err
+}

@@ -1,0 +1,283 @@
+package session
+
+import (
+	"cmp"
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Moderators hide a question by writing, in the group during the session,
+// "隐藏 <n>" (n is the number the host's queue shows: the n-th question
+// asked in the session) or by quoting the question and writing "隐藏".
+// Operators can also hide one with Service.HideQuestion (the CLI).
+var hideCommand = regexp.MustCompile(`^\s*隐藏\s*(\d+)?\s*$`)
+
+// minAnswerRunes keeps "好的", "收到" and the like from counting as answers
+// when the host does not quote the question.
+const minAnswerRunes = 4
+
+// qaState is what one look at the window found.
+type qaState struct {
+	questions []qunyun.Question
+	messages  []qunyun.Message
+	hostSpoke bool
+}
+
+// reconcile reads the window's questions and messages, applies moderators'
+// hides and records the host's answers. Every write is idempotent (hiding
+// twice is harmless; the first recorded answer wins), so it runs on every
+// tick and once more before the recap.
+func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time.Time) (qaState, error) {
+	var st qaState
+	_, h, err := s.parties(ctx, sess)
+	if err != nil {
+		return st, err
+	}
+	host := hostMember(h)
+	qs, err := s.Store.Questions(ctx, sess.ID)
+	if err != nil {
+		return st, err
+	}
+	msgs, err := s.Store.SessionMessages(ctx, sess.GroupID, sess.Start, until)
+	if err != nil {
+		return st, err
+	}
+	slices.SortStableFunc(msgs, func(a, b qunyun.Message) int { return a.At.Compare(b.At) })
+	slices.SortStableFunc(qs, func(a, b qunyun.Question) int { return cmp.Or(a.At.Compare(b.At), strings.Compare(a.Key, b.Key)) })
+	st.messages = msgs
+
+	staff, err := s.staffOf(ctx, sess.GroupID)
+	if err != nil {
+		return st, err
+	}
+	staff[host] = true
+	byMessage := map[string]int{}
+	for i, q := range qs {
+		byMessage[q.MessageID] = i
+	}
+
+	// Hides first, so a hidden question is never taken as answered.
+	for _, m := range msgs {
+		if !staff[m.MemberID] {
+			continue
+		}
+		match := hideCommand.FindStringSubmatch(m.Text)
+		if match == nil {
+			continue
+		}
+		i := -1
+		if match[1] != "" {
+			if n, err := strconv.Atoi(match[1]); err == nil && n >= 1 && n <= len(qs) {
+				i = n - 1
+			}
+		} else if j, ok := byMessage[m.ReplyTo]; ok && m.ReplyTo != "" {
+			i = j
+		}
+		if i < 0 || qs[i].Hidden {
+			continue
+		}
+		if err := s.Store.HideQuestion(ctx, sess.ID, qs[i].Key); err != nil {
+			return st, err
+		}
+		qs[i].Hidden = true
+	}
+
+	// Answers: a host message quoting a question answers it; otherwise each
+	// substantial host message answers the oldest question still open that
+	// was asked before it.
+	used := map[string]bool{}
+	answer := func(i int, m qunyun.Message) error {
+		if _, err := s.Store.MarkAnswered(ctx, sess.ID, qs[i].Key, m.Text, m.MemberID, m.At); err != nil {
+			return err
+		}
+		qs[i].Answered, qs[i].Answer, qs[i].AnsweredBy, qs[i].AnsweredAt = true, m.Text, m.MemberID, m.At
+		used[m.ID] = true
+		return nil
+	}
+	for _, m := range msgs {
+		if m.MemberID != host || host == "" {
+			continue
+		}
+		st.hostSpoke = true
+		if i, ok := byMessage[m.ReplyTo]; ok && m.ReplyTo != "" && !qs[i].Hidden && !qs[i].Answered {
+			if err := answer(i, m); err != nil {
+				return st, err
+			}
+		}
+	}
+	for _, m := range msgs {
+		if m.MemberID != host || host == "" || used[m.ID] || utf8.RuneCountInString(strings.TrimSpace(m.Text)) < minAnswerRunes {
+			continue
+		}
+		if _, quotesQuestion := byMessage[m.ReplyTo]; quotesQuestion && m.ReplyTo != "" {
+			continue // a quote of an answered or hidden question answers nothing else
+		}
+		for i := range qs {
+			if !qs[i].Hidden && !qs[i].Answered && qs[i].At.Before(m.At) && qs[i].MemberID != host {
+				if err := answer(i, m); err != nil {
+					return st, err
+				}
+				break
+			}
+		}
+	}
+	st.questions = qs
+	return st, nil
+}
+
+// staffOf returns the ids of the group's staff (owner, hosts, moderators,
+// editors), who may hide questions and whom a no-show alert reaches.
+func (s *Service) staffOf(ctx context.Context, groupID string) (map[string]bool, error) {
+	members, err := s.Store.Members(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, m := range members {
+		if m.Active() && m.Role.Staff() {
+			out[m.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// watch runs on every tick of an open session: Q&A bookkeeping, the host
+// no-show alert and the host's question queue.
+func (s *Service) watch(ctx context.Context, sess qunyun.Session, now time.Time) error {
+	st, err := s.reconcile(ctx, sess, now)
+	if err != nil {
+		return err
+	}
+	if st.hostSpoke && !sess.Run.HostSeen {
+		if _, _, err := s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
+			if x.Run.HostSeen {
+				return qunyun.ErrNoChange
+			}
+			x.Run.HostSeen = true
+			return nil
+		}); err != nil {
+			return err
+		}
+		sess.Run.HostSeen = true
+	}
+	opened := later(sess.Start, sess.Run.OpenedAt)
+	if !sess.Run.HostSeen && !sess.Run.NoShow && !now.Before(opened.Add(NoShowAfter)) {
+		if err := s.alertNoShow(ctx, sess, now); err != nil {
+			return err
+		}
+	}
+	return s.forwardQueue(ctx, sess, st.questions, now)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+// alertNoShow tells the group's moderators (or its owner) once that the host
+// has not spoken.
+func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time.Time) error {
+	_, marked, err := s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
+		if x.Run.NoShow || x.Run.HostSeen {
+			return qunyun.ErrNoChange
+		}
+		x.Run.NoShow = true
+		return nil
+	})
+	if err != nil || !marked {
+		return err
+	}
+	g, h, err := s.parties(ctx, sess)
+	if err != nil {
+		return err
+	}
+	members, err := s.Store.Members(ctx, sess.GroupID)
+	if err != nil {
+		return err
+	}
+	var targets []string
+	for _, m := range members {
+		if m.Active() && m.Role == qunyun.RoleModerator {
+			targets = append(targets, m.ID)
+		}
+	}
+	if len(targets) == 0 && g.OwnerID != "" {
+		targets = []string{g.OwnerID}
+	}
+	if len(targets) == 0 {
+		s.log().Error("session: host no-show and nobody to alert", "session", sess.ID, "group", sess.GroupID)
+		return nil
+	}
+	v := newView(sess, g, h)
+	v.WaitedMinutes = int(now.Sub(sess.Start) / time.Minute)
+	text, err := render("noshow", v)
+	if err != nil {
+		return err
+	}
+	// The mark is written first so a concurrent run cannot alert twice; the
+	// requests have fixed ids, so a retry after a failed publish is safe,
+	// but a crash right here loses the alert (logged above as an error path).
+	for _, t := range targets {
+		if err := s.deliver(ctx, sess, "noshow", qunyun.TargetStaff, t, text, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forwardQueue sends the host the open questions, most votes first, at most
+// once every QueueEvery and only when a question came in since the last one.
+func (s *Service) forwardQueue(ctx context.Context, sess qunyun.Session, qs []qunyun.Question, now time.Time) error {
+	if !sess.Run.QueueSent.IsZero() && now.Before(sess.Run.QueueSent.Add(QueueEvery)) {
+		return nil
+	}
+	var open []queuedQuestion
+	fresh := false
+	for i, q := range qs {
+		if q.Hidden || q.Answered {
+			continue
+		}
+		open = append(open, queuedQuestion{N: i + 1, Text: q.Text, Votes: q.Votes, MemberName: q.MemberName})
+		fresh = fresh || q.At.After(sess.Run.QueueSent)
+	}
+	if len(open) == 0 || !fresh {
+		return nil
+	}
+	g, h, err := s.parties(ctx, sess)
+	if err != nil || h.WeComUserID == "" {
+		return err
+	}
+	slices.SortStableFunc(open, func(a, b queuedQuestion) int { return cmp.Compare(b.Votes, a.Votes) })
+	v := newView(sess, g, h)
+	v.Questions = open[:min(len(open), queueMax)]
+	text, err := render("queue", v)
+	if err != nil {
+		return err
+	}
+	sent := sess.Run.QueueSent
+	_, marked, err := s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
+		if !x.Run.QueueSent.Equal(sent) {
+			return qunyun.ErrNoChange // another run sent it
+		}
+		x.Run.QueueSent = now
+		return nil
+	})
+	if err != nil || !marked {
+		return err
+	}
+	return s.deliver(ctx, sess, "queue-"+now.UTC().Format("150405"), qunyun.TargetStaff, h.WeComUserID, text, false)
+}
+
+// HideQuestion hides a question (the operator's way, through the CLI).
+func (s *Service) HideQuestion(ctx context.Context, sessionID, questionKey string) error {
+	return s.Store.HideQuestion(ctx, sessionID, questionKey)
+}
