@@ -147,7 +147,9 @@ func top(weights map[string]float64, n int) []Keyword {
 	for w, v := range weights {
 		out = append(out, Keyword{w, v})
 	}
-	slices.SortFunc(out, func(a, b Keyword) int { return cmp.Or(cmp.Compare(b.Weight, a.Weight), strings.Compare(a.Word, b.Word)) })
+	slices.SortFunc(out, func(a, b Keyword) int {
+		return cmp.Or(cmp.Compare(b.Weight, a.Weight), strings.Compare(a.Word, b.Word))
+	})
 	if n >= 0 && len(out) > n {
 		out = out[:n]
 	}
