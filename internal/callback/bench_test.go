@@ -36,7 +36,9 @@ func (s *memStore) RecordMessage(_ context.Context, m qunyun.Message) (bool, err
 	s.msgs[k.PK+k.SK] = true
 	return true, nil
 }
-func (s *memStore) RecordGroupEvent(context.Context, qunyun.GroupEvent) (bool, error) { return true, nil }
+func (s *memStore) RecordGroupEvent(context.Context, qunyun.GroupEvent) (bool, error) {
+	return true, nil
+}
 func (s *memStore) RecordAccountEvent(context.Context, qunyun.AccountEvent) (bool, error) {
 	return true, nil
 }
