@@ -6,10 +6,10 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"golang.org/x/text/width"
 )
 
 // Output helpers shared by the operator commands: tables or --json, and
@@ -30,17 +30,48 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// printTable writes an aligned table; cells must not contain tabs.
+// printTable writes an aligned table. Columns are padded by display
+// width, so Chinese names (two cells per character) line up in a terminal,
+// which text/tabwriter, counting runes, does not do.
 func printTable(w io.Writer, header []string, rows [][]string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for _, r := range rows {
+	all := append([][]string{header}, rows...)
+	widths := make([]int, len(header))
+	clean := strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
+	for _, r := range all {
 		for i := range r {
-			r[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(r[i])
+			r[i] = clean.Replace(r[i])
+			if i < len(widths) {
+				widths[i] = max(widths[i], displayWidth(r[i]))
+			}
 		}
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
-	return tw.Flush()
+	var b strings.Builder
+	for _, r := range all {
+		for i, cell := range r {
+			b.WriteString(cell)
+			if i < len(r)-1 && i < len(widths) {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+			}
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, strings.ReplaceAll(b.String(), " \n", "\n"))
+	return err
+}
+
+// displayWidth counts the terminal cells s takes: East Asian wide and
+// full-width characters take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // isTerminal reports whether v is an *os.File attached to a terminal.

@@ -1,0 +1,58 @@
+package community_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/qunyun/qunyun/internal/community"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+)
+
+// BenchmarkParseDemo measures loading and validating the demo file.
+func BenchmarkParseDemo(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "infra", "local", "community.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := community.Parse("community.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSplit500 splits seed 000's 500 users into 10 groups.
+func BenchmarkSplit500(b *testing.B) {
+	people := seedPeople(500, 100)
+	for b.Loop() {
+		if _, err := community.Split(people, community.SplitOptions{Groups: 10}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNoOpApplyDemo measures the diff of an already applied demo
+// community against dynalite (the reads apply does every time).
+func BenchmarkNoOpApplyDemo(b *testing.B) {
+	tb := dynamotest.NewTable(b)
+	c, err := community.Load(filepath.Join("..", "..", "infra", "local", "community.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	d, err := community.Compute(ctx, tb, c, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Apply(ctx, tb, nil); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		d, err := community.Compute(ctx, tb, c, true)
+		if err != nil || !d.Empty() {
+			b.Fatalf("%v %v", err, d.Changes)
+		}
+	}
+}
