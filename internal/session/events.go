@@ -44,7 +44,13 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 			return nil
 		}
 		s.log().Info("session: recap not delivered 1:1; goes to the group digest", "session", sessionID, "member", d.TargetID, "reason", d.Reason)
-		return s.Store.AddRecapDigestMember(ctx, sessionID, d.TargetID)
+		err := s.Store.AddRecapDigestMember(ctx, sessionID, d.TargetID)
+		if qunyun.ErrorCode(err) == qunyun.ENOTFOUND {
+			// No recap to attach to (deleted, or a forged id): a retry cannot help.
+			s.log().Warn("session: no recap for an undelivered 1:1 recap", "session", sessionID, "member", d.TargetID)
+			return nil
+		}
+		return err
 	}
 	s.log().Debug("session: ignoring event", "detailType", detailType)
 	return nil
