@@ -272,6 +272,8 @@ type lines struct {
 	Checkin    []string `yaml:"checkin"`
 	BotAsks    []string `yaml:"botAsks"`
 	OA         []string `yaml:"oa"`
+	Votes      []string `yaml:"votes"`
+	BotMention string   `yaml:"botMention"`
 	Surnames   []string `yaml:"surnames"`
 	GivenNames []string `yaml:"givenNames"`
 }
@@ -287,7 +289,7 @@ func loadLines() (lines, error) {
 	}
 	for name, list := range map[string][]string{"chatter": l.Chatter, "greetings": l.Greetings, "questions": l.Questions,
 		"answers": l.Answers, "thanks": l.Thanks, "spam": l.Spam, "hostTalk": l.HostTalk, "checkin": l.Checkin,
-		"botAsks": l.BotAsks, "oa": l.OA, "surnames": l.Surnames, "givenNames": l.GivenNames} {
+		"botAsks": l.BotAsks, "oa": l.OA, "votes": l.Votes, "surnames": l.Surnames, "givenNames": l.GivenNames} {
 		if len(list) == 0 {
 			return l, fmt.Errorf("simulate: texts.yaml: %s is empty", name)
 		}

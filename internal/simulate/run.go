@@ -1,0 +1,638 @@
+package simulate
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/simulate/callbacks"
+	"github.com/qunyun/qunyun/internal/wechat"
+)
+
+// Clock is the stack's virtual clock (*clock.Scaled).
+type Clock interface {
+	Now() time.Time
+	RealDuration(virtual time.Duration) time.Duration
+}
+
+// Stack is how the simulation reaches a running stack: its gateway (the
+// callback's routes, the tracked-link redirect and the sandbox's control
+// endpoints under /_local/sandbox), its table (read only) and its clock.
+type Stack struct {
+	Gateway string
+	Table   *dynamo.Table
+	Clock   Clock
+	HTTP    *http.Client
+}
+
+// Simulation plays a World against a Stack.
+type Simulation struct {
+	Stack Stack
+	World *World
+	Seed  uint64
+	Start time.Time // local midnight of day 0
+	Days  int
+	// Hosts maps a host id (as sessions name it) to the member id it speaks under.
+	Hosts map[string]string
+	// Workers is how many callbacks are in flight at once; 0 means 8.
+	Workers int
+	// Progress, when set, hears about each simulated day as it begins.
+	Progress func(day, days int, sent int)
+	Log      *slog.Logger
+
+	events   eventHeap
+	stats    stats
+	builder  *callbacks.Builder
+	sender   *callbacks.Sender
+	sessions map[string]bool // sessions whose Q&A is planned
+	tasks    map[string]bool // tasks seen
+	codes    map[string]bool // tracked links seen
+	callsN   map[string]int  // sandbox calls read, per path
+	version  map[string]int  // member version per WeCom group
+	seq      int
+}
+
+// stats are counted by the workers.
+type stats struct {
+	mu       sync.Mutex
+	sent     Counts
+	accepted Counts
+	rejected map[string]int // kind: status → count
+	samples  []string
+	opens    int
+	confirms int
+	qa       int
+}
+
+func (s *stats) add(k Kind, ok bool, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent[k]++
+	if ok {
+		s.accepted[k]++
+		return
+	}
+	s.rejected[string(k)+" "+why]++
+	if len(s.samples) < 5 {
+		s.samples = append(s.samples, string(k)+": "+why)
+	}
+}
+
+// Observation times: how often the simulation looks at what the stack did.
+const (
+	sandboxEvery  = 20 * time.Minute
+	sessionsEvery = time.Hour
+	// The nightly scoring runs at 02:00 Asia/Shanghai; the run ends when
+	// the last simulated day has been scored.
+	nightlyAfter = 2*time.Hour + 30*time.Minute
+)
+
+// internal kinds, never sent.
+const (
+	kindObserveSandbox  Kind = "observe-sandbox"
+	kindObserveSessions Kind = "observe-sessions"
+	kindConfirm         Kind = "confirm"
+	kindOpen            Kind = "open"
+)
+
+// Run plays the timeline and the reactions, then waits for the last night's
+// scoring and summarises. The timeline must come from Plan on s.World.
+func (s *Simulation) Run(ctx context.Context, timeline []Event) (*Summary, error) {
+	if s.Log == nil {
+		s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.Stack.HTTP == nil {
+		s.Stack.HTTP = &http.Client{Timeout: 5 * time.Second}
+	}
+	if s.Workers <= 0 {
+		s.Workers = 8
+	}
+	s.stats = stats{sent: Counts{}, accepted: Counts{}, rejected: map[string]int{}}
+	s.builder = &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed))}
+	s.sender = &callbacks.Sender{Base: strings.TrimRight(s.Stack.Gateway, "/"), Client: s.Stack.HTTP}
+	s.sessions, s.tasks, s.codes, s.callsN, s.version = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}, map[string]int{}
+	s.events = nil
+	for _, e := range timeline {
+		s.push(e)
+	}
+	end := s.Start.AddDate(0, 0, s.Days)
+	for t := s.Start; t.Before(end); t = t.Add(sandboxEvery) {
+		s.push(Event{At: t, Kind: kindObserveSandbox})
+	}
+	for t := s.Start; t.Before(end); t = t.Add(sessionsEvery) {
+		s.push(Event{At: t, Kind: kindObserveSessions})
+	}
+
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range s.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				s.do(ctx, j)
+			}
+		}()
+	}
+	err := s.loop(ctx, jobs, end)
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	// Let the stack score the last day, then read what it made of it all.
+	if err := s.waitUntil(ctx, end.Add(nightlyAfter)); err != nil {
+		return nil, err
+	}
+	return s.summarise(ctx, end)
+}
+
+type job struct {
+	e   Event
+	req callbacks.Request
+}
+
+func (s *Simulation) loop(ctx context.Context, jobs chan<- job, end time.Time) error {
+	day := -1
+	for s.events.Len() > 0 {
+		e := heap.Pop(&s.events).(Event)
+		if err := s.waitUntil(ctx, e.At); err != nil {
+			return err
+		}
+		if d := int(e.At.Sub(s.Start) / (24 * time.Hour)); d > day && d < s.Days {
+			day = d
+			if s.Progress != nil {
+				s.stats.mu.Lock()
+				n := 0
+				for _, v := range s.stats.sent {
+					n += v
+				}
+				s.stats.mu.Unlock()
+				s.Progress(day, s.Days, n)
+			}
+		}
+		switch e.Kind {
+		case kindObserveSandbox:
+			s.observeSandbox(ctx, e.At)
+		case kindObserveSessions:
+			s.observeSessions(ctx, e.At)
+		case kindConfirm, kindOpen:
+			select {
+			case jobs <- job{e: e}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		default:
+			req, err := s.build(e)
+			if err != nil {
+				return fmt.Errorf("simulate: %w", err)
+			}
+			select {
+			case jobs <- job{e: e, req: req}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// waitUntil sleeps until the stack's clock reaches t.
+func (s *Simulation) waitUntil(ctx context.Context, t time.Time) error {
+	for {
+		ahead := t.Sub(s.Stack.Clock.Now())
+		if ahead <= 0 {
+			return nil
+		}
+		wait := s.Stack.Clock.RealDuration(ahead)
+		if wait > 250*time.Millisecond {
+			wait = 250 * time.Millisecond
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Simulation) push(e Event) {
+	// Planned events are pushed first, so a reaction sorts after every
+	// planned event of the same second.
+	s.seq++
+	e.seq = s.seq
+	heap.Push(&s.events, e)
+}
+
+// build turns an event into the callback WeChat, WeCom or the bridge sends.
+func (s *Simulation) build(e Event) (callbacks.Request, error) {
+	g, m := e.Group, e.Member
+	now := s.Stack.Clock.Now()
+	switch e.Kind {
+	case KindMessage, KindCheckin, KindVote:
+		return s.builder.Relay(g.Chat, wechat.RelayEvent{
+			ID: e.ID, Type: wechat.RelayMessage, GroupID: g.ID, GroupName: g.Name, MemberID: m.ID, MemberName: m.Name,
+			Kind: "text", Text: e.Text, Mentions: e.Mentions, ReplyTo: e.ReplyTo, Time: e.At.Unix(),
+		}, now)
+	case KindBot:
+		return s.builder.BotMention(g.Bot, g.ID, m.ID, e.ID, texts.BotMention+" "+e.Text, e.At)
+	case KindOA:
+		return s.builder.OAText(s.World.OA, m.ID, e.Text, msgID(e.ID), e.At)
+	case KindJoin, KindLeave:
+		if g.Membership.Kind == qunyun.ChannelWeCom {
+			s.version[g.ID]++
+			return s.builder.WeComMembership(g.Membership, callbacks.Membership{
+				ChatID: g.ID, Joined: e.Kind == KindJoin, Members: []string{m.ID}, Scene: e.Scene, MemberVersion: s.version[g.ID],
+			}, e.At)
+		}
+		typ := wechat.RelayMemberJoined
+		if e.Kind == KindLeave {
+			typ = wechat.RelayMemberLeft
+		}
+		return s.builder.Relay(g.Membership, wechat.RelayEvent{
+			ID: e.ID, Type: typ, GroupID: g.ID, GroupName: g.Name, MemberID: m.ID, MemberName: m.Name, Time: e.At.Unix(),
+		}, now)
+	case KindDismiss:
+		return s.builder.WeComGroup(g.Membership, g.ID, wechat.ChatDismiss, e.At)
+	}
+	return callbacks.Request{}, fmt.Errorf("event kind %q cannot be sent", e.Kind)
+}
+
+// msgID is a positive 63-bit OA MsgId derived from the event id.
+func msgID(id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return int64(h.Sum64() >> 1)
+}
+
+// do sends one job; it runs on a worker.
+func (s *Simulation) do(ctx context.Context, j job) {
+	switch j.e.Kind {
+	case kindConfirm:
+		s.confirm(ctx, j.e.ID)
+		return
+	case kindOpen:
+		s.open(ctx, j.e.ID, j.e.Member.ID)
+		return
+	}
+	req := j.req
+	for attempt := 0; ; attempt++ {
+		res, err := s.sender.Send(ctx, req)
+		if err != nil {
+			s.stats.add(j.e.Kind, false, err.Error())
+			return
+		}
+		if res.Accepted {
+			s.stats.add(j.e.Kind, true, "")
+			return
+		}
+		// A bridge whose request waited too long re-signs it with a fresh
+		// timestamp (docs/relay-protocol.md allows it): at a fast clock the
+		// 300-second window is a fraction of a real second.
+		if res.Status == http.StatusUnauthorized && req.Channel == qunyun.ChannelRelay && attempt < 5 {
+			var ev wechat.RelayEvent
+			if json.Unmarshal(req.Body, &ev) == nil {
+				acct := j.e.Group.Chat
+				if j.e.Kind == KindJoin || j.e.Kind == KindLeave {
+					acct = j.e.Group.Membership
+				}
+				if again, err := (&callbacks.Builder{}).Relay(acct, ev, s.Stack.Clock.Now()); err == nil {
+					req = again
+					continue
+				}
+			}
+		}
+		why := fmt.Sprintf("status %d", res.Status)
+		if res.LastErr != nil {
+			why = res.LastErr.Error()
+		} else if len(res.Body) > 0 {
+			why += ": " + strings.TrimSpace(string(res.Body[:min(len(res.Body), 120)]))
+		}
+		s.stats.add(j.e.Kind, false, why)
+		s.Log.Warn("simulate: callback not accepted", "kind", j.e.Kind, "id", j.e.ID, "why", why)
+		return
+	}
+}
+
+// rndFor is a random source for a reaction to key: it depends on the seed
+// and key only, not on when the stack did what is reacted to.
+func (s *Simulation) rndFor(key string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return rand.New(rand.NewPCG(s.Seed, h.Sum64()))
+}
+
+func seedBytes(seed uint64) [32]byte {
+	var b [32]byte
+	for i := range 8 {
+		b[i] = byte(seed >> (8 * i))
+	}
+	return b
+}
+
+// observeSessions plans the Q&A of sessions about to start in simulated
+// groups: members ask, the host answers, others "+1" questions they share.
+func (s *Simulation) observeSessions(ctx context.Context, now time.Time) {
+	list, err := s.Stack.Table.SessionsStarting(ctx, now, now.Add(2*sessionsEvery))
+	if err != nil {
+		s.Log.Warn("simulate: read sessions", "error", err)
+		return
+	}
+	for _, ss := range list {
+		if s.sessions[ss.ID] || ss.State == qunyun.SessionCancelled {
+			continue
+		}
+		g := s.group(ss.GroupID)
+		if g == nil || (g.Chat.ID == "" && g.Bot.ID == "") {
+			continue
+		}
+		s.sessions[ss.ID] = true
+		s.planSession(g, ss)
+	}
+}
+
+func (s *Simulation) planSession(g *Group, ss qunyun.Session) {
+	rnd := s.rndFor("session/" + ss.ID)
+	host := s.member(g, s.Hosts[ss.HostID])
+	var audience []*Member
+	for _, m := range g.Members {
+		if m.Persona != HostP && m.Persona != Spammer && m.Persona != Newcomer {
+			audience = append(audience, m)
+		}
+	}
+	if len(audience) == 0 || !ss.End.After(ss.Start.Add(15*time.Minute)) {
+		return
+	}
+	span := ss.End.Sub(ss.Start) - 12*time.Minute
+	id := func(n int) string { return fmt.Sprintf("sim-%d-s-%s-%d", s.Seed, ss.ID, n) }
+	n := 0
+	kind := KindMessage
+	if g.Chat.ID == "" {
+		kind = KindBot
+	}
+	if host != nil && kind == KindMessage {
+		n++
+		s.push(Event{At: ss.Start.Add(time.Minute), Kind: kind, Group: g, Member: host, ID: id(n), Text: texts.pick(rnd, texts.HostTalk, 0)})
+	}
+	questions := 3 + rnd.IntN(6)
+	for range questions {
+		asker := audience[rnd.IntN(len(audience))]
+		at := ss.Start.Add(2*time.Minute + time.Duration(rnd.Int64N(int64(span))))
+		n++
+		q := Event{At: at, Kind: kind, Group: g, Member: asker, ID: id(n), Text: texts.pick(rnd, texts.Questions, 0)}
+		s.push(q)
+		s.stats.mu.Lock()
+		s.stats.qa++
+		s.stats.mu.Unlock()
+		if kind != KindMessage {
+			continue
+		}
+		for range rnd.IntN(4) {
+			n++
+			s.push(Event{At: at.Add(time.Duration(30+rnd.IntN(300)) * time.Second), Kind: KindVote, Group: g,
+				Member: audience[rnd.IntN(len(audience))], ID: id(n), Text: texts.pick(rnd, texts.Votes, 0), ReplyTo: q.ID})
+		}
+		if host != nil && rnd.Float64() < 0.75 {
+			n++
+			s.push(Event{At: at.Add(time.Duration(2+rnd.IntN(8)) * time.Minute), Kind: kind, Group: g, Member: host, ID: id(n),
+				Text: texts.pick(rnd, texts.Answers, 0), ReplyTo: q.ID, Mentions: []string{asker.ID}})
+		}
+	}
+}
+
+func (s *Simulation) group(id string) *Group {
+	for _, g := range s.World.Groups {
+		if g.ID == id {
+			return g
+		}
+	}
+	return nil
+}
+
+func (s *Simulation) member(g *Group, id string) *Member {
+	for _, m := range g.Members {
+		if m.ID == id {
+			return m
+		}
+	}
+	return nil
+}
+
+// sandboxTask is what the sandbox's GET /tasks lists.
+type sandboxTask struct {
+	MsgID     string          `json:"msgid"`
+	ChatIDs   []string        `json:"chatIds"`
+	SentAt    time.Time       `json:"sentAt"`
+	Cancelled bool            `json:"cancelled"`
+	Created   time.Time       `json:"created"`
+	Body      json.RawMessage `json:"body"`
+}
+
+// sandboxCall is what the sandbox's GET /calls lists.
+type sandboxCall struct {
+	At   time.Time       `json:"at"`
+	Path string          `json:"path"`
+	Body json.RawMessage `json:"body"`
+}
+
+// Paths of sends that reach members directly (a customer-group task reaches
+// them only once its owner confirms: its links are read from the task).
+var directSendPaths = []string{"/cgi-bin/appchat/send", "/cgi-bin/webhook/send", "/cgi-bin/message/custom/send"}
+
+var linkCode = regexp.MustCompile(`/r/([A-Za-z0-9_-]{1,64})`)
+
+// observeSandbox plays the group owners (who confirm most customer-group
+// tasks, some late, a few never) and schedules link opens for what reached
+// members.
+//
+// Reactions are timed from the observation's own virtual time, never from
+// when the stack did something, so they do not move with the stack's load.
+func (s *Simulation) observeSandbox(ctx context.Context, now time.Time) {
+	var tasks []sandboxTask
+	if err := s.getJSON(ctx, "/_local/sandbox/tasks", &tasks); err != nil {
+		s.Log.Warn("simulate: read sandbox tasks", "error", err)
+		return
+	}
+	for _, t := range tasks {
+		if s.tasks[t.MsgID] || t.Cancelled {
+			continue
+		}
+		s.tasks[t.MsgID] = true
+		// Keyed by what the task says, not by its msgid: the sandbox numbers
+		// tasks in the order concurrent pushes reached it.
+		rnd := s.rndFor("task/" + strings.Join(t.ChatIDs, ",") + "/" + string(t.Body))
+		if rnd.Float64() < 0.1 {
+			continue // this owner never confirms
+		}
+		at := now.Add(time.Duration(2+rnd.IntN(90)) * time.Minute)
+		s.push(Event{At: at, Kind: kindConfirm, ID: t.MsgID})
+		for _, chat := range t.ChatIDs {
+			s.scheduleOpens(at, chat, string(t.Body))
+		}
+	}
+	for _, path := range directSendPaths {
+		var calls []sandboxCall
+		if err := s.getJSON(ctx, "/_local/sandbox/calls?path="+url.QueryEscape(path), &calls); err != nil {
+			s.Log.Warn("simulate: read sandbox calls", "error", err)
+			return
+		}
+		for _, c := range calls[min(s.callsN[path], len(calls)):] {
+			s.scheduleOpens(now, "", string(c.Body))
+		}
+		s.callsN[path] = len(calls)
+	}
+}
+
+// scheduleOpens has some members of the link's group open each tracked link
+// in body, over the next hours.
+func (s *Simulation) scheduleOpens(after time.Time, groupID, body string) {
+	for _, m := range linkCode.FindAllStringSubmatch(body, -1) {
+		code := m[1]
+		if s.codes[code] {
+			continue
+		}
+		s.codes[code] = true
+		l, found, err := s.Stack.Table.Link(context.Background(), code)
+		if err != nil || !found {
+			continue
+		}
+		g := s.group(firstNonEmpty(l.GroupID, groupID))
+		if g == nil {
+			continue
+		}
+		rnd := s.rndFor("link/" + l.GroupID + "/" + l.ContentID + "/" + l.DeliveryID)
+		share := 0.05 + 0.3*rnd.Float64()
+		for _, mem := range g.Members {
+			if rnd.Float64() < share {
+				s.push(Event{At: after.Add(time.Duration(1+rnd.IntN(240)) * time.Minute), Kind: kindOpen, Group: g, Member: mem, ID: code})
+			}
+		}
+	}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+
+func (s *Simulation) confirm(ctx context.Context, msgID string) {
+	body := strings.NewReader(`{"msgid":` + jsonString(msgID) + `}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.sender.Base+"/_local/sandbox/confirm", body)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.Stack.HTTP.Do(req)
+	if err != nil {
+		s.Log.Warn("simulate: confirm task", "task", msgID, "error", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		s.stats.mu.Lock()
+		s.stats.confirms++
+		s.stats.mu.Unlock()
+	}
+}
+
+func (s *Simulation) open(ctx context.Context, code, member string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.sender.Base+"/r/"+url.PathEscape(code)+"?from="+url.QueryEscape(member), nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("User-Agent", "Mozilla/5.0 MicroMessenger/8.0 (qunyun simulate)")
+	// A member's browser follows the redirect to the article; the
+	// simulation stops at the redirect.
+	client := *s.Stack.HTTP
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		s.Log.Warn("simulate: open link", "code", code, "error", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusFound {
+		s.stats.mu.Lock()
+		s.stats.opens++
+		s.stats.mu.Unlock()
+	}
+}
+
+func (s *Simulation) getJSON(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.sender.Base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.Stack.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// eventHeap orders events by time, then by creation.
+type eventHeap []Event
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if !h[i].At.Equal(h[j].At) {
+		return h[i].At.Before(h[j].At)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *eventHeap) Push(x any)   { *h = append(*h, x.(Event)) }
+func (h *eventHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// errNoStack is returned when the stack does not answer at all.
+var errNoStack = errors.New("the stack does not answer")
+
+// Ping checks that the stack's gateway answers, so a run fails at once and
+// clearly when it is not up.
+func (st Stack) Ping(ctx context.Context) error {
+	client := st.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 3 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(st.Gateway, "/")+"/_local/sandbox/tasks", nil)
+	if err != nil {
+		return fmt.Errorf("gateway %q: %w", st.Gateway, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w at %s: %v", errNoStack, st.Gateway, err)
+	}
+	resp.Body.Close()
+	return nil
+}

@@ -1,0 +1,169 @@
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Summary is what a run did and what the stack made of it. Everything in it
+// is determined by the seed: two runs with the same seed print the same.
+type Summary struct {
+	Seed    uint64
+	Days    int
+	Groups  int
+	Members int
+	// Sent and Accepted count callbacks and member actions by kind.
+	Sent, Accepted Counts
+	// Rejected counts callbacks never accepted, by kind and reason.
+	Rejected      map[string]int
+	Questions     int // session questions the members asked
+	Confirmations int // customer-group tasks the owners confirmed
+	LinkOpens     int
+	Deliveries    map[string]int // by state
+	Sessions      map[string]int // by state, of sessions that started in the run
+	Scores        []ScoreLine    // each group's latest scored day
+	ReportDate    string         // the latest daily report's date, "" if none
+	ReportPath    string         // where the HTML report was written, if it was
+}
+
+// ScoreLine is one group's latest score.
+type ScoreLine struct {
+	GroupID string  `dynamodbav:"group"`
+	Purpose string  `dynamodbav:"purpose"`
+	Date    string  `dynamodbav:"date"`
+	Value   float64 `dynamodbav:"value"`
+	Value7  float64 `dynamodbav:"value7"`
+	Noisy   bool    `dynamodbav:"noisy"`
+	Dying   bool    `dynamodbav:"-"`
+}
+
+var deliveryStates = []qunyun.DeliveryState{qunyun.DeliveryClaimed, qunyun.DeliveryTaskCreated, qunyun.DeliverySent,
+	qunyun.DeliveryNotSent, qunyun.DeliveryExpired, qunyun.DeliverySkipped, qunyun.DeliveryFailed, qunyun.DeliveryUnknown}
+
+// summarise reads deliveries, sessions, scores and the report for the run.
+func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, error) {
+	s.stats.mu.Lock()
+	sum := &Summary{
+		Seed: s.Seed, Days: s.Days, Groups: len(s.World.Groups), Members: s.World.MemberCount(),
+		Sent: s.stats.sent, Accepted: s.stats.accepted, Rejected: s.stats.rejected,
+		Questions: s.stats.qa, Confirmations: s.stats.confirms, LinkOpens: s.stats.opens,
+		Deliveries: map[string]int{}, Sessions: map[string]int{},
+	}
+	s.stats.mu.Unlock()
+	t := s.Stack.Table
+	// Deliveries are keyed by the UTC date of their slot.
+	for d := s.Start.Add(-24 * time.Hour); d.Before(end.Add(24 * time.Hour)); d = d.Add(24 * time.Hour) {
+		date := d.UTC().Format(time.DateOnly)
+		for _, st := range deliveryStates {
+			items, err := t.DayDeliveries(ctx, date, st)
+			if err != nil {
+				return nil, fmt.Errorf("summary: deliveries of %s: %w", date, err)
+			}
+			for _, it := range items {
+				if s.group(it.GroupID) != nil || it.GroupID == "" {
+					sum.Deliveries[string(st)]++
+				}
+			}
+		}
+	}
+	sessions, err := t.SessionsStarting(ctx, s.Start, end)
+	if err != nil {
+		return nil, fmt.Errorf("summary: sessions: %w", err)
+	}
+	for _, ss := range sessions {
+		sum.Sessions[string(ss.State)]++
+	}
+	for _, g := range s.World.Groups {
+		items, err := t.QueryItems(ctx, dynamo.Query{PK: "GROUP#" + g.ID, SKPrefix: "SCORE#", Desc: true, Limit: 1})
+		if err != nil {
+			return nil, fmt.Errorf("summary: score of %s: %w", g.ID, err)
+		}
+		line := ScoreLine{GroupID: g.ID, Purpose: string(g.Purpose), Dying: g.Dying}
+		if len(items) == 1 {
+			if err := dynamo.Unmarshal(items[0], &line); err != nil {
+				return nil, fmt.Errorf("summary: score of %s: %w", g.ID, err)
+			}
+			line.GroupID, line.Dying = g.ID, g.Dying
+		}
+		sum.Scores = append(sum.Scores, line)
+	}
+	reports, err := t.QueryItems(ctx, dynamo.Query{PK: "REPORT", Desc: true, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("summary: report: %w", err)
+	}
+	if len(reports) == 1 {
+		var k dynamo.Keys
+		if err := dynamo.Unmarshal(reports[0], &k); err == nil {
+			sum.ReportDate = k.SK
+		}
+	}
+	return sum, nil
+}
+
+// Print writes the summary as plain aligned text.
+func (sum *Summary) Print(w io.Writer) {
+	fmt.Fprintf(w, "simulated %d days, %d groups, %d members (seed %d)\n", sum.Days, sum.Groups, sum.Members, sum.Seed)
+	fmt.Fprintf(w, "callbacks sent      %s\n", sum.Sent)
+	fmt.Fprintf(w, "callbacks accepted  %s\n", sum.Accepted)
+	fmt.Fprintf(w, "rejected            %d%s\n", total(sum.Rejected), states(sum.Rejected))
+	fmt.Fprintf(w, "session questions   %d\n", sum.Questions)
+	fmt.Fprintf(w, "tasks confirmed     %d\n", sum.Confirmations)
+	fmt.Fprintf(w, "link opens          %d\n", sum.LinkOpens)
+	fmt.Fprintf(w, "deliveries          %d%s\n", total(sum.Deliveries), states(sum.Deliveries))
+	fmt.Fprintf(w, "sessions            %d%s\n", total(sum.Sessions), states(sum.Sessions))
+	fmt.Fprintln(w, "scores (latest day)")
+	fmt.Fprintf(w, "  %-14s %-15s %-10s %7s %7s  %s\n", "group", "purpose", "date", "value", "7-day", "")
+	for _, l := range sum.Scores {
+		var notes []string
+		if l.Noisy {
+			notes = append(notes, "noisy")
+		}
+		if l.Dying {
+			notes = append(notes, "simulated as dying")
+		}
+		if l.Date == "" {
+			fmt.Fprintf(w, "  %-14s %-15s %-10s %7s %7s  %s\n", l.GroupID, l.Purpose, "-", "-", "-", strings.Join(notes, ", "))
+			continue
+		}
+		fmt.Fprintf(w, "  %-14s %-15s %-10s %7.1f %7.1f  %s\n", l.GroupID, l.Purpose, l.Date, l.Value, l.Value7, strings.Join(notes, ", "))
+	}
+	switch {
+	case sum.ReportPath != "":
+		fmt.Fprintf(w, "report              %s (%s)\n", sum.ReportPath, sum.ReportDate)
+	case sum.ReportDate != "":
+		fmt.Fprintf(w, "report              daily report of %s stored (qunyun report writes it as HTML)\n", sum.ReportDate)
+	default:
+		fmt.Fprintln(w, "report              none: the nightly scoring stored no report")
+	}
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func states(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return " (" + strings.Join(parts, " ") + ")"
+}
