@@ -15,8 +15,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/eventpattern"
 	"github.com/qunyun/qunyun/internal/sam"
+	"github.com/qunyun/qunyun/internal/wechat"
 )
 
 // Sample events live in events/ and are named <function>-<what>.json, where
@@ -208,6 +210,49 @@ func TestSampleEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestCallbackSamplesAreSigned checks that each signed /wechat/{account}
+// sample names an account of the local stack's demo file and carries a
+// signature that account's token verifies, so replaying it reaches the
+// handler's logic rather than its 4xx.
+func TestCallbackSamplesAreSigned(t *testing.T) {
+	dir, err := accounts.LoadFile("../../infra/local/accounts.json")
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skip("infra/local/accounts.json does not exist yet")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../../events/callback-*.json")
+	signed := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var req events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(data, &req); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		q, _ := url.ParseQuery(req.RawQueryString)
+		id := req.PathParameters["account"]
+		if id == "" || q.Get("signature") == "" {
+			continue
+		}
+		acct, err := dir.Account(t.Context(), id)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(file), err)
+			continue
+		}
+		if err := wechat.VerifySignature(acct.Token, q.Get("timestamp"), q.Get("nonce"), q.Get("signature")); err != nil {
+			t.Errorf("%s: %v", filepath.Base(file), err)
+		}
+		signed++
+	}
+	if signed == 0 {
+		t.Error("no signed callback sample in events/")
 	}
 }
 
