@@ -432,13 +432,19 @@ func TestHostNoShowAlertsModerators(t *testing.T) {
 func TestCancelledSessionTellsGroupOnce(t *testing.T) {
 	f := newFixture(t)
 	f.createSession("c", start)
+	f.createSession("far", start.Add(20*time.Hour))
+	must(t, f.svc.CancelSession(f.ctx, "far"))
+	f.tickAt(start.Add(-35 * time.Minute)) // the group hears of a cancellation within a minute, up to a day ahead
+	if ds := byStep(f.rec.deliveries(t), "cancelled"); len(ds) != 1 || !strings.Contains(ds[0].ID, "/far/") {
+		t.Fatalf("cancel notice a day ahead: %+v", ds)
+	}
 	f.tickAt(start.Add(-30 * time.Minute))
 	must(t, f.svc.CancelSession(f.ctx, "c"))
 	must(t, f.svc.CancelSession(f.ctx, "c"))
 	f.tickAt(start.Add(-29 * time.Minute))
 	f.tickAt(start.Add(-28 * time.Minute))
 	f.tickAt(start)
-	ds := byStep(f.rec.deliveries(t), "cancelled")
+	ds := byStep(f.rec.deliveries(t), "cancelled")[1:]
 	if len(ds) != 1 || ds[0].TargetID != "g1" || !strings.Contains(ds[0].Content.Text, "取消") {
 		t.Fatalf("cancel notices: %+v", ds)
 	}

@@ -55,16 +55,19 @@ type Publisher interface {
 
 // Life-cycle timing.
 const (
-	RemindBefore   = 30 * time.Minute // the host's reminder
-	ClosingNotice  = 5 * time.Minute  // the group's closing notice before the end
-	NoShowAfter    = 10 * time.Minute // no host message this long after opening: alert
-	RecapAfter     = time.Minute      // let the last captured questions land (callback cache)
-	QueueEvery     = 5 * time.Minute  // at most one question queue to the host this often
-	lookBehind     = 6 * time.Hour    // sessions the tick still looks at after their start
-	lateTolerance  = time.Minute      // an opening later than this says so
-	queueMax       = 10               // questions in one queue message
-	recapTop       = 5
-	recapKeyPoints = 5
+	RemindBefore  = 30 * time.Minute // the host's reminder
+	ClosingNotice = 5 * time.Minute  // the group's closing notice before the end
+	NoShowAfter   = 10 * time.Minute // no host message this long after opening: alert
+	RecapAfter    = time.Minute      // let the last captured questions land (callback cache)
+	QueueEvery    = 5 * time.Minute  // at most one question queue to the host this often
+	// CancelNoticeAhead is how far ahead the tick looks for cancelled
+	// sessions whose group has not been told yet.
+	CancelNoticeAhead = 24 * time.Hour
+	lookBehind        = 6 * time.Hour // sessions the tick still looks at after their start
+	lateTolerance     = time.Minute   // an opening later than this says so
+	queueMax          = 10            // questions in one queue message
+	recapTop          = 5
+	recapKeyPoints    = 5
 )
 
 // PlanAt is when the tick plans the next week: Sunday 20:00 Asia/Shanghai
@@ -138,11 +141,16 @@ func (s *Service) Tick(ctx context.Context) error {
 	if err := s.planIfDue(ctx, now); err != nil {
 		errs = append(errs, err)
 	}
-	sessions, err := s.Store.SessionsStarting(ctx, now.Add(-lookBehind), now.Add(RemindBefore+time.Minute))
+	sessions, err := s.Store.SessionsStarting(ctx, now.Add(-lookBehind), now.Add(CancelNoticeAhead))
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
 	for _, ss := range sessions {
+		due := !ss.Start.After(now.Add(RemindBefore)) ||
+			ss.State == qunyun.SessionCancelled && !ss.Run.CancelNotified
+		if !due {
+			continue
+		}
 		if err := s.Advance(ctx, ss.ID); err != nil {
 			// One broken session must not stop the others.
 			s.log().Error("session: advance", "session", ss.ID, "err", err)
