@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/loadtest"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/simulate/callbacks"
+)
+
+func init() { register(newLoadCmd) }
+
+// Where the local stack listens and keeps its demo accounts, unless the
+// environment the stack itself reads says otherwise.
+const (
+	localGatewayAddr = "127.0.0.1:3000"
+	localAccounts    = "infra/local/accounts.json"
+)
+
+func defaultGateway() string {
+	if a := os.Getenv("QUNYUN_ADDR"); a != "" {
+		return a
+	}
+	return localGatewayAddr
+}
+
+func defaultAccountsFile() string {
+	if f := os.Getenv("QUNYUN_ACCOUNTS"); f != "" {
+		return f
+	}
+	return localAccounts
+}
+
+// gatewayURL accepts host:port or a URL.
+func gatewayURL(addr string) (string, error) {
+	if addr == "" {
+		return "", errors.New("--addr is empty: give the stack's gateway, e.g. 127.0.0.1:3000")
+	}
+	if !strings.Contains(addr, "://") {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return "", fmt.Errorf("--addr %q: want host:port or http://host:port", addr)
+		}
+		addr = "http://" + addr
+	}
+	return strings.TrimRight(addr, "/"), nil
+}
+
+// checkGateway fails early, and clearly, when nothing answers at url.
+func checkGateway(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/healthz", nil)
+	if err != nil {
+		return fmt.Errorf("gateway %s: %w", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("no stack answers at %s (start one with `make run` or `qunyun local up`): %w", url, err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func newLoadCmd() *cobra.Command {
+	var (
+		addr, mixS, accountsFile, groupsS string
+		rate, dup                          float64
+		duration, timeout                  time.Duration
+		seed                               uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "load",
+		Short: "Send callbacks at a rate to a running stack and check none was lost or stored twice",
+		Long: `Load sends real signed and encrypted callbacks (OA, WeCom, smart bot, relay)
+to a running stack at --rate requests a second for --duration, with a --mix of
+channels and a --dup share of duplicates (WeChat's retries: the identical
+request again, some while the first is in flight, some seconds later). Each
+request is retried as WeChat does: up to 3 tries on a non-200 answer or a 5 s
+timeout.
+
+It then reads back every group-day (and account-day) log partition it wrote
+to and prints lost, duplicated and error counts and first-try latency
+percentiles. It exits 1 if anything was lost or stored twice.
+
+Faults in the DynamoDB path are the stack's: start it with
+'qunyun local up --faults 0.05' (or QUNYUN_FAULTS=0.05) to put the fault
+proxy in front of dynalite.`,
+		Example: `  qunyun load --rate 200 --duration 60s --dup 0.2
+  qunyun load --mix relay=1 --rate 50 --duration 10s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			base, err := gatewayURL(addr)
+			if err != nil {
+				return err
+			}
+			mix, err := loadtest.ParseMix(mixS)
+			if err != nil {
+				return fmt.Errorf("--mix: %w", err)
+			}
+			if rate <= 0 || duration <= 0 {
+				return errors.New("--rate and --duration must be above 0")
+			}
+			if dup < 0 || dup >= 1 {
+				return fmt.Errorf("--dup %v: want a share from 0 up to (not including) 1", dup)
+			}
+			dir, err := accounts.LoadFile(accountsFile)
+			if err != nil {
+				return fmt.Errorf("--accounts: %w", err)
+			}
+			ctx := cmd.Context()
+			if err := checkGateway(ctx, base); err != nil {
+				return err
+			}
+			t, err := openTable(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			all, err := dir.All(ctx)
+			if err != nil {
+				return err
+			}
+			var groups []qunyun.Group
+			if groupsS != "" {
+				for _, id := range strings.Split(groupsS, ",") {
+					groups = append(groups, qunyun.Group{ID: strings.TrimSpace(id)})
+				}
+			} else if groups, err = t.Groups(ctx); err != nil {
+				return fmt.Errorf("read the groups to load (or pass --groups): %w", err)
+			}
+			targets := loadTargets(all, groups)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(cmd.ErrOrStderr(), "load: %g req/s for %v, mix %s, %.0f%% duplicates, against %s\n", rate, duration, mix, dup*100, base)
+			sender := &callbacks.Sender{Base: base, Client: &http.Client{
+				Timeout:   timeout,
+				Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: 30 * time.Second},
+			}}
+			p := newProgress(cmd.ErrOrStderr(), "sending", int(rate*duration.Seconds()))
+			run, err := loadtest.Start(ctx, sender, loadtest.Options{
+				Rate: rate, Duration: duration, Mix: mix, Dup: dup, Seed: seed, Targets: targets, Now: time.Now,
+				Progress: func(sent, total int) { p.step(sent, "") },
+			})
+			if err != nil {
+				return err
+			}
+			// Let the stack finish what it accepted last before reading back.
+			time.Sleep(time.Second)
+			rep, err := loadtest.Check(ctx, t, run)
+			if err != nil {
+				return err
+			}
+			if wantJSON(cmd) {
+				if err := printJSON(out, rep); err != nil {
+					return err
+				}
+			} else {
+				rep.Print(out)
+			}
+			if !rep.OK() {
+				return fmt.Errorf("%d lost, %d duplicated", len(rep.Lost), len(rep.Duplicated))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", defaultGateway(), "the stack's gateway, host:port or URL (env QUNYUN_ADDR)")
+	f.Float64Var(&rate, "rate", 200, "requests a second, duplicates included")
+	f.DurationVar(&duration, "duration", 60*time.Second, "how long to send")
+	f.StringVar(&mixS, "mix", "relay=0.6,wecom=0.15,bot=0.15,oa=0.1", "share of each channel: oa, wecom, bot, relay")
+	f.Float64Var(&dup, "dup", 0.2, "share of requests that repeat an earlier one (WeChat retries)")
+	f.Uint64Var(&seed, "seed", 1, "seed of the traffic's random choices")
+	f.StringVar(&accountsFile, "accounts", defaultAccountsFile(), "the stack's accounts file (env QUNYUN_ACCOUNTS)")
+	f.StringVar(&groupsS, "groups", "", "comma-separated group ids to write to (default: the table's groups, by account)")
+	f.DurationVar(&timeout, "timeout", 5*time.Second, "how long a try waits for an answer (WeChat waits 5 s)")
+	tableFlags(cmd)
+	return cmd
+}
+
+// loadTargets gives each channel its first account (by id) and the groups
+// whose account it is; a channel with an account but no group of its own
+// writes to every group, as a bridge or bot serving all groups would.
+func loadTargets(all []qunyun.Account, groups []qunyun.Group) map[qunyun.Channel]loadtest.Target {
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	out := map[qunyun.Channel]loadtest.Target{}
+	for _, a := range all {
+		if _, ok := out[a.Kind]; ok {
+			continue
+		}
+		t := loadtest.Target{Account: a}
+		for _, g := range groups {
+			if g.AccountID == a.ID {
+				t.Groups = append(t.Groups, g.ID)
+			}
+		}
+		if len(t.Groups) == 0 {
+			for _, g := range groups {
+				t.Groups = append(t.Groups, g.ID)
+			}
+		}
+		out[a.Kind] = t
+	}
+	return out
+}
