@@ -75,9 +75,9 @@ func checkGateway(ctx context.Context, url string) error {
 func newLoadCmd() *cobra.Command {
 	var (
 		addr, mixS, accountsFile, groupsS string
-		rate, dup                          float64
-		duration, timeout                  time.Duration
-		seed                               uint64
+		rate, dup                         float64
+		duration, timeout                 time.Duration
+		seed                              uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "load",
