@@ -179,7 +179,8 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 		if created && len(m.Signals) > 0 {
 			s.publish(ctx, qunyun.EventModerationHit, ModerationHit{
 				ID: m.ID, AccountID: m.AccountID, GroupID: m.GroupID, MemberID: m.MemberID,
-				MessageID: m.ID, Signals: m.Signals, Excerpt: moderation.Excerpt(m.Text, 60),
+				MemberName: m.MemberName, MessageID: m.ID, Signals: m.Signals,
+				Excerpt: moderation.Excerpt(m.Text, 60), Text: moderation.Excerpt(m.Text, 200),
 			})
 		}
 	}
@@ -194,15 +195,18 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 }
 
 // ModerationHit is the detail of a ModerationHit event; push turns it into
-// an alert to the group's moderators.
+// an alert to the group's moderators. Text (up to 200 characters) is what
+// push quotes; Excerpt (60) is for one-line views.
 type ModerationHit struct {
-	ID        string   `json:"id"`
-	AccountID string   `json:"account"`
-	GroupID   string   `json:"group"`
-	MemberID  string   `json:"member"`
-	MessageID string   `json:"messageId"`
-	Signals   []string `json:"signals"`
-	Excerpt   string   `json:"excerpt"`
+	ID         string   `json:"id"`
+	AccountID  string   `json:"account"`
+	GroupID    string   `json:"group"`
+	MemberID   string   `json:"member"`
+	MemberName string   `json:"memberName,omitempty"`
+	MessageID  string   `json:"messageId"`
+	Signals    []string `json:"signals"`
+	Excerpt    string   `json:"excerpt"`
+	Text       string   `json:"text"`
 }
 
 // MemberJoined is the detail of a MemberJoined event (push: welcome journey).
