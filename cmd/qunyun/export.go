@@ -80,6 +80,22 @@ var exportKinds = []struct {
 		}
 		return emitEach(sessions, emit)
 	}},
+	{"score", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+		groups, err := t.Groups(ctx)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			scores, err := t.GroupScores(ctx, g.ID, "0000-00-00", "9999-99-99")
+			if err != nil {
+				return err
+			}
+			if err := emitEach(scores, emit); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 func emitAll[T any](ctx context.Context, list func(context.Context) ([]T, error), emit func(any) error) error {

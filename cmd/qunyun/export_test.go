@@ -28,7 +28,7 @@ func TestExport(t *testing.T) {
 		counts[line.Kind]++
 	}
 	want := map[string]int{"group": 10, "member": 1, "content": 8, "plan": 6, "host": 4, "keyword-rule": 3,
-		"checkin-rule": 1, "contest": 1, "session-target": 5, "session": 1}
+		"checkin-rule": 1, "contest": 1, "session-target": 5, "session": 1, "score": 3}
 	for k, n := range want {
 		if counts[k] != n {
 			t.Errorf("%s: %d lines, want %d", k, counts[k], n)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -61,7 +60,8 @@ func newGetCmd() *cobra.Command {
   hosts       hosts, their windows and limits
   deliveries  deliveries on --date (a local date, --tz), by --group, --plan or --state
   sessions    host sessions on --date, or from yesterday to two weeks ahead; --group
-  scores      group scores on --date
+  scores      group scores (value, rolling 7/28 days, activity, flags) on --date,
+              default yesterday; by value, best first
 
 Dates are local dates in --tz (default Asia/Shanghai); today is taken from the
 stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,
@@ -341,8 +341,35 @@ func getSessions(ctx context.Context, t *dynamo.Table, f getFilters, now time.Ti
 	return []string{"ID", "START", "MIN", "GROUP", "HOST", "STATE", "BOOKED", "TOPIC"}, rows, sessions, nil
 }
 
+// getScores shows group scores of a local date: --date, else yesterday,
+// the last night scoring ran for.
 func getScores(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) ([]string, [][]string, any, error) {
-	return nil, nil, nil, errors.New("get scores: the scoring store (internal/dynamo/scoring*.go) has not landed yet, so there is nothing to read scores with")
+	date := f.date
+	if date == "" {
+		date = now.In(qunyun.LoadLocation(f.tz)).AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	var scores []qunyun.GroupScore
+	var err error
+	if f.group != "" {
+		scores, err = t.GroupScores(ctx, f.group, date, date)
+	} else {
+		scores, err = t.ScoresOn(ctx, date)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sort.SliceStable(scores, func(i, j int) bool { return scores[i].Value > scores[j].Value })
+	var rows [][]string
+	for _, s := range scores {
+		flags := make([]string, len(s.Flags))
+		for i, fl := range s.Flags {
+			flags[i] = fl.Kind
+		}
+		rows = append(rows, []string{s.GroupID, s.Name, string(s.Purpose), s.Date,
+			fmt.Sprintf("%.1f", s.Value), fmt.Sprintf("%.1f", s.Value7), fmt.Sprintf("%.1f", s.Value28),
+			fmt.Sprintf("%.1f", s.Activity.MessagesPerMember), strings.Join(flags, ","), yesNo(s.Noisy), truncate(s.Why, 50)})
+	}
+	return []string{"GROUP", "NAME", "PURPOSE", "DATE", "VALUE", "7D", "28D", "MSG/MEMBER", "FLAGS", "NOISY", "WHY"}, rows, scores, nil
 }
 
 func localTime(t time.Time, loc *time.Location) string {

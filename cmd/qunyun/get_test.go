@@ -35,6 +35,16 @@ func appliedDemo(t *testing.T) (*dynamo.Table, []string) {
 			t.Fatal(err)
 		}
 	}
+	for _, sc := range []qunyun.GroupScore{
+		{GroupID: "g-shelf", Name: "小满好物架", Purpose: qunyun.PurposeShelf, Date: "2026-11-21", Value: 71.5, Value7: 65, Why: "好物被打开"},
+		{GroupID: "g-general-1", Name: "小满吃货一群", Purpose: qunyun.PurposeGeneral, Date: "2026-11-21", Value: 22, Noisy: true,
+			Flags: []qunyun.Flag{{Kind: qunyun.FlagVolume, Why: "x"}}},
+		{GroupID: "g-shelf", Purpose: qunyun.PurposeShelf, Date: "2026-11-20", Value: 10},
+	} {
+		if err := tb.PutGroupScore(ctx, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return tb, targs
 }
 
@@ -53,6 +63,8 @@ func TestGet(t *testing.T) {
 		{[]string{"get", "deliveries", "--date", "2026-11-22"}, []string{"2026-11-22 11:00", "g-general-1", "claimed"}, []string{"g-punch"}},
 		{[]string{"get", "deliveries", "--date", "2026-11-23", "--plan", "p-punch"}, []string{"2026-11-23 07:00", "g-punch"}, []string{"g-general-1"}},
 		{[]string{"get", "deliveries", "--date", "2026-11-22", "--group", "g-punch"}, nil, []string{"g-punch"}},
+		{[]string{"get", "scores", "--date", "2026-11-21"}, []string{"g-shelf", "71.5", "65.0", "volume", "yes"}, []string{"10.0"}},
+		{[]string{"get", "scores", "--date", "2026-11-20", "--group", "g-shelf"}, []string{"10.0"}, []string{"71.5", "g-general-1"}},
 		{[]string{"get", "sessions", "--date", "2026-12-02"}, []string{"s-founder-vip1-1202", "2026-12-02 20:00", "60", "manual"}, nil},
 	}
 	for _, tc := range cases {
