@@ -38,6 +38,7 @@ type Event struct {
 	Mentions []string
 	Scene    int // join or quit scene
 	seq      int // creation order: breaks ties in time, so sorting is stable
+	version  int // a WeCom group's member version after a join or leave
 }
 
 // planner turns the world into a timeline. Every choice comes from rnd, in a

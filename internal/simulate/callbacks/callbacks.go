@@ -52,6 +52,18 @@ type Request struct {
 // random prefix; pass a seeded reader for reproducible bytes.
 type Builder struct {
 	Random io.Reader
+	// Now is the sender's clock: it stamps the request's timestamp, which
+	// the receiver checks against its own clock (WeChat sends a message a
+	// moment after it happened). Nil stamps the event's own time.
+	Now func() time.Time
+}
+
+// stamp is the request timestamp for an event at at.
+func (b *Builder) stamp(at time.Time) string {
+	if b.Now != nil {
+		at = b.Now()
+	}
+	return strconv.FormatInt(at.Unix(), 10)
 }
 
 func (b *Builder) nonce() (string, error) {
@@ -80,7 +92,7 @@ func (b *Builder) OAText(acct qunyun.Account, openID, content string, msgID int6
 		el("CreateTime", strconv.FormatInt(at.Unix(), 10)), el("MsgType", "text"),
 		el("Content", content), el("MsgId", id),
 	)
-	ts := strconv.FormatInt(at.Unix(), 10)
+	ts := b.stamp(at)
 	nonce, err := b.nonce()
 	if err != nil {
 		return Request{}, err
@@ -162,7 +174,7 @@ func (b *Builder) wecomEvent(acct qunyun.Account, plain []byte, at time.Time) (R
 	if err != nil {
 		return Request{}, fmt.Errorf("wecom event: %w", err)
 	}
-	ts := strconv.FormatInt(at.Unix(), 10)
+	ts := b.stamp(at)
 	nonce, err := b.nonce()
 	if err != nil {
 		return Request{}, err
@@ -194,7 +206,7 @@ func (b *Builder) BotMention(acct qunyun.Account, chatID, userID, msgID, text st
 	if err != nil {
 		return Request{}, fmt.Errorf("bot mention: %w", err)
 	}
-	ts := strconv.FormatInt(at.Unix(), 10)
+	ts := b.stamp(at)
 	nonce, err := b.nonce()
 	if err != nil {
 		return Request{}, err

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,6 +165,29 @@ func TestSameSeedSameBytes(t *testing.T) {
 	}
 	if a, b := build(), build(); !bytes.Equal(a, b) {
 		t.Error("same seed built different requests")
+	}
+}
+
+// The request is stamped by the sender's clock; the event keeps its time.
+func TestStampedBySenderClock(t *testing.T) {
+	sent := at.Add(90 * time.Second)
+	b := &callbacks.Builder{Random: rand.NewChaCha8([32]byte{}), Now: func() time.Time { return sent }}
+	r, err := b.WeComMembership(wecom, callbacks.Membership{ChatID: "c", Joined: true, Members: []string{"m"}}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Query.Get("timestamp") != strconv.FormatInt(sent.Unix(), 10) {
+		t.Errorf("timestamp %s, want the sending time", r.Query.Get("timestamp"))
+	}
+	env, _ := wechat.ParseEnvelopeXML(r.Body)
+	c, _ := wechat.NewCrypto(wecom.Token, wecom.EncodingAESKey, wecom.ReceiveID())
+	plain, err := c.Open(r.Query.Get("msg_signature"), r.Query.Get("timestamp"), r.Query.Get("nonce"), env.Encrypt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := wechat.ParseWeCom(plain)
+	if e := in.(*wechat.WeComExternalChat); e.CreateTime != at.Unix() {
+		t.Errorf("CreateTime %d, want the event's time %d", e.CreateTime, at.Unix())
 	}
 }
 
