@@ -532,7 +532,6 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-
 func (s *Simulation) confirm(ctx context.Context, msgID string) {
 	body := strings.NewReader(`{"msgid":` + jsonString(msgID) + `}`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.sender.Base+"/_local/sandbox/confirm", body)
