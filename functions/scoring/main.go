@@ -21,6 +21,7 @@ import (
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/lambdainit"
 	"github.com/qunyun/qunyun/internal/scoring"
+	"github.com/qunyun/qunyun/internal/segment"
 )
 
 func main() {
@@ -40,7 +41,11 @@ func main() {
 	if err := env.Err(); err != nil {
 		lambdainit.Fail(err)
 	}
-	scorer, err := scoring.New(nil)
+	seg, err := segment.Shared()
+	if err != nil {
+		lambdainit.Fail(err)
+	}
+	scorer, err := scoring.New(seg)
 	if err != nil {
 		lambdainit.Fail(err)
 	}

@@ -232,10 +232,10 @@ func (t *Table) Report(ctx context.Context, date string) (qunyun.Report, bool, e
 // whether every shard of it is now done. Recording twice is harmless.
 func (t *Table) FinishScoringShard(ctx context.Context, date string, shard, shards int) (bool, error) {
 	out, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        aws.String(t.Name),
-		Key:              Key("RUN#scoring#nightly", date),
-		UpdateExpression: aws.String("SET #type = :type, total = :total ADD shards :s"),
-		ExpressionAttributeNames: map[string]string{"#type": "type"},
+		TableName:                aws.String(t.Name),
+		Key:                      Key("RUN#scoring#nightly", date),
+		UpdateExpression:         aws.String("SET #type = :type, #total = :total ADD #shards :s"),
+		ExpressionAttributeNames: map[string]string{"#type": "type", "#total": "total", "#shards": "shards"},
 		ExpressionAttributeValues: Item{
 			":type":  &types.AttributeValueMemberS{Value: "ScoringRun"},
 			":total": &types.AttributeValueMemberN{Value: strconv.Itoa(shards)},

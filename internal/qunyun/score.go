@@ -78,6 +78,8 @@ type GroupScore struct {
 	Heat Heat `json:"heat" dynamodbav:"heat"`
 	// Tags are the group's top topics of the day.
 	Tags []string `json:"tags,omitempty" dynamodbav:"tags,omitempty"`
+	// Leaders are the members who stand out, as of this day.
+	Leaders []LeaderCandidate `json:"leaders,omitempty" dynamodbav:"leaders,omitempty"`
 }
 
 // Level is a member's Orbit-style level in a group, from least to most involved.

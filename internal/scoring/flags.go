@@ -86,7 +86,7 @@ func (s *Scorer) flags(d GroupDay, f *facts, value float64) []qunyun.Flag {
 		}
 	case "popup":
 		if lc.PopupMinutes > 0 && !d.Group.CreatedAt.IsZero() && d.Group.State != qunyun.GroupDismissed {
-			over := d.End.Sub(d.Group.CreatedAt.Add(time.Duration(lc.PopupMinutes)*time.Minute)).Minutes()
+			over := d.End.Sub(d.Group.CreatedAt.Add(time.Duration(lc.PopupMinutes) * time.Minute)).Minutes()
 			if over > 0 {
 				add(qunyun.FlagPopupExpired, map[string]float64{"popupMinutes": float64(lc.PopupMinutes), "overMinutes": math.Round(over)}, nil)
 			}

@@ -208,7 +208,7 @@ func (s *Scorer) memberLevel(group, id, date string, prev qunyun.MemberLevel, st
 	last := keep[len(keep)-1]
 	lv.Date, lv.Level, lv.BelowSince = last.Date, last.Level, last.BelowSince
 	if last.Date != date {
-		lv.Presence, lv.Points, lv.Window = prev.Presence, prev.Points, prev.Window
+		lv.Presence, lv.Points, lv.Window, lv.Tags = prev.Presence, prev.Points, prev.Window, prev.Tags
 	}
 	lv.Tier = Tier(lv.Level)
 	nums := map[string]float64{"presence": float64(lv.Presence), "points": lv.Points,

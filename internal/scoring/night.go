@@ -279,10 +279,8 @@ func (n *Night) Report(ctx context.Context, date string) error {
 		}
 		for _, l := range levels {
 			r.Levels[l.Level.String()]++
-			if c, ok := n.Scorer.leader(l); ok {
-				r.Leaders = append(r.Leaders, c)
-			}
 		}
+		r.Leaders = append(r.Leaders, s.Leaders...)
 		loc := qunyun.LoadLocation("")
 		start, _ := time.ParseInLocation(time.DateOnly, date, loc)
 		sessions, err := n.Store.GroupSessions(ctx, s.GroupID, start, start.AddDate(0, 0, 1))

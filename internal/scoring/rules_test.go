@@ -178,7 +178,7 @@ func TestPurposeWeighting(t *testing.T) {
 		purpose qunyun.Purpose
 		min     float64
 	}{
-		{qunyun.PurposeShelf, 90},  // quiet by design: full marks for delivering
+		{qunyun.PurposeShelf, 90},   // quiet by design: full marks for delivering
 		{qunyun.PurposeGeneral, 90}, // silence: answers and connections do not apply
 	}
 	for _, tt := range tests {

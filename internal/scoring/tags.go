@@ -15,6 +15,13 @@ type Segmenter interface {
 	Cut(text string) []string
 }
 
+// weigher is a Segmenter that also knows how rare a word is in the
+// language at large (segment.Segmenter does): tags then favour words that
+// are rare both in the group and in Chinese generally.
+type weigher interface {
+	IDF(word string) float64
+}
+
 // Bigrams is a dictionary-free segmenter: runs of Han characters become
 // overlapping two-character words, other runs of letters and digits become
 // lower-case words. It finds topics well enough to test the pipeline; a
@@ -102,6 +109,9 @@ func (s *Scorer) tags(d GroupDay, f *facts) (map[string][]string, []string) {
 				continue
 			}
 			idf := math.Log((n+1)/float64(df[w]+1)) + 1
+			if wg, ok := s.seg.(weigher); ok {
+				idf *= wg.IDF(w)
+			}
 			cands = append(cands, qunyun.TagCount{Tag: w, Score: float64(c) * idf})
 		}
 		out[id] = topTags(cands, memberTagCount)
