@@ -19,6 +19,7 @@ type checker struct {
 	problems Problems
 
 	accounts map[string]bool
+	kinds    map[string]qunyun.Channel // account id → kind
 	groups   map[string]bool
 	contents map[string]bool
 	hosts    map[string]bool
@@ -27,6 +28,10 @@ type checker struct {
 func check(ix *index, f *File) Problems {
 	c := &checker{ix: ix}
 	c.accounts = c.ids("accounts", len(f.Accounts), func(i int) string { return f.Accounts[i].ID })
+	c.kinds = map[string]qunyun.Channel{}
+	for _, a := range f.Accounts {
+		c.kinds[a.ID] = a.Kind
+	}
 	c.groups = c.ids("groups", len(f.Groups), func(i int) string { return f.Groups[i].ID })
 	c.contents = c.ids("contents", len(f.Contents), func(i int) string { return f.Contents[i].ID })
 	c.hosts = c.ids("hosts", len(f.Hosts), func(i int) string { return f.Hosts[i].ID })
@@ -66,6 +71,9 @@ func check(ix *index, f *File) Problems {
 	for i, ct := range f.Contests {
 		at := []string{"contests", strconv.Itoa(i)}
 		c.account(ct.AccountID, append(at, "account")...)
+		if k, ok := c.kinds[ct.AccountID]; ok && k != qunyun.ChannelOA {
+			c.add(fmt.Sprintf("account %q is %s; contests run on Official Account comments, expected an oa account", ct.AccountID, k), append(at, "account")...)
+		}
 		c.timeRange(ct.Start, ct.End, at...)
 	}
 	sortProblems(c.problems)
@@ -136,6 +144,9 @@ func (c *checker) caps(cp qunyun.Caps, tokens ...string) {
 func (c *checker) group(g GroupSpec, tokens ...string) {
 	at := func(field string) []string { return append(append([]string(nil), tokens...), field) }
 	c.account(g.AccountID, at("account")...)
+	if k, ok := c.kinds[g.AccountID]; ok && k == qunyun.ChannelOA {
+		c.add(fmt.Sprintf("account %q is an Official Account, which has no groups; expected a wecom, wecom-bot or relay account", g.AccountID), at("account")...)
+	}
 	c.timeZone(g.TimeZone, at("timeZone")...)
 	c.caps(g.Caps, at("caps")...)
 	switch lc := g.Lifecycle; lc.Kind {

@@ -138,6 +138,11 @@ groups:
     purpose: resource-popup
     lifecycle: {kind: popup}
 `, "x.yaml:5:16: groups[0].lifecycle: a popup group needs popupMinutes"},
+		{"group on an OA", `
+accounts: [{id: oa1, kind: oa}]
+groups:
+  - {id: g1, purpose: fan, account: oa1}
+`, "x.yaml:4:37: groups[0].account: account \"oa1\" is an Official Account"},
 		{"yaml syntax", "version: 1\ngroups:\n  - id: g1\n    purpose: fan: x\n", "x.yaml:4:1: YAML: mapping values are not allowed"},
 		{"secret in an account", `
 accounts:
