@@ -1,0 +1,69 @@
+package simulate_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/simulate"
+	"github.com/qunyun/qunyun/internal/simulate/callbacktest"
+)
+
+// runSmall simulates one day of three demo groups (relay, WeCom and
+// smart-bot accounts) against the real callback on a fast clock and
+// returns the printed summary.
+func runSmall(t *testing.T, seed uint64) (string, *simulate.Summary) {
+	t.Helper()
+	c := demoCommunity(t)
+	var groups []qunyun.Group
+	for _, g := range groupsOf(c) {
+		switch g.ID {
+		case "g-punch", "g-vip-1", "g-learning":
+			groups = append(groups, g)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(seed, 0))
+	w, err := simulate.NewWorld(rnd, groups, simulate.HostMembers(c.Hosts), simulate.NewAccounts(demoAccounts), 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeline := simulate.Plan(rnd, w, seed, start, 1)
+	// A day in about six seconds.
+	clk := clock.NewScaled(start.Add(-time.Minute), 14400)
+	st := callbacktest.Start(t, callbacktest.Options{Accounts: demoAccounts, Now: clk.Now})
+	sim := &simulate.Simulation{
+		Stack: simulate.Stack{Gateway: st.URL, Table: st.Table, Clock: clk},
+		World: w, Seed: seed, Start: start, Days: 1,
+	}
+	sum, err := sim.Run(context.Background(), timeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	sum.Print(&b)
+	return b.String(), sum
+}
+
+func TestSameSeedSameSummary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration: two simulated days on a fast clock")
+	}
+	a, sum := runSmall(t, 42)
+	b, _ := runSmall(t, 42)
+	t.Logf("summary:\n%s", a)
+	if a != b {
+		t.Errorf("same seed, different summaries:\n%s\n---\n%s", a, b)
+	}
+	if len(sum.Rejected) != 0 {
+		t.Errorf("the callback refused simulated callbacks: %v", sum.Rejected)
+	}
+	for _, k := range []simulate.Kind{simulate.KindMessage, simulate.KindJoin, simulate.KindCheckin, simulate.KindBot} {
+		if sum.Sent[k] == 0 || sum.Accepted[k] != sum.Sent[k] {
+			t.Errorf("%s: sent %d, accepted %d; want some, all accepted", k, sum.Sent[k], sum.Accepted[k])
+		}
+	}
+}
