@@ -303,3 +303,24 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	return nil
 }
+
+// EnvFaults is the variable the local stack reads to start a proxy:
+// "0.05" (5 % of requests, every kind of fault) or "0.05:throttle,5xx".
+const EnvFaults = "QUNYUN_FAULTS"
+
+// ParseSpec reads a fault spec: a rate, optionally followed by ":" and the
+// kinds of fault. An empty spec means no proxy (ok is false).
+func ParseSpec(spec string) (opts Options, ok bool, err error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return Options{}, false, nil
+	}
+	rateS, kindsS, _ := strings.Cut(spec, ":")
+	if opts.Rate, err = ParseRate(rateS); err != nil {
+		return Options{}, false, err
+	}
+	if opts.Faults, err = ParseFaults(kindsS); err != nil {
+		return Options{}, false, err
+	}
+	return opts, true, nil
+}

@@ -249,3 +249,22 @@ func TestParse(t *testing.T) {
 		t.Error("ParseFaults accepted boom")
 	}
 }
+
+func TestParseSpec(t *testing.T) {
+	if _, ok, err := faultproxy.ParseSpec(""); ok || err != nil {
+		t.Errorf("empty spec: ok=%v err=%v, want no proxy", ok, err)
+	}
+	o, ok, err := faultproxy.ParseSpec("5%:throttle,lost")
+	if !ok || err != nil || math.Abs(o.Rate-0.05) > 1e-9 || len(o.Faults) != 2 || o.Faults[1] != faultproxy.LostAnswer {
+		t.Errorf("ParseSpec: %+v %v %v", o, ok, err)
+	}
+	o, ok, err = faultproxy.ParseSpec("0.1")
+	if !ok || err != nil || len(o.Faults) != len(faultproxy.AllFaults) {
+		t.Errorf("bare rate: %+v %v %v, want every fault", o, ok, err)
+	}
+	for _, bad := range []string{"x", "0.1:melt", "2"} {
+		if _, _, err := faultproxy.ParseSpec(bad); err == nil {
+			t.Errorf("ParseSpec(%q) succeeded", bad)
+		}
+	}
+}
