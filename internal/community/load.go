@@ -151,8 +151,13 @@ func (ix *index) walk(n *yaml.Node, tokens []string, path string) (any, error) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		obj := make(map[string]any, len(n.Content)/2)
+		var merges []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if k.ShortTag() == "!!merge" {
+				merges = append(merges, v)
+				continue
+			}
 			if k.Kind != yaml.ScalarNode {
 				return nil, Problems{{File: ix.file, Line: k.Line, Column: k.Column, Path: path, Message: "keys must be plain names"}}
 			}
@@ -171,6 +176,13 @@ func (ix *index) walk(n *yaml.Node, tokens []string, path string) (any, error) {
 			}
 			obj[k.Value] = val
 		}
+		// "<<: *anchor" merges an anchored mapping's entries (positions
+		// from where the anchor was written); explicit keys win.
+		for _, m := range merges {
+			if err := ix.merge(obj, m, tokens, path); err != nil {
+				return nil, err
+			}
+		}
 		return obj, nil
 	case yaml.SequenceNode:
 		arr := make([]any, len(n.Content))
@@ -187,6 +199,41 @@ func (ix *index) walk(n *yaml.Node, tokens []string, path string) (any, error) {
 		return scalar(n), nil
 	}
 	return nil, nil
+}
+
+func (ix *index) merge(obj map[string]any, m *yaml.Node, tokens []string, path string) error {
+	if m.Kind == yaml.AliasNode {
+		m = m.Alias
+	}
+	if m.Kind == yaml.SequenceNode {
+		for _, e := range m.Content {
+			if err := ix.merge(obj, e, tokens, path); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if m.Kind != yaml.MappingNode {
+		return Problems{{File: ix.file, Line: m.Line, Column: m.Column, Path: path, Message: "<< merges a mapping; expected an alias such as *defaults"}}
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if _, explicit := obj[k.Value]; explicit {
+			continue
+		}
+		child := append(append([]string(nil), tokens...), k.Value)
+		ix.nodes[pointer(child)] = located{key: k}
+		cpath := k.Value
+		if path != "" {
+			cpath = path + "." + k.Value
+		}
+		val, err := ix.walk(v, child, cpath)
+		if err != nil {
+			return err
+		}
+		obj[k.Value] = val
+	}
+	return nil
 }
 
 // scalar gives a YAML scalar its JSON type; timestamps stay strings (the

@@ -182,3 +182,29 @@ func TestSchemaIsValidJSONSchema(t *testing.T) {
 		t.Fatal("empty schema")
 	}
 }
+
+func TestParseAnchorsAndMerges(t *testing.T) {
+	c, err := community.Parse("x.yaml", []byte(`
+accounts: [{id: wc, kind: wecom}]
+groups:
+  - &vip {id: v1, account: wc, purpose: vip, tier: vip, caps: {dailyMax: 1}}
+  - <<: *vip
+    id: v2
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.Groups[1]; g.ID != "v2" || g.Tier != "vip" || g.Caps.DailyMax != 1 {
+		t.Fatalf("merged group: %+v", g.Group)
+	}
+	// A typo inside the anchor is reported where it was written.
+	_, err = community.Parse("x.yaml", []byte(`
+groups:
+  - &vip {id: v1, purpose: vip, tierr: vip}
+  - <<: *vip
+    id: v2
+`))
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:3:33: groups[0].tierr: unknown field") {
+		t.Fatalf("err = %v", err)
+	}
+}
