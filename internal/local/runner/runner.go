@@ -1,0 +1,268 @@
+// Package runner runs a Lambda function's built bootstrap binary the way
+// Lambda does: as a process that polls its own Runtime API
+// (internal/local/runtimeapi) for one invocation at a time. A Pool keeps a
+// few such processes per function, starts them on demand (a cold start),
+// reuses them while they are healthy, and kills and replaces one that
+// overruns the function's Timeout.
+//
+// It must not read template.yaml or decide a function's environment: the
+// caller passes the complete environment in Function.Env.
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/local/runtimeapi"
+)
+
+// Build compiles the Go package pkg (e.g. "./functions/push", relative to
+// the module root dir) into out, for this machine's OS and architecture,
+// with the flags the Makefile uses for Lambda (CGO off, lambda.norpc).
+func Build(ctx context.Context, dir, pkg, out string) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("build %s: %w", pkg, err)
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build %s: %w\n%s", pkg, err, bytes.TrimSpace(output.Bytes()))
+	}
+	return nil
+}
+
+// Function is what a Pool runs.
+type Function struct {
+	Name     string        // logical id, e.g. "CallbackFunction"
+	Binary   string        // path of the built bootstrap
+	Env      []string      // the complete process environment, KEY=VALUE
+	Timeout  time.Duration // per invocation; 0 means 3 s
+	MaxProcs int           // concurrent processes; 0 means 3
+	// Log receives the processes' stdout and stderr, each line prefixed
+	// with "[Name] ". nil discards them.
+	Log io.Writer
+}
+
+// Pool runs invocations of one function, at most MaxProcs at a time.
+type Pool struct {
+	fn    Function
+	slots chan struct{}
+
+	mu     sync.Mutex
+	idle   []*process
+	all    map[*process]bool
+	closed bool
+	log    io.Writer
+}
+
+// process is one execution environment: a bootstrap process and its
+// Runtime API.
+type process struct {
+	api  *runtimeapi.Server
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+}
+
+// NewPool returns a Pool; it starts no process until the first Invoke.
+func NewPool(fn Function) *Pool {
+	if fn.Timeout <= 0 {
+		fn.Timeout = 3 * time.Second
+	}
+	if fn.MaxProcs <= 0 {
+		fn.MaxProcs = 3
+	}
+	log := fn.Log
+	if log == nil {
+		log = io.Discard
+	}
+	return &Pool{fn: fn, slots: make(chan struct{}, fn.MaxProcs), all: map[*process]bool{}, log: log}
+}
+
+// ErrClosed is returned by Invoke after Close.
+var ErrClosed = errors.New("runner: pool closed")
+
+// Invoke runs one invocation and returns the function's response or the
+// FunctionError Lambda would report: the function's own error, its init
+// error, a timeout (Sandbox.Timedout, after which the process is killed) or
+// the process dying (Runtime.ExitError). err is for the rest: the pool
+// closed, a process that cannot start, or ctx done.
+func (p *Pool) Invoke(ctx context.Context, payload []byte) (response []byte, fnErr *runtimeapi.FunctionError, err error) {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	defer func() { <-p.slots }()
+
+	proc, err := p.take()
+	if err != nil {
+		return nil, nil, err
+	}
+	ictx, cancel := context.WithTimeout(ctx, p.fn.Timeout)
+	defer cancel()
+	response, fnErr, err = proc.api.Invoke(ictx, payload)
+	switch {
+	case err == nil && proc.api.InitError() == nil:
+		p.put(proc)
+		return response, fnErr, nil
+	case err == nil: // an init error: the process exits by itself
+		p.discard(proc)
+		return nil, fnErr, nil
+	case ctx.Err() != nil: // the caller gave up; the process may be mid-work
+		p.discard(proc)
+		return nil, nil, ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		p.discard(proc)
+		return nil, &runtimeapi.FunctionError{
+			ErrorType:    "Sandbox.Timedout",
+			ErrorMessage: fmt.Sprintf("Task timed out after %.2f seconds", p.fn.Timeout.Seconds()),
+		}, nil
+	default: // the process died during the invocation
+		p.discard(proc)
+		return nil, &runtimeapi.FunctionError{ErrorType: "Runtime.ExitError", ErrorMessage: err.Error()}, nil
+	}
+}
+
+// take returns an idle live process or starts one.
+func (p *Pool) take() (*process, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	for len(p.idle) > 0 {
+		proc := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		select {
+		case <-proc.done: // died while idle
+			delete(p.all, proc)
+			continue
+		default:
+		}
+		p.mu.Unlock()
+		return proc, nil
+	}
+	p.mu.Unlock()
+	return p.start()
+}
+
+func (p *Pool) put(proc *process) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		go p.stop(proc)
+		return
+	}
+	p.idle = append(p.idle, proc)
+}
+
+func (p *Pool) discard(proc *process) {
+	p.mu.Lock()
+	delete(p.all, proc)
+	p.mu.Unlock()
+	p.stop(proc)
+}
+
+func (p *Pool) stop(proc *process) {
+	proc.cmd.Process.Kill()
+	<-proc.done
+	proc.api.Close()
+}
+
+func (p *Pool) start() (*process, error) {
+	api := runtimeapi.New(runtimeapi.Config{FunctionName: p.fn.Name, Timeout: p.fn.Timeout})
+	addr, err := api.Start()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(p.fn.Binary)
+	cmd.Env = append(append([]string(nil), p.fn.Env...), "AWS_LAMBDA_RUNTIME_API="+addr)
+	cmd.Dir = filepath.Dir(p.fn.Binary) // Lambda runs bootstrap from its task root
+	out := &lineWriter{prefix: "[" + p.fn.Name + "] ", out: p.log}
+	cmd.Stdout, cmd.Stderr = out, out
+	killWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		api.Close()
+		return nil, fmt.Errorf("runner: start %s (%s): %w", p.fn.Name, p.fn.Binary, err)
+	}
+	proc := &process{api: api, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		out.flush()
+		if err == nil {
+			err = errors.New("exit status 0")
+		}
+		api.Fail(fmt.Errorf("Runtime exited with error: %v", err))
+		close(proc.done)
+	}()
+	p.mu.Lock()
+	p.all[proc] = true
+	p.mu.Unlock()
+	return proc, nil
+}
+
+// Close kills every process; Invoke fails afterwards.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	p.closed = true
+	procs := make([]*process, 0, len(p.all))
+	for proc := range p.all {
+		procs = append(procs, proc)
+	}
+	p.all = map[*process]bool{}
+	p.idle = nil
+	p.mu.Unlock()
+	for _, proc := range procs {
+		p.stop(proc)
+	}
+}
+
+// lineWriter prefixes each complete line; exec calls Write from one
+// goroutine at a time when Stdout and Stderr are the same writer.
+type lineWriter struct {
+	prefix string
+	out    io.Writer
+	buf    []byte
+}
+
+// outMu serialises whole lines from every process onto the shared log.
+var outMu sync.Mutex
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(w.buf[:i+1])
+		w.buf = w.buf[i+1:]
+	}
+	return len(b), nil
+}
+
+func (w *lineWriter) flush() {
+	if len(w.buf) > 0 {
+		w.emit(append(w.buf, '\n'))
+		w.buf = nil
+	}
+}
+
+func (w *lineWriter) emit(line []byte) {
+	outMu.Lock()
+	defer outMu.Unlock()
+	io.WriteString(w.out, w.prefix)
+	w.out.Write(line)
+}

@@ -1,0 +1,109 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/local/runner"
+)
+
+// syncBuffer is a log the processes write to concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func buildEcho(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	if err := runner.Build(context.Background(), root, "./internal/local/testdata/echo", out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestPool(t *testing.T) {
+	log := &syncBuffer{}
+	p := runner.NewPool(runner.Function{
+		Name: "EchoFunction", Binary: buildEcho(t), Timeout: time.Second, MaxProcs: 2, Log: log,
+		Env: []string{"AWS_LAMBDA_FUNCTION_NAME=EchoFunction", "GREETING=你好"},
+	})
+	defer p.Close()
+	ctx := context.Background()
+
+	resp, fnErr, err := p.Invoke(ctx, []byte(`{"echo:env":["GREETING","AWS_LAMBDA_RUNTIME_API"]}`))
+	if err != nil || fnErr != nil || !strings.Contains(string(resp), `"GREETING":"你好"`) || !strings.Contains(string(resp), `"AWS_LAMBDA_RUNTIME_API":"127.0.0.1:`) {
+		t.Fatalf("env: resp=%s fnErr=%v err=%v", resp, fnErr, err)
+	}
+
+	_, fnErr, err = p.Invoke(ctx, []byte(`{"echo:sleepMs":3000}`))
+	if err != nil || fnErr == nil || fnErr.ErrorType != "Sandbox.Timedout" || fnErr.ErrorMessage != "Task timed out after 1.00 seconds" {
+		t.Fatalf("timeout: fnErr=%+v err=%v", fnErr, err)
+	}
+	_, fnErr, err = p.Invoke(ctx, []byte(`{"echo:exit":4}`))
+	if err != nil || fnErr == nil || fnErr.ErrorType != "Runtime.ExitError" || !strings.Contains(fnErr.ErrorMessage, "exit status 4") {
+		t.Fatalf("exit: fnErr=%+v err=%v", fnErr, err)
+	}
+	// A fresh process replaces the killed ones.
+	resp, fnErr, err = p.Invoke(ctx, []byte(`{"n":1}`))
+	if err != nil || fnErr != nil || string(resp) != `{"n":1}` {
+		t.Fatalf("after restarts: resp=%s fnErr=%v err=%v", resp, fnErr, err)
+	}
+
+	// Two processes at most: four 300 ms invocations take two rounds.
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, fnErr, err := p.Invoke(ctx, []byte(`{"echo:sleepMs":300}`)); err != nil || fnErr != nil {
+				t.Errorf("concurrent: fnErr=%v err=%v", fnErr, err)
+			}
+		})
+	}
+	wg.Wait()
+	if d := time.Since(start); d < 600*time.Millisecond {
+		t.Errorf("4 invocations on 2 processes took %v, want two rounds (≥600ms)", d)
+	}
+	if !strings.Contains(log.String(), "[EchoFunction] echo EchoFunction request ") {
+		t.Errorf("log lacks prefixed function output:\n%s", log)
+	}
+
+	p.Close()
+	if _, _, err := p.Invoke(ctx, []byte(`{}`)); err == nil {
+		t.Error("Invoke after Close: no error")
+	}
+}
+
+func TestBuildError(t *testing.T) {
+	root, _ := filepath.Abs("../../..")
+	dir := t.TempDir()
+	err := runner.Build(context.Background(), root, "./internal/local/testdata/nonexistent", filepath.Join(dir, "bootstrap"))
+	if err == nil || !strings.Contains(err.Error(), "build ./internal/local/testdata/nonexistent") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bootstrap")); err == nil {
+		t.Error("a failed build left a binary")
+	}
+}
