@@ -23,10 +23,19 @@ import (
 	"github.com/qunyun/qunyun/internal/wechat"
 )
 
-// Clock is the stack's virtual clock (*clock.Scaled).
+// Clock is the stack's clock (*clock.Scaled for a fast one, clock.Real).
 type Clock interface {
 	Now() time.Time
-	RealDuration(virtual time.Duration) time.Duration
+}
+
+// realDuration is how long the virtual duration d lasts in real time on c.
+func realDuration(c Clock, d time.Duration) time.Duration {
+	if sc, ok := c.(interface {
+		RealDuration(time.Duration) time.Duration
+	}); ok {
+		return sc.RealDuration(d)
+	}
+	return d
 }
 
 // Stack is how the simulation reaches a running stack: its gateway (the
@@ -225,7 +234,7 @@ func (s *Simulation) waitUntil(ctx context.Context, t time.Time) error {
 		if ahead <= 0 {
 			return nil
 		}
-		wait := s.Stack.Clock.RealDuration(ahead)
+		wait := realDuration(s.Stack.Clock, ahead)
 		if wait > 250*time.Millisecond {
 			wait = 250 * time.Millisecond
 		}
@@ -300,8 +309,10 @@ func (s *Simulation) do(ctx context.Context, b *callbacks.Builder, j job) {
 	for attempt := 0; ; attempt++ {
 		res, err := s.sender.Send(ctx, req)
 		if err != nil {
-			s.stats.add(j.e.Kind, false, err.Error())
-			return
+			if ctx.Err() == nil {
+				s.stats.add(j.e.Kind, false, err.Error())
+			}
+			return // stopped: a request cut short is not counted
 		}
 		if res.Accepted {
 			s.stats.add(j.e.Kind, true, "")

@@ -67,3 +67,23 @@ func TestSameSeedSameSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestLiveChatsInRealTime(t *testing.T) {
+	c := demoCommunity(t)
+	rnd := rand.New(rand.NewPCG(3, 0))
+	w, err := simulate.NewWorld(rnd, groupsOf(c), simulate.HostMembers(c.Hosts), simulate.NewAccounts(demoAccounts), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := callbacktest.Start(t, callbacktest.Options{Accounts: demoAccounts})
+	sim := &simulate.Simulation{Stack: simulate.Stack{Gateway: st.URL, Table: st.Table, Clock: clock.Real{}}, World: w, Seed: 3}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := sim.Live(ctx, 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	sent, accepted := sim.Sent()
+	if sent < 5 || accepted != sent {
+		t.Errorf("live sent %d, accepted %d; want a message every 100 ms or so, all accepted", sent, accepted)
+	}
+}
