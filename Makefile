@@ -32,6 +32,7 @@ ARTIFACTS_DIR ?= $(CURDIR)/bin/$(@:build-%=%)
 FUZZ_TARGETS := ./internal/wechat:FuzzVerifyDecrypt
 FUZZ_TARGETS += ./internal/wechat:FuzzParseXML
 FUZZ_TARGETS += ./internal/wechat:FuzzRelayJSON
+FUZZ_TARGETS += ./internal/callback:FuzzHandler
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction

@@ -512,8 +512,11 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 	if len(ua) > 256 {
 		ua = strings.ToValidUTF8(ua[:256], "")
 	}
-	if err := s.Store.RecordLinkOpen(ctx, l, open, reqID, ua); err != nil {
-		s.secondary(ctx, "record link open", err)
+	// HEAD is a preview or a crawler, not a reader.
+	if req.RequestContext.HTTP.Method != http.MethodHead {
+		if err := s.Store.RecordLinkOpen(ctx, l, open, reqID, ua); err != nil {
+			s.secondary(ctx, "record link open", err)
+		}
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusFound,
 		Headers: map[string]string{"Location": l.URL, "Cache-Control": "no-store"}}
