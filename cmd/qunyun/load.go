@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/loadtest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
@@ -72,12 +74,65 @@ func checkGateway(ctx context.Context, url string) error {
 	return nil
 }
 
+// stackFile is what a running local stack writes about itself
+// (internal/local writes .local/stack.json): only the fields the load and
+// simulate commands use.
+type stackFile struct {
+	Gateway    string `json:"gateway"`
+	DynamoDB   string `json:"dynamodb"`
+	Accounts   string `json:"accounts"`
+	TableName  string `json:"tableName"`
+	ClockStart string `json:"clockStart"`
+	ClockSpeed string `json:"clockSpeed"`
+}
+
+const localStackFile = ".local/stack.json"
+
+// readStack reads the stack file; a missing file is not an error (ok false).
+func readStack(path string) (st stackFile, ok bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, fmt.Errorf("stack file: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, false, fmt.Errorf("stack file %s: %w", path, err)
+	}
+	return st, true, nil
+}
+
+// stackClock is the running stack's clock, which callbacks are stamped
+// with: the callback refuses a timestamp five minutes from its own clock.
+func stackClock(st stackFile) (clock.Clock, error) {
+	env := map[string]string{clock.EnvStart: st.ClockStart, clock.EnvSpeed: st.ClockSpeed}
+	c, err := clock.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		return nil, fmt.Errorf("the stack's clock: %w", err)
+	}
+	return c, nil
+}
+
+// useStack fills the flags the user did not set from a running local stack.
+func useStack(cmd *cobra.Command, st stackFile) {
+	set := func(flag, v string) {
+		if f := cmd.Flags().Lookup(flag); f != nil && !f.Changed && v != "" {
+			_ = f.Value.Set(v)
+		}
+	}
+	set("addr", st.Gateway)
+	set("endpoint", st.DynamoDB)
+	set("table", st.TableName)
+	set("accounts", st.Accounts)
+}
+
 func newLoadCmd() *cobra.Command {
 	var (
-		addr, mixS, accountsFile, groupsS string
-		rate, dup                         float64
-		duration, timeout                 time.Duration
-		seed                              uint64
+		addr, mixS, accountsFile, groupsS, stackPath string
+		rate, dup                                    float64
+		duration, timeout                            time.Duration
+		seed                                         uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "load",
@@ -100,6 +155,19 @@ proxy in front of dynalite.`,
   qunyun load --mix relay=1 --rate 50 --duration 10s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, running, err := readStack(stackPath)
+			if err != nil {
+				return err
+			}
+			now := time.Now
+			if running {
+				useStack(cmd, st)
+				clk, err := stackClock(st)
+				if err != nil {
+					return err
+				}
+				now = clk.Now
+			}
 			base, err := gatewayURL(addr)
 			if err != nil {
 				return err
@@ -147,7 +215,7 @@ proxy in front of dynalite.`,
 			}}
 			p := newProgress(cmd.ErrOrStderr(), "sending", int(rate*duration.Seconds()))
 			run, err := loadtest.Start(ctx, sender, loadtest.Options{
-				Rate: rate, Duration: duration, Mix: mix, Dup: dup, Seed: seed, Targets: targets, Now: time.Now,
+				Rate: rate, Duration: duration, Mix: mix, Dup: dup, Seed: seed, Targets: targets, Now: now,
 				Progress: func(sent, total int) { p.step(sent, "") },
 			})
 			if err != nil {
@@ -173,6 +241,7 @@ proxy in front of dynalite.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&stackPath, "stack", localStackFile, "a running local stack's file: its gateway, table, accounts and clock are the defaults")
 	f.StringVar(&addr, "addr", defaultGateway(), "the stack's gateway, host:port or URL (env QUNYUN_ADDR)")
 	f.Float64Var(&rate, "rate", 200, "requests a second, duplicates included")
 	f.DurationVar(&duration, "duration", 60*time.Second, "how long to send")

@@ -34,7 +34,7 @@ func TestLoadBadFlags(t *testing.T) {
 		{[]string{"--addr", "nowhere"}, "--addr"},
 		{[]string{"--accounts", filepath.Join(t.TempDir(), "missing.json")}, "--accounts"},
 	} {
-		args := append([]string{"load", "--accounts", acc, "--addr", "127.0.0.1:1"}, tc.args...)
+		args := append([]string{"load", "--stack", "no-stack.json", "--accounts", acc, "--addr", "127.0.0.1:1"}, tc.args...)
 		_, _, err := run(t, "", args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("load %v: error %v, want one naming %s", tc.args, err, tc.want)
@@ -43,7 +43,7 @@ func TestLoadBadFlags(t *testing.T) {
 }
 
 func TestLoadUnreachableStack(t *testing.T) {
-	_, _, err := run(t, "", "load", "--accounts", accountsFile(t), "--addr", "127.0.0.1:1", "--duration", "1s")
+	_, _, err := run(t, "", "load", "--stack", "no-stack.json", "--accounts", accountsFile(t), "--addr", "127.0.0.1:1", "--duration", "1s")
 	if err == nil || !strings.Contains(err.Error(), "no stack answers at http://127.0.0.1:1") {
 		t.Errorf("error %v, want a clear 'no stack answers'", err)
 	}
