@@ -312,7 +312,7 @@ func TestSessionLifeCycle(t *testing.T) {
 	if err != nil || !found {
 		t.Fatalf("recap stored: %v %v", found, err)
 	}
-	if len(r.Top) != 2 || r.Top[0].Text != "提问：复购率一般多少算健康？" || r.Top[0].Votes != 2 || !strings.Contains(r.Top[0].Answer, "百分之三十") || !strings.Contains(r.Top[1].Answer, "三层") {
+	if len(r.Top) != 2 || r.Top[0].Text != "复购率一般多少算健康？" || r.Top[0].Votes != 2 || !strings.Contains(r.Top[0].Answer, "百分之三十") || !strings.Contains(r.Top[1].Answer, "三层") {
 		t.Fatalf("top questions: %+v", r.Top)
 	}
 	if len(r.Unanswered) != 0 {
@@ -498,5 +498,36 @@ func TestBadInput(t *testing.T) {
 	}
 	if err := f.svc.Handle(f.ctx, json.RawMessage(`{"detail-type":"MemberJoined","detail":{"id":"x"}}`)); err != nil {
 		t.Errorf("unrelated event: %v", err)
+	}
+}
+
+func TestNoShowSessionSendsNoEmptyRecap(t *testing.T) {
+	f := newFixture(t)
+	f.createSession("empty", start)
+	f.tickAt(start)
+	f.say("x1", "u1", "有人吗", "", start.Add(time.Minute))
+	f.tickAt(start.Add(45 * time.Minute))
+	f.tickAt(start.Add(46 * time.Minute))
+	if s := f.state("empty"); s.State != qunyun.SessionRecapped {
+		t.Fatalf("state %s", s.State)
+	}
+	if n := len(byStep(f.rec.deliveries(t), "recap")) + len(byStep(f.rec.deliveries(t), "recap-dm")); n != 0 {
+		t.Fatalf("%d recap messages for a session where nothing was said", n)
+	}
+	if _, found, _ := f.tb.Recap(f.ctx, "empty"); !found {
+		t.Fatal("the empty recap is not stored for the report")
+	}
+}
+
+func TestWholeWindowMissedClosesQuietly(t *testing.T) {
+	f := newFixture(t)
+	f.createSession("gone", start)
+	f.tickAt(start.Add(-30 * time.Minute))
+	f.tickAt(start.Add(50 * time.Minute)) // an outage covered the whole window
+	if s := f.state("gone"); s.State != qunyun.SessionRecapped {
+		t.Fatalf("state %s", s.State)
+	}
+	if n := len(byStep(f.rec.deliveries(t), "opening")); n != 0 {
+		t.Fatal("opened a session that was already over")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,13 @@ func (s *Service) recap(ctx context.Context, sess qunyun.Session, now time.Time)
 		if r, err = s.Store.PutRecapOnce(ctx, built); err != nil {
 			return false, err
 		}
+	}
+	if len(r.KeyPoints) == 0 && len(r.Top) == 0 {
+		// Nothing was said (a no-show, or an outage over the whole window):
+		// the recap is stored for the report, but a message saying nothing
+		// would only teach members to ignore recaps.
+		s.log().Warn("session: empty recap not sent", "session", sess.ID)
+		return s.move(ctx, sess, qunyun.SessionClosed, qunyun.SessionRecapped, nil)
 	}
 	if err := s.deliver(ctx, sess, "recap", qunyun.TargetGroup, sess.GroupID, r.Text, false); err != nil {
 		return false, err
@@ -101,7 +109,7 @@ func (s *Service) BuildRecap(ctx context.Context, sess qunyun.Session, now time.
 	}
 	slices.SortStableFunc(visible, func(a, b qunyun.Question) int { return cmp.Or(cmp.Compare(b.Votes, a.Votes), a.At.Compare(b.At)) })
 	for i, q := range visible {
-		rq := qunyun.RecapQuestion{Text: q.Text, MemberName: q.MemberName, Votes: q.Votes, Answer: q.Answer}
+		rq := qunyun.RecapQuestion{Text: questionText(q.Text), MemberName: q.MemberName, Votes: q.Votes, Answer: q.Answer}
 		if i < recapTop {
 			r.Top = append(r.Top, rq)
 		} else if !q.Answered {
@@ -176,4 +184,15 @@ func (s *Service) segmenter() (*segment.Segmenter, error) {
 		return nil, fmt.Errorf("recap key points: %w", err)
 	}
 	return seg, nil
+}
+
+// questionMarker is what members put before a question to ask it ("提问：",
+// "Q:", "【提问】", "@host "): the recap shows the question without it.
+var questionMarker = regexp.MustCompile(`^\s*(?:@\S+\s+)*(?:【提问】|提问\s*[:：]?|[Qq]\s*[:：])?\s*`)
+
+func questionText(text string) string {
+	if t := questionMarker.ReplaceAllString(text, ""); t != "" {
+		return t
+	}
+	return text
 }

@@ -146,10 +146,10 @@ func TestSessionThroughCallbacks(t *testing.T) {
 	if len(r.Top) != 2 {
 		t.Fatalf("top questions %+v", r.Top)
 	}
-	if r.Top[0].Text != "提问：新成员入群第一周应该推送什么？" || r.Top[0].Votes != 2 || !strings.Contains(r.Top[0].Answer, "新人指南") {
+	if r.Top[0].Text != "新成员入群第一周应该推送什么？" || r.Top[0].Votes != 2 || !strings.Contains(r.Top[0].Answer, "新人指南") {
 		t.Errorf("top question %+v", r.Top[0])
 	}
-	if !strings.Contains(r.Top[1].Answer, "移出群") {
+	if r.Top[1].Text != "群里发广告的人怎么处理" || !strings.Contains(r.Top[1].Answer, "移出群") {
 		t.Errorf("second question %+v", r.Top[1])
 	}
 	if strings.Contains(r.Text, "优惠") {
