@@ -1,0 +1,364 @@
+package runtimetest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/local/eventbus"
+	"github.com/qunyun/qunyun/internal/local/runtimeapi"
+	"github.com/qunyun/qunyun/internal/local/sandbox"
+	"github.com/qunyun/qunyun/internal/runtimetest"
+	"github.com/qunyun/qunyun/internal/sam"
+)
+
+const root = "../.."
+
+// responseCheck judges the answer to particular samples beyond "it
+// succeeded".
+var responseCheck = map[string]func(request, response []byte) error{
+	"callback-verify.json": echoesEchostr,
+}
+
+// mustSucceed reports whether a sample needs no stored data to succeed: the
+// schedules and WeChat's URL verification. Other samples (a DeliveryRequested
+// for a demo group, say) may be refused on an empty table; they must still
+// be answered, as a success or a reported function error, never a crash,
+// a hang or an exit.
+func mustSucceed(name string) bool {
+	return strings.HasSuffix(name, "-tick.json") || strings.HasSuffix(name, "-nightly.json") || name == "callback-verify.json"
+}
+
+// samples are the events/ files for a function (events/<prefix>-*.json).
+func samples(t *testing.T, f sam.Function) []string {
+	prefix := strings.ToLower(strings.TrimSuffix(f.LogicalID, "Function"))
+	files, err := filepath.Glob(filepath.Join(root, "events", prefix+"-*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// echoesEchostr checks WeChat's URL verification: 200 with the echostr.
+func echoesEchostr(request, response []byte) error {
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(request, &req); err != nil {
+		return err
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(response, &resp); err != nil {
+		return fmt.Errorf("response is not an API Gateway v2 response: %w: %s", err, response)
+	}
+	want := req.QueryStringParameters["echostr"]
+	if resp.StatusCode != 200 || resp.Body != want {
+		return fmt.Errorf("response %d %q, want 200 %q", resp.StatusCode, resp.Body, want)
+	}
+	return nil
+}
+
+// stack is the local stand-in for what a deployed function talks to:
+// dynalite with a fresh table, the local EventBridge endpoint and the
+// WeChat/WeCom API sandbox.
+type stack struct {
+	resources runtimetest.Resources
+	overrides map[string]string // template variables set to local values
+	endpoints map[string]string // AWS_ENDPOINT_URL_* the SDK honours
+	published *published
+}
+
+// published records what the local bus would have delivered.
+type published struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (p *published) Invoke(_ context.Context, function string, payload []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, function+" "+string(payload))
+	return nil
+}
+
+func newStack(t *testing.T, tpl *sam.Template) *stack {
+	t.Helper()
+	table := dynamotest.NewTable(t)
+	busName := "qunyun-" + tpl.Parameters["Stage"].Default
+	res := runtimetest.Resources{
+		"Table":             table.Name,
+		"EventBus":          busName,
+		"ServerlessHttpApi": "local",
+		"AWS::Region":       "us-east-1",
+		"AWS::URLSuffix":    "amazonaws.com",
+	}
+	pub := &published{}
+	var rules []eventbus.Rule
+	for _, f := range tpl.Functions {
+		for _, ev := range f.Events {
+			if ev.Type == "EventBridgeRule" {
+				rules = append(rules, eventbus.Rule{Function: f.LogicalID, EventBusName: busName, Pattern: ev.Pattern})
+			}
+		}
+	}
+	bus, err := eventbus.New(eventbus.Config{Invoker: pub, Clock: clock.Real{}, Rules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busSrv := httptest.NewServer(bus)
+	t.Cleanup(func() { bus.Wait(); busSrv.Close() })
+	sb := sandbox.New(clock.Real{})
+	oa, wecom := httptest.NewServer(sb.OA()), httptest.NewServer(sb.WeCom())
+	t.Cleanup(oa.Close)
+	t.Cleanup(wecom.Close)
+	return &stack{
+		resources: res,
+		overrides: map[string]string{
+			"WECHAT_API_BASE": oa.URL,
+			"WECOM_API_BASE":  wecom.URL,
+			"QUNYUN_ACCOUNTS": accountsFile(t),
+		},
+		endpoints: map[string]string{
+			"AWS_ENDPOINT_URL_DYNAMODB":    dynamotest.Endpoint(t),
+			"AWS_ENDPOINT_URL_EVENTBRIDGE": busSrv.URL,
+		},
+		published: pub,
+	}
+}
+
+// accountsFile is the local stack's demo accounts file, which the signed
+// callback samples in events/ are made for; a test account stands in while
+// it does not exist.
+func accountsFile(t *testing.T) string {
+	demo, err := filepath.Abs(filepath.Join(root, "infra/local/accounts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(demo); err == nil {
+		return demo
+	}
+	path := filepath.Join(t.TempDir(), "accounts.json")
+	data := `[{"id":"test-oa","kind":"oa","appId":"wx0000000000000000","token":"test-token","secret":"test-secret"}]`
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// env is f's environment on the stack; PUBLIC_BASE_URL is set only where
+// the template declares it.
+func (s *stack) env(t *testing.T, tpl *sam.Template, f sam.Function) map[string]string {
+	t.Helper()
+	over := map[string]string{}
+	for k, v := range s.overrides {
+		over[k] = v
+	}
+	if _, ok := f.Environment["PUBLIC_BASE_URL"]; ok {
+		over["PUBLIC_BASE_URL"] = "http://127.0.0.1:3000"
+	}
+	env, err := runtimetest.Environment(tpl, f, s.resources, over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// checkAnswers starts the binary and invokes it with event: it must answer
+// with a success (and pass check), within the function's timeout.
+func checkAnswers(bin string, f sam.Function, env, endpoints map[string]string, event []byte, check func(req, resp []byte) error) error {
+	return answer(bin, f, env, endpoints, event, check, true, nil)
+}
+
+// answer runs one event; with strict false a function error that the
+// handler itself returned counts as an answer and is only logged.
+func answer(bin string, f sam.Function, env, endpoints map[string]string, event []byte, check func(req, resp []byte) error, strict bool, logf func(string, ...any)) error {
+	rt, err := runtimetest.Start(bin, f, env, endpoints)
+	if err != nil {
+		return err
+	}
+	defer rt.Stop()
+	// A cold start plus the function's own timeout; the first call also
+	// warms dynalite.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(f.Timeout)*time.Second+20*time.Second)
+	defer cancel()
+	resp, fnErr, err := rt.Invoke(ctx, event)
+	switch {
+	case err != nil:
+		return fmt.Errorf("invoke: %w\noutput:\n%s", err, rt.Output())
+	case fnErr != nil && (strict || crashed(fnErr)):
+		return fmt.Errorf("the function failed: %v\noutput:\n%s", fnErr, rt.Output())
+	case fnErr != nil:
+		logf("answered with a function error (allowed for this sample on an empty table): %v", fnErr)
+		check = nil
+	}
+	if check != nil {
+		if err := check(event, resp); err != nil {
+			return fmt.Errorf("%w\noutput:\n%s", err, rt.Output())
+		}
+	}
+	if exitErr, exited := rt.Exited(0); exited {
+		return fmt.Errorf("the process ended after answering (%v); Lambda keeps it for the next event", exitErr)
+	}
+	return nil
+}
+
+// checkConfigFailure starts the binary without TABLE_NAME: it must report
+// the problem, by name, to the init-error endpoint and exit non-zero
+// instead of waiting for events.
+func checkConfigFailure(bin string, f sam.Function, env, endpoints map[string]string) error {
+	broken := map[string]string{}
+	for k, v := range env {
+		broken[k] = v
+	}
+	broken["TABLE_NAME"] = "" // declared in the template, so set, but empty
+	rt, err := runtimetest.Start(bin, f, broken, endpoints)
+	if err != nil {
+		return err
+	}
+	defer rt.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, fnErr, err := rt.Invoke(ctx, []byte(`{}`))
+	initErr := rt.Server.InitError()
+	switch {
+	case initErr == nil && fnErr != nil:
+		return fmt.Errorf("no init error; the invocation failed instead: %v\noutput:\n%s", fnErr, rt.Output())
+	case initErr == nil:
+		return fmt.Errorf("no init error reported (invoke: %v)\noutput:\n%s", err, rt.Output())
+	case !strings.Contains(initErr.ErrorMessage, "TABLE_NAME"):
+		return fmt.Errorf("init error %q does not name TABLE_NAME", initErr.ErrorMessage)
+	}
+	exitErr, exited := rt.Exited(10 * time.Second)
+	if !exited {
+		return errors.New("reported the init error but kept running")
+	}
+	if exitErr == nil {
+		return errors.New("reported the init error but exited with status 0")
+	}
+	return nil
+}
+
+func TestBootstraps(t *testing.T) {
+	tpl, err := sam.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, f := range tpl.Functions {
+		dir := "functions/" + strings.ToLower(strings.TrimSuffix(f.LogicalID, "Function"))
+		if _, err := os.Stat(filepath.Join(root, dir, "main.go")); err != nil {
+			missing = append(missing, f.LogicalID+" ("+dir+")")
+			continue
+		}
+		t.Run(f.LogicalID, func(t *testing.T) {
+			t.Parallel()
+			bin, err := runtimetest.Build(context.Background(), root, "./"+dir, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := newStack(t, tpl)
+			env := st.env(t, tpl, f)
+
+			files := samples(t, f)
+			if len(files) == 0 {
+				t.Run("answers a sample", func(t *testing.T) {
+					t.Skipf("events/ has no %s-*.json sample yet", strings.ToLower(strings.TrimSuffix(f.LogicalID, "Function")))
+				})
+			}
+			for _, file := range files {
+				name := filepath.Base(file)
+				t.Run("answers "+name, func(t *testing.T) {
+					event, err := os.ReadFile(file)
+					if err != nil {
+						t.Fatal(err)
+					}
+					at, ok := runtimetest.EventTime(event)
+					if !ok {
+						t.Fatalf("events/%s: no time in it to set the clock to", name)
+					}
+					env := maps.Clone(env)
+					env["QUNYUN_CLOCK_START"] = at.Format(time.RFC3339)
+					if err := answer(bin, f, env, st.endpoints, event, responseCheck[name], mustSucceed(name), t.Logf); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+			t.Run("reports missing TABLE_NAME at init", func(t *testing.T) {
+				if err := checkConfigFailure(bin, f, env, st.endpoints); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+	if len(missing) > 0 {
+		t.Logf("not built yet, so not run: %s", strings.Join(missing, ", "))
+	}
+}
+
+// TestHarnessCatchesMisbehaviour runs the same checks on two broken
+// functions from testdata: one that fails every event, one that ignores its
+// configuration. Both checks must fail, or TestBootstraps proves nothing.
+func TestHarnessCatchesMisbehaviour(t *testing.T) {
+	tpl, err := sam.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := tpl.Function("PushFunction")
+	f.Timeout = 2
+	st := newStack(t, tpl)
+	env := st.env(t, tpl, f)
+	event, err := os.ReadFile(filepath.Join(root, "events", "push-tick.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, wantFail := range map[string]string{
+		"./internal/runtimetest/testdata/failing":       "answers",
+		"./internal/runtimetest/testdata/ignoresconfig": "config",
+	} {
+		bin, err := runtimetest.Build(context.Background(), root, name, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		answerErr := checkAnswers(bin, f, env, st.endpoints, event, nil)
+		configErr := checkConfigFailure(bin, f, env, st.endpoints)
+		switch wantFail {
+		case "answers":
+			if answerErr == nil {
+				t.Errorf("%s: a function that fails every event passed checkAnswers", name)
+			}
+		case "config":
+			if answerErr != nil {
+				t.Errorf("%s: checkAnswers: %v", name, answerErr)
+			}
+			if configErr == nil {
+				t.Errorf("%s: a function that ignores a missing TABLE_NAME passed checkConfigFailure", name)
+			}
+		}
+		t.Logf("%s: answers: %v; config: %v", name, firstLine(answerErr), firstLine(configErr))
+	}
+}
+
+// crashed tells a panic, which aws-lambda-go reports as an error too, from
+// an error the handler returned.
+func crashed(fe *runtimeapi.FunctionError) bool {
+	return strings.Contains(strings.ToLower(fe.ErrorType), "panic") || strings.HasPrefix(fe.ErrorType, "Runtime.")
+}
+
+func firstLine(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
