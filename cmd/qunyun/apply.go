@@ -15,23 +15,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
 )
 
 func init() { register(newApplyCmd) }
 
-// Where the operator commands find the table: the local stack unless told
-// otherwise. In AWS, pass --endpoint "" (the default credential chain and
-// endpoint) and --table with the stack's table name.
+// Where the operator commands find the table: the flags; else the
+// environment the functions use (AWS_ENDPOINT_URL_DYNAMODB, TABLE_NAME);
+// else the running local stack (its .local/stack.json); else the local
+// stack's defaults. In AWS, pass --endpoint "" (the default credential
+// chain and endpoint) and --table with the stack's table name.
 const (
-	localDynamoEndpoint = "http://127.0.0.1:8000"
-	localTableName      = "qunyun-local"
+	localDynamoEndpoint = "http://127.0.0.1:3002" // internal/local DefaultDynamoAddr
+	localTableName      = "qunyun-local"          // internal/local: "qunyun-" + Stage
 )
 
-// tableFlags adds --endpoint and --table to cmd, defaulting to the
-// environment the functions use (AWS_ENDPOINT_URL_DYNAMODB, TABLE_NAME) and
-// then to the local stack.
+// tableFlags adds --endpoint and --table to cmd.
 func tableFlags(cmd *cobra.Command) {
 	endpoint, ok := os.LookupEnv("AWS_ENDPOINT_URL_DYNAMODB")
 	if !ok {
@@ -41,12 +42,15 @@ func tableFlags(cmd *cobra.Command) {
 	if table == "" {
 		table = localTableName
 	}
-	cmd.Flags().String("endpoint", endpoint, `DynamoDB endpoint; "" for AWS with the default credential chain (env AWS_ENDPOINT_URL_DYNAMODB)`)
-	cmd.Flags().String("table", table, "table name (env TABLE_NAME)")
+	cmd.Flags().String("endpoint", endpoint, `DynamoDB endpoint; "" for AWS with the default credential chain (env AWS_ENDPOINT_URL_DYNAMODB; else the running local stack's)`)
+	cmd.Flags().String("table", table, "table name (env TABLE_NAME; else the running local stack's)")
 }
 
 // openTable connects to the table the flags name.
 func openTable(ctx context.Context, cmd *cobra.Command) (*dynamo.Table, error) {
+	if err := useLocalStack(cmd); err != nil {
+		return nil, err
+	}
 	endpoint, _ := cmd.Flags().GetString("endpoint")
 	name, _ := cmd.Flags().GetString("table")
 	if name == "" {
@@ -67,6 +71,40 @@ func openTable(ctx context.Context, cmd *cobra.Command) (*dynamo.Table, error) {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return &dynamo.Table{DB: dynamodb.NewFromConfig(cfg), Name: name}, nil
+}
+
+// useLocalStack takes the endpoint and table of a running local stack when
+// neither the flags nor the environment name them, so apply finds the
+// stack whatever port it picked.
+func useLocalStack(cmd *cobra.Command) error {
+	if _, set := os.LookupEnv("AWS_ENDPOINT_URL_DYNAMODB"); set || cmd.Flags().Changed("endpoint") {
+		return nil
+	}
+	st, ok, err := readStack(localStackFile)
+	if err != nil || !ok {
+		return err
+	}
+	if st.DynamoDB != "" {
+		_ = cmd.Flags().Set("endpoint", st.DynamoDB)
+	}
+	if st.TableName != "" && os.Getenv("TABLE_NAME") == "" && !cmd.Flags().Changed("table") {
+		_ = cmd.Flags().Set("table", st.TableName)
+	}
+	return nil
+}
+
+// operatorClock is the clock "today" comes from: the environment's
+// (QUNYUN_CLOCK_START/SPEED), else the running local stack's, else real
+// time, so `get` and `report` agree with a stack running a fast clock.
+func operatorClock() (clock.Clock, error) {
+	if os.Getenv(clock.EnvStart) != "" || os.Getenv(clock.EnvSpeed) != "" {
+		return clock.FromEnv(os.Getenv)
+	}
+	st, ok, err := readStack(localStackFile)
+	if err != nil || !ok {
+		return clock.Real{}, err
+	}
+	return stackClock(st)
 }
 
 func newApplyCmd() *cobra.Command {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -80,7 +78,7 @@ stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,
 			if _, err := time.LoadLocation(f.tz); err != nil {
 				return fmt.Errorf("--tz %q: expected an IANA time zone such as Asia/Shanghai", f.tz)
 			}
-			clk, err := clock.FromEnv(os.Getenv)
+			clk, err := operatorClock()
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +117,25 @@ func TestGetErrors(t *testing.T) {
 	// An unreachable table is an error, not an empty list.
 	if _, _, err := run(t, "", "get", "groups", "--endpoint", "http://127.0.0.1:1", "--table", "x"); err == nil {
 		t.Error("unreachable endpoint: no error")
+	}
+}
+
+func TestGetFindsRunningLocalStack(t *testing.T) {
+	tb, targs := appliedDemo(t)
+	// Without flags or environment, the table is the running stack's, as
+	// .local/stack.json in the working directory names it.
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+	os.Unsetenv("AWS_ENDPOINT_URL_DYNAMODB")
+	t.Setenv("TABLE_NAME", "")
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, ".local"), 0o755)
+	state := fmt.Sprintf(`{"dynamodb": %q, "tableName": %q}`, targs[1], tb.Name)
+	if err := os.WriteFile(filepath.Join(dir, ".local", "stack.json"), []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	out, _, err := run(t, "", "get", "groups")
+	if err != nil || !strings.Contains(out, "g-vip-1") {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }
