@@ -106,7 +106,10 @@ func (s *Service) expand(ctx context.Context, plans []qunyun.Plan, groups []quny
 			}
 			expr = e
 		}
-		fires := map[string]bool{} // time zone → fires at m
+		// Per time zone: whether the cron fires at m, and the content it
+		// picks (computed once, not per group).
+		fires := map[string]bool{}
+		picks := map[string]string{}
 		for i := range groups {
 			g := &groups[i]
 			if !Selects(p.Select, *g, m) {
@@ -118,13 +121,16 @@ func (s *Service) expand(ctx context.Context, plans []qunyun.Plan, groups []quny
 				if !ok {
 					fire = expr.Next(m.Add(-time.Second), loc).Equal(m)
 					fires[loc.String()] = fire
+					if fire {
+						picks[loc.String()] = rotate(p.Contents, expr, m, loc)
+					}
 				}
 				if fire {
 					slot := m.Format(time.RFC3339)
 					d := qunyun.Delivery{
 						ID: DeliveryID(p.ID, slot, qunyun.TargetGroup, g.ID), Source: p.ID, Slot: slot,
 						TargetKind: qunyun.TargetGroup, TargetID: g.ID, GroupID: g.ID, AccountID: g.AccountID,
-						ContentID: rotate(p.Contents, expr, m, loc), At: m,
+						ContentID: picks[loc.String()], At: m,
 					}
 					jobs = append(jobs, job{item: dynamo.DeliveryItem{Delivery: d}})
 				}
