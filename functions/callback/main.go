@@ -47,6 +47,11 @@ func main() {
 	if err != nil {
 		lambdainit.Fail(err)
 	}
+	// Load the accounts now, not on the first callback: WeCom gives URL
+	// verification one second. A failure here is retried on first use.
+	if _, err := dir.All(ctx); err != nil {
+		slog.Warn("accounts not loaded at start", "error", err.Error())
+	}
 	svc, err := callback.NewService(table, pub, clk.Now, slog.Default())
 	if err != nil {
 		lambdainit.Fail(err)

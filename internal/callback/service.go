@@ -130,17 +130,20 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 // after the record (rules, upserts, publishing) is logged and counted when
 // it fails, never failed back to WeChat.
 func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+	var out Outcome
+	var err error
 	switch {
 	case in.Message != nil:
-		return s.message(ctx, in.Account, *in.Message)
+		out, err = s.message(ctx, in.Account, *in.Message)
 	case len(in.GroupEvents) > 0:
-		return s.groupEvents(ctx, in.GroupEvents)
+		out, err = s.groupEvents(ctx, in.GroupEvents)
 	case in.AccountEvent != nil:
-		return s.accountEvent(ctx, *in.AccountEvent)
-	case in.BotWelcome:
-		return Outcome{Reply: s.Texts.BotWelcomeReply}, nil
+		out, err = s.accountEvent(ctx, *in.AccountEvent)
 	}
-	return Outcome{}, nil
+	if err == nil && in.BotWelcome && out.Reply == "" {
+		out.Reply = s.Texts.BotWelcomeReply
+	}
+	return out, err
 }
 
 func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Message) (Outcome, error) {
