@@ -426,12 +426,16 @@ const planRunPK = "RUN#session#plan"
 
 type planRunItem struct {
 	Keys
-	At time.Time `dynamodbav:"at"`
+	At       time.Time `dynamodbav:"at"`
+	Sessions int       `dynamodbav:"sessions"`
+	Unmet    []string  `dynamodbav:"unmet,omitempty"` // one line per group the plan fell short for
 }
 
-// MarkWeekPlanned records that the week starting at weekStart is planned.
-func (t *Table) MarkWeekPlanned(ctx context.Context, weekStart time.Time) (bool, error) {
-	return t.PutNew(ctx, planRunItem{Keys: Keys{PK: planRunPK, SK: sessionStartKey(weekStart), Type: "Run"}, At: t.now()})
+// MarkWeekPlanned records that the week starting at weekStart is planned,
+// with how many sessions the plan created and every unmet demand.
+func (t *Table) MarkWeekPlanned(ctx context.Context, weekStart time.Time, sessions int, unmet []string) (bool, error) {
+	return t.PutNew(ctx, planRunItem{Keys: Keys{PK: planRunPK, SK: sessionStartKey(weekStart), Type: "Run"},
+		At: t.now(), Sessions: sessions, Unmet: unmet})
 }
 
 // WeekPlanned reports whether the week starting at weekStart is planned.

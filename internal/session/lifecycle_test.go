@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -89,6 +91,7 @@ func newFixture(t *testing.T) *fixture {
 	rec := &recorder{}
 	f := &fixture{t: t, ctx: ctx, tb: tb, clk: clk, rec: rec, svc: &session.Service{
 		Store: tb, Bus: &bus.Publisher{Client: rec, BusName: "test"}, Clock: clk, PublicBaseURL: "https://api.example.com",
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}}
 	must(t, tb.PutGroup(ctx, qunyun.Group{ID: "g1", Name: "增长VIP群", AccountID: "wecom1", Tier: "vip", OwnerID: "owner1"}))
 	must(t, tb.PutHost(ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", Topics: []string{"私域复购"}}))
@@ -255,6 +258,9 @@ func TestSessionLifeCycle(t *testing.T) {
 	f.say("m8", "hostm", "好的", "", start.Add(8*time.Minute))
 	f.say("m9", "hostm", "健康的复购率在百分之三十以上，母婴和美妆类目会更高。", "m2", start.Add(9*time.Minute))
 	f.say("m10", "hostm", "会员分层建议按消费频次和客单价分成三层，每层推送不同的内容和权益。", "", start.Add(11*time.Minute))
+	f.ask("s1", "m13", "u3", "提问：直播多久一次合适？", start.Add(11*time.Minute+30*time.Second))
+	f.say("m11", "u6", "老师讲得真好", "", start.Add(12*time.Minute))
+	f.say("m12", "hostm", "谢谢这位朋友的认可和支持！", "m11", start.Add(12*time.Minute+time.Second))
 
 	// The queue goes to the host when a question is asked, at most every 5 minutes.
 	ask := func() {
@@ -272,7 +278,7 @@ func TestSessionLifeCycle(t *testing.T) {
 	}
 
 	// The host spoke, so no no-show alert at +10.
-	f.tickAt(start.Add(12 * time.Minute))
+	f.tickAt(start.Add(13 * time.Minute))
 	if len(byStep(f.rec.deliveries(t), "noshow")) != 0 {
 		t.Fatal("no-show alert although the host spoke")
 	}
@@ -281,7 +287,7 @@ func TestSessionLifeCycle(t *testing.T) {
 	}
 	qs, err := f.tb.Questions(f.ctx, "s1")
 	must(t, err)
-	if len(qs) != 3 || qs[0].Answer != "健康的复购率在百分之三十以上，母婴和美妆类目会更高。" || !strings.HasPrefix(qs[1].Answer, "会员分层建议") || !qs[2].Hidden || qs[2].Answered {
+	if len(qs) != 4 || qs[3].Answered || qs[0].Answer != "健康的复购率在百分之三十以上，母婴和美妆类目会更高。" || !strings.HasPrefix(qs[1].Answer, "会员分层建议") || !qs[2].Hidden || qs[2].Answered {
 		t.Fatalf("Q&A after the tick: %+v", qs)
 	}
 
@@ -312,10 +318,10 @@ func TestSessionLifeCycle(t *testing.T) {
 	if err != nil || !found {
 		t.Fatalf("recap stored: %v %v", found, err)
 	}
-	if len(r.Top) != 2 || r.Top[0].Text != "复购率一般多少算健康？" || r.Top[0].Votes != 2 || !strings.Contains(r.Top[0].Answer, "百分之三十") || !strings.Contains(r.Top[1].Answer, "三层") {
+	if len(r.Top) != 3 || r.Top[2].Answer != "" || r.Top[0].Text != "复购率一般多少算健康？" || r.Top[0].Votes != 2 || !strings.Contains(r.Top[0].Answer, "百分之三十") || !strings.Contains(r.Top[1].Answer, "三层") {
 		t.Fatalf("top questions: %+v", r.Top)
 	}
-	if len(r.Unanswered) != 0 {
+	if len(r.Unanswered) != 1 || r.Unanswered[0].Text != "直播多久一次合适？" {
 		t.Errorf("unanswered: %+v", r.Unanswered)
 	}
 	if !slices.Equal(r.Attendees, []string{"mod1", "u1", "u2", "u3", "u4", "u6"}) {

@@ -36,10 +36,12 @@ func (s *Service) planIfDue(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	var unmet []string
 	for _, u := range plan.Unmet {
 		s.log().Warn("session: unmet demand", "week", week.Format(time.DateOnly), "group", u.GroupID, "wanted", u.Wanted, "planned", u.Planned, "reason", u.Reason)
+		unmet = append(unmet, u.String())
 	}
-	_, err = s.Store.MarkWeekPlanned(ctx, week)
+	_, err = s.Store.MarkWeekPlanned(ctx, week, len(plan.Sessions), unmet)
 	return err
 }
 

@@ -116,8 +116,10 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 		if m.MemberID != host || host == "" || used[m.ID] || utf8.RuneCountInString(strings.TrimSpace(m.Text)) < minAnswerRunes {
 			continue
 		}
-		if _, quotesQuestion := byMessage[m.ReplyTo]; quotesQuestion && m.ReplyTo != "" {
-			continue // a quote of an answered or hidden question answers nothing else
+		if m.ReplyTo != "" {
+			// A quote of anything else (an answered or hidden question, a
+			// member's remark) is a conversation, not an answer to the queue.
+			continue
 		}
 		for i := range qs {
 			if !qs[i].Hidden && !qs[i].Answered && qs[i].At.Before(m.At) && qs[i].MemberID != host {
@@ -183,19 +185,10 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// alertNoShow tells the group's moderators (or its owner) once that the host
-// has not spoken.
+// alertNoShow tells the group's moderators (or its owner) that the host
+// has not spoken. The requests go out before the mark: their ids are fixed,
+// so push sends each once even when two runs race or a run is retried.
 func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time.Time) error {
-	_, marked, err := s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
-		if x.Run.NoShow || x.Run.HostSeen {
-			return qunyun.ErrNoChange
-		}
-		x.Run.NoShow = true
-		return nil
-	})
-	if err != nil || !marked {
-		return err
-	}
 	g, h, err := s.parties(ctx, sess)
 	if err != nil {
 		return err
@@ -215,23 +208,26 @@ func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time
 	}
 	if len(targets) == 0 {
 		s.log().Error("session: host no-show and nobody to alert", "session", sess.ID, "group", sess.GroupID)
-		return nil
 	}
 	v := newView(sess, g, h)
-	v.WaitedMinutes = int(now.Sub(sess.Start) / time.Minute)
+	v.WaitedMinutes = int(now.Sub(later(sess.Start, sess.Run.OpenedAt)) / time.Minute)
 	text, err := render("noshow", v)
 	if err != nil {
 		return err
 	}
-	// The mark is written first so a concurrent run cannot alert twice; the
-	// requests have fixed ids, so a retry after a failed publish is safe,
-	// but a crash right here loses the alert (logged above as an error path).
 	for _, t := range targets {
 		if err := s.deliver(ctx, sess, "noshow", qunyun.TargetStaff, t, text, true); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, _, err = s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
+		if x.Run.NoShow {
+			return qunyun.ErrNoChange
+		}
+		x.Run.NoShow = true
+		return nil
+	})
+	return err
 }
 
 // forwardQueue sends the host the open questions, most votes first, at most

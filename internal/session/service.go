@@ -44,7 +44,7 @@ type Store interface {
 	Hosts(ctx context.Context) ([]qunyun.Host, error)
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	SessionTargets(ctx context.Context) ([]qunyun.SessionTarget, error)
-	MarkWeekPlanned(ctx context.Context, weekStart time.Time) (bool, error)
+	MarkWeekPlanned(ctx context.Context, weekStart time.Time, sessions int, unmet []string) (bool, error)
 	WeekPlanned(ctx context.Context, weekStart time.Time) (bool, error)
 }
 
