@@ -1,5 +1,6 @@
-// Command scoring is ScoringFunction: it wires the table, the bus and the
-// clock into internal/scoring and starts the Lambda handler (the nightly
+// Command scoring is ScoringFunction: it wires the table, the bus, the
+// accounts, the OA comment API and the clock into internal/scoring and
+// internal/contest and starts the Lambda handler (the nightly
 // schedule and the ScoringShardRequested events it fans out to itself).
 // Everything else lives in internal/scoring, so tests, the CLI and the
 // local stack run the same code.
@@ -14,14 +15,18 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/config"
+	"github.com/qunyun/qunyun/internal/contest"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/lambdainit"
 	"github.com/qunyun/qunyun/internal/scoring"
 	"github.com/qunyun/qunyun/internal/segment"
+	"github.com/qunyun/qunyun/internal/wechatapi"
 )
 
 func main() {
@@ -38,6 +43,7 @@ func main() {
 	}
 	table := &dynamo.Table{DB: dynamodb.NewFromConfig(cfg), Name: env.Required("TABLE_NAME"), Now: clk.Now}
 	pub := &bus.Publisher{Client: eventbridge.NewFromConfig(cfg), BusName: env.Required("EVENT_BUS_NAME")}
+	apiBase := env.Optional("WECHAT_API_BASE", "https://api.weixin.qq.com")
 	if err := env.Err(); err != nil {
 		lambdainit.Fail(err)
 	}
@@ -49,6 +55,22 @@ func main() {
 	if err != nil {
 		lambdainit.Fail(err)
 	}
-	h := &scoring.Handler{Night: &scoring.Night{Store: table, Bus: pub, Scorer: scorer, Now: clk.Now}}
+	dir, err := accounts.FromEnv(env.Getenv, ssm.NewFromConfig(cfg))
+	if err != nil {
+		lambdainit.Fail(err)
+	}
+	tokens := &wechatapi.Tokens{Store: table, Now: clk.Now}
+	comments := func(accountID string) (contest.Comments, error) {
+		a, err := dir.Account(ctx, accountID)
+		if err != nil {
+			return nil, err
+		}
+		return &contest.OAComments{Base: apiBase, Token: contest.StableToken(tokens, nil, apiBase, a)}, nil
+	}
+	contests, err := contest.New(table, comments, pub, clk.Now)
+	if err != nil {
+		lambdainit.Fail(err)
+	}
+	h := &scoring.Handler{Night: &scoring.Night{Store: table, Bus: pub, Scorer: scorer, Now: clk.Now}, Contests: contests}
 	lambda.Start(h.Handle)
 }

@@ -22,6 +22,11 @@ type Scheduled struct {
 // ScoringShardRequested events it fans out to itself.
 type Handler struct {
 	Night *Night
+	// Contests, when set, runs the OA comment contests each night before
+	// the scores (package contest).
+	Contests interface {
+		RunAll(ctx context.Context) error
+	}
 }
 
 // Handle tells a bus envelope from the schedule's input by its JSON.
@@ -55,6 +60,11 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 	}
 	if in.Kind != "nightly" {
 		return qunyun.Errorf(qunyun.EINVALID, "scoring: unknown kind %q", in.Kind)
+	}
+	if h.Contests != nil {
+		if err := h.Contests.RunAll(ctx); err != nil {
+			return err
+		}
 	}
 	date := in.Date
 	if date == "" {

@@ -1,0 +1,76 @@
+package scoring_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/scoring"
+)
+
+func TestNightDate(t *testing.T) {
+	tests := []struct{ scheduled, want string }{
+		{"2026-11-21T18:00:00Z", "2026-11-21"}, // 02:00 on the 22nd in Shanghai scores the 21st
+		{"2026-11-22T15:59:00Z", "2026-11-21"}, // 23:59 on the 22nd: still the 21st
+		{"2026-11-22T16:00:00Z", "2026-11-22"},
+		{"2027-01-01T18:00:00Z", "2027-01-01"},
+	}
+	for _, tt := range tests {
+		got, err := scoring.NightDate(tt.scheduled)
+		if err != nil || got != tt.want {
+			t.Errorf("NightDate(%s) = %s, %v; want %s", tt.scheduled, got, err, tt.want)
+		}
+	}
+}
+
+func TestHandlerRejectsBadInput(t *testing.T) {
+	h := &scoring.Handler{Night: &scoring.Night{}}
+	for _, in := range []string{
+		`[]`,
+		`{"kind":"tick","scheduledTime":"2026-11-21T18:00:00Z"}`,
+		`{"kind":"nightly","scheduledTime":"yesterday"}`,
+		`{"kind":"nightly","date":"2026-13-40"}`,
+		`{"detail-type":"MemberJoined","source":"qunyun","detail":{"id":"x"}}`,
+		`{"detail-type":"ScoringShardRequested","source":"qunyun","detail":{"id":"x","date":"soon","shard":0,"shards":1}}`,
+		`{"detail-type":"ScoringShardRequested","source":"qunyun","detail":{"id":"x","date":"2026-11-21","shard":3,"shards":2}}`,
+	} {
+		err := h.Handle(t.Context(), json.RawMessage(in))
+		if qunyun.ErrorCode(err) != qunyun.EINVALID {
+			t.Errorf("%s: %v, want an invalid-input error", in, err)
+		}
+	}
+}
+
+// TestSampleEvents runs the function's sample events (events/scoring-*.json,
+// what `sam local invoke` sends) against an empty table.
+func TestSampleEvents(t *testing.T) {
+	root, err := dynamotest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "events", "scoring-*.json"))
+	if len(files) < 2 {
+		t.Fatalf("sample events: %v", files)
+	}
+	table := dynamotest.NewTable(t)
+	scorer, err := scoring.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &scoring.Handler{Night: &scoring.Night{Store: table, Scorer: scorer}}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Handle(t.Context(), raw); err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+		}
+	}
+	if _, found, _ := table.Report(t.Context(), "2026-11-21"); !found {
+		t.Fatal("the nightly sample stored no report")
+	}
+}
