@@ -32,3 +32,12 @@ func TestPrintTableAligns(t *testing.T) {
 		t.Fatalf("not aligned:\n%s", b.String())
 	}
 }
+
+func TestHelpOnEveryOperatorCommand(t *testing.T) {
+	for _, name := range []string{"apply", "get", "export", "split", "report"} {
+		out, _, err := run(t, "", name, "--help")
+		if err != nil || !strings.Contains(out, "Usage:") || !strings.Contains(out, "--json") {
+			t.Errorf("%s --help: %v\n%s", name, err, out)
+		}
+	}
+}
