@@ -67,7 +67,9 @@ func (s *Service) PlanWeek(ctx context.Context, weekStart time.Time, dryRun bool
 	if err != nil {
 		return Plan{}, fmt.Errorf("plan week: %w", err)
 	}
-	plan := PlanWeek(PlanInput{WeekStart: weekStart, Groups: groups, Hosts: hosts, Targets: targets, Sessions: sessions})
+	// Never book a session so soon that its host cannot be reminded.
+	notBefore := s.Clock.Now().Add(RemindBefore + 30*time.Minute)
+	plan := PlanWeek(PlanInput{WeekStart: weekStart, Groups: groups, Hosts: hosts, Targets: targets, Sessions: sessions, NotBefore: notBefore})
 	if dryRun {
 		return plan, nil
 	}

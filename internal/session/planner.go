@@ -40,6 +40,9 @@ type PlanInput struct {
 	// groups, and tell rotation who each group has already seen.
 	Sessions []qunyun.Session
 	Step     time.Duration // default DefaultStep
+	// NotBefore keeps every new session from starting earlier (planning a
+	// week already under way must not book the past or the next minutes).
+	NotBefore time.Time
 }
 
 // Plan is the planner's answer: new sessions to create and every demand it
@@ -185,7 +188,7 @@ func PlanWeek(in PlanInput) Plan {
 			if g.planned >= g.wanted || g.reason != "" {
 				continue
 			}
-			s, ok, why := bestSlot(g, hosts, hs, step, week)
+			s, ok, why := bestSlot(g, hosts, hs, step, week, in.NotBefore)
 			if !ok {
 				g.reason = why
 				continue
@@ -440,7 +443,7 @@ func (c candidate) better(o candidate) bool {
 
 // bestSlot finds the best booking for one more session in g, books it and
 // returns it; or says why there is none.
-func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step time.Duration, week interval) (qunyun.Session, bool, string) {
+func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step time.Duration, week interval, notBefore time.Time) (qunyun.Session, bool, string) {
 	dur := time.Duration(g.target.SessionMinutes()) * time.Minute
 	ideal := 7 * 24 * time.Hour / time.Duration(max(g.target.PerWeek, 1))
 	var best candidate
@@ -463,6 +466,9 @@ func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step
 		hasWindow, notQuiet := false, false
 		for _, av := range st.available {
 			for start := av.start; !start.Add(dur).After(av.end); start = start.Add(step) {
+				if start.Before(notBefore) {
+					continue
+				}
 				iv := interval{start, start.Add(dur)}
 				hasWindow = true
 				if g.quiet(iv) {

@@ -218,6 +218,9 @@ func TestPlanProperties(t *testing.T) {
 	for seed := int64(1); seed <= 200; seed++ {
 		r := rand.New(rand.NewSource(seed))
 		in := session.PlanInput{WeekStart: monday}
+		if r.Intn(4) == 0 { // planning a week already under way
+			in.NotBefore = monday.Add(time.Duration(r.Intn(7*24)) * time.Hour)
+		}
 		for i := 0; i < 1+r.Intn(25); i++ {
 			g := qunyun.Group{ID: fmt.Sprintf("g%d", i), Tier: []string{"", "regular", "vip"}[r.Intn(3)], TimeZone: zones[r.Intn(len(zones))]}
 			if r.Intn(10) == 0 {
@@ -321,6 +324,9 @@ func checkPlan(t *testing.T, in session.PlanInput, plan session.Plan) {
 			t.Errorf("session id %q is empty, has '#' or is a duplicate", s.ID)
 		}
 		ids[s.ID] = true
+		if s.Start.Before(in.NotBefore) {
+			t.Errorf("session %s starts %v, before %v", s.ID, s.Start, in.NotBefore)
+		}
 		if s.Start.Before(in.WeekStart) || !s.Start.Before(weekEnd) {
 			t.Errorf("session %s starts %v outside the week", s.ID, s.Start)
 		}
@@ -519,4 +525,14 @@ func BenchmarkPlanWeek(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(plan.Sessions)), "sessions")
 	b.ReportMetric(float64(len(plan.Unmet)), "unmet-groups")
+}
+
+func TestPlanWeekUnderWay(t *testing.T) {
+	in := tenGroupsFourHosts()
+	in.NotBefore = monday.Add(4*24*time.Hour + 12*time.Hour) // Friday noon
+	plan := session.PlanWeek(in)
+	checkPlan(t, in, plan)
+	if len(plan.Sessions) == 0 || len(plan.Unmet) == 0 {
+		t.Fatalf("half a week: %d sessions, %d unmet", len(plan.Sessions), len(plan.Unmet))
+	}
 }
