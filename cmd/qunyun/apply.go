@@ -130,8 +130,15 @@ maintain (a group's member count, noise flag, WeChat state) are kept.`,
 			if err != nil {
 				var ps community.Problems
 				if errors.As(err, &ps) {
-					for _, p := range ps {
-						fmt.Fprintln(cmd.ErrOrStderr(), p)
+					if wantJSON(cmd) {
+						// Editors and CI read the problems as data.
+						if err := printJSON(cmd.OutOrStdout(), map[string]any{"problems": []community.Problem(ps)}); err != nil {
+							return err
+						}
+					} else {
+						for _, p := range ps {
+							fmt.Fprintln(cmd.ErrOrStderr(), p)
+						}
 					}
 					return fmt.Errorf("%s: %d problem(s); nothing was written", file, len(ps))
 				}

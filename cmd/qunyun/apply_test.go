@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -124,3 +125,26 @@ func TestApplyJSON(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestApplyProblemsAsJSON(t *testing.T) {
+	_, targs := tableArgs(t)
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(path, []byte("groups:\n  - {id: g1, purpose: general}\nplans:\n  - {id: p1, contents: [nope], cron: \"cron(0 11 * * ? *)\", pasued: true}\n"), 0o600)
+	out, _, err := run(t, "", append([]string{"apply", "--json", "-f", path}, targs...)...)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var got struct {
+		Problems []struct {
+			Line, Column int
+			Path, Message string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// The schema's typo and the dangling reference come back together.
+	if len(got.Problems) != 2 || got.Problems[0].Path != "plans[0].contents[0]" || got.Problems[1].Path != "plans[0].pasued" || got.Problems[1].Line != 4 {
+		t.Fatalf("%+v", got.Problems)
+	}
+}

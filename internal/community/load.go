@@ -86,15 +86,20 @@ func Parse(name string, data []byte) (*Community, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ps := validateSchema(ix, instance); len(ps) > 0 {
-		return nil, ps
-	}
+	problems := validateSchema(ix, instance)
 	var f File
 	if err := root.Decode(&f); err != nil {
+		if len(problems) > 0 {
+			return nil, problems // the schema has said what is wrong with the types
+		}
 		return nil, Problems{yamlSyntaxProblem(name, err)}
 	}
-	if ps := check(ix, &f); len(ps) > 0 {
-		return nil, ps
+	// The semantic checks run even after schema problems, so one run
+	// reports a typo and a dangling reference together.
+	problems = append(problems, check(ix, &f)...)
+	if len(problems) > 0 {
+		sortProblems(problems)
+		return nil, problems
 	}
 	return f.community(), nil
 }
