@@ -136,7 +136,7 @@ func TestApplyProblemsAsJSON(t *testing.T) {
 	}
 	var got struct {
 		Problems []struct {
-			Line, Column int
+			Line, Column  int
 			Path, Message string
 		}
 	}
