@@ -145,7 +145,7 @@ func (s *Scorer) levels(d GroupDay, f *facts, tags map[string][]string) ([]qunyu
 // changed is false when nothing worth a write happened.
 func (s *Scorer) memberLevel(group, id, date string, prev qunyun.MemberLevel, stored bool, today qunyun.Contributions, tags []string) (qunyun.MemberLevel, bool) {
 	var before *qunyun.MemberDay // the latest stored day before date
-	var days []qunyun.MemberDay
+	days := make([]qunyun.MemberDay, 0, len(prev.Days)+1)
 	for _, md := range prev.Days {
 		if md.Date == date {
 			continue
