@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,10 +23,14 @@ import (
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechat"
 	"github.com/qunyun/qunyun/internal/wechatapi"
 )
 
-const publicBase = "https://cb.example.test"
+const (
+	publicBase = "https://cb.example.test"
+	relayKey   = "relay-test-secret"
+)
 
 var (
 	shanghai = qunyun.LoadLocation("Asia/Shanghai")
@@ -89,6 +96,9 @@ type env struct {
 	sbx     *sandbox.Server
 	oaURL   string
 	wcURL   string
+	// relay is a bridge's webhook: it checks the signature and counts posts.
+	relayURL   string
+	relayPosts atomic.Int64
 	bus     *recBus
 	metrics *syncBuffer
 	svc     *push.Service
@@ -104,6 +114,17 @@ func newEnv(t testing.TB, start time.Time) *env {
 	wcSrv := httptest.NewServer(e.sbx.WeCom())
 	t.Cleanup(func() { oaSrv.Close(); wcSrv.Close() })
 	e.oaURL, e.wcURL = oaSrv.URL, wcSrv.URL
+	relaySrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		err := wechat.VerifyRelay([]byte(relayKey), r.Header.Get(wechat.RelayTimestampHeader), r.Header.Get(wechat.RelaySignatureHeader), body, e.clk.Now())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		e.relayPosts.Add(1)
+	}))
+	t.Cleanup(relaySrv.Close)
+	e.relayURL = relaySrv.URL
 	e.svc = e.newService()
 	return e
 }
@@ -112,7 +133,8 @@ func newEnv(t testing.TB, start time.Time) *env {
 // second Lambda process would be.
 func (e *env) newService() *push.Service {
 	bot := qunyun.Account{ID: "bot", Kind: qunyun.ChannelWeComBot, Token: "t", EncodingAESKey: "k", Webhook: e.wcURL + "/cgi-bin/webhook/send?key=robot1"}
-	dir, err := accounts.NewStatic([]qunyun.Account{wecom, oa, bot})
+	relay := qunyun.Account{ID: "relay", Kind: qunyun.ChannelRelay, HMACKey: relayKey, Webhook: e.relayURL}
+	dir, err := accounts.NewStatic([]qunyun.Account{wecom, oa, bot, relay})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -216,7 +216,9 @@ func journeyJob(p qunyun.Plan, st qunyun.JourneyStep, g qunyun.Group, mem qunyun
 		TargetKind: qunyun.TargetMember, TargetID: mem.ID, GroupID: g.ID, AccountID: g.AccountID,
 		ContentID: st.Content, At: at,
 	}
-	return job{item: dynamo.DeliveryItem{Delivery: d}, member: MemberVars{ID: mem.ID, Name: mem.Name}}
+	// The name is kept on the item so a resumed claim renders the same text.
+	it := dynamo.DeliveryItem{Delivery: d, Data: map[string]string{"memberName": mem.Name}}
+	return job{item: it, member: MemberVars{ID: mem.ID, Name: mem.Name}}
 }
 
 // Selects reports whether the selector picks group g at time now; empty
