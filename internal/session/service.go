@@ -146,8 +146,15 @@ func (s *Service) Tick(ctx context.Context) error {
 		return errors.Join(append(errs, err)...)
 	}
 	for _, ss := range sessions {
-		due := !ss.Start.After(now.Add(RemindBefore)) ||
-			ss.State == qunyun.SessionCancelled && !ss.Run.CancelNotified
+		var due bool
+		switch ss.State {
+		case qunyun.SessionRecapped:
+			due = false
+		case qunyun.SessionCancelled:
+			due = !ss.Run.CancelNotified
+		default:
+			due = !ss.Start.After(now.Add(RemindBefore))
+		}
 		if !due {
 			continue
 		}
