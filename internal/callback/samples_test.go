@@ -150,6 +150,8 @@ func apiRequest(method, route, param, value string, q url.Values, body string, h
 	req.RequestContext.HTTP.Path = path
 	req.RequestContext.RequestID = "sample-" + value
 	req.RequestContext.Stage = "$default"
+	req.RequestContext.Time = sampleTime.Format("02/Jan/2006:15:04:05 -0700")
+	req.RequestContext.TimeEpoch = sampleTime.UnixMilli()
 	return req
 }
 
@@ -188,6 +190,7 @@ func TestSampleEventsReplay(t *testing.T) {
 			if err := json.Unmarshal(data, &req); err != nil {
 				t.Fatal(err)
 			}
+			f.clock.Set(requestTime(req))
 			resp, _ := f.handler.Handle(t.Context(), req)
 			want := 200
 			if strings.HasPrefix(req.RawPath, "/r/") {
@@ -212,4 +215,21 @@ func TestSampleEventsReplay(t *testing.T) {
 	if again := replay(); again != 0 {
 		t.Fatalf("replay added %d items, want 0", again)
 	}
+}
+
+// requestTime is when a sample was sent: its signed timestamp, else the
+// gateway's request time.
+func requestTime(req events.APIGatewayV2HTTPRequest) time.Time {
+	q, _ := url.ParseQuery(req.RawQueryString)
+	ts := q.Get("timestamp")
+	if ts == "" {
+		ts = req.Headers["x-qunyun-timestamp"]
+	}
+	if sec, err := strconv.ParseInt(ts, 10, 64); err == nil {
+		return time.Unix(sec, 0).UTC()
+	}
+	if req.RequestContext.TimeEpoch != 0 {
+		return time.UnixMilli(req.RequestContext.TimeEpoch).UTC()
+	}
+	return sampleTime
 }
