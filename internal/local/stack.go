@@ -1,0 +1,636 @@
+// Package local is the local stack behind `make run` and `qunyun local up`:
+// it brings the whole system up on a laptop from template.yaml, the single
+// source of truth. It starts dynalite and creates the table, builds each
+// function's bootstrap for this machine and runs it the way Lambda does
+// (internal/local/runner), serves the HttpApi routes as API Gateway would
+// (internal/local/gateway), routes events and fires schedules like
+// EventBridge (internal/local/eventbus), and mounts the WeChat/WeCom API
+// sandbox (internal/local/sandbox) plus a few developer endpoints.
+//
+// The functions run unchanged: only their endpoints and clock differ, passed
+// through the environment the template declares. This package must never be
+// linked into a function.
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/local/eventbus"
+	"github.com/qunyun/qunyun/internal/local/gateway"
+	"github.com/qunyun/qunyun/internal/local/runner"
+	"github.com/qunyun/qunyun/internal/local/sandbox"
+	"github.com/qunyun/qunyun/internal/sam"
+)
+
+// Defaults for the addresses; `qunyun invoke` assumes them when no stack
+// state file says otherwise.
+const (
+	DefaultAddr       = "127.0.0.1:3000"
+	DefaultBusAddr    = "127.0.0.1:3001"
+	DefaultDynamoAddr = "127.0.0.1:3002"
+	Stage             = "local"
+	Region            = "us-east-1"
+)
+
+// Config configures a Stack. Only Root is required.
+type Config struct {
+	Root       string // module root: template.yaml, infra/, functions/
+	Template   string // "" means Root/template.yaml
+	Accounts   string // "" means Root/infra/local/accounts.json
+	Addr       string // gateway and developer endpoints; "" means DefaultAddr
+	BusAddr    string // PutEvents endpoint; "" means DefaultBusAddr
+	DynamoAddr string // dynalite; "" means DefaultDynamoAddr; port 0 picks one
+	// DynamoEndpoint, when set, is a running DynamoDB-compatible engine to
+	// use instead of starting dynalite (tests share one this way).
+	DynamoEndpoint string
+	DataDir        string // dynalite's data; "" means Root/.local/dynalite
+	BinDir         string // built bootstraps, <BinDir>/<LogicalId>/bootstrap; "" means Root/.local/bin
+	StateFile      string // where Endpoints go once up; "" means Root/.local/stack.json, "-" none
+	ClockSpeed     float64
+	ClockStart     time.Time // zero means now
+	// Package gives the Go package to build for a function; nil means
+	// FunctionPackage. Tests substitute a test function this way.
+	Package  func(logicalID string) string
+	MaxProcs int           // processes per function; 0 means 3
+	Poll     time.Duration // longest scheduler sleep; 0 means the bus default
+	Log      io.Writer     // function output; nil means os.Stderr
+	Logger   *slog.Logger  // nil means slog.Default()
+}
+
+// Stack is the running local system. Create it with New, then Run it.
+type Stack struct {
+	cfg       Config
+	log       *slog.Logger
+	tpl       *sam.Template
+	clk       *stackClock
+	endpoints Endpoints // final once ready; see Endpoints
+	sandbox   *sandbox.Server
+	bus       *eventbus.Bus
+	gateway   *gateway.Gateway
+
+	gwListener, busListener net.Listener
+
+	ready     chan struct{}
+	readyOnce sync.Once
+
+	pools   map[string]*runner.Pool // set before ready, read-only after
+	missing map[string]string       // function → why it cannot run
+
+	mu          sync.Mutex
+	invocations []Invocation
+}
+
+// Invocation records one function invocation, for /_local/invocations.
+type Invocation struct {
+	Function   string    `json:"function"`
+	Trigger    string    `json:"trigger"` // "http" or "bus" (rules and schedules)
+	Start      time.Time `json:"start"`
+	DurationMs float64   `json:"durationMs"`
+	Status     string    `json:"status"` // "ok", "error" (function error) or "failed" (could not run)
+	ErrorType  string    `json:"errorType,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+const maxInvocations = 200
+
+// New checks the configuration and takes the ports: a bad template, a
+// missing accounts file, a port in use or a missing dynalite each give one
+// clear error. Nothing is started until Run.
+func New(cfg Config) (*Stack, error) {
+	if cfg.Root == "" {
+		return nil, errors.New("local: Config.Root is required")
+	}
+	root, err := filepath.Abs(cfg.Root)
+	if err != nil {
+		return nil, fmt.Errorf("local: root: %w", err)
+	}
+	cfg.Root = root
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&cfg.Template, filepath.Join(root, "template.yaml"))
+	def(&cfg.Accounts, filepath.Join(root, "infra", "local", "accounts.json"))
+	def(&cfg.Addr, DefaultAddr)
+	def(&cfg.BusAddr, DefaultBusAddr)
+	def(&cfg.DynamoAddr, DefaultDynamoAddr)
+	def(&cfg.DataDir, filepath.Join(root, ".local", "dynalite"))
+	def(&cfg.BinDir, filepath.Join(root, ".local", "bin"))
+	def(&cfg.StateFile, filepath.Join(root, ".local", "stack.json"))
+	if cfg.Package == nil {
+		cfg.Package = FunctionPackage
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ClockSpeed == 0 {
+		cfg.ClockSpeed = 1
+	}
+	if cfg.ClockSpeed < 0 {
+		return nil, fmt.Errorf("clock speed %v: want a positive number", cfg.ClockSpeed)
+	}
+
+	if err := sam.Validate(cfg.Template); err != nil {
+		return nil, err
+	}
+	tpl, err := sam.Load(cfg.Template)
+	if err != nil {
+		return nil, err
+	}
+	if len(tpl.Tables) == 0 {
+		return nil, fmt.Errorf("template %s declares no DynamoDB table", cfg.Template)
+	}
+	if cfg.Accounts, err = filepath.Abs(cfg.Accounts); err != nil {
+		return nil, fmt.Errorf("accounts file: %w", err)
+	}
+	if _, err := accounts.LoadFile(cfg.Accounts); err != nil {
+		return nil, err
+	}
+	if cfg.DynamoEndpoint == "" {
+		if _, err := os.Stat(dynaliteCLI(root)); err != nil {
+			return nil, fmt.Errorf("dynalite is not installed (%s is missing): run `make deps`", dynaliteCLI(root))
+		}
+	}
+
+	s := &Stack{cfg: cfg, log: cfg.Logger, tpl: tpl, ready: make(chan struct{}),
+		pools: map[string]*runner.Pool{}, missing: map[string]string{}}
+	e := Endpoints{Accounts: cfg.Accounts, TableName: "qunyun-" + Stage, EventBusName: "qunyun-" + Stage, Region: Region, Stage: Stage}
+	s.clk = &stackClock{c: s.newClock(&e)}
+
+	if cfg.DynamoEndpoint != "" {
+		e.DynamoDB = cfg.DynamoEndpoint
+	} else {
+		addr, err := freeAddr(cfg.DynamoAddr)
+		if err != nil {
+			return nil, fmt.Errorf("DynamoDB address %s: %w (set QUNYUN_DYNAMODB_ADDR or --dynamodb-addr)", cfg.DynamoAddr, err)
+		}
+		e.DynamoDB = "http://" + addr
+	}
+	if s.gwListener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("gateway address %s: %w (set QUNYUN_ADDR or --addr)", cfg.Addr, unwrapListen(err))
+	}
+	if s.busListener, err = net.Listen("tcp", cfg.BusAddr); err != nil {
+		s.gwListener.Close()
+		return nil, fmt.Errorf("event bus address %s: %w (set QUNYUN_BUS_ADDR or --bus-addr)", cfg.BusAddr, unwrapListen(err))
+	}
+	e.Gateway = "http://" + s.gwListener.Addr().String()
+	e.EventBus = "http://" + s.busListener.Addr().String()
+	e.SandboxOA = e.Gateway + "/_sandbox/oa"
+	e.SandboxWeCom = e.Gateway + "/_sandbox/wecom"
+	s.endpoints = e
+
+	s.sandbox = sandbox.New(s.clk)
+	rules, schedules, routes, err := triggers(tpl, e)
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	s.bus, err = eventbus.New(eventbus.Config{
+		Invoker: busInvoker{s}, Clock: s.clk, Rules: rules, Schedules: schedules,
+		Account: AccountID, Region: Region, Poll: cfg.Poll, Logger: s.log,
+	})
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("template %s: %w", cfg.Template, err)
+	}
+	s.gateway = &gateway.Gateway{Routes: routes, Invoker: syncInvoker{s}, AccountID: AccountID, Logger: s.log}
+	return s, nil
+}
+
+// triggers reads the functions' events: EventBridge rules, ScheduleV2
+// schedules and HttpApi routes.
+func triggers(tpl *sam.Template, e Endpoints) ([]eventbus.Rule, []eventbus.Schedule, []gateway.Route, error) {
+	var rules []eventbus.Rule
+	var schedules []eventbus.Schedule
+	var routes []gateway.Route
+	resolve := refs(tpl, e)
+	for _, fn := range tpl.Functions {
+		for _, ev := range fn.Events {
+			switch ev.Type {
+			case "HttpApi":
+				method := ev.Method
+				if method == "" {
+					method = "ANY"
+				}
+				routes = append(routes, gateway.Route{Method: method, Path: ev.Path, Function: fn.LogicalID})
+			case "ScheduleV2":
+				schedules = append(schedules, eventbus.Schedule{
+					Name: fn.LogicalID + "-" + ev.Name, Function: fn.LogicalID,
+					Expression: ev.ScheduleExpression, Timezone: ev.Timezone, Input: ev.Input,
+				})
+			case "EventBridgeRule":
+				bus, err := ev.EventBusName.Resolve(resolve)
+				if err != nil {
+					return nil, nil, nil, fmt.Errorf("function %s event %s: EventBusName: %w", fn.LogicalID, ev.Name, err)
+				}
+				rules = append(rules, eventbus.Rule{Function: fn.LogicalID, EventBusName: bus, Pattern: ev.Pattern})
+			}
+		}
+	}
+	return rules, schedules, routes, nil
+}
+
+// newClock makes the stack's clock, starting now, and records it in e.
+func (s *Stack) newClock(e *Endpoints) clock.Clock {
+	if s.cfg.ClockSpeed == 1 && s.cfg.ClockStart.IsZero() {
+		return clock.Real{}
+	}
+	start := s.cfg.ClockStart
+	if start.IsZero() {
+		start = time.Now()
+	}
+	sc := clock.NewScaled(start, s.cfg.ClockSpeed)
+	e.ClockStart = sc.EnvValue()
+	e.ClockSpeed = strconv.FormatFloat(s.cfg.ClockSpeed, 'f', -1, 64)
+	return sc
+}
+
+// Endpoints returns where the stack serves. The addresses are set by New;
+// the clock values are final once Ready is closed.
+func (s *Stack) Endpoints() Endpoints {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.endpoints
+}
+
+// Ready is closed once everything is up: the hook for loading demo data.
+func (s *Stack) Ready() <-chan struct{} { return s.ready }
+
+// Sandbox is the WeChat/WeCom API sandbox the functions call.
+func (s *Stack) Sandbox() *sandbox.Server { return s.sandbox }
+
+// Bus is the local EventBridge.
+func (s *Stack) Bus() *eventbus.Bus { return s.bus }
+
+// Clock is the stack's (possibly fast) clock.
+func (s *Stack) Clock() clock.Clock { return s.clk }
+
+// stackClock is the clock the bus and sandbox hold: the stack swaps in a
+// fresh one at ready (see Run).
+type stackClock struct {
+	mu sync.Mutex
+	c  clock.Clock
+}
+
+func (c *stackClock) get() clock.Clock {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.c
+}
+
+func (c *stackClock) set(n clock.Clock) {
+	c.mu.Lock()
+	c.c = n
+	c.mu.Unlock()
+}
+
+func (c *stackClock) Now() time.Time { return c.get().Now() }
+
+// RealDuration lets the scheduler sleep in real time on a fast clock.
+func (c *stackClock) RealDuration(virtual time.Duration) time.Duration {
+	if sc, ok := c.get().(*clock.Scaled); ok {
+		return sc.RealDuration(virtual)
+	}
+	return virtual
+}
+
+// Invocations returns the most recent invocations, oldest first.
+func (s *Stack) Invocations() []Invocation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Invocation(nil), s.invocations...)
+}
+
+// Run starts everything, serves until ctx is done, then stops everything it
+// started (function processes, dynalite) and returns. It returns an error
+// when start-up fails or dynalite dies.
+func (s *Stack) Run(ctx context.Context) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	gw := &http.Server{Handler: s.mux(), ReadHeaderTimeout: 10 * time.Second}
+	busSrv := &http.Server{Handler: s.whenReady(s.bus), ReadHeaderTimeout: 10 * time.Second}
+	go gw.Serve(s.gwListener)
+	go busSrv.Serve(s.busListener)
+
+	var engine *dynalite
+	defer func() {
+		shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+		defer stop()
+		gw.Shutdown(shutdownCtx)
+		busSrv.Shutdown(shutdownCtx)
+		s.bus.Wait()
+		for _, p := range s.pools {
+			p.Close()
+		}
+		if engine != nil {
+			engine.stop()
+		}
+		if s.cfg.StateFile != "-" {
+			os.Remove(s.cfg.StateFile)
+		}
+		s.log.Info("local stack stopped")
+	}()
+
+	engineDied := make(chan error, 1)
+	if s.cfg.DynamoEndpoint == "" {
+		engine, err = startDynalite(ctx, s.cfg.Root, strings.TrimPrefix(s.endpoints.DynamoDB, "http://"), s.cfg.DataDir, s.cfg.Log)
+		if err != nil {
+			return err
+		}
+		go func() { engineDied <- engine.wait() }()
+	}
+	db := dynamodb.New(dynamodb.Options{
+		Region: Region, BaseEndpoint: aws.String(s.endpoints.DynamoDB),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	if err := dynamo.CreateTable(ctx, db, s.tpl.Tables[0], s.endpoints.TableName); err != nil {
+		return fmt.Errorf("create table %s on %s: %w", s.endpoints.TableName, s.endpoints.DynamoDB, err)
+	}
+	s.log.Info("table ready; TTL and point-in-time recovery skipped (dynalite lacks them)",
+		"table", s.endpoints.TableName, "ttlAttribute", s.tpl.Tables[0].TTLAttribute)
+
+	binaries, err := s.build(ctx)
+	if err != nil {
+		return err
+	}
+	// A fast clock starts at its start time when the stack is up, not when
+	// the builds began, so QUNYUN_CLOCK_START means "the time at ready".
+	// Nothing has fired yet, so the schedules' next times stay right.
+	s.mu.Lock()
+	s.clk.set(s.newClock(&s.endpoints))
+	s.mu.Unlock()
+	if err := s.startPools(binaries); err != nil {
+		return err
+	}
+	go s.bus.Run(ctx)
+	if err := s.writeState(); err != nil {
+		return err
+	}
+	s.readyOnce.Do(func() { close(s.ready) })
+	s.log.Info("local stack up", "gateway", s.endpoints.Gateway, "dynamodb", s.endpoints.DynamoDB, "bus", s.endpoints.EventBus, "clock", s.clk.Now())
+
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-engineDied:
+		return fmt.Errorf("dynalite stopped: %v", err)
+	}
+}
+
+// build builds every function's bootstrap in parallel and returns the
+// binaries by function.
+func (s *Stack) build(ctx context.Context) (map[string]string, error) {
+	type built struct {
+		id, bin string
+		err     error
+	}
+	results := make(chan built, len(s.tpl.Functions))
+	n := 0
+	for _, fn := range s.tpl.Functions {
+		pkg := s.cfg.Package(fn.LogicalID)
+		if files, _ := filepath.Glob(filepath.Join(s.cfg.Root, pkg, "*.go")); len(files) == 0 {
+			s.missing[fn.LogicalID] = fmt.Sprintf("function %s has no code yet (%s)", fn.LogicalID, pkg)
+			s.log.Warn("function not built: no Go files; its invocations fail", "function", fn.LogicalID, "package", pkg)
+			continue
+		}
+		n++
+		go func() {
+			bin := filepath.Join(s.cfg.BinDir, fn.LogicalID, "bootstrap")
+			results <- built{fn.LogicalID, bin, runner.Build(ctx, s.cfg.Root, pkg, bin)}
+		}()
+	}
+	binaries := map[string]string{}
+	var errs []error
+	for range n {
+		b := <-results
+		if b.err != nil {
+			errs = append(errs, b.err)
+			continue
+		}
+		binaries[b.id] = b.bin
+	}
+	return binaries, errors.Join(errs...)
+}
+
+// startPools makes each built function's process pool with its local
+// environment.
+func (s *Stack) startPools(binaries map[string]string) error {
+	for _, fn := range s.tpl.Functions {
+		bin, ok := binaries[fn.LogicalID]
+		if !ok {
+			continue
+		}
+		env, err := FunctionEnv(s.tpl, fn, s.Endpoints())
+		if err != nil {
+			return err
+		}
+		s.pools[fn.LogicalID] = runner.NewPool(runner.Function{
+			Name: fn.LogicalID, Binary: bin, Env: env, Timeout: time.Duration(fn.Timeout) * time.Second,
+			MaxProcs: s.cfg.MaxProcs, Log: s.cfg.Log,
+		})
+	}
+	return nil
+}
+
+func (s *Stack) writeState() error {
+	if s.cfg.StateFile == "-" {
+		return nil
+	}
+	data, err := json.MarshalIndent(s.Endpoints(), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(s.cfg.StateFile), 0o755); err != nil {
+		return fmt.Errorf("write stack state: %w", err)
+	}
+	if err := os.WriteFile(s.cfg.StateFile, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write stack state: %w", err)
+	}
+	return nil
+}
+
+// ReadState reads the Endpoints a running stack wrote.
+func ReadState(path string) (Endpoints, error) {
+	var e Endpoints
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		return e, fmt.Errorf("stack state %s: %w", path, err)
+	}
+	return e, nil
+}
+
+func (s *Stack) closeListeners() {
+	s.gwListener.Close()
+	if s.busListener != nil {
+		s.busListener.Close()
+	}
+}
+
+// mux serves the developer endpoints, the sandbox and the gateway.
+func (s *Stack) mux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-s.ready:
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		default:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		}
+	})
+	mux.Handle("GET /_local/bus", s.bus.DeliveriesHandler())
+	mux.HandleFunc("GET /_local/invocations", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"invocations": s.Invocations()})
+	})
+	mux.HandleFunc("GET /_local/{$}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"endpoints": s.Endpoints(), "developer": []string{
+			"/healthz", "/_local/bus", "/_local/invocations", "/_local/sandbox/calls", "/_local/sandbox/tasks",
+			"/_local/sandbox/fail", "/_local/sandbox/confirm", "/_local/sandbox/reset"}})
+	})
+	mux.Handle("/_local/sandbox/", http.StripPrefix("/_local/sandbox", s.sandbox.Control()))
+	mux.Handle("/_sandbox/oa/", http.StripPrefix("/_sandbox/oa", s.sandbox.OA()))
+	mux.Handle("/_sandbox/wecom/", http.StripPrefix("/_sandbox/wecom", s.sandbox.WeCom()))
+	mux.Handle("/", s.whenReady(s.gateway))
+	return mux
+}
+
+// whenReady answers 503, as an overloaded AWS endpoint would, until the
+// stack is up.
+func (s *Stack) whenReady(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-s.ready:
+			h.ServeHTTP(w, r)
+		default:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "Service Unavailable"})
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// invoke runs a function and records the invocation. A function error is
+// returned as a *runtimeapi.FunctionError.
+func (s *Stack) invoke(ctx context.Context, trigger, function string, payload []byte) ([]byte, error) {
+	rec := Invocation{Function: function, Trigger: trigger, Start: time.Now()}
+	pool := s.pools[function]
+	var resp []byte
+	var err error
+	if pool == nil {
+		why := s.missing[function]
+		if why == "" {
+			why = "no function " + function + " in the template"
+		}
+		err = errors.New(why)
+		rec.Status = "failed"
+	} else {
+		var fnErr error
+		r, fe, ierr := pool.Invoke(ctx, payload)
+		switch {
+		case ierr != nil:
+			err, rec.Status = ierr, "failed"
+		case fe != nil:
+			fnErr, rec.Status, rec.ErrorType = fe, "error", fe.ErrorType
+		default:
+			resp, rec.Status = r, "ok"
+		}
+		if fnErr != nil {
+			err = fnErr
+		}
+	}
+	rec.DurationMs = float64(time.Since(rec.Start).Microseconds()) / 1000
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	s.mu.Lock()
+	s.invocations = append(s.invocations, rec)
+	if over := len(s.invocations) - maxInvocations; over > 0 {
+		s.invocations = append([]Invocation(nil), s.invocations[over:]...)
+	}
+	s.mu.Unlock()
+	return resp, err
+}
+
+// syncInvoker is the gateway's view of the stack: a RequestResponse invoke.
+type syncInvoker struct{ s *Stack }
+
+func (i syncInvoker) InvokeSync(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	return i.s.invoke(ctx, "http", function, payload)
+}
+
+// busInvoker is EventBridge's and Scheduler's view: an asynchronous invoke
+// whose result only matters as success or failure.
+type busInvoker struct{ s *Stack }
+
+func (i busInvoker) Invoke(ctx context.Context, function string, payload []byte) error {
+	_, err := i.s.invoke(ctx, "bus", function, payload)
+	return err
+}
+
+// freeAddr checks that addr can be listened on and returns it, with a free
+// port chosen when its port is 0.
+func freeAddr(addr string) (string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", unwrapListen(err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// unwrapListen shortens "listen tcp 127.0.0.1:3000: bind: address already
+// in use" to its cause.
+func unwrapListen(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		msg := op.Err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return errors.New(msg)
+	}
+	return err
+}
+
+// FunctionNames lists the template's functions, sorted.
+func FunctionNames(tpl *sam.Template) []string {
+	var out []string
+	for _, f := range tpl.Functions {
+		out = append(out, f.LogicalID)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,380 @@
+package local_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/eventbus"
+	"github.com/qunyun/qunyun/internal/sam"
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// syncBuffer collects the functions' output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// nightlyUTC is 02:00 in Asia/Shanghai, when ScoringFunction's cron fires.
+var nightlyUTC = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
+
+// TestStackEndToEnd starts the whole stack on free ports, every function
+// replaced by the echo test function, a real dynalite, and a clock at 60×
+// starting half a minute before 02:00 Shanghai time.
+func TestStackEndToEnd(t *testing.T) {
+	root := repoRoot(t)
+	dir := t.TempDir()
+	log := &syncBuffer{}
+	st, err := local.New(local.Config{
+		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
+		DataDir: filepath.Join(dir, "dynalite"), BinDir: filepath.Join(dir, "bin"), StateFile: filepath.Join(dir, "stack.json"),
+		ClockSpeed: 60, ClockStart: nightlyUTC.Add(-30 * time.Second),
+		Package: func(string) string { return "./internal/local/testdata/echo" },
+		Poll:    50 * time.Millisecond, Log: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- st.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "stack.json")); !os.IsNotExist(err) {
+			t.Errorf("stack.json left behind after stop: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("function output:\n%s", log)
+		}
+	}()
+	select {
+	case <-st.Ready():
+	case err := <-runErr:
+		t.Fatalf("Run before ready: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("stack not ready after 60 s")
+	}
+	e := st.Endpoints()
+
+	t.Run("healthz and state file", func(t *testing.T) {
+		resp, err := http.Get(e.Gateway + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("/healthz = %d", resp.StatusCode)
+		}
+		saved, err := local.ReadState(filepath.Join(dir, "stack.json"))
+		if err != nil || saved != e {
+			t.Errorf("state file %+v (%v), want %+v", saved, err, e)
+		}
+	})
+
+	t.Run("gateway delivers the API Gateway event", func(t *testing.T) {
+		body := "<xml><MsgId>1</MsgId></xml>"
+		resp, err := http.Post(e.Gateway+"/wechat/demo-oa?signature=s&timestamp=1&nonce=n", "text/xml", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		// The echo's answer is the event itself, a bare JSON object:
+		// API Gateway sends that back as a 200 JSON body.
+		var ev events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(raw, &ev); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%d %s: %v", resp.StatusCode, raw, err)
+		}
+		if ev.Version != "2.0" || ev.RouteKey != "POST /wechat/{account}" || ev.RawPath != "/wechat/demo-oa" ||
+			ev.RawQueryString != "signature=s&timestamp=1&nonce=n" || ev.PathParameters["account"] != "demo-oa" ||
+			ev.QueryStringParameters["nonce"] != "n" || ev.Body != body || ev.IsBase64Encoded ||
+			ev.Headers["content-type"] != "text/xml" || ev.RequestContext.Stage != "$default" ||
+			ev.RequestContext.HTTP.Method != "POST" || ev.RequestContext.HTTP.SourceIP != "127.0.0.1" ||
+			ev.RequestContext.AccountID != local.AccountID || ev.RequestContext.TimeEpoch == 0 {
+			t.Errorf("event %s", raw)
+		}
+		resp, err = http.Get(e.Gateway + "/nowhere")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || string(raw) != `{"message":"Not Found"}` {
+			t.Errorf("unknown route: %d %s", resp.StatusCode, raw)
+		}
+	})
+
+	t.Run("bus routes events to exactly the matching functions", func(t *testing.T) {
+		cfg := aws.Config{Region: local.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+		client := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(e.EventBus) })
+		want := map[string][]string{
+			"QuestionAsked":         {"SessionFunction"},
+			"DeliveryRequested":     {"PushFunction"},
+			"ScoringShardRequested": {"ScoringFunction"},
+			"MessageReceived":       nil,
+		}
+		var entries []types.PutEventsRequestEntry
+		var order []string
+		for dt := range want {
+			order = append(order, dt)
+			entries = append(entries, types.PutEventsRequestEntry{
+				Source: aws.String("qunyun"), DetailType: aws.String(dt), Detail: aws.String(`{"id":"e2e-` + dt + `"}`),
+				EventBusName: aws.String(e.EventBusName),
+			})
+		}
+		out, err := client.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: entries})
+		if err != nil || out.FailedEntryCount != 0 {
+			t.Fatalf("PutEvents: %v %+v", err, out)
+		}
+		ids := map[string]string{} // event id → detail type
+		for i, r := range out.Entries {
+			ids[aws.ToString(r.EventId)] = order[i]
+		}
+		got := map[string][]string{}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got = map[string][]string{}
+			n := 0
+			for _, d := range st.Bus().Deliveries() {
+				if dt, ok := ids[d.ID]; ok && d.Kind == "rule" {
+					if d.Error != "" {
+						t.Errorf("delivery %s to %s failed: %s", dt, d.Function, d.Error)
+					}
+					got[dt] = append(got[dt], d.Function)
+					n++
+				}
+			}
+			if n >= 3 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // room for a wrong extra delivery to show up
+		for _, d := range st.Bus().Deliveries() {
+			if dt, ok := ids[d.ID]; ok && d.Kind == "rule" && !contains(want[dt], d.Function) {
+				t.Errorf("%s delivered to %s, which does not match it", dt, d.Function)
+			}
+		}
+		for dt, fns := range want {
+			if strings.Join(got[dt], ",") != strings.Join(fns, ",") {
+				t.Errorf("%s reached %v, want %v", dt, got[dt], fns)
+			}
+		}
+	})
+
+	t.Run("nightly schedule fires at 02:00 Shanghai", func(t *testing.T) {
+		var fired *eventbus.Delivery
+		deadline := time.Now().Add(15 * time.Second)
+		for fired == nil && time.Now().Before(deadline) {
+			for _, d := range st.Bus().Deliveries() {
+				if d.Kind == "schedule" && d.Function == "ScoringFunction" {
+					fired = &d
+					break
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if fired == nil {
+			t.Fatalf("ScoringFunction's schedule did not fire; clock at %v", st.Clock().Now())
+		}
+		if !fired.ScheduledTime.Equal(nightlyUTC) || fired.At.Before(nightlyUTC) || fired.At.After(nightlyUTC.Add(time.Minute)) || fired.Error != "" {
+			t.Errorf("fired %+v, want at 18:00Z (02:00 Shanghai) without error", fired)
+		}
+		if string(fired.Payload) != `{"kind":"nightly","scheduledTime":"2026-11-22T18:00:00Z"}` {
+			t.Errorf("payload %s", fired.Payload)
+		}
+		// The per-minute ticks fire too, each minute once.
+		ticks := map[time.Time]int{}
+		for _, d := range st.Bus().Deliveries() {
+			if d.Kind == "schedule" && d.Function == "PushFunction" {
+				ticks[d.ScheduledTime]++
+			}
+		}
+		for at, n := range ticks {
+			if n != 1 || at.Second() != 0 {
+				t.Errorf("PushFunction tick at %v fired %d times", at, n)
+			}
+		}
+	})
+
+	t.Run("invocations are recorded", func(t *testing.T) {
+		resp, err := http.Get(e.Gateway + "/_local/invocations")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Invocations []local.Invocation }
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, inv := range body.Invocations {
+			if inv.Status != "ok" {
+				t.Errorf("invocation %+v not ok", inv)
+			}
+			seen[inv.Function+"/"+inv.Trigger] = true
+		}
+		for _, k := range []string{"CallbackFunction/http", "SessionFunction/bus", "ScoringFunction/bus", "PushFunction/bus"} {
+			if !seen[k] {
+				t.Errorf("no %s invocation in %v", k, seen)
+			}
+		}
+	})
+
+	t.Run("sandbox is mounted", func(t *testing.T) {
+		resp, err := http.Get(e.SandboxOA + "/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(raw), "access_token") {
+			t.Errorf("sandbox token: %s", raw)
+		}
+		resp, err = http.Get(e.Gateway + "/_local/sandbox/calls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(raw), "/cgi-bin/token") {
+			t.Errorf("sandbox calls: %s", raw)
+		}
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestNewRejectsBadInput(t *testing.T) {
+	root := repoRoot(t)
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "template.yaml")
+	if err := os.WriteFile(broken, []byte("Resources: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	base := local.Config{Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0", StateFile: "-"}
+	tests := []struct {
+		name string
+		edit func(*local.Config)
+		want string
+	}{
+		{"malformed template", func(c *local.Config) { c.Template = broken }, "is not valid YAML"},
+		{"missing template", func(c *local.Config) { c.Template = filepath.Join(dir, "none.yaml") }, "read template"},
+		{"missing accounts file", func(c *local.Config) { c.Accounts = filepath.Join(dir, "none.json") }, "accounts file"},
+		{"gateway port in use", func(c *local.Config) { c.Addr = busy.Addr().String() }, "gateway address " + busy.Addr().String() + ": address already in use"},
+		{"bus port in use", func(c *local.Config) { c.BusAddr = busy.Addr().String() }, "event bus address"},
+		{"dynamodb port in use", func(c *local.Config) { c.DynamoAddr = busy.Addr().String() }, "DynamoDB address"},
+		{"no dynalite", func(c *local.Config) { c.Root = dir; c.Template = filepath.Join(root, "template.yaml"); c.Accounts = filepath.Join(root, "infra/local/accounts.json") }, "run `make deps`"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := base
+			tt.edit(&cfg)
+			_, err := local.New(cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFunctionEnv(t *testing.T) {
+	tpl, err := sam.Load(filepath.Join(repoRoot(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := local.Endpoints{
+		Gateway: "http://127.0.0.1:3000", DynamoDB: "http://127.0.0.1:3002", EventBus: "http://127.0.0.1:3001",
+		SandboxOA: "http://127.0.0.1:3000/_sandbox/oa", SandboxWeCom: "http://127.0.0.1:3000/_sandbox/wecom",
+		Accounts: "/repo/infra/local/accounts.json", TableName: "qunyun-local", EventBusName: "qunyun-local",
+		Region: "us-east-1", Stage: "local", ClockStart: "2026-11-22T00:00:00Z@2026-11-22T04:00:00Z", ClockSpeed: "60",
+	}
+	envOf := func(id string) map[string]string {
+		fn, ok := tpl.Function(id)
+		if !ok {
+			t.Fatalf("no %s", id)
+		}
+		list, err := local.FunctionEnv(tpl, fn, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, kv := range list {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k] = v
+		}
+		return m
+	}
+	push := envOf("PushFunction")
+	want := map[string]string{
+		"TABLE_NAME": "qunyun-local", "EVENT_BUS_NAME": "qunyun-local", "STAGE": "local",
+		"ACCOUNTS_SSM_PREFIX": "/qunyun/local/accounts/", "WECHAT_API_BASE": e.SandboxOA, "WECOM_API_BASE": e.SandboxWeCom,
+		"QUNYUN_ACCOUNTS": e.Accounts, "QUNYUN_CLOCK_START": e.ClockStart, "QUNYUN_CLOCK_SPEED": "60",
+		"PUBLIC_BASE_URL": e.Gateway, "AWS_ENDPOINT_URL_DYNAMODB": e.DynamoDB, "AWS_ENDPOINT_URL_EVENTBRIDGE": e.EventBus,
+		"AWS_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "PushFunction", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+		"AWS_LAMBDA_LOG_FORMAT": "JSON",
+	}
+	for k, v := range want {
+		if push[k] != v {
+			t.Errorf("PushFunction %s = %q, want %q", k, push[k], v)
+		}
+	}
+	if _, ok := envOf("CallbackFunction")["PUBLIC_BASE_URL"]; ok {
+		t.Error("CallbackFunction got PUBLIC_BASE_URL, which the template does not declare for it")
+	}
+	if _, ok := push["HOME"]; ok {
+		t.Error("the developer's HOME leaked into a function")
+	}
+}
