@@ -1,0 +1,117 @@
+package dynamo_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Check-ins: consecutive days grow the streak, a gap restarts it, a second
+// check-in the same day (even concurrent) counts nothing.
+func TestCheckInStreaks(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	steps := []struct {
+		today, yesterday string
+		counted          bool
+		streak, total    int
+	}{
+		{"2026-11-20", "2026-11-19", true, 1, 1},
+		{"2026-11-20", "2026-11-19", false, 1, 1},
+		{"2026-11-21", "2026-11-20", true, 2, 2},
+		{"2026-11-22", "2026-11-21", true, 3, 3},
+		{"2026-11-25", "2026-11-24", true, 1, 4}, // a gap
+	}
+	for i, s := range steps {
+		got, counted, err := tb.CheckIn(ctx, "g", "m", s.today, s.yesterday)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counted != s.counted || got.Streak != s.streak || got.Total != s.total || got.Last != s.today {
+			t.Fatalf("step %d: %+v counted=%v, want %+v", i, got, counted, s)
+		}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	n := 0
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, counted, err := tb.CheckIn(ctx, "g", "m2", "2026-11-25", "2026-11-24")
+			if err != nil {
+				t.Error(err)
+			}
+			if counted {
+				mu.Lock()
+				n++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if n != 1 {
+		t.Fatalf("%d concurrent check-ins counted, want 1", n)
+	}
+}
+
+func TestVoteQuestionOncePerMember(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	q := qunyun.Question{SessionID: "s", GroupID: "g", MemberID: "a", Text: "why?", At: time.Unix(1763780400, 0), MessageID: "m1"}
+	if created, err := tb.CaptureQuestion(ctx, q); err != nil || !created {
+		t.Fatal(created, err)
+	}
+	if created, _ := tb.CaptureQuestion(ctx, q); created {
+		t.Fatal("captured twice")
+	}
+	sk, found, err := tb.OpenQuestion(ctx, "s", "")
+	if err != nil || !found || sk != dynamo.QuestionSK(q) {
+		t.Fatal(sk, found, err)
+	}
+	if sk2, found, _ := tb.OpenQuestion(ctx, "s", "m1"); !found || sk2 != sk {
+		t.Fatal("quoted question not found")
+	}
+	for i, tc := range []struct {
+		member string
+		want   bool
+	}{{"b", true}, {"b", false}, {"c", true}} {
+		if ok, err := tb.VoteQuestion(ctx, "s", sk, tc.member); err != nil || ok != tc.want {
+			t.Fatalf("vote %d: %v %v", i, ok, err)
+		}
+	}
+	if ok, _ := tb.VoteQuestion(ctx, "s", "Q#missing", "b"); ok {
+		t.Fatal("voted for a missing question")
+	}
+}
+
+func TestAnchorBotMessageIsStable(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	first := time.Date(2026, 11, 22, 3, 0, 0, 123e6, time.UTC)
+	a, err := tb.AnchorBotMessage(ctx, "bot", "m1", first)
+	if err != nil || !a.Equal(first) {
+		t.Fatal(a, err)
+	}
+	b, err := tb.AnchorBotMessage(ctx, "bot", "m1", first.Add(7*time.Second))
+	if err != nil || !b.Equal(first) {
+		t.Fatalf("retry anchored at %v, want %v (%v)", b, first, err)
+	}
+}
+
+func TestMessageKeys(t *testing.T) {
+	at := time.Date(2026, 11, 21, 23, 59, 59, 5e6, time.FixedZone("CST", 8*3600))
+	g := dynamo.MessageKeys(qunyun.Message{ID: "k1", GroupID: "g1", AccountID: "a", MemberID: "m", At: at})
+	if g.PK != "GROUP#g1#D#2026-11-21" || g.SK != "MSG#1795276799005#k1" || g.GSI1PK != "" {
+		t.Fatalf("group keys %+v", g)
+	}
+	p := dynamo.MessageKeys(qunyun.Message{ID: "k2", AccountID: "a", MemberID: "o1", At: at})
+	if p.PK != "ACCOUNT#a#D#2026-11-21" || p.GSI1PK != "PERSONLOG#a#o1" {
+		t.Fatalf("1:1 keys %+v", p)
+	}
+}
