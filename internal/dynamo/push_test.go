@@ -1,0 +1,165 @@
+package dynamo_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Concurrent reservations never take a counter past its limit.
+func TestReserveCapUnderConcurrency(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	c := dynamo.GroupDayCap("g1", "2026-11-22")
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := tb.ReserveCap(ctx, c, 3, time.Hour)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				won.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 3 {
+		t.Fatalf("%d reservations won, want 3", won.Load())
+	}
+	if err := tb.ReleaseCap(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := tb.CapCount(ctx, c); n != 2 {
+		t.Fatalf("count after release = %d, want 2", n)
+	}
+	for range 5 { // never below zero
+		tb.ReleaseCap(ctx, c)
+	}
+	if n, _ := tb.CapCount(ctx, c); n != 0 {
+		t.Fatalf("count = %d, want 0", n)
+	}
+	if back, ok := dynamo.ParseCapCounter(c.String()); !ok || back != c {
+		t.Fatalf("ParseCapCounter(%q) = %v %v", c.String(), back, ok)
+	}
+}
+
+// A delivery is claimed once; transitions are conditional on the version.
+func TestDeliveryClaimAndUpdate(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	d := qunyun.Delivery{ID: "d1", Source: "p1", TargetKind: qunyun.TargetGroup, TargetID: "g1", GroupID: "g1", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
+	ok, first, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
+	if err != nil || !ok || first.State != qunyun.DeliveryClaimed {
+		t.Fatalf("first claim: %v %v %s", ok, err, first.State)
+	}
+	ok, stored, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
+	if err != nil || ok || stored.ID != "d1" {
+		t.Fatalf("second claim: %v %v %+v", ok, err, stored)
+	}
+	stale := stored
+	changed, err := tb.UpdateDelivery(ctx, &stored, func(d *qunyun.Delivery) { d.State = qunyun.DeliverySent })
+	if err != nil || !changed {
+		t.Fatal(changed, err)
+	}
+	changed, err = tb.UpdateDelivery(ctx, &stale, func(d *qunyun.Delivery) { d.State = qunyun.DeliveryFailed })
+	if err != nil || changed {
+		t.Fatalf("a stale update went through: %v %v", changed, err)
+	}
+	for name, q := range map[string]func() ([]dynamo.DeliveryItem, error){
+		"group": func() ([]dynamo.DeliveryItem, error) { return tb.GroupDeliveries(ctx, "g1", "2026-11-22") },
+		"plan":  func() ([]dynamo.DeliveryItem, error) { return tb.PlanDeliveries(ctx, "p1", "2026-11-22") },
+		"sent":  func() ([]dynamo.DeliveryItem, error) { return tb.DayDeliveries(ctx, "2026-11-22", qunyun.DeliverySent) },
+	} {
+		items, err := q()
+		if err != nil || len(items) != 1 || items[0].State != qunyun.DeliverySent {
+			t.Fatalf("%s query: %+v %v", name, items, err)
+		}
+	}
+	if items, _ := tb.DayDeliveries(ctx, "2026-11-22", qunyun.DeliveryClaimed); len(items) != 0 {
+		t.Fatalf("the GSI2 state key did not move: %+v", items)
+	}
+	// Person deliveries live under their own partition.
+	m := qunyun.Delivery{ID: "d2", Source: "alert", TargetKind: qunyun.TargetStaff, TargetID: "mod-1", At: d.At}
+	if ok, _, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: m}); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if items, err := tb.TargetDeliveries(ctx, qunyun.TargetStaff, "mod-1", "2026-11-22"); err != nil || len(items) != 1 {
+		t.Fatalf("target deliveries: %+v %v", items, err)
+	}
+}
+
+// One lease holder at a time; storing releases; an expired lease can be taken.
+func TestTokenLease(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	tb.Now = func() time.Time { return now }
+	ctx := context.Background()
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, err := tb.LeaseToken(ctx, "oa:wx", "p", now.Add(30*time.Second)); err == nil && ok {
+				won.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Fatalf("%d lease holders, want 1", won.Load())
+	}
+	if ok, _ := tb.StoreToken(ctx, "oa:wx", "someone-else", dynamo.CachedToken{Token: "x", ExpiresAt: now.Add(time.Hour)}); ok {
+		t.Fatal("a non-holder stored a token")
+	}
+	if ok, err := tb.StoreToken(ctx, "oa:wx", "p", dynamo.CachedToken{Token: "tok", ExpiresAt: now.Add(time.Hour)}); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	got, err := tb.AccessToken(ctx, "oa:wx")
+	if err != nil || got.Token != "tok" || !got.ExpiresAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("token = %+v %v", got, err)
+	}
+	if ok, _ := tb.LeaseToken(ctx, "oa:wx", "q", now.Add(30*time.Second)); !ok {
+		t.Fatal("storing did not release the lease")
+	}
+	if ok, _ := tb.LeaseToken(ctx, "oa:wx", "r", now.Add(30*time.Second)); ok {
+		t.Fatal("a held lease was taken")
+	}
+	now = now.Add(31 * time.Second)
+	if ok, _ := tb.LeaseToken(ctx, "oa:wx", "r", now.Add(30*time.Second)); !ok {
+		t.Fatal("an expired lease could not be taken")
+	}
+}
+
+func TestCursorOnlyMovesForward(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	t1 := time.Date(2026, 11, 22, 3, 5, 0, 0, time.UTC)
+	if err := tb.AdvanceCursor(ctx, "push", "tick", t1); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.AdvanceCursor(ctx, "push", "tick", t1.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tb.Cursor(ctx, "push", "tick")
+	if err != nil || !got.Equal(t1) {
+		t.Fatalf("cursor = %s %v, want %s", got, err, t1)
+	}
+	if done, _ := tb.RunDone(ctx, "push", "tick", t1); done {
+		t.Fatal("run marked done before MarkRunDone")
+	}
+	tb.MarkRunDone(ctx, "push", "tick", t1, time.Hour)
+	if done, _ := tb.RunDone(ctx, "push", "tick", t1); !done {
+		t.Fatal("run not marked done")
+	}
+}
