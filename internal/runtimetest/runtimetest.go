@@ -197,15 +197,17 @@ func (b *syncBuffer) String() string {
 }
 
 // EventTime is the time a sample event happened: a schedule's scheduledTime,
-// an EventBridge event's time, or a WeChat callback's timestamp query
-// parameter. Running a function on a clock set to it (QUNYUN_CLOCK_START)
-// makes a stored sample event current, as WeChat's 5-minute timestamp
-// window and the tick's catch-up logic require.
-func EventTime(event []byte) (time.Time, bool) {
+// an EventBridge event's time, a WeChat callback's timestamp query
+// parameter or a relay bridge's timestamp header. Running a function on a
+// clock set to it (QUNYUN_CLOCK_START) makes a stored sample current, as
+// the callbacks' 5-minute timestamp window and the ticks' catch-up require.
+// ok is false for events that carry no time (a tracked-link click).
+func EventTime(event []byte) (at time.Time, ok bool) {
 	var e struct {
-		ScheduledTime  time.Time `json:"scheduledTime"`
-		Time           time.Time `json:"time"`
-		RawQueryString string    `json:"rawQueryString"`
+		ScheduledTime  time.Time         `json:"scheduledTime"`
+		Time           time.Time         `json:"time"`
+		RawQueryString string            `json:"rawQueryString"`
+		Headers        map[string]string `json:"headers"`
 	}
 	if err := json.Unmarshal(event, &e); err != nil {
 		return time.Time{}, false
@@ -216,13 +218,15 @@ func EventTime(event []byte) (time.Time, bool) {
 	case !e.Time.IsZero():
 		return e.Time, true
 	}
-	q, err := url.ParseQuery(e.RawQueryString)
-	if err != nil {
-		return time.Time{}, false
+	unix := func(s string) (time.Time, bool) {
+		sec, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return time.Unix(sec, 0).UTC(), true
 	}
-	sec, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
-	if err != nil {
-		return time.Time{}, false
+	if q, err := url.ParseQuery(e.RawQueryString); err == nil && q.Get("timestamp") != "" {
+		return unix(q.Get("timestamp"))
 	}
-	return time.Unix(sec, 0).UTC(), true
+	return unix(e.Headers["x-qunyun-timestamp"]) // wechat.RelayTimestampHeader, lower-cased as API Gateway sends it
 }

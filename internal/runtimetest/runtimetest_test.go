@@ -19,6 +19,7 @@ func TestEventTime(t *testing.T) {
 		{`{"kind":"tick","scheduledTime":"2026-11-22T01:00:00Z"}`, time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC), true},
 		{`{"detail-type":"X","time":"2026-11-22T11:55:00Z","detail":{}}`, time.Date(2026, 11, 22, 11, 55, 0, 0, time.UTC), true},
 		{`{"rawQueryString":"signature=x&timestamp=1795348800&nonce=1"}`, time.Unix(1795348800, 0).UTC(), true},
+		{`{"rawQueryString":"","headers":{"x-qunyun-timestamp":"1795348800"}}`, time.Unix(1795348800, 0).UTC(), true},
 		{`{"rawQueryString":"nonce=1"}`, time.Time{}, false},
 		{`not json`, time.Time{}, false},
 	}
