@@ -316,7 +316,11 @@ func TestNewRejectsBadInput(t *testing.T) {
 		{"gateway port in use", func(c *local.Config) { c.Addr = busy.Addr().String() }, "gateway address " + busy.Addr().String() + ": address already in use"},
 		{"bus port in use", func(c *local.Config) { c.BusAddr = busy.Addr().String() }, "event bus address"},
 		{"dynamodb port in use", func(c *local.Config) { c.DynamoAddr = busy.Addr().String() }, "DynamoDB address"},
-		{"no dynalite", func(c *local.Config) { c.Root = dir; c.Template = filepath.Join(root, "template.yaml"); c.Accounts = filepath.Join(root, "infra/local/accounts.json") }, "run `make deps`"},
+		{"no dynalite", func(c *local.Config) {
+			c.Root = dir
+			c.Template = filepath.Join(root, "template.yaml")
+			c.Accounts = filepath.Join(root, "infra/local/accounts.json")
+		}, "run `make deps`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -126,7 +126,7 @@ func TestNewEvent(t *testing.T) {
 			},
 			want: events.APIGatewayV2HTTPRequest{
 				Version: "2.0", RouteKey: "GET /wechat/{account}", RawPath: "/wechat/demo-wecom", RawQueryString: "echostr=a%2Fb%3D%3D",
-				Headers: map[string]string{"host": "127.0.0.1:3000", "x-forwarded-for": "192.0.2.7", "x-forwarded-port": "3000", "x-forwarded-proto": "http"},
+				Headers:               map[string]string{"host": "127.0.0.1:3000", "x-forwarded-for": "192.0.2.7", "x-forwarded-port": "3000", "x-forwarded-proto": "http"},
 				QueryStringParameters: map[string]string{"echostr": "a/b=="},
 				PathParameters:        map[string]string{"account": "demo-wecom"},
 				RequestContext:        rc(get, "GET", "/wechat/demo-wecom", ""),
