@@ -83,6 +83,14 @@ func TestPageIsSelfContained(t *testing.T) {
 	if m := ext.FindString(html); m != "" {
 		t.Fatalf("the page loads something: %q", m)
 	}
+	if !strings.HasPrefix(html, "<!DOCTYPE html>") {
+		t.Fatalf("the page does not start with its doctype: %q", html[:40])
+	}
+	for _, label := range []string{"消息过多", "管理员", "沉睡"} {
+		if !strings.Contains(html, label) {
+			t.Errorf("label %s missing", label)
+		}
+	}
 	if strings.Contains(html, "好物推荐群 <b>") || !strings.Contains(html, "好物推荐群 &lt;b&gt;") {
 		t.Fatal("group names are not escaped")
 	}

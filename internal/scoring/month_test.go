@@ -1,11 +1,13 @@
 package scoring_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,6 +25,7 @@ import (
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/report"
 	"github.com/qunyun/qunyun/internal/scoring"
 	"github.com/qunyun/qunyun/internal/segment"
 )
@@ -393,6 +396,25 @@ func TestSimulatedMonth(t *testing.T) {
 		}
 		if len(rep.Recaps) == 0 || len(rep.Trend) < 4*monthDays {
 			t.Fatalf("report: %d recaps, %d trend points", len(rep.Recaps), len(rep.Trend))
+		}
+		// The month's report renders as a dashboard (the browser test in
+		// package report checks a page draws; set QUNYUN_DASHBOARD_OUT to
+		// keep this one and look at it).
+		dash, err := report.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page bytes.Buffer
+		if err := dash.Write(&page, rep); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(page.String(), "创始人 VIP 群") || !strings.Contains(page.String(), "vip-m01") {
+			t.Fatal("the dashboard lacks the month's groups or leaders")
+		}
+		if out := os.Getenv("QUNYUN_DASHBOARD_OUT"); out != "" {
+			if err := os.WriteFile(out, page.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 

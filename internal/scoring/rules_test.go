@@ -241,3 +241,69 @@ func TestAnswersAndConnections(t *testing.T) {
 		}
 	}
 }
+
+func TestHealthFlags(t *testing.T) {
+	s, _ := scoring.New(nil)
+	flagsOf := func(d scoring.GroupDay) map[string]qunyun.Flag {
+		out := map[string]qunyun.Flag{}
+		for _, f := range s.Score(d).Score.Flags {
+			out[f.Kind] = f
+		}
+		return out
+	}
+	t.Run("renewal due within 30 days", func(t *testing.T) {
+		d := day(qunyun.PurposeVIP, 50)
+		d.Group.Lifecycle = qunyun.Lifecycle{Kind: "yearly", RenewOn: "12-15"}
+		if f, ok := flagsOf(d)[qunyun.FlagRenewal]; !ok || f.Numbers["days"] != 25 {
+			t.Fatalf("renewal flag = %+v", f)
+		}
+		d.Group.Lifecycle.RenewOn = "06-01"
+		if _, ok := flagsOf(d)[qunyun.FlagRenewal]; ok {
+			t.Fatal("renewal flagged half a year early")
+		}
+	})
+	t.Run("pop-up group past its window", func(t *testing.T) {
+		d := day(qunyun.PurposeResourcePopup, 50)
+		d.Group.Lifecycle = qunyun.Lifecycle{Kind: "popup", PopupMinutes: 10}
+		d.Group.CreatedAt = d.Start.Add(23 * time.Hour)
+		f, ok := flagsOf(d)[qunyun.FlagPopupExpired]
+		if !ok || f.Numbers["overMinutes"] != 50 {
+			t.Fatalf("popup flag = %+v", f)
+		}
+		d.Group.State = qunyun.GroupDismissed
+		if _, ok := flagsOf(d)[qunyun.FlagPopupExpired]; ok {
+			t.Fatal("a dismissed pop-up group is still flagged")
+		}
+	})
+	t.Run("leaves within 24 h after a push", func(t *testing.T) {
+		d := day(qunyun.PurposeGeneral, 50)
+		push := d.Start.Add(-2 * time.Hour) // the evening before: still counts
+		d.Log.Deliveries = []qunyun.Delivery{{ID: "p", TargetKind: qunyun.TargetGroup, State: qunyun.DeliverySent, At: push}}
+		for i, h := range []int{3, 5, 30} { // the third is more than 24 h after
+			d.Log.Events = append(d.Log.Events, qunyun.GroupEvent{ID: fmt.Sprint(i), Type: qunyun.EventMemberLeft,
+				MemberID: fmt.Sprintf("m%03d", i), At: push.Add(time.Duration(h) * time.Hour)})
+		}
+		f, ok := flagsOf(d)[qunyun.FlagPushLeaves]
+		if !ok || f.Numbers["leaves"] != 2 {
+			t.Fatalf("push-leaves flag = %+v", f)
+		}
+	})
+	t.Run("dormant needs 14 days with no value", func(t *testing.T) {
+		d := day(qunyun.PurposeGeneral, 50)
+		for k := 1; k <= 13; k++ {
+			d.History = append(d.History, qunyun.GroupScore{Date: d.Start.AddDate(0, 0, -k).Format(time.DateOnly), Value: 2})
+		}
+		if _, ok := flagsOf(d)[qunyun.FlagDormant]; !ok {
+			t.Fatal("14 empty days not flagged dormant")
+		}
+		d.History[5].Value = 40
+		if _, ok := flagsOf(d)[qunyun.FlagDormant]; ok {
+			t.Fatal("flagged dormant with a good day in the fortnight")
+		}
+		d.History = d.History[:10]
+		d.History[5].Value = 0
+		if _, ok := flagsOf(d)[qunyun.FlagDormant]; ok {
+			t.Fatal("a group with 11 scored days flagged dormant")
+		}
+	})
+}
