@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -52,16 +53,7 @@ func (c Change) String() string {
 	return s
 }
 
-func joinFields(f []string) string {
-	out := ""
-	for i, s := range f {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
-}
+func joinFields(f []string) string { return strings.Join(f, ", ") }
 
 // Diff is what applying a community would change in the table.
 type Diff struct {
@@ -332,13 +324,10 @@ func normaliseTimes(m map[string]any) {
 	}
 }
 
+// splitRuleKey splits the "<account>/<id>" key diffRecords gives rules.
 func splitRuleKey(key string) (account, id string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
+	account, id, _ = strings.Cut(key, "/")
+	return account, id
 }
 
 // MergeGroup returns what the table should hold for a group: the

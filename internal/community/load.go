@@ -261,12 +261,12 @@ func scalar(n *yaml.Node) any {
 	return n.Value
 }
 
-var compiledSchema = mustCompileSchema()
+var compiledSchema = compileSchema()
 
-// mustCompileSchema compiles the embedded schema once. It cannot fail at
-// run time: TestSchemaCompiles proves the embedded file compiles, so a
-// failure here is a build mistake and compiling returns nil.
-func mustCompileSchema() *jsonschema.Schema {
+// compileSchema compiles the embedded schema once. It returns nil only if
+// the embedded file is broken, a build mistake TestSchemaIsValidJSONSchema
+// catches; Parse then reports it rather than panicking.
+func compileSchema() *jsonschema.Schema {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
 	if err != nil {
 		return nil
