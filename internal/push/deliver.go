@@ -134,6 +134,7 @@ type Outcome struct {
 	Tasks    int            `json:"tasks"` // task_created
 	Skipped  map[string]int `json:"skipped,omitempty"`
 	Failed   int            `json:"failed"`
+	Deferred int            `json:"deferred"` // not sent, to be retried`
 	Unknown  int            `json:"unknown"`
 	Resolved int            `json:"resolved"` // tasks confirmed, expired, ...
 	mu       sync.Mutex
@@ -210,10 +211,17 @@ func (s *Service) resolveStale(ctx context.Context, cat *catalog, it dynamo.Deli
 		}
 		return nil
 	}
-	if now.Sub(it.UpdatedAt) >= s.staleAfter() {
-		return s.run(ctx, cat, &it, MemberVars{ID: it.TargetID}, out)
+	if now.Sub(it.UpdatedAt) < s.staleAfter() {
+		return nil
 	}
-	return nil
+	if now.Sub(it.At) > s.retryWindow() {
+		reason := it.Reason
+		if reason == "" {
+			reason = qunyun.ReasonUnavailable
+		}
+		return s.finish(ctx, &it, qunyun.DeliveryFailed, reason, out)
+	}
+	return s.run(ctx, cat, &it, MemberVars{ID: it.TargetID}, out)
 }
 
 // run takes a claimed delivery through policies, send and confirm.
@@ -276,9 +284,10 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 		return s.finish(ctx, it, qunyun.DeliverySent, "", out)
 	case wechatapi.SkipReason(sendErr) != "":
 		return s.finish(ctx, it, qunyun.DeliverySkipped, wechatapi.SkipReason(sendErr), out)
-	case wechatapi.Throttled(sendErr):
-		s.log().Warn("send throttled after back-off", "delivery", d.ID, "err", sendErr)
-		return s.finish(ctx, it, qunyun.DeliveryFailed, qunyun.ReasonRateLimit, out)
+	case wechatapi.Throttled(sendErr) || wechatapi.NotSent(sendErr):
+		// Certainly not out: release it for a later invocation.
+		s.log().Warn("send deferred", "delivery", d.ID, "err", sendErr)
+		return s.retryLater(ctx, it, retryReason(sendErr), out)
 	case wechatapi.IsAPIError(sendErr) || qunyun.ErrorCode(sendErr) == qunyun.EINVALID:
 		// WeChat answered with an errcode, or we never sent: nothing is out.
 		s.log().Warn("send refused", "delivery", d.ID, "err", sendErr)
@@ -288,6 +297,28 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 		s.log().Error("send outcome unknown", "delivery", d.ID, "err", sendErr)
 		return s.markUnknown(ctx, cat, it, out)
 	}
+}
+
+func retryReason(err error) string {
+	if wechatapi.Throttled(err) {
+		return qunyun.ReasonRateLimit
+	}
+	return qunyun.ReasonUnavailable
+}
+
+// retryLater undoes the send-started mark of a delivery that certainly did
+// not go out and gives its caps back; the sweep resumes it once the claim is
+// stale, within RetryWindow of its slot, and fails it with reason after that.
+func (s *Service) retryLater(ctx context.Context, it *dynamo.DeliveryItem, reason string, out *Outcome) error {
+	caps := it.Caps
+	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+		d.SendStartedAt, d.Caps, d.Reason = time.Time{}, nil, reason
+	})
+	if err != nil || !changed {
+		return err
+	}
+	out.add(func(o *Outcome) { o.Deferred++ })
+	return s.releaseCaps(ctx, caps)
 }
 
 // route picks the account, channel and address for a delivery, or a skip

@@ -247,5 +247,6 @@ func orString(s, def string) string {
 
 // String makes an Outcome readable in logs.
 func (o *Outcome) String() string {
-	return fmt.Sprintf("claimed=%d raced=%d sent=%d tasks=%d skipped=%v failed=%d unknown=%d", o.Claimed, o.Raced, o.Sent, o.Tasks, o.Skipped, o.Failed, o.Unknown)
+	return fmt.Sprintf("claimed=%d raced=%d sent=%d tasks=%d skipped=%v failed=%d deferred=%d unknown=%d",
+		o.Claimed, o.Raced, o.Sent, o.Tasks, o.Skipped, o.Failed, o.Deferred, o.Unknown)
 }

@@ -113,6 +113,9 @@ type Service struct {
 	// RemindEvery spaces task reminders (default 6 h: 3 in 24 h); TaskExpiry
 	// ends an unconfirmed task (default 24 h).
 	RemindEvery, TaskExpiry time.Duration
+	// RetryWindow is how long after its slot a delivery that could not be
+	// sent (throttled, WeChat unreachable) is still retried (default 1 h).
+	RetryWindow time.Duration
 	// Workers send in parallel within one invocation (default 16).
 	Workers int
 
@@ -142,6 +145,7 @@ func (s *Service) staleAfter() time.Duration { return orDuration(s.StaleAfter, 2
 func (s *Service) remindEvery() time.Duration {
 	return orDuration(s.RemindEvery, 6*time.Hour)
 }
+func (s *Service) retryWindow() time.Duration { return orDuration(s.RetryWindow, time.Hour) }
 func (s *Service) taskExpiry() time.Duration { return orDuration(s.TaskExpiry, 24*time.Hour) }
 func (s *Service) workers() int {
 	if s.Workers > 0 {

@@ -77,11 +77,15 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	if errors.Is(runErr, errCrashed) {
 		return rep, runErr // a dead process writes nothing more
 	}
-	sweepErr := s.sweep(ctx, cat, scheduled, rep.Outcome)
-	if err := errors.Join(runErr, sweepErr); err != nil {
+	if runErr != nil {
 		// The cursor stays put: the next tick expands these minutes again,
 		// and the claims make that safe.
-		return rep, err
+		return rep, runErr
+	}
+	// Following older work must not hold back the cursor: a task WeChat
+	// will not answer for is retried on the next sweep, not by re-expanding.
+	if err := s.sweep(ctx, cat, scheduled, rep.Outcome); err != nil {
+		s.log().Error("sweep of open deliveries failed", "err", err)
 	}
 	if err := s.Table.AdvanceCursor(ctx, function, tickKind, scheduled); err != nil {
 		return rep, err

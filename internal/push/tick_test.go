@@ -328,3 +328,42 @@ func TestContentRotation(t *testing.T) {
 		t.Fatalf("daily rotation = %v, want three different then the first again", order)
 	}
 }
+
+// Throttled past the back-off: not sent, so retried later (within the
+// retry window), and failed with the reason once the window is over.
+func TestThrottledDeliveryIsRetriedThenFails(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	e.groups(2, func(g *qunyun.Group) { g.Tags = []string{qunyun.TagInternal} })
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "hi"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
+	e.sbx.Fail("/cgi-bin/appchat/send", 45009, 4) // two sends × (try + one back-off retry)
+	rep := e.tick(local(2026, 11, 23, 11, 0))
+	if rep.Deferred != 2 || rep.Sent != 0 {
+		t.Fatalf("first tick: %s, want 2 deferred", rep.Outcome)
+	}
+	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g000", "2026-11-23")); n != 0 {
+		t.Fatalf("a deferred delivery kept its cap reservation (%d)", n)
+	}
+	for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 4)); m = m.Add(time.Minute) {
+		e.tick(m)
+	}
+	for _, it := range e.deliveries(local(2026, 11, 23, 11, 0)) {
+		if it.State != qunyun.DeliverySent {
+			t.Fatalf("%s: %s/%s after the throttle cleared, want sent", it.GroupID, it.State, it.Reason)
+		}
+	}
+	if n := e.sendsTo("/cgi-bin/appchat/send", "g000"); n != 1 {
+		t.Fatalf("g000 got %d posts, want 1", n)
+	}
+
+	// Next day WeChat keeps refusing: after the retry window, failed.
+	e.sbx.Fail("/cgi-bin/appchat/send", 45009, 1000)
+	for m := local(2026, 11, 24, 11, 0); !m.After(local(2026, 11, 24, 12, 10)); m = m.Add(5 * time.Minute) {
+		e.tick(m)
+	}
+	for _, it := range e.deliveries(local(2026, 11, 24, 11, 0)) {
+		if it.State != qunyun.DeliveryFailed || it.Reason != qunyun.ReasonRateLimit {
+			t.Fatalf("%s: %s/%s, want failed/rate_limited", it.GroupID, it.State, it.Reason)
+		}
+	}
+}

@@ -60,21 +60,22 @@ type Delivery struct {
 // Skip and failure reasons a Delivery records (Delivery.Reason), so an
 // operator can see why a message did not go out.
 const (
-	ReasonQuietHours = "quiet_hours" // the group's quiet hours
-	ReasonDailyCap   = "daily_cap"   // the operator's per-group daily cap
-	ReasonMonthlyCap = "monthly_cap" // WeCom: days-in-month tasks per customer group
-	ReasonFatigue    = "fatigue"     // per-member 1:1 daily limit
-	ReasonCSWindow   = "cs_window"   // OA customer service: no user message in 48 h (45015)
-	ReasonCSQuota    = "cs_quota"    // OA customer service: 5 messages used in this window (45047)
-	ReasonDismissed  = "dismissed"   // the group is gone
-	ReasonPaused     = "paused"      // the group or plan is paused
-	ReasonNoisy      = "noisy"       // scoring flagged the group
-	ReasonNoChannel  = "no_channel"  // the account cannot reach this target
-	ReasonNoContent  = "no_content"  // the content item is missing
-	ReasonTemplate   = "template"    // the content template did not render
-	ReasonRateLimit  = "rate_limited"
-	ReasonRejected   = "rejected" // the API refused for good (see the log for its errcode)
-	ReasonCrashed    = "crashed"  // unknown: the send started and was never confirmed
+	ReasonQuietHours  = "quiet_hours"  // the group's quiet hours
+	ReasonDailyCap    = "daily_cap"    // the operator's per-group daily cap
+	ReasonMonthlyCap  = "monthly_cap"  // WeCom: days-in-month tasks per customer group
+	ReasonFatigue     = "fatigue"      // per-member 1:1 daily limit
+	ReasonCSWindow    = "cs_window"    // OA customer service: no user message in 48 h (45015)
+	ReasonCSQuota     = "cs_quota"     // OA customer service: 5 messages used in this window (45047)
+	ReasonDismissed   = "dismissed"    // the group is gone
+	ReasonPaused      = "paused"       // the group or plan is paused
+	ReasonNoisy       = "noisy"        // scoring flagged the group
+	ReasonNoChannel   = "no_channel"   // the account cannot reach this target
+	ReasonNoContent   = "no_content"   // the content item is missing
+	ReasonTemplate    = "template"     // the content template did not render
+	ReasonRateLimit   = "rate_limited" // still throttled when the retry window ended
+	ReasonUnavailable = "unavailable"  // WeChat unreachable (before the send) until the retry window ended
+	ReasonRejected    = "rejected"     // the API refused for good (see the log for its errcode)
+	ReasonCrashed     = "crashed"      // unknown: the send started and was never confirmed
 )
 
 // TagInternal marks a WeCom group as an internal group the app created:

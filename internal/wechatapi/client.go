@@ -186,13 +186,13 @@ func (c *Client) call(ctx context.Context, a qunyun.Account, path string, body, 
 	fetch := c.fetcher(a)
 	token, err := c.Tokens.Get(ctx, app, fetch)
 	if err != nil {
-		return err
+		return notSent(err)
 	}
 	refreshed := false
 	waits := c.backoff()
 	for attempt := 0; ; attempt++ {
 		if err := c.Limits.Wait(ctx, app, path); err != nil {
-			return err
+			return notSent(err)
 		}
 		err := c.do(ctx, http.MethodPost, c.base(a)+path+"?access_token="+url.QueryEscape(token), path, body, out)
 		var apiErr *APIError
@@ -204,11 +204,11 @@ func (c *Client) call(ctx context.Context, a qunyun.Account, path string, body, 
 		case tokenRejected(apiErr.Code) && !refreshed:
 			refreshed = true
 			if token, err = c.Tokens.Refresh(ctx, app, token, fetch); err != nil {
-				return err
+				return notSent(err)
 			}
 		case throttled(apiErr.Code) && len(waits) > 0:
 			if err := c.sleep(ctx, waits[0]); err != nil {
-				return err
+				return notSent(err)
 			}
 			waits = waits[1:]
 		default:
@@ -421,14 +421,14 @@ func (c *Client) WebhookSend(ctx context.Context, webhook string, m Message) err
 	waits := c.backoff()
 	for {
 		if err := c.Limits.Wait(ctx, robot, pathWebhookSend); err != nil {
-			return err
+			return notSent(err)
 		}
 		err := c.do(ctx, http.MethodPost, webhook, pathWebhookSend, m.body(nil), nil)
 		if err == nil || !Throttled(err) || len(waits) == 0 {
 			return err
 		}
 		if err := c.sleep(ctx, waits[0]); err != nil {
-			return err
+			return notSent(err)
 		}
 		waits = waits[1:]
 	}
@@ -468,7 +468,7 @@ func (c *Client) RelaySend(ctx context.Context, a qunyun.Account, msg RelayMessa
 	req.Header.Set(wechat.RelayTimestampHeader, ts)
 	req.Header.Set(wechat.RelaySignatureHeader, wechat.SignRelay([]byte(a.HMACKey), ts, body))
 	if err := c.Limits.Wait(ctx, "relay:"+a.ID, "/relay"); err != nil {
-		return err
+		return notSent(err)
 	}
 	res, err := c.httpClient().Do(req)
 	if err != nil {

@@ -83,3 +83,25 @@ func IsAPIError(err error) bool {
 	var e *APIError
 	return errors.As(err, &e)
 }
+
+// notSentError marks a failure before the request left: no token, the rate
+// limiter gave up, the context ended while backing off. The message is
+// certainly not out, so it may be tried again.
+type notSentError struct{ err error }
+
+func (e notSentError) Error() string { return e.err.Error() }
+func (e notSentError) Unwrap() error { return e.err }
+
+func notSent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return notSentError{err}
+}
+
+// NotSent reports whether err happened before any request carrying the
+// message was made (and WeChat did not refuse it with an errcode).
+func NotSent(err error) bool {
+	var e notSentError
+	return errors.As(err, &e) && !IsAPIError(err)
+}
