@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -18,7 +17,9 @@ import (
 
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
+	"github.com/qunyun/qunyun/internal/local/runner"
 	"github.com/qunyun/qunyun/internal/local/runtimeapi"
 	"github.com/qunyun/qunyun/internal/local/sandbox"
 	"github.com/qunyun/qunyun/internal/runtimetest"
@@ -95,11 +96,9 @@ func notServerError(_, response []byte) error {
 
 // stack is the local stand-in for what a deployed function talks to:
 // dynalite with a fresh table, the local EventBridge endpoint and the
-// WeChat/WeCom API sandbox.
+// WeChat/WeCom API sandbox, described as the local stack describes itself.
 type stack struct {
-	resources runtimetest.Resources
-	overrides map[string]string // template variables set to local values
-	endpoints map[string]string // AWS_ENDPOINT_URL_* the SDK honours
+	endpoints local.Endpoints
 	published *published
 }
 
@@ -119,14 +118,8 @@ func (p *published) Invoke(_ context.Context, function string, payload []byte) e
 func newStack(t *testing.T, tpl *sam.Template) *stack {
 	t.Helper()
 	table := dynamotest.NewTable(t)
-	busName := "qunyun-" + tpl.Parameters["Stage"].Default
-	res := runtimetest.Resources{
-		"Table":             table.Name,
-		"EventBus":          busName,
-		"ServerlessHttpApi": "local",
-		"AWS::Region":       "us-east-1",
-		"AWS::URLSuffix":    "amazonaws.com",
-	}
+	stage := tpl.Parameters["Stage"].Default
+	busName := "qunyun-" + stage
 	pub := &published{}
 	var rules []eventbus.Rule
 	for _, f := range tpl.Functions {
@@ -146,52 +139,34 @@ func newStack(t *testing.T, tpl *sam.Template) *stack {
 	oa, wecom := httptest.NewServer(sb.OA()), httptest.NewServer(sb.WeCom())
 	t.Cleanup(oa.Close)
 	t.Cleanup(wecom.Close)
+	accounts, err := filepath.Abs(filepath.Join(root, "infra/local/accounts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &stack{
-		resources: res,
-		overrides: map[string]string{
-			"WECHAT_API_BASE": oa.URL,
-			"WECOM_API_BASE":  wecom.URL,
-			"QUNYUN_ACCOUNTS": accountsFile(t),
-		},
-		endpoints: map[string]string{
-			"AWS_ENDPOINT_URL_DYNAMODB":    dynamotest.Endpoint(t),
-			"AWS_ENDPOINT_URL_EVENTBRIDGE": busSrv.URL,
+		endpoints: local.Endpoints{
+			Gateway:      "http://127.0.0.1:3000",
+			DynamoDB:     dynamotest.Endpoint(t),
+			EventBus:     busSrv.URL,
+			SandboxOA:    oa.URL,
+			SandboxWeCom: wecom.URL,
+			Accounts:     accounts, // the demo accounts the samples are signed for
+			TableName:    table.Name,
+			EventBusName: busName,
+			Region:       "us-east-1",
+			Stage:        stage,
 		},
 		published: pub,
 	}
 }
 
-// accountsFile is the local stack's demo accounts file, which the signed
-// callback samples in events/ are made for; a test account stands in while
-// it does not exist.
-func accountsFile(t *testing.T) string {
-	demo, err := filepath.Abs(filepath.Join(root, "infra/local/accounts.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(demo); err == nil {
-		return demo
-	}
-	path := filepath.Join(t.TempDir(), "accounts.json")
-	data := `[{"id":"test-oa","kind":"oa","appId":"wx0000000000000000","token":"test-token","secret":"test-secret"}]`
-	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// env is f's environment on the stack; PUBLIC_BASE_URL is set only where
-// the template declares it.
-func (s *stack) env(t *testing.T, tpl *sam.Template, f sam.Function) map[string]string {
+// env is f's complete process environment on the stack, as the local stack
+// builds it, with the clock starting at clockStart ("" for real time).
+func (s *stack) env(t *testing.T, tpl *sam.Template, f sam.Function, clockStart string) []string {
 	t.Helper()
-	over := map[string]string{}
-	for k, v := range s.overrides {
-		over[k] = v
-	}
-	if _, ok := f.Environment["PUBLIC_BASE_URL"]; ok {
-		over["PUBLIC_BASE_URL"] = "http://127.0.0.1:3000"
-	}
-	env, err := runtimetest.Environment(tpl, f, s.resources, over)
+	e := s.endpoints
+	e.ClockStart = clockStart
+	env, err := local.FunctionEnv(tpl, f, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,14 +175,14 @@ func (s *stack) env(t *testing.T, tpl *sam.Template, f sam.Function) map[string]
 
 // checkAnswers starts the binary and invokes it with event: it must answer
 // with a success (and pass check), within the function's timeout.
-func checkAnswers(bin string, f sam.Function, env, endpoints map[string]string, event []byte, check func(req, resp []byte) error) error {
-	return answer(bin, f, env, endpoints, event, check, true, nil)
+func checkAnswers(bin string, f sam.Function, env []string, event []byte, check func(req, resp []byte) error) error {
+	return answer(bin, f, env, event, check, true, nil)
 }
 
 // answer runs one event; with strict false a function error that the
 // handler itself returned counts as an answer and is only logged.
-func answer(bin string, f sam.Function, env, endpoints map[string]string, event []byte, check func(req, resp []byte) error, strict bool, logf func(string, ...any)) error {
-	rt, err := runtimetest.Start(bin, f, env, endpoints)
+func answer(bin string, f sam.Function, env []string, event []byte, check func(req, resp []byte) error, strict bool, logf func(string, ...any)) error {
+	rt, err := runtimetest.Start(bin, f, env)
 	if err != nil {
 		return err
 	}
@@ -240,13 +215,15 @@ func answer(bin string, f sam.Function, env, endpoints map[string]string, event 
 // checkConfigFailure starts the binary without TABLE_NAME: it must report
 // the problem, by name, to the init-error endpoint and exit non-zero
 // instead of waiting for events.
-func checkConfigFailure(bin string, f sam.Function, env, endpoints map[string]string) error {
-	broken := map[string]string{}
-	for k, v := range env {
-		broken[k] = v
+func checkConfigFailure(bin string, f sam.Function, env []string) error {
+	var broken []string
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "TABLE_NAME=") {
+			kv = "TABLE_NAME=" // declared in the template, so set, but empty
+		}
+		broken = append(broken, kv)
 	}
-	broken["TABLE_NAME"] = "" // declared in the template, so set, but empty
-	rt, err := runtimetest.Start(bin, f, broken, endpoints)
+	rt, err := runtimetest.Start(bin, f, broken)
 	if err != nil {
 		return err
 	}
@@ -287,12 +264,11 @@ func TestBootstraps(t *testing.T) {
 		}
 		t.Run(f.LogicalID, func(t *testing.T) {
 			t.Parallel()
-			bin, err := runtimetest.Build(context.Background(), root, "./"+dir, t.TempDir())
-			if err != nil {
+			bin := filepath.Join(t.TempDir(), "bootstrap")
+			if err := runner.Build(context.Background(), root, local.FunctionPackage(f.LogicalID), bin); err != nil {
 				t.Fatal(err)
 			}
 			st := newStack(t, tpl)
-			env := st.env(t, tpl, f)
 
 			files := samples(t, f)
 			if len(files) == 0 {
@@ -307,21 +283,22 @@ func TestBootstraps(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					env := maps.Clone(env)
+					var start string
 					if at, ok := runtimetest.EventTime(event); ok {
-						env["QUNYUN_CLOCK_START"] = at.Format(time.RFC3339)
+						start = at.Format(time.RFC3339)
 					}
+					env := st.env(t, tpl, f, start)
 					check := responseCheck[name]
 					if check == nil && isHTTPEvent(f) {
 						check = notServerError
 					}
-					if err := answer(bin, f, env, st.endpoints, event, check, mustSucceed(name), t.Logf); err != nil {
+					if err := answer(bin, f, env, event, check, mustSucceed(name), t.Logf); err != nil {
 						t.Fatal(err)
 					}
 				})
 			}
 			t.Run("reports missing TABLE_NAME at init", func(t *testing.T) {
-				if err := checkConfigFailure(bin, f, env, st.endpoints); err != nil {
+				if err := checkConfigFailure(bin, f, st.env(t, tpl, f, "")); err != nil {
 					t.Fatal(err)
 				}
 			})
@@ -343,7 +320,7 @@ func TestHarnessCatchesMisbehaviour(t *testing.T) {
 	f, _ := tpl.Function("PushFunction")
 	f.Timeout = 2
 	st := newStack(t, tpl)
-	env := st.env(t, tpl, f)
+	env := st.env(t, tpl, f, "")
 	event, err := os.ReadFile(filepath.Join(root, "events", "push-tick.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -352,12 +329,12 @@ func TestHarnessCatchesMisbehaviour(t *testing.T) {
 		"./internal/runtimetest/testdata/failing":       "answers",
 		"./internal/runtimetest/testdata/ignoresconfig": "config",
 	} {
-		bin, err := runtimetest.Build(context.Background(), root, name, t.TempDir())
-		if err != nil {
+		bin := filepath.Join(t.TempDir(), "bootstrap")
+		if err := runner.Build(context.Background(), root, name, bin); err != nil {
 			t.Fatal(err)
 		}
-		answerErr := checkAnswers(bin, f, env, st.endpoints, event, nil)
-		configErr := checkConfigFailure(bin, f, env, st.endpoints)
+		answerErr := checkAnswers(bin, f, env, event, nil)
+		configErr := checkConfigFailure(bin, f, env)
 		switch wantFail {
 		case "answers":
 			if answerErr == nil {
