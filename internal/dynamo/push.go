@@ -134,8 +134,8 @@ func (t *Table) UpdateDelivery(ctx context.Context, it *DeliveryItem, fn func(d 
 	return true, nil
 }
 
-// GroupDeliveries lists a group's deliveries whose slot falls on the UTC date.
-func (t *Table) GroupDeliveries(ctx context.Context, groupID, date string) ([]DeliveryItem, error) {
+// GroupDayDeliveries lists a group's deliveries whose slot falls on the UTC date.
+func (t *Table) GroupDayDeliveries(ctx context.Context, groupID, date string) ([]DeliveryItem, error) {
 	return QueryInto[DeliveryItem](ctx, t, Query{PK: "GROUP#" + groupID + "#D#" + date, SKPrefix: "DLV#"})
 }
 

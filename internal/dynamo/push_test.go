@@ -76,7 +76,7 @@ func TestDeliveryClaimAndUpdate(t *testing.T) {
 		t.Fatalf("a stale update went through: %v %v", changed, err)
 	}
 	for name, q := range map[string]func() ([]dynamo.DeliveryItem, error){
-		"group": func() ([]dynamo.DeliveryItem, error) { return tb.GroupDeliveries(ctx, "g1", "2026-11-22") },
+		"group": func() ([]dynamo.DeliveryItem, error) { return tb.GroupDayDeliveries(ctx, "g1", "2026-11-22") },
 		"plan":  func() ([]dynamo.DeliveryItem, error) { return tb.PlanDeliveries(ctx, "p1", "2026-11-22") },
 		"sent":  func() ([]dynamo.DeliveryItem, error) { return tb.DayDeliveries(ctx, "2026-11-22", qunyun.DeliverySent) },
 	} {

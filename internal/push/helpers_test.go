@@ -89,19 +89,19 @@ func (s *syncBuffer) String() string {
 // env is one push deployment: a table on dynalite, the WeChat sandbox on a
 // loopback HTTP server, a manual clock.
 type env struct {
-	t       testing.TB
-	ctx     context.Context
-	clk     *clock.Manual
-	tb      *dynamo.Table
-	sbx     *sandbox.Server
-	oaURL   string
-	wcURL   string
+	t     testing.TB
+	ctx   context.Context
+	clk   *clock.Manual
+	tb    *dynamo.Table
+	sbx   *sandbox.Server
+	oaURL string
+	wcURL string
 	// relay is a bridge's webhook: it checks the signature and counts posts.
 	relayURL   string
 	relayPosts atomic.Int64
-	bus     *recBus
-	metrics *syncBuffer
-	svc     *push.Service
+	bus        *recBus
+	metrics    *syncBuffer
+	svc        *push.Service
 }
 
 func newEnv(t testing.TB, start time.Time) *env {

@@ -146,7 +146,7 @@ func (s *Service) remindEvery() time.Duration {
 	return orDuration(s.RemindEvery, 6*time.Hour)
 }
 func (s *Service) retryWindow() time.Duration { return orDuration(s.RetryWindow, time.Hour) }
-func (s *Service) taskExpiry() time.Duration { return orDuration(s.TaskExpiry, 24*time.Hour) }
+func (s *Service) taskExpiry() time.Duration  { return orDuration(s.TaskExpiry, 24*time.Hour) }
 func (s *Service) workers() int {
 	if s.Workers > 0 {
 		return s.Workers

@@ -73,7 +73,7 @@ func demoCatalog(e *env) []qunyun.Group {
 
 type dayStats struct {
 	sent, pending, opened int
-	skipped              map[string]int
+	skipped               map[string]int
 }
 
 // 30 simulated days of the demo plans: every group and day within its caps,

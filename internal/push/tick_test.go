@@ -62,9 +62,9 @@ func TestTwoHundredGroupsAtElevenShanghai(t *testing.T) {
 	if err != nil || len(byPlan) != 200 {
 		t.Fatalf("PlanDeliveries = %d, %v; want 200", len(byPlan), err)
 	}
-	byGroup, err := e.tb.GroupDeliveries(e.ctx, "g042", "2026-11-23")
+	byGroup, err := e.tb.GroupDayDeliveries(e.ctx, "g042", "2026-11-23")
 	if err != nil || len(byGroup) != 1 {
-		t.Fatalf("GroupDeliveries = %d, %v; want 1", len(byGroup), err)
+		t.Fatalf("GroupDayDeliveries = %d, %v; want 1", len(byGroup), err)
 	}
 }
 
