@@ -188,7 +188,7 @@ func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderation
 	}
 	text, err := s.text("moderation_alert", map[string]any{
 		"Group": GroupVars{ID: g.ID, Name: orString(g.Name, g.ID)}, "Member": MemberVars{ID: h.MemberID, Name: orString(h.MemberName, h.MemberID)},
-		"Signals": strings.Join(h.Signals, "、"), "Text": h.Text,
+		"Signals": s.signalNames(h.Signals), "Text": h.Text,
 	})
 	if err != nil {
 		return nil, err

@@ -219,6 +219,9 @@ func TestModerationHitAlertsModerators(t *testing.T) {
 			t.Fatalf("%s got %d alerts, want 1", mod, n)
 		}
 	}
+	if n := e.sendsTo("/cgi-bin/message/send", "链接、二维码"); n != 2 {
+		t.Fatalf("alert does not name the signals: %d", n)
+	}
 	if n := e.sendsTo("/cgi-bin/message/send", "加我领红包"); n != 2 {
 		t.Fatalf("alert text missing the message: %d", n)
 	}

@@ -29,6 +29,7 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"text/template"
 	"time"
@@ -125,6 +126,7 @@ type Service struct {
 
 	textsOnce sync.Once
 	texts     map[string]*template.Template
+	signals   map[string]string
 	textsErr  error
 }
 
@@ -161,16 +163,22 @@ func orDuration(d, def time.Duration) time.Duration {
 	return def
 }
 
-// text renders one of the embedded texts.
-func (s *Service) text(name string, data any) (string, error) {
+// texts is the embedded texts.yaml.
+type texts struct {
+	Signals   map[string]string `yaml:"signals"`
+	Templates map[string]string `yaml:"templates"`
+}
+
+func (s *Service) loadTexts() error {
 	s.textsOnce.Do(func() {
-		var raw map[string]string
+		var raw texts
 		if err := yaml.Unmarshal(textsYAML, &raw); err != nil {
 			s.textsErr = fmt.Errorf("push texts.yaml: %w", err)
 			return
 		}
+		s.signals = raw.Signals
 		s.texts = map[string]*template.Template{}
-		for k, v := range raw {
+		for k, v := range raw.Templates {
 			t, err := template.New(k).Parse(v)
 			if err != nil {
 				s.textsErr = fmt.Errorf("push texts.yaml %s: %w", k, err)
@@ -179,12 +187,29 @@ func (s *Service) text(name string, data any) (string, error) {
 			s.texts[k] = t
 		}
 	})
-	if s.textsErr != nil {
-		return "", s.textsErr
+	return s.textsErr
+}
+
+// text renders one of the embedded templates.
+func (s *Service) text(name string, data any) (string, error) {
+	if err := s.loadTexts(); err != nil {
+		return "", err
 	}
 	t := s.texts[name]
 	if t == nil {
-		return "", fmt.Errorf("push texts.yaml: no text %q", name)
+		return "", fmt.Errorf("push texts.yaml: no template %q", name)
 	}
 	return execute(t, data)
+}
+
+// signalNames turns moderation signal codes into their names, joined.
+func (s *Service) signalNames(codes []string) string {
+	if s.loadTexts() != nil {
+		return strings.Join(codes, "、")
+	}
+	names := make([]string, 0, len(codes))
+	for _, c := range codes {
+		names = append(names, orString(s.signals[c], c))
+	}
+	return strings.Join(names, "、")
 }
