@@ -103,6 +103,9 @@ plans:
 	if got := d.Changes[0].Fields; len(got) != 2 || got[0] != "name" || got[1] != "state" {
 		t.Errorf("changed fields %v, want [name state]", got)
 	}
+	if got, want := d.Changes[0].String(), `~ group g1 (name: "一群" → "一群（新）", state: "active" → "paused")`; got != want {
+		t.Errorf("diff line\n%s\nwant\n%s", got, want)
+	}
 	g, _, err := tb.Group(ctx, "g1")
 	if err != nil || !g.Noisy || g.MemberCount != 42 || g.State != qunyun.GroupPaused || g.Name != "一群（新）" {
 		t.Fatalf("g1 after apply: %+v %v", g, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
@@ -41,16 +42,41 @@ type Change struct {
 	Kind   string   `json:"kind"`
 	ID     string   `json:"id"`
 	Fields []string `json:"fields,omitempty"` // the fields an update changes
+	// From and To hold the old and new values of changed fields that are
+	// plain values (text, numbers, switches), so the diff can show them.
+	From map[string]any `json:"from,omitempty"`
+	To   map[string]any `json:"to,omitempty"`
 
 	write func(ctx context.Context, t *dynamo.Table) error
 }
 
+// String renders the change as the diff shows it:
+// `~ group g-shelf (name: "旧" → "新", caps)`.
 func (c Change) String() string {
 	s := fmt.Sprintf("%s %s %s", c.Op, c.Kind, c.ID)
-	if len(c.Fields) > 0 {
-		s += fmt.Sprintf(" (%s)", joinFields(c.Fields))
+	if len(c.Fields) == 0 {
+		return s
 	}
-	return s
+	parts := make([]string, len(c.Fields))
+	for i, f := range c.Fields {
+		parts[i] = f
+		from, okFrom := c.From[f]
+		to, okTo := c.To[f]
+		if okFrom || okTo {
+			parts[i] = fmt.Sprintf("%s: %s → %s", f, plain(from, okFrom), plain(to, okTo))
+		}
+	}
+	return s + " (" + strings.Join(parts, ", ") + ")"
+}
+
+func plain(v any, ok bool) string {
+	if !ok {
+		return "(none)"
+	}
+	if s, isString := v.(string); isString {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
 }
 
 func joinFields(f []string) string { return strings.Join(f, ", ") }
@@ -256,8 +282,9 @@ func diffRecords[T any](kind string, stored, wanted []T, key func(T) string, mer
 			continue
 		}
 		next := merge(old, want)
-		if fields := changedFields(old, next); len(fields) > 0 {
-			changes = append(changes, Change{Op: Update, Kind: kind, ID: k, Fields: fields, write: write(want)})
+		if ch := edits(old, next); len(ch.Fields) > 0 {
+			ch.Op, ch.Kind, ch.ID, ch.write = Update, kind, k, write(want)
+			changes = append(changes, ch)
 		}
 	}
 	var unnamed []string
@@ -277,21 +304,51 @@ func diffRecords[T any](kind string, stored, wanted []T, key func(T) string, mer
 // b: JSON (with omitempty) makes nil and empty lists, and equal instants in
 // different zones, compare equal, as they do after a round trip through
 // the table.
-func changedFields(a, b any) []string {
+func changedFields(a, b any) []string { return edits(a, b).Fields }
+
+// edits is changedFields with the old and new plain values.
+func edits(a, b any) Change {
 	ma, mb := jsonMap(a), jsonMap(b)
-	var out []string
+	c := Change{From: map[string]any{}, To: map[string]any{}}
 	for k, va := range ma {
-		if !reflect.DeepEqual(va, mb[k]) {
-			out = append(out, k)
+		if vb, ok := mb[k]; !ok || !reflect.DeepEqual(va, vb) {
+			c.Fields = append(c.Fields, k)
 		}
 	}
 	for k := range mb {
 		if _, ok := ma[k]; !ok {
-			out = append(out, k)
+			c.Fields = append(c.Fields, k)
 		}
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(c.Fields)
+	for _, f := range c.Fields {
+		if v, ok := ma[f]; ok && isPlain(v) {
+			c.From[f] = v
+		}
+		if v, ok := mb[f]; ok && isPlain(v) {
+			c.To[f] = v
+		}
+		// A field that is a list or an object on either side is named only.
+		if !isPlain(ma[f]) && ma[f] != nil || !isPlain(mb[f]) && mb[f] != nil {
+			delete(c.From, f)
+			delete(c.To, f)
+		}
+	}
+	if len(c.From) == 0 {
+		c.From = nil
+	}
+	if len(c.To) == 0 {
+		c.To = nil
+	}
+	return c
+}
+
+func isPlain(v any) bool {
+	switch v.(type) {
+	case string, float64, bool:
+		return true
+	}
+	return false
 }
 
 func jsonMap(v any) map[string]any {

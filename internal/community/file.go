@@ -125,8 +125,11 @@ func (f *File) community() *Community {
 		if g.SizeCap == 0 {
 			g.SizeCap = qunyun.DefaultSizeCap
 		}
-		if g.Caps == (qunyun.Caps{}) {
-			g.Caps = f.Defaults.Caps
+		if g.Caps.DailyMax == 0 {
+			g.Caps.DailyMax = f.Defaults.Caps.DailyMax
+		}
+		if g.Caps.QuietStart == "" && g.Caps.QuietEnd == "" {
+			g.Caps.QuietStart, g.Caps.QuietEnd = f.Defaults.Caps.QuietStart, f.Defaults.Caps.QuietEnd
 		}
 		if g.Lifecycle.Kind == "" {
 			g.Lifecycle.Kind = "created"

@@ -208,3 +208,21 @@ groups:
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestParseDefaultCapsFieldByField(t *testing.T) {
+	c, err := community.Parse("x.yaml", []byte(`
+defaults: {caps: {dailyMax: 2, quietStart: "21:00", quietEnd: "09:00"}}
+groups:
+  - {id: g1, purpose: fan, caps: {dailyMax: 1}}
+  - {id: g2, purpose: fan, caps: {quietStart: "23:00", quietEnd: "07:00"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Groups[0].Caps; got.DailyMax != 1 || got.QuietStart != "21:00" || got.QuietEnd != "09:00" {
+		t.Errorf("g1 caps %+v", got)
+	}
+	if got := c.Groups[1].Caps; got.DailyMax != 2 || got.QuietStart != "23:00" {
+		t.Errorf("g2 caps %+v", got)
+	}
+}

@@ -37,7 +37,8 @@ func diffSessions(ctx context.Context, t *dynamo.Table, want []qunyun.Session) (
 		case have.State == qunyun.SessionCancelled:
 			next.State = qunyun.SessionScheduled // the file books it again
 		}
-		fields := changedFields(have, next)
+		ch := edits(have, next)
+		fields := ch.Fields
 		if len(fields) == 0 {
 			continue
 		}
@@ -46,23 +47,24 @@ func diffSessions(ctx context.Context, t *dynamo.Table, want []qunyun.Session) (
 			continue
 		}
 		id := w.ID
-		changes = append(changes, Change{Op: Update, Kind: KindSession, ID: id, Fields: fields,
-			write: func(ctx context.Context, t *dynamo.Table) error {
-				_, _, err := t.UpdateSession(ctx, id, func(s *qunyun.Session) error {
-					switch s.State {
-					case qunyun.SessionScheduled, qunyun.SessionReminded, qunyun.SessionCancelled:
-					default:
-						return qunyun.Errorf(qunyun.ECONFLICT, "session %s opened meanwhile (%s)", id, s.State)
-					}
-					state := s.State
-					*s = next
-					if next.State != qunyun.SessionCancelled && state != qunyun.SessionCancelled {
-						s.State = state // keep reminded
-					}
-					return nil
-				})
-				return err
-			}})
+		ch.Op, ch.Kind, ch.ID = Update, KindSession, id
+		ch.write = func(ctx context.Context, t *dynamo.Table) error {
+			_, _, err := t.UpdateSession(ctx, id, func(s *qunyun.Session) error {
+				switch s.State {
+				case qunyun.SessionScheduled, qunyun.SessionReminded, qunyun.SessionCancelled:
+				default:
+					return qunyun.Errorf(qunyun.ECONFLICT, "session %s opened meanwhile (%s)", id, s.State)
+				}
+				state := s.State
+				*s = next
+				if next.State != qunyun.SessionCancelled && state != qunyun.SessionCancelled {
+					s.State = state // keep reminded
+				}
+				return nil
+			})
+			return err
+		}
+		changes = append(changes, ch)
 	}
 	return changes, notes, nil
 }
