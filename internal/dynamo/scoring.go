@@ -47,11 +47,21 @@ type reportItem struct {
 // GroupLog reads a group's log items whose time is in [from, to): one Query
 // per UTC date the span touches (a local day touches one or two).
 func (t *Table) GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error) {
+	return t.groupLog(ctx, groupID, from, to, "")
+}
+
+// GroupDeliveriesBetween reads only the deliveries of a group's log in [from, to).
+func (t *Table) GroupDeliveriesBetween(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Delivery, error) {
+	log, err := t.groupLog(ctx, groupID, from, to, "DLV#")
+	return log.Deliveries, err
+}
+
+func (t *Table) groupLog(ctx context.Context, groupID string, from, to time.Time, prefix string) (qunyun.GroupLog, error) {
 	var log qunyun.GroupLog
 	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
 	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
 		pk := GroupLogPK(groupID, day)
-		items, err := t.QueryItems(ctx, Query{PK: pk})
+		items, err := t.QueryItems(ctx, Query{PK: pk, SKPrefix: prefix})
 		if err != nil {
 			return log, fmt.Errorf("read log %s: %w", pk, err)
 		}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/bus"
@@ -20,6 +22,7 @@ type Store interface {
 	Contents(ctx context.Context) ([]qunyun.Content, error)
 	AllRules(ctx context.Context) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
 	GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error)
+	GroupDeliveriesBetween(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Delivery, error)
 	GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error)
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
 	Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error)
@@ -54,6 +57,43 @@ type Night struct {
 	GroupsPerShard int
 	// Groups filters which groups are scored (nil: every group not dismissed).
 	Groups func(qunyun.Group) bool
+	// Concurrency is how many groups, and how many writes within a group,
+	// run at once (default 4): the work waits on the table, not the CPU.
+	Concurrency int
+}
+
+func (n *Night) concurrency() int {
+	if n.Concurrency > 0 {
+		return n.Concurrency
+	}
+	return 4
+}
+
+// forEach runs fn for 0..count-1, at most limit at a time, and returns the
+// first error (the others still finish: every write is idempotent).
+func forEach(count, limit int, fn func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	sem := make(chan struct{}, limit)
+	for i := range count {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // Run scores date (YYYY-MM-DD, each group's local date). With few groups it
@@ -118,13 +158,18 @@ func (n *Night) Shard(ctx context.Context, date string, shard, shards int) error
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
+	var mine []qunyun.Group
 	for _, g := range groups {
-		if ShardOf(g.ID, shards) != shard {
-			continue
+		if ShardOf(g.ID, shards) == shard {
+			mine = append(mine, g)
 		}
-		if _, err := n.Group(ctx, g, date, byID, keywords, checkins); err != nil {
-			return err
-		}
+	}
+	err = forEach(len(mine), n.concurrency(), func(i int) error {
+		_, err := n.Group(ctx, mine[i], date, byID, keywords, checkins)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	done, err := n.Store.FinishScoringShard(ctx, date, shard, shards)
 	if err != nil {
@@ -169,9 +214,15 @@ func (n *Night) Day(ctx context.Context, g qunyun.Group, date string, contents m
 	if d.Members, err = n.Store.Members(ctx, g.ID); err != nil {
 		return d, wrap("members", err)
 	}
-	if d.Log, err = n.Store.GroupLog(ctx, g.ID, start.Add(-24*time.Hour), end); err != nil {
+	if d.Log, err = n.Store.GroupLog(ctx, g.ID, start, end); err != nil {
 		return d, wrap("log", err)
 	}
+	// Pushes of the evening before count for leaves after a push.
+	earlier, err := n.Store.GroupDeliveriesBetween(ctx, g.ID, start.Add(-24*time.Hour), start)
+	if err != nil {
+		return d, wrap("deliveries", err)
+	}
+	d.Log.Deliveries = append(earlier, d.Log.Deliveries...)
 	sessions, err := n.Store.GroupSessions(ctx, g.ID, start, end)
 	if err != nil {
 		return d, wrap("sessions", err)
@@ -213,15 +264,20 @@ func (n *Night) Group(ctx context.Context, g qunyun.Group, date string, contents
 	for _, m := range d.Members {
 		current[m.ID] = m
 	}
-	for _, l := range res.Levels {
+	err = forEach(len(res.Levels), 2*n.concurrency(), func(i int) error {
+		l := res.Levels[i]
 		if err := n.Store.PutMemberLevel(ctx, l); err != nil {
-			return res, err
+			return err
 		}
-		if m, ok := current[l.MemberID]; ok && (m.Tier != l.Tier || !equalStrings(m.AutoTags, l.Tags)) {
+		if m, ok := current[l.MemberID]; ok && (m.Tier != l.Tier || !sameTags(m.AutoTags, l.Tags)) {
 			if err := n.Store.SetMemberTier(ctx, g.ID, l.MemberID, l.Tier, l.Tags); err != nil {
-				return res, fmt.Errorf("score %s on %s: %w", g.ID, date, err)
+				return fmt.Errorf("score %s on %s: %w", g.ID, date, err)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return res, err
 	}
 	// Only the newest night decides the flag push acts on.
 	if latest := n.today(g); date >= latest.AddDate(0, 0, -1).Format(time.DateOnly) {
@@ -321,12 +377,14 @@ func (n *Night) Report(ctx context.Context, date string) error {
 	return nil
 }
 
-func equalStrings(a, b []string) bool {
+// sameTags compares tags as sets: their order shifts daily (today's first)
+// and is not worth a write.
+func sameTags(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for i := range a {
-		if a[i] != b[i] {
+	for _, t := range a {
+		if !slices.Contains(b, t) {
 			return false
 		}
 	}

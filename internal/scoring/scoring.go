@@ -36,8 +36,8 @@ type GroupDay struct {
 	End   time.Time // the next local midnight
 	// Members are the group's members (staff roles included).
 	Members []qunyun.Member
-	// Log holds the group-day log items from Start−24h to End: the 24 h
-	// before the day only matter for leaves after a push.
+	// Log holds the group-day log items from Start to End, plus the
+	// deliveries of the 24 h before (for leaves after a push).
 	Log DayLog
 	// Sessions held in the group that started during the day.
 	Sessions []SessionDay
