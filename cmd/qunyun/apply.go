@@ -18,6 +18,7 @@ import (
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/local"
 )
 
 func init() { register(newApplyCmd) }
@@ -28,8 +29,8 @@ func init() { register(newApplyCmd) }
 // stack's defaults. In AWS, pass --endpoint "" (the default credential
 // chain and endpoint) and --table with the stack's table name.
 const (
-	localDynamoEndpoint = "http://127.0.0.1:3002" // internal/local DefaultDynamoAddr
-	localTableName      = "qunyun-local"          // internal/local: "qunyun-" + Stage
+	localDynamoEndpoint = "http://" + local.DefaultDynamoAddr
+	localTableName      = "qunyun-" + local.Stage // as internal/local names its table
 )
 
 // tableFlags adds --endpoint and --table to cmd.

@@ -271,7 +271,7 @@ func getDeliveries(ctx context.Context, t *dynamo.Table, f getFilters, now time.
 		var err error
 		switch {
 		case f.group != "":
-			got, err = t.GroupDeliveries(ctx, f.group, date)
+			got, err = t.GroupDayDeliveries(ctx, f.group, date)
 		case f.plan != "":
 			got, err = t.PlanDeliveries(ctx, f.plan, date)
 		default:
