@@ -146,6 +146,22 @@ func (o *Outcome) add(f func(o *Outcome)) {
 	o.mu.Unlock()
 }
 
+// emit reports an invocation's outcome as metrics (zero counts too, so
+// dashboards show a flat line rather than gaps).
+func (s *Service) emit(o *Outcome) {
+	skipped := 0
+	for _, n := range o.Skipped {
+		skipped += n
+	}
+	s.Metrics.Emit(
+		metrics.Metric{Name: "DeliveriesSent", Value: float64(o.Sent)},
+		metrics.Metric{Name: "TasksCreated", Value: float64(o.Tasks)},
+		metrics.Metric{Name: "DeliveriesSkipped", Value: float64(skipped)},
+		metrics.Metric{Name: "DeliveriesFailed", Value: float64(o.Failed)},
+		metrics.Metric{Name: "DeliveriesDeferred", Value: float64(o.Deferred)},
+	)
+}
+
 // job is one delivery to run, with what it needs to render.
 type job struct {
 	item   dynamo.DeliveryItem

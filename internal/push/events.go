@@ -120,7 +120,9 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 		return nil, qunyun.Errorf(qunyun.EINVALID, "push: unexpected detail-type %q", detailType)
 	}
 	out := &Outcome{}
-	return out, s.runJobs(ctx, cat, jobs, out)
+	err := s.runJobs(ctx, cat, jobs, out)
+	s.emit(out)
+	return out, err
 }
 
 func decodeDetail(detail json.RawMessage, v any) error {

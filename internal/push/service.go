@@ -19,6 +19,17 @@
 // messages. Caps are counters reserved with conditional writes, so
 // concurrent pushes cannot exceed them, and given back when a send fails.
 //
+// Channels: a group of a WeCom account is a customer group (a task the
+// owner confirms: task_created → sent / not_sent / expired, reminded at most
+// 3 times in 24 h) unless tagged "internal" (appchat); a wecom-bot account
+// posts through its robot webhook, a relay account through its bridge. A
+// member of an OA gets a customer-service message, of WeCom a 1:1 task; staff
+// get WeCom app messages. Anything else is skipped with no_channel.
+//
+// Every invocation emits DeliveriesSent, TasksCreated, DeliveriesSkipped,
+// DeliveriesFailed and DeliveriesDeferred, plus DeliveryUnknown when a
+// delivery is left unknown (namespace Qunyun, dimension Stage).
+//
 // The package must not talk HTTP itself (channels in wechatapi do), read the
 // environment, or hold global state; the clock, table, channels and bus are
 // injected so tests, the CLI and the local stack run the same code.

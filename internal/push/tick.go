@@ -74,6 +74,7 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	}
 	rep.Deliveries = len(jobs)
 	runErr := s.runJobs(ctx, cat, jobs, rep.Outcome)
+	defer s.emit(rep.Outcome)
 	if errors.Is(runErr, errCrashed) {
 		return rep, runErr // a dead process writes nothing more
 	}

@@ -367,3 +367,48 @@ func TestThrottledDeliveryIsRetriedThenFails(t *testing.T) {
 		}
 	}
 }
+
+// The plan's cron runs in each group's own time zone.
+func TestCronInEachGroupsTimeZone(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	e.groups(1, func(g *qunyun.Group) { g.ID = "sh"; g.Tags = []string{qunyun.TagInternal} })
+	e.groups(1, func(g *qunyun.Group) { g.ID = "berlin"; g.TimeZone = "Europe/Berlin"; g.Tags = []string{qunyun.TagInternal} })
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "午餐"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "cron(0 11 * * ? *)"})
+	berlin11 := time.Date(2026, 11, 23, 11, 0, 0, 0, qunyun.LoadLocation("Europe/Berlin"))
+	for _, m := range []time.Time{local(2026, 11, 23, 11, 0), berlin11} {
+		e.tick(m)
+	}
+	if e.sendsTo("/cgi-bin/appchat/send", `"chatid":"sh"`) != 1 || e.sendsTo("/cgi-bin/appchat/send", `"chatid":"berlin"`) != 1 {
+		t.Fatalf("each group wants one post at its own 11:00: %+v", e.sbx.Calls("/cgi-bin/appchat/send"))
+	}
+	for _, c := range e.sbx.Calls("/cgi-bin/appchat/send") {
+		want := local(2026, 11, 23, 11, 0)
+		if strings.Contains(string(c.Body), "berlin") {
+			want = berlin11
+		}
+		if !c.At.Equal(want) {
+			t.Fatalf("post %s at %s, want %s", c.Body, c.At, want)
+		}
+	}
+}
+
+// A content template that does not parse fails the delivery with the
+// reason, sends nothing, and gives the cap back.
+func TestBrokenTemplateFails(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	e.groups(1, func(g *qunyun.Group) { g.Tags = []string{qunyun.TagInternal} })
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "{{.Group.Name"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
+	e.tick(local(2026, 11, 23, 11, 0))
+	items := e.deliveries(local(2026, 11, 23, 11, 0))
+	if len(items) != 1 || items[0].State != qunyun.DeliveryFailed || items[0].Reason != qunyun.ReasonTemplate {
+		t.Fatalf("deliveries = %+v, want failed/template", items)
+	}
+	if len(e.sbx.Calls("/cgi-bin/appchat/send")) != 0 {
+		t.Fatal("a broken template was sent")
+	}
+	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g000", "2026-11-23")); n != 0 {
+		t.Fatalf("cap kept after a failure: %d", n)
+	}
+}
