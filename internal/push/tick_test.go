@@ -372,7 +372,11 @@ func TestThrottledDeliveryIsRetriedThenFails(t *testing.T) {
 func TestCronInEachGroupsTimeZone(t *testing.T) {
 	e := newEnv(t, local(2026, 11, 23, 11, 0))
 	e.groups(1, func(g *qunyun.Group) { g.ID = "sh"; g.Tags = []string{qunyun.TagInternal} })
-	e.groups(1, func(g *qunyun.Group) { g.ID = "berlin"; g.TimeZone = "Europe/Berlin"; g.Tags = []string{qunyun.TagInternal} })
+	e.groups(1, func(g *qunyun.Group) {
+		g.ID = "berlin"
+		g.TimeZone = "Europe/Berlin"
+		g.Tags = []string{qunyun.TagInternal}
+	})
 	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "午餐"})
 	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "cron(0 11 * * ? *)"})
 	berlin11 := time.Date(2026, 11, 23, 11, 0, 0, 0, qunyun.LoadLocation("Europe/Berlin"))
