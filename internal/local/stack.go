@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -402,15 +403,11 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	}
 }
 
-// build builds every function's bootstrap in parallel and returns the
-// binaries by function.
+// build builds every function's bootstrap, all in one go build, into
+// BinDir/<LogicalId>/bootstrap and returns the binaries by function.
 func (s *Stack) build(ctx context.Context) (map[string]string, error) {
-	type built struct {
-		id, bin string
-		err     error
-	}
-	results := make(chan built, len(s.tpl.Functions))
-	n := 0
+	pkgOf := map[string]string{}
+	var pkgs []string
 	for _, fn := range s.tpl.Functions {
 		pkg := s.cfg.Package(fn.LogicalID)
 		if files, _ := filepath.Glob(filepath.Join(s.cfg.Root, pkg, "*.go")); len(files) == 0 {
@@ -418,23 +415,48 @@ func (s *Stack) build(ctx context.Context) (map[string]string, error) {
 			s.log.Warn("function not built: no Go files; its invocations fail", "function", fn.LogicalID, "package", pkg)
 			continue
 		}
-		n++
-		go func() {
-			bin := filepath.Join(s.cfg.BinDir, fn.LogicalID, "bootstrap")
-			results <- built{fn.LogicalID, bin, runner.Build(ctx, s.cfg.Root, pkg, bin)}
-		}()
+		if !slices.Contains(pkgs, pkg) {
+			pkgs = append(pkgs, pkg)
+		}
+		pkgOf[fn.LogicalID] = pkg
+	}
+	if len(pkgs) == 0 {
+		return nil, nil
+	}
+	start := time.Now()
+	tmp := filepath.Join(s.cfg.BinDir, ".build")
+	defer os.RemoveAll(tmp)
+	built, err := runner.BuildAll(ctx, s.cfg.Root, tmp, pkgs)
+	if err != nil {
+		return nil, err
 	}
 	binaries := map[string]string{}
-	var errs []error
-	for range n {
-		b := <-results
-		if b.err != nil {
-			errs = append(errs, b.err)
-			continue
+	for id, pkg := range pkgOf {
+		bin := filepath.Join(s.cfg.BinDir, id, "bootstrap")
+		if err := copyFile(built[pkg], bin); err != nil {
+			return nil, fmt.Errorf("install %s: %w", id, err)
 		}
-		binaries[b.id] = b.bin
+		binaries[id] = bin
 	}
-	return binaries, errors.Join(errs...)
+	s.log.Info("functions built", "packages", len(pkgs), "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+	return binaries, nil
+}
+
+// copyFile installs a built binary; a fresh file (not an overwrite) so a
+// process still running the old one is not disturbed.
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := dst + ".new"
+	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
 }
 
 // startPools makes each built function's process pool with its local

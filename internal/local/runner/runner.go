@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,20 +28,47 @@ import (
 
 // Build compiles the Go package pkg (e.g. "./functions/push", relative to
 // the module root dir) into out, for this machine's OS and architecture,
-// with the flags the Makefile uses for Lambda (CGO off, lambda.norpc).
+// with CGO off and the lambda.norpc tag, as the Makefile builds for Lambda.
 func Build(ctx context.Context, dir, pkg, out string) error {
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	bins, err := BuildAll(ctx, dir, filepath.Dir(out)+"/.build-"+filepath.Base(out), []string{pkg})
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(filepath.Dir(bins[pkg]))
+	if err := os.Rename(bins[pkg], out); err != nil {
 		return fmt.Errorf("build %s: %w", pkg, err)
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, pkg)
+	return nil
+}
+
+// BuildAll compiles several main packages in one go build, so their shared
+// dependencies compile once, into outDir/<last element of the package>,
+// and returns each package's binary. No -trimpath: local builds then share
+// the build cache with go test and go run, which matters on a cold cache.
+func BuildAll(ctx context.Context, dir, outDir string, pkgs []string) (map[string]string, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	bins := map[string]string{}
+	seen := map[string]string{}
+	for _, pkg := range pkgs {
+		name := filepath.Base(pkg)
+		if other, dup := seen[name]; dup && other != pkg {
+			return nil, fmt.Errorf("build: packages %s and %s would both build %s", other, pkg, name)
+		}
+		seen[name] = pkg
+		bins[pkg] = filepath.Join(outDir, name)
+	}
+	args := append([]string{"build", "-tags", "lambda.norpc", "-o", outDir + string(filepath.Separator)}, pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build %s: %w\n%s", pkg, err, bytes.TrimSpace(output.Bytes()))
+		return nil, fmt.Errorf("build %s: %w\n%s", strings.Join(pkgs, " "), err, bytes.TrimSpace(output.Bytes()))
 	}
-	return nil
+	return bins, nil
 }
 
 // Function is what a Pool runs.
