@@ -80,6 +80,8 @@ type GroupScore struct {
 	Tags []string `json:"tags,omitempty" dynamodbav:"tags,omitempty"`
 	// Leaders are the members who stand out, as of this day.
 	Leaders []LeaderCandidate `json:"leaders,omitempty" dynamodbav:"leaders,omitempty"`
+	// Levels counts the group's members per level name, as of this day.
+	Levels map[string]int `json:"levels,omitempty" dynamodbav:"levels,omitempty"`
 }
 
 // Level is a member's Orbit-style level in a group, from least to most involved.

@@ -394,6 +394,14 @@ func TestSimulatedMonth(t *testing.T) {
 		if !slices.Contains(flagKinds(by["vip"]), qunyun.FlagRenewal) {
 			t.Fatalf("VIP group due to renew on 12-15 not flagged: %+v", by["vip"].Flags)
 		}
+		total := 0
+		for _, c := range rep.Levels {
+			total += c
+		}
+		// 4 groups × (50 members + owner) + the VIP host, less the 9 who left.
+		if total != 4*51+1-9 || rep.Levels["leading"] == 0 {
+			t.Errorf("report levels %v (%d members)", rep.Levels, total)
+		}
 		if len(rep.Recaps) == 0 || len(rep.Trend) < 4*monthDays {
 			t.Fatalf("report: %d recaps, %d trend points", len(rep.Recaps), len(rep.Trend))
 		}

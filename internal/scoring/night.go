@@ -329,12 +329,8 @@ func (n *Night) Report(ctx context.Context, date string) error {
 		for _, h := range history {
 			r.Trend = append(r.Trend, qunyun.TrendPoint{GroupID: h.GroupID, Date: h.Date, Value: h.Value})
 		}
-		levels, err := n.Store.MemberLevels(ctx, s.GroupID)
-		if err != nil {
-			return err
-		}
-		for _, l := range levels {
-			r.Levels[l.Level.String()]++
+		for name, c := range s.Levels {
+			r.Levels[name] += c
 		}
 		r.Leaders = append(r.Leaders, s.Leaders...)
 		loc := qunyun.LoadLocation("")

@@ -119,7 +119,7 @@ func (s *Scorer) Score(d GroupDay) Result {
 	memberTags, groupTags := s.tags(d, f)
 	score.Tags = groupTags
 	levels, all, leaders := s.levels(d, f, memberTags)
-	score.Leaders = leaders
+	score.Leaders, score.Levels = leaders, all
 	return Result{Score: score, Levels: levels, Leaders: leaders, AllLevels: all}
 }
 
