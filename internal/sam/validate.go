@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,10 +22,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The official SAM schema and policy-template list, copied from
-// aws/serverless-application-model (see /work/shared/reference/aws-serverless.md §8).
-// Embedded so Validate works from any working directory, including the
-// local stack's binary.
+// The official SAM schema (schema_source/sam.schema.json, draft-04) and
+// policy-template list (policy_templates_data/policy_templates.json), copied
+// from aws/serverless-application-model at commit 7000d0a. Embedded so
+// Validate works from any working directory, including the local stack's
+// binary; the tests read the same copies.
 var (
 	//go:embed testdata/sam.schema.json
 	samSchemaJSON []byte
@@ -32,10 +34,11 @@ var (
 	policyTemplatesJSON []byte
 )
 
-// Validate checks the template file the way `sam validate` and `sam build`
-// would, before anything reads it: the official SAM JSON schema, the names of
-// the policy templates, and a Makefile build target for every function built
-// with `BuildMethod: makefile`. It returns one error that lists every problem.
+// Validate checks a template file for the mistakes `sam validate` or
+// `sam build` would otherwise find late: it must match the official SAM JSON
+// schema, name only known policy templates, have a Makefile build target for
+// every function built with `BuildMethod: makefile`, and parse (Parse). It
+// returns one error that lists every problem, or nil.
 func Validate(path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -120,7 +123,7 @@ func CheckSchema(data []byte) error {
 		return nil
 	}
 	var ve *jsonschema.ValidationError
-	if !errorsAs(err, &ve) {
+	if !errors.As(err, &ve) {
 		return fmt.Errorf("SAM schema: %w", err)
 	}
 	return fmt.Errorf("does not match the SAM schema:\n    %s", strings.Join(explain(ve), "\n    "))
@@ -138,14 +141,6 @@ func yamlAsJSON(data []byte) (any, error) {
 		return nil, fmt.Errorf("template as JSON: %w", err)
 	}
 	return jsonschema.UnmarshalJSON(bytes.NewReader(j))
-}
-
-func errorsAs(err error, target **jsonschema.ValidationError) bool {
-	ve, ok := err.(*jsonschema.ValidationError)
-	if ok {
-		*target = ve
-	}
-	return ok
 }
 
 // explain turns a validation error tree into a few readable lines. The SAM
