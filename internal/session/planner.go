@@ -68,16 +68,19 @@ func (u Unmet) String() string {
 	return fmt.Sprintf("group %s: planned %d of %d: %s", u.GroupID, u.Planned, u.Wanted, u.Reason)
 }
 
-// interval is a half-open span of absolute time.
-type interval struct{ start, end time.Time }
+// interval is a half-open span of absolute time in Unix seconds: the
+// planner compares millions of them, and integers compare fast.
+type interval struct{ start, end int64 }
 
-func (a interval) overlaps(b interval) bool { return a.start.Before(b.end) && b.start.Before(a.end) }
+func span(a, b time.Time) interval { return interval{a.Unix(), b.Unix()} }
+
+func (a interval) overlaps(b interval) bool { return a.start < b.end && b.start < a.end }
 
 // hostState is a host during planning.
 type hostState struct {
 	host      qunyun.Host
 	max       int
-	rest      time.Duration
+	rest      int64      // seconds
 	available []interval // this week's availability, sorted
 	busy      []interval // booked sessions (past and planned), widened by rest on both sides
 	load      int        // sessions in this week
@@ -89,10 +92,10 @@ type groupState struct {
 	group    qunyun.Group
 	target   qunyun.SessionTarget
 	quiet    func(interval) bool
-	booked   []interval     // this week's sessions in the group
-	seen     map[string]int // host id → sessions with this host (lookback + plan)
-	thisWeek map[string]int // host id → sessions with this host in the week
-	lastSaw  map[string]time.Time
+	booked   []interval       // this week's sessions in the group
+	seen     map[string]int   // host id → sessions with this host (lookback + plan)
+	thisWeek map[string]int   // host id → sessions with this host in the week
+	lastSaw  map[string]int64 // Unix seconds; 0 = never
 	wanted   int
 	planned  int
 	used     map[string]bool // session ids already taken
@@ -109,7 +112,7 @@ func PlanWeek(in PlanInput) Plan {
 	if step <= 0 {
 		step = DefaultStep
 	}
-	week := interval{in.WeekStart, in.WeekStart.Add(7 * 24 * time.Hour)}
+	week := span(in.WeekStart, in.WeekStart.Add(7*24*time.Hour))
 	plan := Plan{WeekStart: in.WeekStart}
 
 	hosts := slices.Clone(in.Hosts)
@@ -121,7 +124,7 @@ func PlanWeek(in PlanInput) Plan {
 
 	hs := make(map[string]*hostState, len(hosts))
 	for _, h := range hosts {
-		st := &hostState{host: h, max: h.MaxPerWeek, rest: time.Duration(h.MinRestHours * float64(time.Hour))}
+		st := &hostState{host: h, max: h.MaxPerWeek, rest: int64(h.MinRestHours * 3600)}
 		if st.max <= 0 {
 			st.max = DefaultMaxPerWeek
 		}
@@ -131,7 +134,7 @@ func PlanWeek(in PlanInput) Plan {
 		hs[h.ID] = st
 	}
 
-	groups := resolveTargets(in.Groups, in.Targets, &plan)
+	groups := resolveTargets(in.Groups, in.Targets, week)
 	gs := make(map[string]*groupState, len(groups))
 	for _, g := range groups {
 		gs[g.group.ID] = g
@@ -147,7 +150,7 @@ func PlanWeek(in PlanInput) Plan {
 			}
 			continue
 		}
-		iv := interval{s.Start, s.End}
+		iv := span(s.Start, s.End)
 		if h := hs[s.HostID]; h != nil {
 			h.busy = append(h.busy, h.widen(iv))
 			if week.contains(s.Start) {
@@ -160,7 +163,7 @@ func PlanWeek(in PlanInput) Plan {
 		}
 		if s.Start.After(in.WeekStart.Add(-rotationLookback)) {
 			g.seen[s.HostID]++
-			g.lastSaw[s.HostID] = s.Start
+			g.lastSaw[s.HostID] = s.Start.Unix()
 		}
 		if week.contains(s.Start) {
 			g.thisWeek[s.HostID]++
@@ -209,7 +212,7 @@ func PlanWeek(in PlanInput) Plan {
 	return plan
 }
 
-func (w interval) contains(t time.Time) bool { return !t.Before(w.start) && t.Before(w.end) }
+func (w interval) contains(t time.Time) bool { return t.Unix() >= w.start && t.Unix() < w.end }
 
 func tierRank(g qunyun.Group) int {
 	if g.Tier == "vip" || g.Purpose == qunyun.PurposeVIP {
@@ -227,7 +230,7 @@ func groupTier(g qunyun.Group) string {
 
 // resolveTargets pairs every live group with its target: its own, else its
 // tier's.
-func resolveTargets(groups []qunyun.Group, targets []qunyun.SessionTarget, plan *Plan) []*groupState {
+func resolveTargets(groups []qunyun.Group, targets []qunyun.SessionTarget, week interval) []*groupState {
 	byKey := make(map[string]qunyun.SessionTarget, len(targets))
 	for _, t := range targets {
 		byKey[t.Key()] = t
@@ -245,8 +248,8 @@ func resolveTargets(groups []qunyun.Group, targets []qunyun.SessionTarget, plan 
 		}
 		st := &groupState{
 			group: g, target: t, wanted: t.PerWeek,
-			seen: map[string]int{}, thisWeek: map[string]int{}, lastSaw: map[string]time.Time{}, used: map[string]bool{},
-			quiet: quietCheck(g),
+			seen: map[string]int{}, thisWeek: map[string]int{}, lastSaw: map[string]int64{}, used: map[string]bool{},
+			quiet: quietCheck(g, week),
 		}
 		if g.State == qunyun.GroupPaused {
 			st.reason = "the group is paused"
@@ -257,8 +260,10 @@ func resolveTargets(groups []qunyun.Group, targets []qunyun.SessionTarget, plan 
 }
 
 // quietCheck reports whether a session would touch the group's quiet hours,
-// when push would hold its announcement back.
-func quietCheck(g qunyun.Group) func(interval) bool {
+// when push would hold its announcement back. The quiet spans of the week
+// are computed once, so the check is a few comparisons: the planner asks it
+// for every candidate slot.
+func quietCheck(g qunyun.Group, week interval) func(interval) bool {
 	caps := g.EffectiveCaps()
 	qs, err1 := clockMinutes(caps.QuietStart)
 	qe, err2 := clockMinutes(caps.QuietEnd)
@@ -266,25 +271,20 @@ func quietCheck(g qunyun.Group) func(interval) bool {
 		return func(interval) bool { return false }
 	}
 	loc := g.Location()
-	inQuiet := func(m int) bool {
+	first := time.Unix(week.start, 0).In(loc)
+	var quiet []interval
+	for i := -1; i <= 7; i++ {
+		day := time.Date(first.Year(), first.Month(), first.Day()+i, 0, 0, 0, 0, loc)
+		at := func(dayOffset, min int) time.Time {
+			return time.Date(day.Year(), day.Month(), day.Day()+dayOffset, min/60, min%60, 0, 0, loc)
+		}
 		if qs < qe {
-			return m >= qs && m < qe
+			quiet = append(quiet, span(at(0, qs), at(0, qe)))
+		} else {
+			quiet = append(quiet, span(at(0, qs), at(1, qe)))
 		}
-		return m >= qs || m < qe
 	}
-	return func(iv interval) bool {
-		// Check every minute boundary that matters: the start, the end and
-		// the quiet start if it falls inside.
-		s, e := iv.start.In(loc), iv.end.Add(-time.Minute).In(loc)
-		sm, em := s.Hour()*60+s.Minute(), e.Hour()*60+e.Minute()
-		if inQuiet(sm) || inQuiet(em) {
-			return true
-		}
-		if s.YearDay() != e.YearDay() { // crosses local midnight
-			return true
-		}
-		return sm < qs && qs <= em
-	}
+	return func(iv interval) bool { return clashes(iv, quiet) }
 }
 
 // clockMinutes parses "HH:MM" into minutes after midnight.
@@ -338,14 +338,10 @@ func availability(h qunyun.Host, week interval) ([]interval, []string) {
 	}
 
 	var out []interval
-	add := func(iv interval) {
-		if iv.start.Before(week.start) {
-			iv.start = week.start
-		}
-		if iv.end.After(week.end) {
-			iv.end = week.end
-		}
-		if iv.start.Before(iv.end) {
+	add := func(from, to time.Time) {
+		iv := span(from, to)
+		iv.start, iv.end = max(iv.start, week.start), min(iv.end, week.end)
+		if iv.start < iv.end {
 			out = append(out, iv)
 		}
 	}
@@ -369,7 +365,7 @@ func availability(h qunyun.Host, week interval) ([]interval, []string) {
 	}
 	// Walk the host's local days that overlap the week (a day either side
 	// covers any zone offset).
-	first := week.start.In(loc)
+	first := time.Unix(week.start, 0).In(loc)
 	day0 := time.Date(first.Year(), first.Month(), first.Day()-1, 0, 0, 0, 0, loc)
 	for i := 0; i < 9; i++ {
 		day := time.Date(day0.Year(), day0.Month(), day0.Day()+i, 0, 0, 0, 0, loc)
@@ -378,18 +374,18 @@ func availability(h qunyun.Host, week interval) ([]interval, []string) {
 			return time.Date(day.Year(), day.Month(), day.Day(), min/60, min%60, 0, 0, loc)
 		}
 		if in(on, date) {
-			add(interval{at(int(ExceptionDayStart / time.Minute)), at(int(ExceptionDayEnd / time.Minute))})
+			add(at(int(ExceptionDayStart/time.Minute)), at(int(ExceptionDayEnd/time.Minute)))
 		}
 		if in(off, date) {
 			continue
 		}
 		for _, w := range windows {
 			if w.day == day.Weekday() {
-				add(interval{at(w.start), at(w.end)})
+				add(at(w.start), at(w.end))
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b interval) int { return a.start.Compare(b.start) })
+	slices.SortFunc(out, func(a, b interval) int { return cmp.Compare(a.start, b.start) })
 	return out, notes
 }
 
@@ -405,11 +401,11 @@ func eligible(h qunyun.Host, g qunyun.Group) bool {
 type candidate struct {
 	host     *hostState
 	iv       interval
-	tooClose bool          // nearer than half the ideal spacing to the group's other sessions
-	again    int           // sessions the group already has with this host this week
-	seen     int           // how often the group has had this host lately
-	gap      time.Duration // distance to the group's nearest session, capped at the ideal
-	lastSaw  time.Time
+	tooClose bool  // nearer than half the ideal spacing to the group's other sessions
+	again    int   // sessions the group already has with this host this week
+	seen     int   // how often the group has had this host lately
+	gap      int64 // seconds to the group's nearest session, capped at the ideal
+	lastSaw  int64 // when the group last had this host (Unix seconds, 0 = never)
 }
 
 // better ranks candidates: a host new to the group this week first, then
@@ -429,14 +425,14 @@ func (c candidate) better(o candidate) bool {
 	if c.gap != o.gap {
 		return c.gap > o.gap
 	}
-	if !c.lastSaw.Equal(o.lastSaw) {
-		return c.lastSaw.Before(o.lastSaw)
+	if c.lastSaw != o.lastSaw {
+		return c.lastSaw < o.lastSaw
 	}
 	if c.host.load != o.host.load {
 		return c.host.load < o.host.load
 	}
-	if !c.iv.start.Equal(o.iv.start) {
-		return c.iv.start.Before(o.iv.start)
+	if c.iv.start != o.iv.start {
+		return c.iv.start < o.iv.start
 	}
 	return c.host.host.ID < o.host.host.ID
 }
@@ -444,8 +440,10 @@ func (c candidate) better(o candidate) bool {
 // bestSlot finds the best booking for one more session in g, books it and
 // returns it; or says why there is none.
 func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step time.Duration, week interval, notBefore time.Time) (qunyun.Session, bool, string) {
-	dur := time.Duration(g.target.SessionMinutes()) * time.Minute
-	ideal := 7 * 24 * time.Hour / time.Duration(max(g.target.PerWeek, 1))
+	minutes := g.target.SessionMinutes()
+	dur := int64(minutes) * 60
+	ideal := int64(7*24*3600) / int64(max(g.target.PerWeek, 1))
+	stepS, notBeforeS := int64(step/time.Second), notBefore.Unix()
 	var best candidate
 	found := false
 	var nEligible, nCapacity, nWindows, nQuietOnly int
@@ -465,11 +463,11 @@ func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step
 		}
 		hasWindow, notQuiet := false, false
 		for _, av := range st.available {
-			for start := av.start; !start.Add(dur).After(av.end); start = start.Add(step) {
-				if start.Before(notBefore) {
+			for start := av.start; start+dur <= av.end; start += stepS {
+				if start < notBeforeS {
 					continue
 				}
-				iv := interval{start, start.Add(dur)}
+				iv := interval{start, start + dur}
 				hasWindow = true
 				if g.quiet(iv) {
 					continue
@@ -480,7 +478,7 @@ func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step
 				}
 				c := candidate{host: st, iv: iv, again: g.thisWeek[h.ID], seen: g.seen[h.ID], lastSaw: g.lastSaw[h.ID], gap: ideal}
 				for _, b := range g.booked {
-					d := min(absDur(iv.start.Sub(b.start)), ideal)
+					d := min(abs(iv.start-b.start), ideal)
 					c.gap = min(c.gap, d)
 				}
 				c.tooClose = c.gap < ideal/2
@@ -503,7 +501,7 @@ func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step
 		case nCapacity == 0:
 			return qunyun.Session{}, false, fmt.Sprintf("all %d eligible hosts are at their weekly limit", nEligible)
 		case nWindows == 0:
-			return qunyun.Session{}, false, fmt.Sprintf("none of the %d eligible hosts with capacity has a %d-minute window this week", nCapacity, dur/time.Minute)
+			return qunyun.Session{}, false, fmt.Sprintf("none of the %d eligible hosts with capacity has a %d-minute window this week", nCapacity, minutes)
 		case nQuietOnly == nWindows:
 			return qunyun.Session{}, false, "the eligible hosts are only available in the group's quiet hours"
 		default:
@@ -524,12 +522,12 @@ func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step
 		h.topicNext++
 	}
 	return qunyun.Session{
-		ID:        g.nextID(week.start),
+		ID:        g.nextID(time.Unix(week.start, 0)),
 		GroupID:   g.group.ID,
 		HostID:    h.host.ID,
 		Topic:     topic,
-		Start:     best.iv.start.UTC(),
-		End:       best.iv.end.UTC(),
+		Start:     time.Unix(best.iv.start, 0).UTC(),
+		End:       time.Unix(best.iv.end, 0).UTC(),
 		State:     qunyun.SessionScheduled,
 		AccountID: g.group.AccountID,
 	}, true, ""
@@ -567,10 +565,10 @@ func clashes(iv interval, busy []interval) bool {
 // widen grows a booking by the host's rest time on both sides, so one
 // overlap test covers both double-booking and rest.
 func (h *hostState) widen(iv interval) interval {
-	return interval{iv.start.Add(-h.rest), iv.end.Add(h.rest)}
+	return interval{iv.start - h.rest, iv.end + h.rest}
 }
 
-func absDur(d time.Duration) time.Duration {
+func abs(d int64) int64 {
 	if d < 0 {
 		return -d
 	}
