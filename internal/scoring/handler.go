@@ -3,6 +3,8 @@ package scoring
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -61,19 +63,25 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 	if in.Kind != "nightly" {
 		return qunyun.Errorf(qunyun.EINVALID, "scoring: unknown kind %q", in.Kind)
 	}
-	if h.Contests != nil {
-		if err := h.Contests.RunAll(ctx); err != nil {
-			return err
-		}
-	}
 	date := in.Date
 	if date == "" {
 		var err error
 		if date, err = NightDate(in.ScheduledTime); err != nil {
 			return err
 		}
+	} else if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return qunyun.Errorf(qunyun.EINVALID, "scoring: bad date %q", date)
 	}
-	return h.Night.Run(ctx, date)
+	// A failing comment API must not cost the night its scores: both run,
+	// and either failure fails the invocation so the retry (idempotent)
+	// finishes the job.
+	var contestErr error
+	if h.Contests != nil {
+		if contestErr = h.Contests.RunAll(ctx); contestErr != nil {
+			contestErr = fmt.Errorf("contests: %w", contestErr)
+		}
+	}
+	return errors.Join(contestErr, h.Night.Run(ctx, date))
 }
 
 // NightDate is the local date a nightly run scores: the day before the

@@ -307,3 +307,34 @@ func TestHealthFlags(t *testing.T) {
 		}
 	})
 }
+
+func TestBenefits(t *testing.T) {
+	s, _ := scoring.New(nil)
+	d := day(qunyun.PurposePunchCard, 20)
+	d.CheckinRules = []qunyun.CheckinRule{{ID: "r", RewardEvery: 7, Reward: "小礼物"}}
+	for i, streak := range []int{7, 3, 14, 1} {
+		d.Log.Checkins = append(d.Log.Checkins, qunyun.Checkin{MemberID: fmt.Sprintf("m%03d", i), Streak: streak, At: d.Start.Add(8 * time.Hour)})
+	}
+	d.Log.Opens = append(d.Log.Opens, qunyun.LinkOpen{ContentID: "c1", MemberID: "m010", At: d.Start.Add(9 * time.Hour)})
+	res := s.Score(d)
+	var ben qunyun.DimensionScore
+	for _, dim := range res.Score.Dimensions {
+		if dim.Name == qunyun.DimensionBenefits {
+			ben = dim
+		}
+	}
+	if !ben.Applicable || ben.Numbers["rewards"] != 2 || ben.Numbers["checkers"] != 4 || ben.Numbers["benefitReaders"] != 1 {
+		t.Fatalf("benefits = %+v", ben)
+	}
+	// (1 reader + 2 rewards + 0.5 × 4 check-ins) against 2 (a tenth of 20): full.
+	if ben.Score != 100 {
+		t.Fatalf("benefits score %v", ben.Score)
+	}
+	// Without offers, prizes or check-ins the dimension does not count.
+	quiet := day(qunyun.PurposePunchCard, 20)
+	for _, dim := range s.Score(quiet).Score.Dimensions {
+		if dim.Name == qunyun.DimensionBenefits && dim.Applicable {
+			t.Fatal("benefits apply on a day without any")
+		}
+	}
+}
