@@ -219,7 +219,8 @@ func New(cfg Config) (*Stack, error) {
 		s.closeListeners()
 		return nil, fmt.Errorf("template %s: %w", cfg.Template, err)
 	}
-	s.gateway = &gateway.Gateway{Routes: routes, Invoker: syncInvoker{s}, AccountID: AccountID, Logger: s.log}
+	// The request time is the stack's clock, the one the functions read.
+	s.gateway = &gateway.Gateway{Routes: routes, Invoker: syncInvoker{s}, Now: s.clk.Now, AccountID: AccountID, Logger: s.log}
 	return s, nil
 }
 
