@@ -20,12 +20,12 @@ func init() { register(newExportCmd) }
 // and hands every record to emit.
 var exportKinds = []struct {
 	name string
-	read func(ctx context.Context, t *dynamo.Table, emit func(v any) error) error
+	read func(ctx context.Context, t *dynamo.Table, scope exportScope, emit func(v any) error) error
 }{
-	{"group", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"group", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.Groups, emit)
 	}},
-	{"member", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"member", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		groups, err := t.Groups(ctx)
 		if err != nil {
 			return err
@@ -43,36 +43,36 @@ var exportKinds = []struct {
 		}
 		return nil
 	}},
-	{"content", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"content", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.Contents, emit)
 	}},
-	{"plan", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"plan", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.Plans, emit)
 	}},
-	{"host", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"host", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.Hosts, emit)
 	}},
-	{"keyword-rule", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"keyword-rule", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		keywords, _, err := t.AllRules(ctx)
 		if err != nil {
 			return err
 		}
 		return emitEach(keywords, emit)
 	}},
-	{"checkin-rule", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"checkin-rule", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		_, checkins, err := t.AllRules(ctx)
 		if err != nil {
 			return err
 		}
 		return emitEach(checkins, emit)
 	}},
-	{"contest", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"contest", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.Contests, emit)
 	}},
-	{"session-target", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"session-target", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.SessionTargets, emit)
 	}},
-	{"session", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"session", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		// Every session, through the start-time index.
 		sessions, err := t.SessionsStarting(ctx, time.Unix(0, 0), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {
@@ -80,7 +80,7 @@ var exportKinds = []struct {
 		}
 		return emitEach(sessions, emit)
 	}},
-	{"score", func(ctx context.Context, t *dynamo.Table, emit func(any) error) error {
+	{"score", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		groups, err := t.Groups(ctx)
 		if err != nil {
 			return err
@@ -96,6 +96,26 @@ var exportKinds = []struct {
 		}
 		return nil
 	}},
+	{"delivery", func(ctx context.Context, t *dynamo.Table, scope exportScope, emit func(any) error) error {
+		// Deliveries are keyed by day: the last --days UTC dates.
+		for _, date := range scope.deliveryDates {
+			items, err := t.DayDeliveries(ctx, date, "")
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				if err := emit(it.Delivery); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}},
+}
+
+// exportScope bounds the kinds that grow every day.
+type exportScope struct {
+	deliveryDates []string // UTC dates, oldest first
 }
 
 func emitAll[T any](ctx context.Context, list func(context.Context) ([]T, error), emit func(any) error) error {
@@ -125,6 +145,7 @@ type exportLine struct {
 func newExportCmd() *cobra.Command {
 	var kinds []string
 	var output string
+	var days int
 	names := make([]string, len(exportKinds))
 	for i, k := range exportKinds {
 		names[i] = k.name
@@ -133,7 +154,8 @@ func newExportCmd() *cobra.Command {
 		Use:   "export [--kind group,plan,...] [-o file]",
 		Short: "Write what the table holds as JSON lines",
 		Long: `Export writes one JSON object per line, {"kind": ..., "value": ...}, for every
-record of the chosen kinds (default all): ` + strings.Join(names, ", ") + `.`,
+record of the chosen kinds (default all): ` + strings.Join(names, ", ") + `.
+Deliveries are kept per day: --days says how many days back to export.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			want := map[string]bool{}
@@ -142,6 +164,18 @@ record of the chosen kinds (default all): ` + strings.Join(names, ", ") + `.`,
 					return fmt.Errorf("--kind %q: expected one of %s", k, strings.Join(names, ", "))
 				}
 				want[k] = true
+			}
+			if days < 0 {
+				return fmt.Errorf("--days %d: expected 0 or more", days)
+			}
+			clk, err := operatorClock()
+			if err != nil {
+				return err
+			}
+			var scope exportScope
+			today := clk.Now().UTC()
+			for d := days - 1; d >= 0; d-- {
+				scope.deliveryDates = append(scope.deliveryDates, today.AddDate(0, 0, -d).Format(time.DateOnly))
 			}
 			ctx := cmd.Context()
 			t, err := openTable(ctx, cmd)
@@ -172,7 +206,7 @@ record of the chosen kinds (default all): ` + strings.Join(names, ", ") + `.`,
 			total := 0
 			for i, k := range selected {
 				n := 0
-				err := k.read(ctx, t, func(v any) error {
+				err := k.read(ctx, t, scope, func(v any) error {
 					n++
 					return enc.Encode(exportLine{Kind: k.name, Value: v})
 				})
@@ -193,6 +227,7 @@ record of the chosen kinds (default all): ` + strings.Join(names, ", ") + `.`,
 	}
 	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only these kinds (comma-separated)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().IntVar(&days, "days", 7, "deliveries: how many UTC days back from today (0: none)")
 	tableFlags(cmd)
 	return cmd
 }

@@ -11,7 +11,10 @@ import (
 
 func TestExport(t *testing.T) {
 	_, targs := appliedDemo(t)
-	out, _, err := run(t, "", append([]string{"export"}, targs...)...)
+	// The deliveries of appliedDemo are on 2026-11-22 UTC: a stack clock
+	// on the 23rd with --days 2 reaches them.
+	t.Setenv("QUNYUN_CLOCK_START", "2026-11-23T08:00:00Z")
+	out, _, err := run(t, "", append([]string{"export", "--days", "2"}, targs...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +31,7 @@ func TestExport(t *testing.T) {
 		counts[line.Kind]++
 	}
 	want := map[string]int{"group": 10, "member": 1, "content": 8, "plan": 6, "host": 4, "keyword-rule": 3,
-		"checkin-rule": 1, "contest": 1, "session-target": 5, "session": 1, "score": 3}
+		"checkin-rule": 1, "contest": 1, "session-target": 5, "session": 1, "score": 3, "delivery": 2}
 	for k, n := range want {
 		if counts[k] != n {
 			t.Errorf("%s: %d lines, want %d", k, counts[k], n)
@@ -44,6 +47,10 @@ func TestExport(t *testing.T) {
 		t.Fatalf("plans file: %d lines\n%s", n, data)
 	}
 
+	out, _, err = run(t, "", append([]string{"export", "--kind", "delivery", "--days", "1"}, targs...)...)
+	if err != nil || out != "" {
+		t.Fatalf("deliveries of the 23rd only: %v %q", err, out)
+	}
 	if _, _, err := run(t, "", append([]string{"export", "--kind", "chat"}, targs...)...); err == nil {
 		t.Fatal("unknown kind: no error")
 	}
