@@ -537,3 +537,36 @@ func TestWholeWindowMissedClosesQuietly(t *testing.T) {
 		t.Fatal("opened a session that was already over")
 	}
 }
+
+// TestConcurrentTicks: four runs of the same minute at once (a scheduler
+// retry, an overlapping invocation) open the session once and ask push for
+// one opening, however many times they ask.
+func TestConcurrentTicks(t *testing.T) {
+	f := newFixture(t)
+	f.createSession("cc", start)
+	f.clk.Set(start)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- f.svc.Tick(f.ctx)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	ids := map[string]bool{}
+	for _, d := range f.rec.deliveries(t) {
+		ids[d.ID] = true
+	}
+	if len(ids) != 1 || !ids["session/cc/opening/g1"] {
+		t.Fatalf("distinct deliveries %v, want the one opening", ids)
+	}
+	if s := f.state("cc"); s.State != qunyun.SessionOpen || s.Run.OpenedAt.IsZero() {
+		t.Fatalf("state %+v", s)
+	}
+}
