@@ -122,7 +122,7 @@ type Service struct {
 	// StaleAfter is how old a claim must be before another invocation
 	// judges it abandoned (default 2 min: longer than a Lambda runs).
 	StaleAfter time.Duration
-	// RemindEvery spaces task reminders (default 6 h: 3 in 24 h); TaskExpiry
+	// RemindEvery spaces task reminders (default 2 h, at most 3); TaskExpiry
 	// ends an unconfirmed task (default 24 h).
 	RemindEvery, TaskExpiry time.Duration
 	// RetryWindow is how long after its slot a delivery that could not be
@@ -156,7 +156,7 @@ func (s *Service) log() *slog.Logger {
 func (s *Service) maxCatchUp() time.Duration { return orDuration(s.MaxCatchUp, 60*time.Minute) }
 func (s *Service) staleAfter() time.Duration { return orDuration(s.StaleAfter, 2*time.Minute) }
 func (s *Service) remindEvery() time.Duration {
-	return orDuration(s.RemindEvery, 6*time.Hour)
+	return orDuration(s.RemindEvery, 2*time.Hour)
 }
 func (s *Service) retryWindow() time.Duration { return orDuration(s.RetryWindow, time.Hour) }
 func (s *Service) taskExpiry() time.Duration  { return orDuration(s.TaskExpiry, 24*time.Hour) }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -13,9 +14,9 @@ const (
 )
 
 // taskEnv has one customer group with a plan that fired once at 11:00.
-func taskEnv(t *testing.T) (*env, qunyun.Delivery) {
+func taskEnv(t *testing.T, mutate func(g *qunyun.Group)) (*env, qunyun.Delivery) {
 	e := newEnv(t, local(2026, 11, 23, 11, 0))
-	e.groups(1, nil)
+	e.groups(1, mutate)
 	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentLink, Title: "本周好物", URL: "https://shop.example.com/item/1", Text: "点开看看"})
 	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *", End: local(2026, 11, 23, 12, 0)})
 	rep := e.tick(local(2026, 11, 23, 11, 0))
@@ -28,7 +29,7 @@ func taskEnv(t *testing.T) (*env, qunyun.Delivery) {
 
 // The owner confirms in WeCom: the next poll moves the task to sent.
 func TestOwnerConfirmationMovesTaskToSent(t *testing.T) {
-	e, d := taskEnv(t)
+	e, d := taskEnv(t, nil)
 	if d.State != qunyun.DeliveryTaskCreated {
 		t.Fatalf("state %s, want task_created", d.State)
 	}
@@ -52,9 +53,10 @@ func TestOwnerConfirmationMovesTaskToSent(t *testing.T) {
 }
 
 // Unconfirmed: reminded at most 3 times in 24 h, then expired and cancelled,
-// and a late confirmation no longer counts.
+// and a late confirmation no longer counts. (This group has no quiet hours,
+// so the task lives its full 24 h.)
 func TestUnconfirmedTaskRemindedThriceThenExpires(t *testing.T) {
-	e, d := taskEnv(t)
+	e, d := taskEnv(t, func(g *qunyun.Group) { g.Caps = qunyun.Caps{QuietStart: "00:00", QuietEnd: "00:00"} })
 	for m := local(2026, 11, 23, 11, 30); !m.After(local(2026, 11, 24, 13, 0)); m = m.Add(30 * time.Minute) {
 		e.tick(m)
 	}
@@ -77,5 +79,30 @@ func TestUnconfirmedTaskRemindedThriceThenExpires(t *testing.T) {
 	// The month's task counter was given back: the platform did not count it.
 	if n := e.sendsTo(addMsgTemplate, "g000"); n != 1 {
 		t.Fatalf("%d tasks, want 1", n)
+	}
+}
+
+// With the default quiet hours, an unconfirmed task is withdrawn when they
+// begin (22:00), so the owner cannot post it at night; no reminder goes out
+// in quiet hours.
+func TestUnconfirmedTaskWithdrawnAtQuietHours(t *testing.T) {
+	e, d := taskEnv(t, nil)
+	for m := local(2026, 11, 23, 11, 10); !m.After(local(2026, 11, 23, 22, 30)); m = m.Add(10 * time.Minute) {
+		e.tick(m)
+	}
+	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	if err != nil || got.State != qunyun.DeliveryExpired || got.Reason != qunyun.ReasonQuietHours {
+		t.Fatalf("at 22:30: %s/%s %v, want expired/quiet_hours", got.State, got.Reason, err)
+	}
+	if len(e.sbx.Calls(cancelPath)) != 1 || e.sbx.Confirm(d.TaskID) {
+		t.Fatal("the task was not cancelled in WeCom")
+	}
+	for _, r := range e.sbx.Calls(remindPath) {
+		if push.InQuietHours(r.At.In(shanghai), qunyun.Group{}.EffectiveCaps()) {
+			t.Fatalf("reminder at %s, in quiet hours", r.At.In(shanghai))
+		}
+	}
+	if n := len(e.sbx.Calls(remindPath)); n != 3 {
+		t.Fatalf("%d reminders before 22:00, want 3 (13:00, 15:00, 17:00)", n)
 	}
 }

@@ -297,22 +297,24 @@ func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, out *O
 
 // followTask checks an open customer-group task. To spread the calls, each
 // task is polled every ten minutes (on its own minute), except when a
-// reminder or the expiry is due.
+// reminder or the end is due. An unconfirmed task ends after TaskExpiry, or
+// when the group's quiet hours begin: the owner could otherwise post it at
+// midnight. Reminders are not sent in quiet hours.
 func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.DeliveryItem, now time.Time, out *Outcome) error {
-	created := it.SendStartedAt
-	age := s.now().Sub(created)
-	expiring := age >= s.taskExpiry()
-	last := it.LastRemindedAt
-	if last.IsZero() {
-		last = created
-	}
-	remindDue := it.Reminders < qunyun.MaxTaskReminders && s.now().Sub(last) >= s.remindEvery()
-	if !expiring && !remindDue && taskMinute(it.ID) != now.Minute()%10 {
-		return nil
-	}
 	g, err := cat.group(ctx, it.GroupID)
 	if err != nil {
 		return err
+	}
+	clock := s.now()
+	quiet := g != nil && InQuietHours(clock.In(g.Location()), g.EffectiveCaps())
+	expiring := clock.Sub(it.SendStartedAt) >= s.taskExpiry()
+	last := it.LastRemindedAt
+	if last.IsZero() {
+		last = it.SendStartedAt
+	}
+	remindDue := !quiet && it.Reminders < qunyun.MaxTaskReminders && clock.Sub(last) >= s.remindEvery()
+	if !expiring && !remindDue && !quiet && taskMinute(it.ID) != now.Minute()%10 {
+		return nil
 	}
 	a, err := cat.account(ctx, it.AccountID)
 	if err != nil || a == nil {
@@ -330,17 +332,25 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 	switch {
 	case state != "":
 		return s.finish(ctx, &it, state, "", out)
-	case expiring:
+	case expiring || quiet:
 		if err := s.Tasks.CancelGroupMsgSend(ctx, *a, it.TaskID); err != nil && !wechatapi.IsAPIError(err) {
 			return err
 		}
-		return s.finish(ctx, &it, qunyun.DeliveryExpired, "", out)
+		// A confirmation may have slipped in before the cancel: look again.
+		if results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender); err == nil && taskState(results) != "" {
+			return s.finish(ctx, &it, taskState(results), "", out)
+		}
+		reason := ""
+		if !expiring {
+			reason = qunyun.ReasonQuietHours
+		}
+		return s.finish(ctx, &it, qunyun.DeliveryExpired, reason, out)
 	case remindDue:
 		// Record the reminder first: a reminder lost to a crash is better
 		// than a fourth one.
 		changed, err := s.Table.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) {
 			d.Reminders++
-			d.LastRemindedAt = s.now()
+			d.LastRemindedAt = clock
 		})
 		if err != nil || !changed {
 			return err
