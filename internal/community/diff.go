@@ -108,10 +108,10 @@ func (d *Diff) Count(op Op) int {
 // Compute reads what the table holds and compares it with c. With prune,
 // records the file does not name become Delete changes.
 func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*Diff, error) {
-	var creates, deletes []Change
+	var upserts, deletes []Change
 	d := &Diff{}
 	add := func(changes, gone []Change) {
-		creates = append(creates, changes...)
+		upserts = append(upserts, changes...)
 		if prune {
 			deletes = append(gone, deletes...) // reverse order: dependants first
 		} else {
@@ -252,10 +252,10 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	if err != nil {
 		return nil, err
 	}
-	creates = append(creates, sessionChanges...)
+	upserts = append(upserts, sessionChanges...)
 	d.Notes = append(d.Notes, sessionNotes...)
 
-	d.Changes = append(creates, deletes...)
+	d.Changes = append(upserts, deletes...)
 	return d, nil
 }
 
