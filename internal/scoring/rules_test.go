@@ -338,3 +338,74 @@ func TestBenefits(t *testing.T) {
 		}
 	}
 }
+
+// TestLevelsOverTime runs a member through 50 days of the real level
+// pipeline (Score, with the stored levels fed back the way the store does):
+// promoted at once, held through a bad day, demoted only after 14 days in a
+// row below.
+func TestLevelsOverTime(t *testing.T) {
+	s, _ := scoring.New(nil)
+	stored := map[string]qunyun.MemberLevel{}
+	levelOn := map[int]qunyun.Level{}
+	rawOn := map[int]qunyun.Level{}
+	for i := range 70 {
+		d := day(qunyun.PurposeLearning, 10)
+		d.Start = d.Start.AddDate(0, 0, i)
+		d.End = d.Start.AddDate(0, 0, 1)
+		d.Date = d.Start.Format(time.DateOnly)
+		d.Levels = stored
+		active := i < 20 || i == 26 // busy for 20 days, one good day on day 26, then silence
+		if active && i != 12 {      // day 12 is one bad day
+			for k := range 2 {
+				q := fmt.Sprintf("q%d-%d", i, k)
+				msg(&d, q, "m005", 10*k, "这个怎么做？", "")
+				msg(&d, fmt.Sprintf("a%d-%d", i, k), "m001", 10*k+2, "这样做就行", q)
+			}
+		}
+		res := s.Score(d)
+		next := map[string]qunyun.MemberLevel{}
+		for k, v := range stored {
+			next[k] = v
+		}
+		for _, l := range res.Levels {
+			next[l.MemberID] = l
+		}
+		stored = next
+		levelOn[i] = stored["m001"].Level
+		if days := stored["m001"].Days; len(days) > 0 && days[len(days)-1].Date == d.Date {
+			rawOn[i] = days[len(days)-1].Raw
+		} else {
+			rawOn[i] = rawOn[i-1] // nothing changed, nothing written
+		}
+	}
+	L, E := qunyun.LevelLeading, qunyun.LevelExploring
+	// Promoted the day the window earns it: participating on the second
+	// active day, leading once 10 days of answers are in.
+	if levelOn[0] != E || levelOn[1] != qunyun.LevelParticipating || levelOn[9] != L {
+		t.Fatalf("promotion: day 0 %v, day 1 %v, day 9 %v", levelOn[0], levelOn[1], levelOn[9])
+	}
+	if levelOn[12] != L || levelOn[13] != L {
+		t.Fatalf("one bad day demoted: %v", levelOn[12])
+	}
+	// The 28-day window earns "leading" until enough busy days fall out of
+	// it; from then on the level holds for 14 days, then drops.
+	firstBelow, firstDrop := 0, 0
+	for i := 20; i < 70; i++ {
+		if firstBelow == 0 && rawOn[i] < L {
+			firstBelow = i
+		}
+		if firstDrop == 0 && levelOn[i] < L {
+			firstDrop = i
+		}
+	}
+	if firstBelow == 0 || firstDrop != firstBelow+scoring.GraceDays {
+		t.Fatalf("raw fell below on day %d, demoted on day %d (want 14 days later)\nraw %v\nlevel %v", firstBelow, firstDrop, rawOn, levelOn)
+	}
+	if levelOn[firstDrop] != rawOn[firstDrop] {
+		t.Fatalf("demoted to %v, the window earns %v", levelOn[firstDrop], rawOn[firstDrop])
+	}
+	if held := stored["m001"]; held.Level == L {
+		t.Fatalf("still leading after 43 silent days: %+v", held)
+	}
+	t.Logf("raw below leading from day %d, demoted on day %d to %v", firstBelow, firstDrop, levelOn[firstDrop])
+}
