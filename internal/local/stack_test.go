@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ import (
 	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/sam"
+	"github.com/qunyun/qunyun/internal/wechat"
 )
 
 func repoRoot(t *testing.T) string {
@@ -58,6 +61,7 @@ var nightlyUTC = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 // replaced by the echo test function, a real dynalite, and a clock at 60×
 // starting half a minute before 02:00 Shanghai time.
 func TestStackEndToEnd(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	dir := t.TempDir()
 	log := &syncBuffer{}
@@ -380,5 +384,72 @@ func TestFunctionEnv(t *testing.T) {
 	}
 	if _, ok := push["HOME"]; ok {
 		t.Error("the developer's HOME leaked into a function")
+	}
+}
+
+// TestStackRealCallback runs the real CallbackFunction on the stack (the
+// others are echo): WeChat's URL verification for the demo OA account must
+// come back as the raw echostr, and an unknown account must be refused.
+func TestStackRealCallback(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	log := &syncBuffer{}
+	st, err := local.New(local.Config{
+		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
+		DataDir: filepath.Join(dir, "dynalite"), BinDir: filepath.Join(dir, "bin"), StateFile: "-",
+		Package: func(id string) string {
+			if id == "CallbackFunction" {
+				return local.FunctionPackage(id)
+			}
+			return "./internal/local/testdata/echo"
+		},
+		Log: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- st.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("function output:\n%s", log)
+		}
+	}()
+	select {
+	case <-st.Ready():
+	case err := <-runErr:
+		t.Fatalf("Run before ready: %v", err)
+	case <-time.After(90 * time.Second):
+		t.Fatal("stack not ready after 90 s")
+	}
+	gw := st.Endpoints().Gateway
+
+	ts := strconv.FormatInt(st.Clock().Now().Unix(), 10)
+	const token, nonce, echostr = "demoOAToken2026", "n0nce", "5837397749218732541"
+	q := url.Values{"signature": {wechat.Signature(token, ts, nonce)}, "timestamp": {ts}, "nonce": {nonce}, "echostr": {echostr}}
+	resp, err := http.Get(gw + "/wechat/demo-oa?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != echostr {
+		t.Errorf("URL verification: %d %q, want 200 %q", resp.StatusCode, body, echostr)
+	}
+
+	resp, err = http.Get(gw + "/wechat/no-such-account?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		t.Errorf("unknown account: %d %q, want a 4xx", resp.StatusCode, body)
 	}
 }
