@@ -107,3 +107,25 @@ func TestBuildError(t *testing.T) {
 		t.Error("a failed build left a binary")
 	}
 }
+
+// BenchmarkInvokeWarm is the local stack's overhead per invocation: one
+// warm echo process, a small event through the Runtime API and back.
+func BenchmarkInvokeWarm(b *testing.B) {
+	root, _ := filepath.Abs("../../..")
+	bin := filepath.Join(b.TempDir(), "bootstrap")
+	if err := runner.Build(context.Background(), root, "./internal/local/testdata/echo", bin); err != nil {
+		b.Fatal(err)
+	}
+	p := runner.NewPool(runner.Function{Name: "EchoFunction", Binary: bin, Timeout: 5 * time.Second, MaxProcs: 1})
+	defer p.Close()
+	event := []byte(`{"kind":"tick","scheduledTime":"2026-11-22T03:00:00Z"}`)
+	if _, _, err := p.Invoke(context.Background(), event); err != nil { // cold start outside the timing
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, fnErr, err := p.Invoke(context.Background(), event); err != nil || fnErr != nil {
+			b.Fatal(err, fnErr)
+		}
+	}
+}
