@@ -127,3 +127,20 @@ func TestBotReplies(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return indexOf(s, sub) >= 0 }
+
+// A click menu item answers with the keyword rule of its key.
+func TestMenuClickReply(t *testing.T) {
+	f := newFixture(t, nil)
+	if err := f.table.PutKeywordRule(context.Background(), qunyun.KeywordRule{ID: "m", AccountID: "oa-doc", Match: "exact", Keywords: []string{"MENU_TODAY"}, Reply: "今日推荐"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
+	r := f.do("POST", "oa-doc", oaPlainQuery("AAAAA", ts, "n"), `<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>`+ts+`</CreateTime><MsgType>event</MsgType><Event>CLICK</Event><EventKey>MENU_TODAY</EventKey></xml>`, nil)
+	in, err := wechat.ParseOA([]byte(r.Body))
+	if err != nil {
+		t.Fatalf("%d %q: %v", r.StatusCode, r.Body, err)
+	}
+	if m, ok := in.(*wechat.OAText); !ok || m.Content != "今日推荐" || m.FromUserName != "gh" || m.ToUserName != "o1" {
+		t.Fatalf("reply %+v", in)
+	}
+}

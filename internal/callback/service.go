@@ -521,11 +521,16 @@ func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outc
 		return Outcome{}, err
 	}
 	out := Outcome{Duplicate: !created}
-	if e.Type == qunyun.EventSubscribed {
+	switch e.Type {
+	case qunyun.EventSubscribed:
 		if created {
 			s.secondary(ctx, "touch person", s.Store.TouchPerson(ctx, e.AccountID, e.MemberID, e.At, true))
 		}
 		out.Reply = s.Texts.WelcomeReply
+	case qunyun.EventMenuClicked:
+		// A click menu item answers like its key typed as a keyword, so
+		// operators configure menus and keywords in one place.
+		out.Reply = s.keywordReply(ctx, qunyun.Message{AccountID: e.AccountID, MemberID: e.MemberID, Kind: qunyun.KindText, Text: e.Key})
 	}
 	return out, nil
 }
