@@ -19,6 +19,7 @@ import (
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 func init() { register(newApplyCmd) }
@@ -94,6 +95,17 @@ func useLocalStack(cmd *cobra.Command) error {
 	return nil
 }
 
+// tableError adds what to do to a failure to reach a local table: the
+// usual cause is a local stack that is not running.
+func tableError(cmd *cobra.Command, err error) error {
+	endpoint, _ := cmd.Flags().GetString("endpoint")
+	if err == nil || qunyun.ErrorCode(err) != qunyun.EUNAVAILABLE ||
+		!(strings.Contains(endpoint, "127.0.0.1") || strings.Contains(endpoint, "localhost")) {
+		return err
+	}
+	return fmt.Errorf("%w\n(nothing answers at %s: is the local stack running? start it with `qunyun local up`, or pass --endpoint)", err, endpoint)
+}
+
 // operatorClock is the clock "today" comes from: the environment's
 // (QUNYUN_CLOCK_START/SPEED), else the running local stack's, else real
 // time, so `get` and `report` agree with a stack running a fast clock.
@@ -152,7 +164,7 @@ maintain (a group's member count, noise flag, WeChat state) are kept.`,
 			}
 			d, err := community.Compute(ctx, t, c, prune)
 			if err != nil {
-				return err
+				return tableError(cmd, err)
 			}
 			out := cmd.OutOrStdout()
 			if wantJSON(cmd) {
@@ -172,7 +184,7 @@ maintain (a group's member count, noise flag, WeChat state) are kept.`,
 			}
 			p := newProgress(cmd.ErrOrStderr(), "applying", len(d.Changes))
 			if err := d.Apply(ctx, t, func(done int, ch community.Change) { p.step(done, ch.String()) }); err != nil {
-				return err
+				return tableError(cmd, err)
 			}
 			if !wantJSON(cmd) {
 				fmt.Fprintf(out, "applied: %d created, %d changed, %d deleted\n",

@@ -211,7 +211,7 @@ Deliveries are kept per day: --days says how many days back to export.`,
 					return enc.Encode(exportLine{Kind: k.name, Value: v})
 				})
 				if err != nil {
-					return fmt.Errorf("export %s: %w", k.name, err)
+					return tableError(cmd, fmt.Errorf("export %s: %w", k.name, err))
 				}
 				total += n
 				p.step(i+1, fmt.Sprintf("%d %s", n, k.name))

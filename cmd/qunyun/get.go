@@ -89,7 +89,7 @@ stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,
 			}
 			header, rows, values, err := get(ctx, t, f, clk.Now())
 			if err != nil {
-				return err
+				return tableError(cmd, err)
 			}
 			if wantJSON(cmd) {
 				return printJSON(cmd.OutOrStdout(), values)

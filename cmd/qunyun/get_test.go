@@ -115,8 +115,8 @@ func TestGetErrors(t *testing.T) {
 		}
 	}
 	// An unreachable table is an error, not an empty list.
-	if _, _, err := run(t, "", "get", "groups", "--endpoint", "http://127.0.0.1:1", "--table", "x"); err == nil {
-		t.Error("unreachable endpoint: no error")
+	if _, _, err := run(t, "", "get", "groups", "--endpoint", "http://127.0.0.1:1", "--table", "x"); err == nil || !strings.Contains(err.Error(), "qunyun local up") {
+		t.Errorf("unreachable endpoint: %v", err)
 	}
 }
 

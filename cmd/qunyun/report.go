@@ -49,7 +49,7 @@ On a terminal it then opens the page with xdg-open (open on macOS) unless
 			}
 			r, found, err := t.Report(ctx, date)
 			if err != nil {
-				return err
+				return tableError(cmd, err)
 			}
 			if !found {
 				return fmt.Errorf("no report for %s: scoring has not run for that date (see qunyun get scores --date %s)", date, date)
