@@ -178,7 +178,7 @@ maintain (a group's member count, noise flag, WeChat state) are kept.`,
 				return nil
 			}
 			if n := d.Count(community.Delete); n > 0 && !yes {
-				if err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), n); err != nil {
+				if err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), n, isTerminal(cmd.InOrStdin())); err != nil {
 					return err
 				}
 			}
@@ -218,8 +218,8 @@ func printDiff(w io.Writer, file string, d *community.Diff) {
 
 // confirm asks before deleting; with no terminal to ask it refuses, since
 // a script that forgot --yes must not delete by accident.
-func confirm(in io.Reader, prompt io.Writer, deletes int) error {
-	if !isTerminal(in) {
+func confirm(in io.Reader, prompt io.Writer, deletes int, terminal bool) error {
+	if !terminal {
 		return fmt.Errorf("--prune would delete %d record(s) and there is no terminal to confirm: re-run with --yes", deletes)
 	}
 	fmt.Fprintf(prompt, "Delete %d record(s)? [y/N] ", deletes)

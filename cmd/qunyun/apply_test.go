@@ -148,3 +148,27 @@ func TestApplyProblemsAsJSON(t *testing.T) {
 		t.Fatalf("%+v", got.Problems)
 	}
 }
+
+func TestConfirm(t *testing.T) {
+	for _, tc := range []struct {
+		answer   string
+		terminal bool
+		ok       bool
+	}{
+		{"y\n", true, true},
+		{"YES\n", true, true},
+		{"n\n", true, false},
+		{"\n", true, false}, // the default is no
+		{"", true, false},
+		{"y\n", false, false}, // no terminal: never ask, never delete
+	} {
+		var prompt bytes.Buffer
+		err := confirm(strings.NewReader(tc.answer), &prompt, 3, tc.terminal)
+		if (err == nil) != tc.ok {
+			t.Errorf("answer %q terminal %v: err = %v", tc.answer, tc.terminal, err)
+		}
+		if tc.terminal && !strings.Contains(prompt.String(), "Delete 3 record(s)? [y/N]") {
+			t.Errorf("prompt %q", prompt.String())
+		}
+	}
+}
