@@ -334,8 +334,7 @@ func schemaProblem(ix *index, e *jsonschema.ValidationError, p *message.Printer)
 		}
 		return Problem{File: ix.file, Line: line, Column: col, Path: path, Message: msg}
 	case *kind.Required:
-		pr := ix.problem("missing required field "+quoteList(k.Missing), loc...)
-		return pr
+		return ix.problem("missing required field "+quoteList(k.Missing), loc...)
 	case *kind.Enum:
 		got := valueText(ix, loc)
 		return ix.problem(fmt.Sprintf("%s is not allowed; expected one of %s", got, enumList(k.Want)), loc...)
@@ -382,8 +381,6 @@ func describePattern(re string) string {
 		return "letters, digits, _ - . : @, starting with a letter or digit; no '#'"
 	case strings.HasPrefix(re, "^https?"):
 		return "an http:// or https:// URL"
-	case strings.HasPrefix(re, "^cron"):
-		return "cron(min hour day-of-month month day-of-week year), e.g. cron(0 11 * * ? *)"
 	case strings.HasPrefix(re, "^/"):
 		return "an SSM parameter name such as /qunyun/prod/accounts/oa-main"
 	}
