@@ -214,3 +214,49 @@ func TestRobotStaysUnder20AMinute(t *testing.T) {
 		}
 	}
 }
+
+// 50 senders in 50 processes all hold a token WeChat has just invalidated:
+// every one gets 40001, exactly one fetches a new token, all retry once.
+func TestRejectedTokenRefreshedOnceUnder50ConcurrentSenders(t *testing.T) {
+	for _, acct := range []qunyun.Account{oaAccount, wecomAccount} {
+		t.Run(string(acct.Kind), func(t *testing.T) {
+			r := newRig(t)
+			tb := dynamotest.NewTable(t)
+			tb.Now = r.clk.Now
+			send := func(c *wechatapi.Client) error {
+				if acct.Kind == qunyun.ChannelOA {
+					return c.CustomSend(context.Background(), acct, "openid", wechatapi.Message{Text: "x"})
+				}
+				return c.AppChatSend(context.Background(), acct, "chat", wechatapi.Message{Text: "x"})
+			}
+			clients := make([]*wechatapi.Client, 50)
+			for i := range clients {
+				clients[i] = r.client(tb)
+				if err := send(clients[i]); err != nil { // warm: each holds the token in memory
+					t.Fatal(err)
+				}
+			}
+			fetches := func() int {
+				return len(r.sbx.Calls("/cgi-bin/stable_token")) + len(r.sbx.Calls("/cgi-bin/gettoken"))
+			}
+			before := fetches()
+			r.sbx.Invalidate()
+			var wg sync.WaitGroup
+			errs := make(chan error, len(clients))
+			for _, c := range clients {
+				wg.Add(1)
+				go func() { defer wg.Done(); errs <- send(c) }()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := fetches() - before; n != 1 {
+				t.Fatalf("%d token fetches after the invalidation, want 1", n)
+			}
+		})
+	}
+}
