@@ -425,7 +425,15 @@ func (s *Stack) build(ctx context.Context) (map[string]string, error) {
 		return nil, nil
 	}
 	start := time.Now()
-	tmp := filepath.Join(s.cfg.BinDir, ".build")
+	if err := os.MkdirAll(s.cfg.BinDir, 0o755); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	// A folder of its own: another stack or `qunyun invoke` may build into
+	// the same BinDir at the same time.
+	tmp, err := os.MkdirTemp(s.cfg.BinDir, ".build-")
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	defer os.RemoveAll(tmp)
 	built, err := runner.BuildAll(ctx, s.cfg.Root, tmp, pkgs)
 	if err != nil {

@@ -30,11 +30,18 @@ import (
 // the module root dir) into out, for this machine's OS and architecture,
 // with CGO off and the lambda.norpc tag, as the Makefile builds for Lambda.
 func Build(ctx context.Context, dir, pkg, out string) error {
-	bins, err := BuildAll(ctx, dir, filepath.Dir(out)+"/.build-"+filepath.Base(out), []string{pkg})
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("build %s: %w", pkg, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), ".build-")
+	if err != nil {
+		return fmt.Errorf("build %s: %w", pkg, err)
+	}
+	defer os.RemoveAll(tmp)
+	bins, err := BuildAll(ctx, dir, tmp, []string{pkg})
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(filepath.Dir(bins[pkg]))
 	if err := os.Rename(bins[pkg], out); err != nil {
 		return fmt.Errorf("build %s: %w", pkg, err)
 	}
