@@ -57,21 +57,19 @@ type page struct {
 	Flagged []qunyun.GroupScore
 	Data    template.JS // the chart data as a JSON literal
 	ECharts template.JS
-	Charts  []string
 }
 
 // chartData is the JSON the page's script turns into charts.
 type chartData struct {
-	Charts     []string            `json:"charts"`
-	Quadrant   []quadrantPoint     `json:"quadrant"`
-	Dates      []string            `json:"dates"`
-	Trend      map[string][]any    `json:"trend"` // group name → value per date (null when absent)
-	Flags      map[string]int      `json:"flags"`
-	Levels     map[string]int      `json:"levels"`
-	Tags       []qunyun.TagCount   `json:"tags"`
-	Deliveries map[string]int      `json:"deliveries"`
-	Names      map[string]string   `json:"names"`
-	Dimensions map[string][]string `json:"dimensions"`
+	Charts     []string          `json:"charts"`
+	Quadrant   []quadrantPoint   `json:"quadrant"`
+	Dates      []string          `json:"dates"`
+	Trend      map[string][]any  `json:"trend"` // group name → value per date (null when absent)
+	Flags      map[string]int    `json:"flags"`
+	Levels     map[string]int    `json:"levels"`
+	Tags       []qunyun.TagCount `json:"tags"`
+	Deliveries map[string]int    `json:"deliveries"`
+	Names      map[string]string `json:"names"`
 }
 
 type quadrantPoint struct {
@@ -93,7 +91,7 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 		return groups[i].GroupID < groups[j].GroupID
 	})
 	data := chartData{Charts: Charts, Trend: map[string][]any{}, Flags: map[string]int{}, Levels: r.Levels,
-		Tags: r.Tags, Deliveries: r.Deliveries, Names: map[string]string{}, Dimensions: map[string][]string{}}
+		Tags: r.Tags, Deliveries: r.Deliveries, Names: map[string]string{}}
 	if data.Levels == nil {
 		data.Levels = map[string]int{}
 	}
@@ -145,7 +143,7 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 	if err != nil {
 		return fmt.Errorf("report %s: chart data: %w", r.Date, err)
 	}
-	p := page{Report: r, Groups: groups, Flagged: flagged, Data: template.JS(js), ECharts: template.JS(echartsJS), Charts: Charts}
+	p := page{Report: r, Groups: groups, Flagged: flagged, Data: template.JS(js), ECharts: template.JS(echartsJS)}
 	if err := d.tpl.Execute(w, p); err != nil {
 		return fmt.Errorf("report %s: render: %w", r.Date, err)
 	}

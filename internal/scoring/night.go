@@ -312,6 +312,7 @@ func (n *Night) Report(ctx context.Context, date string) error {
 	from := day.AddDate(0, 0, -27).Format(time.DateOnly)
 	tags := map[string]float64{}
 	noisy := 0
+	loc := qunyun.LoadLocation("") // recaps: the report's day in the default zone
 	for _, s := range scores {
 		if s.Noisy {
 			noisy++
@@ -333,7 +334,6 @@ func (n *Night) Report(ctx context.Context, date string) error {
 			r.Levels[name] += c
 		}
 		r.Leaders = append(r.Leaders, s.Leaders...)
-		loc := qunyun.LoadLocation("")
 		start, _ := time.ParseInLocation(time.DateOnly, date, loc)
 		sessions, err := n.Store.GroupSessions(ctx, s.GroupID, start, start.AddDate(0, 0, 1))
 		if err != nil {

@@ -409,3 +409,20 @@ func TestLevelsOverTime(t *testing.T) {
 	}
 	t.Logf("raw below leading from day %d, demoted on day %d to %v", firstBelow, firstDrop, levelOn[firstDrop])
 }
+
+func TestBigrams(t *testing.T) {
+	tests := []struct {
+		text string
+		want string
+	}{
+		{"融资方案", "[融资 资方 方案]"},
+		{"用Go写Lambda函数", "[用 go 写 lambda 函数]"},
+		{"你好，world 2026!", "[你好 world 2026]"},
+		{"", "[]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(scoring.Bigrams{}.Cut(tt.text)); got != tt.want {
+			t.Errorf("Cut(%q) = %s, want %s", tt.text, got, tt.want)
+		}
+	}
+}
