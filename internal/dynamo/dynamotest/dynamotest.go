@@ -7,15 +7,17 @@
 package dynamotest
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,21 +124,27 @@ func start() (string, error) {
 		return "", fmt.Errorf("dynalite is not installed: run `make deps` (npm ci in infra/): %w", err)
 	}
 	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; attempt < 5; attempt++ {
 		port, err := freePort()
 		if err != nil {
 			return "", err
 		}
 		cmd := exec.Command("node", cli, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
 			"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
-		cmd.Stdout, cmd.Stderr = nil, os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return "", err
+		}
+		cmd.Stderr = os.Stderr
 		killWithParent(cmd)
 		if err := cmd.Start(); err != nil {
 			return "", fmt.Errorf("start dynalite (is node installed?): %w", err)
 		}
-		url := fmt.Sprintf("http://127.0.0.1:%d", port)
-		if lastErr = waitReady(url, 20*time.Second); lastErr == nil {
-			return url, nil
+		// Wait for dynalite's own "listening" line: another process may have
+		// taken the free port in between, and its answers must not count.
+		if lastErr = waitListening(out, 20*time.Second); lastErr == nil {
+			go io.Copy(io.Discard, out)
+			return fmt.Sprintf("http://127.0.0.1:%d", port), nil
 		}
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -144,17 +152,24 @@ func start() (string, error) {
 	return "", fmt.Errorf("dynalite did not start: %w", lastErr)
 }
 
-func waitReady(url string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			return nil
+func waitListening(out io.Reader, limit time.Duration) error {
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening at") {
+				ready <- nil
+				return
+			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		ready <- fmt.Errorf("dynalite exited before listening (port taken?)")
+	}()
+	select {
+	case err := <-ready:
+		return err
+	case <-time.After(limit):
+		return fmt.Errorf("dynalite not listening after %v", limit)
 	}
-	return fmt.Errorf("%s not answering after %v", url, limit)
 }
 
 func freePort() (int, error) {
