@@ -201,3 +201,27 @@ func BenchmarkScoreMembers(b *testing.B) {
 		b.Fatal("no levels")
 	}
 }
+
+// BenchmarkScoreDay is the scoring alone (no table) as a day's messages
+// double, to separate the algorithm's growth from the engine's.
+func BenchmarkScoreDay(b *testing.B) {
+	s, err := scoring.New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, msgs := range []int{1000, 2000, 4000, 8000} {
+		b.Run(fmt.Sprintf("msgs=%d", msgs), func(b *testing.B) {
+			d := day(qunyun.PurposeGeneral, 200)
+			d.Log.Messages = benchMessages("g1", msgs)
+			for i := range d.Log.Messages {
+				d.Log.Messages[i].MemberID = fmt.Sprintf("m%03d", i%40)
+				d.Log.Messages[i].At = d.Start.Add(time.Duration(i) * 20 * time.Hour / time.Duration(msgs))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				s.Score(d)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(msgs), "ns/msg")
+		})
+	}
+}
