@@ -280,7 +280,9 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	// invocation knows the message may be out and will not send it again.
 	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.SendStartedAt = s.now() })
 	if err != nil || !changed {
-		return err // someone else moved it on: theirs now
+		// Not sending (someone else moved it on, or the table failed): the
+		// counters reserved above are not ours to keep.
+		return errors.Join(err, s.releaseCaps(ctx, it.Caps))
 	}
 	to.DeliveryID = d.ID
 	taskID, sendErr := ch.Send(ctx, *acct, to, msg)
