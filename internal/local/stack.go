@@ -40,6 +40,7 @@ import (
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/gateway"
 	"github.com/qunyun/qunyun/internal/local/runner"
+	"github.com/qunyun/qunyun/internal/local/runtimeapi"
 	"github.com/qunyun/qunyun/internal/local/sandbox"
 	"github.com/qunyun/qunyun/internal/sam"
 )
@@ -98,6 +99,9 @@ type Stack struct {
 	pools   map[string]*runner.Pool // set before ready, read-only after
 	missing map[string]string       // function → why it cannot run
 
+	runCtx  context.Context // Run's; set before ready
+	retries sync.WaitGroup  // asynchronous retries in flight
+
 	mu          sync.Mutex
 	invocations []Invocation
 }
@@ -105,7 +109,7 @@ type Stack struct {
 // Invocation records one function invocation, for /_local/invocations.
 type Invocation struct {
 	Function   string    `json:"function"`
-	Trigger    string    `json:"trigger"` // "http" or "bus" (rules and schedules)
+	Trigger    string    `json:"trigger"` // "http", "bus" (rules and schedules) or "retry N"
 	Start      time.Time `json:"start"`
 	DurationMs float64   `json:"durationMs"`
 	Status     string    `json:"status"` // "ok", "error" (function error) or "failed" (could not run)
@@ -340,12 +344,15 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	go busSrv.Serve(s.busListener)
 
 	var engine *dynalite
+	s.runCtx = ctx
 	defer func() {
+		cancel() // ends the scheduler loop and pending retries
 		shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 		defer stop()
 		gw.Shutdown(shutdownCtx)
 		busSrv.Shutdown(shutdownCtx)
 		s.bus.Wait()
+		s.retries.Wait()
 		for _, p := range s.pools {
 			p.Close()
 		}
@@ -628,7 +635,42 @@ type busInvoker struct{ s *Stack }
 
 func (i busInvoker) Invoke(ctx context.Context, function string, payload []byte) error {
 	_, err := i.s.invoke(ctx, "bus", function, payload)
+	var fe *runtimeapi.FunctionError
+	if errors.As(err, &fe) {
+		i.s.retryLater(function, payload)
+	}
 	return err
+}
+
+// asyncRetryDelays are Lambda's retries of a failed asynchronous
+// invocation (rules and Scheduler invoke functions asynchronously; the
+// template sets no EventInvokeConfig, so Lambda's defaults apply): two,
+// about one and then two minutes apart, on the stack's clock. Locally they
+// exercise the functions' idempotency as AWS would.
+var asyncRetryDelays = []time.Duration{time.Minute, 2 * time.Minute}
+
+// retryLater retries a failed asynchronous invocation in the background
+// until it succeeds or the retries run out, then logs what AWS would send
+// to the dead-letter queue.
+func (s *Stack) retryLater(function string, payload []byte) {
+	s.retries.Add(1)
+	go func() {
+		defer s.retries.Done()
+		for n, d := range asyncRetryDelays {
+			select {
+			case <-time.After(s.clk.RealDuration(d)):
+			case <-s.runCtx.Done():
+				return
+			}
+			_, err := s.invoke(s.runCtx, fmt.Sprintf("retry %d", n+1), function, payload)
+			var fe *runtimeapi.FunctionError
+			if !errors.As(err, &fe) {
+				return
+			}
+		}
+		s.log.Error("async invocation failed after Lambda's retries; in AWS it goes to the dead-letter queue",
+			"function", function, "payload", string(payload))
+	}()
 }
 
 // freeAddr checks that addr can be listened on and returns it, with a free

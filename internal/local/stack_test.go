@@ -265,6 +265,33 @@ func TestStackEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("a failed async invocation is retried twice", func(t *testing.T) {
+		cfg := aws.Config{Region: local.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+		client := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(e.EventBus) })
+		_, err := client.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []types.PutEventsRequestEntry{{
+			Source: aws.String("qunyun"), DetailType: aws.String("QuestionAsked"), EventBusName: aws.String(e.EventBusName),
+			Detail: aws.String(`{"id":"retry-me","echo:fail":"store unavailable"}`),
+		}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// At 60x, the retries come about 1 s and 2 s (real) apart.
+		var triggers []string
+		deadline := time.Now().Add(10 * time.Second)
+		for len(triggers) < 3 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			triggers = nil
+			for _, inv := range st.Invocations() {
+				if inv.Function == "SessionFunction" && inv.Status == "error" && strings.Contains(inv.Error, "store unavailable") {
+					triggers = append(triggers, inv.Trigger)
+				}
+			}
+		}
+		if strings.Join(triggers, ",") != "bus,retry 1,retry 2" {
+			t.Errorf("failed invocations %v, want bus, retry 1, retry 2", triggers)
+		}
+	})
+
 	t.Run("sandbox is mounted", func(t *testing.T) {
 		resp, err := http.Get(e.SandboxOA + "/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=s")
 		if err != nil {

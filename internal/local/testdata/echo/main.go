@@ -6,6 +6,8 @@
 //	{"echo:sleepMs": 2000}   sleeps first (to hit the timeout)
 //	{"echo:exit": 3}         exits the process mid-invocation
 //	{"echo:env": ["NAME"]}   answers with those environment variables
+//
+// The keys also work inside an EventBridge event's detail.
 package main
 
 import (
@@ -25,11 +27,15 @@ type control struct {
 	SleepMs int      `json:"echo:sleepMs"`
 	Exit    *int     `json:"echo:exit"`
 	Env     []string `json:"echo:env"`
+	Detail  *control `json:"detail"`
 }
 
 func handle(ctx context.Context, event json.RawMessage) (any, error) {
 	var c control
 	_ = json.Unmarshal(event, &c) // not an object: just echo it
+	if c.Detail != nil {
+		c = *c.Detail
+	}
 	lc, _ := lambdacontext.FromContext(ctx)
 	fmt.Fprintf(os.Stderr, "echo %s request %s: %s\n", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), lc.AwsRequestID, event)
 	if c.SleepMs > 0 {
