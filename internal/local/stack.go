@@ -82,14 +82,15 @@ type Config struct {
 
 // Stack is the running local system. Create it with New, then Run it.
 type Stack struct {
-	cfg       Config
-	log       *slog.Logger
-	tpl       *sam.Template
-	clk       *stackClock
-	endpoints Endpoints // final once ready; see Endpoints
-	sandbox   *sandbox.Server
-	bus       *eventbus.Bus
-	gateway   *gateway.Gateway
+	cfg        Config
+	log        *slog.Logger
+	tpl        *sam.Template
+	clk        *stackClock
+	clockStart time.Time // virtual start of a fast clock; zero for real time
+	endpoints  Endpoints // final once ready; see Endpoints
+	sandbox    *sandbox.Server
+	bus        *eventbus.Bus
+	gateway    *gateway.Gateway
 
 	gwListener, busListener net.Listener
 
@@ -185,7 +186,16 @@ func New(cfg Config) (*Stack, error) {
 	s := &Stack{cfg: cfg, log: cfg.Logger, tpl: tpl, ready: make(chan struct{}),
 		pools: map[string]*runner.Pool{}, missing: map[string]string{}}
 	e := Endpoints{Accounts: cfg.Accounts, TableName: "qunyun-" + Stage, EventBusName: "qunyun-" + Stage, Region: Region, Stage: Stage}
-	s.clk = &stackClock{c: s.newClock(&e)}
+	s.clk = &stackClock{c: clock.Real{}}
+	if cfg.ClockSpeed != 1 || !cfg.ClockStart.IsZero() {
+		s.clockStart = cfg.ClockStart
+		if s.clockStart.IsZero() {
+			s.clockStart = time.Now()
+		}
+		// The clock stands at its start until the stack is up (see Run),
+		// so a schedule due at the very start time still fires.
+		s.clk = &stackClock{c: clock.NewManual(s.clockStart)}
+	}
 
 	if cfg.DynamoEndpoint != "" {
 		e.DynamoDB = cfg.DynamoEndpoint
@@ -261,16 +271,13 @@ func triggers(tpl *sam.Template, e Endpoints) ([]eventbus.Rule, []eventbus.Sched
 	return rules, schedules, routes, nil
 }
 
-// newClock makes the stack's clock, starting now, and records it in e.
+// newClock makes the stack's running clock, at its start time now, and
+// records it in e.
 func (s *Stack) newClock(e *Endpoints) clock.Clock {
-	if s.cfg.ClockSpeed == 1 && s.cfg.ClockStart.IsZero() {
+	if s.clockStart.IsZero() {
 		return clock.Real{}
 	}
-	start := s.cfg.ClockStart
-	if start.IsZero() {
-		start = time.Now()
-	}
-	sc := clock.NewScaled(start, s.cfg.ClockSpeed)
+	sc := clock.NewScaled(s.clockStart, s.cfg.ClockSpeed)
 	e.ClockStart = sc.EnvValue()
 	e.ClockSpeed = strconv.FormatFloat(s.cfg.ClockSpeed, 'f', -1, 64)
 	return sc
@@ -387,9 +394,9 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	// A fast clock starts at its start time when the stack is up, not when
-	// the builds began, so QUNYUN_CLOCK_START means "the time at ready".
-	// Nothing has fired yet, so the schedules' next times stay right.
+	// A fast clock starts running at its start time when the stack is up,
+	// not when the builds began: QUNYUN_CLOCK_START is the time at ready.
+	// It stood still until now, so the schedules' first times stay right.
 	s.mu.Lock()
 	s.clk.set(s.newClock(&s.endpoints))
 	s.mu.Unlock()

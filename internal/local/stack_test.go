@@ -59,7 +59,7 @@ var nightlyUTC = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 
 // TestStackEndToEnd starts the whole stack on free ports, every function
 // replaced by the echo test function, a real dynalite, and a clock at 60×
-// starting half a minute before 02:00 Shanghai time.
+// starting two minutes before 02:00 Shanghai time.
 func TestStackEndToEnd(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
@@ -68,7 +68,7 @@ func TestStackEndToEnd(t *testing.T) {
 	st, err := local.New(local.Config{
 		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
 		DataDir: filepath.Join(dir, "dynalite"), BinDir: filepath.Join(dir, "bin"), StateFile: filepath.Join(dir, "stack.json"),
-		ClockSpeed: 60, ClockStart: nightlyUTC.Add(-30 * time.Second),
+		ClockSpeed: 60, ClockStart: nightlyUTC.Add(-2 * time.Minute),
 		Package: func(string) string { return "./internal/local/testdata/echo" },
 		Poll:    50 * time.Millisecond, Log: log,
 	})
@@ -237,6 +237,10 @@ func TestStackEndToEnd(t *testing.T) {
 			if n != 1 || at.Second() != 0 {
 				t.Errorf("PushFunction tick at %v fired %d times", at, n)
 			}
+		}
+		// The clock starts on a minute: that minute's tick fires too.
+		if start := nightlyUTC.Add(-2 * time.Minute); ticks[start] != 1 {
+			t.Errorf("no PushFunction tick at the start time %v: %v", start, ticks)
 		}
 	})
 
