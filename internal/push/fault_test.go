@@ -1,0 +1,74 @@
+package push_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/local/faultproxy"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// With a fifth of DynamoDB requests throttled, failing, timing out or
+// losing their answers (applied but unheard), no group is ever posted to
+// twice, and once the table behaves every delivery ends in a final state:
+// sent, or unknown when its confirmation was lost (never re-sent).
+func TestNeverTwiceWhenDynamoDBMisbehaves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the SDK's retry back-off makes this take ~30 s")
+	}
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	const groups = 40
+	e.groups(groups, func(g *qunyun.Group) { g.Tags = []string{qunyun.TagInternal} })
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "hi"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
+
+	proxy, err := faultproxy.New(dynamotest.Endpoint(t), faultproxy.Options{Rate: 0.2, Hold: 20 * time.Millisecond, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(proxy)
+	defer srv.Close()
+	clean := e.svc
+	faulty := e.newService()
+	faulty.Table = &dynamo.Table{DB: dynamotest.NewClient(srv.URL), Name: e.tb.Name, Now: e.clk.Now}
+	tickErrs := 0
+	for m := local(2026, 11, 23, 11, 0); !m.After(local(2026, 11, 23, 11, 10)); m = m.Add(time.Minute) {
+		e.clk.Set(m)
+		if _, err := faulty.Tick(context.Background(), m); err != nil {
+			tickErrs++
+		}
+	}
+	for m := local(2026, 11, 23, 11, 11); !m.After(local(2026, 11, 23, 11, 20)); m = m.Add(time.Minute) {
+		e.clk.Set(m)
+		if _, err := clean.Tick(context.Background(), m); err != nil {
+			t.Fatalf("clean tick %s: %v", m.Format("15:04"), err)
+		}
+	}
+	stats := proxy.Stats()
+	t.Logf("faults injected: %v over %d requests; %d faulty ticks returned an error", stats.Injected, stats.Total(), tickErrs)
+	if stats.Injected[faultproxy.LostAnswer] == 0 {
+		t.Fatal("no lost answers were injected: the test proves nothing")
+	}
+	items := e.deliveries(local(2026, 11, 23, 11, 0))
+	if len(items) != groups {
+		t.Fatalf("%d deliveries, want %d (one per group, none lost)", len(items), groups)
+	}
+	states := map[qunyun.DeliveryState]int{}
+	for _, it := range items {
+		states[it.State]++
+		posts := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"`+it.GroupID+`"`)
+		switch {
+		case posts > 1:
+			t.Fatalf("group %s posted %d times", it.GroupID, posts)
+		case it.State == qunyun.DeliverySent && posts != 1:
+			t.Fatalf("group %s: sent but %d posts", it.GroupID, posts)
+		case it.State != qunyun.DeliverySent && it.State != qunyun.DeliveryUnknown:
+			t.Fatalf("group %s left in %s/%s", it.GroupID, it.State, it.Reason)
+		}
+	}
+	t.Logf("final states: %v", states)
+}
