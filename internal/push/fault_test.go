@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -71,4 +72,41 @@ func TestNeverTwiceWhenDynamoDBMisbehaves(t *testing.T) {
 		}
 	}
 	t.Logf("final states: %v", states)
+}
+
+// WeChat takes the post and the connection drops before the answer: the
+// outcome is unknown, so the delivery is marked unknown at once, moderators
+// are alerted, and no later tick sends it again.
+func TestLostWeChatAnswerIsUnknown(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	e.groups(1, func(g *qunyun.Group) { g.Tags = []string{qunyun.TagInternal} })
+	e.put(qunyun.Member{GroupID: "g000", ID: "mod-1", Role: qunyun.RoleModerator})
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "hi"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
+	inner := e.sbx.WeCom()
+	dropped := false
+	lossy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cgi-bin/appchat/send" && !dropped {
+			dropped = true
+			inner.ServeHTTP(httptest.NewRecorder(), r) // WeChat applies it...
+			panic(http.ErrAbortHandler)                // ...and the answer is lost
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer lossy.Close()
+	e.wcURL = lossy.URL
+	e.svc = e.newService()
+	for m := local(2026, 11, 23, 11, 0); !m.After(local(2026, 11, 23, 11, 5)); m = m.Add(time.Minute) {
+		e.tick(m)
+	}
+	items := e.deliveries(local(2026, 11, 23, 11, 0))
+	if len(items) != 1 || items[0].State != qunyun.DeliveryUnknown {
+		t.Fatalf("deliveries = %+v, want one unknown", items)
+	}
+	if n := len(e.sbx.Calls("/cgi-bin/appchat/send")); n != 1 {
+		t.Fatalf("%d posts, want 1", n)
+	}
+	if len(e.bus.of(qunyun.EventDeliveryRequested)) != 1 {
+		t.Fatal("no alert requested for the unknown delivery")
+	}
 }
