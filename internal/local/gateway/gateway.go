@@ -369,8 +369,6 @@ func WriteResponse(w http.ResponseWriter, answer []byte) error {
 		body = b
 	}
 	h := w.Header()
-	// API Gateway sends only the headers the function set: no sniffed type.
-	h["Content-Type"] = nil
 	names := make([]string, 0, len(resp.MultiValueHeaders))
 	for k := range resp.MultiValueHeaders {
 		names = append(names, k)
@@ -386,6 +384,11 @@ func WriteResponse(w http.ResponseWriter, answer []byte) error {
 	}
 	for _, c := range resp.Cookies {
 		h.Add("Set-Cookie", c)
+	}
+	if h.Get("Content-Type") == "" {
+		// What an HTTP API answers when the function names no type (as
+		// observed, e.g. aws-lambda-rust-runtime#876), never a sniffed one.
+		h.Set("Content-Type", "text/plain; charset=utf-8")
 	}
 	w.WriteHeader(resp.StatusCode)
 	w.Write(body)
