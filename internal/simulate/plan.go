@@ -137,11 +137,13 @@ func (p *planner) group(g *Group, start time.Time, days int) {
 	}
 	left := map[*Member]time.Time{}
 	joined := map[*Member]time.Time{}
-	// Members present from the start join in the first two hours of day 0,
-	// before anything is pushed: the community is formed then.
+	// The members present from the start join during day 0, at the hours
+	// people are awake: the community is launched that day. (All at once
+	// would be a burst no real launch has, and more than a fast clock's
+	// schedules can follow.)
 	for _, m := range g.Members {
 		if m.JoinDay < 0 {
-			at := p.between(start, 0, 2*time.Hour)
+			at := p.chatTime(start)
 			joined[m] = at
 			p.join(g, m, at, wechat.JoinByInvite)
 		}

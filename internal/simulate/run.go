@@ -46,6 +46,10 @@ type Stack struct {
 	Table   *dynamo.Table
 	Clock   Clock
 	HTTP    *http.Client
+	// NextFire, when set, tells the next time the stack's scheduler will
+	// fire (eventbus.Bus.NextFire): the run waits for the schedules to
+	// catch up before it ends and measures how far they fall behind.
+	NextFire func() (time.Time, bool)
 }
 
 // Simulation plays a World against a Stack.
@@ -65,6 +69,7 @@ type Simulation struct {
 
 	events   eventHeap
 	stats    stats
+	maxLag   time.Duration // how far the scheduler fell behind the clock
 	builder  *callbacks.Builder
 	sender   *callbacks.Sender
 	sessions map[string]bool // sessions whose Q&A is planned
@@ -170,6 +175,9 @@ func (s *Simulation) Run(ctx context.Context, timeline []Event) (*Summary, error
 	if err := s.waitUntil(ctx, end.Add(nightlyAfter)); err != nil {
 		return nil, err
 	}
+	if err := s.waitScheduler(ctx, end.Add(nightlyAfter)); err != nil {
+		return nil, err
+	}
 	return s.summarise(ctx, end)
 }
 
@@ -185,6 +193,7 @@ func (s *Simulation) loop(ctx context.Context, jobs chan<- job, end time.Time) e
 		if err := s.waitUntil(ctx, e.At); err != nil {
 			return err
 		}
+		s.lag()
 		if d := int(e.At.Sub(s.Start) / (24 * time.Hour)); d > day && d < s.Days {
 			day = d
 			if s.Progress != nil {
@@ -223,6 +232,49 @@ func (s *Simulation) loop(ctx context.Context, jobs chan<- job, end time.Time) e
 				return ctx.Err()
 			}
 		}
+	}
+	return nil
+}
+
+// MaxLag is how far the stack's scheduler fell behind its clock during the
+// run: a lag of more than a few virtual minutes means the clock runs faster
+// than the stack can follow (lower the speed).
+func (s *Simulation) MaxLag() time.Duration { return s.maxLag }
+
+// lag notes how far the scheduler is behind the clock.
+func (s *Simulation) lag() {
+	if s.Stack.NextFire == nil {
+		return
+	}
+	if next, ok := s.Stack.NextFire(); ok {
+		if l := s.Stack.Clock.Now().Sub(next); l > s.maxLag {
+			s.maxLag = l
+		}
+	}
+}
+
+// waitScheduler waits until every schedule up to t has fired and the
+// functions it started have had a moment to finish.
+func (s *Simulation) waitScheduler(ctx context.Context, t time.Time) error {
+	if s.Stack.NextFire == nil {
+		return nil
+	}
+	for {
+		next, ok := s.Stack.NextFire()
+		if !ok || next.After(t) {
+			break
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	// The nightly run fans out by bus events; give them a moment.
+	select {
+	case <-time.After(2 * time.Second):
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	return nil
 }

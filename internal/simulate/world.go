@@ -44,9 +44,9 @@ type traits struct {
 
 var personaTraits = map[Persona]traits{
 	Lurker:    {perDay: 0.05, checkin: 0.25, leave: 0.004, oa: 0.01},
-	Chatterer: {perDay: 8, ask: 0.05, answer: 0.05, checkin: 0.6, leave: 0.002, oa: 0.03},
-	Asker:     {perDay: 1.5, ask: 0.7, checkin: 0.5, leave: 0.003, oa: 0.05},
-	Expert:    {perDay: 2, ask: 0.05, answer: 0.8, checkin: 0.5, leave: 0.001, oa: 0.02},
+	Chatterer: {perDay: 3, ask: 0.05, answer: 0.05, checkin: 0.6, leave: 0.002, oa: 0.03},
+	Asker:     {perDay: 1, ask: 0.7, checkin: 0.5, leave: 0.003, oa: 0.05},
+	Expert:    {perDay: 1.2, ask: 0.05, answer: 0.8, checkin: 0.5, leave: 0.001, oa: 0.02},
 	HostP:     {perDay: 0.3, answer: 0.7},
 	Spammer:   {perDay: 1, spam: 0.9, leave: 0.02},
 	Newcomer:  {perDay: 1, ask: 0.5, checkin: 0.4, leave: 0.01, oa: 0.08},
@@ -61,7 +61,10 @@ var personaShare = []struct {
 	{Lurker, 0.50}, {Chatterer, 0.10}, {Asker, 0.14}, {Expert, 0.06}, {Spammer, 0.02}, {Newcomer, 0.18},
 }
 
-// profile is a group's character, from its purpose.
+// profile is a group's character, from its purpose. Activity is tuned
+// against scoring's volume limit (about 32 messages a day for 50 members,
+// half that for a shelf group, 1.5 times for a fan group): the fan group
+// is meant to be noisy, the others lively but within it.
 type profile struct {
 	activity float64 // multiplies the personas' message rates
 	decay    float64 // daily factor on activity; below 1 for a dying group
@@ -76,19 +79,21 @@ func profileFor(p qunyun.Purpose) profile {
 	case qunyun.PurposeResourcePopup:
 		return profile{activity: 3, decay: 1, leave: 1}
 	case qunyun.PurposeFan:
-		return profile{activity: 1.6, decay: 1, leave: 1} // noisy chat
-	case qunyun.PurposePunchCard, qunyun.PurposeLearning:
-		return profile{activity: 0.5, decay: 1, leave: 1, checkins: p == qunyun.PurposePunchCard}
+		return profile{activity: 2.5, decay: 1, leave: 1} // noisy chat
+	case qunyun.PurposePunchCard:
+		return profile{activity: 0.3, decay: 1, leave: 1, checkins: true} // check-ins are most of it
+	case qunyun.PurposeLearning:
+		return profile{activity: 0.5, decay: 1, leave: 1}
 	case qunyun.PurposeIndustry:
 		return profile{activity: 0.6, decay: 1, leave: 0.7}
 	case qunyun.PurposeVIP:
 		return profile{activity: 0.8, decay: 1, leave: 0.3}
 	}
-	return profile{activity: 1, decay: 1, leave: 1}
+	return profile{activity: 0.8, decay: 1, leave: 1}
 }
 
 // dyingProfile is a group losing its members and its voice.
-var dyingProfile = profile{activity: 1, decay: 0.85, leave: 6}
+var dyingProfile = profile{activity: 0.9, decay: 0.85, leave: 6}
 
 // Group is a simulated group: the community's group, how its events reach
 // Qunyun, and its members.
