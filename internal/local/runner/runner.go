@@ -145,9 +145,9 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) (response []byte, fnE
 	if err != nil {
 		return nil, nil, err
 	}
-	ictx, cancel := context.WithTimeout(ctx, p.fn.Timeout)
-	defer cancel()
-	response, fnErr, err = proc.api.Invoke(ictx, payload)
+	// The Runtime API enforces the timeout from when the process takes the
+	// invocation, so a cold start's init is not counted, as in Lambda.
+	response, fnErr, err = proc.api.Invoke(ctx, payload)
 	switch {
 	case err == nil && proc.api.InitError() == nil:
 		p.put(proc)
@@ -158,6 +158,9 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) (response []byte, fnE
 	case ctx.Err() != nil: // the caller gave up; the process may be mid-work
 		p.discard(proc)
 		return nil, nil, ctx.Err()
+	case errors.Is(err, runtimeapi.ErrInitTimeout):
+		p.discard(proc)
+		return nil, &runtimeapi.FunctionError{ErrorType: "Runtime.InitTimeout", ErrorMessage: err.Error()}, nil
 	case errors.Is(err, context.DeadlineExceeded):
 		p.discard(proc)
 		return nil, &runtimeapi.FunctionError{

@@ -54,9 +54,13 @@ type Config struct {
 	FunctionName string // for the ARN; "" means "function"
 	Region       string // "" means us-east-1
 	Account      string // "" means 123456789012
-	// Timeout bounds an invocation when the caller's context has no
-	// deadline, and sets the deadline header; 0 means 3 s (Lambda's default).
+	// Timeout bounds an invocation from the moment the runtime takes it
+	// (as Lambda's timeout does: init is not counted) and sets the deadline
+	// header, unless the caller's context ends sooner; 0 means 3 s.
 	Timeout time.Duration
+	// InitTimeout bounds the wait for the runtime to ask for work, like
+	// Lambda's 10 s init phase; 0 means 10 s.
+	InitTimeout time.Duration
 }
 
 // ErrClosed is returned by Invoke once the Server is closed or its runtime
@@ -68,8 +72,9 @@ const maxPayload = 6 << 20
 
 // Server is one execution environment's Runtime API. Create it with New.
 type Server struct {
-	arn     string
-	timeout time.Duration
+	arn         string
+	timeout     time.Duration
+	initTimeout time.Duration
 
 	queue  chan *invocation // an invocation waiting for /next
 	closed chan struct{}    // closed by Close or Fail
@@ -87,7 +92,8 @@ type Server struct {
 type invocation struct {
 	id       string
 	payload  []byte
-	deadline time.Time
+	deadline time.Time      // the caller's, or zero
+	taken    chan time.Time // the effective deadline, sent when /next takes it
 	result   chan result
 }
 
@@ -114,13 +120,18 @@ func New(cfg Config) *Server {
 	if timeout <= 0 {
 		timeout = 3 * time.Second
 	}
+	initTimeout := cfg.InitTimeout
+	if initTimeout <= 0 {
+		initTimeout = 10 * time.Second
+	}
 	return &Server{
-		arn:      fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, account, name),
-		timeout:  timeout,
-		queue:    make(chan *invocation),
-		closed:   make(chan struct{}),
-		inflight: map[string]*invocation{},
-		initDone: make(chan struct{}),
+		arn:         fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, account, name),
+		timeout:     timeout,
+		initTimeout: initTimeout,
+		queue:       make(chan *invocation),
+		closed:      make(chan struct{}),
+		inflight:    map[string]*invocation{},
+		initDone:    make(chan struct{}),
 	}
 }
 
@@ -180,24 +191,24 @@ func (s *Server) dead() error {
 	return s.deadErr
 }
 
+// ErrInitTimeout is returned by Invoke when the runtime does not ask for
+// work within Config.InitTimeout.
+var ErrInitTimeout = errors.New("runtimeapi: the runtime did not ask for work in time (init timeout)")
+
 // Invoke hands payload to the runtime's next /next call and waits for its
 // answer. It returns the response body, or the FunctionError the function
-// (or its init) reported; err is for everything else: ctx done (a timeout),
-// or the runtime gone. Calls are serialised: one invocation at a time.
+// (or its init) reported; err is for everything else: the timeout (an
+// error wrapping context.DeadlineExceeded), ctx done, ErrInitTimeout, or
+// the runtime gone. Calls are serialised: one invocation at a time.
 func (s *Server) Invoke(ctx context.Context, payload []byte) (response []byte, fnErr *FunctionError, err error) {
 	s.busy.Lock()
 	defer s.busy.Unlock()
 	if ie := s.InitError(); ie != nil {
 		return nil, ie, nil
 	}
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.timeout)
-		defer cancel()
-		deadline, _ = ctx.Deadline()
-	}
-	inv := &invocation{id: newRequestID(), payload: payload, deadline: deadline, result: make(chan result, 1)}
+	callerDeadline, _ := ctx.Deadline()
+	inv := &invocation{id: newRequestID(), payload: payload, deadline: callerDeadline,
+		taken: make(chan time.Time, 1), result: make(chan result, 1)}
 	s.mu.Lock()
 	s.inflight[inv.id] = inv
 	s.mu.Unlock()
@@ -207,6 +218,8 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) (response []byte, f
 		s.mu.Unlock()
 	}()
 
+	initTimer := time.NewTimer(s.initTimeout)
+	defer initTimer.Stop()
 	select {
 	case s.queue <- inv:
 	case <-s.initDone:
@@ -215,7 +228,12 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) (response []byte, f
 		return nil, nil, s.dead()
 	case <-ctx.Done():
 		return nil, nil, fmt.Errorf("runtimeapi: waiting for the runtime to ask for work: %w", ctx.Err())
+	case <-initTimer.C:
+		return nil, nil, ErrInitTimeout
 	}
+	deadline := <-inv.taken // sent by next as soon as it has the invocation
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
 	select {
 	case r := <-inv.result:
 		return r.body, r.fnErr, nil
@@ -225,6 +243,8 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) (response []byte, f
 		return nil, nil, s.dead()
 	case <-ctx.Done():
 		return nil, nil, fmt.Errorf("runtimeapi: invocation %s: %w", inv.id, ctx.Err())
+	case <-timer.C:
+		return nil, nil, fmt.Errorf("runtimeapi: invocation %s: %w", inv.id, context.DeadlineExceeded)
 	}
 }
 
@@ -264,10 +284,15 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
+	deadline := time.Now().Add(s.timeout)
+	if !inv.deadline.IsZero() && inv.deadline.Before(deadline) {
+		deadline = inv.deadline
+	}
+	inv.taken <- deadline
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(deadline.UnixMilli(), 10))
 	h.Set("Lambda-Runtime-Invoked-Function-Arn", s.arn)
 	h.Set("Lambda-Runtime-Trace-Id", traceID(time.Now()))
 	w.WriteHeader(http.StatusOK)

@@ -127,6 +127,15 @@ func TestProcessExitFailsInvocation(t *testing.T) {
 	}
 }
 
+func TestInitTimeout(t *testing.T) {
+	srv := runtimeapi.New(runtimeapi.Config{InitTimeout: 100 * time.Millisecond})
+	defer srv.Close()
+	// Nothing ever asks for work.
+	if _, _, err := srv.Invoke(context.Background(), []byte(`{}`)); !errors.Is(err, runtimeapi.ErrInitTimeout) {
+		t.Fatalf("err = %v, want ErrInitTimeout", err)
+	}
+}
+
 func TestInvokeTimesOut(t *testing.T) {
 	srv := runtimeapi.New(runtimeapi.Config{FunctionName: "echo", Timeout: 200 * time.Millisecond})
 	run(t, srv, "echo")
@@ -139,7 +148,8 @@ func TestInvokeTimesOut(t *testing.T) {
 // TestProtocol drives the endpoints by hand, checking headers and the
 // answers to misuse.
 func TestProtocol(t *testing.T) {
-	srv := runtimeapi.New(runtimeapi.Config{FunctionName: "F", Region: "ap-east-1", Account: "111122223333"})
+	// The caller's 5 s deadline comes before the 10 s timeout: it wins.
+	srv := runtimeapi.New(runtimeapi.Config{FunctionName: "F", Region: "ap-east-1", Account: "111122223333", Timeout: 10 * time.Second})
 	addr, err := srv.Start()
 	if err != nil {
 		t.Fatal(err)
