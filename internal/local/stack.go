@@ -38,6 +38,7 @@ import (
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
+	"github.com/qunyun/qunyun/internal/local/faultproxy"
 	"github.com/qunyun/qunyun/internal/local/gateway"
 	"github.com/qunyun/qunyun/internal/local/runner"
 	"github.com/qunyun/qunyun/internal/local/runtimeapi"
@@ -76,6 +77,10 @@ type Config struct {
 	Package  func(logicalID string) string
 	MaxProcs int           // processes per function; 0 means 3
 	Poll     time.Duration // longest scheduler sleep; 0 means the bus default
+	// Faults, when set, puts a fault proxy between the functions and
+	// dynalite (faultproxy.ParseSpec: "0.05" or "0.05:throttle,5xx"); the
+	// state file keeps the direct endpoint, for checkers.
+	Faults string
 	Log      io.Writer     // function output; nil means os.Stderr
 	Logger   *slog.Logger  // nil means slog.Default()
 }
@@ -101,6 +106,7 @@ type Stack struct {
 	missing map[string]string       // function → why it cannot run
 
 	runCtx  context.Context // Run's; set before ready
+	faults  *faultproxy.Server // nil unless Config.Faults
 	retries sync.WaitGroup  // asynchronous retries in flight
 
 	mu          sync.Mutex
@@ -390,6 +396,9 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	s.log.Info("table ready; TTL and point-in-time recovery skipped (dynalite lacks them)",
 		"table", s.endpoints.TableName, "ttlAttribute", s.tpl.Tables[0].TTLAttribute)
 
+	if err := s.startFaults(ctx); err != nil {
+		return err
+	}
 	binaries, err := s.build(ctx)
 	if err != nil {
 		return err
@@ -490,7 +499,11 @@ func (s *Stack) startPools(binaries map[string]string) error {
 		if !ok {
 			continue
 		}
-		env, err := FunctionEnv(s.tpl, fn, s.Endpoints())
+		e := s.Endpoints()
+		if s.faults != nil {
+			e.DynamoDB = s.faults.URL
+		}
+		env, err := FunctionEnv(s.tpl, fn, e)
 		if err != nil {
 			return err
 		}
@@ -633,7 +646,9 @@ func (s *Stack) invoke(ctx context.Context, trigger, function string, payload []
 type syncInvoker struct{ s *Stack }
 
 func (i syncInvoker) InvokeSync(ctx context.Context, function string, payload []byte) ([]byte, error) {
-	return i.s.invoke(ctx, "http", function, payload)
+	// A client that hangs up does not stop the function in Lambda, and
+	// killing it mid-write here would invent failures AWS never has.
+	return i.s.invoke(context.WithoutCancel(ctx), "http", function, payload)
 }
 
 // busInvoker is EventBridge's and Scheduler's view: an asynchronous invoke
