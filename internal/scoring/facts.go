@@ -188,9 +188,6 @@ func (s *Scorer) facts(d GroupDay) *facts {
 	var pushTimes []time.Time
 	for _, dl := range d.Log.Deliveries {
 		if dl.TargetKind != "" && dl.TargetKind != qunyun.TargetGroup {
-			if dl.Source == "contest" && dl.State == qunyun.DeliverySent && in(dl.At) {
-				f.prizes++
-			}
 			continue
 		}
 		if dl.State == qunyun.DeliverySent && !dl.At.After(d.End) {
@@ -257,6 +254,13 @@ func (s *Scorer) facts(d GroupDay) *facts {
 		}
 	}
 	f.checkers = len(checkers)
+
+	// Prizes: contest wins of the group's members settled during the day.
+	for _, m := range d.Members {
+		if m.Active() {
+			f.prizes += d.Prizes[m.ID]
+		}
+	}
 
 	// Membership: joins, leaves, and leaves within 24 h after a push.
 	for _, e := range d.Log.Events {

@@ -127,6 +127,13 @@ func (w *world) seed() {
 	w.must(w.table.PutKeywordRule(ctx, qunyun.KeywordRule{ID: "k1", AccountID: "wecom1", Match: "contains",
 		Keywords: []string{"融资"}, Reply: "收到", Tag: "融资"}))
 
+	// A comment contest ends on the last evening; a shelf member wins it.
+	end := localDay(monthDays-1).Add(20 * time.Hour)
+	w.must(w.table.PutContest(ctx, qunyun.Contest{ID: "c1", AccountID: "oa1", Title: "好物留言", MsgDataID: "1",
+		Start: end.AddDate(0, 0, -7).Format(time.RFC3339), End: end.Format(time.RFC3339), Winners: 1}))
+	w.must(w.table.PutContestEntry(ctx, qunyun.ContestEntry{ContestID: "c1", CommentID: 1, OpenID: member("shelf", 5),
+		Content: "这个好物真的好用", Votes: 3, Rank: 1, Winner: true, Elected: true, Replied: true, Notified: true}))
+
 	chat := []string{"今天天气不错", "哈哈哈", "中午吃什么", "刚下班", "周末去哪玩", "这个视频好笑", "早上好", "晚安"}
 	for day := range monthDays {
 		base := localDay(day)
@@ -347,6 +354,23 @@ func TestSimulatedMonth(t *testing.T) {
 		sg, _, _ := s.table.Group(ctx, "shelf")
 		if !g.Noisy || sg.Noisy {
 			t.Fatalf("Group.Noisy: noisy=%v shelf=%v", g.Noisy, sg.Noisy)
+		}
+	})
+
+	t.Run("a contest prize counts as a benefit of the winner's group", func(t *testing.T) {
+		for _, sc := range scores {
+			for _, d := range sc.Dimensions {
+				if d.Name != qunyun.DimensionBenefits {
+					continue
+				}
+				want := 0.0
+				if sc.GroupID == "shelf" {
+					want = 1
+				}
+				if d.Numbers["prizes"] != want {
+					t.Errorf("%s prizes = %v, want %v", sc.GroupID, d.Numbers["prizes"], want)
+				}
+			}
 		}
 	})
 

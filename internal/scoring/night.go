@@ -29,6 +29,8 @@ type Store interface {
 	GroupScores(ctx context.Context, groupID, from, to string) ([]qunyun.GroupScore, error)
 	ScoresOn(ctx context.Context, date string) ([]qunyun.GroupScore, error)
 	MemberLevels(ctx context.Context, groupID string) ([]qunyun.MemberLevel, error)
+	Contests(ctx context.Context) ([]qunyun.Contest, error)
+	ContestEntries(ctx context.Context, contestID string) ([]qunyun.ContestEntry, error)
 	PutGroupScore(ctx context.Context, s qunyun.GroupScore) error
 	PutMemberLevel(ctx context.Context, l qunyun.MemberLevel) error
 	SetGroupNoisy(ctx context.Context, groupID string, noisy bool) (bool, error)
@@ -158,6 +160,10 @@ func (n *Night) Shard(ctx context.Context, date string, shard, shards int) error
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
+	winners, err := n.winners(ctx, date)
+	if err != nil {
+		return fmt.Errorf("score night %s: %w", date, err)
+	}
 	var mine []qunyun.Group
 	for _, g := range groups {
 		if ShardOf(g.ID, shards) == shard {
@@ -165,7 +171,7 @@ func (n *Night) Shard(ctx context.Context, date string, shard, shards int) error
 		}
 	}
 	err = forEach(len(mine), n.concurrency(), func(i int) error {
-		_, err := n.Group(ctx, mine[i], date, byID, keywords, checkins)
+		_, err := n.group(ctx, mine[i], date, byID, keywords, checkins, winners)
 		return err
 	})
 	if err != nil {
@@ -249,13 +255,45 @@ func (n *Night) Day(ctx context.Context, g qunyun.Group, date string, contents m
 	return d, nil
 }
 
+// winners counts, per winner's id, the prizes of the contests that ended on
+// date (in the default time zone).
+func (n *Night) winners(ctx context.Context, date string) (map[string]int, error) {
+	contests, err := n.Store.Contests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, c := range contests {
+		end, err := time.Parse(time.RFC3339, c.End)
+		if err != nil || end.In(qunyun.LoadLocation("")).Format(time.DateOnly) != date {
+			continue
+		}
+		entries, err := n.Store.ContestEntries(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.Winner {
+				out[e.OpenID]++
+			}
+		}
+	}
+	return out, nil
+}
+
 // Group scores one group for date and stores the results.
 func (n *Night) Group(ctx context.Context, g qunyun.Group, date string, contents map[string]qunyun.Content,
 	keywords []qunyun.KeywordRule, checkins []qunyun.CheckinRule) (Result, error) {
+	return n.group(ctx, g, date, contents, keywords, checkins, nil)
+}
+
+func (n *Night) group(ctx context.Context, g qunyun.Group, date string, contents map[string]qunyun.Content,
+	keywords []qunyun.KeywordRule, checkins []qunyun.CheckinRule, prizes map[string]int) (Result, error) {
 	d, err := n.Day(ctx, g, date, contents, keywords, checkins)
 	if err != nil {
 		return Result{}, err
 	}
+	d.Prizes = prizes
 	res := n.Scorer.Score(d)
 	if err := n.Store.PutGroupScore(ctx, res.Score); err != nil {
 		return res, err

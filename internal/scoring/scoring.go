@@ -51,6 +51,9 @@ type GroupDay struct {
 	History []qunyun.GroupScore
 	// Levels are the members' stored levels, by member id.
 	Levels map[string]qunyun.MemberLevel
+	// Prizes counts the contest prizes won by each member (by id) in
+	// contests that ended during the day.
+	Prizes map[string]int
 }
 
 // DayLog are the items of a group-day log.
