@@ -128,7 +128,7 @@ func (w *world) seed() {
 		Keywords: []string{"融资"}, Reply: "收到", Tag: "融资"}))
 
 	// A comment contest ends on the last evening; a shelf member wins it.
-	end := localDay(monthDays-1).Add(20 * time.Hour)
+	end := localDay(monthDays - 1).Add(20 * time.Hour)
 	w.must(w.table.PutContest(ctx, qunyun.Contest{ID: "c1", AccountID: "oa1", Title: "好物留言", MsgDataID: "1",
 		Start: end.AddDate(0, 0, -7).Format(time.RFC3339), End: end.Format(time.RFC3339), Winners: 1}))
 	w.must(w.table.PutContestEntry(ctx, qunyun.ContestEntry{ContestID: "c1", CommentID: 1, OpenID: member("shelf", 5),
