@@ -378,6 +378,17 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 		s.log.Info("local stack stopped")
 	}()
 
+	// Building is the slow part: it runs while dynalite starts.
+	type buildResult struct {
+		binaries map[string]string
+		err      error
+	}
+	builds := make(chan buildResult, 1)
+	go func() {
+		b, err := s.build(ctx)
+		builds <- buildResult{b, err}
+	}()
+
 	engineDied := make(chan error, 1)
 	if s.cfg.DynamoEndpoint == "" {
 		engine, err = startDynalite(ctx, s.cfg.Root, strings.TrimPrefix(s.endpoints.DynamoDB, "http://"), s.cfg.DataDir, s.cfg.Log)
@@ -399,10 +410,11 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	if err := s.startFaults(ctx); err != nil {
 		return err
 	}
-	binaries, err := s.build(ctx)
-	if err != nil {
-		return err
+	built := <-builds
+	if built.err != nil {
+		return built.err
 	}
+	binaries := built.binaries
 	// A fast clock starts running at its start time when the stack is up,
 	// not when the builds began: QUNYUN_CLOCK_START is the time at ready.
 	// It stood still until now, so the schedules' first times stay right.
