@@ -372,7 +372,8 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 		if engine != nil {
 			engine.stop()
 		}
-		if s.cfg.StateFile != "-" {
+		// Only our own state: another stack may have written the file since.
+		if saved, err := ReadState(s.cfg.StateFile); err == nil && saved.Gateway == s.Endpoints().Gateway {
 			os.Remove(s.cfg.StateFile)
 		}
 		s.log.Info("local stack stopped")
