@@ -321,7 +321,7 @@ func TestEnvScanFindsUndeclared(t *testing.T) {
 		t.Errorf("unresolved = %v, want the dynamic os.Getenv in internal/conf", scan.Unresolved)
 	}
 	declared := map[string]map[string]bool{
-		"DemoFunction":  {"DECLARED": true, "HIDDEN_LIMIT": true},
+		"DemoFunction": {"DECLARED": true, "HIDDEN_LIMIT": true},
 	}
 	bad := undeclaredReads(scan, declared)
 	if len(bad) != 1 || !strings.Contains(bad[0], "reads UNDECLARED") || !strings.Contains(bad[0], "for DemoFunction") {
