@@ -295,3 +295,17 @@ func TestSampleEventCheckRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestRequiredSamples: the samples the README and the runtime harness
+// (internal/runtimetest) rely on.
+func TestRequiredSamples(t *testing.T) {
+	for _, name := range []string{
+		"callback-verify.json", "callback-oa-text.json",
+		"push-tick.json", "push-delivery-requested.json",
+		"session-tick.json", "scoring-nightly.json",
+	} {
+		if _, err := os.Stat(filepath.Join("../../events", name)); err != nil {
+			t.Errorf("events/%s: %v", name, err)
+		}
+	}
+}
