@@ -81,8 +81,8 @@ type Config struct {
 	// dynalite (faultproxy.ParseSpec: "0.05" or "0.05:throttle,5xx"); the
 	// state file keeps the direct endpoint, for checkers.
 	Faults string
-	Log      io.Writer     // function output; nil means os.Stderr
-	Logger   *slog.Logger  // nil means slog.Default()
+	Log    io.Writer    // function output; nil means os.Stderr
+	Logger *slog.Logger // nil means slog.Default()
 }
 
 // Stack is the running local system. Create it with New, then Run it.
@@ -105,9 +105,9 @@ type Stack struct {
 	pools   map[string]*runner.Pool // set before ready, read-only after
 	missing map[string]string       // function → why it cannot run
 
-	runCtx  context.Context // Run's; set before ready
+	runCtx  context.Context    // Run's; set before ready
 	faults  *faultproxy.Server // nil unless Config.Faults
-	retries sync.WaitGroup  // asynchronous retries in flight
+	retries sync.WaitGroup     // asynchronous retries in flight
 
 	mu          sync.Mutex
 	invocations []Invocation
