@@ -255,17 +255,15 @@ func TestBootstraps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var missing []string
 	for _, f := range tpl.Functions {
-		dir := "functions/" + strings.ToLower(strings.TrimSuffix(f.LogicalID, "Function"))
-		if _, err := os.Stat(filepath.Join(root, dir, "main.go")); err != nil {
-			missing = append(missing, f.LogicalID+" ("+dir+")")
-			continue
-		}
 		t.Run(f.LogicalID, func(t *testing.T) {
+			pkg := local.FunctionPackage(f.LogicalID)
+			if _, err := os.Stat(filepath.Join(root, pkg, "main.go")); err != nil {
+				t.Skipf("%s: %s/main.go does not exist yet", f.LogicalID, pkg)
+			}
 			t.Parallel()
 			bin := filepath.Join(t.TempDir(), "bootstrap")
-			if err := runner.Build(context.Background(), root, local.FunctionPackage(f.LogicalID), bin); err != nil {
+			if err := runner.Build(context.Background(), root, pkg, bin); err != nil {
 				t.Fatal(err)
 			}
 			st := newStack(t, tpl)
@@ -303,9 +301,6 @@ func TestBootstraps(t *testing.T) {
 				}
 			})
 		})
-	}
-	if len(missing) > 0 {
-		t.Logf("not built yet, so not run: %s", strings.Join(missing, ", "))
 	}
 }
 
