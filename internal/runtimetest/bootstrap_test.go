@@ -115,7 +115,7 @@ func (p *published) Invoke(_ context.Context, function string, payload []byte) e
 	return nil
 }
 
-func newStack(t *testing.T, tpl *sam.Template) *stack {
+func newStack(t testing.TB, tpl *sam.Template) *stack {
 	t.Helper()
 	table := dynamotest.NewTable(t)
 	stage := tpl.Parameters["Stage"].Default
@@ -162,7 +162,7 @@ func newStack(t *testing.T, tpl *sam.Template) *stack {
 
 // env is f's complete process environment on the stack, as the local stack
 // builds it, with the clock starting at clockStart ("" for real time).
-func (s *stack) env(t *testing.T, tpl *sam.Template, f sam.Function, clockStart string) []string {
+func (s *stack) env(t testing.TB, tpl *sam.Template, f sam.Function, clockStart string) []string {
 	t.Helper()
 	e := s.endpoints
 	e.ClockStart = clockStart
@@ -391,5 +391,42 @@ func TestResponseChecks(t *testing.T) {
 		if err := tt.check(req, []byte(tt.resp)); (err == nil) != tt.ok {
 			t.Errorf("%s: err = %v", tt.name, err)
 		}
+	}
+}
+
+// BenchmarkColdStart measures what Lambda calls a cold start, locally: a
+// fresh bootstrap process reading its configuration, connecting, and
+// answering its first event (the schedule tick, or URL verification for
+// the callback). Run with: go test -run '^$' -bench ColdStart ./internal/runtimetest
+func BenchmarkColdStart(b *testing.B) {
+	tpl, err := sam.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	first := map[string]string{
+		"CallbackFunction": "callback-verify.json",
+		"PushFunction":     "push-tick.json",
+		"SessionFunction":  "session-tick.json",
+		"ScoringFunction":  "scoring-nightly.json",
+	}
+	for _, f := range tpl.Functions {
+		b.Run(f.LogicalID, func(b *testing.B) {
+			pkg := local.FunctionPackage(f.LogicalID)
+			bin := filepath.Join(b.TempDir(), "bootstrap")
+			if err := runner.Build(context.Background(), root, pkg, bin); err != nil {
+				b.Fatal(err)
+			}
+			event, err := os.ReadFile(filepath.Join(root, "events", first[f.LogicalID]))
+			if err != nil {
+				b.Fatal(err)
+			}
+			at, _ := runtimetest.EventTime(event)
+			env := newStack(b, tpl).env(b, tpl, f, at.Format(time.RFC3339))
+			for b.Loop() {
+				if err := checkAnswers(bin, f, env, event, responseCheck[first[f.LogicalID]]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
