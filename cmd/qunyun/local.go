@@ -16,6 +16,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/faultproxy"
 )
 
 func init() { register(newLocalCmd) }
@@ -41,8 +42,8 @@ func envOr(name, def string) string {
 
 func newLocalUpCmd() *cobra.Command {
 	var (
-		addr, busAddr, dynamoAddr, accountsFile, templateFile, dataDir, clockStart string
-		clockSpeed                                                                 float64
+		addr, busAddr, dynamoAddr, accountsFile, templateFile, dataDir, clockStart, faults string
+		clockSpeed                                                                         float64
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -59,7 +60,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 			}
 			cfg := local.Config{
 				Root: root, Template: templateFile, Accounts: accountsFile, Addr: addr, BusAddr: busAddr,
-				DynamoAddr: dynamoAddr, DataDir: dataDir, ClockSpeed: clockSpeed,
+				DynamoAddr: dynamoAddr, DataDir: dataDir, ClockSpeed: clockSpeed, Faults: faults,
 			}
 			if clockStart != "" {
 				// QUNYUN_CLOCK_START may carry "@<real time>" (clock.EnvValue);
@@ -87,6 +88,8 @@ API sandbox. Flags default to the environment variables in brackets.`,
 	f.StringVar(&templateFile, "template", "", "SAM template (default template.yaml)")
 	f.StringVar(&dataDir, "data-dir", "", "dynalite data folder (default .local/dynalite)")
 	f.Float64Var(&clockSpeed, "clock-speed", speed, "virtual seconds per real second; 1 is real time [QUNYUN_CLOCK_SPEED]")
+	f.StringVar(&faults, "faults", os.Getenv(faultproxy.EnvFaults), `inject DynamoDB faults for the functions: a rate ("0.05") and optionally kinds ("0.05:throttle,5xx,timeout,lost") [QUNYUN_FAULTS]`)
+	f.BoolVar(&noDemo, "no-demo", os.Getenv("QUNYUN_NO_DEMO") != "", "apply the demo community but run no demo simulation [QUNYUN_NO_DEMO]")
 	f.StringVar(&clockStart, "clock-start", os.Getenv(clock.EnvStart), "virtual time at start, RFC 3339 (default now) [QUNYUN_CLOCK_START]")
 	return cmd
 }
