@@ -107,8 +107,8 @@ func runLocalUp(cmd *cobra.Command, cfg local.Config) error {
 	go func() { done <- st.Run(ctx) }()
 	select {
 	case err := <-done:
-		if err == nil {
-			return nil // stopped before it was up
+		if err == nil || errors.Is(err, context.Canceled) {
+			return nil // stopped (Ctrl-C) before it was up
 		}
 		return err
 	case <-st.Ready():
