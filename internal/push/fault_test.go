@@ -2,10 +2,16 @@ package push_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
@@ -108,5 +114,61 @@ func TestLostWeChatAnswerIsUnknown(t *testing.T) {
 	}
 	if len(e.bus.of(qunyun.EventDeliveryRequested)) != 1 {
 		t.Fatal("no alert requested for the unknown delivery")
+	}
+}
+
+// failingClaims lets the first n delivery claims through and fails the rest,
+// as a DynamoDB outage halfway through a tick would.
+type failingClaims struct {
+	dynamo.API
+	mu   sync.Mutex
+	left int
+}
+
+func (f *failingClaims) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if sk, ok := in.Item["SK"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(sk.Value, "DLV#") {
+		f.mu.Lock()
+		f.left--
+		fail := f.left < 0
+		f.mu.Unlock()
+		if fail {
+			return nil, errors.New("injected: service unavailable")
+		}
+	}
+	return f.API.PutItem(ctx, in, opts...)
+}
+
+// The very first tick fails halfway: the next tick expands that minute again,
+// so the groups it had not claimed yet still get their delivery.
+func TestFirstTickFailingHalfwayLosesNothing(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	const groups = 10
+	e.groups(groups, func(g *qunyun.Group) { g.Tags = []string{qunyun.TagInternal} })
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "hi"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
+
+	faulty := e.newService()
+	faulty.Table = &dynamo.Table{DB: &failingClaims{API: e.tb.DB, left: 4}, Name: e.tb.Name, Now: e.clk.Now}
+	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
+		t.Fatal("the faulty tick reported success")
+	}
+	if n := len(e.deliveries(local(2026, 11, 23, 11, 0))); n >= groups {
+		t.Fatalf("the faulty tick claimed %d deliveries: the fault did not bite", n)
+	}
+	// Claims abandoned before their send are resumed by a later sweep.
+	for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 6)); m = m.Add(time.Minute) {
+		e.clk.Set(m)
+		if _, err := e.svc.Tick(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items := e.deliveries(local(2026, 11, 23, 11, 0))
+	if len(items) != groups {
+		t.Fatalf("%d deliveries after recovery, want %d", len(items), groups)
+	}
+	for _, it := range items {
+		if n := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"`+it.GroupID+`"`); n != 1 {
+			t.Fatalf("group %s posted %d times (delivery %s/%s)", it.GroupID, n, it.State, it.Reason)
+		}
 	}
 }

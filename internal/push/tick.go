@@ -45,8 +45,17 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	if err != nil {
 		return rep, err
 	}
+	if cursor.IsZero() {
+		// The first tick ever: anchor the cursor just before it, so that if
+		// this tick fails halfway the next one expands this minute again
+		// instead of starting at its own (which would lose the unclaimed).
+		cursor = scheduled.Add(-time.Minute)
+		if err := s.Table.AdvanceCursor(ctx, function, tickKind, cursor); err != nil {
+			return rep, err
+		}
+	}
 	from := scheduled
-	if !cursor.IsZero() && cursor.Before(scheduled) {
+	if cursor.Before(scheduled) {
 		from = cursor.Add(time.Minute)
 	}
 	if earliest := scheduled.Add(-s.maxCatchUp()); from.Before(earliest) {
