@@ -570,3 +570,24 @@ func TestConcurrentTicks(t *testing.T) {
 		t.Fatalf("state %+v", s)
 	}
 }
+
+// TestHostMessageAnswersOneQuestionAcrossTicks: a host message that is not
+// a quote answers the oldest open question before it, once. A later tick
+// reads the same message again and must not take it as the answer to the
+// next question too.
+func TestHostMessageAnswersOneQuestionAcrossTicks(t *testing.T) {
+	f := newFixture(t)
+	f.createSession("a", start)
+	f.tickAt(start)
+	f.ask("a", "q1", "u1", "提问：复购率一般多少算健康？", start.Add(2*time.Minute))
+	f.ask("a", "q2", "u2", "提问：会员分层怎么做？", start.Add(3*time.Minute))
+	f.say("h1", "hostm", "健康的复购率在百分之三十以上。", "", start.Add(4*time.Minute))
+	f.tickAt(start.Add(5 * time.Minute))
+	f.tickAt(start.Add(6 * time.Minute))
+	f.tickAt(start.Add(7 * time.Minute))
+	qs, err := f.tb.Questions(f.ctx, "a")
+	must(t, err)
+	if len(qs) != 2 || !qs[0].Answered || qs[1].Answered {
+		t.Fatalf("one host message answered %+v", qs)
+	}
+}

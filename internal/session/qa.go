@@ -101,6 +101,16 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 		used[m.ID] = true
 		return nil
 	}
+	// A host message that answered a question on an earlier run is used:
+	// reading it again must not make it the answer to the next one too.
+	for _, m := range msgs {
+		for _, q := range qs {
+			if q.Answered && q.AnsweredBy == m.MemberID && q.AnsweredAt.Equal(m.At) && q.Answer == m.Text {
+				used[m.ID] = true
+				break
+			}
+		}
+	}
 	for _, m := range msgs {
 		if m.MemberID != host || host == "" {
 			continue
