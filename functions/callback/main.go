@@ -9,36 +9,18 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/qunyun/qunyun/internal/accounts"
-	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/callback"
-	"github.com/qunyun/qunyun/internal/clock"
-	"github.com/qunyun/qunyun/internal/config"
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/lambdainit"
 	"github.com/qunyun/qunyun/internal/metrics"
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
 	ctx := context.Background()
-	env := config.FromOS()
-	clk, err := clock.FromEnv(env.Getenv)
-	if err != nil {
-		lambdainit.Fail(err)
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		lambdainit.Fail(err)
-	}
-	table := &dynamo.Table{DB: dynamodb.NewFromConfig(cfg), Name: env.Required("TABLE_NAME"), Now: clk.Now}
-	pub := &bus.Publisher{Client: eventbridge.NewFromConfig(cfg), BusName: env.Required("EVENT_BUS_NAME")}
+	base := lambdainit.Setup(ctx)
+	env, clk, cfg, table, pub := base.Env, base.Clock, base.AWS, base.Table, base.Bus
 	stage := env.Getenv("STAGE")
 	if err := env.Err(); err != nil {
 		lambdainit.Fail(err)

@@ -2,7 +2,8 @@
 // unreachable SSM) to the Lambda Runtime API's init-error endpoint, which
 // aws-lambda-go does not do for errors found before lambda.Start. Lambda then
 // shows the message as the init error instead of a bare "exit status 1".
-// It is for a function's main only.
+// It also does the wiring every function shares (Setup). It is for a
+// function's main only.
 package lambdainit
 
 import (
