@@ -172,6 +172,20 @@ func (s *Scorer) facts(d GroupDay) *facts {
 			if !in(q.At) || q.Hidden {
 				continue
 			}
+			// The question is a group message too: when the messages above
+			// already counted it (and perhaps its quoted answer), count only
+			// what they missed.
+			if seen := questions[q.MessageID]; seen != nil && q.MessageID != "" {
+				if q.Answered && !seen.done {
+					seen.done = true
+					f.answered++
+					f.responseMins = append(f.responseMins, q.AnsweredAt.Sub(q.At).Minutes())
+					if q.AnsweredBy != "" && q.AnsweredBy != q.MemberID {
+						c(q.AnsweredBy).Answers++
+					}
+				}
+				continue
+			}
 			f.questions++
 			c(q.MemberID).Questions++
 			if q.Answered {

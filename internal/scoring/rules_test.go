@@ -426,3 +426,33 @@ func TestBigrams(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionQuestionCountedOnce: a question asked in a session is a group
+// message too (the callback logs it, then captures it); the host's quote of
+// it is a group message as well. Each counts once, whichever way it is seen.
+func TestSessionQuestionCountedOnce(t *testing.T) {
+	s, _ := scoring.New(nil)
+	d := day(qunyun.PurposeVIP, 20)
+	d.Members = append(d.Members, qunyun.Member{GroupID: "g1", ID: "host", Role: qunyun.RoleHost})
+	msg(&d, "q1", "m001", 5, "提问：复购率一般多少算健康？", "")
+	msg(&d, "a1", "host", 15, "健康的复购率在百分之三十以上。", "q1")
+	sess := qunyun.Session{ID: "s1", GroupID: "g1", HostID: "h1", Start: d.Start, End: d.Start.Add(45 * time.Minute),
+		State: qunyun.SessionRecapped, Run: qunyun.SessionRun{HostSeen: true}}
+	d.Sessions = []scoring.SessionDay{{Session: sess, Questions: []qunyun.Question{{
+		SessionID: "s1", GroupID: "g1", MemberID: "m001", Text: "提问：复购率一般多少算健康？", At: d.Start.Add(5 * time.Minute), MessageID: "q1",
+		Answered: true, Answer: "健康的复购率在百分之三十以上。", AnsweredBy: "host", AnsweredAt: d.Start.Add(15 * time.Minute)}}}}
+	res := s.Score(d)
+	for _, dim := range res.Score.Dimensions {
+		if dim.Name == qunyun.DimensionAnswers && (dim.Numbers["questions"] != 1 || dim.Numbers["answered"] != 1) {
+			t.Fatalf("answers numbers = %v, want one question answered once", dim.Numbers)
+		}
+	}
+	for _, l := range res.Levels {
+		if l.MemberID == "m001" && l.Window.Questions != 1 {
+			t.Errorf("asker contributions %+v, want one question", l.Window)
+		}
+		if l.MemberID == "host" && l.Window.Answers != 1 {
+			t.Errorf("host contributions %+v, want one answer", l.Window)
+		}
+	}
+}
