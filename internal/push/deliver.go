@@ -262,7 +262,9 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	}
 	content, reason, err := s.contentOf(ctx, cat, *it)
 	if err != nil {
-		return err
+		// The caps reserved above are not recorded on the item yet: give
+		// them back, or the resumed delivery finds its own reservation.
+		return errors.Join(err, s.releaseCaps(ctx, it.Caps))
 	}
 	if reason != "" {
 		return s.finish(ctx, it, qunyun.DeliveryFailed, reason, out)
@@ -270,7 +272,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	msg, err := s.render(ctx, d, *content, s.templateData(d, group, member, it.Data))
 	if err != nil {
 		if qunyun.ErrorCode(err) == qunyun.EUNAVAILABLE {
-			return err
+			return errors.Join(err, s.releaseCaps(ctx, it.Caps))
 		}
 		s.log().Warn("content template failed", "delivery", d.ID, "content", content.ID, "err", err)
 		return s.finish(ctx, it, qunyun.DeliveryFailed, qunyun.ReasonTemplate, out)

@@ -172,3 +172,60 @@ func TestFirstTickFailingHalfwayLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// failingLinks fails the first n tracked-link writes, as a DynamoDB blip
+// during render would.
+type failingLinks struct {
+	dynamo.API
+	mu   sync.Mutex
+	left int
+}
+
+func (f *failingLinks) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if pk, ok := in.Item["PK"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "LINK#") {
+		f.mu.Lock()
+		fail := f.left > 0
+		f.left--
+		f.mu.Unlock()
+		if fail {
+			return nil, errors.New("injected: service unavailable")
+		}
+	}
+	return f.API.PutItem(ctx, in, opts...)
+}
+
+// A table failure after the caps were reserved (here: writing the tracked
+// link) gives the caps back: the resumed delivery is sent, not skipped for
+// a cap its own failed attempt took.
+func TestFailedRenderGivesCapsBack(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	e.groups(1, func(g *qunyun.Group) {
+		g.Tags = []string{qunyun.TagInternal}
+		g.Caps.DailyMax = 1
+	})
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "read https://example.com/a"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
+
+	faulty := e.newService()
+	faulty.Table = &dynamo.Table{DB: &failingLinks{API: e.tb.DB, left: 1}, Name: e.tb.Name, Now: e.clk.Now}
+	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
+		t.Fatal("the faulty tick reported success")
+	}
+	for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 6)); m = m.Add(time.Minute) {
+		e.tick(m)
+	}
+	items := e.deliveries(local(2026, 11, 23, 11, 0))
+	if len(items) != 1 || items[0].State != qunyun.DeliverySent {
+		t.Fatalf("deliveries = %+v, want one sent", items)
+	}
+	if n := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"g000"`); n != 1 {
+		t.Fatalf("%d posts, want 1", n)
+	}
+	n, err := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g000", "2026-11-23"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("daily cap counter = %d, want 1", n)
+	}
+}
