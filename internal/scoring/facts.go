@@ -59,7 +59,7 @@ func (s *Scorer) facts(d GroupDay) *facts {
 			staff[m.ID] = true
 		}
 		f.names[m.ID] = m.Name
-		if m.Active() && (m.JoinedAt.IsZero() || m.JoinedAt.Before(d.End)) {
+		if inGroupAt(m, d.End) {
 			active++
 		}
 	}
@@ -271,7 +271,7 @@ func (s *Scorer) facts(d GroupDay) *facts {
 
 	// Prizes: contest wins of the group's members settled during the day.
 	for _, m := range d.Members {
-		if m.Active() {
+		if inGroupAt(m, d.End) {
 			f.prizes += d.Prizes[m.ID]
 		}
 	}
@@ -295,6 +295,16 @@ func (s *Scorer) facts(d GroupDay) *facts {
 		}
 	}
 	return f
+}
+
+// inGroupAt reports whether m was in the group at t, judged from its
+// record as it is now, so re-running an old night after a later join or
+// leave scores the night as it was.
+func inGroupAt(m qunyun.Member, t time.Time) bool {
+	if !m.JoinedAt.IsZero() && !m.JoinedAt.Before(t) {
+		return false
+	}
+	return m.Active() || !m.LeftAt.Before(t)
 }
 
 func ruleApplies(account string, groups []string, g qunyun.Group) bool {

@@ -96,7 +96,7 @@ func (s *Scorer) levels(d GroupDay, f *facts, tags map[string][]string) ([]qunyu
 		if m.Role.Staff() {
 			staff[m.ID] = true
 		}
-		if m.Active() {
+		if inGroupAt(m, d.End) {
 			ids[m.ID] = true
 		}
 	}

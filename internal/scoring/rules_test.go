@@ -456,3 +456,24 @@ func TestSessionQuestionCountedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRerunAfterMemberLeft: re-running a night after a member left (later
+// than that night) scores the night as it was: the member was in the group
+// at the end of the day.
+func TestRerunAfterMemberLeft(t *testing.T) {
+	s, _ := scoring.New(nil)
+	d := day(qunyun.PurposeGeneral, 10)
+	for i := range d.Members {
+		d.Members[i].JoinedAt = d.Start.AddDate(0, -1, 0)
+	}
+	msg(&d, "x1", "m001", 5, "大家好", "")
+	first := s.Score(d)
+	d.Members[9].LeftAt = d.End.Add(48 * time.Hour)
+	again := s.Score(d)
+	if first.Score.Activity.Members != 10 || again.Score.Activity.Members != first.Score.Activity.Members {
+		t.Fatalf("members %d, then %d after a later leave", first.Score.Activity.Members, again.Score.Activity.Members)
+	}
+	if fmt.Sprint(first.Score.Levels) != fmt.Sprint(again.Score.Levels) || first.Score.Value != again.Score.Value {
+		t.Fatalf("re-run differs: levels %v → %v, value %v → %v", first.Score.Levels, again.Score.Levels, first.Score.Value, again.Score.Value)
+	}
+}
