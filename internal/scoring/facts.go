@@ -164,8 +164,11 @@ func (s *Scorer) facts(d GroupDay) *facts {
 	// Session questions answered by the host (or anyone) count as answers.
 	for _, sd := range d.Sessions {
 		st := sd.Session.State
+		// Held: it opened (a window that passed unopened is closed quietly)
+		// and its host came, even after the no-show alert.
+		run := sd.Session.Run
 		if in(sd.Session.Start) && st != qunyun.SessionCancelled && st != qunyun.SessionScheduled &&
-			st != qunyun.SessionReminded && !sd.Session.Run.NoShow {
+			st != qunyun.SessionReminded && !run.OpenedAt.IsZero() && (run.HostSeen || !run.NoShow) {
 			f.sessions++
 		}
 		for _, q := range sd.Questions {

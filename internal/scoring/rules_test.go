@@ -477,3 +477,34 @@ func TestRerunAfterMemberLeft(t *testing.T) {
 		t.Fatalf("re-run differs: levels %v → %v, value %v → %v", first.Score.Levels, again.Score.Levels, first.Score.Value, again.Score.Value)
 	}
 }
+
+// TestSessionsHeld: a session counts as held when it opened and its host
+// came, even late; one whose whole window passed unopened (closed quietly
+// after an outage) was not held.
+func TestSessionsHeld(t *testing.T) {
+	s, _ := scoring.New(nil)
+	held := func(run qunyun.SessionRun) float64 {
+		d := day(qunyun.PurposeVIP, 20)
+		start := d.Start.Add(20 * time.Hour)
+		d.Sessions = []scoring.SessionDay{{Session: qunyun.Session{ID: "s1", GroupID: "g1", HostID: "h1", Start: start, End: start.Add(45 * time.Minute),
+			State: qunyun.SessionRecapped, Run: run}}}
+		for _, dim := range s.Score(d).Score.Dimensions {
+			if dim.Name == qunyun.DimensionInformation {
+				return dim.Numbers["sessions"]
+			}
+		}
+		return -1
+	}
+	opened := d0().Add(20 * time.Hour)
+	if n := held(qunyun.SessionRun{ClosedAt: opened.Add(50 * time.Minute)}); n != 0 {
+		t.Errorf("a session that never opened counts as %v held", n)
+	}
+	if n := held(qunyun.SessionRun{OpenedAt: opened.Add(7 * time.Minute), LateBy: 7, HostSeen: true, NoShow: true}); n != 1 {
+		t.Errorf("a session whose host came after the no-show alert counts as %v held", n)
+	}
+	if n := held(qunyun.SessionRun{OpenedAt: opened, NoShow: true}); n != 0 {
+		t.Errorf("a session whose host never came counts as %v held", n)
+	}
+}
+
+func d0() time.Time { return day(qunyun.PurposeVIP, 1).Start }
