@@ -44,6 +44,7 @@ func newLocalUpCmd() *cobra.Command {
 	var (
 		addr, busAddr, dynamoAddr, accountsFile, templateFile, dataDir, clockStart, faults string
 		clockSpeed                                                                         float64
+		maxProcs                                                                           int
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -61,6 +62,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 			cfg := local.Config{
 				Root: root, Template: templateFile, Accounts: accountsFile, Addr: addr, BusAddr: busAddr,
 				DynamoAddr: dynamoAddr, DataDir: dataDir, ClockSpeed: clockSpeed, Faults: faults,
+				MaxProcs: maxProcs,
 			}
 			if clockStart != "" {
 				// QUNYUN_CLOCK_START may carry "@<real time>" (clock.EnvValue);
@@ -89,6 +91,8 @@ API sandbox. Flags default to the environment variables in brackets.`,
 	f.StringVar(&dataDir, "data-dir", "", "dynalite data folder (default .local/dynalite)")
 	f.Float64Var(&clockSpeed, "clock-speed", speed, "virtual seconds per real second; 1 is real time [QUNYUN_CLOCK_SPEED]")
 	f.StringVar(&faults, "faults", os.Getenv(faultproxy.EnvFaults), `inject DynamoDB faults for the functions: a rate ("0.05") and optionally kinds ("0.05:throttle,5xx,timeout,lost") [QUNYUN_FAULTS]`)
+	procs, _ := strconv.Atoi(os.Getenv("QUNYUN_MAX_PROCS"))
+	f.IntVar(&maxProcs, "max-procs", procs, "processes per function, Lambda's concurrency (default 3) [QUNYUN_MAX_PROCS]")
 	f.BoolVar(&noDemo, "no-demo", os.Getenv("QUNYUN_NO_DEMO") != "", "apply the demo community but run no demo simulation [QUNYUN_NO_DEMO]")
 	f.StringVar(&clockStart, "clock-start", os.Getenv(clock.EnvStart), "virtual time at start, RFC 3339 (default now) [QUNYUN_CLOCK_START]")
 	return cmd
