@@ -49,6 +49,10 @@ type Publisher interface {
 // inside the 15-minute Lambda limit (see the benchmarks).
 const DefaultGroupsPerShard = 200
 
+// sessionLookBehind is how long before a day a session may have started and
+// still run into it (windows are 30–60 minutes).
+const sessionLookBehind = 6 * time.Hour
+
 // Night scores every group for one local date, fanning out by shard when
 // there are more groups than one invocation should take.
 type Night struct {
@@ -229,7 +233,9 @@ func (n *Night) Day(ctx context.Context, g qunyun.Group, date string, contents m
 		return d, wrap("deliveries", err)
 	}
 	d.Log.Deliveries = append(earlier, d.Log.Deliveries...)
-	sessions, err := n.Store.GroupSessions(ctx, g.ID, start, end)
+	// Sessions that began a little before the day too: a question asked
+	// after midnight counts on the day it was asked (facts filter by time).
+	sessions, err := n.Store.GroupSessions(ctx, g.ID, start.Add(-sessionLookBehind), end)
 	if err != nil {
 		return d, wrap("sessions", err)
 	}

@@ -39,7 +39,8 @@ type GroupDay struct {
 	// Log holds the group-day log items from Start to End, plus the
 	// deliveries of the 24 h before (for leaves after a push).
 	Log DayLog
-	// Sessions held in the group that started during the day.
+	// Sessions of the group that started during the day or ran into it
+	// (facts count a session on its start day, a question on its own).
 	Sessions []SessionDay
 	// Contents by id (for the Benefit flag and content tags).
 	Contents map[string]qunyun.Content

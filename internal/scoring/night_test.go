@@ -1,0 +1,62 @@
+package scoring_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/scoring"
+)
+
+// TestSessionAcrossMidnight: a question asked after midnight in a session
+// that began before it counts on the day it was asked; it is on neither
+// day when the day reads only the sessions that started in it.
+func TestSessionAcrossMidnight(t *testing.T) {
+	ctx := context.Background()
+	table := dynamotest.NewTable(t)
+	loc := qunyun.LoadLocation("")
+	d1 := time.Date(2026, 11, 20, 0, 0, 0, 0, loc)
+	start := d1.Add(23*time.Hour + 40*time.Minute)
+	g := qunyun.Group{ID: "g1", Name: "VIP", Purpose: qunyun.PurposeVIP}
+	if err := table.PutGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	s := qunyun.Session{ID: "late", GroupID: "g1", HostID: "h1", Start: start.UTC(), End: start.Add(45 * time.Minute).UTC(),
+		State: qunyun.SessionRecapped, Run: qunyun.SessionRun{OpenedAt: start.UTC(), HostSeen: true}}
+	if _, err := table.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	for i, at := range []time.Time{start.Add(10 * time.Minute), start.Add(25 * time.Minute)} { // 23:50 and 00:05
+		if _, err := table.CaptureQuestion(ctx, qunyun.Question{SessionID: "late", GroupID: "g1", MemberID: "m1",
+			Text: "估值怎么谈？", At: at.UTC(), MessageID: "q" + string(rune('1'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scorer, err := scoring.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &scoring.Night{Store: table, Scorer: scorer}
+	questions := func(date string) (q, sessions float64) {
+		res, err := n.Group(ctx, g, date, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dim := range res.Score.Dimensions {
+			switch dim.Name {
+			case qunyun.DimensionAnswers:
+				q = dim.Numbers["questions"]
+			case qunyun.DimensionInformation:
+				sessions = dim.Numbers["sessions"]
+			}
+		}
+		return q, sessions
+	}
+	q1, s1 := questions("2026-11-20")
+	q2, s2 := questions("2026-11-21")
+	if q1 != 1 || q2 != 1 || s1 != 1 || s2 != 0 {
+		t.Fatalf("questions %v then %v, sessions %v then %v; want 1 and 1, 1 and 0", q1, q2, s1, s2)
+	}
+}
