@@ -87,6 +87,16 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 		if err != nil {
 			return nil, err
 		}
+		// A request re-published by its sender (a retried step) carries a
+		// new event time: after UTC midnight it would key a second delivery
+		// under the next date. Reuse the one its id has on the day before.
+		prev := j.item.Delivery
+		prev.At = at.AddDate(0, 0, -1)
+		if it, found, err := s.Table.GetDelivery(ctx, prev); err != nil {
+			return nil, err
+		} else if found {
+			j.item.At = it.At
+		}
 		jobs = append(jobs, j)
 	case qunyun.EventModerationHit:
 		var h moderationHit

@@ -318,3 +318,28 @@ func putOpen(t *testing.T, e *env, o qunyun.LinkOpen, i int) {
 		t.Fatal(err)
 	}
 }
+
+// A request re-published after UTC midnight (a session step retried a
+// minute later) is the same delivery: the group is posted to once.
+func TestRequestRetriedAcrossUTCMidnightSendsOnce(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 24, 7, 59)) // 23:59 UTC on the 23rd
+	e.groups(1, func(g *qunyun.Group) {
+		g.Tags = []string{qunyun.TagInternal}
+		g.Caps.QuietStart, g.Caps.QuietEnd = "00:00", "00:00"
+	})
+	r := qunyun.DeliveryRequest{ID: "session/s1/open/g000", Source: "session", TargetKind: qunyun.TargetGroup, TargetID: "g000", GroupID: "g000",
+		Content: &qunyun.Content{Kind: qunyun.ContentText, Text: "开始啦"}}
+	if err := e.request(r); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Set(local(2026, 11, 24, 8, 1)) // 00:01 UTC on the 24th
+	if err := e.request(r); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"g000"`); n != 1 {
+		t.Fatalf("group posted %d times, want 1", n)
+	}
+	if items := e.deliveries(local(2026, 11, 24, 7, 59), local(2026, 11, 24, 8, 1)); len(items) != 1 {
+		t.Fatalf("%d deliveries, want 1", len(items))
+	}
+}
