@@ -242,7 +242,11 @@ func (s *Scorer) facts(d GroupDay) *facts {
 		}
 		if o.From != "" {
 			f.shares++
-			if key := o.From + "#" + o.ContentID; !sharedFrom[key] {
+			// From credits a sharer only when it names someone of the group:
+			// the callback also records WeChat's own share signal there
+			// ("groupmessage", "singlemessage", "timeline").
+			_, member := f.names[o.From]
+			if key := o.From + "#" + o.ContentID; member && !sharedFrom[key] {
 				sharedFrom[key] = true
 				c(o.From).Shares++
 			}

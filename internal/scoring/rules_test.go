@@ -508,3 +508,24 @@ func TestSessionsHeld(t *testing.T) {
 }
 
 func d0() time.Time { return day(qunyun.PurposeVIP, 1).Start }
+
+// TestShareSignalIsNotAMember: the callback records WeChat's own share
+// signal as an open's From ("groupmessage", "singlemessage", "timeline"):
+// it must not become a member with shares, a level or a leader candidacy.
+func TestShareSignalIsNotAMember(t *testing.T) {
+	s, _ := scoring.New(nil)
+	d := day(qunyun.PurposeShelf, 20)
+	for i := range 6 {
+		d.Log.Opens = append(d.Log.Opens, qunyun.LinkOpen{GroupID: "g1", ContentID: fmt.Sprintf("c%d", i), From: "groupmessage",
+			At: d.Start.Add(time.Duration(10+i) * time.Minute)})
+	}
+	res := s.Score(d)
+	for _, l := range res.Levels {
+		if l.MemberID == "groupmessage" {
+			t.Fatalf("WeChat's share signal scored as a member: %+v", l)
+		}
+	}
+	if res.Score.Heat.Shares != 6 {
+		t.Errorf("shares %d, want the 6 shared opens still counted for the group", res.Score.Heat.Shares)
+	}
+}
