@@ -131,7 +131,7 @@ func (s *Scorer) facts(d GroupDay) *facts {
 			pairs[[2]string{a, b}] = true
 			reach[a], reach[b] = true, true
 		}
-		if q := questions[m.ReplyTo]; q != nil && q.asker != m.MemberID {
+		if q := questions[m.ReplyTo]; q != nil && q.asker != m.MemberID && !s.isVote(m.Text) {
 			answered = true
 			if !q.done {
 				q.done = true
@@ -328,6 +328,11 @@ func hasAny(have, want []string) bool {
 		}
 	}
 	return false
+}
+
+// isVote reports whether the whole message is a "+1" for what it quotes.
+func (s *Scorer) isVote(text string) bool {
+	return slices.Contains(s.texts.votes, strings.TrimSpace(text))
 }
 
 func (s *Scorer) isQuestion(text string) bool {

@@ -529,3 +529,24 @@ func TestShareSignalIsNotAMember(t *testing.T) {
 		t.Errorf("shares %d, want the 6 shared opens still counted for the group", res.Score.Heat.Shares)
 	}
 }
+
+// TestVoteIsNotAnAnswer: "+1" or "同问" quoting a question is a vote (the
+// callback counts it on a session question), not an answer to it.
+func TestVoteIsNotAnAnswer(t *testing.T) {
+	s, _ := scoring.New(nil)
+	d := day(qunyun.PurposeLearning, 20)
+	msg(&d, "q1", "m001", 0, "这个报销流程怎么走？", "")
+	msg(&d, "v1", "m002", 1, "+1", "q1")
+	msg(&d, "v2", "m003", 2, "同问", "q1")
+	res := s.Score(d)
+	for _, dim := range res.Score.Dimensions {
+		if dim.Name == qunyun.DimensionAnswers && (dim.Numbers["questions"] != 1 || dim.Numbers["answered"] != 0) {
+			t.Fatalf("answers numbers = %v, want one question, none answered", dim.Numbers)
+		}
+	}
+	for _, l := range res.Levels {
+		if l.Window.Answers != 0 {
+			t.Errorf("%s credited with %d answers for a vote", l.MemberID, l.Window.Answers)
+		}
+	}
+}

@@ -24,6 +24,7 @@ type Texts struct {
 	levelHeld  *template.Template
 	purposes   map[string]string
 	questions  []string
+	votes      []string
 	stopwords  map[string]bool
 }
 
@@ -36,6 +37,7 @@ type textsFile struct {
 	Leaders         map[string]string `yaml:"leaders"`
 	Purposes        map[string]string `yaml:"purposes"`
 	QuestionMarkers []string          `yaml:"questionMarkers"`
+	VoteMarkers     []string          `yaml:"voteMarkers"`
 	Stopwords       []string          `yaml:"stopwords"`
 }
 
@@ -61,7 +63,7 @@ func LoadTexts() (*Texts, error) {
 	if err := yaml.Unmarshal(textsYAML, &f); err != nil {
 		return nil, fmt.Errorf("scoring texts: %w", err)
 	}
-	t := &Texts{purposes: f.Purposes, questions: f.QuestionMarkers, stopwords: map[string]bool{}}
+	t := &Texts{purposes: f.Purposes, questions: f.QuestionMarkers, votes: f.VoteMarkers, stopwords: map[string]bool{}}
 	var err error
 	compileAll := func(src map[string]string) map[string]*template.Template {
 		out := map[string]*template.Template{}
