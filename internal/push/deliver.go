@@ -454,6 +454,11 @@ func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qun
 		}
 	})
 	if err != nil || !changed {
+		// Before the send the caps are only in memory (they are recorded
+		// with the send-started mark): nobody else will give them back.
+		if giveBack && it.SendStartedAt.IsZero() {
+			return errors.Join(err, s.releaseCaps(ctx, caps))
+		}
 		return err
 	}
 	if giveBack {

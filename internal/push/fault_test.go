@@ -229,3 +229,52 @@ func TestFailedRenderGivesCapsBack(t *testing.T) {
 		t.Fatalf("daily cap counter = %d, want 1", n)
 	}
 }
+
+// failingFinish fails the first n writes that move a delivery to state.
+type failingFinish struct {
+	dynamo.API
+	state qunyun.DeliveryState
+	mu    sync.Mutex
+	left  int
+}
+
+func (f *failingFinish) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if st, ok := in.Item["state"].(*types.AttributeValueMemberS); ok && st.Value == string(f.state) {
+		f.mu.Lock()
+		fail := f.left > 0
+		f.left--
+		f.mu.Unlock()
+		if fail {
+			return nil, errors.New("injected: service unavailable")
+		}
+	}
+	return f.API.PutItem(ctx, in, opts...)
+}
+
+// A delivery that fails before its send, and whose final write fails too,
+// gives back the caps it reserved: they were never recorded on the item.
+func TestFailedFinishBeforeSendGivesCapsBack(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	e.groups(1, func(g *qunyun.Group) { g.Tags = []string{qunyun.TagInternal} })
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"missing"}, Cron: "0 11 * * ? *"})
+
+	faulty := e.newService()
+	faulty.Table = &dynamo.Table{DB: &failingFinish{API: e.tb.DB, state: qunyun.DeliveryFailed, left: 1}, Name: e.tb.Name, Now: e.clk.Now}
+	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
+		t.Fatal("the faulty tick reported success")
+	}
+	for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 6)); m = m.Add(time.Minute) {
+		e.tick(m)
+	}
+	items := e.deliveries(local(2026, 11, 23, 11, 0))
+	if len(items) != 1 || items[0].State != qunyun.DeliveryFailed {
+		t.Fatalf("deliveries = %+v, want one failed", items)
+	}
+	n, err := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g000", "2026-11-23"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("daily cap counter = %d after a delivery that never went out, want 0", n)
+	}
+}
