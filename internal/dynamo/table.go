@@ -10,6 +10,8 @@ package dynamo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -96,23 +98,56 @@ func Unmarshal(item Item, v any) error {
 
 // PutNew writes v only if no item has its key: the idempotent write. It
 // returns created=false, err=nil when the item already existed.
+//
+// Each call stamps the item with a random put id. When DynamoDB applied the
+// put but its answer was lost, the SDK's own retry fails the condition; the
+// put id, read back, tells that apart from a true duplicate, so the first
+// delivery is not mistaken for a retry (and its side effects not skipped).
+// The extra read happens only when the condition fails.
 func (t *Table) PutNew(ctx context.Context, v any) (created bool, err error) {
 	item, err := Marshal(v)
 	if err != nil {
 		return false, err
 	}
+	putID := newPutID()
+	item[putIDAttr] = &types.AttributeValueMemberS{Value: putID}
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(t.Name),
 		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	})
 	if IsConditionFailed(err) {
-		return false, nil
+		return t.ownPut(ctx, item, putID)
 	}
 	if err != nil {
 		return false, Unavailable("put new item", err)
 	}
 	return true, nil
+}
+
+// putIDAttr names the attribute PutNew stamps on the items it creates.
+const putIDAttr = "putId"
+
+// ownPut reports whether the item at item's key was written by the put with
+// this put id.
+func (t *Table) ownPut(ctx context.Context, item Item, putID string) (bool, error) {
+	res, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            aws.String(t.Name),
+		Key:                  Item{"PK": item["PK"], "SK": item["SK"]},
+		ConsistentRead:       aws.Bool(true),
+		ProjectionExpression: aws.String(putIDAttr),
+	})
+	if err != nil {
+		return false, Unavailable("read back item", err)
+	}
+	stored, ok := res.Item[putIDAttr].(*types.AttributeValueMemberS)
+	return ok && stored.Value == putID, nil
+}
+
+func newPutID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Put writes v unconditionally (an upsert of a whole item).

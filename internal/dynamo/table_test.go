@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 )
@@ -75,5 +77,43 @@ func TestQueryPagesPrefixAndTTL(t *testing.T) {
 	var n note
 	if found, _ := tb.Get(ctx, "P", "MSG#Fa", &n); found {
 		t.Fatal("expired item was returned by Get")
+	}
+}
+
+// lostAnswer applies the first PutItem and loses its answer: like the SDK,
+// it retries, and the retry's condition fails.
+type lostAnswer struct {
+	dynamo.API
+	lost bool
+}
+
+func (l *lostAnswer) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if !l.lost {
+		l.lost = true
+		if _, err := l.API.PutItem(ctx, in, opts...); err != nil {
+			return nil, err
+		}
+	}
+	return l.API.PutItem(ctx, in, opts...)
+}
+
+func TestPutNewSurvivesALostAnswer(t *testing.T) {
+	real := dynamotest.NewTable(t)
+	ctx := context.Background()
+	lossy := &dynamo.Table{DB: &lostAnswer{API: real.DB}, Name: real.Name}
+
+	created, err := lossy.PutNew(ctx, note{Keys: dynamo.Keys{PK: "A", SK: "1"}, Text: "first"})
+	if err != nil || !created {
+		t.Fatalf("first delivery with a lost answer: created=%v err=%v, want created", created, err)
+	}
+	// A true duplicate (a WeChat retry: a new call) is still a duplicate.
+	created, err = lossy.PutNew(ctx, note{Keys: dynamo.Keys{PK: "A", SK: "1"}, Text: "retry"})
+	if err != nil || created {
+		t.Fatalf("duplicate: created=%v err=%v, want not created", created, err)
+	}
+	var got note
+	real.Get(ctx, "A", "1", &got)
+	if got.Text != "first" {
+		t.Fatalf("stored %q, want the first write", got.Text)
 	}
 }
