@@ -92,7 +92,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 	f.Float64Var(&clockSpeed, "clock-speed", speed, "virtual seconds per real second; 1 is real time [QUNYUN_CLOCK_SPEED]")
 	f.StringVar(&faults, "faults", os.Getenv(faultproxy.EnvFaults), `inject DynamoDB faults for the functions: a rate ("0.05") and optionally kinds ("0.05:throttle,5xx,timeout,lost") [QUNYUN_FAULTS]`)
 	procs, _ := strconv.Atoi(os.Getenv("QUNYUN_MAX_PROCS"))
-	f.IntVar(&maxProcs, "max-procs", procs, "processes per function, Lambda's concurrency (default 3) [QUNYUN_MAX_PROCS]")
+	f.IntVar(&maxProcs, "max-procs", procs, "processes per function, Lambda's concurrency (default 32) [QUNYUN_MAX_PROCS]")
 	f.BoolVar(&noDemo, "no-demo", os.Getenv("QUNYUN_NO_DEMO") != "", "apply the demo community but run no demo simulation [QUNYUN_NO_DEMO]")
 	f.StringVar(&clockStart, "clock-start", os.Getenv(clock.EnvStart), "virtual time at start, RFC 3339 (default now) [QUNYUN_CLOCK_START]")
 	return cmd

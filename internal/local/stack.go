@@ -13,6 +13,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,6 +55,13 @@ const (
 	DefaultDynamoAddr = "127.0.0.1:3002"
 	Stage             = "local"
 	Region            = "us-east-1"
+
+	// DefaultMaxProcs caps each function's processes. Lambda scales out per
+	// concurrent request, and a callback waiting out a DynamoDB back-off holds
+	// its process for a second or more, so a small cap turns a burst of
+	// faults into timeouts the real system would not have. Processes start
+	// only when the concurrency needs them.
+	DefaultMaxProcs = 32
 )
 
 // Config configures a Stack. Only Root is required.
@@ -75,7 +83,7 @@ type Config struct {
 	// Package gives the Go package to build for a function; nil means
 	// FunctionPackage. Tests substitute a test function this way.
 	Package  func(logicalID string) string
-	MaxProcs int           // processes per function; 0 means 3
+	MaxProcs int           // processes per function; 0 means DefaultMaxProcs
 	Poll     time.Duration // longest scheduler sleep; 0 means the bus default
 	// Faults, when set, puts a fault proxy between the functions and
 	// dynalite (faultproxy.ParseSpec: "0.05" or "0.05:throttle,5xx"); the
@@ -522,7 +530,7 @@ func (s *Stack) startPools(binaries map[string]string) error {
 		}
 		s.pools[fn.LogicalID] = runner.NewPool(runner.Function{
 			Name: fn.LogicalID, Binary: bin, Env: env, Timeout: time.Duration(fn.Timeout) * time.Second,
-			MaxProcs: s.cfg.MaxProcs, Log: s.cfg.Log,
+			MaxProcs: cmp.Or(s.cfg.MaxProcs, DefaultMaxProcs), Log: s.cfg.Log,
 		})
 	}
 	return nil
