@@ -124,7 +124,7 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 		}
 		return err
 	}
-	root, err := moduleRoot()
+	root, err := local.FindRoot(".")
 	if err != nil {
 		return fmt.Errorf("simulate runs from the repository (it builds the functions): %w", err)
 	}
@@ -320,25 +320,6 @@ func simAccounts(path, dir, addr string) (string, []qunyun.Account, error) {
 		return "", nil, fmt.Errorf("write the simulation's accounts: %w", err)
 	}
 	return p, list, nil
-}
-
-// moduleRoot finds the repository (the directory holding go.mod) from the
-// working directory up: the stack builds the functions from there.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in the working directory or above")
-		}
-		dir = parent
-	}
 }
 
 // tempBase is where the simulation keeps its data: memory (/dev/shm) when
