@@ -11,6 +11,7 @@ package sandbox
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -271,6 +272,21 @@ type request struct {
 
 type handler func(req request) (answer map[string]any, errcode int)
 
+// withoutSecret hides a top-level "secret" (OA stable_token) from the
+// recorded call, which the developer endpoint lists.
+func withoutSecret(body []byte) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil || m["secret"] == nil {
+		return body
+	}
+	m["secret"] = json.RawMessage(`"(hidden)"`)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
 // handle wraps an API: read the body, check the token (if auth), apply an
 // injected failure, record the call, answer with errcode/errmsg.
 func (s *Server) handle(api string, auth bool, h handler) http.HandlerFunc {
@@ -281,7 +297,7 @@ func (s *Server) handle(api string, auth bool, h handler) http.HandlerFunc {
 		req := request{r: r, body: body}
 		call := Call{At: s.clk.Now(), API: api, Path: r.URL.Path}
 		if json.Valid(body) {
-			call.Body = body
+			call.Body = withoutSecret(body)
 		}
 		answer, code := s.serve(req, auth, h, &call)
 		call.ErrCode = code
@@ -400,7 +416,10 @@ func (s *Server) getToken(req request) (map[string]any, int) {
 	if q.Get("corpid") == "" || q.Get("corpsecret") == "" {
 		return nil, codeInvalidCredential
 	}
-	app := "wecom:" + q.Get("corpid") + ":" + q.Get("corpsecret")
+	// WeCom issues one token per secret; the app is named by a digest of it,
+	// so the recorded calls (/_local/sandbox/calls) never show the secret.
+	digest := sha256.Sum256([]byte(q.Get("corpsecret")))
+	app := "wecom:" + q.Get("corpid") + ":" + hex.EncodeToString(digest[:4])
 	if cur, ok := s.current[app]; ok && s.tokens[cur].expires.After(s.clk.Now()) {
 		return s.tokenAnswer(cur), 0
 	}

@@ -219,3 +219,30 @@ func TestRobotLimitAndComments(t *testing.T) {
 		t.Fatalf("comments: all %+v elected %+v", all, elected)
 	}
 }
+
+// The developer endpoint lists every call: it must not show an app secret.
+func TestRecordedCallsHideSecrets(t *testing.T) {
+	s := sandbox.New(clock.NewManual(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	wc := httptest.NewServer(s.WeCom())
+	oa := httptest.NewServer(s.OA())
+	ctl := httptest.NewServer(s.Control())
+	defer wc.Close()
+	defer oa.Close()
+	defer ctl.Close()
+	call(t, "GET", wc.URL+"/cgi-bin/gettoken?corpid=ww&corpsecret=wecom-s3cr3t", nil)
+	call(t, "POST", oa.URL+"/cgi-bin/stable_token", map[string]any{"grant_type": "client_credential", "appid": "wx1", "secret": "oa-s3cr3t"})
+	resp, err := http.Get(ctl.URL + "/calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "gettoken") {
+		t.Fatalf("calls not recorded: %s", body)
+	}
+	for _, secret := range []string{"wecom-s3cr3t", "oa-s3cr3t"} {
+		if strings.Contains(string(body), secret) {
+			t.Fatalf("recorded calls show the secret %q: %s", secret, body)
+		}
+	}
+}
