@@ -117,25 +117,37 @@ func TestLostWeChatAnswerIsUnknown(t *testing.T) {
 	}
 }
 
-// failingClaims lets the first n delivery claims through and fails the rest,
-// as a DynamoDB outage halfway through a tick would.
-type failingClaims struct {
+// failingPuts fails the PutItem calls whose item match selects, as a
+// DynamoDB outage would: it lets the first pass of them through, then fails
+// the next fail of them (all of them when fail < 0).
+type failingPuts struct {
 	dynamo.API
+	match      func(dynamo.Item) bool
+	pass, fail int
+
 	mu   sync.Mutex
-	left int
+	seen int
 }
 
-func (f *failingClaims) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if sk, ok := in.Item["SK"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(sk.Value, "DLV#") {
+func (f *failingPuts) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if f.match(in.Item) {
 		f.mu.Lock()
-		f.left--
-		fail := f.left < 0
+		f.seen++
+		n := f.seen
 		f.mu.Unlock()
-		if fail {
+		if n > f.pass && (f.fail < 0 || n <= f.pass+f.fail) {
 			return nil, errors.New("injected: service unavailable")
 		}
 	}
 	return f.API.PutItem(ctx, in, opts...)
+}
+
+// attrHasPrefix selects items whose string attribute name starts with prefix.
+func attrHasPrefix(name, prefix string) func(dynamo.Item) bool {
+	return func(it dynamo.Item) bool {
+		v, ok := it[name].(*types.AttributeValueMemberS)
+		return ok && strings.HasPrefix(v.Value, prefix)
+	}
 }
 
 // The very first tick fails halfway: the next tick expands that minute again,
@@ -148,7 +160,7 @@ func TestFirstTickFailingHalfwayLosesNothing(t *testing.T) {
 	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
 
 	faulty := e.newService()
-	faulty.Table = &dynamo.Table{DB: &failingClaims{API: e.tb.DB, left: 4}, Name: e.tb.Name, Now: e.clk.Now}
+	faulty.Table = &dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("SK", "DLV#"), pass: 4, fail: -1}, Name: e.tb.Name, Now: e.clk.Now}
 	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
 		t.Fatal("the faulty tick reported success")
 	}
@@ -173,27 +185,6 @@ func TestFirstTickFailingHalfwayLosesNothing(t *testing.T) {
 	}
 }
 
-// failingLinks fails the first n tracked-link writes, as a DynamoDB blip
-// during render would.
-type failingLinks struct {
-	dynamo.API
-	mu   sync.Mutex
-	left int
-}
-
-func (f *failingLinks) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if pk, ok := in.Item["PK"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "LINK#") {
-		f.mu.Lock()
-		fail := f.left > 0
-		f.left--
-		f.mu.Unlock()
-		if fail {
-			return nil, errors.New("injected: service unavailable")
-		}
-	}
-	return f.API.PutItem(ctx, in, opts...)
-}
-
 // A table failure after the caps were reserved (here: writing the tracked
 // link) gives the caps back: the resumed delivery is sent, not skipped for
 // a cap its own failed attempt took.
@@ -207,7 +198,7 @@ func TestFailedRenderGivesCapsBack(t *testing.T) {
 	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
 
 	faulty := e.newService()
-	faulty.Table = &dynamo.Table{DB: &failingLinks{API: e.tb.DB, left: 1}, Name: e.tb.Name, Now: e.clk.Now}
+	faulty.Table = &dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("PK", "LINK#"), fail: 1}, Name: e.tb.Name, Now: e.clk.Now}
 	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
 		t.Fatal("the faulty tick reported success")
 	}
@@ -230,27 +221,6 @@ func TestFailedRenderGivesCapsBack(t *testing.T) {
 	}
 }
 
-// failingFinish fails the first n writes that move a delivery to state.
-type failingFinish struct {
-	dynamo.API
-	state qunyun.DeliveryState
-	mu    sync.Mutex
-	left  int
-}
-
-func (f *failingFinish) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if st, ok := in.Item["state"].(*types.AttributeValueMemberS); ok && st.Value == string(f.state) {
-		f.mu.Lock()
-		fail := f.left > 0
-		f.left--
-		f.mu.Unlock()
-		if fail {
-			return nil, errors.New("injected: service unavailable")
-		}
-	}
-	return f.API.PutItem(ctx, in, opts...)
-}
-
 // A delivery that fails before its send, and whose final write fails too,
 // gives back the caps it reserved: they were never recorded on the item.
 func TestFailedFinishBeforeSendGivesCapsBack(t *testing.T) {
@@ -259,7 +229,7 @@ func TestFailedFinishBeforeSendGivesCapsBack(t *testing.T) {
 	e.put(qunyun.Plan{ID: "p", Contents: []string{"missing"}, Cron: "0 11 * * ? *"})
 
 	faulty := e.newService()
-	faulty.Table = &dynamo.Table{DB: &failingFinish{API: e.tb.DB, state: qunyun.DeliveryFailed, left: 1}, Name: e.tb.Name, Now: e.clk.Now}
+	faulty.Table = &dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("state", string(qunyun.DeliveryFailed)), fail: 1}, Name: e.tb.Name, Now: e.clk.Now}
 	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
 		t.Fatal("the faulty tick reported success")
 	}
