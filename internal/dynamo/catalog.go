@@ -41,10 +41,10 @@ var (
 		return Keys{PK: "PLAN#" + p.ID, SK: meta, GSI1PK: "PLANS", GSI1SK: p.ID}
 	}}
 	keywordRuleEntity = entity[qunyun.KeywordRule]{"KeywordRule", func(r qunyun.KeywordRule) Keys {
-		return Keys{PK: "ACCOUNT#" + r.AccountID, SK: "RULE#keyword#" + r.ID, GSI1PK: "RULES", GSI1SK: r.AccountID + "#keyword#" + r.ID}
+		return Keys{PK: "ACCOUNT#" + r.AccountID, SK: "RULE#keyword#" + r.ID, GSI1PK: "RULES#keyword", GSI1SK: r.AccountID + "#" + r.ID}
 	}}
 	checkinRuleEntity = entity[qunyun.CheckinRule]{"CheckinRule", func(r qunyun.CheckinRule) Keys {
-		return Keys{PK: "ACCOUNT#" + r.AccountID, SK: "RULE#checkin#" + r.ID, GSI1PK: "RULES", GSI1SK: r.AccountID + "#checkin#" + r.ID}
+		return Keys{PK: "ACCOUNT#" + r.AccountID, SK: "RULE#checkin#" + r.ID, GSI1PK: "RULES#checkin", GSI1SK: r.AccountID + "#" + r.ID}
 	}}
 	contestEntity = entity[qunyun.Contest]{"Contest", func(c qunyun.Contest) Keys {
 		return Keys{PK: "CONTEST#" + c.ID, SK: meta, GSI1PK: "CONTESTS", GSI1SK: c.ID}
@@ -316,33 +316,15 @@ func (t *Table) Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRu
 
 // AllRules returns every account's rules.
 func (t *Table) AllRules(ctx context.Context) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error) {
-	var keywords []qunyun.KeywordRule
-	var checkins []qunyun.CheckinRule
-	items, err := t.QueryItems(ctx, Query{Index: GSI1, PK: "RULES"})
+	kw, err := keywordRuleEntity.list(ctx, t, Query{Index: GSI1, PK: "RULES#keyword"})
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, it := range items {
-		typ, _ := it["type"].(*types.AttributeValueMemberS)
-		if typ == nil {
-			continue
-		}
-		switch typ.Value {
-		case keywordRuleEntity.typ:
-			var r qunyun.KeywordRule
-			if err := Unmarshal(it, &r); err != nil {
-				return nil, nil, err
-			}
-			keywords = append(keywords, r)
-		case checkinRuleEntity.typ:
-			var r qunyun.CheckinRule
-			if err := Unmarshal(it, &r); err != nil {
-				return nil, nil, err
-			}
-			checkins = append(checkins, r)
-		}
+	ci, err := checkinRuleEntity.list(ctx, t, Query{Index: GSI1, PK: "RULES#checkin"})
+	if err != nil {
+		return nil, nil, err
 	}
-	return keywords, checkins, nil
+	return kw, ci, nil
 }
 
 // DeleteKeywordRule removes a keyword rule.
