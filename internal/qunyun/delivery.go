@@ -55,6 +55,15 @@ type Delivery struct {
 	// Caps lists the counters this delivery reserved, so a failure can
 	// give them back ("day:2026-11-22", "month:2026-11", "member:...").
 	Caps []string `json:"caps,omitempty" dynamodbav:"caps,omitempty"`
+	// AnnouncePending is set with the final state and cleared once its
+	// DeliveryFinished (and, for unknown, the moderators' alert) is on the
+	// bus: a publish lost to a failure or a crash is re-published later.
+	AnnouncePending bool `json:"announcePending,omitempty" dynamodbav:"announcePending,omitempty"`
+	// WithdrawFailedAt is when withdrawing an unconfirmed task first failed
+	// (cancel refused or unanswered): it bounds the retries. WithdrawnAt is
+	// when WeCom accepted the cancel, while the task's outcome is unread.
+	WithdrawFailedAt time.Time `json:"withdrawFailedAt,omitempty" dynamodbav:"withdrawFailedAt,omitempty"`
+	WithdrawnAt      time.Time `json:"withdrawnAt,omitempty" dynamodbav:"withdrawnAt,omitempty"`
 }
 
 // Skip and failure reasons a Delivery records (Delivery.Reason), so an
@@ -76,6 +85,10 @@ const (
 	ReasonUnavailable = "unavailable"  // WeChat unreachable (before the send) until the retry window ended
 	ReasonRejected    = "rejected"     // the API refused for good (see the log for its errcode)
 	ReasonCrashed     = "crashed"      // unknown: the send started and was never confirmed
+	// unknown: an unconfirmed WeCom task could not be withdrawn (cancel
+	// refused or unanswered, or its outcome unreadable) in time; the owner
+	// may still post it.
+	ReasonWithdrawFailed = "withdraw_failed"
 )
 
 // TagInternal marks a WeCom group as an internal group the app created:
