@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/bus"
@@ -37,6 +36,8 @@ type Store interface {
 	PutRecapOnce(ctx context.Context, r qunyun.Recap) (qunyun.Recap, error)
 	Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error)
 	AddRecapDigestMember(ctx context.Context, sessionID, memberID string) error
+	EnsureSessionPageKey(ctx context.Context, sessionID, key string) (string, error)
+	SessionPageKey(ctx context.Context, sessionID string) (string, bool, error)
 
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
 	Groups(ctx context.Context) ([]qunyun.Group, error)
@@ -312,8 +313,8 @@ func (s *Service) remind(ctx context.Context, sess qunyun.Session) error {
 		sess.AccountID = g.AccountID
 	}
 	v := newView(sess, g, h)
-	if s.PublicBaseURL != "" {
-		v.Link = strings.TrimRight(s.PublicBaseURL, "/") + "/sessions/" + sess.ID
+	if v.Link, err = s.PageLink(ctx, sess.ID); err != nil {
+		return err
 	}
 	text, err := render("reminder", v)
 	if err != nil {
