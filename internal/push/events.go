@@ -87,16 +87,15 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 		if err != nil {
 			return nil, err
 		}
-		// A request re-published by its sender (a retried step) carries a
-		// new event time: after UTC midnight it would key a second delivery
-		// under the next date. Reuse the one its id has on the day before.
-		prev := j.item.Delivery
-		prev.At = at.AddDate(0, 0, -1)
-		if it, found, err := s.Table.GetDelivery(ctx, prev); err != nil {
+		// A request re-published by its sender (a retried step, a replay
+		// from the dead-letter queue) carries a new event time, which would
+		// key a second delivery under a later date: the id's first time is
+		// kept (without expiry) and every copy claims the delivery of that.
+		first, err := s.Table.RequestedDelivery(ctx, j.item.Delivery)
+		if err != nil {
 			return nil, err
-		} else if found {
-			j.item.At = it.At
 		}
+		j.item.At = first
 		jobs = append(jobs, j)
 	case qunyun.EventModerationHit:
 		var h moderationHit
