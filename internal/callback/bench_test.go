@@ -26,22 +26,23 @@ type memStore struct {
 	msgs map[string]bool
 }
 
-func (s *memStore) RecordMessage(_ context.Context, m qunyun.Message) (bool, error) {
+func (s *memStore) RecordMessageWith(_ context.Context, m qunyun.Message, f dynamo.Followup) (qunyun.Message, dynamo.Recorded, error) {
 	k := dynamo.MessageKeys(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.msgs[k.PK+k.SK] {
-		return false, nil
+		return m, dynamo.Recorded{}, nil
 	}
 	s.msgs[k.PK+k.SK] = true
-	return true, nil
+	return m, dynamo.Recorded{Created: true, Followup: f}, nil
 }
-func (s *memStore) RecordGroupEvent(context.Context, qunyun.GroupEvent) (bool, error) {
-	return true, nil
+func (s *memStore) RecordGroupEventWith(_ context.Context, _ qunyun.GroupEvent, f dynamo.Followup) (dynamo.Recorded, error) {
+	return dynamo.Recorded{Created: true, Followup: f}, nil
 }
-func (s *memStore) RecordAccountEvent(context.Context, qunyun.AccountEvent) (bool, error) {
-	return true, nil
+func (s *memStore) RecordAccountEventWith(_ context.Context, _ qunyun.AccountEvent, f dynamo.Followup) (dynamo.Recorded, error) {
+	return dynamo.Recorded{Created: true, Followup: f}, nil
 }
+func (s *memStore) FinishFollowup(context.Context, dynamo.Keys, string) error { return nil }
 func (s *memStore) GroupLiveSession(context.Context, string) (qunyun.LiveSession, bool, error) {
 	return qunyun.LiveSession{}, false, nil
 }
@@ -52,7 +53,7 @@ func (s *memStore) VoteQuestion(context.Context, string, string, string) (bool, 
 func (s *memStore) OpenQuestion(context.Context, string, string) (string, bool, error) {
 	return "", false, nil
 }
-func (s *memStore) CheckIn(context.Context, string, string, string, string) (qunyun.CheckinStreak, bool, error) {
+func (s *memStore) CheckIn(context.Context, string, string, string, string, string) (qunyun.CheckinStreak, bool, error) {
 	return qunyun.CheckinStreak{}, false, nil
 }
 func (s *memStore) RecordCheckin(context.Context, string, string, string, int, time.Time) error {
@@ -68,6 +69,10 @@ func (s *memStore) Member(context.Context, string, string) (qunyun.Member, bool,
 	return qunyun.Member{}, false, nil
 }
 func (s *memStore) UpdateGroup(_ context.Context, id string, fn func(*qunyun.Group, bool) error) (qunyun.Group, error) {
+	var g qunyun.Group
+	return g, fn(&g, false)
+}
+func (s *memStore) UpdateGroupCounted(_ context.Context, id string, fn func(*qunyun.Group, bool) error) (qunyun.Group, error) {
 	var g qunyun.Group
 	return g, fn(&g, false)
 }

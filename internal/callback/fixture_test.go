@@ -102,6 +102,26 @@ func (b *recordingBus) count(detailType string) int {
 	return n
 }
 
+// distinct counts the different detail ids published with detailType.
+// Concurrent deliveries of one callback may each publish its events while
+// its record still lists them as to do; consumers dedupe on the id.
+func (b *recordingBus) distinct(detailType string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ids := map[string]bool{}
+	for _, e := range b.events {
+		if e.DetailType == detailType {
+			raw, _ := json.Marshal(e.Detail)
+			var head struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal(raw, &head)
+			ids[head.ID] = true
+		}
+	}
+	return len(ids)
+}
+
 type fixture struct {
 	t       testing.TB
 	table   *dynamo.Table

@@ -28,8 +28,9 @@ import (
 //	GET|POST /wechat/{account}   WeChat, WeCom, smart-bot and relay callbacks
 //	GET      /r/{code}           tracked links
 //
-// It never returns an error: every outcome is an HTTP answer, and non-200
-// means nothing was recorded, so WeChat (or the bridge) retries.
+// It never returns an error: every outcome is an HTTP answer. Non-200 means
+// nothing was recorded, or the work after the record is not done yet; either
+// way WeChat (or the bridge) retries, and the retry completes it once.
 type Handler struct {
 	Accounts accounts.Directory
 	Service  *Service
@@ -122,6 +123,14 @@ func (h *Handler) failed(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	var bad *badRequest
 	if errors.As(err, &bad) {
 		return h.refused(ctx, req, bad)
+	}
+	var follow *FollowupError
+	if errors.As(err, &follow) {
+		// Recorded, with its work still listed on the record: the retry
+		// does that work and answers as the first delivery would have.
+		h.Log.ErrorContext(ctx, "callback: recorded, but the work after it failed; asking for a retry", "path", req.RawPath, "error", err.Error())
+		h.Metrics.Emit(metrics.Metric{Name: "SecondaryFailures", Value: 1})
+		return text(http.StatusServiceUnavailable, "temporarily unavailable, retry")
 	}
 	switch qunyun.ErrorCode(err) {
 	case qunyun.EUNAVAILABLE:

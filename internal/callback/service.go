@@ -2,6 +2,7 @@ package callback
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -16,19 +17,21 @@ import (
 
 // Store is what the callback needs from the table (*dynamo.Table).
 type Store interface {
-	RecordMessage(ctx context.Context, m qunyun.Message) (bool, error)
-	RecordGroupEvent(ctx context.Context, e qunyun.GroupEvent) (bool, error)
-	RecordAccountEvent(ctx context.Context, e qunyun.AccountEvent) (bool, error)
+	RecordMessageWith(ctx context.Context, m qunyun.Message, f dynamo.Followup) (qunyun.Message, dynamo.Recorded, error)
+	RecordGroupEventWith(ctx context.Context, e qunyun.GroupEvent, f dynamo.Followup) (dynamo.Recorded, error)
+	RecordAccountEventWith(ctx context.Context, e qunyun.AccountEvent, f dynamo.Followup) (dynamo.Recorded, error)
+	FinishFollowup(ctx context.Context, k dynamo.Keys, reply string) error
 	GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error)
 	CaptureQuestion(ctx context.Context, q qunyun.Question) (bool, error)
 	VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error)
 	OpenQuestion(ctx context.Context, sessionID, replyTo string) (string, bool, error)
-	CheckIn(ctx context.Context, groupID, memberID, today, yesterday string) (qunyun.CheckinStreak, bool, error)
+	CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (qunyun.CheckinStreak, bool, error)
 	RecordCheckin(ctx context.Context, groupID, memberID, localDate string, streak int, at time.Time) error
 	Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
 	Member(ctx context.Context, groupID, memberID string) (qunyun.Member, bool, error)
 	UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
+	UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 	UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error)
 	Link(ctx context.Context, code string) (qunyun.Link, bool, error)
 	RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.LinkOpen, requestID, ua string) error
@@ -125,10 +128,12 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 }
 
 // Handle records in once and runs what must answer now. It fails (and the
-// handler answers 503 so WeChat retries) only when a record could not be
-// written; every record is a conditional put, so the retry is safe. Work
-// after the record (rules, upserts, publishing) is logged and counted when
-// it fails, never failed back to WeChat.
+// handler answers 503 so WeChat or the bridge retries) when the record
+// could not be written, or when the work after it failed: the record then
+// still lists that work, and the retry does it (each step is idempotent)
+// before marking it done. A retry of a record whose work is done is a pure
+// duplicate: it writes nothing, publishes nothing and answers the reply the
+// record kept.
 func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	var out Outcome
 	var err error
@@ -146,55 +151,127 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	return out, err
 }
 
+// Steps of the work after a record (dynamo.Followup.Steps). A step carries
+// what it needs that the record does not: the session of a vote, the rule
+// of a check-in.
+const (
+	stepModeration = "moderation" // publish ModerationHit (signals on the record)
+	stepQuestion   = "question"   // capture into the record's session, publish QuestionAsked
+	stepVote       = "vote"       // vote:<session>
+	stepCheckin    = "checkin"    // checkin:<rule id>
+	stepApply      = "apply"      // a group event: member, group, member count, MemberJoined
+)
+
+// FollowupError is a failure of the work after a record. The record exists
+// and still lists the work, so the handler asks for a retry (503).
+type FollowupError struct{ Err error }
+
+func (e *FollowupError) Error() string { return "work after the record: " + e.Err.Error() }
+func (e *FollowupError) Unwrap() error { return e.Err }
+
+// canReply reports whether the channel answers with a passive reply (OA
+// 1:1 and the smart bot); elsewhere replies are neither built nor kept.
+func canReply(acct qunyun.Account) bool {
+	return acct.Kind == qunyun.ChannelOA || acct.Kind == qunyun.ChannelWeComBot
+}
+
 func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Message) (Outcome, error) {
-	var live qunyun.LiveSession
-	var isLive bool
-	var question, vote bool
+	// Everything that decides the work after the record is read before it:
+	// a failed read answers 503 with nothing recorded, rather than a record
+	// whose question or check-in is silently lost.
+	var f dynamo.Followup
 	if m.GroupID != "" {
-		live, isLive = s.liveSession(ctx, m.GroupID)
-		if isLive && m.MemberID != live.HostMemberID {
-			vote = s.isVote(m.Text)
-			question = !vote && s.isQuestion(m.Text, m.Mentions, live.HostMemberID)
+		live, isLive, err := s.liveSession(ctx, m.GroupID)
+		if err != nil {
+			return Outcome{}, err
 		}
-		if question {
-			m.SessionID = live.SessionID
+		if isLive && m.MemberID != live.HostMemberID {
+			switch {
+			case s.isVote(m.Text):
+				f.Steps = append(f.Steps, stepVote+":"+live.SessionID)
+			case s.isQuestion(m.Text, m.Mentions, live.HostMemberID):
+				m.SessionID = live.SessionID
+				f.Steps = append(f.Steps, stepQuestion)
+			}
 		}
 		m.Signals = s.signals(ctx, m)
+		if len(m.Signals) > 0 {
+			f.Steps = append(f.Steps, stepModeration)
+		}
 	}
-
-	created, err := s.Store.RecordMessage(ctx, m)
+	rule, err := s.checkinRule(ctx, m)
 	if err != nil {
 		return Outcome{}, err
 	}
-	out := Outcome{Duplicate: !created}
+	if rule != nil {
+		f.Steps = append(f.Steps, stepCheckin+":"+rule.ID)
+	} else if canReply(acct) {
+		// A keyword reply needs no write: it is kept with the record itself.
+		if f.Reply, err = s.keywordReply(ctx, m); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if m.GroupID == "" && acct.Kind == qunyun.ChannelOA {
+		// Before the record: the touch only moves lastMessageAt forward, so
+		// doing it again on a retry changes nothing, and a 1:1 message costs
+		// no write to mark its work done.
+		if err := s.Store.TouchPerson(ctx, m.AccountID, m.MemberID, m.At, false); err != nil {
+			return Outcome{}, err
+		}
+	}
 
-	if m.GroupID == "" {
-		if created && acct.Kind == qunyun.ChannelOA {
-			s.secondary(ctx, "touch person", s.Store.TouchPerson(ctx, m.AccountID, m.MemberID, m.At, false))
-		}
-	} else {
-		if question {
-			s.captureQuestion(ctx, m, live)
-		}
-		if vote {
-			s.vote(ctx, m, live)
-		}
-		if created && len(m.Signals) > 0 {
-			s.publish(ctx, qunyun.EventModerationHit, ModerationHit{
+	stored, rec, err := s.Store.RecordMessageWith(ctx, m, f)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Duplicate: !rec.Created, Reply: rec.Reply}
+	if !rec.Pending() {
+		return out, nil
+	}
+	// First delivery, or a retry of one whose work did not finish: the work
+	// follows the record as written (its signals and session), not what this
+	// delivery computed.
+	reply, err := s.followMessage(ctx, stored, rec.Steps)
+	if err != nil {
+		return Outcome{}, &FollowupError{err}
+	}
+	if reply == "" || !canReply(acct) {
+		reply = rec.Reply
+	}
+	if err := s.Store.FinishFollowup(ctx, dynamo.MessageKeys(m), reply); err != nil {
+		return Outcome{}, &FollowupError{err}
+	}
+	out.Reply = reply
+	return out, nil
+}
+
+// followMessage does a message's work after its record; it returns the
+// check-in reply when there is one.
+func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []string) (reply string, err error) {
+	for _, step := range steps {
+		name, arg, _ := strings.Cut(step, ":")
+		switch name {
+		case stepQuestion:
+			err = s.captureQuestion(ctx, m)
+		case stepVote:
+			err = s.vote(ctx, m, arg)
+		case stepModeration:
+			err = s.publish(ctx, qunyun.EventModerationHit, ModerationHit{
 				ID: m.ID, AccountID: m.AccountID, GroupID: m.GroupID, MemberID: m.MemberID,
 				MemberName: m.MemberName, MessageID: m.ID, Signals: m.Signals,
 				Excerpt: moderation.Excerpt(m.Text, 60), Text: moderation.Excerpt(m.Text, 200),
 			})
+		case stepCheckin:
+			reply, err = s.checkin(ctx, m, arg)
+		default:
+			// Written by a newer version of this code: leave it to that one.
+			err = qunyun.Errorf(qunyun.EINTERNAL, "unknown step %q", step)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s of %s: %w", name, m.ID, err)
 		}
 	}
-	// Inline replies run on retries too: WeChat retries when we were slow,
-	// and the retry deserves the same answer. Each rule is idempotent.
-	if reply, ok := s.checkin(ctx, m); ok {
-		out.Reply = reply
-	} else {
-		out.Reply = s.keywordReply(ctx, m)
-	}
-	return out, nil
+	return reply, nil
 }
 
 // ModerationHit is the detail of a ModerationHit event; push turns it into
@@ -223,21 +300,19 @@ type MemberJoined struct {
 	At        time.Time `json:"at"`
 }
 
-// liveSession reads the group's live pointer through the cache. A failed
-// read means no capture for this message, not a failed callback.
-func (s *Service) liveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool) {
+// liveSession reads the group's live pointer through the cache.
+func (s *Service) liveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
 	now := s.Now()
 	l, found, err := s.live.load(groupID, now, func() (qunyun.LiveSession, bool, error) {
 		return s.Store.GroupLiveSession(ctx, groupID)
 	})
 	if err != nil {
-		s.secondary(ctx, "read live session", err)
-		return l, false
+		return l, false, err
 	}
 	if !found || (!l.End.IsZero() && !l.End.After(now)) {
-		return l, false
+		return l, false, nil
 	}
-	return l, true
+	return l, true, nil
 }
 
 // signals runs moderation on a group message; staff are exempt.
@@ -259,6 +334,8 @@ func (s *Service) signals(ctx context.Context, m qunyun.Message) []string {
 	return sig
 }
 
+// member reads a member through the cache. A failed read counts as "not
+// staff": at worst the moderators get one alert too many.
 func (s *Service) member(ctx context.Context, groupID, memberID string) (qunyun.Member, bool) {
 	mem, found, err := s.members.load(groupID+"\x00"+memberID, s.Now(), func() (qunyun.Member, bool, error) {
 		return s.Store.Member(ctx, groupID, memberID)
@@ -269,57 +346,52 @@ func (s *Service) member(ctx context.Context, groupID, memberID string) (qunyun.
 	return mem, found
 }
 
-func (s *Service) captureQuestion(ctx context.Context, m qunyun.Message, live qunyun.LiveSession) {
+// captureQuestion puts the question into the message's session and
+// publishes QuestionAsked. It publishes on a retry too, the capture having
+// been made before: the session function rebuilds the host's queue from the
+// table, so a second QuestionAsked of one question sends nothing new.
+func (s *Service) captureQuestion(ctx context.Context, m qunyun.Message) error {
 	q := qunyun.Question{
-		SessionID: live.SessionID, GroupID: m.GroupID, MemberID: m.MemberID, MemberName: m.MemberName,
+		SessionID: m.SessionID, GroupID: m.GroupID, MemberID: m.MemberID, MemberName: m.MemberName,
 		Text: m.Text, At: m.At, MessageID: m.ID,
 	}
-	created, err := s.Store.CaptureQuestion(ctx, q)
-	if err != nil {
-		s.secondary(ctx, "capture question", err)
-		return
+	if _, err := s.Store.CaptureQuestion(ctx, q); err != nil {
+		return err
 	}
-	if created {
-		s.publish(ctx, qunyun.EventQuestionAsked, qunyun.QuestionAsked{
-			ID: m.ID, SessionID: live.SessionID, GroupID: m.GroupID, QuestionKey: dynamo.QuestionSK(q),
-		})
-	}
+	return s.publish(ctx, qunyun.EventQuestionAsked, qunyun.QuestionAsked{
+		ID: m.ID, SessionID: m.SessionID, GroupID: m.GroupID, QuestionKey: dynamo.QuestionSK(q),
+	})
 }
 
-func (s *Service) vote(ctx context.Context, m qunyun.Message, live qunyun.LiveSession) {
-	sk, found, err := s.Store.OpenQuestion(ctx, live.SessionID, m.ReplyTo)
-	if err != nil {
-		s.secondary(ctx, "find question to vote for", err)
-		return
+// vote adds the member's "+1" to the quoted or latest open question; a
+// member votes once per question, so a retry adds nothing.
+func (s *Service) vote(ctx context.Context, m qunyun.Message, sessionID string) error {
+	sk, found, err := s.Store.OpenQuestion(ctx, sessionID, m.ReplyTo)
+	if err != nil || !found {
+		return err
 	}
-	if !found {
-		return
-	}
-	if _, err := s.Store.VoteQuestion(ctx, live.SessionID, sk, m.MemberID); err != nil {
-		s.secondary(ctx, "vote question", err)
-	}
+	_, err = s.Store.VoteQuestion(ctx, sessionID, sk, m.MemberID)
+	return err
 }
 
-func (s *Service) ruleSet(ctx context.Context, accountID string) ruleSet {
+func (s *Service) ruleSet(ctx context.Context, accountID string) (ruleSet, error) {
 	rs, _, err := s.rules.load(accountID, s.Now(), func() (ruleSet, bool, error) {
 		kw, ci, err := s.Store.Rules(ctx, accountID)
 		return ruleSet{kw, ci}, true, err
 	})
-	if err != nil {
-		s.secondary(ctx, "read rules", err)
-	}
-	return rs
+	return rs, err
 }
 
-// checkin answers a check-in keyword in a group: one per member per local
-// day of the group, with the streak.
-func (s *Service) checkin(ctx context.Context, m qunyun.Message) (string, bool) {
+// checkinRule returns the check-in rule a group text message matches.
+func (s *Service) checkinRule(ctx context.Context, m qunyun.Message) (*qunyun.CheckinRule, error) {
 	if m.GroupID == "" || m.Kind != qunyun.KindText {
-		return "", false
+		return nil, nil
 	}
 	text := stripMention(m.Text)
-	rs := s.ruleSet(ctx, m.AccountID)
-	var rule *qunyun.CheckinRule
+	rs, err := s.ruleSet(ctx, m.AccountID)
+	if err != nil {
+		return nil, err
+	}
 	for i := range rs.checkin {
 		r := &rs.checkin[i]
 		words := r.Keywords
@@ -327,56 +399,75 @@ func (s *Service) checkin(ctx context.Context, m qunyun.Message) (string, bool) 
 			words = s.Texts.CheckinKeywords
 		}
 		if appliesTo(r.Groups, m.GroupID) && slices.Contains(words, text) {
-			rule = r
-			break
+			return r, nil
 		}
 	}
-	if rule == nil {
-		return "", false
+	return nil, nil
+}
+
+// checkin counts a check-in: one per member per local day of the group,
+// with the streak. The message that counted it (and any retry of that
+// message) gets the streak reply; any other that day, the "again" reply.
+func (s *Service) checkin(ctx context.Context, m qunyun.Message, ruleID string) (string, error) {
+	g, _, err := s.group(ctx, m.GroupID)
+	if err != nil {
+		return "", err // the day depends on the group's zone: do not guess it
 	}
-	g, _ := s.group(ctx, m.GroupID)
 	local := m.At.In(g.Location())
 	today := local.Format(time.DateOnly)
 	yesterday := local.AddDate(0, 0, -1).Format(time.DateOnly)
-	streak, counted, err := s.Store.CheckIn(ctx, m.GroupID, m.MemberID, today, yesterday)
+	streak, counted, err := s.Store.CheckIn(ctx, m.GroupID, m.MemberID, m.ID, today, yesterday)
 	if err != nil {
-		s.secondary(ctx, "check in", err)
-		return "", false
+		return "", err
 	}
 	tpl := s.Texts.CheckinAgainReply
-	if counted || streak.Last != today {
-		tpl = firstNonEmpty(rule.Reply, s.Texts.CheckinReply)
-	}
-	// A retry after a counted check-in finds last == today: log it again
-	// (the same item) so a crash between the two writes loses nothing.
-	if streak.Last == today {
-		s.secondary(ctx, "record check-in", s.Store.RecordCheckin(ctx, m.GroupID, m.MemberID, today, streak.Streak, m.At))
+	if counted {
+		// An idempotent overwrite: a retry writes the same log item.
+		if err := s.Store.RecordCheckin(ctx, m.GroupID, m.MemberID, today, streak.Streak, m.At); err != nil {
+			return "", err
+		}
+		tpl = s.Texts.CheckinReply
+		rs, err := s.ruleSet(ctx, m.AccountID)
+		if err != nil {
+			return "", err
+		}
+		for _, r := range rs.checkin {
+			if r.ID == ruleID && r.Reply != "" {
+				tpl = r.Reply
+			}
+		}
 	}
 	reply, err := s.tpl.render(tpl, replyData{Name: m.MemberName, Group: m.GroupID, Streak: streak.Streak, Total: streak.Total})
 	if err != nil {
+		// A broken template is configuration: a retry cannot mend it.
 		s.secondary(ctx, "check-in reply", err)
-		return "", false
+		return "", nil
 	}
-	return reply, true
+	return reply, nil
 }
 
-func (s *Service) keywordReply(ctx context.Context, m qunyun.Message) string {
+// keywordReply answers a text by the account's keyword rules ("" for none).
+func (s *Service) keywordReply(ctx context.Context, m qunyun.Message) (string, error) {
 	if m.Kind != qunyun.KindText || m.Text == "" {
-		return ""
+		return "", nil
 	}
 	text := stripMention(m.Text)
-	for _, r := range s.ruleSet(ctx, m.AccountID).keyword {
+	rs, err := s.ruleSet(ctx, m.AccountID)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range rs.keyword {
 		if !appliesTo(r.Groups, m.GroupID) || !matches(r, text) {
 			continue
 		}
 		reply, err := s.tpl.render(r.Reply, replyData{Name: m.MemberName, Group: m.GroupID})
 		if err != nil {
 			s.secondary(ctx, "keyword reply "+r.ID, err)
-			return ""
+			return "", nil
 		}
-		return reply
+		return reply, nil
 	}
-	return ""
+	return "", nil
 }
 
 func matches(r qunyun.KeywordRule, text string) bool {
@@ -400,102 +491,153 @@ func appliesTo(groups []string, groupID string) bool {
 	return len(groups) == 0 || slices.Contains(groups, groupID)
 }
 
-func (s *Service) group(ctx context.Context, id string) (qunyun.Group, bool) {
-	g, found, err := s.groups.load(id, s.Now(), func() (qunyun.Group, bool, error) {
+func (s *Service) group(ctx context.Context, id string) (qunyun.Group, bool, error) {
+	return s.groups.load(id, s.Now(), func() (qunyun.Group, bool, error) {
 		return s.Store.Group(ctx, id)
 	})
-	if err != nil {
-		s.secondary(ctx, "read group", err)
-	}
-	return g, found
 }
 
+// groupEvents records each event once and applies those whose work is not
+// done yet (first deliveries, and retries of unfinished ones).
 func (s *Service) groupEvents(ctx context.Context, events []qunyun.GroupEvent) (Outcome, error) {
 	out := Outcome{Duplicate: true}
+	var todo []qunyun.GroupEvent
 	for _, e := range events {
-		created, err := s.Store.RecordGroupEvent(ctx, e)
+		var f dynamo.Followup
+		if hasWork(e) {
+			f.Steps = []string{stepApply}
+		}
+		rec, err := s.Store.RecordGroupEventWith(ctx, e, f)
 		if err != nil {
 			// Earlier events of this callback may be recorded: the retry
-			// finds them recorded and records the rest.
+			// finds them recorded (with their work, if not done) and records the rest.
 			return Outcome{}, err
 		}
-		if !created {
-			continue
+		if rec.Created {
+			out.Duplicate = false
 		}
-		out.Duplicate = false
-		s.secondary(ctx, "apply "+e.Type, s.apply(ctx, e))
-		if e.Type == qunyun.EventMemberJoined && e.MemberID != "" {
-			s.publish(ctx, qunyun.EventMemberJoined, MemberJoined{
-				ID: e.ID, AccountID: e.AccountID, GroupID: e.GroupID, MemberID: e.MemberID,
-				Name: e.MemberName, Scene: e.Scene, At: e.At,
-			})
+		if rec.Pending() {
+			todo = append(todo, e)
+		}
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	if err := s.apply(ctx, todo); err != nil {
+		return Outcome{}, &FollowupError{err}
+	}
+	for _, e := range todo {
+		if err := s.Store.FinishFollowup(ctx, dynamo.GroupEventKeys(e), ""); err != nil {
+			return Outcome{}, &FollowupError{err}
 		}
 	}
 	return out, nil
 }
 
-// apply upserts the group and member records a recorded event implies.
-func (s *Service) apply(ctx context.Context, e qunyun.GroupEvent) error {
-	ensure := func(g *qunyun.Group, found bool) {
-		if !found {
-			g.ID, g.AccountID, g.CreatedAt, g.State = e.GroupID, e.AccountID, e.At, qunyun.GroupActive
-		}
-		g.UpdatedAt = s.Now()
-	}
+// hasWork reports whether a recorded group event changes a member or group.
+func hasWork(e qunyun.GroupEvent) bool {
 	switch e.Type {
-	case qunyun.EventMemberJoined:
-		if e.MemberID != "" {
-			if _, err := s.Store.UpdateMember(ctx, e.GroupID, e.MemberID, func(m *qunyun.Member, found bool) error {
-				m.GroupID, m.ID = e.GroupID, e.MemberID
-				if m.Role == "" {
-					m.Role = qunyun.RoleMember
+	case qunyun.EventMemberJoined, qunyun.EventMemberLeft, qunyun.EventGroupCreated,
+		qunyun.EventGroupRenamed, qunyun.EventGroupDismissed, EventGroupOwnerChanged:
+		return true
+	}
+	return false
+}
+
+// apply makes the member and group records say what recorded events imply,
+// recounts the members of each group with joins or leaves, then publishes
+// MemberJoined (after the count: push selects welcome plans by group size).
+// Every step is idempotent: member times only move forward, the count is
+// recounted rather than added to, and MemberJoined carries the event id
+// (push's welcome delivery id is plan, group and member, so a second
+// MemberJoined claims the same delivery).
+func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
+	ensure := func(e qunyun.GroupEvent) func(g *qunyun.Group, found bool) error {
+		return func(g *qunyun.Group, found bool) error {
+			if !found {
+				g.ID, g.AccountID, g.CreatedAt, g.State = e.GroupID, e.AccountID, e.At, qunyun.GroupActive
+			}
+			g.UpdatedAt = s.Now()
+			return nil
+		}
+	}
+	var recount []qunyun.GroupEvent // one event per group to recount
+	var joined []bus.Event
+	for _, e := range events {
+		switch e.Type {
+		case qunyun.EventMemberJoined, qunyun.EventMemberLeft:
+			if e.MemberID != "" {
+				if err := s.applyMember(ctx, e); err != nil {
+					return err
 				}
-				if e.MemberName != "" {
-					m.Name = e.MemberName
+			}
+			if !slices.ContainsFunc(recount, func(r qunyun.GroupEvent) bool { return r.GroupID == e.GroupID }) {
+				recount = append(recount, e)
+			}
+			if e.Type == qunyun.EventMemberJoined && e.MemberID != "" {
+				joined = append(joined, bus.Event{DetailType: qunyun.EventMemberJoined, Detail: MemberJoined{
+					ID: e.ID, AccountID: e.AccountID, GroupID: e.GroupID, MemberID: e.MemberID,
+					Name: e.MemberName, Scene: e.Scene, At: e.At,
+				}})
+			}
+		case qunyun.EventGroupCreated, qunyun.EventGroupRenamed, qunyun.EventGroupDismissed, EventGroupOwnerChanged:
+			if _, err := s.Store.UpdateGroup(ctx, e.GroupID, func(g *qunyun.Group, found bool) error {
+				ensure(e)(g, found)
+				if e.GroupName != "" {
+					g.Name = e.GroupName
 				}
-				// Callbacks arrive out of order: only a newer join counts.
-				if e.At.After(m.JoinedAt) {
-					m.JoinedAt, m.JoinScene = e.At, e.Scene
+				switch e.Type {
+				case qunyun.EventGroupDismissed:
+					g.State = qunyun.GroupDismissed
+				case EventGroupOwnerChanged:
+					if e.MemberID != "" {
+						g.OwnerID = e.MemberID
+					}
 				}
 				return nil
 			}); err != nil {
-				return err
+				return fmt.Errorf("update group %s: %w", e.GroupID, err)
 			}
 		}
-		_, err := s.Store.UpdateGroup(ctx, e.GroupID, func(g *qunyun.Group, found bool) error {
-			ensure(g, found)
-			return nil
-		})
-		return err
-	case qunyun.EventMemberLeft:
-		if e.MemberID == "" {
-			return nil
+	}
+	for _, e := range recount {
+		if _, err := s.Store.UpdateGroupCounted(ctx, e.GroupID, ensure(e)); err != nil {
+			return fmt.Errorf("count members of %s: %w", e.GroupID, err)
 		}
-		_, err := s.Store.UpdateMember(ctx, e.GroupID, e.MemberID, func(m *qunyun.Member, found bool) error {
-			m.GroupID, m.ID = e.GroupID, e.MemberID
+	}
+	if len(joined) > 0 && s.Bus != nil {
+		if err := s.Bus.Publish(ctx, joined...); err != nil {
+			return fmt.Errorf("publish MemberJoined: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyMember records a join or leave on the member: each time only moves
+// forward, so events in any order, and again, leave the member in or out as
+// the latest of them says (a join and a leave in the same second: out).
+func (s *Service) applyMember(ctx context.Context, e qunyun.GroupEvent) error {
+	_, err := s.Store.UpdateMember(ctx, e.GroupID, e.MemberID, func(m *qunyun.Member, found bool) error {
+		m.GroupID, m.ID = e.GroupID, e.MemberID
+		if e.Type == qunyun.EventMemberLeft {
 			if e.At.After(m.LeftAt) {
 				m.LeftAt, m.QuitScene = e.At, e.Scene
 			}
 			return nil
-		})
-		return err
-	case qunyun.EventGroupCreated, qunyun.EventGroupRenamed, qunyun.EventGroupDismissed, EventGroupOwnerChanged:
-		_, err := s.Store.UpdateGroup(ctx, e.GroupID, func(g *qunyun.Group, found bool) error {
-			ensure(g, found)
-			if e.GroupName != "" {
-				g.Name = e.GroupName
-			}
-			switch e.Type {
-			case qunyun.EventGroupDismissed:
-				g.State = qunyun.GroupDismissed
-			case EventGroupOwnerChanged:
-				if e.MemberID != "" {
-					g.OwnerID = e.MemberID
-				}
-			}
-			return nil
-		})
-		return err
+		}
+		if m.Role == "" {
+			m.Role = qunyun.RoleMember
+		}
+		if e.MemberName != "" {
+			m.Name = e.MemberName
+		}
+		if e.At.After(m.JoinedAt) {
+			m.JoinedAt, m.JoinScene = e.At, e.Scene
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update member %s of %s: %w", e.MemberID, e.GroupID, err)
 	}
 	return nil
 }
@@ -507,7 +649,9 @@ const (
 )
 
 func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outcome, error) {
-	if e.Type == qunyun.EventUnsubscribed {
+	var f dynamo.Followup
+	switch e.Type {
+	case qunyun.EventUnsubscribed:
 		// WeChat requires deleting the user's data. Delete first: if that
 		// fails, nothing is recorded and the retry deletes again.
 		n, err := s.Store.DeletePersonData(ctx, e.AccountID, e.MemberID)
@@ -515,49 +659,46 @@ func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outc
 			return Outcome{}, err
 		}
 		s.Log.InfoContext(ctx, "personal data deleted", "account", e.AccountID, "items", n)
-	}
-	created, err := s.Store.RecordAccountEvent(ctx, e)
-	if err != nil {
-		return Outcome{}, err
-	}
-	out := Outcome{Duplicate: !created}
-	switch e.Type {
 	case qunyun.EventSubscribed:
-		if created {
-			s.secondary(ctx, "touch person", s.Store.TouchPerson(ctx, e.AccountID, e.MemberID, e.At, true))
+		// Before the record, like a 1:1 message's touch: forward-only.
+		if err := s.Store.TouchPerson(ctx, e.AccountID, e.MemberID, e.At, true); err != nil {
+			return Outcome{}, err
 		}
-		out.Reply = s.Texts.WelcomeReply
+		f.Reply = s.Texts.WelcomeReply
 	case qunyun.EventMenuClicked:
 		// A click menu item answers like its key typed as a keyword, so
 		// operators configure menus and keywords in one place.
-		out.Reply = s.keywordReply(ctx, qunyun.Message{AccountID: e.AccountID, MemberID: e.MemberID, Kind: qunyun.KindText, Text: e.Key})
+		reply, err := s.keywordReply(ctx, qunyun.Message{AccountID: e.AccountID, MemberID: e.MemberID, Kind: qunyun.KindText, Text: e.Key})
+		if err != nil {
+			return Outcome{}, err
+		}
+		f.Reply = reply
 	}
-	return out, nil
+	rec, err := s.Store.RecordAccountEventWith(ctx, e, f)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Duplicate: !rec.Created, Reply: rec.Reply}, nil
 }
 
-// publish puts one event on the bus; a failure is logged and counted (the
-// record exists, so WeChat must not retry).
-func (s *Service) publish(ctx context.Context, detailType string, detail any) {
+// publish puts one event on the bus. Consumers dedupe on the detail's id,
+// so publishing again on a retry is safe.
+func (s *Service) publish(ctx context.Context, detailType string, detail any) error {
 	if s.Bus == nil {
-		return
+		return nil
 	}
 	if err := s.Bus.Publish(ctx, bus.Event{DetailType: detailType, Detail: detail}); err != nil {
-		s.secondary(ctx, "publish "+detailType, err)
+		return fmt.Errorf("publish %s: %w", detailType, err)
 	}
+	return nil
 }
 
-// secondary logs and counts a failure of work done after the record.
+// secondary logs and counts a failure that a retry cannot mend (a broken
+// reply template) or that costs nothing lasting (a cache read).
 func (s *Service) secondary(ctx context.Context, what string, err error) {
 	if err == nil {
 		return
 	}
-	s.Log.ErrorContext(ctx, "callback: "+what+" failed after the record", "error", err.Error())
+	s.Log.ErrorContext(ctx, "callback: "+what+" failed", "error", err.Error())
 	s.Metrics.Emit(metrics.Metric{Name: "SecondaryFailures", Value: 1})
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -83,8 +83,7 @@ type loggedGroupEvent struct {
 
 // RecordGroupEvent writes a membership or group event once.
 func (t *Table) RecordGroupEvent(ctx context.Context, e qunyun.GroupEvent) (created bool, err error) {
-	k := Keys{PK: GroupLogPK(e.GroupID, e.At), SK: "EVT#" + Millis(e.At) + "#" + e.ID, Type: e.Type}
-	created, err = t.PutNew(ctx, loggedGroupEvent{k, e})
+	created, err = t.PutNew(ctx, loggedGroupEvent{GroupEventKeys(e), e})
 	if err != nil {
 		return false, fmt.Errorf("record %s %s: %w", e.Type, e.ID, err)
 	}
@@ -99,11 +98,7 @@ type loggedAccountEvent struct {
 // RecordAccountEvent writes an OA 1:1 event once. An Unsubscribed event is
 // kept out of the person index so deleting the person's data keeps it.
 func (t *Table) RecordAccountEvent(ctx context.Context, e qunyun.AccountEvent) (created bool, err error) {
-	k := Keys{PK: AccountLogPK(e.AccountID, e.At), SK: "EVT#" + Millis(e.At) + "#" + e.ID, Type: e.Type}
-	if e.Type != qunyun.EventUnsubscribed {
-		k.GSI1PK, k.GSI1SK = personLogPK(e.AccountID, e.MemberID), Millis(e.At)
-	}
-	created, err = t.PutNew(ctx, loggedAccountEvent{k, e})
+	created, err = t.PutNew(ctx, loggedAccountEvent{AccountEventKeys(e), e})
 	if err != nil {
 		return false, fmt.Errorf("record %s %s: %w", e.Type, e.ID, err)
 	}
@@ -201,35 +196,41 @@ func (t *Table) OpenQuestion(ctx context.Context, sessionID, replyTo string) (sk
 type streakItem struct {
 	Keys
 	qunyun.CheckinStreak
+	// Message is the id of the message that counted the last check-in, so
+	// a retry of that message knows it was the one counted.
+	Message string `dynamodbav:"msg,omitempty"`
 }
 
 // CheckIn counts one check-in of memberID in groupID on the local date today
 // (yesterday is the local date before it). The streak grows when the last
 // check-in was yesterday and restarts otherwise. Each update is conditional
 // on the last date, so a retry or a second check-in the same day counts
-// nothing: counted is false and the current streak is returned.
-func (t *Table) CheckIn(ctx context.Context, groupID, memberID, today, yesterday string) (s qunyun.CheckinStreak, counted bool, err error) {
+// nothing. counted reports whether message msgID is the one that counted
+// today's check-in: true for it and its retries, false for any other
+// message that day.
+func (t *Table) CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (s qunyun.CheckinStreak, counted bool, err error) {
 	key := Key("GROUP#"+groupID, "STREAK#"+memberID)
 	vals := func(extra Item) Item {
 		v := Item{
 			":today": &types.AttributeValueMemberS{Value: today},
 			":one":   &types.AttributeValueMemberN{Value: "1"},
 			":type":  &types.AttributeValueMemberS{Value: "CheckinStreak"},
+			":msg":   &types.AttributeValueMemberS{Value: msgID},
 		}
 		for k, x := range extra {
 			v[k] = x
 		}
 		return v
 	}
-	names := map[string]string{"#last": "last", "#type": "type", "#streak": "streak", "#total": "total"}
+	names := map[string]string{"#last": "last", "#type": "type", "#streak": "streak", "#total": "total", "#msg": "msg"}
 	attempts := []*dynamodb.UpdateItemInput{
 		{ // continues yesterday's streak
-			UpdateExpression:          aws.String("SET #last = :today, #type = :type ADD #streak :one, #total :one"),
+			UpdateExpression:          aws.String("SET #last = :today, #type = :type, #msg = :msg ADD #streak :one, #total :one"),
 			ConditionExpression:       aws.String("#last = :yesterday"),
 			ExpressionAttributeValues: vals(Item{":yesterday": &types.AttributeValueMemberS{Value: yesterday}}),
 		},
 		{ // first ever, or after a gap: the streak restarts at 1
-			UpdateExpression:          aws.String("SET #last = :today, #type = :type, #streak = :one ADD #total :one"),
+			UpdateExpression:          aws.String("SET #last = :today, #type = :type, #msg = :msg, #streak = :one ADD #total :one"),
 			ConditionExpression:       aws.String("attribute_not_exists(#last) OR #last < :yesterday"),
 			ExpressionAttributeValues: vals(Item{":yesterday": &types.AttributeValueMemberS{Value: yesterday}}),
 		},
@@ -255,7 +256,7 @@ func (t *Table) CheckIn(ctx context.Context, groupID, memberID, today, yesterday
 	if _, err := t.Get(ctx, "GROUP#"+groupID, "STREAK#"+memberID, &it); err != nil {
 		return s, false, fmt.Errorf("read streak of %s: %w", memberID, err)
 	}
-	return it.CheckinStreak, false, nil
+	return it.CheckinStreak, it.Last == today && msgID != "" && it.Message == msgID, nil
 }
 
 type checkinItem struct {
@@ -305,9 +306,11 @@ func (t *Table) RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.Link
 }
 
 // TouchPerson notes a 1:1 user's latest message (push reads lastMessageAt
-// for the customer-service window); subscribed also sets subscribedAt.
+// for the customer-service window); subscribed sets subscribedAt instead.
+// Either only moves forward: callbacks arrive out of order (a retried older
+// message after a newer one), and an older time must not shorten the window.
+// The times are stored in a fixed-width UTC form so they compare as strings.
 func (t *Table) TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error {
-	expr := "SET #type = :type, #acct = :acct, #at = :at"
 	field := "lastMessageAt"
 	if subscribed {
 		field = "subscribedAt"
@@ -315,18 +318,28 @@ func (t *Table) TouchPerson(ctx context.Context, accountID, memberID string, at 
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(t.Name),
 		Key:                      Key("PERSON#"+memberID, "#PROFILE"),
-		UpdateExpression:         aws.String(expr),
+		UpdateExpression:         aws.String("SET #type = :type, #acct = :acct, #at = :at"),
+		ConditionExpression:      aws.String("attribute_not_exists(#at) OR #at < :at"),
 		ExpressionAttributeNames: map[string]string{"#type": "type", "#acct": "account", "#at": field},
 		ExpressionAttributeValues: Item{
 			":type": &types.AttributeValueMemberS{Value: "Person"},
 			":acct": &types.AttributeValueMemberS{Value: accountID},
-			":at":   &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+			":at":   &types.AttributeValueMemberS{Value: SortableTime(at)},
 		},
 	})
+	if IsConditionFailed(err) {
+		return nil // a newer time is already there
+	}
 	if err != nil {
 		return Unavailable("touch person", err)
 	}
 	return nil
+}
+
+// SortableTime formats t in UTC with a fixed-width millisecond fraction, so
+// two such strings compare like the times (RFC 3339, readable as time.Time).
+func SortableTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // DeletePersonData removes what Qunyun keeps about an OA user who

@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -12,23 +13,25 @@ import (
 )
 
 // Check-ins: consecutive days grow the streak, a gap restarts it, a second
-// check-in the same day (even concurrent) counts nothing.
+// check-in the same day (even concurrent) counts nothing, and a retry of the
+// message that counted is told it was the one counted.
 func TestCheckInStreaks(t *testing.T) {
 	tb := dynamotest.NewTable(t)
 	ctx := context.Background()
 	steps := []struct {
-		today, yesterday string
-		counted          bool
-		streak, total    int
+		msg, today, yesterday string
+		counted               bool
+		streak, total         int
 	}{
-		{"2026-11-20", "2026-11-19", true, 1, 1},
-		{"2026-11-20", "2026-11-19", false, 1, 1},
-		{"2026-11-21", "2026-11-20", true, 2, 2},
-		{"2026-11-22", "2026-11-21", true, 3, 3},
-		{"2026-11-25", "2026-11-24", true, 1, 4}, // a gap
+		{"a", "2026-11-20", "2026-11-19", true, 1, 1},
+		{"a", "2026-11-20", "2026-11-19", true, 1, 1}, // a retry of a
+		{"b", "2026-11-20", "2026-11-19", false, 1, 1},
+		{"c", "2026-11-21", "2026-11-20", true, 2, 2},
+		{"d", "2026-11-22", "2026-11-21", true, 3, 3},
+		{"e", "2026-11-25", "2026-11-24", true, 1, 4}, // a gap
 	}
 	for i, s := range steps {
-		got, counted, err := tb.CheckIn(ctx, "g", "m", s.today, s.yesterday)
+		got, counted, err := tb.CheckIn(ctx, "g", "m", s.msg, s.today, s.yesterday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +46,7 @@ func TestCheckInStreaks(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, counted, err := tb.CheckIn(ctx, "g", "m2", "2026-11-25", "2026-11-24")
+			_, counted, err := tb.CheckIn(ctx, "g", "m2", fmt.Sprint("msg", i), "2026-11-25", "2026-11-24")
 			if err != nil {
 				t.Error(err)
 			}

@@ -1,0 +1,244 @@
+package dynamo
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// Work after a callback's record (docs/protocols.md, "What runs after the
+// record"). A callback whose record implies more work (publishing an event,
+// capturing a question, counting a check-in, updating a member and its
+// group) writes the record with that work listed in "followup". The list is
+// removed once the work is done. A retry that finds the record with a list
+// does the work again (every step is idempotent) and removes it; a retry
+// that finds none is a pure duplicate. An ordinary group message has no
+// work after its record, so it carries no list and still costs one write.
+//
+// Attributes on the log items of docs/data-model.md:
+//
+//	followup  list of steps still to do (absent: done, or nothing to do)
+//	reply     the passive reply the callback answered, answered again on a retry
+
+// Followup is what a callback record says about the work after it.
+type Followup struct {
+	// Steps names the work still to do after the record; none means done.
+	Steps []string `dynamodbav:"followup,omitempty"`
+	// Reply is the passive reply of the callback, kept so that a retry
+	// answers exactly as the first delivery did (or should have).
+	Reply string `dynamodbav:"reply,omitempty"`
+}
+
+// Pending reports whether work after the record is still to do.
+func (f Followup) Pending() bool { return len(f.Steps) > 0 }
+
+// Recorded is the outcome of writing a callback record once.
+type Recorded struct {
+	Created bool // this call wrote the record; false: it existed (a retry)
+	Followup     // what the record says now
+}
+
+type followedMessage struct {
+	Keys
+	qunyun.Message
+	Followup
+}
+
+// RecordMessageWith writes the message once, with the work after it. When
+// the message was recorded before, stored is the message as recorded (its
+// moderation signals and session as the first delivery found them) and the
+// Recorded says whether that delivery's work is still to do.
+func (t *Table) RecordMessageWith(ctx context.Context, m qunyun.Message, f Followup) (stored qunyun.Message, rec Recorded, err error) {
+	var old followedMessage
+	created, err := t.recordOnce(ctx, followedMessage{MessageKeys(m), m, f}, &old)
+	if err != nil {
+		return m, Recorded{}, err
+	}
+	if created {
+		return m, Recorded{Created: true, Followup: f}, nil
+	}
+	return old.Message, Recorded{Followup: old.Followup}, nil
+}
+
+type followedGroupEvent struct {
+	Keys
+	qunyun.GroupEvent
+	Followup
+}
+
+// GroupEventKeys returns where a membership or group event lives.
+func GroupEventKeys(e qunyun.GroupEvent) Keys {
+	return Keys{PK: GroupLogPK(e.GroupID, e.At), SK: "EVT#" + Millis(e.At) + "#" + e.ID, Type: e.Type}
+}
+
+// RecordGroupEventWith writes a membership or group event once, with the
+// work after it.
+func (t *Table) RecordGroupEventWith(ctx context.Context, e qunyun.GroupEvent, f Followup) (Recorded, error) {
+	var old followedGroupEvent
+	created, err := t.recordOnce(ctx, followedGroupEvent{GroupEventKeys(e), e, f}, &old)
+	if err != nil || created {
+		return Recorded{Created: created, Followup: f}, err
+	}
+	return Recorded{Followup: old.Followup}, nil
+}
+
+type followedAccountEvent struct {
+	Keys
+	qunyun.AccountEvent
+	Followup
+}
+
+// AccountEventKeys returns where an OA 1:1 event lives. An Unsubscribed
+// event is kept out of the person index so deleting the person's data keeps it.
+func AccountEventKeys(e qunyun.AccountEvent) Keys {
+	k := Keys{PK: AccountLogPK(e.AccountID, e.At), SK: "EVT#" + Millis(e.At) + "#" + e.ID, Type: e.Type}
+	if e.Type != qunyun.EventUnsubscribed {
+		k.GSI1PK, k.GSI1SK = personLogPK(e.AccountID, e.MemberID), Millis(e.At)
+	}
+	return k
+}
+
+// RecordAccountEventWith writes an OA 1:1 event once, with its reply.
+func (t *Table) RecordAccountEventWith(ctx context.Context, e qunyun.AccountEvent, f Followup) (Recorded, error) {
+	var old followedAccountEvent
+	created, err := t.recordOnce(ctx, followedAccountEvent{AccountEventKeys(e), e, f}, &old)
+	if err != nil || created {
+		return Recorded{Created: created, Followup: f}, err
+	}
+	return Recorded{Followup: old.Followup}, nil
+}
+
+// recordOnce is PutNew that also reads back what an existing record says
+// (into old), in the one read PutNew makes when its condition fails. That
+// read is a full item: its cost is the item's size, projected or not.
+func (t *Table) recordOnce(ctx context.Context, v, old any) (created bool, err error) {
+	item, err := Marshal(v)
+	if err != nil {
+		return false, err
+	}
+	putID := newPutID()
+	item[putIDAttr] = &types.AttributeValueMemberS{Value: putID}
+	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(t.Name),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if err == nil {
+		return true, nil
+	}
+	if !IsConditionFailed(err) {
+		return false, Unavailable("put record", err)
+	}
+	res, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(t.Name),
+		Key:            Item{"PK": item["PK"], "SK": item["SK"]},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, Unavailable("read back record", err)
+	}
+	if res.Item == nil {
+		// Deleted between the two calls (unsubscribe deletes 1:1 items):
+		// the caller's retry writes it again.
+		return false, qunyun.Errorf(qunyun.EUNAVAILABLE, "record vanished while read back")
+	}
+	if stored, ok := res.Item[putIDAttr].(*types.AttributeValueMemberS); ok && stored.Value == putID {
+		return true, nil // our own put, whose answer was lost
+	}
+	return false, Unmarshal(res.Item, old)
+}
+
+// FinishFollowup marks a record's work done and keeps the reply its
+// callback answered. A record that no longer exists has nothing to finish.
+func (t *Table) FinishFollowup(ctx context.Context, k Keys, reply string) error {
+	in := &dynamodb.UpdateItemInput{
+		TableName:                aws.String(t.Name),
+		Key:                      Key(k.PK, k.SK),
+		UpdateExpression:         aws.String("REMOVE #f"),
+		ConditionExpression:      aws.String("attribute_exists(PK)"),
+		ExpressionAttributeNames: map[string]string{"#f": "followup"},
+	}
+	if reply != "" {
+		in.UpdateExpression = aws.String("SET #r = :r REMOVE #f")
+		in.ExpressionAttributeNames["#r"] = "reply"
+		in.ExpressionAttributeValues = Item{":r": &types.AttributeValueMemberS{Value: reply}}
+	}
+	if _, err := t.DB.UpdateItem(ctx, in); err != nil && !IsConditionFailed(err) {
+		return Unavailable("finish work after "+k.SK, err)
+	}
+	return nil
+}
+
+// ActiveMembers counts the group's members who are in it now
+// (qunyun.Member.Active), reading every member item of the group with a
+// strongly consistent query, so a member update made just before is seen.
+func (t *Table) ActiveMembers(ctx context.Context, groupID string) (int, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(t.Name),
+		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: Item{":pk": &types.AttributeValueMemberS{Value: "GROUP#" + groupID}, ":sk": &types.AttributeValueMemberS{Value: "MEMBER#"}},
+		ProjectionExpression:      aws.String("joinedAt, leftAt"),
+		ConsistentRead:            aws.Bool(true),
+	}
+	n := 0
+	for {
+		res, err := t.DB.Query(ctx, in)
+		if err != nil {
+			return 0, Unavailable("count members of "+groupID, err)
+		}
+		for _, it := range res.Items {
+			var m qunyun.Member
+			if err := Unmarshal(it, &m); err != nil {
+				return 0, err
+			}
+			if m.Active() {
+				n++
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return n, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// UpdateGroupCounted changes a group through fn (creating it when missing,
+// as UpdateGroup does) and sets its MemberCount to the members in it now.
+//
+// The count is recomputed, never added to: the group is read with its
+// version, the members counted, and the group written only if its version
+// is unchanged, else all three again. So a count written last was counted
+// after every member change whose own recount had not yet written, retries
+// and duplicate joins change nothing, and the count is never negative.
+// Concurrent joins to one group conflict on the version; UpdateGroup tries
+// 8 times, and this retries that a few times with a short random pause.
+func (t *Table) UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error) {
+	for round := 0; ; round++ {
+		g, err := t.UpdateGroup(ctx, id, func(g *qunyun.Group, found bool) error {
+			if err := fn(g, found); err != nil {
+				return err
+			}
+			n, err := t.ActiveMembers(ctx, id)
+			if err != nil {
+				return err
+			}
+			g.MemberCount = n
+			return nil
+		})
+		if qunyun.ErrorCode(err) != qunyun.ECONFLICT || round == 3 {
+			return g, err
+		}
+		pause := time.Duration(5+rand.IntN(20*(round+1))) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return g, err
+		case <-time.After(pause):
+		}
+	}
+}

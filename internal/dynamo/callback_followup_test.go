@@ -1,0 +1,137 @@
+package dynamo_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// A record written with work after it says so to every retry until the
+// work is finished; then a retry sees the reply and nothing left to do.
+func TestRecordWithFollowup(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	m := qunyun.Message{ID: "m1", AccountID: "a", GroupID: "g", MemberID: "u", Kind: qunyun.KindText, Text: "打卡",
+		At: time.Unix(1763780400, 0).UTC(), Signals: []string{"link"}}
+	_, rec, err := tb.RecordMessageWith(ctx, m, dynamo.Followup{Steps: []string{"checkin:c"}})
+	if err != nil || !rec.Created || !rec.Pending() {
+		t.Fatalf("first: %+v %v", rec, err)
+	}
+	retry := m
+	retry.Signals = nil // a retry computed differently: the record wins
+	stored, rec, err := tb.RecordMessageWith(ctx, retry, dynamo.Followup{})
+	if err != nil || rec.Created || !rec.Pending() || rec.Steps[0] != "checkin:c" || len(stored.Signals) != 1 {
+		t.Fatalf("retry before finish: %+v %+v %v", rec, stored, err)
+	}
+	if err := tb.FinishFollowup(ctx, dynamo.MessageKeys(m), "打卡成功"); err != nil {
+		t.Fatal(err)
+	}
+	_, rec, err = tb.RecordMessageWith(ctx, retry, dynamo.Followup{Steps: []string{"x"}})
+	if err != nil || rec.Created || rec.Pending() || rec.Reply != "打卡成功" {
+		t.Fatalf("retry after finish: %+v %v", rec, err)
+	}
+	// Finishing a record that is gone is not an error.
+	if err := tb.FinishFollowup(ctx, dynamo.Keys{PK: "nope", SK: "nope"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(items(t, tb, "nope")); n != 0 {
+		t.Fatalf("finishing a missing record created %d items", n)
+	}
+}
+
+func items(t *testing.T, tb *dynamo.Table, pk string) []dynamo.Item {
+	t.Helper()
+	its, err := tb.QueryItems(context.Background(), dynamo.Query{PK: pk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return its
+}
+
+// lastMessageAt only moves forward, whatever order messages come in.
+func TestTouchPersonOnlyForward(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{base.Add(10 * time.Second), base, base.Add(9 * time.Second), base.Add(10 * time.Second)} {
+		if err := tb.TouchPerson(ctx, "oa", "o1", at, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var p struct {
+		dynamo.Keys
+		LastMessageAt time.Time `dynamodbav:"lastMessageAt"`
+		SubscribedAt  time.Time `dynamodbav:"subscribedAt"`
+	}
+	if _, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p); err != nil {
+		t.Fatal(err)
+	}
+	if !p.LastMessageAt.Equal(base.Add(10 * time.Second)) {
+		t.Fatalf("lastMessageAt %v, want %v", p.LastMessageAt, base.Add(10*time.Second))
+	}
+	// Sub-second times compare right too (a fixed-width fraction).
+	if err := tb.TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+500*time.Millisecond), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+50*time.Millisecond), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p); err != nil {
+		t.Fatal(err)
+	}
+	if !p.LastMessageAt.Equal(base.Add(10*time.Second + 500*time.Millisecond)) {
+		t.Fatalf("lastMessageAt %v after sub-second touches", p.LastMessageAt)
+	}
+	if err := tb.TouchPerson(ctx, "oa", "o1", base, true); err != nil || !func() bool {
+		_, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p)
+		return err == nil && p.SubscribedAt.Equal(base)
+	}() {
+		t.Fatalf("subscribedAt %v %v", p.SubscribedAt, err)
+	}
+}
+
+// The member count is recounted from the members: concurrent recounts
+// after concurrent joins end at the true count, and config fields survive.
+func TestUpdateGroupCounted(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	if err := tb.PutGroup(ctx, qunyun.Group{ID: "g", Name: "一群", Purpose: qunyun.PurposeVIP}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprint("u", i)
+			if _, err := tb.UpdateMember(ctx, "g", id, func(m *qunyun.Member, _ bool) error {
+				m.JoinedAt = at
+				if i%4 == 0 { // left later: not in the group
+					m.LeftAt = at.Add(time.Minute)
+				}
+				return nil
+			}); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := tb.UpdateGroupCounted(ctx, "g", func(*qunyun.Group, bool) error { return nil }); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	g, _, err := tb.Group(ctx, "g")
+	if err != nil || g.MemberCount != 9 || g.Name != "一群" || g.Purpose != qunyun.PurposeVIP {
+		t.Fatalf("group %+v %v, want 9 members", g, err)
+	}
+	if n, err := tb.ActiveMembers(ctx, "g"); err != nil || n != 9 {
+		t.Fatalf("ActiveMembers %d %v", n, err)
+	}
+}
