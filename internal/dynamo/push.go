@@ -62,7 +62,7 @@ func deliveryKeys(d qunyun.Delivery) Keys {
 		GSI1PK: "PLAN#" + d.Source + "#D#" + date,
 		GSI1SK: deliveryTarget(d),
 		GSI2PK: "DLV#D#" + date,
-		GSI2SK: string(d.State) + "#" + deliveryTarget(d),
+		GSI2SK: deliveryStateKey(d) + deliveryTarget(d),
 		Type:   "Delivery",
 	}
 }
@@ -151,13 +151,20 @@ func (t *Table) PlanDeliveries(ctx context.Context, source, date string) ([]Deli
 }
 
 // DayDeliveries lists a date's deliveries, only those in state when it is
-// not empty.
+// not empty. A final state is read under both of its GSI2 prefixes (see
+// push_announce.go); claimed and task_created have one.
 func (t *Table) DayDeliveries(ctx context.Context, date string, state qunyun.DeliveryState) ([]DeliveryItem, error) {
 	q := Query{Index: GSI2, PK: "DLV#D#" + date}
 	if state != "" {
 		q.SKPrefix = string(state) + "#"
 	}
-	return QueryInto[DeliveryItem](ctx, t, q)
+	items, err := QueryInto[DeliveryItem](ctx, t, q)
+	if err != nil || !state.Final() {
+		return items, err
+	}
+	q.SKPrefix = unannounced + string(state) + "#"
+	more, err := QueryInto[DeliveryItem](ctx, t, q)
+	return append(items, more...), err
 }
 
 // Cap counters: one item per counter (docs/data-model.md "Push counters"),

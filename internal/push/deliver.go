@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -217,13 +216,18 @@ func (s *Service) claimAndRun(ctx context.Context, cat *catalog, j job, out *Out
 // old, its process died. Died after the send started → unknown (never
 // re-sent); died before → run it now, nothing went out.
 func (s *Service) resolveStale(ctx context.Context, cat *catalog, it dynamo.DeliveryItem, out *Outcome) error {
+	if it.State.Final() {
+		// A retry of what finished it (EventBridge's, a re-expanded
+		// minute): publish what its first run may have failed to.
+		return s.announce(ctx, &it)
+	}
 	if it.State != qunyun.DeliveryClaimed {
 		return nil
 	}
 	now := s.now()
 	if !it.SendStartedAt.IsZero() {
 		if now.Sub(it.SendStartedAt) >= s.staleAfter() {
-			return s.markUnknown(ctx, cat, &it, out)
+			return s.markUnknown(ctx, &it, qunyun.ReasonCrashed, out)
 		}
 		return nil
 	}
@@ -315,7 +319,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	default:
 		// No answer: the message may or may not be out. At most once wins.
 		s.log().Error("send outcome unknown", "delivery", d.ID, "err", sendErr)
-		return s.markUnknown(ctx, cat, it, out)
+		return s.markUnknown(ctx, it, qunyun.ReasonCrashed, out)
 	}
 }
 
@@ -442,13 +446,16 @@ func (s *Service) templateData(d qunyun.Delivery, g *qunyun.Group, m MemberVars,
 }
 
 // finish moves a claimed delivery to a final state, gives back the caps it
-// reserved unless it went out, and announces it.
+// reserved unless it went out, and announces it. The same write marks the
+// announcement pending, so a publish lost to a failure or a crash is made
+// later (announce.go) rather than never.
 func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qunyun.DeliveryState, reason string, out *Outcome) error {
 	caps := it.Caps
 	// Sent or maybe sent: the counters stay taken.
 	giveBack := state != qunyun.DeliverySent && state != qunyun.DeliveryUnknown
 	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
 		d.State, d.Reason = state, reason
+		d.AnnouncePending = s.Bus != nil
 		if giveBack {
 			d.Caps = nil
 		}
@@ -465,6 +472,10 @@ func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qun
 		if err := s.releaseCaps(ctx, caps); err != nil {
 			return err
 		}
+	}
+	if state == qunyun.DeliveryUnknown {
+		s.Metrics.Emit(metrics.Metric{Name: "DeliveryUnknown", Value: 1})
+		s.log().Error("delivery outcome unknown; not re-sending", "delivery", it.ID, "group", it.GroupID, "source", it.Source, "reason", reason)
 	}
 	out.add(func(o *Outcome) {
 		switch state {
@@ -483,7 +494,7 @@ func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qun
 			o.Failed++
 		}
 	})
-	return s.announce(ctx, it.Delivery)
+	return s.announce(ctx, it)
 }
 
 func (s *Service) releaseCaps(ctx context.Context, caps []string) error {
@@ -497,60 +508,11 @@ func (s *Service) releaseCaps(ctx context.Context, caps []string) error {
 	return nil
 }
 
-// announce publishes DeliveryFinished (the session function waits on it).
-func (s *Service) announce(ctx context.Context, d qunyun.Delivery) error {
-	if s.Bus == nil {
-		return nil
-	}
-	return s.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventDeliveryFinished, Detail: qunyun.DeliveryFinished{
-		ID: d.ID, Source: d.Source, Slot: d.Slot, TargetKind: d.TargetKind, TargetID: d.TargetID,
-		GroupID: d.GroupID, ContentID: d.ContentID, State: d.State, Reason: d.Reason,
-	}})
-}
-
 // markUnknown records that a send may or may not have happened: the metric
-// DeliveryUnknown (an alarm watches it) and an urgent alert to the group's
-// moderators through the bus. The delivery is never sent again.
-func (s *Service) markUnknown(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem, out *Outcome) error {
-	if err := s.finish(ctx, it, qunyun.DeliveryUnknown, qunyun.ReasonCrashed, out); err != nil {
-		return err
-	}
-	if it.State != qunyun.DeliveryUnknown {
-		return nil // someone else resolved it
-	}
-	s.Metrics.Emit(metrics.Metric{Name: "DeliveryUnknown", Value: 1})
-	s.log().Error("delivery outcome unknown; not re-sending", "delivery", it.ID, "group", it.GroupID, "source", it.Source)
-	if s.Bus == nil || it.Source == SourceAlert {
-		return nil
-	}
-	g, err := cat.group(ctx, it.GroupID)
-	if err != nil {
-		return err
-	}
-	name := it.GroupID
-	if g != nil && g.Name != "" {
-		name = g.Name
-	}
-	text, err := s.text("unknown_alert", map[string]any{"Group": GroupVars{ID: it.GroupID, Name: name}, "Delivery": it.Delivery})
-	if err != nil {
-		return err
-	}
-	recipients, err := s.moderators(ctx, g)
-	if err != nil {
-		return err
-	}
-	var events []bus.Event
-	for _, r := range recipients {
-		events = append(events, bus.Event{DetailType: qunyun.EventDeliveryRequested, Detail: qunyun.DeliveryRequest{
-			ID: "unknown-" + it.ID + "-" + r, Source: SourceAlert, TargetKind: qunyun.TargetStaff, TargetID: r,
-			GroupID: it.GroupID, Urgent: true, Content: &qunyun.Content{ID: "unknown-alert", Kind: qunyun.ContentText, Text: text},
-		}})
-	}
-	if len(events) == 0 {
-		s.log().Error("no moderator to alert about an unknown delivery", "delivery", it.ID, "group", it.GroupID)
-		return nil
-	}
-	return s.Bus.Publish(ctx, events...)
+// DeliveryUnknown (an alarm watches it), and with the announcement an urgent
+// alert to the group's moderators. The delivery is never sent again.
+func (s *Service) markUnknown(ctx context.Context, it *dynamo.DeliveryItem, reason string, out *Outcome) error {
+	return s.finish(ctx, it, qunyun.DeliveryUnknown, reason, out)
 }
 
 // Sources of deliveries push creates itself.

@@ -41,7 +41,15 @@ func (s *Service) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		if err := json.Unmarshal(raw, &in); err != nil || in.ScheduledTime.IsZero() {
 			return nil, qunyun.Errorf(qunyun.EINVALID, `push: tick input needs "scheduledTime" in RFC 3339`)
 		}
-		return s.Tick(ctx, in.ScheduledTime)
+		rep, err := s.Tick(ctx, in.ScheduledTime)
+		if !rep.AlreadyDone {
+			// What earlier invocations owe the bus must not fail this tick:
+			// a retry would only repeat it, and the next round tries again.
+			if aerr := s.AnnounceOwed(ctx, in.ScheduledTime); aerr != nil {
+				s.log().Error("publishing owed announcements failed", "err", aerr)
+			}
+		}
+		return rep, err
 	}
 	return nil, qunyun.Errorf(qunyun.EINVALID, "push: neither a tick nor a bus event (kind %q)", probe.Kind)
 }
