@@ -55,6 +55,9 @@ func TestWeComExternalChat(t *testing.T) {
 	if n := f.bus.count(qunyun.EventMemberJoined); n != 2 {
 		t.Fatalf("%d MemberJoined", n)
 	}
+	if g, _, _ := f.table.Group(context.Background(), "wrC1"); g.MemberCount != 2 {
+		t.Fatalf("member count %d after add_member of two, want 2", g.MemberCount)
+	}
 	for _, id := range []string{"wm1", "wm2"} {
 		m, found, _ := f.table.Member(context.Background(), "wrC1", id)
 		if !found || m.JoinScene != 3 {
@@ -64,6 +67,9 @@ func TestWeComExternalChat(t *testing.T) {
 	post(fmt.Sprintf(`<xml><ToUserName>%s</ToUserName><FromUserName>sys</FromUserName><CreateTime>%d</CreateTime><MsgType>event</MsgType><Event>change_external_chat</Event><ChatId>wrC1</ChatId><ChangeType>update</ChangeType><UpdateDetail>del_member</UpdateDetail><QuitScene>1</QuitScene><MemChangeList><Item>wm2</Item></MemChangeList></xml>`, acct.CorpID, f.clock.Now().Unix()+5))
 	if m, _, _ := f.table.Member(context.Background(), "wrC1", "wm2"); m.Active() || m.QuitScene != 1 {
 		t.Fatalf("left member %+v", m)
+	}
+	if g, _, _ := f.table.Group(context.Background(), "wrC1"); g.MemberCount != 1 {
+		t.Fatalf("member count %d after two joins and a leave, want 1", g.MemberCount)
 	}
 	post(fmt.Sprintf(`<xml><ToUserName>%s</ToUserName><FromUserName>sys</FromUserName><CreateTime>%d</CreateTime><MsgType>event</MsgType><Event>change_external_chat</Event><ChatId>wrC1</ChatId><ChangeType>update</ChangeType><UpdateDetail>change_name</UpdateDetail></xml>`, acct.CorpID, f.clock.Now().Unix()+6))
 	post(fmt.Sprintf(`<xml><ToUserName>%s</ToUserName><FromUserName>sys</FromUserName><CreateTime>%d</CreateTime><MsgType>event</MsgType><Event>change_external_chat</Event><ChatId>wrC1</ChatId><ChangeType>dismiss</ChangeType></xml>`, acct.CorpID, f.clock.Now().Unix()+7))
