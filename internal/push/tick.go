@@ -333,6 +333,9 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 	if g != nil {
 		sender = g.OwnerID
 	}
+	if expiring || quiet {
+		return s.withdrawTask(ctx, &it, *a, sender, expiring, out) // withdraw.go
+	}
 	results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender)
 	if err != nil {
 		return fmt.Errorf("follow task %s: %w", it.ID, err)
@@ -341,19 +344,6 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 	switch {
 	case state != "":
 		return s.finish(ctx, &it, state, "", out)
-	case expiring || quiet:
-		if err := s.Tasks.CancelGroupMsgSend(ctx, *a, it.TaskID); err != nil && !wechatapi.IsAPIError(err) {
-			return err
-		}
-		// A confirmation may have slipped in before the cancel: look again.
-		if results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender); err == nil && taskState(results) != "" {
-			return s.finish(ctx, &it, taskState(results), "", out)
-		}
-		reason := ""
-		if !expiring {
-			reason = qunyun.ReasonQuietHours
-		}
-		return s.finish(ctx, &it, qunyun.DeliveryExpired, reason, out)
 	case remindDue:
 		// Record the reminder first: a reminder lost to a crash is better
 		// than a fourth one.
