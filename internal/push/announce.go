@@ -77,9 +77,9 @@ func (s *Service) unknownAlerts(ctx context.Context, d qunyun.Delivery) ([]bus.E
 	if g != nil && g.Name != "" {
 		name = g.Name
 	}
-	tmpl := "unknown_alert"
+	tmpl, contentID := "unknown_alert", "unknown-alert"
 	if d.Reason == qunyun.ReasonWithdrawFailed {
-		tmpl = "withdraw_failed_alert"
+		tmpl, contentID = "withdraw_failed_alert", "withdraw-failed-alert"
 	}
 	text, err := s.text(tmpl, map[string]any{"Group": GroupVars{ID: d.GroupID, Name: name}, "Delivery": d})
 	if err != nil {
@@ -96,7 +96,7 @@ func (s *Service) unknownAlerts(ctx context.Context, d qunyun.Delivery) ([]bus.E
 	for _, r := range recipients {
 		events = append(events, bus.Event{DetailType: qunyun.EventDeliveryRequested, Detail: qunyun.DeliveryRequest{
 			ID: "unknown-" + d.ID + "-" + r, Source: SourceAlert, TargetKind: qunyun.TargetStaff, TargetID: r,
-			GroupID: d.GroupID, Urgent: true, Content: &qunyun.Content{ID: tmpl, Kind: qunyun.ContentText, Text: text},
+			GroupID: d.GroupID, Urgent: true, Content: &qunyun.Content{ID: contentID, Kind: qunyun.ContentText, Text: text},
 		}})
 	}
 	return events, nil
