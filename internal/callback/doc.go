@@ -7,13 +7,18 @@
 // now (keyword reply, check-in, session Q&A capture, welcome) run after the
 // record, and only what needs async work goes to the bus.
 //
-// Answers: 200 once recorded (or recorded before); 4xx with a reason for bad
-// input, having written nothing; 503 when DynamoDB failed before the record,
-// so WeChat retries and the retry is recorded once. Failures after the
-// record are logged and counted, never failed back.
+// Answers: 200 once recorded (or recorded before) with its work done; 4xx
+// with a reason for bad input, having written nothing; 503 when DynamoDB
+// failed before the record, so WeChat retries and the retry is recorded
+// once; 503 too when the work after the record failed: the record lists
+// that work (dynamo.Followup), and the retry does it again, each step being
+// idempotent, then marks it done. A retry of a record whose work is done is
+// a pure duplicate, answered with the reply the record kept.
 //
 // What it must not do: no protocol code of its own (that is package
 // wechat), no AWS clients of its own (the Store and Publisher are injected),
-// no sends to WeChat APIs (push does that), and no more than one write per
-// ordinary group message: reads on the hot path go through in-memory caches.
+// no sends to WeChat APIs (push does that), no transactions (DESIGN.md §5),
+// and no more than one write per ordinary group message: reads on the hot
+// path go through in-memory caches, and only a message with work after its
+// record pays the write that marks it done.
 package callback

@@ -118,7 +118,9 @@ func TestWorkAfterRecordIsRetriedToCompletion(t *testing.T) {
 		republish bool // the first attempt published before failing
 	}{
 		{name: "ModerationHit publish", busFails: qunyun.EventModerationHit,
-			body: func(at time.Time) string { return relayMessage("m1", "g1", "u1", "加我领资料 https://x.example.com/a", at) },
+			body: func(at time.Time) string {
+				return relayMessage("m1", "g1", "u1", "加我领资料 https://x.example.com/a", at)
+			},
 			want: effects{published: map[string]int{qunyun.EventModerationHit: 1}, sk: map[string]int{"MSG#": 1}}},
 		{name: "QuestionAsked publish", busFails: qunyun.EventQuestionAsked, live: true,
 			body: func(at time.Time) string { return relayMessage("m1", "g1", "u1", "这个课程怎么报名？", at) },

@@ -27,7 +27,8 @@ import (
 //
 // <date> is the UTC date of the event's own time and <ms> its 13-digit Unix
 // milliseconds, so a retry computes the same key and the conditional put
-// turns it into a no-op: the log item is the idempotency record.
+// turns it into a no-op: the log item is the idempotency record. The work a
+// record implies, and its done marker, are in callback_followup.go.
 
 // LogDate is the UTC date used in log partition keys.
 func LogDate(t time.Time) string { return t.UTC().Format(time.DateOnly) }

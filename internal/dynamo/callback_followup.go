@@ -40,8 +40,8 @@ func (f Followup) Pending() bool { return len(f.Steps) > 0 }
 
 // Recorded is the outcome of writing a callback record once.
 type Recorded struct {
-	Created bool // this call wrote the record; false: it existed (a retry)
-	Followup     // what the record says now
+	Created  bool // this call wrote the record; false: it existed (a retry)
+	Followup      // what the record says now
 }
 
 type followedMessage struct {
