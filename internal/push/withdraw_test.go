@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,8 +66,9 @@ func TestRefusedCancelKeepsTaskAndCapsThenUnknown(t *testing.T) {
 		t.Fatalf("month counter = %d for a task the owner may still post, want 1", n)
 	}
 	alerts := e.bus.of(qunyun.EventDeliveryRequested)
-	if len(alerts) != 1 || alerts[0].Detail.(qunyun.DeliveryRequest).TargetID != "owner-000" {
-		t.Fatalf("alerts = %+v, want one to the owner", alerts)
+	if len(alerts) != 1 || alerts[0].Detail.(qunyun.DeliveryRequest).TargetID != "owner-000" ||
+		!strings.Contains(alerts[0].Detail.(qunyun.DeliveryRequest).Content.Text, "未能撤回") {
+		t.Fatalf("alerts = %+v, want one to the owner saying the task was not withdrawn", alerts)
 	}
 	finishedOnce(t, e, d.ID, qunyun.DeliveryUnknown)
 	// Nothing more happens to it.
