@@ -135,6 +135,9 @@ type Service struct {
 	// (tests only, see export_test.go).
 	crashAfterSend func(qunyun.Delivery) bool
 
+	// memory is what a warm container remembers between ticks (tickcache.go).
+	memory tickMemory
+
 	textsOnce sync.Once
 	texts     map[string]*template.Template
 	signals   map[string]string

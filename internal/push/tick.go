@@ -32,18 +32,35 @@ type TickReport struct {
 // Tick runs the minute schedule for scheduled (ScheduleV2's scheduled time):
 // expand every minute since the last completed tick (at most MaxCatchUp
 // back), claim and send what is due, then look after open WeCom tasks and
-// abandoned claims. Running it twice for the same time does nothing new.
+// abandoned claims. Running it twice for the same time does nothing new,
+// and ticks may overlap (Scheduler invokes asynchronously): a minute
+// expanded twice claims the same deliveries, so only one send happens.
+//
+// The cursor (the last minute expanded) says what is done: a tick for a
+// time at or before it has nothing left to do. A warm container keeps what
+// it needs to tell an idle minute cheaply (see tickcache.go).
 func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, error) {
 	scheduled = scheduled.UTC().Truncate(time.Minute)
 	rep := TickReport{Scheduled: scheduled, Outcome: &Outcome{}}
-	done, err := s.Table.RunDone(ctx, function, tickKind, scheduled)
-	if err != nil || done {
-		rep.AlreadyDone = done
-		return rep, err
+	cursor := s.knownCursor()
+	if cursor.Before(scheduled.Add(-time.Minute)) {
+		// Cold, or the tick before this one ran elsewhere: the table knows
+		// better. (Warm and in step, the container's own cursor is enough.)
+		stored, err := s.Table.Cursor(ctx, function, tickKind)
+		if err != nil {
+			return rep, err
+		}
+		if stored.After(cursor) {
+			cursor = stored
+		}
+		s.remember(func(m *tickMemory) {
+			m.cursor = later(m.cursor, stored)
+			m.saved = later(m.saved, stored)
+		})
 	}
-	cursor, err := s.Table.Cursor(ctx, function, tickKind)
-	if err != nil {
-		return rep, err
+	if !cursor.Before(scheduled) {
+		rep.AlreadyDone = true
+		return rep, nil
 	}
 	if cursor.IsZero() {
 		// The first tick ever: anchor the cursor just before it, so that if
@@ -53,54 +70,83 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 		if err := s.Table.AdvanceCursor(ctx, function, tickKind, cursor); err != nil {
 			return rep, err
 		}
+		s.remember(func(m *tickMemory) { m.cursor, m.saved = later(m.cursor, cursor), later(m.saved, cursor) })
 	}
-	from := scheduled
-	if cursor.Before(scheduled) {
-		from = cursor.Add(time.Minute)
-	}
+	from := cursor.Add(time.Minute)
 	if earliest := scheduled.Add(-s.maxCatchUp()); from.Before(earliest) {
 		s.log().Warn("tick too late: skipping stale minutes", "from", from, "to", earliest)
 		from = earliest
 	}
 	rep.From = from
-	plans, err := s.Table.Plans(ctx)
+	rep.Minutes = int(scheduled.Sub(from)/time.Minute) + 1
+	view, err := s.dueView(ctx)
 	if err != nil {
 		return rep, err
 	}
-	groups, err := s.Table.Groups(ctx)
-	if err != nil {
-		return rep, err
+	due := false
+	for m := from; !m.After(scheduled) && !due; m = m.Add(time.Minute) {
+		due = view.mayBeDue(m)
 	}
-	cat := s.newCatalog(groups)
-	var jobs []job
-	for m := from; !m.After(scheduled); m = m.Add(time.Minute) {
-		rep.Minutes++
-		js, err := s.expand(ctx, plans, groups, m)
+	defer s.emit(rep.Outcome)
+	cat := s.newCatalog(nil)
+	if due {
+		// Something may be due: decide from the catalog as it is now.
+		plans, err := s.Table.Plans(ctx)
 		if err != nil {
 			return rep, err
 		}
-		jobs = append(jobs, js...)
-	}
-	rep.Deliveries = len(jobs)
-	runErr := s.runJobs(ctx, cat, jobs, rep.Outcome)
-	defer s.emit(rep.Outcome)
-	if errors.Is(runErr, errCrashed) {
-		return rep, runErr // a dead process writes nothing more
-	}
-	if runErr != nil {
-		// The cursor stays put: the next tick expands these minutes again,
-		// and the claims make that safe.
-		return rep, runErr
+		groups, err := s.Table.Groups(ctx)
+		if err != nil {
+			return rep, err
+		}
+		s.remember(func(m *tickMemory) { m.view = newDueView(plans, groups, s.now()) })
+		cat = s.newCatalog(groups)
+		var jobs []job
+		for m := from; !m.After(scheduled); m = m.Add(time.Minute) {
+			js, err := s.expand(ctx, plans, groups, m)
+			if err != nil {
+				return rep, err
+			}
+			jobs = append(jobs, js...)
+		}
+		rep.Deliveries = len(jobs)
+		runErr := s.runJobs(ctx, cat, jobs, rep.Outcome)
+		if errors.Is(runErr, errCrashed) {
+			return rep, runErr // a dead process writes nothing more
+		}
+		if runErr != nil {
+			// The cursor stays put: the next tick expands these minutes
+			// again, and the claims make that safe.
+			return rep, runErr
+		}
 	}
 	// Following older work must not hold back the cursor: a task WeChat
 	// will not answer for is retried on the next sweep, not by re-expanding.
-	if err := s.sweep(ctx, cat, scheduled, rep.Outcome); err != nil {
+	force := rep.Deliveries > 0 || view.quietBegins(cursor, scheduled)
+	if err := s.sweep(ctx, cat, scheduled, force, rep.Outcome); err != nil {
 		s.log().Error("sweep of open deliveries failed", "err", err)
 	}
-	if err := s.Table.AdvanceCursor(ctx, function, tickKind, scheduled); err != nil {
-		return rep, err
+	// An idle minute needs no record: a container that starts from an
+	// older cursor finds the same minutes idle. Write it after work, and
+	// now and then, so a cold start has little to look through.
+	s.memory.mu.Lock()
+	saved := s.memory.saved
+	s.memory.mu.Unlock()
+	if due || scheduled.Sub(saved) >= CursorEvery {
+		if err := s.Table.AdvanceCursor(ctx, function, tickKind, scheduled); err != nil {
+			return rep, err
+		}
+		s.remember(func(m *tickMemory) { m.saved = later(m.saved, scheduled) })
 	}
-	return rep, s.Table.MarkRunDone(ctx, function, tickKind, scheduled, 48*time.Hour)
+	s.remember(func(m *tickMemory) { m.cursor = later(m.cursor, scheduled) })
+	return rep, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // expand lists the deliveries due at minute m (UTC): plan cron slots per
@@ -282,23 +328,29 @@ func Selects(sel qunyun.GroupSelector, g qunyun.Group, now time.Time) bool {
 
 // sweep runs after the due deliveries: it resolves claims whose process
 // died (unknown or resumed) and follows open WeCom tasks (poll, remind,
-// expire). It reads today's and yesterday's deliveries by state (GSI2).
-func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, out *Outcome) error {
+// expire). It reads today's and yesterday's deliveries by state (GSI2); a
+// partition found empty is read again after SweepIdle unless force (see
+// tickcache.go).
+func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force bool, out *Outcome) error {
 	var errs []error
 	for _, date := range []string{now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly)} {
-		claimed, err := s.Table.DayDeliveries(ctx, date, qunyun.DeliveryClaimed)
-		if err != nil {
-			return err
-		}
-		for _, it := range claimed {
-			errs = append(errs, s.resolveStale(ctx, cat, it, out))
-		}
-		tasks, err := s.Table.DayDeliveries(ctx, date, qunyun.DeliveryTaskCreated)
-		if err != nil {
-			return err
-		}
-		for _, it := range tasks {
-			errs = append(errs, s.followTask(ctx, cat, it, now, out))
+		for _, state := range []qunyun.DeliveryState{qunyun.DeliveryClaimed, qunyun.DeliveryTaskCreated} {
+			k := sweepKey{date, state}
+			if !s.needSweep(k, now, force) {
+				continue
+			}
+			items, err := s.Table.DayDeliveries(ctx, date, state)
+			if err != nil {
+				return err
+			}
+			s.swept(k, now, len(items) == 0)
+			for _, it := range items {
+				if state == qunyun.DeliveryClaimed {
+					errs = append(errs, s.resolveStale(ctx, cat, it, out))
+				} else {
+					errs = append(errs, s.followTask(ctx, cat, it, now, out))
+				}
+			}
 		}
 	}
 	return errors.Join(errs...)
