@@ -87,6 +87,8 @@ type Service struct {
 	Segmenter     func() (*segment.Segmenter, error)
 	PublicBaseURL string
 	Log           *slog.Logger
+
+	memory tickMemory // the tick's list of sessions (tickcache.go)
 }
 
 func (s *Service) log() *slog.Logger {
@@ -142,7 +144,7 @@ func (s *Service) Tick(ctx context.Context) error {
 	if err := s.planIfDue(ctx, now); err != nil {
 		errs = append(errs, err)
 	}
-	sessions, err := s.Store.SessionsStarting(ctx, now.Add(-lookBehind), now.Add(CancelNoticeAhead))
+	sessions, err := s.currentSessions(ctx, now, now.Add(-lookBehind), now.Add(CancelNoticeAhead))
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}

@@ -1,0 +1,46 @@
+package session_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/session"
+)
+
+// countingStore counts the tick's session-list queries.
+type countingStore struct {
+	session.Store
+	lists atomic.Int64
+}
+
+func (c *countingStore) SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error) {
+	c.lists.Add(1)
+	return c.Store.SessionsStarting(ctx, from, to)
+}
+
+// A warm container lists the current sessions every ListTTL, not every
+// minute, and still sees a session created elsewhere within ListTTL.
+func TestTickListsSessionsEveryListTTL(t *testing.T) {
+	f := newFixture(t)
+	store := &countingStore{Store: f.tb}
+	f.svc.Store = store
+	t0 := start.Add(-40 * time.Minute)
+	f.tickAt(t0)
+	// Another process (the CLI) plans a session whose reminder is due at
+	// the very next minute.
+	f.createSession("s", t0.Add(31*time.Minute))
+	f.tickAt(t0.Add(time.Minute))
+	f.tickAt(t0.Add(2 * time.Minute))
+	if got := f.state("s").State; got != qunyun.SessionReminded {
+		t.Fatalf("two minutes after it was created: %s, want reminded", got)
+	}
+	for m := 3; m < 10; m++ {
+		f.tickAt(t0.Add(time.Duration(m) * time.Minute))
+	}
+	if n := store.lists.Load(); n > 5 {
+		t.Fatalf("%d list queries in 10 ticks, want at most 5 (one every ListTTL)", n)
+	}
+}
