@@ -20,8 +20,9 @@
 //
 // Differences from AWS, on purpose: rule deliveries run at once in their own
 // goroutine and are not retried (a failure is logged and recorded); a
-// schedule's fires run one after another, in time order, in the scheduler
-// loop, and catch up on every missed time when the loop wakes late; input
+// schedule's fires start in time order, at most Config.Overlap of one
+// schedule at once (AWS sets no such bound), and catch up on every missed
+// time when the loop wakes late; input
 // transformers, dead-letter queues, archives and event size limits are not
 // emulated. PutEvents to a bus no rule names fails that entry, to surface
 // typos.
@@ -86,6 +87,11 @@ type Config struct {
 	Poll          time.Duration // longest real wait of the scheduler loop; 0 means 200ms
 	Logger        *slog.Logger  // nil means slog.Default()
 	NewID         func() string // event and execution ids; nil means random UUIDs
+	// Overlap is how many invocations of one schedule may run at once; 0
+	// means 2. Scheduler invokes its targets asynchronously, so in AWS a
+	// tick may start before the previous one has finished; the functions
+	// must allow it. Different schedules never wait for each other.
+	Overlap int
 }
 
 // Delivery records one invocation made by the bus or the scheduler.
@@ -116,8 +122,10 @@ type Bus struct {
 	rules []compiledRule
 	buses map[string]bool
 
-	schedMu   sync.Mutex // serialises RunDue, so each time fires once
+	schedMu   sync.Mutex // guards the schedules, so each time fires once
 	schedules []*schedule
+	overlap   int
+	wake      chan struct{} // a scheduled invocation finished
 
 	inflight sync.WaitGroup
 
@@ -149,6 +157,11 @@ func New(cfg Config) (*Bus, error) {
 		newID:   cfg.NewID,
 		buses:   map[string]bool{"default": true},
 		max:     cfg.MaxDeliveries,
+		overlap: cfg.Overlap,
+		wake:    make(chan struct{}, 1),
+	}
+	if b.overlap <= 0 {
+		b.overlap = 2
 	}
 	if b.poll <= 0 {
 		b.poll = 200 * time.Millisecond
@@ -207,9 +220,16 @@ func (b *Bus) DeliveriesHandler() http.Handler {
 	})
 }
 
-// Wait blocks until the rule deliveries in flight have finished. At
-// shutdown, call it after the HTTP server has stopped taking requests.
-func (b *Bus) Wait() { b.inflight.Wait() }
+// Wait blocks until the rule deliveries and scheduled invocations in
+// flight have finished. At shutdown, call it after the HTTP server has
+// stopped taking requests and Run's context is done.
+func (b *Bus) Wait() {
+	// A dispatch that saw Run's context still live has counted what it
+	// started by the time the lock is free.
+	b.schedMu.Lock()
+	b.schedMu.Unlock() //nolint:staticcheck // an empty critical section on purpose
+	b.inflight.Wait()
+}
 
 // invoke runs one delivery and records it.
 func (b *Bus) invoke(ctx context.Context, d Delivery, payload []byte) {

@@ -13,10 +13,11 @@ import (
 // schedule is a Schedule ready to fire.
 type schedule struct {
 	Schedule
-	expr awscron.Expression
-	loc  *time.Location
-	arn  string
-	due  time.Time // the next scheduled time; zero when it never fires again
+	expr    awscron.Expression
+	loc     *time.Location
+	arn     string
+	due     time.Time   // the next scheduled time not yet started; zero when it never fires again
+	running []time.Time // scheduled times whose invocation has not finished, oldest first
 }
 
 func newSchedule(s Schedule, start time.Time, region, account string) (*schedule, error) {
@@ -46,34 +47,82 @@ func newSchedule(s Schedule, start time.Time, region, account string) (*schedule
 	}, nil
 }
 
-// RunDue fires, in time order, every scheduled time that the clock has
-// reached and that has not fired yet, and returns how many fired. However
+// RunDue fires every scheduled time that the clock has reached and that
+// has not fired yet, waits for those invocations to finish, and returns how
+// many fired. Each schedule fires its times in order; different schedules
+// fire at the same time, as Scheduler's do (see Config.Overlap). However
 // late it is called, each scheduled time fires exactly once. It stops early
 // when ctx is done; the times left fire on the next call.
 func (b *Bus) RunDue(ctx context.Context) int {
-	b.schedMu.Lock()
-	defer b.schedMu.Unlock()
-	now := b.clock.Now()
+	at := b.clock.Now()
 	fired := 0
 	for ctx.Err() == nil {
-		var next *schedule
-		for _, s := range b.schedules {
-			if s.due.IsZero() || s.due.After(now) {
-				continue
-			}
-			if next == nil || s.due.Before(next.due) {
-				next = s
-			}
-		}
-		if next == nil {
+		n := b.dispatch(ctx, at)
+		fired += n
+		if n == 0 && !b.Busy() {
 			break
 		}
-		at := next.due
-		next.due = next.expr.Next(at, next.loc)
-		b.fire(ctx, next, at)
-		fired++
+		if n == 0 {
+			select {
+			case <-b.wake:
+			case <-ctx.Done():
+			}
+		}
 	}
 	return fired
+}
+
+// dispatch starts the invocation of every time due at now that may start:
+// each schedule's times in order, at most Config.Overlap of one schedule
+// at once. It returns how many it started; they run in the background.
+func (b *Bus) dispatch(ctx context.Context, now time.Time) int {
+	b.schedMu.Lock()
+	defer b.schedMu.Unlock()
+	started := 0
+	for _, s := range b.schedules {
+		for ctx.Err() == nil && !s.due.IsZero() && !s.due.After(now) && len(s.running) < b.overlap {
+			at := s.due
+			s.due = s.expr.Next(at, s.loc)
+			s.running = append(s.running, at)
+			started++
+			b.inflight.Add(1)
+			go func() {
+				defer b.inflight.Done()
+				b.fire(ctx, s, at)
+				b.finished(s, at)
+			}()
+		}
+	}
+	return started
+}
+
+// finished records that a schedule's invocation for at has returned and
+// wakes the loop, which may start the schedule's next time.
+func (b *Bus) finished(s *schedule, at time.Time) {
+	b.schedMu.Lock()
+	for i, t := range s.running {
+		if t.Equal(at) {
+			s.running = append(s.running[:i], s.running[i+1:]...)
+			break
+		}
+	}
+	b.schedMu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Busy reports whether a scheduled invocation is running.
+func (b *Bus) Busy() bool {
+	b.schedMu.Lock()
+	defer b.schedMu.Unlock()
+	for _, s := range b.schedules {
+		if len(s.running) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // fire invokes a schedule's function for its scheduled time at.
@@ -90,14 +139,47 @@ func (b *Bus) fire(ctx context.Context, s *schedule, at time.Time) {
 	b.invoke(ctx, d, []byte(payload))
 }
 
-// NextFire returns the earliest time a schedule fires next, or false when
-// none will.
+// NextFire returns the earliest time a schedule fires next (the earliest
+// scheduled time not yet started), or false when none will.
 func (b *Bus) NextFire() (time.Time, bool) {
 	b.schedMu.Lock()
 	defer b.schedMu.Unlock()
 	var next time.Time
 	for _, s := range b.schedules {
 		if !s.due.IsZero() && (next.IsZero() || s.due.Before(next)) {
+			next = s.due
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// Unfinished returns the earliest scheduled time whose invocation has not
+// finished yet, started or not, or false when none is left: how far the
+// schedules' work, not just their starts, lags behind the clock.
+func (b *Bus) Unfinished() (time.Time, bool) {
+	b.schedMu.Lock()
+	defer b.schedMu.Unlock()
+	var next time.Time
+	for _, s := range b.schedules {
+		t := s.due
+		if len(s.running) > 0 {
+			t = s.running[0]
+		}
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// nextStartable is the earliest due time of a schedule with room for
+// another invocation; a full schedule wakes the loop when one finishes.
+func (b *Bus) nextStartable() (time.Time, bool) {
+	b.schedMu.Lock()
+	defer b.schedMu.Unlock()
+	var next time.Time
+	for _, s := range b.schedules {
+		if !s.due.IsZero() && len(s.running) < b.overlap && (next.IsZero() || s.due.Before(next)) {
 			next = s.due
 		}
 	}
@@ -111,9 +193,12 @@ type realDurationer interface {
 }
 
 // Run fires the schedules as the clock reaches their times, until ctx is
-// done; it returns ctx's error. It sleeps until the next fire (converted to
-// real time when the clock can do so), but never longer than Config.Poll, so
-// a clock that jumps is noticed.
+// done; it returns ctx's error. Invocations run in the background (Scheduler
+// invokes asynchronously), so a slow function delays only its own
+// schedule. The loop sleeps until the next fire (converted to real time
+// when the clock can do so), or until an invocation finishes, but never
+// longer than Config.Poll, so a clock that jumps is noticed. Wait lets the
+// invocations in flight finish.
 func (b *Bus) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -122,15 +207,16 @@ func (b *Bus) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
+		case <-b.wake:
 		}
-		b.RunDue(ctx)
+		b.dispatch(ctx, b.clock.Now())
 		timer.Reset(b.wait())
 	}
 }
 
 // wait is how long Run sleeps before looking at the clock again.
 func (b *Bus) wait() time.Duration {
-	next, ok := b.NextFire()
+	next, ok := b.nextStartable()
 	if !ok {
 		return b.poll
 	}

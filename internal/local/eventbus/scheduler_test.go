@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +33,18 @@ func scheduledTimes(t *testing.T, calls []call) []string {
 		}
 		out = append(out, c.Function+"@"+p.ScheduledTime)
 	}
+	return out
+}
+
+// byFunction orders "Function@time" strings by function, keeping the
+// order of each function's own.
+func byFunction(fired []string) []string {
+	out := append([]string(nil), fired...)
+	slices.SortStableFunc(out, func(a, b string) int {
+		fa, _, _ := strings.Cut(a, "@")
+		fb, _, _ := strings.Cut(b, "@")
+		return strings.Compare(fa, fb)
+	})
 	return out
 }
 
@@ -103,22 +118,23 @@ func TestScheduleCatchesUpInOrderWhenLate(t *testing.T) {
 	clk := &fakeClock{now: start}
 	inv := &fakeInvoker{}
 	input := `{"scheduledTime":"<aws.scheduler.scheduled-time>"}`
-	b := newBus(t, eventbus.Config{Invoker: inv, Clock: clk, Schedules: []eventbus.Schedule{
+	b := newBus(t, eventbus.Config{Invoker: inv, Clock: clk, Overlap: 1, Schedules: []eventbus.Schedule{
 		{Function: "ScoringFunction", Expression: "cron(0 2 * * ? *)", Timezone: "Asia/Shanghai", Input: input},
 		{Function: "SessionFunction", Expression: "cron(30 1 ? * MON *)", Timezone: "Asia/Shanghai", Input: input},
 	}})
-	// The loop wakes three days late: every missed time fires once, in order.
+	// The loop wakes three days late: every missed time fires once, each
+	// schedule's in order (the two schedules run side by side).
 	clk.Set(start.Add(72 * time.Hour))
 	if n := b.RunDue(context.Background()); n != 4 {
 		t.Fatalf("fired %d, want 4", n)
 	}
 	want := []string{
-		"SessionFunction@2026-11-22T17:30:00Z", // Monday 23 Nov 01:30 Shanghai
 		"ScoringFunction@2026-11-22T18:00:00Z", // 23 Nov 02:00 Shanghai
 		"ScoringFunction@2026-11-23T18:00:00Z",
 		"ScoringFunction@2026-11-24T18:00:00Z",
+		"SessionFunction@2026-11-22T17:30:00Z", // Monday 23 Nov 01:30 Shanghai
 	}
-	if got := scheduledTimes(t, inv.Calls()); !equal(got, want) {
+	if got := byFunction(scheduledTimes(t, inv.Calls())); !equal(got, want) {
 		t.Errorf("fired\n %v\nwant\n %v", got, want)
 	}
 	if n := b.RunDue(context.Background()); n != 0 {
@@ -130,7 +146,7 @@ func TestScheduleRate(t *testing.T) {
 	start := time.Date(2026, 11, 22, 3, 21, 30, 0, time.UTC)
 	clk := &fakeClock{now: start}
 	inv := &fakeInvoker{}
-	b := newBus(t, eventbus.Config{Invoker: inv, Clock: clk, Schedules: []eventbus.Schedule{
+	b := newBus(t, eventbus.Config{Invoker: inv, Clock: clk, Overlap: 1, Schedules: []eventbus.Schedule{
 		{Function: "PushFunction", Expression: "rate(5 minutes)", Input: `{"scheduledTime":"<aws.scheduler.scheduled-time>"}`},
 	}})
 	ctx := context.Background()
@@ -203,5 +219,118 @@ func TestRunLoop(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not stop")
+	}
+}
+
+// blockingInvoker holds every invocation until released, so a test can see
+// what runs at the same time.
+type blockingInvoker struct {
+	mu      sync.Mutex
+	running map[string]int // function → invocations in flight
+	most    map[string]int // the most in flight at once
+	times   map[string]int // scheduled time → how often it fired
+	started chan string
+	release chan struct{}
+}
+
+func newBlockingInvoker() *blockingInvoker {
+	return &blockingInvoker{running: map[string]int{}, most: map[string]int{}, times: map[string]int{},
+		started: make(chan string, 100), release: make(chan struct{})}
+}
+
+func (f *blockingInvoker) Invoke(ctx context.Context, function string, payload []byte) error {
+	f.mu.Lock()
+	f.running[function]++
+	f.most[function] = max(f.most[function], f.running[function])
+	f.times[function+" "+string(payload)]++
+	f.mu.Unlock()
+	f.started <- function
+	select {
+	case <-f.release:
+	case <-ctx.Done():
+	}
+	f.mu.Lock()
+	f.running[function]--
+	f.mu.Unlock()
+	return nil
+}
+
+// A slow tick holds up neither another function's schedule nor more than
+// Overlap of its own; once it returns, the missed times fire, each once.
+func TestSchedulesRunSideBySideAndOverlapIsBounded(t *testing.T) {
+	start := time.Date(2026, 11, 22, 3, 0, 30, 0, time.UTC)
+	clk := &fakeClock{now: start}
+	inv := newBlockingInvoker()
+	input := `{"scheduledTime":"<aws.scheduler.scheduled-time>"}`
+	b := newBus(t, eventbus.Config{Invoker: inv, Clock: clk, Poll: 5 * time.Millisecond, Schedules: []eventbus.Schedule{
+		{Function: "PushFunction", Expression: "cron(* * * * ? *)", Input: input},
+		{Function: "SessionFunction", Expression: "cron(* * * * ? *)", Input: input},
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		b.Wait()
+	}()
+
+	clk.Set(start.Add(5 * time.Minute)) // five minutes due for each schedule
+	seen := map[string]int{}
+	for range 4 { // two of each start although none has finished
+		select {
+		case f := <-inv.started:
+			seen[f]++
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %v started: one schedule waits for the other", seen)
+		}
+	}
+	if seen["PushFunction"] != 2 || seen["SessionFunction"] != 2 {
+		t.Fatalf("started %v, want 2 of each (Overlap 2)", seen)
+	}
+	select {
+	case f := <-inv.started:
+		t.Fatalf("a third %s started while two were running", f)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if next, _ := b.Unfinished(); !next.Equal(time.Date(2026, 11, 22, 3, 1, 0, 0, time.UTC)) {
+		t.Errorf("Unfinished = %v, want the oldest running time 03:01", next)
+	}
+	// Let everything run: the remaining six start as room frees up.
+	go func() {
+		for {
+			select {
+			case inv.release <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	deadline := time.After(5 * time.Second)
+	for n := 4; n < 10; n++ {
+		select {
+		case <-inv.started:
+		case <-deadline:
+			t.Fatalf("%d of 10 fired", n)
+		}
+	}
+	for wait := time.Now(); b.Busy() && time.Since(wait) < 5*time.Second; {
+		time.Sleep(time.Millisecond)
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	for k, n := range inv.times {
+		if n != 1 {
+			t.Errorf("%s fired %d times, want once", k, n)
+		}
+	}
+	if len(inv.times) != 10 {
+		t.Errorf("%d distinct times fired, want 10", len(inv.times))
+	}
+	if inv.most["PushFunction"] > 2 || inv.most["SessionFunction"] > 2 {
+		t.Errorf("most in flight %v, want at most 2 each", inv.most)
+	}
+	if next, _ := b.Unfinished(); !next.Equal(time.Date(2026, 11, 22, 3, 6, 0, 0, time.UTC)) {
+		t.Errorf("Unfinished = %v, want 03:06 once all is done", next)
 	}
 }
