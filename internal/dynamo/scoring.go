@@ -20,7 +20,7 @@ import (
 //	GROUP#<gid>   LEVEL#<mid>          qunyun.MemberLevel (its last 28 days inside);
 //	                                   GSI1 LEVELS#<last date written> / <gid>#<mid>
 //	REPORT        <date>               qunyun.Report
-//	RUN#scoring#nightly  <date>        the shards of a night that finished (string set "shards")
+//	RUN#scoring#nightly  <date>[@<run>]  the shards of a run that finished (string set "shards")
 //
 // Scores, levels and reports are whole-item overwrites keyed by date, so
 // re-running a night writes the same items. What scoring sets on items
@@ -238,12 +238,13 @@ func (t *Table) Report(ctx context.Context, date string) (qunyun.Report, bool, e
 	return it.Report, found, nil
 }
 
-// FinishScoringShard records that one shard of a night is done and reports
-// whether every shard of it is now done. Recording twice is harmless.
-func (t *Table) FinishScoringShard(ctx context.Context, date string, shard, shards int) (bool, error) {
+// FinishScoringShard records that one shard of a run is done and reports
+// whether every shard of it is now done. Recording twice is harmless. run
+// is the date of a re-run by date, or date@<scheduled time> (scoring.Night).
+func (t *Table) FinishScoringShard(ctx context.Context, run string, shard, shards int) (bool, error) {
 	out, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(t.Name),
-		Key:                      Key("RUN#scoring#nightly", date),
+		Key:                      Key("RUN#scoring#nightly", run),
 		UpdateExpression:         aws.String("SET #type = :type, #total = :total ADD #shards :s"),
 		ExpressionAttributeNames: map[string]string{"#type": "type", "#total": "total", "#shards": "shards"},
 		ExpressionAttributeValues: Item{

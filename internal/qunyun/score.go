@@ -197,15 +197,22 @@ const (
 )
 
 // ScoringShard is the detail of a ScoringShardRequested event: score the
-// groups of one shard for one date. ID is date#shard.
+// groups of one shard for one date. Run, when set, is the scheduled time
+// (RFC 3339) of the hourly run that fanned out: the shard then scores only
+// the groups whose night that run was (scoring.DueDate). ID is date#shard,
+// or date@run#shard.
 type ScoringShard struct {
 	ID     string `json:"id"`
 	Date   string `json:"date"`
+	Run    string `json:"run,omitempty"`
 	Shard  int    `json:"shard"`
 	Shards int    `json:"shards"`
 }
 
-// ScoresComputed is the detail of a ScoresComputed event. ID is the date.
+// ScoresComputed is the detail of a ScoresComputed event. ID is the date,
+// or date@run for a scheduled run: groups in different time zones finish
+// the same date at different runs, each run adds its groups to the date's
+// report and says so once.
 type ScoresComputed struct {
 	ID     string `json:"id"`
 	Date   string `json:"date"`

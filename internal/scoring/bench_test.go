@@ -130,7 +130,7 @@ func BenchmarkNight(b *testing.B) {
 	n := benchNight(b, table)
 	b.ResetTimer()
 	for b.Loop() {
-		if err := n.Shard(context.Background(), benchDate, 0, 1); err != nil {
+		if err := n.Shard(context.Background(), qunyun.ScoringShard{Date: benchDate, Shard: 0, Shards: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,15 +12,17 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// Scheduled is the ScheduleV2 input of the nightly schedule. Date, when set,
-// re-scores that local date instead (an operator's re-run).
+// Scheduled is the ScheduleV2 input of the scoring schedule (hourly: each
+// run scores the groups whose local night it is, see DueDate). Date, when
+// set, re-scores that local date for every group whose day is over instead
+// (an operator's re-run).
 type Scheduled struct {
 	Kind          string `json:"kind"`
 	ScheduledTime string `json:"scheduledTime"`
 	Date          string `json:"date,omitempty"`
 }
 
-// Handler is the ScoringFunction's entry point: the nightly schedule and the
+// Handler is the ScoringFunction's entry point: the hourly schedule and the
 // ScoringShardRequested events it fans out to itself.
 type Handler struct {
 	Night *Night
@@ -54,7 +56,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 		if _, err := time.Parse(time.DateOnly, s.Date); err != nil {
 			return qunyun.Errorf(qunyun.EINVALID, "scoring: shard %q has a bad date", s.ID)
 		}
-		return h.Night.Shard(ctx, s.Date, s.Shard, s.Shards)
+		return h.Night.Shard(ctx, s)
 	}
 	var in Scheduled
 	if err := json.Unmarshal(raw, &in); err != nil {
@@ -63,30 +65,41 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 	if in.Kind != "nightly" {
 		return qunyun.Errorf(qunyun.EINVALID, "scoring: unknown kind %q", in.Kind)
 	}
-	date := in.Date
-	if date == "" {
-		var err error
-		if date, err = NightDate(in.ScheduledTime); err != nil {
-			return err
+	if in.Date != "" {
+		if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
+			return qunyun.Errorf(qunyun.EINVALID, "scoring: bad date %q", in.Date)
 		}
-	} else if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return qunyun.Errorf(qunyun.EINVALID, "scoring: bad date %q", date)
+		return errors.Join(h.contests(ctx), h.Night.Run(ctx, in.Date))
 	}
-	// A failing comment API must not cost the night its scores: both run,
-	// and either failure fails the invocation so the retry (idempotent)
-	// finishes the job.
+	at, err := time.Parse(time.RFC3339, in.ScheduledTime)
+	if err != nil {
+		return qunyun.Errorf(qunyun.EINVALID, "scoring: bad scheduledTime %q", in.ScheduledTime)
+	}
+	// The contests run once a day, at the default zone's night, as before
+	// the schedule ran hourly: their dates are Asia/Shanghai dates.
 	var contestErr error
-	if h.Contests != nil {
-		if contestErr = h.Contests.RunAll(ctx); contestErr != nil {
-			contestErr = fmt.Errorf("contests: %w", contestErr)
-		}
+	if _, nightly := ReportDue(at); nightly {
+		contestErr = h.contests(ctx)
 	}
-	return errors.Join(contestErr, h.Night.Run(ctx, date))
+	return errors.Join(contestErr, h.Night.RunAt(ctx, at))
 }
 
-// NightDate is the local date a nightly run scores: the day before the
-// scheduled time, in the default time zone (Asia/Shanghai) the schedule
-// runs in. Each group is scored for that date in its own zone.
+// contests runs the OA comment contests. A failing comment API must not
+// cost the night its scores: both run, and either failure fails the
+// invocation so the retry (idempotent) finishes the job.
+func (h *Handler) contests(ctx context.Context) error {
+	if h.Contests == nil {
+		return nil
+	}
+	if err := h.Contests.RunAll(ctx); err != nil {
+		return fmt.Errorf("contests: %w", err)
+	}
+	return nil
+}
+
+// NightDate is the Asia/Shanghai date whose night the run scheduled at
+// scheduledTime is, when it is the default zone's nightly run (02:00); other
+// zones' groups are scored by DueDate.
 func NightDate(scheduledTime string) (string, error) {
 	t, err := time.Parse(time.RFC3339, scheduledTime)
 	if err != nil {

@@ -488,7 +488,7 @@ func TestSimulatedMonth(t *testing.T) {
 			Detail qunyun.ScoresComputed `json:"detail"`
 		}
 		json.Unmarshal(s.iv.computed[computed], &ev)
-		if ev.Detail.ID != lastDate || ev.Detail.Groups != 4 || ev.Detail.Noisy != 1 {
+		if !strings.HasPrefix(ev.Detail.ID, lastDate+"@") || ev.Detail.Date != lastDate || ev.Detail.Groups != 4 || ev.Detail.Noisy != 1 {
 			t.Fatalf("ScoresComputed = %+v", ev.Detail)
 		}
 	})

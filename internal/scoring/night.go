@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -36,7 +37,7 @@ type Store interface {
 	SetGroupNoisy(ctx context.Context, groupID string, noisy bool) (bool, error)
 	SetMemberTier(ctx context.Context, groupID, memberID, tier string, tags []string) error
 	PutReport(ctx context.Context, r qunyun.Report) error
-	FinishScoringShard(ctx context.Context, date string, shard, shards int) (bool, error)
+	FinishScoringShard(ctx context.Context, run string, shard, shards int) (bool, error)
 }
 
 // Publisher puts events on the bus (bus.Publisher implements it).
@@ -102,9 +103,45 @@ func forEach(count, limit int, fn func(i int) error) error {
 	return first
 }
 
-// Run scores date (YYYY-MM-DD, each group's local date). With few groups it
-// scores them all and assembles the report; with many it asks the bus for
-// one ScoringShardRequested per shard and returns.
+// RunAt is the scheduled run at t (hourly): it scores every group whose
+// local day ended in the run's window (DueDate) for that day, and at the
+// default zone's nightly run (ReportDue) stores that date's report even if
+// no group is due. Groups in different zones may be due for different
+// dates in one run (UTC+14 and UTC−10 share a clock, not a date).
+func (n *Night) RunAt(ctx context.Context, t time.Time) error {
+	t = t.Truncate(RunEvery).UTC()
+	groups, err := n.groups(ctx)
+	if err != nil {
+		return err
+	}
+	byDate := map[string][]qunyun.Group{}
+	for _, g := range groups {
+		if date, ok := DueDate(g.Location(), t); ok {
+			byDate[date] = append(byDate[date], g)
+		}
+	}
+	if date, ok := ReportDue(t); ok && byDate[date] == nil {
+		byDate[date] = []qunyun.Group{}
+	}
+	dates := make([]string, 0, len(byDate))
+	for d := range byDate {
+		dates = append(dates, d)
+	}
+	sort.Strings(dates)
+	run := t.Format(time.RFC3339)
+	for _, date := range dates {
+		slog.InfoContext(ctx, "scoring run", "run", run, "date", date, "groups", len(byDate[date]))
+		if err := n.fanOut(ctx, qunyun.ScoringShard{Date: date, Run: run}, len(byDate[date])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run scores date (YYYY-MM-DD, each group's local date) for every group
+// whose day has ended (an operator's re-run). With few groups it scores them
+// all and assembles the report; with many it asks the bus for one
+// ScoringShardRequested per shard and returns.
 func (n *Night) Run(ctx context.Context, date string) error {
 	if _, err := time.Parse(time.DateOnly, date); err != nil {
 		return qunyun.Errorf(qunyun.EINVALID, "score night: bad date %q", date)
@@ -113,24 +150,41 @@ func (n *Night) Run(ctx context.Context, date string) error {
 	if err != nil {
 		return err
 	}
+	return n.fanOut(ctx, qunyun.ScoringShard{Date: date}, len(groups))
+}
+
+// fanOut scores the run's groups here, or asks the bus for shards of it.
+func (n *Night) fanOut(ctx context.Context, run qunyun.ScoringShard, groups int) error {
 	per := n.GroupsPerShard
 	if per <= 0 {
 		per = DefaultGroupsPerShard
 	}
-	if len(groups) <= per {
-		return n.Shard(ctx, date, 0, 1)
+	if groups <= per {
+		run.Shard, run.Shards = 0, 1
+		return n.Shard(ctx, run)
 	}
-	shards := (len(groups) + per - 1) / per
+	shards := (groups + per - 1) / per
 	events := make([]bus.Event, shards)
 	for i := range events {
-		events[i] = bus.Event{DetailType: qunyun.EventScoringShardRequested, Detail: qunyun.ScoringShard{
-			ID: date + "#" + strconv.Itoa(i), Date: date, Shard: i, Shards: shards}}
+		s := run
+		s.Shard, s.Shards = i, shards
+		s.ID = runKey(s) + "#" + strconv.Itoa(i)
+		events[i] = bus.Event{DetailType: qunyun.EventScoringShardRequested, Detail: s}
 	}
 	if err := n.Bus.Publish(ctx, events...); err != nil {
-		return fmt.Errorf("fan out %d scoring shards for %s: %w", shards, date, err)
+		return fmt.Errorf("fan out %d scoring shards for %s: %w", shards, runKey(run), err)
 	}
-	slog.InfoContext(ctx, "scoring fanned out", "date", date, "groups", len(groups), "shards", shards)
+	slog.InfoContext(ctx, "scoring fanned out", "date", run.Date, "run", run.Run, "groups", groups, "shards", shards)
 	return nil
+}
+
+// runKey names one run of a date: the date for a re-run by date,
+// date@<scheduled time> for a scheduled run.
+func runKey(s qunyun.ScoringShard) string {
+	if s.Run == "" {
+		return s.Date
+	}
+	return s.Date + "@" + s.Run
 }
 
 // ShardOf assigns a group to one of shards by a hash of its id, so every
@@ -141,12 +195,25 @@ func ShardOf(groupID string, shards int) int {
 	return int(h.Sum32() % uint32(shards))
 }
 
-// Shard scores the groups of one shard; the shard that finds every shard
-// done assembles the report and publishes ScoresComputed. Re-running a shard
-// writes the same items again.
-func (n *Night) Shard(ctx context.Context, date string, shard, shards int) error {
+// Shard scores the groups of one shard of a run; the shard that finds every
+// shard done assembles the report and publishes ScoresComputed. Re-running
+// a shard writes the same items again. A scheduled run's shard scores the
+// groups due for its date at its time; a re-run by date, every group whose
+// day is over.
+func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
+	date, shard, shards := run.Date, run.Shard, run.Shards
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return qunyun.Errorf(qunyun.EINVALID, "score night: bad date %q", date)
+	}
 	if shards <= 0 || shard < 0 || shard >= shards {
 		return qunyun.Errorf(qunyun.EINVALID, "score night %s: bad shard %d of %d", date, shard, shards)
+	}
+	var at time.Time
+	if run.Run != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, run.Run); err != nil {
+			return qunyun.Errorf(qunyun.EINVALID, "score night %s: bad run time %q", date, run.Run)
+		}
 	}
 	groups, err := n.groups(ctx)
 	if err != nil {
@@ -168,11 +235,21 @@ func (n *Night) Shard(ctx context.Context, date string, shard, shards int) error
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
+	now := n.now()
 	var mine []qunyun.Group
 	for _, g := range groups {
-		if ShardOf(g.ID, shards) == shard {
-			mine = append(mine, g)
+		if ShardOf(g.ID, shards) != shard {
+			continue
 		}
+		if run.Run != "" {
+			if due, ok := DueDate(g.Location(), at); !ok || due != date {
+				continue
+			}
+		} else if !dayOver(g.Location(), date, now) {
+			slog.WarnContext(ctx, "scoring: day not over in the group's zone; not scored", "group", g.ID, "date", date, "zone", g.Location().String())
+			continue
+		}
+		mine = append(mine, g)
 	}
 	err = forEach(len(mine), n.concurrency(), func(i int) error {
 		_, err := n.group(ctx, mine[i], date, byID, keywords, checkins, winners)
@@ -181,14 +258,14 @@ func (n *Night) Shard(ctx context.Context, date string, shard, shards int) error
 	if err != nil {
 		return err
 	}
-	done, err := n.Store.FinishScoringShard(ctx, date, shard, shards)
+	done, err := n.Store.FinishScoringShard(ctx, runKey(run), shard, shards)
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
 	if !done {
 		return nil
 	}
-	return n.Report(ctx, date)
+	return n.Report(ctx, date, runKey(run))
 }
 
 func (n *Night) groups(ctx context.Context) ([]qunyun.Group, error) {
@@ -332,18 +409,23 @@ func (n *Night) group(ctx context.Context, g qunyun.Group, date string, contents
 	return res, nil
 }
 
-func (n *Night) today(g qunyun.Group) time.Time {
-	now := time.Now
+func (n *Night) now() time.Time {
 	if n.Now != nil {
-		now = n.Now
+		return n.Now()
 	}
-	t := now().In(g.Location())
+	return time.Now()
+}
+
+func (n *Night) today(g qunyun.Group) time.Time {
+	t := n.now().In(g.Location())
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, g.Location())
 }
 
 // Report assembles the daily report from the stored scores of date (and the
-// 27 days before, for the trend), stores it and publishes ScoresComputed.
-func (n *Night) Report(ctx context.Context, date string) error {
+// 27 days before, for the trend), stores it and publishes ScoresComputed
+// with the run's key as its id. Each run that scored groups for date
+// rebuilds it, so it grows as the date ends in zones further west.
+func (n *Night) Report(ctx context.Context, date, run string) error {
 	scores, err := n.Store.ScoresOn(ctx, date)
 	if err != nil {
 		return err
@@ -409,7 +491,7 @@ func (n *Night) Report(ctx context.Context, date string) error {
 	}
 	if n.Bus != nil {
 		err := n.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventScoresComputed,
-			Detail: qunyun.ScoresComputed{ID: date, Date: date, Groups: len(scores), Noisy: noisy}})
+			Detail: qunyun.ScoresComputed{ID: cmp.Or(run, date), Date: date, Groups: len(scores), Noisy: noisy}})
 		if err != nil {
 			return fmt.Errorf("publish scores of %s: %w", date, err)
 		}
