@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -176,5 +177,36 @@ func TestUnknownAlertLostToTheBusIsRequestedLater(t *testing.T) {
 	finishedOnce(t, e, items[0].ID, qunyun.DeliveryUnknown)
 	if n := len(e.sbx.Calls("/cgi-bin/appchat/send")); n != 1 {
 		t.Fatalf("%d posts, want 1", n)
+	}
+}
+
+// The write that clears the mark fails after the publish: the retry
+// publishes the event again, identical (same id, same state), so a
+// consumer that dedupes on the id sees one; nothing is sent twice.
+func TestFinishedEventRepeatedWhenTheMarkIsNotCleared(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 15, 0))
+	e.groups(1, func(g *qunyun.Group) { g.Tags = []string{qunyun.TagInternal} })
+	clearing := func(it dynamo.Item) bool {
+		_, pending := it["announcePending"]
+		return attrHasPrefix("state", string(qunyun.DeliverySent))(it) && !pending
+	}
+	e.svc.Table = &dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: clearing, fail: 1}, Name: e.tb.Name, Now: e.clk.Now}
+	r := qunyun.DeliveryRequest{ID: "r1", Source: "session", TargetKind: qunyun.TargetGroup, TargetID: "g000",
+		Content: &qunyun.Content{Kind: qunyun.ContentText, Text: "hi"}}
+	if err := e.request(r); err == nil {
+		t.Fatal("a failed clearing write was not reported")
+	}
+	if err := e.request(r); err != nil {
+		t.Fatal(err)
+	}
+	fin := e.bus.of(qunyun.EventDeliveryFinished)
+	if len(fin) != 2 || fin[0].Detail != fin[1].Detail {
+		t.Fatalf("DeliveryFinished = %+v, want the same event twice", fin)
+	}
+	if got := e.stateOf(r); got.AnnouncePending {
+		t.Fatal("the mark is still set after the second publish")
+	}
+	if n := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"g000"`); n != 1 {
+		t.Fatalf("group posted %d times, want 1", n)
 	}
 }
