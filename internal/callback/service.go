@@ -132,8 +132,9 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 // could not be written, or when the work after it failed: the record then
 // still lists that work, and the retry does it (each step is idempotent)
 // before marking it done. A retry of a record whose work is done is a pure
-// duplicate: it writes nothing, publishes nothing and answers the reply the
-// record kept.
+// duplicate: it changes nothing, publishes nothing and answers the reply the
+// record kept (a 1:1 message's forward-only touch, made before the record,
+// is a conditional write that no longer applies).
 func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	var out Outcome
 	var err error
