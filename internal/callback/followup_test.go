@@ -415,3 +415,32 @@ func TestLastMessageAtOnlyForward(t *testing.T) {
 		t.Fatalf("lastMessageAt %v, want %v", p.LastMessageAt, now)
 	}
 }
+
+// A "+1" whose vote failed is retried for the question it was meant for,
+// even when a newer question came in meanwhile; it counts once.
+func TestVoteRetryKeepsItsQuestion(t *testing.T) {
+	var db *stepFaultDB
+	f := newFixture(t, func(api dynamo.API) dynamo.API { db = &stepFaultDB{API: api}; return db })
+	putLive(t, f, "g1", "s1", "host")
+	at := f.clock.Now()
+	send := func(body string, want int) {
+		t.Helper()
+		if r := f.relay(body); r.StatusCode != want {
+			t.Fatalf("%d %q, want %d", r.StatusCode, r.Body, want)
+		}
+	}
+	send(relayMessage("q1", "g1", "u1", "能不能讲讲定价？", at), 200)
+	db.match = func(r request) bool { return r.op == "update" && strings.Contains(r.expr, "ADD #votes") }
+	vote := relayMessage("v1", "g1", "u2", "+1", at.Add(time.Second))
+	send(vote, 503)
+	send(relayMessage("q2", "g1", "u3", "嘉宾怎么看这个行业？", at.Add(2*time.Second)), 200)
+	send(vote, 200)
+	send(vote, 200)
+	qs, err := dynamo.QueryInto[qunyun.Question](context.Background(), f.table, dynamo.Query{PK: "SESSION#s1", SKPrefix: "Q#"})
+	if err != nil || len(qs) != 2 {
+		t.Fatalf("%d questions %v", len(qs), err)
+	}
+	if qs[0].MessageID != "q1" || qs[0].Votes != 1 || qs[1].Votes != 0 {
+		t.Fatalf("votes: %s %d, %s %d; want q1 1, q2 0", qs[0].MessageID, qs[0].Votes, qs[1].MessageID, qs[1].Votes)
+	}
+}

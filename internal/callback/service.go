@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -158,7 +159,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 const (
 	stepModeration = "moderation" // publish ModerationHit (signals on the record)
 	stepQuestion   = "question"   // capture into the record's session, publish QuestionAsked
-	stepVote       = "vote"       // vote:<session>
+	stepVote       = "vote"       // vote:session=<sid>&question=<question SK> (URL query form)
 	stepCheckin    = "checkin"    // checkin:<rule id>
 	stepApply      = "apply"      // a group event: member, group, member count, MemberJoined
 )
@@ -189,7 +190,15 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 		if isLive && m.MemberID != live.HostMemberID {
 			switch {
 			case s.isVote(m.Text):
-				f.Steps = append(f.Steps, stepVote+":"+live.SessionID)
+				// The question is chosen now and kept in the step, so a retry
+				// votes for it even if a newer question came in meanwhile.
+				sk, found, err := s.Store.OpenQuestion(ctx, live.SessionID, m.ReplyTo)
+				if err != nil {
+					return Outcome{}, err
+				}
+				if found {
+					f.Steps = append(f.Steps, stepVote+":"+url.Values{"session": {live.SessionID}, "question": {sk}}.Encode())
+				}
 			case s.isQuestion(m.Text, m.Mentions, live.HostMemberID):
 				m.SessionID = live.SessionID
 				f.Steps = append(f.Steps, stepQuestion)
@@ -255,7 +264,11 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 		case stepQuestion:
 			err = s.captureQuestion(ctx, m)
 		case stepVote:
-			err = s.vote(ctx, m, arg)
+			var v url.Values
+			if v, err = url.ParseQuery(arg); err == nil {
+				// A member votes once per question: a retry adds nothing.
+				_, err = s.Store.VoteQuestion(ctx, v.Get("session"), v.Get("question"), m.MemberID)
+			}
 		case stepModeration:
 			err = s.publish(ctx, qunyun.EventModerationHit, ModerationHit{
 				ID: m.ID, AccountID: m.AccountID, GroupID: m.GroupID, MemberID: m.MemberID,
@@ -362,17 +375,6 @@ func (s *Service) captureQuestion(ctx context.Context, m qunyun.Message) error {
 	return s.publish(ctx, qunyun.EventQuestionAsked, qunyun.QuestionAsked{
 		ID: m.ID, SessionID: m.SessionID, GroupID: m.GroupID, QuestionKey: dynamo.QuestionSK(q),
 	})
-}
-
-// vote adds the member's "+1" to the quoted or latest open question; a
-// member votes once per question, so a retry adds nothing.
-func (s *Service) vote(ctx context.Context, m qunyun.Message, sessionID string) error {
-	sk, found, err := s.Store.OpenQuestion(ctx, sessionID, m.ReplyTo)
-	if err != nil || !found {
-		return err
-	}
-	_, err = s.Store.VoteQuestion(ctx, sessionID, sk, m.MemberID)
-	return err
 }
 
 func (s *Service) ruleSet(ctx context.Context, accountID string) (ruleSet, error) {
