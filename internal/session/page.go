@@ -221,8 +221,11 @@ func (s *Service) pageView(ctx context.Context, sessionID, key string) (pageView
 		return v, true, nil
 	}
 	r, found, err := s.Store.Recap(ctx, sess.ID)
-	if err != nil || !found {
-		return v, err == nil, err
+	if err != nil {
+		return v, false, err
+	}
+	if !found { // recapped always stores one first; show the rest anyway
+		return v, true, nil
 	}
 	if len(r.KeyPoints) == 0 && len(r.Top) == 0 {
 		v.RecapEmpty = true

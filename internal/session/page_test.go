@@ -3,6 +3,9 @@ package session_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,10 +18,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/local/gateway"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/sam"
+	"github.com/qunyun/qunyun/internal/session"
 )
 
 // The host's page is tested the way a host reaches it: the link in the
@@ -328,5 +334,43 @@ func TestPageLinkWithoutBaseURL(t *testing.T) {
 	link, err := f.svc.PageLink(f.ctx, "s1")
 	if err != nil || link != "" || w.count() != 0 {
 		t.Fatalf("link %q err %v; %d writes", link, err, w.count())
+	}
+}
+
+// BenchmarkServePage: one page view of an open session with 50 questions,
+// against dynalite: six reads (key, session, group, host, the week's
+// sessions, questions; the recap is a seventh once recapped).
+func BenchmarkServePage(b *testing.B) {
+	ctx := context.Background()
+	tb := dynamotest.NewTable(b)
+	svc := &session.Service{Store: tb, Clock: clock.NewManual(start), PublicBaseURL: "https://api.example.com",
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := tb.PutGroup(ctx, qunyun.Group{ID: "g1", Name: "增长VIP群"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := tb.PutHost(ctx, qunyun.Host{ID: "h1", Name: "李老师"}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tb.CreateSession(ctx, qunyun.Session{ID: "s1", GroupID: "g1", HostID: "h1", Topic: "私域复购", Start: start, End: start.Add(45 * time.Minute), State: qunyun.SessionOpen}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 50 {
+		at := start.Add(time.Duration(i) * 20 * time.Second)
+		if _, err := tb.CaptureQuestion(ctx, qunyun.Question{SessionID: "s1", GroupID: "g1", MemberID: fmt.Sprintf("u%d", i), Text: "提问：复购率一般多少算健康？", At: at, MessageID: fmt.Sprintf("q%d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	link, err := svc.PageLink(ctx, "s1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	token := strings.TrimPrefix(link, "https://api.example.com/sessions/")
+	req := events.APIGatewayV2HTTPRequest{RouteKey: session.PageRouteKey, PathParameters: map[string]string{"id": token}}
+	req.RequestContext.HTTP.Method = http.MethodGet
+	b.ResetTimer()
+	for b.Loop() {
+		if resp := svc.ServePage(ctx, req); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, "待回答的提问（50）") {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
 	}
 }
