@@ -43,6 +43,12 @@ func (s *memStore) RecordAccountEventWith(_ context.Context, _ qunyun.AccountEve
 	return dynamo.Recorded{Created: true, Followup: f}, nil
 }
 func (s *memStore) FinishFollowup(context.Context, dynamo.Keys, string) error { return nil }
+func (s *memStore) NoteStuckFollowup(context.Context, dynamo.Keys, time.Time) error {
+	return nil
+}
+func (s *memStore) StuckFollowups(context.Context, string) ([]dynamo.StuckRecord, error) {
+	return nil, nil
+}
 func (s *memStore) GroupLiveSession(context.Context, string) (qunyun.LiveSession, bool, error) {
 	return qunyun.LiveSession{}, false, nil
 }

@@ -444,3 +444,62 @@ func TestVoteRetryKeepsItsQuestion(t *testing.T) {
 		t.Fatalf("votes: %s %d, %s %d; want q1 1, q2 0", qs[0].MessageID, qs[0].Votes, qs[1].MessageID, qs[1].Votes)
 	}
 }
+
+// downBus fails every publish while down is set.
+type downBus struct {
+	*recordingBus
+	down atomic.Bool
+}
+
+func (b *downBus) Publish(ctx context.Context, evs ...bus.Event) error {
+	if b.down.Load() {
+		return fmt.Errorf("injected: EventBridge unavailable")
+	}
+	return b.recordingBus.Publish(ctx, evs...)
+}
+
+// When every delivery WeChat makes fails its work (EventBridge down for
+// longer than WeChat retries), the records are noted for the day, and
+// Resume finishes them once EventBridge is back: each effect once, and a
+// second Resume finds nothing.
+func TestResumeAfterRetriesRanOut(t *testing.T) {
+	f := newFixture(t, nil)
+	db := &downBus{recordingBus: f.bus}
+	f.handler.Service.Bus = db
+	db.down.Store(true)
+	at := f.clock.Now()
+	join := relayJoin("j1", "g1", "u7", at)
+	hit := relayMessage("m1", "g1", "u1", "加我领资料 https://x.example.com/a", at)
+	for range 3 {
+		for _, b := range []string{join, hit} {
+			if r := f.relay(b); r.StatusCode != 503 {
+				t.Fatalf("%d %q, want 503", r.StatusCode, r.Body)
+			}
+		}
+	}
+	if n := f.followupLeft(); n != 2 {
+		t.Fatalf("%d records with work left, want 2", n)
+	}
+	db.down.Store(false)
+	n, err := f.handler.Service.Resume(context.Background(), dynamo.LogDate(f.clock.Now()))
+	if err != nil || n != 2 {
+		t.Fatalf("resumed %d (%v), want 2", n, err)
+	}
+	if f.bus.count(qunyun.EventMemberJoined) != 1 || f.bus.count(qunyun.EventModerationHit) != 1 {
+		t.Fatalf("published %d MemberJoined, %d ModerationHit; want 1 and 1",
+			f.bus.count(qunyun.EventMemberJoined), f.bus.count(qunyun.EventModerationHit))
+	}
+	if g, _, _ := f.table.Group(context.Background(), "g1"); g.MemberCount != 1 {
+		t.Fatalf("member count %d, want 1", g.MemberCount)
+	}
+	if n := f.followupLeft(); n != 0 {
+		t.Fatalf("%d records with work left after Resume", n)
+	}
+	if n, err := f.handler.Service.Resume(context.Background(), dynamo.LogDate(f.clock.Now())); err != nil || n != 0 {
+		t.Fatalf("second Resume finished %d (%v), want 0", n, err)
+	}
+	// A late retry from WeChat is now a pure duplicate.
+	if r := f.relay(join); r.StatusCode != 200 || f.bus.count(qunyun.EventMemberJoined) != 1 {
+		t.Fatalf("late retry: %d, %d MemberJoined", r.StatusCode, f.bus.count(qunyun.EventMemberJoined))
+	}
+}

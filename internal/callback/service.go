@@ -2,6 +2,7 @@ package callback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -22,6 +23,8 @@ type Store interface {
 	RecordGroupEventWith(ctx context.Context, e qunyun.GroupEvent, f dynamo.Followup) (dynamo.Recorded, error)
 	RecordAccountEventWith(ctx context.Context, e qunyun.AccountEvent, f dynamo.Followup) (dynamo.Recorded, error)
 	FinishFollowup(ctx context.Context, k dynamo.Keys, reply string) error
+	NoteStuckFollowup(ctx context.Context, k dynamo.Keys, now time.Time) error
+	StuckFollowups(ctx context.Context, date string) ([]dynamo.StuckRecord, error)
 	GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error)
 	CaptureQuestion(ctx context.Context, q qunyun.Question) (bool, error)
 	VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error)
@@ -241,18 +244,64 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 	// First delivery, or a retry of one whose work did not finish: the work
 	// follows the record as written (its signals and session), not what this
 	// delivery computed.
-	reply, err := s.followMessage(ctx, stored, rec.Steps)
+	reply, err := s.finishMessage(ctx, stored, rec)
 	if err != nil {
-		return Outcome{}, &FollowupError{err}
-	}
-	if reply == "" || !canReply(acct) {
-		reply = rec.Reply
-	}
-	if err := s.Store.FinishFollowup(ctx, dynamo.MessageKeys(m), reply); err != nil {
-		return Outcome{}, &FollowupError{err}
+		return Outcome{}, err
 	}
 	out.Reply = reply
 	return out, nil
+}
+
+// finishMessage does the work a message record lists, then marks it done
+// with the reply; it returns that reply.
+func (s *Service) finishMessage(ctx context.Context, m qunyun.Message, rec dynamo.Recorded) (string, error) {
+	reply, err := s.followMessage(ctx, m, rec.Steps)
+	if err == nil {
+		if reply == "" || (m.Channel != qunyun.ChannelOA && m.Channel != qunyun.ChannelWeComBot) {
+			reply = rec.Reply
+		}
+		err = s.Store.FinishFollowup(ctx, dynamo.MessageKeys(m), reply)
+	}
+	if err != nil {
+		s.noteStuck(ctx, dynamo.MessageKeys(m))
+		return "", &FollowupError{err}
+	}
+	return reply, nil
+}
+
+// noteStuck notes a record whose work failed, so Resume finds it if no
+// retry finishes it. Best effort: the retry is the first remedy.
+func (s *Service) noteStuck(ctx context.Context, k dynamo.Keys) {
+	if err := s.Store.NoteStuckFollowup(ctx, k, s.Now()); err != nil {
+		s.secondary(ctx, "note unfinished work", err)
+	}
+}
+
+// Resume does the work still listed on the records noted on date (UTC)
+// as failed, for when WeChat's retries ran out before the work succeeded.
+// It is safe to run any number of times, concurrently with callbacks: every
+// step is idempotent. It returns how many records it finished.
+func (s *Service) Resume(ctx context.Context, date string) (int, error) {
+	stuck, err := s.Store.StuckFollowups(ctx, date)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	var errs []error
+	for _, r := range stuck {
+		switch {
+		case r.Message != nil:
+			_, err = s.finishMessage(ctx, *r.Message, dynamo.Recorded{Followup: r.Followup})
+		case r.Event != nil:
+			err = s.finishEvents(ctx, []qunyun.GroupEvent{*r.Event})
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		done++
+	}
+	return done, errors.Join(errs...)
 }
 
 // followMessage does a message's work after its record; it returns the
@@ -526,15 +575,28 @@ func (s *Service) groupEvents(ctx context.Context, events []qunyun.GroupEvent) (
 	if len(todo) == 0 {
 		return out, nil
 	}
-	if err := s.apply(ctx, todo); err != nil {
-		return Outcome{}, &FollowupError{err}
-	}
-	for _, e := range todo {
-		if err := s.Store.FinishFollowup(ctx, dynamo.GroupEventKeys(e), ""); err != nil {
-			return Outcome{}, &FollowupError{err}
-		}
+	if err := s.finishEvents(ctx, todo); err != nil {
+		return Outcome{}, err
 	}
 	return out, nil
+}
+
+// finishEvents applies group events whose work is listed, then marks each
+// done.
+func (s *Service) finishEvents(ctx context.Context, events []qunyun.GroupEvent) error {
+	err := s.apply(ctx, events)
+	for i, e := range events {
+		if err == nil {
+			err = s.Store.FinishFollowup(ctx, dynamo.GroupEventKeys(e), "")
+		}
+		if err != nil {
+			for _, left := range events[i:] {
+				s.noteStuck(ctx, dynamo.GroupEventKeys(left))
+			}
+			return &FollowupError{err}
+		}
+	}
+	return nil
 }
 
 // hasWork reports whether a recorded group event changes a member or group.

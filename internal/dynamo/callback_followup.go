@@ -2,7 +2,9 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -241,4 +243,84 @@ func (t *Table) UpdateGroupCounted(ctx context.Context, id string, fn func(g *qu
 		case <-time.After(pause):
 		}
 	}
+}
+
+// Work left undone after WeChat's last retry: WeChat re-sends a callback
+// about three times, so work that fails on every delivery would stay listed
+// on its record with nobody to do it. When the work fails, the callback
+// also notes the record under the day it failed (best effort, only on that
+// path, so it costs nothing otherwise):
+//
+//	FOLLOWUP#<UTC date>  <record PK> <record SK>   type StuckFollowup, TTL 14 days
+//
+// and StuckFollowups lists the noted records whose work is still to do.
+
+type stuckNote struct {
+	Keys
+	RecordPK string `dynamodbav:"recordPK"`
+	RecordSK string `dynamodbav:"recordSK"`
+}
+
+// NoteStuckFollowup notes that the work after record k failed at now.
+func (t *Table) NoteStuckFollowup(ctx context.Context, k Keys, now time.Time) error {
+	note := stuckNote{Keys{PK: "FOLLOWUP#" + LogDate(now), SK: k.PK + " " + k.SK, Type: "StuckFollowup",
+		ExpiresAt: TTL(now, 14*24*time.Hour)}, k.PK, k.SK}
+	if err := t.Put(ctx, note); err != nil {
+		return fmt.Errorf("note unfinished work of %s: %w", k.SK, err)
+	}
+	return nil
+}
+
+// StuckRecord is a callback record whose work is still to do: a group
+// message or a group event (the only records that list work).
+type StuckRecord struct {
+	Keys
+	Message *qunyun.Message    // a message record, or
+	Event   *qunyun.GroupEvent // a group event record (Type from the item's type)
+	Followup
+}
+
+// StuckFollowups returns the records noted on date (UTC) whose work is
+// still to do; records finished since (by a retry) are left out.
+func (t *Table) StuckFollowups(ctx context.Context, date string) ([]StuckRecord, error) {
+	notes, err := QueryInto[stuckNote](ctx, t, Query{PK: "FOLLOWUP#" + date})
+	if err != nil {
+		return nil, fmt.Errorf("unfinished work of %s: %w", date, err)
+	}
+	var out []StuckRecord
+	for _, n := range notes {
+		res, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: Key(n.RecordPK, n.RecordSK), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return nil, Unavailable("read "+n.RecordSK, err)
+		}
+		if res.Item == nil {
+			continue
+		}
+		var r StuckRecord
+		if err := Unmarshal(res.Item, &r.Keys); err != nil {
+			return nil, err
+		}
+		if err := Unmarshal(res.Item, &r.Followup); err != nil {
+			return nil, err
+		}
+		if !r.Pending() {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(r.SK, "MSG#"):
+			r.Message = new(qunyun.Message)
+			err = Unmarshal(res.Item, r.Message)
+		case strings.HasPrefix(r.SK, "EVT#"):
+			r.Event = new(qunyun.GroupEvent)
+			err = Unmarshal(res.Item, r.Event)
+			r.Event.Type = r.Type
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
