@@ -103,9 +103,12 @@ func (s *Service) unknownAlerts(ctx context.Context, d qunyun.Delivery) ([]bus.E
 }
 
 // AnnounceOwed publishes, on every AnnounceEvery-th minute, the
-// announcements that deliveries of the scheduled day and the day before
-// still owe the bus. A mark younger than StaleAfter is left to the
-// invocation that is publishing it.
+// announcements that deliveries still owe the bus. It reads the scheduled
+// UTC day and the two before: a delivery reaches its final state by the end
+// of the day after its own (the sweep's reach), so an announcement is
+// retried for at least a day after it was first owed. A mark younger than
+// StaleAfter is left to the invocation that is publishing it. Invoke runs
+// it after each scheduled tick.
 func (s *Service) AnnounceOwed(ctx context.Context, scheduled time.Time) error {
 	scheduled = scheduled.UTC().Truncate(time.Minute)
 	if scheduled.Sub(scheduled.Truncate(AnnounceEvery)) != 0 || s.Bus == nil {
@@ -113,7 +116,8 @@ func (s *Service) AnnounceOwed(ctx context.Context, scheduled time.Time) error {
 	}
 	var errs []error
 	now := s.now()
-	for _, date := range []string{scheduled.AddDate(0, 0, -1).Format(time.DateOnly), scheduled.Format(time.DateOnly)} {
+	for back := 2; back >= 0; back-- {
+		date := scheduled.AddDate(0, 0, -back).Format(time.DateOnly)
 		items, err := s.Table.UnannouncedDeliveries(ctx, date)
 		if err != nil {
 			return err

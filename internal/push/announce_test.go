@@ -210,3 +210,27 @@ func TestFinishedEventRepeatedWhenTheMarkIsNotCleared(t *testing.T) {
 		t.Fatalf("group posted %d times, want 1", n)
 	}
 }
+
+// A task dated late in a UTC day is confirmed near the end of the next one,
+// while the bus is down until after midnight: its DeliveryFinished is still
+// published once the bus is back, though its date is two days old by then.
+func TestFinishedEventOwedAcrossMidnightIsPublished(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 7, 50)) // 23:50 UTC on the 22nd
+	e.groups(1, noQuietHours)
+	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "早安"})
+	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "50 7 * * ? *", End: local(2026, 11, 23, 8, 0)})
+	if rep := e.tick(local(2026, 11, 23, 7, 50)); rep.Tasks != 1 {
+		t.Fatalf("%d tasks, want 1", rep.Tasks)
+	}
+	d := e.deliveries(local(2026, 11, 23, 7, 50))[0].Delivery
+	e.ticksUntil(local(2026, 11, 23, 8, 20), local(2026, 11, 24, 7, 20), 30*time.Minute)
+	failBus(e, qunyun.EventDeliveryFinished, 1000)
+	e.sbx.Confirm(d.TaskID)
+	e.ticksUntil(local(2026, 11, 24, 7, 21), local(2026, 11, 24, 7, 59), time.Minute)
+	if got, _, _ := e.tb.GetDelivery(e.ctx, d); got.State != qunyun.DeliverySent || !got.AnnouncePending {
+		t.Fatalf("before midnight UTC: %s pending=%v, want sent with its announcement owed", got.State, got.AnnouncePending)
+	}
+	e.svc.Bus.(*flakyBus).fail[qunyun.EventDeliveryFinished] = 0 // the bus is back
+	e.ticksUntil(local(2026, 11, 24, 8, 0), local(2026, 11, 24, 8, 20), time.Minute)
+	finishedOnce(t, e, d.ID, qunyun.DeliverySent)
+}
