@@ -20,10 +20,12 @@ import (
 //	GROUP#<gid>#D#<date>     OPEN#<ms>#<req>    a tracked-link open (qunyun.LinkOpen + ua)
 //	GROUP#<gid>#D#<date>     CHECKIN#<mid>#<local date>  a counted check-in
 //	ACCOUNT#<acct>#D#<date>  MSG#… / EVT#…      OA 1:1 messages and events, GSI1PK PERSONLOG#<acct>#<openid>
-//	GROUP#<gid>              STREAK#<mid>       qunyun.CheckinStreak
+//	GROUP#<gid>              STREAK#<mid>       qunyun.CheckinStreak + msg (the message that counted last)
 //	SESSION#<sid>            Q#<ms>#<key>       qunyun.Question (captured here, answered by session)
-//	PERSON#<openid>          #PROFILE           account, lastMessageAt, subscribedAt
+//	PERSON#<openid>          #PROFILE           account, lastMessageAt, subscribedAt (each only forward)
+//	GROUP#<gid>              #META              memberCount, recounted on joins and leaves
 //	BOTMSG#<acct>            ID#<msgid>         the time a smart-bot message was first seen (TTL 2 days)
+//	FOLLOWUP#<date>          <PK> <SK>          a record whose work after it failed (TTL 14 days)
 //
 // <date> is the UTC date of the event's own time and <ms> its 13-digit Unix
 // milliseconds, so a retry computes the same key and the conditional put
