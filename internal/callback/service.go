@@ -176,8 +176,8 @@ func (e *FollowupError) Unwrap() error { return e.Err }
 
 // canReply reports whether the channel answers with a passive reply (OA
 // 1:1 and the smart bot); elsewhere replies are neither built nor kept.
-func canReply(acct qunyun.Account) bool {
-	return acct.Kind == qunyun.ChannelOA || acct.Kind == qunyun.ChannelWeComBot
+func canReply(ch qunyun.Channel) bool {
+	return ch == qunyun.ChannelOA || ch == qunyun.ChannelWeComBot
 }
 
 func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Message) (Outcome, error) {
@@ -218,7 +218,7 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 	}
 	if rule != nil {
 		f.Steps = append(f.Steps, stepCheckin+":"+rule.ID)
-	} else if canReply(acct) {
+	} else if canReply(acct.Kind) {
 		// A keyword reply needs no write: it is kept with the record itself.
 		if f.Reply, err = s.keywordReply(ctx, m); err != nil {
 			return Outcome{}, err
@@ -257,7 +257,7 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 func (s *Service) finishMessage(ctx context.Context, m qunyun.Message, rec dynamo.Recorded) (string, error) {
 	reply, err := s.followMessage(ctx, m, rec.Steps)
 	if err == nil {
-		if reply == "" || (m.Channel != qunyun.ChannelOA && m.Channel != qunyun.ChannelWeComBot) {
+		if reply == "" || !canReply(m.Channel) {
 			reply = rec.Reply
 		}
 		err = s.Store.FinishFollowup(ctx, dynamo.MessageKeys(m), reply)
