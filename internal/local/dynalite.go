@@ -23,18 +23,22 @@ func dynaliteCLI(root string) string {
 	return filepath.Join(root, "infra", "node_modules", "dynalite", "cli.js")
 }
 
-// startDynalite runs dynalite on addr with its data in dataDir and waits
-// until it answers.
+// startDynalite runs dynalite on addr with its data in dataDir ("-": in
+// memory) and waits until it answers.
 func startDynalite(ctx context.Context, root, addr, dataDir string, log io.Writer) (*dynalite, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("dynalite data dir: %w", err)
+	args := []string{dynaliteCLI(root), "--host", host, "--port", port,
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
+	if dataDir != "-" {
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("dynalite data dir: %w", err)
+		}
+		args = append(args, "--path", dataDir)
 	}
-	cmd := exec.Command("node", dynaliteCLI(root), "--host", host, "--port", port, "--path", dataDir,
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd := exec.Command("node", args...)
 	out := &prefixWriter{prefix: "[dynalite] ", out: log}
 	cmd.Stdout, cmd.Stderr = out, out
 	killWithParent(cmd)

@@ -75,11 +75,14 @@ type Config struct {
 	// DynamoEndpoint, when set, is a running DynamoDB-compatible engine to
 	// use instead of starting dynalite (tests share one this way).
 	DynamoEndpoint string
-	DataDir        string // dynalite's data; "" means Root/.local/dynalite
-	BinDir         string // built bootstraps, <BinDir>/<LogicalId>/bootstrap; "" means Root/.local/bin
-	StateFile      string // where Endpoints go once up; "" means Root/.local/stack.json, "-" none
-	ClockSpeed     float64
-	ClockStart     time.Time // zero means now
+	// DataDir holds dynalite's data; "" means Root/.local/dynalite, "-" in
+	// memory (lost at exit, and about 2.5 times faster: for throw-away
+	// stacks such as qunyun simulate's).
+	DataDir    string
+	BinDir     string // built bootstraps, <BinDir>/<LogicalId>/bootstrap; "" means Root/.local/bin
+	StateFile  string // where Endpoints go once up; "" means Root/.local/stack.json, "-" none
+	ClockSpeed float64
+	ClockStart time.Time // zero means now
 	// Package gives the Go package to build for a function; nil means
 	// FunctionPackage. Tests substitute a test function this way.
 	Package  func(logicalID string) string
