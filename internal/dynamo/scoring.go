@@ -269,3 +269,34 @@ func (t *Table) FinishScoringShard(ctx context.Context, run string, shard, shard
 	}
 	return count >= shards, nil
 }
+
+// ScoringRuns reads the run markers whose key (a date, or date@<scheduled
+// time>) starts with a date in [fromDate, toDate], and tells which runs
+// finished every shard.
+func (t *Table) ScoringRuns(ctx context.Context, fromDate, toDate string) (map[string]bool, error) {
+	items, err := t.QueryItems(ctx, Query{PK: "RUN#scoring#nightly", SKFrom: fromDate, SKTo: toDate + "~"}) // '~' sorts after '@'
+	if err != nil {
+		return nil, fmt.Errorf("read scoring runs %s..%s: %w", fromDate, toDate, err)
+	}
+	out := make(map[string]bool, len(items))
+	for _, it := range items {
+		sk, _ := it["SK"].(*types.AttributeValueMemberS)
+		if sk == nil {
+			continue
+		}
+		total := 0
+		if n, ok := it["total"].(*types.AttributeValueMemberN); ok {
+			total, _ = strconv.Atoi(n.Value)
+		}
+		done := map[string]bool{}
+		if ss, ok := it["shards"].(*types.AttributeValueMemberSS); ok {
+			for _, s := range ss.Value {
+				if n, err := strconv.Atoi(s); err == nil && n < total {
+					done[s] = true
+				}
+			}
+		}
+		out[sk.Value] = total > 0 && len(done) >= total
+	}
+	return out, nil
+}

@@ -333,3 +333,51 @@ func TestRerunByDateSkipsDaysNotOver(t *testing.T) {
 		t.Fatalf("re-run of 11-22 at 02:00Z scored %v, want ldn and sh (Los Angeles is at 18:00)", got)
 	}
 }
+
+// TestMissedRunIsCaughtUp: the run that should score London's 30 October
+// (02:00Z on the 31st) never happens (its retries spent); the run three
+// hours later scores that day, once, completely, and nothing else twice.
+func TestMissedRunIsCaughtUp(t *testing.T) {
+	ctx := t.Context()
+	table := dynamotest.NewTable(t)
+	clk := clock.NewManual(utc("2026-10-29T00:00:00Z"))
+	table.Now = clk.Now
+	for gid, zone := range map[string]string{"sh": "Asia/Shanghai", "ldn": "Europe/London"} {
+		if err := table.PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, TimeZone: zone}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scorer, err := scoring.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &countingStore{Table: table, now: clk.Now, at: map[string][]time.Time{}}
+	h := &scoring.Handler{Night: &scoring.Night{Store: store, Bus: &busLog{}, Scorer: scorer, Now: clk.Now}}
+	missed := utc("2026-10-31T02:00:00Z")
+	for run := utc("2026-10-29T10:00:00Z"); !run.After(utc("2026-11-01T12:00:00Z")); run = run.Add(time.Hour) {
+		if run.Equal(missed) {
+			continue
+		}
+		clk.Set(run)
+		if err := h.Handle(ctx, json.RawMessage(`{"kind":"nightly","scheduledTime":"`+run.Format(time.RFC3339)+`"}`)); err != nil {
+			t.Fatalf("run %s: %v", run.Format(time.RFC3339), err)
+		}
+	}
+	if got := store.at["ldn 2026-10-30"]; len(got) != 1 || !got[0].Equal(missed.Add(scoring.CatchUpAfter)) {
+		t.Fatalf("London's 10-30 scored at %v, want once at %s", got, missed.Add(scoring.CatchUpAfter).Format(time.RFC3339))
+	}
+	for key, at := range store.at {
+		if len(at) != 1 {
+			t.Errorf("%s scored %d times: %v", key, len(at), at)
+		}
+	}
+	for _, key := range []string{"ldn 2026-10-29", "ldn 2026-10-31", "sh 2026-10-30", "sh 2026-10-31"} {
+		if len(store.at[key]) != 1 {
+			t.Errorf("%s not scored", key)
+		}
+	}
+	// The first runs on the new table replayed nothing before them.
+	if len(store.at["ldn 2026-10-28"]) != 0 || len(store.at["sh 2026-10-28"]) != 0 {
+		t.Errorf("days before the first run were scored: %v", store.at)
+	}
+}

@@ -3,12 +3,14 @@ package scoring
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +40,7 @@ type Store interface {
 	SetMemberTier(ctx context.Context, groupID, memberID, tier string, tags []string) error
 	PutReport(ctx context.Context, r qunyun.Report) error
 	FinishScoringShard(ctx context.Context, run string, shard, shards int) (bool, error)
+	ScoringRuns(ctx context.Context, fromDate, toDate string) (map[string]bool, error)
 }
 
 // Publisher puts events on the bus (bus.Publisher implements it).
@@ -107,28 +110,41 @@ func forEach(count, limit int, fn func(i int) error) error {
 // local day ended in the run's window (DueDate) for that day, and at the
 // default zone's nightly run (ReportDue) stores that date's report even if
 // no group is due. Groups in different zones may be due for different
-// dates in one run (UTC+14 and UTC−10 share a clock, not a date).
+// dates in one run (UTC+14 and UTC−10 share a clock, not a date). Then it
+// runs again any earlier run that never finished (catchUp).
 func (n *Night) RunAt(ctx context.Context, t time.Time) error {
 	t = t.Truncate(RunEvery).UTC()
 	groups, err := n.groups(ctx)
 	if err != nil {
 		return err
 	}
+	err = n.runOnce(ctx, t, groups)
+	return errors.Join(err, n.catchUp(ctx, t, groups))
+}
+
+// dueAt groups the groups due at run h by the date they are due for; the
+// default zone's nightly run always has its date, for the report.
+func dueAt(groups []qunyun.Group, h time.Time) map[string][]qunyun.Group {
 	byDate := map[string][]qunyun.Group{}
 	for _, g := range groups {
-		if date, ok := DueDate(g.Location(), t); ok {
+		if date, ok := DueDate(g.Location(), h); ok {
 			byDate[date] = append(byDate[date], g)
 		}
 	}
-	if date, ok := ReportDue(t); ok && byDate[date] == nil {
+	if date, ok := ReportDue(h); ok && byDate[date] == nil {
 		byDate[date] = []qunyun.Group{}
 	}
+	return byDate
+}
+
+func (n *Night) runOnce(ctx context.Context, h time.Time, groups []qunyun.Group) error {
+	byDate := dueAt(groups, h)
 	dates := make([]string, 0, len(byDate))
 	for d := range byDate {
 		dates = append(dates, d)
 	}
 	sort.Strings(dates)
-	run := t.Format(time.RFC3339)
+	run := h.Format(time.RFC3339)
 	for _, date := range dates {
 		slog.InfoContext(ctx, "scoring run", "run", run, "date", date, "groups", len(byDate[date]))
 		if err := n.fanOut(ctx, qunyun.ScoringShard{Date: date, Run: run}, len(byDate[date])); err != nil {
@@ -136,6 +152,53 @@ func (n *Night) RunAt(ctx context.Context, t time.Time) error {
 		}
 	}
 	return nil
+}
+
+// Catch-up: a run that failed for good (its retries spent, its event in the
+// dead-letter queue) would leave its groups' day unscored. Each run looks
+// at the runs between CatchUpFrom and CatchUpAfter ago that had groups
+// due and finished no marker, and runs them again. It starts only after
+// the oldest run in that window that did finish, so a new table (or the
+// first hourly run after the nightly-only schedule) replays nothing, and
+// it leaves the last few hours to Lambda's own retries.
+const (
+	CatchUpFrom  = 24 * time.Hour
+	CatchUpAfter = 3 * time.Hour
+)
+
+func (n *Night) catchUp(ctx context.Context, t time.Time, groups []qunyun.Group) error {
+	oldest, latest := t.Add(-CatchUpFrom), t.Add(-CatchUpAfter)
+	runs, err := n.Store.ScoringRuns(ctx, oldest.AddDate(0, 0, -2).Format(time.DateOnly), t.AddDate(0, 0, 1).Format(time.DateOnly))
+	if err != nil {
+		return fmt.Errorf("scoring catch-up at %s: %w", t.Format(time.RFC3339), err)
+	}
+	var anchor time.Time
+	for key, done := range runs {
+		_, at, ok := strings.Cut(key, "@")
+		h, err := time.Parse(time.RFC3339, at)
+		if !ok || err != nil || !done || h.Before(oldest) || !h.Before(t) {
+			continue
+		}
+		if anchor.IsZero() || h.Before(anchor) {
+			anchor = h
+		}
+	}
+	if anchor.IsZero() {
+		return nil
+	}
+	var errs []error
+	for h := anchor.Add(RunEvery); !h.After(latest); h = h.Add(RunEvery) {
+		missed := false
+		for date := range dueAt(groups, h) {
+			missed = missed || !runs[date+"@"+h.Format(time.RFC3339)]
+		}
+		if !missed {
+			continue
+		}
+		slog.WarnContext(ctx, "scoring: an earlier run never finished; running it again", "run", h.Format(time.RFC3339))
+		errs = append(errs, n.runOnce(ctx, h, groups))
+	}
+	return errors.Join(errs...)
 }
 
 // Run scores date (YYYY-MM-DD, each group's local date) for every group
