@@ -38,7 +38,7 @@ FUZZ_TARGETS += ./internal/callback:FuzzHandler
 FN    ?= PushFunction
 EVENT ?= events/push-tick.json
 
-.PHONY: deps build $(addprefix build-,$(FUNCTIONS)) run test vet unit fuzz bench invoke clean
+.PHONY: deps build $(addprefix build-,$(FUNCTIONS)) run local-cli test vet unit fuzz bench invoke clean
 
 ## deps: install the pinned local DynamoDB engine (npm ci) and the Go modules
 deps: infra/node_modules/.package-lock.json
@@ -58,9 +58,23 @@ $(addprefix build-,$(FUNCTIONS)):
 build:
 	@set -e; for f in $(FUNCTIONS); do $(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(CURDIR)/bin/$$f; done
 
+# `make run` and `make invoke` use a development build of the CLI in
+# .local/bin. CGO off, as for Lambda, and the stack builds the functions with
+# the CLI's own compiler flags (internal/local/runner): the two then share one
+# compile of the standard library and the AWS SDK instead of two. No inlining
+# (-l) makes a cold compile about a quarter cheaper; the code is the same.
+# npm ci runs while Go compiles. Override with LOCAL_GCFLAGS= for a normal build.
+LOCAL_GCFLAGS ?= all=-l
+LOCAL_CLI     := .local/bin/qunyun
+
 ## run: the local stack in the foreground (Ctrl-C stops it)
-run: deps
-	$(GO) run ./cmd/qunyun local up
+run:
+	@$(MAKE) --no-print-directory -j2 infra/node_modules/.package-lock.json local-cli
+	$(LOCAL_CLI) local up
+
+## local-cli: the operator CLI for the local stack, into .local/bin/qunyun
+local-cli:
+	CGO_ENABLED=0 $(GO) build -gcflags='$(LOCAL_GCFLAGS)' -o $(LOCAL_CLI) ./cmd/qunyun
 
 ## test: vet, every test against the embedded engine, then each fuzz target for $(FUZZTIME)
 test: deps vet unit fuzz
@@ -83,8 +97,9 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## invoke: one function on one event against the local stack, like sam local invoke
-invoke: deps
-	$(GO) run ./cmd/qunyun invoke $(FN) -e $(EVENT)
+invoke:
+	@$(MAKE) --no-print-directory -j2 infra/node_modules/.package-lock.json local-cli
+	$(LOCAL_CLI) invoke $(FN) -e $(EVENT)
 
 clean:
 	rm -rf bin .aws-sam

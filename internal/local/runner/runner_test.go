@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -126,6 +127,38 @@ func BenchmarkInvokeWarm(b *testing.B) {
 	for b.Loop() {
 		if _, fnErr, err := p.Invoke(context.Background(), event); err != nil || fnErr != nil {
 			b.Fatal(err, fnErr)
+		}
+	}
+}
+
+// The functions are built with the compiler flags of the program building
+// them, so a CLI built with -gcflags shares its compiled packages with them.
+func TestCompilerFlagsFollowTheRunningBinary(t *testing.T) {
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ flags, want string }{
+		{"", ""},
+		// Only the main package, so the test does not recompile the standard library.
+		{"-gcflags=-l", "-gcflags=-l"},
+	} {
+		bin := filepath.Join(t.TempDir(), "gcflags")
+		args := []string{"build", "-o", bin}
+		if tc.flags != "" {
+			args = append(args, tc.flags)
+		}
+		cmd := exec.Command("go", append(args, "./internal/local/testdata/gcflags")...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", tc.flags, err, out)
+		}
+		out, err := exec.Command(bin).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(out); got != tc.want {
+			t.Errorf("built with %q: CompilerFlags = %q, want %q", tc.flags, got, tc.want)
 		}
 	}
 }

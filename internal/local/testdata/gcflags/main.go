@@ -1,0 +1,14 @@
+// Command gcflags prints runner.CompilerFlags for the runner's tests: the
+// compiler flags this binary was built with, as the runner passes them on.
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/qunyun/qunyun/internal/local/runner"
+)
+
+func main() {
+	fmt.Print(strings.Join(runner.CompilerFlags(), " "))
+}
