@@ -40,6 +40,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/eventpattern"
@@ -125,9 +126,11 @@ type Bus struct {
 	schedMu   sync.Mutex // guards the schedules, so each time fires once
 	schedules []*schedule
 	overlap   int
-	wake      chan struct{} // a scheduled invocation finished
+	wake      chan struct{} // an invocation finished, or the hold moved
+	hold      time.Time     // see HoldAfter; zero: none
 
 	inflight sync.WaitGroup
+	ruleRuns atomic.Int64 // rule deliveries in flight
 
 	mu         sync.Mutex
 	deliveries []Delivery

@@ -334,3 +334,71 @@ func TestSchedulesRunSideBySideAndOverlapIsBounded(t *testing.T) {
 		t.Errorf("Unfinished = %v, want 03:06 once all is done", next)
 	}
 }
+
+// A hold keeps the times after it, and every time while a rule delivery
+// is in flight, from starting; Settled says when a driver may go on.
+func TestHoldAfter(t *testing.T) {
+	start := time.Date(2026, 11, 22, 3, 0, 30, 0, time.UTC)
+	clk := &fakeClock{now: start}
+	inv := newBlockingInvoker()
+	b := newBus(t, eventbus.Config{Invoker: inv, Clock: clk, Overlap: 1, Rules: []eventbus.Rule{
+		{Function: "PushFunction", Pattern: []byte(`{"source":["qunyun"]}`)},
+	}, Schedules: []eventbus.Schedule{
+		{Function: "SessionFunction", Expression: "cron(* * * * ? *)", Input: `{"scheduledTime":"<aws.scheduler.scheduled-time>"}`},
+	}})
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // release every invocation
+		for {
+			select {
+			case inv.release <- struct{}{}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	minute := func(m int) time.Time { return time.Date(2026, 11, 22, 3, m, 0, 0, time.UTC) }
+	b.HoldAfter(minute(2))
+	clk.Set(start.Add(5 * time.Minute))
+	if n := b.RunDue(context.Background()); n != 2 {
+		t.Fatalf("fired %d with a hold at 03:02, want 2 (03:01, 03:02)", n)
+	}
+	if !b.Settled(minute(2)) || b.Settled(minute(3)) {
+		t.Fatalf("Settled(03:02)=%v Settled(03:03)=%v, want true, false", b.Settled(minute(2)), b.Settled(minute(3)))
+	}
+	// A rule delivery in flight holds every time back.
+	hold := make(chan struct{})
+	stuck := &holdingInvoker{release: hold}
+	clk.Set(start)
+	b2 := newBus(t, eventbus.Config{Invoker: stuck, Clock: clk, Rules: []eventbus.Rule{
+		{Function: "PushFunction", Pattern: []byte(`{"source":["qunyun"]}`)},
+	}, Schedules: []eventbus.Schedule{
+		{Function: "SessionFunction", Expression: "cron(* * * * ? *)"},
+	}})
+	b2.HoldAfter(minute(10))
+	b2.PutEvents(context.Background(), []eventbus.Entry{{Source: "qunyun", DetailType: "MemberJoined", Detail: `{"id":"x"}`}})
+	clk.Set(start.Add(2 * time.Minute))
+	if n := b2.RunDue(context.Background()); n != 0 || b2.Settled(minute(1)) {
+		t.Fatalf("fired %d while a rule delivery was in flight, want 0 and not settled", n)
+	}
+	close(hold)
+	b2.Wait()
+	if n := b2.RunDue(context.Background()); n != 2 {
+		t.Fatalf("fired %d once the delivery finished, want 2", n)
+	}
+	clk.Set(start.Add(5 * time.Minute))
+	b.HoldAfter(time.Time{})
+	if n := b.RunDue(context.Background()); n != 3 {
+		t.Fatalf("fired %d once the hold was lifted, want 3", n)
+	}
+}
+
+// holdingInvoker holds rule deliveries (PushFunction) until release closes.
+type holdingInvoker struct{ release chan struct{} }
+
+func (h *holdingInvoker) Invoke(ctx context.Context, function string, _ []byte) error {
+	if function == "PushFunction" {
+		<-h.release
+	}
+	return nil
+}
