@@ -359,6 +359,11 @@ func TestMissedRunIsCaughtUp(t *testing.T) {
 			continue
 		}
 		clk.Set(run)
+		if run.Equal(missed.Add(time.Hour)) {
+			if err := table.PutGroup(ctx, qunyun.Group{ID: "late", Name: "late", TimeZone: "Europe/London", CreatedAt: run}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := h.Handle(ctx, json.RawMessage(`{"kind":"nightly","scheduledTime":"`+run.Format(time.RFC3339)+`"}`)); err != nil {
 			t.Fatalf("run %s: %v", run.Format(time.RFC3339), err)
 		}
@@ -375,6 +380,11 @@ func TestMissedRunIsCaughtUp(t *testing.T) {
 		if len(store.at[key]) != 1 {
 			t.Errorf("%s not scored", key)
 		}
+	}
+	// A group created after the missed run is not scored for the day before
+	// it existed when that run is caught up.
+	if len(store.at["late 2026-10-30"]) != 0 {
+		t.Errorf("a group created at 03:00Z was scored for 10-30 by the caught-up run")
 	}
 	// The first runs on the new table replayed nothing before them.
 	if len(store.at["ldn 2026-10-28"]) != 0 || len(store.at["sh 2026-10-28"]) != 0 {

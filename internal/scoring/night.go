@@ -127,7 +127,7 @@ func (n *Night) RunAt(ctx context.Context, t time.Time) error {
 func dueAt(groups []qunyun.Group, h time.Time) map[string][]qunyun.Group {
 	byDate := map[string][]qunyun.Group{}
 	for _, g := range groups {
-		if date, ok := DueDate(g.Location(), h); ok {
+		if date, ok := dueFor(g, h); ok {
 			byDate[date] = append(byDate[date], g)
 		}
 	}
@@ -135,6 +135,15 @@ func dueAt(groups []qunyun.Group, h time.Time) map[string][]qunyun.Group {
 		byDate[date] = []qunyun.Group{}
 	}
 	return byDate
+}
+
+// dueFor is DueDate for a group that existed at the run: a run caught up
+// later does not score a day from before the group was created.
+func dueFor(g qunyun.Group, h time.Time) (string, bool) {
+	if !g.CreatedAt.IsZero() && g.CreatedAt.After(h) {
+		return "", false
+	}
+	return DueDate(g.Location(), h)
 }
 
 func (n *Night) runOnce(ctx context.Context, h time.Time, groups []qunyun.Group) error {
@@ -305,7 +314,7 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 			continue
 		}
 		if run.Run != "" {
-			if due, ok := DueDate(g.Location(), at); !ok || due != date {
+			if due, ok := dueFor(g, at); !ok || due != date {
 				continue
 			}
 		} else if !dayOver(g.Location(), date, now) {
