@@ -96,15 +96,3 @@ func (h *Handler) contests(ctx context.Context) error {
 	}
 	return nil
 }
-
-// NightDate is the Asia/Shanghai date whose night the run scheduled at
-// scheduledTime is, when it is the default zone's nightly run (02:00); other
-// zones' groups are scored by DueDate.
-func NightDate(scheduledTime string) (string, error) {
-	t, err := time.Parse(time.RFC3339, scheduledTime)
-	if err != nil {
-		return "", qunyun.Errorf(qunyun.EINVALID, "scoring: bad scheduledTime %q", scheduledTime)
-	}
-	local := t.In(qunyun.LoadLocation(""))
-	return local.AddDate(0, 0, -1).Format(time.DateOnly), nil
-}

@@ -5,23 +5,34 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/scoring"
 )
 
-func TestNightDate(t *testing.T) {
-	tests := []struct{ scheduled, want string }{
-		{"2026-11-21T18:00:00Z", "2026-11-21"}, // 02:00 on the 22nd in Shanghai scores the 21st
-		{"2026-11-22T15:59:00Z", "2026-11-21"}, // 23:59 on the 22nd: still the 21st
-		{"2026-11-22T16:00:00Z", "2026-11-22"},
-		{"2027-01-01T18:00:00Z", "2027-01-01"},
+// TestReportDue: the default zone's nightly run is 02:00 Asia/Shanghai, for
+// the date that just ended there; it runs the contests and starts the report.
+func TestReportDue(t *testing.T) {
+	tests := []struct {
+		scheduled, want string
+		ok              bool
+	}{
+		{"2026-11-21T18:00:00Z", "2026-11-21", true}, // 02:00 on the 22nd in Shanghai: the 21st
+		{"2026-11-21T18:00:59Z", "2026-11-21", true}, // late by seconds: the same run
+		{"2026-11-21T17:00:00Z", "", false},
+		{"2026-11-21T19:00:00Z", "", false},
+		{"2026-12-31T18:00:00Z", "2026-12-31", true},
 	}
 	for _, tt := range tests {
-		got, err := scoring.NightDate(tt.scheduled)
-		if err != nil || got != tt.want {
-			t.Errorf("NightDate(%s) = %s, %v; want %s", tt.scheduled, got, err, tt.want)
+		at, err := time.Parse(time.RFC3339, tt.scheduled)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := scoring.ReportDue(at)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ReportDue(%s) = %q, %v; want %q, %v", tt.scheduled, got, ok, tt.want, tt.ok)
 		}
 	}
 }
