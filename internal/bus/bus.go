@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -26,6 +27,12 @@ type API interface {
 type Event struct {
 	DetailType string
 	Detail     any
+	// Time is when the event happened: the envelope's "time", which
+	// consumers may date their work by (push keys a delivery by it). Zero
+	// means the time of the PutEvents call, so a publisher that may publish
+	// one event again (a retried step) sets it, to the same time each
+	// time, and the copy is the same event to its consumers.
+	Time time.Time
 }
 
 // Publisher puts events on one bus.
@@ -52,12 +59,16 @@ func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
 		if json.Unmarshal(detail, &head) != nil || head.ID == "" {
 			return fmt.Errorf("publish %s: detail has no id", e.DetailType)
 		}
-		entries = append(entries, types.PutEventsRequestEntry{
+		entry := types.PutEventsRequestEntry{
 			EventBusName: aws.String(p.BusName),
 			Source:       aws.String(qunyun.EventSource),
 			DetailType:   aws.String(e.DetailType),
 			Detail:       aws.String(string(detail)),
-		})
+		}
+		if !e.Time.IsZero() {
+			entry.Time = aws.Time(e.Time)
+		}
+		entries = append(entries, entry)
 	}
 	for len(entries) > 0 {
 		n := min(len(entries), maxBatch)
