@@ -160,10 +160,12 @@ func TestWorkAfterRecordIsRetriedToCompletion(t *testing.T) {
 				}
 			}
 			db.match = tc.dbFails
-			body := tc.body(f.clock.Now())
+			at := f.clock.Now()
+			body := tc.body(at)
 			if r := f.relay(body); r.StatusCode != 503 {
 				t.Fatalf("first delivery: %d %q, want 503", r.StatusCode, r.Body)
 			}
+			f.clock.Set(at.Add(time.Minute)) // the retry comes later
 			if !db.failed && !fb.failed.Load() {
 				t.Fatal("no fault was injected")
 			}
@@ -199,6 +201,13 @@ func TestWorkAfterRecordIsRetriedToCompletion(t *testing.T) {
 				}
 			}
 			check("after the retry")
+			// Every publish, a re-publish too, is dated by the record, not
+			// by when it was made: consumers date their work by it.
+			for _, e := range f.bus.events {
+				if !e.Time.Equal(at) {
+					t.Fatalf("%s published with time %v, want the record's %v", e.DetailType, e.Time, at)
+				}
+			}
 			if tc.checkin {
 				var s struct {
 					dynamo.Keys

@@ -319,7 +319,7 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 				_, err = s.Store.VoteQuestion(ctx, v.Get("session"), v.Get("question"), m.MemberID)
 			}
 		case stepModeration:
-			err = s.publish(ctx, qunyun.EventModerationHit, ModerationHit{
+			err = s.publish(ctx, qunyun.EventModerationHit, m.At, ModerationHit{
 				ID: m.ID, AccountID: m.AccountID, GroupID: m.GroupID, MemberID: m.MemberID,
 				MemberName: m.MemberName, MessageID: m.ID, Signals: m.Signals,
 				Excerpt: moderation.Excerpt(m.Text, 60), Text: moderation.Excerpt(m.Text, 200),
@@ -421,7 +421,7 @@ func (s *Service) captureQuestion(ctx context.Context, m qunyun.Message) error {
 	if _, err := s.Store.CaptureQuestion(ctx, q); err != nil {
 		return err
 	}
-	return s.publish(ctx, qunyun.EventQuestionAsked, qunyun.QuestionAsked{
+	return s.publish(ctx, qunyun.EventQuestionAsked, m.At, qunyun.QuestionAsked{
 		ID: m.ID, SessionID: m.SessionID, GroupID: m.GroupID, QuestionKey: dynamo.QuestionSK(q),
 	})
 }
@@ -640,7 +640,7 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 				recount = append(recount, e)
 			}
 			if e.Type == qunyun.EventMemberJoined && e.MemberID != "" {
-				joined = append(joined, bus.Event{DetailType: qunyun.EventMemberJoined, Detail: MemberJoined{
+				joined = append(joined, bus.Event{DetailType: qunyun.EventMemberJoined, Time: e.At, Detail: MemberJoined{
 					ID: e.ID, AccountID: e.AccountID, GroupID: e.GroupID, MemberID: e.MemberID,
 					Name: e.MemberName, Scene: e.Scene, At: e.At,
 				}})
@@ -746,13 +746,16 @@ func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outc
 	return Outcome{Duplicate: !rec.Created, Reply: rec.Reply}, nil
 }
 
-// publish puts one event on the bus. Consumers dedupe on the detail's id,
-// so publishing again on a retry is safe.
-func (s *Service) publish(ctx context.Context, detailType string, detail any) error {
+// publish puts one event on the bus, with at, the time of the record it
+// comes from, as its time. A retry publishes the same event again: the
+// same detail id, which consumers dedupe on, and the same time, which they
+// date their work by (push keys a delivery by the event's date), so a
+// re-publish after midnight is still the same event to them.
+func (s *Service) publish(ctx context.Context, detailType string, at time.Time, detail any) error {
 	if s.Bus == nil {
 		return nil
 	}
-	if err := s.Bus.Publish(ctx, bus.Event{DetailType: detailType, Detail: detail}); err != nil {
+	if err := s.Bus.Publish(ctx, bus.Event{DetailType: detailType, Time: at, Detail: detail}); err != nil {
 		return fmt.Errorf("publish %s: %w", detailType, err)
 	}
 	return nil
