@@ -1,6 +1,6 @@
 // Command callback is CallbackFunction: it wires the table, the bus, the
 // accounts and the clock into internal/callback and starts the Lambda
-// handler. Everything else lives in internal/callback, so tests, the CLI
+// handler (HTTP callbacks, and the schedule that resumes unfinished work). Everything else lives in internal/callback, so tests, the CLI
 // and the local stack run the same code.
 package main
 
@@ -42,5 +42,6 @@ func main() {
 	svc.Metrics = m
 	h := callback.NewHandler(dir, svc, clk.Now, slog.Default())
 	h.Metrics = m
-	lambda.Start(h.Handle)
+	// The HttpApi routes and the resume schedule (template.yaml).
+	lambda.Start(h.Invoke)
 }

@@ -46,9 +46,16 @@ func (s *memStore) FinishFollowup(context.Context, dynamo.Keys, string) error { 
 func (s *memStore) NoteStuckFollowup(context.Context, dynamo.Keys, time.Time) error {
 	return nil
 }
-func (s *memStore) StuckFollowups(context.Context, string) ([]dynamo.StuckRecord, error) {
+func (s *memStore) FollowupNotes(context.Context, string) ([]dynamo.FollowupNote, error) {
 	return nil, nil
 }
+func (s *memStore) ClaimFollowupNote(context.Context, *dynamo.FollowupNote, time.Time) (bool, error) {
+	return false, nil
+}
+func (s *memStore) FollowupRecord(context.Context, dynamo.FollowupNote) (dynamo.StuckRecord, bool, error) {
+	return dynamo.StuckRecord{}, false, nil
+}
+func (s *memStore) ClearFollowupNote(context.Context, dynamo.FollowupNote) error { return nil }
 func (s *memStore) GroupLiveSession(context.Context, string) (qunyun.LiveSession, bool, error) {
 	return qunyun.LiveSession{}, false, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/callback"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechat"
@@ -490,9 +491,16 @@ func TestResumeAfterRetriesRanOut(t *testing.T) {
 		t.Fatalf("%d records with work left, want 2", n)
 	}
 	db.down.Store(false)
-	n, err := f.handler.Service.Resume(context.Background(), dynamo.LogDate(f.clock.Now()))
-	if err != nil || n != 2 {
-		t.Fatalf("resumed %d (%v), want 2", n, err)
+	svc := f.handler.Service
+	// Right after the last failure WeChat may still retry: Resume waits.
+	rep, err := svc.ResumeDue(context.Background(), f.clock.Now())
+	if err != nil || rep.Waiting != 2 || rep.Finished != 0 {
+		t.Fatalf("resume right after the failures: %+v (%v), want 2 waiting", rep, err)
+	}
+	f.clock.Set(at.Add(callback.DefaultResumeAfter))
+	rep, err = svc.ResumeDue(context.Background(), f.clock.Now())
+	if err != nil || rep.Finished != 2 || rep.Notes != 2 {
+		t.Fatalf("resume: %+v (%v), want 2 finished", rep, err)
 	}
 	if f.bus.count(qunyun.EventMemberJoined) != 1 || f.bus.count(qunyun.EventModerationHit) != 1 {
 		t.Fatalf("published %d MemberJoined, %d ModerationHit; want 1 and 1",
@@ -504,8 +512,9 @@ func TestResumeAfterRetriesRanOut(t *testing.T) {
 	if n := f.followupLeft(); n != 0 {
 		t.Fatalf("%d records with work left after Resume", n)
 	}
-	if n, err := f.handler.Service.Resume(context.Background(), dynamo.LogDate(f.clock.Now())); err != nil || n != 0 {
-		t.Fatalf("second Resume finished %d (%v), want 0", n, err)
+	// The notes of finished records are gone: the next run reads nothing.
+	if rep, err := svc.ResumeDue(context.Background(), f.clock.Now()); err != nil || rep.Notes != 0 || rep.Finished != 0 {
+		t.Fatalf("second Resume: %+v (%v), want no notes", rep, err)
 	}
 	// A late retry from WeChat is now a pure duplicate.
 	if r := f.relay(join); r.StatusCode != 200 || f.bus.count(qunyun.EventMemberJoined) != 1 {

@@ -89,7 +89,9 @@ func newPushSide(t *testing.T, f *fixture, db dynamo.API) *pushSide {
 
 type invokerFunc func(ctx context.Context, payload []byte) error
 
-func (f invokerFunc) Invoke(ctx context.Context, _ string, payload []byte) error { return f(ctx, payload) }
+func (f invokerFunc) Invoke(ctx context.Context, _ string, payload []byte) error {
+	return f(ctx, payload)
+}
 
 // delivered waits for the bus's deliveries and returns the envelopes push
 // got of detailType; push must have taken each without an error.
@@ -110,8 +112,10 @@ func (p *pushSide) delivered(t *testing.T, detailType string) []events.EventBrid
 	return out
 }
 
-// alertsTo counts the WeCom app messages push sent to a staff member.
+// alertsTo counts the WeCom app messages push sent to a staff member, once
+// the bus's deliveries are done.
 func (p *pushSide) alertsTo(member string) int {
+	p.bus.Wait()
 	n := 0
 	for _, c := range p.sandbox.Calls("/cgi-bin/message/send") {
 		if c.ErrCode == 0 && strings.Contains(string(c.Body), `"touser":"`+member+`"`) {

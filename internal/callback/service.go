@@ -2,7 +2,6 @@ package callback
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -24,7 +23,10 @@ type Store interface {
 	RecordAccountEventWith(ctx context.Context, e qunyun.AccountEvent, f dynamo.Followup) (dynamo.Recorded, error)
 	FinishFollowup(ctx context.Context, k dynamo.Keys, reply string) error
 	NoteStuckFollowup(ctx context.Context, k dynamo.Keys, now time.Time) error
-	StuckFollowups(ctx context.Context, date string) ([]dynamo.StuckRecord, error)
+	FollowupNotes(ctx context.Context, date string) ([]dynamo.FollowupNote, error)
+	ClaimFollowupNote(ctx context.Context, n *dynamo.FollowupNote, now time.Time) (bool, error)
+	FollowupRecord(ctx context.Context, n dynamo.FollowupNote) (dynamo.StuckRecord, bool, error)
+	ClearFollowupNote(ctx context.Context, n dynamo.FollowupNote) error
 	GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error)
 	CaptureQuestion(ctx context.Context, q qunyun.Question) (bool, error)
 	VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error)
@@ -78,6 +80,9 @@ type Service struct {
 	Texts     Texts
 	Moderator *moderation.Checker
 	Flood     *moderation.Flood
+	// ResumeAfter is how long after its work last failed Resume leaves a
+	// record to WeChat's retries (0: DefaultResumeAfter).
+	ResumeAfter time.Duration
 
 	live    *cache[string, qunyun.LiveSession]
 	rules   *cache[string, ruleSet]
@@ -275,33 +280,6 @@ func (s *Service) noteStuck(ctx context.Context, k dynamo.Keys) {
 	if err := s.Store.NoteStuckFollowup(ctx, k, s.Now()); err != nil {
 		s.secondary(ctx, "note unfinished work", err)
 	}
-}
-
-// Resume does the work still listed on the records noted on date (UTC)
-// as failed, for when WeChat's retries ran out before the work succeeded.
-// It is safe to run any number of times, concurrently with callbacks: every
-// step is idempotent. It returns how many records it finished.
-func (s *Service) Resume(ctx context.Context, date string) (int, error) {
-	stuck, err := s.Store.StuckFollowups(ctx, date)
-	if err != nil {
-		return 0, err
-	}
-	done := 0
-	var errs []error
-	for _, r := range stuck {
-		switch {
-		case r.Message != nil:
-			_, err = s.finishMessage(ctx, *r.Message, dynamo.Recorded{Followup: r.Followup})
-		case r.Event != nil:
-			err = s.finishEvents(ctx, []qunyun.GroupEvent{*r.Event})
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		done++
-	}
-	return done, errors.Join(errs...)
 }
 
 // followMessage does a message's work after its record; it returns the
