@@ -13,7 +13,10 @@
 // once; 503 too when the work after the record failed: the record lists
 // that work (dynamo.Followup), and the retry does it again, each step being
 // idempotent, then marks it done. A retry of a record whose work is done is
-// a pure duplicate, answered with the reply the record kept.
+// a pure duplicate, answered with the reply the record kept. Work that
+// WeChat's retries did not finish is finished by Resume, which the
+// function's schedule runs every 5 minutes (Handler.Invoke tells the
+// schedule's input from an HTTP request).
 //
 // What it must not do: no protocol code of its own (that is package
 // wechat), no AWS clients of its own (the Store and Publisher are injected),
