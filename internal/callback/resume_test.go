@@ -212,7 +212,7 @@ func TestResumeStopsBeforeDeadline(t *testing.T) {
 func TestInvokeScheduleOrRequest(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
-	sample, err := os.ReadFile("../../events/callback-resume.json")
+	sample, err := os.ReadFile("../../events/callback-tick.json")
 	if err != nil {
 		t.Fatal(err)
 	}
