@@ -16,11 +16,12 @@ import (
 // needed for correctness, and a cold container starts empty.
 //
 // What each piece may get wrong, and for how long:
-//   - the plans and time zones that say whether a minute can be due are up
-//     to CatalogTTL old, so a plan created, changed or resumed takes effect
-//     within two minutes; whenever a minute can be due, the tick reads
-//     plans and groups afresh and decides from those (a pause is therefore
-//     seen at once);
+//   - the plans that say whether a minute can be due are up to CatalogTTL
+//     old, so a plan created, changed or resumed takes effect within two
+//     minutes; the groups' time zones and quiet hours up to ZonesTTL, so a
+//     group in a zone no group had before gets its first slots up to ten
+//     minutes late; whenever a minute can be due, the tick reads plans and
+//     groups afresh and decides from those (a pause is seen at once);
 //   - the cursor this container last knew is a lower bound of the table's:
 //     starting from it can only expand minutes again, which the claims make
 //     harmless; an idle tick writes the cursor only every CursorEvery;
@@ -30,8 +31,11 @@ import (
 //     made by another container is followed at most SweepIdle late.
 const (
 	CatalogTTL  = 2 * time.Minute
+	ZonesTTL    = 10 * time.Minute
 	CursorEvery = 10 * time.Minute
-	SweepIdle   = 5 * time.Minute
+	// SweepIdle matches how often an open task is polled (every ten
+	// minutes, on its own minute).
+	SweepIdle = 10 * time.Minute
 )
 
 // tickMemory is a Service's memory between ticks; its zero value is empty.
@@ -51,10 +55,10 @@ type sweepKey struct {
 
 // dueView is enough of the catalog to tell whether a minute can be due.
 type dueView struct {
-	loadedAt time.Time
-	plans    []duePlan
-	zones    []*time.Location
-	quiet    []zonedMinute // when groups' quiet hours begin
+	plansAt, zonesAt time.Time // when plans and groups were read
+	plans            []duePlan
+	zones            []*time.Location
+	quiet            []zonedMinute // when groups' quiet hours begin
 }
 
 type duePlan struct {
@@ -70,7 +74,14 @@ type zonedMinute struct {
 }
 
 func newDueView(plans []qunyun.Plan, groups []qunyun.Group, at time.Time) *dueView {
-	v := &dueView{loadedAt: at}
+	v := &dueView{plansAt: at}
+	v.setGroups(groups, at)
+	v.setPlans(plans, at)
+	return v
+}
+
+func (v *dueView) setGroups(groups []qunyun.Group, at time.Time) {
+	v.zonesAt, v.zones, v.quiet = at, nil, nil
 	seenZone := map[string]bool{}
 	seenQuiet := map[zonedMinute]bool{}
 	for _, g := range groups {
@@ -87,6 +98,10 @@ func newDueView(plans []qunyun.Plan, groups []qunyun.Group, at time.Time) *dueVi
 			}
 		}
 	}
+}
+
+func (v *dueView) setPlans(plans []qunyun.Plan, at time.Time) {
+	v.plansAt, v.plans = at, nil
 	for _, p := range plans {
 		dp := duePlan{plan: p}
 		if p.Cron != "" && len(p.Contents) > 0 {
@@ -110,7 +125,6 @@ func newDueView(plans []qunyun.Plan, groups []qunyun.Group, at time.Time) *dueVi
 			v.plans = append(v.plans, dp)
 		}
 	}
-	return v
 }
 
 // mayBeDue reports whether any plan could have a slot or a journey step at
@@ -150,24 +164,33 @@ func (v *dueView) quietBegins(from, to time.Time) bool {
 	return false
 }
 
-// view returns the due view, read again when older than CatalogTTL.
+// dueView returns the due view, its plans read again when older than
+// CatalogTTL and its groups when older than ZonesTTL.
 func (s *Service) dueView(ctx context.Context) (*dueView, error) {
 	now := s.now()
 	s.memory.mu.Lock()
-	v := s.memory.view
+	old := s.memory.view
 	s.memory.mu.Unlock()
-	if v != nil && now.Sub(v.loadedAt) < CatalogTTL && !now.Before(v.loadedAt) {
-		return v, nil
+	stale := func(at time.Time, ttl time.Duration) bool { return now.Sub(at) >= ttl || now.Before(at) }
+	if old != nil && !stale(old.plansAt, CatalogTTL) && !stale(old.zonesAt, ZonesTTL) {
+		return old, nil
+	}
+	v := &dueView{}
+	if old != nil {
+		*v = *old // a copy: an earlier tick may still hold the old one
+	}
+	if old == nil || stale(old.zonesAt, ZonesTTL) {
+		groups, err := s.Table.Groups(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v.setGroups(groups, now)
 	}
 	plans, err := s.Table.Plans(ctx)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := s.Table.Groups(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v = newDueView(plans, groups, now)
+	v.setPlans(plans, now)
 	s.remember(func(m *tickMemory) { m.view = v })
 	return v, nil
 }
