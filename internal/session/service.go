@@ -139,6 +139,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) error {
 // and plans next week when it is time. Each step is a conditional update,
 // so running Tick twice, or late, changes nothing more than running it once.
 func (s *Service) Tick(ctx context.Context) error {
+	s.warmUp()
 	now := s.Clock.Now()
 	var errs []error
 	if err := s.planIfDue(ctx, now); err != nil {

@@ -19,6 +19,7 @@ const ListTTL = 2 * time.Minute
 
 // tickMemory is what a Service remembers between ticks; zero means cold.
 type tickMemory struct {
+	warm     sync.Once // the segmenter, loaded in the background
 	mu       sync.Mutex
 	at       time.Time // when list was read
 	list     []qunyun.Session
@@ -48,4 +49,18 @@ func (s *Service) currentSessions(ctx context.Context, now, from, to time.Time) 
 	m.at, m.list, m.from, m.to = now, list, from, to.Add(ListTTL)
 	m.mu.Unlock()
 	return list, nil
+}
+
+// warmUp starts loading the segmenter (a second or two: its dictionary) in
+// the background on a container's first tick, so the first recap does not
+// stall the tick that builds it; a recap that comes first waits for the
+// same load (segment.Shared loads once).
+func (s *Service) warmUp() {
+	s.memory.warm.Do(func() {
+		go func() {
+			if _, err := s.segmenter(); err != nil {
+				s.log().Warn("session: segmenter warm-up", "err", err)
+			}
+		}()
+	})
 }
