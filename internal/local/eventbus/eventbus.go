@@ -238,11 +238,13 @@ func (b *Bus) Wait() {
 func (b *Bus) invoke(ctx context.Context, d Delivery, payload []byte) {
 	d.At = b.clock.Now()
 	d.Payload = asJSON(payload)
+	began := time.Now()
 	if err := b.invoker.Invoke(ctx, d.Function, payload); err != nil {
 		d.Error = err.Error()
 		b.log.ErrorContext(ctx, "eventbus: invoke failed", "kind", d.Kind, "function", d.Function, "id", d.ID, "err", err)
 	} else {
-		b.log.InfoContext(ctx, "eventbus: invoked", "kind", d.Kind, "function", d.Function, "id", d.ID)
+		b.log.InfoContext(ctx, "eventbus: invoked", "kind", d.Kind, "function", d.Function, "id", d.ID,
+			"scheduledTime", d.ScheduledTime, "at", d.At, "ms", time.Since(began).Milliseconds())
 	}
 	b.mu.Lock()
 	b.deliveries = append(b.deliveries, d)
