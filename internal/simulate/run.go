@@ -46,10 +46,20 @@ type Stack struct {
 	Table   *dynamo.Table
 	Clock   Clock
 	HTTP    *http.Client
-	// NextFire, when set, tells the next time the stack's scheduler will
-	// fire (eventbus.Bus.NextFire): the run waits for the schedules to
-	// catch up before it ends and measures how far they fall behind.
+	// NextFire, when set, tells the earliest scheduled time whose
+	// invocation has not finished (eventbus.Bus.Unfinished): the run waits
+	// for the schedules to catch up before it ends and measures how far
+	// they fall behind.
 	NextFire func() (time.Time, bool)
+	// Hold and Settled, when both are set (eventbus.Bus.HoldAfter and
+	// Settled), make the run go in step with the stack's scheduler: the
+	// ticks of a minute, then what the members do in that minute, then the
+	// next minute's ticks, each waiting for the bus deliveries the other
+	// started. On a fast clock the order of a tick and a member's action
+	// would otherwise depend on the machine's load, and so would the
+	// summary.
+	Hold    func(time.Time)
+	Settled func(time.Time) bool
 }
 
 // Simulation plays a World against a Stack.
@@ -68,8 +78,10 @@ type Simulation struct {
 	Log      *slog.Logger
 
 	events   eventHeap
+	step     *lockstep
 	stats    stats
-	maxLag   time.Duration // how far the scheduler fell behind the clock
+	maxLag   time.Duration // how late the run acted, at most
+	lateness Lateness
 	builder  *callbacks.Builder
 	sender   *callbacks.Sender
 	sessions map[string]bool // sessions whose Q&A is planned
@@ -151,23 +163,31 @@ func (s *Simulation) Run(ctx context.Context, timeline []Event) (*Summary, error
 		s.push(Event{At: t, Kind: kindObserveSessions})
 	}
 
-	jobs := make(chan job)
+	// One queue per worker, and a group's events always on the same one:
+	// a question reaches the stack before the "+1" quoting it.
+	queues := make([]chan job, s.Workers)
 	var wg sync.WaitGroup
-	for i := range s.Workers {
+	for i := range queues {
+		queues[i] = make(chan job, 4)
 		wg.Add(1)
 		// Each worker rebuilds stale requests with its own builder: nonces
 		// and AES padding do not change what the stack records.
 		b := &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed + uint64(i) + 1)), Now: s.Stack.Clock.Now}
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
+			for j := range queues[i] {
 				s.do(ctx, b, j)
+				s.step.done(j.e.seq)
 			}
 		}()
 	}
-	err := s.loop(ctx, jobs, end)
-	close(jobs)
+	s.step = newLockstep(s.Stack.Hold, s.Stack.Settled)
+	err := s.loop(ctx, queues, end)
+	for _, q := range queues {
+		close(q)
+	}
 	wg.Wait()
+	s.step.release()
 	if err != nil {
 		return nil, err
 	}
@@ -186,14 +206,20 @@ type job struct {
 	req callbacks.Request
 }
 
-func (s *Simulation) loop(ctx context.Context, jobs chan<- job, end time.Time) error {
+func (s *Simulation) loop(ctx context.Context, queues []chan job, end time.Time) error {
 	day := -1
 	for s.events.Len() > 0 {
 		e := heap.Pop(&s.events).(Event)
+		s.step.begin(e.seq, e.At)
+		s.step.next(s.nextAt())
 		if err := s.waitUntil(ctx, e.At); err != nil {
 			return err
 		}
-		s.lag()
+		if err := s.step.wait(ctx, e.At); err != nil {
+			return err
+		}
+		s.late(e.At)
+		jobs := queues[s.queueOf(e, len(queues))]
 		if d := int(e.At.Sub(s.Start) / (24 * time.Hour)); d > day && d < s.Days {
 			day = d
 			if s.Progress != nil {
@@ -209,8 +235,12 @@ func (s *Simulation) loop(ctx context.Context, jobs chan<- job, end time.Time) e
 		switch e.Kind {
 		case kindObserveSandbox:
 			s.observeSandbox(ctx, e.At)
+			s.step.next(s.nextAt())
+			s.step.done(e.seq)
 		case kindObserveSessions:
 			s.observeSessions(ctx, e.At)
+			s.step.next(s.nextAt())
+			s.step.done(e.seq)
 		case kindConfirm, kindOpen:
 			select {
 			case jobs <- job{e: e}:
@@ -236,20 +266,51 @@ func (s *Simulation) loop(ctx context.Context, jobs chan<- job, end time.Time) e
 	return nil
 }
 
-// MaxLag is how far the stack's scheduler fell behind its clock during the
-// run: a lag of more than a few virtual minutes means the clock runs faster
-// than the stack can follow (lower the speed).
+// nextAt is the time of the next event in the queue, zero when none.
+func (s *Simulation) nextAt() time.Time {
+	if s.events.Len() == 0 {
+		return time.Time{}
+	}
+	return s.events[0].At
+}
+
+// queueOf picks the worker for an event: by group, so one group's events
+// reach the stack in order.
+func (s *Simulation) queueOf(e Event, n int) int {
+	key := e.ID
+	if e.Group != nil {
+		key = e.Group.ID
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(n))
+}
+
+// MaxLag is how late, on the stack's clock, the run got to act: a member
+// acts once the stack's schedules up to that minute have finished (see
+// Stack.Hold), so this is also how far the schedules fell behind the clock
+// while the members were active. More than a few virtual minutes means the
+// clock runs faster than the stack can follow (lower the speed): the
+// functions then see a later time than the minute they run for.
 func (s *Simulation) MaxLag() time.Duration { return s.maxLag }
 
-// lag notes how far the scheduler is behind the clock.
-func (s *Simulation) lag() {
-	if s.Stack.NextFire == nil {
-		return
+// Lateness counts the run's actions and those more than one and ten
+// virtual minutes late (see MaxLag).
+type Lateness struct{ Actions, OverMinute, OverTenMinutes int }
+
+// Lateness tells how often the run acted late.
+func (s *Simulation) Lateness() Lateness { return s.lateness }
+
+// late notes how late the run acts for an action due at t.
+func (s *Simulation) late(t time.Time) {
+	l := s.Stack.Clock.Now().Sub(t)
+	s.maxLag = max(s.maxLag, l)
+	s.lateness.Actions++
+	if l > time.Minute {
+		s.lateness.OverMinute++
 	}
-	if next, ok := s.Stack.NextFire(); ok {
-		if l := s.Stack.Clock.Now().Sub(next); l > s.maxLag {
-			s.maxLag = l
-		}
+	if l > 10*time.Minute {
+		s.lateness.OverTenMinutes++
 	}
 }
 
