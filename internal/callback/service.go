@@ -592,8 +592,9 @@ func hasWork(e qunyun.GroupEvent) bool {
 // MemberJoined (after the count: push selects welcome plans by group size).
 // Every step is idempotent: member times only move forward, the count is
 // recounted rather than added to, and MemberJoined carries the event id
-// (push's welcome delivery id is plan, group and member, so a second
-// MemberJoined claims the same delivery).
+// and the join's time (push's welcome delivery id is plan, group and
+// member, dated by the event's time, so a second MemberJoined claims the
+// same delivery, after midnight too).
 func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 	ensure := func(e qunyun.GroupEvent) func(g *qunyun.Group, found bool) error {
 		return func(g *qunyun.Group, found bool) error {
