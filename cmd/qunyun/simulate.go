@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,9 +135,10 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	began := time.Now()
 
 	// The stack's clock starts at ready; it must not reach day 0 before
-	// the community is applied (a second or two), nor idle long before it:
-	// a lead of about five real seconds.
-	lead := max((time.Duration(5*f.speed) * time.Second).Round(time.Minute), 30*time.Minute)
+	// the community is applied (several real seconds while the functions'
+	// first invocations start up), nor idle long before it: a lead of
+	// about twelve real seconds.
+	lead := max((time.Duration(12*f.speed) * time.Second).Round(time.Minute), 30*time.Minute)
 	dir, err := os.MkdirTemp(tempBase(), "qunyun-simulate-")
 	if err != nil {
 		return err
@@ -150,9 +152,23 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	if err != nil {
 		return err
 	}
-	acctFile, accts, err := simAccounts(f.accountsFile, dir, addr)
+	// The simulation plays the relay bridge too, on a port of its own.
+	bridgeLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("the simulation's relay bridge: %w", err)
+	}
+	bridge := &simulate.Bridge{Keys: map[string][]byte{}}
+	bridgeSrv := &http.Server{Handler: bridge, ReadHeaderTimeout: 5 * time.Second}
+	go bridgeSrv.Serve(bridgeLn)
+	defer bridgeSrv.Close()
+	acctFile, accts, err := simAccounts(f.accountsFile, dir, addr, "http://"+bridgeLn.Addr().String())
 	if err != nil {
 		return err
+	}
+	for _, a := range accts {
+		if a.Kind == qunyun.ChannelRelay {
+			bridge.Keys[a.ID] = []byte(a.HMACKey)
+		}
 	}
 	logOut := io.Discard
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -173,6 +189,7 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	if err != nil {
 		return fmt.Errorf("start the simulation's stack: %w", err)
 	}
+	bridge.Now = stack.Clock().Now
 	stackErr := make(chan error, 1)
 	go func() { stackErr <- stack.Run(ctx) }()
 	defer func() {
@@ -229,7 +246,7 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	sim := &simulate.Simulation{
 		Stack: simulate.Stack{Gateway: e.Gateway, Table: table, Clock: stack.Clock(), NextFire: stack.Bus().Unfinished,
 			Hold: stack.Bus().HoldAfter, Settled: stack.Bus().Settled},
-		World: world, Seed: f.seed, Start: start, Days: f.days, Hosts: hosts, Workers: f.workers,
+		World: world, Seed: f.seed, Start: start, Days: f.days, Hosts: hosts, Workers: f.workers, Bridge: bridge,
 		Progress: func(day, days, sent int) {
 			lag := time.Duration(0)
 			if next, ok := stack.Bus().Unfinished(); ok {
@@ -306,8 +323,9 @@ func freeLoopback() (string, error) {
 
 // simAccounts copies the accounts file into dir with the webhooks that
 // point at the default local gateway moved to the simulation's own, so its
-// pushes land in its own sandbox.
-func simAccounts(path, dir, addr string) (string, []qunyun.Account, error) {
+// pushes land in its own sandbox, and relay accounts without a bridge given
+// the simulation's (bridge/relay/<id>).
+func simAccounts(path, dir, addr, bridge string) (string, []qunyun.Account, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", nil, fmt.Errorf("--accounts: %w", err)
@@ -318,6 +336,9 @@ func simAccounts(path, dir, addr string) (string, []qunyun.Account, error) {
 	}
 	for i := range list {
 		list[i].Webhook = strings.Replace(list[i].Webhook, "127.0.0.1:3000", addr, 1)
+		if list[i].Kind == qunyun.ChannelRelay && list[i].Webhook == "" {
+			list[i].Webhook = bridge + "/relay/" + list[i].ID
+		}
 	}
 	out, err := json.MarshalIndent(list, "", "  ")
 	if err != nil {

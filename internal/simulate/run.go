@@ -73,6 +73,9 @@ type Simulation struct {
 	Hosts map[string]string
 	// Workers is how many callbacks are in flight at once; 0 means 8.
 	Workers int
+	// Bridge, when set, is the relay bridge the stack posts to: members
+	// open the links in its messages too.
+	Bridge *Bridge
 	// Progress, when set, hears about each simulated day as it begins.
 	Progress func(day, days int, sent int)
 	Log      *slog.Logger
@@ -88,6 +91,7 @@ type Simulation struct {
 	tasks    map[string]bool // tasks seen
 	codes    map[string]bool // tracked links seen
 	callsN   map[string]int  // sandbox calls read, per path
+	bridgeN  int             // bridge posts read
 	version  map[string]int  // member version per WeCom group
 	seq      int
 }
@@ -151,6 +155,7 @@ func (s *Simulation) Run(ctx context.Context, timeline []Event) (*Summary, error
 	s.builder = &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed)), Now: s.Stack.Clock.Now}
 	s.sender = &callbacks.Sender{Base: strings.TrimRight(s.Stack.Gateway, "/"), Client: s.Stack.HTTP}
 	s.sessions, s.tasks, s.codes, s.callsN, s.version = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}, map[string]int{}
+	s.bridgeN = 0
 	s.events = nil
 	for _, e := range timeline {
 		s.push(e)
@@ -608,6 +613,13 @@ func (s *Simulation) observeSandbox(ctx context.Context, now time.Time) {
 		for _, chat := range t.ChatIDs {
 			s.scheduleOpens(at, chat, string(t.Body))
 		}
+	}
+	if s.Bridge != nil {
+		posts := s.Bridge.Posts()
+		for _, m := range posts[min(s.bridgeN, len(posts)):] {
+			s.scheduleOpens(now, m.GroupID, m.Text+" "+m.URL)
+		}
+		s.bridgeN = len(posts)
 	}
 	for _, path := range directSendPaths {
 		var calls []sandboxCall
