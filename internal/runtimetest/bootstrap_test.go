@@ -287,7 +287,7 @@ func TestBootstraps(t *testing.T) {
 					}
 					env := st.env(t, tpl, f, start)
 					check := responseCheck[name]
-					if check == nil && isHTTPEvent(f) {
+					if check == nil && isHTTPEvent(event) {
 						check = notServerError
 					}
 					if err := answer(bin, f, env, event, check, mustSucceed(name), t.Logf); err != nil {
@@ -347,15 +347,17 @@ func TestHarnessCatchesMisbehaviour(t *testing.T) {
 	}
 }
 
-// isHTTPEvent reports whether f is triggered by HttpApi only, so every
-// sample of it is an HTTP request.
-func isHTTPEvent(f sam.Function) bool {
-	for _, ev := range f.Events {
-		if ev.Type != "HttpApi" {
-			return false
-		}
+// isHTTPEvent reports whether a sample is an API Gateway HTTP API (payload
+// 2.0) request, decided per sample: a function with a schedule as well
+// (CallbackFunction) has both kinds.
+func isHTTPEvent(event []byte) bool {
+	var probe struct {
+		RouteKey       string `json:"routeKey"`
+		RequestContext struct {
+			HTTP *struct{} `json:"http"`
+		} `json:"requestContext"`
 	}
-	return len(f.Events) > 0
+	return json.Unmarshal(event, &probe) == nil && probe.RouteKey != "" && probe.RequestContext.HTTP != nil
 }
 
 // crashed tells a panic, which aws-lambda-go reports as an error too, from
@@ -428,5 +430,22 @@ func BenchmarkColdStart(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestIsHTTPEvent(t *testing.T) {
+	for file, want := range map[string]bool{
+		"callback-oa-text.json": true,
+		"session-page.json":     true,
+		"callback-tick.json":    false,
+		"push-tick.json":        false,
+	} {
+		event, err := os.ReadFile(filepath.Join(root, "events", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isHTTPEvent(event); got != want {
+			t.Errorf("isHTTPEvent(%s) = %v, want %v", file, got, want)
+		}
 	}
 }
