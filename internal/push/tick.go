@@ -122,7 +122,7 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	}
 	// Following older work must not hold back the cursor: a task WeChat
 	// will not answer for is retried on the next sweep, not by re-expanding.
-	force := rep.Deliveries > 0 || view.quietBegins(cursor, scheduled)
+	force := rep.Deliveries > 0 || view.quietBegins(from.Add(-time.Minute), scheduled)
 	if err := s.sweep(ctx, cat, scheduled, force, rep.Outcome); err != nil {
 		s.log().Error("sweep of open deliveries failed", "err", err)
 	}
