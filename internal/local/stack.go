@@ -475,14 +475,16 @@ func (s *Stack) build(ctx context.Context) (map[string]string, error) {
 	if err := os.MkdirAll(s.cfg.BinDir, 0o755); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	// A folder of its own: another stack or `qunyun invoke` may build into
-	// the same BinDir at the same time.
-	tmp, err := os.MkdirTemp(s.cfg.BinDir, ".build-")
+	// Into BinDir itself, the same folder every time: go build then relinks
+	// only what changed, and `make run` has already built the functions
+	// there together with the CLI, so this is a check of a second or less.
+	// The lock makes another stack building into the same BinDir wait.
+	unlock, err := runner.LockDir(s.cfg.BinDir)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	built, err := runner.BuildAll(ctx, s.cfg.Root, tmp, pkgs)
+	defer unlock()
+	built, err := runner.BuildAll(ctx, s.cfg.Root, s.cfg.BinDir, pkgs)
 	if err != nil {
 		return nil, err
 	}
