@@ -95,15 +95,6 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 		if err != nil {
 			return nil, err
 		}
-		// A request re-published by its sender (a retried step, a replay
-		// from the dead-letter queue) carries a new event time, which would
-		// key a second delivery under a later date: the id's first time is
-		// kept (without expiry) and every copy claims the delivery of that.
-		first, err := s.Table.RequestedDelivery(ctx, j.item.Delivery)
-		if err != nil {
-			return nil, err
-		}
-		j.item.At = first
 		jobs = append(jobs, j)
 	case qunyun.EventModerationHit:
 		var h moderationHit
@@ -136,10 +127,40 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 	default:
 		return nil, qunyun.Errorf(qunyun.EINVALID, "push: unexpected detail-type %q", detailType)
 	}
+	if err := s.dateOnce(ctx, jobs); err != nil {
+		return nil, err
+	}
 	out := &Outcome{}
 	err := s.runJobs(ctx, cat, jobs, out)
 	s.emit(out)
 	return out, err
+}
+
+// dateOnce fixes the time each job's delivery is keyed (and dated) by,
+// the same for every copy of its event. A request re-published by its
+// sender (a retried step, a replay from the dead-letter queue) carries a
+// new event time, and a ModerationHit or MemberJoined whose record's work
+// the callback resumed carries the record's time, hours or days old: keyed
+// by it, a delivery could land on a date the sweep no longer reads (today
+// and yesterday: a WeCom task never followed, a stale claim never
+// resolved) or be failed at once as past RetryWindow. So a delivery is
+// dated by its event's time when push sees it within RetryWindow of that
+// time, else by when push first saw it; the id's first time is kept
+// (DLVREQ#<id>, without expiry) and every copy claims the delivery of that.
+func (s *Service) dateOnce(ctx context.Context, jobs []job) error {
+	now := s.now().UTC()
+	for i := range jobs {
+		d := &jobs[i].item.Delivery
+		if now.Sub(d.At) > s.retryWindow() {
+			d.At = now
+		}
+		first, err := s.Table.RequestedDelivery(ctx, *d)
+		if err != nil {
+			return err
+		}
+		d.At = first
+	}
+	return nil
 }
 
 func decodeDetail(detail json.RawMessage, v any) error {
