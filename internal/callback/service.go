@@ -540,7 +540,12 @@ func (s *Service) groupEvents(ctx context.Context, events []qunyun.GroupEvent) (
 		rec, err := s.Store.RecordGroupEventWith(ctx, e, f)
 		if err != nil {
 			// Earlier events of this callback may be recorded: the retry
-			// finds them recorded (with their work, if not done) and records the rest.
+			// finds them recorded (with their work, if not done) and records
+			// the rest. If no retry gets this far, their work is still
+			// listed with nobody to do it: note them for Resume.
+			for _, done := range todo {
+				s.noteStuck(ctx, dynamo.GroupEventKeys(done))
+			}
 			return Outcome{}, err
 		}
 		if rec.Created {
