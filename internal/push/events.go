@@ -144,14 +144,17 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 // by it, a delivery could land on a date the sweep no longer reads (today
 // and yesterday: a WeCom task never followed, a stale claim never
 // resolved) or be failed at once as past RetryWindow. So a delivery is
-// dated by its event's time when push sees it within RetryWindow of that
-// time, else by when push first saw it; the id's first time is kept
-// (DLVREQ#<id>, without expiry) and every copy claims the delivery of that.
+// dated by its event's time when push first sees it within RetryWindow of
+// that time and on the same UTC day, else by when push first saw it (the
+// sweep then reads it for at least a day, as long as a task may stay open);
+// the id's first time is kept (DLVREQ#<id>, without expiry) and every copy
+// claims the delivery of that.
 func (s *Service) dateOnce(ctx context.Context, jobs []job) error {
 	now := s.now().UTC()
+	today := now.Format(time.DateOnly)
 	for i := range jobs {
 		d := &jobs[i].item.Delivery
-		if now.Sub(d.At) > s.retryWindow() {
+		if now.Sub(d.At) > s.retryWindow() || d.At.UTC().Format(time.DateOnly) != today {
 			d.At = now
 		}
 		first, err := s.Table.RequestedDelivery(ctx, *d)

@@ -65,3 +65,24 @@ func TestLateModerationHitIsDatedWhenFirstSeen(t *testing.T) {
 		t.Fatalf("%d alerts dated when push first saw the hit, want 1", len(items))
 	}
 }
+
+// A hit published just before UTC midnight and first seen just after it
+// (a retried publish, a queued invocation) is dated by its first sight: a
+// delivery dated the day before would leave the sweep at the next UTC
+// midnight, less than a day after its task was made (TaskExpiry is a day).
+func TestEventSeenAfterUTCMidnightIsDatedThatDay(t *testing.T) {
+	sentAt := time.Date(2026, 11, 23, 23, 40, 0, 0, time.UTC)
+	e := newEnv(t, sentAt.Add(30*time.Minute))
+	e.groups(1, nil)
+	e.put(qunyun.Member{GroupID: "g000", ID: "mod-a", Role: qunyun.RoleModerator})
+	hit := map[string]any{"id": "hit-1", "group": "g000", "member": "m1", "text": "加我领红包", "signals": []string{"link"}}
+	if _, err := e.svc.Invoke(e.ctx, event(qunyun.EventModerationHit, sentAt, hit)); err != nil {
+		t.Fatal(err)
+	}
+	if old := e.deliveries(sentAt); len(old) != 0 {
+		t.Fatalf("%d alerts dated the day before push first saw the hit", len(old))
+	}
+	if items := e.deliveries(e.clk.Now()); len(items) != 1 {
+		t.Fatalf("%d alerts dated when push first saw the hit, want 1", len(items))
+	}
+}
