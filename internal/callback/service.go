@@ -240,6 +240,12 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 
 	stored, rec, err := s.Store.RecordMessageWith(ctx, m, f)
 	if err != nil {
+		if f.Pending() {
+			// The write may have landed with its answer lost: if no retry
+			// gets further, its work would be listed with nobody to do it.
+			// A note of a record that does not exist is cleared by Resume.
+			s.noteStuck(ctx, dynamo.MessageKeys(m))
+		}
 		return Outcome{}, err
 	}
 	out := Outcome{Duplicate: !rec.Created, Reply: rec.Reply}
@@ -543,8 +549,12 @@ func (s *Service) groupEvents(ctx context.Context, events []qunyun.GroupEvent) (
 			// finds them recorded (with their work, if not done) and records
 			// the rest. If no retry gets this far, their work is still
 			// listed with nobody to do it: note them for Resume.
+			// This event's write may also have landed with its answer lost.
 			for _, done := range todo {
 				s.noteStuck(ctx, dynamo.GroupEventKeys(done))
+			}
+			if f.Pending() {
+				s.noteStuck(ctx, dynamo.GroupEventKeys(e))
 			}
 			return Outcome{}, err
 		}
