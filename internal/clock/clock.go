@@ -61,10 +61,14 @@ const (
 	EnvSpeed = "QUNYUN_CLOCK_SPEED" // e.g. "1440" = a day a minute
 )
 
-// FromEnv returns the Real clock when neither variable is set, and a Scaled
-// clock otherwise. QUNYUN_CLOCK_START is "virtual@real": the virtual time at
+// FromEnv returns a FileClock when QUNYUN_CLOCK_FILE is set (a stepped clock
+// shared by the local stack), the Real clock when no variable is set, and a
+// Scaled clock otherwise. QUNYUN_CLOCK_START is "virtual@real": the virtual time at
 // the real instant, both RFC 3339; a bare virtual time means "at process start".
 func FromEnv(getenv func(string) string) (Clock, error) {
+	if path := getenv(EnvFile); path != "" {
+		return OpenFile(path)
+	}
 	start, speedS := getenv(EnvStart), getenv(EnvSpeed)
 	if start == "" && (speedS == "" || speedS == "1") {
 		return Real{}, nil

@@ -27,6 +27,7 @@ type Endpoints struct {
 	Stage        string `json:"stage"`
 	ClockStart   string `json:"clockStart,omitempty"` // QUNYUN_CLOCK_START; "" for real time
 	ClockSpeed   string `json:"clockSpeed,omitempty"` // QUNYUN_CLOCK_SPEED
+	ClockFile    string `json:"clockFile,omitempty"`  // QUNYUN_CLOCK_FILE: a stepped clock
 }
 
 // AccountID is the account the local stack pretends to be.
@@ -103,6 +104,7 @@ func FunctionEnv(tpl *sam.Template, fn sam.Function, e Endpoints) ([]string, err
 		"QUNYUN_ACCOUNTS":    e.Accounts,
 		"QUNYUN_CLOCK_START": e.ClockStart,
 		"QUNYUN_CLOCK_SPEED": e.ClockSpeed,
+		"QUNYUN_CLOCK_FILE":  e.ClockFile,
 	}
 	for k, v := range overrides {
 		if _, declared := vars[k]; declared {

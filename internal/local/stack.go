@@ -83,6 +83,12 @@ type Config struct {
 	StateFile  string // where Endpoints go once up; "" means Root/.local/stack.json, "-" none
 	ClockSpeed float64
 	ClockStart time.Time // zero means now
+	// ClockFile, when set, makes the clock stepped (discrete-event): it
+	// stands at ClockStart, kept in this file for the functions
+	// (QUNYUN_CLOCK_FILE), and moves only when the driver calls Step, which
+	// also fires the schedules due; no scheduler loop runs and nothing is
+	// paced by real time. ClockSpeed is ignored.
+	ClockFile string
 	// Package gives the Go package to build for a function; nil means
 	// FunctionPackage. Tests substitute a test function this way.
 	Package  func(logicalID string) string
@@ -103,6 +109,7 @@ type Stack struct {
 	tpl        *sam.Template
 	clk        *stackClock
 	clockStart time.Time // virtual start of a fast clock; zero for real time
+	stepped    *clock.Stepped // set when Config.ClockFile is
 	endpoints  Endpoints // final once ready; see Endpoints
 	sandbox    *sandbox.Server
 	bus        *eventbus.Bus
@@ -204,7 +211,13 @@ func New(cfg Config) (*Stack, error) {
 		pools: map[string]*runner.Pool{}, missing: map[string]string{}}
 	e := Endpoints{Accounts: cfg.Accounts, TableName: "qunyun-" + Stage, EventBusName: "qunyun-" + Stage, Region: Region, Stage: Stage}
 	s.clk = &stackClock{c: clock.Real{}}
-	if cfg.ClockSpeed != 1 || !cfg.ClockStart.IsZero() {
+	if cfg.ClockFile != "" {
+		s.clockStart = cmpTime(cfg.ClockStart, time.Now())
+		if s.stepped, err = clock.NewStepped(cfg.ClockFile, s.clockStart); err != nil {
+			return nil, err
+		}
+		s.clk = &stackClock{c: s.stepped}
+	} else if cfg.ClockSpeed != 1 || !cfg.ClockStart.IsZero() {
 		s.clockStart = cfg.ClockStart
 		if s.clockStart.IsZero() {
 			s.clockStart = time.Now()
@@ -291,6 +304,10 @@ func triggers(tpl *sam.Template, e Endpoints) ([]eventbus.Rule, []eventbus.Sched
 // newClock makes the stack's running clock, at its start time now, and
 // records it in e.
 func (s *Stack) newClock(e *Endpoints) clock.Clock {
+	if s.stepped != nil {
+		e.ClockFile = s.cfg.ClockFile
+		return s.stepped
+	}
 	if s.clockStart.IsZero() {
 		return clock.Real{}
 	}
@@ -383,6 +400,9 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 		if engine != nil {
 			engine.stop()
 		}
+		if s.stepped != nil {
+			s.stepped.Close()
+		}
 		// Only our own state: another stack may have written the file since.
 		if saved, err := ReadState(s.cfg.StateFile); err == nil && saved.Gateway == s.Endpoints().Gateway {
 			os.Remove(s.cfg.StateFile)
@@ -436,7 +456,9 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	if err := s.startPools(binaries); err != nil {
 		return err
 	}
-	go s.bus.Run(ctx)
+	if s.stepped == nil {
+		go s.bus.Run(ctx)
+	}
 	if err := s.writeState(); err != nil {
 		return err
 	}
@@ -705,9 +727,7 @@ func (s *Stack) retryLater(function string, payload []byte) {
 	go func() {
 		defer s.retries.Done()
 		for n, d := range asyncRetryDelays {
-			select {
-			case <-time.After(s.clk.RealDuration(d)):
-			case <-s.runCtx.Done():
+			if err := s.sleep(s.runCtx, d); err != nil {
 				return
 			}
 			_, err := s.invoke(s.runCtx, fmt.Sprintf("retry %d", n+1), function, payload)
@@ -719,6 +739,63 @@ func (s *Stack) retryLater(function string, payload []byte) {
 		s.log.Error("async invocation failed after Lambda's retries; in AWS it goes to the dead-letter queue",
 			"function", function, "payload", string(payload))
 	}()
+}
+
+// sleep waits until the stack's clock has moved on by d: in real time on
+// a fast clock, or until the driver has stepped that far on a stepped one.
+func (s *Stack) sleep(ctx context.Context, d time.Duration) error {
+	if s.stepped == nil {
+		select {
+		case <-time.After(s.clk.RealDuration(d)):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	until := s.clk.Now().Add(d)
+	for s.clk.Now().Before(until) {
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Step moves a stepped clock (Config.ClockFile) forward to t, fires every
+// scheduled time up to t, and waits until they and every bus delivery they
+// set off have finished. Each scheduled time fires exactly once, however
+// far one step goes. The clock never goes back: an earlier t only waits.
+func (s *Stack) Step(ctx context.Context, t time.Time) error {
+	if s.stepped == nil {
+		return errors.New("step: the stack's clock is not stepped (Config.ClockFile)")
+	}
+	if err := s.stepped.Set(t); err != nil {
+		return err
+	}
+	s.bus.RunDue(ctx)
+	return s.Settle(ctx)
+}
+
+// Settle waits until no scheduled invocation up to the clock's time and no
+// bus delivery is in flight: what a request to the gateway set off is done.
+func (s *Stack) Settle(ctx context.Context) error {
+	for !s.bus.Settled(s.clk.Now()) {
+		select {
+		case <-time.After(100 * time.Microsecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func cmpTime(t, otherwise time.Time) time.Time {
+	if t.IsZero() {
+		return otherwise
+	}
+	return t
 }
 
 // freeAddr checks that addr can be listened on and returns it, with a free

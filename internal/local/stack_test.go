@@ -379,6 +379,7 @@ func TestFunctionEnv(t *testing.T) {
 		SandboxOA: "http://127.0.0.1:3000/_sandbox/oa", SandboxWeCom: "http://127.0.0.1:3000/_sandbox/wecom",
 		Accounts: "/repo/infra/local/accounts.json", TableName: "qunyun-local", EventBusName: "qunyun-local",
 		Region: "us-east-1", Stage: "local", ClockStart: "2026-11-22T00:00:00Z@2026-11-22T04:00:00Z", ClockSpeed: "60",
+		ClockFile: "/tmp/qunyun-clock",
 	}
 	envOf := func(id string) map[string]string {
 		fn, ok := tpl.Function(id)
@@ -400,7 +401,7 @@ func TestFunctionEnv(t *testing.T) {
 	want := map[string]string{
 		"TABLE_NAME": "qunyun-local", "EVENT_BUS_NAME": "qunyun-local", "STAGE": "local",
 		"ACCOUNTS_SSM_PREFIX": "/qunyun/local/accounts/", "WECHAT_API_BASE": e.SandboxOA, "WECOM_API_BASE": e.SandboxWeCom,
-		"QUNYUN_ACCOUNTS": e.Accounts, "QUNYUN_CLOCK_START": e.ClockStart, "QUNYUN_CLOCK_SPEED": "60",
+		"QUNYUN_ACCOUNTS": e.Accounts, "QUNYUN_CLOCK_START": e.ClockStart, "QUNYUN_CLOCK_SPEED": "60", "QUNYUN_CLOCK_FILE": e.ClockFile,
 		"PUBLIC_BASE_URL": e.Gateway, "AWS_ENDPOINT_URL_DYNAMODB": e.DynamoDB, "AWS_ENDPOINT_URL_EVENTBRIDGE": e.EventBus,
 		"AWS_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "PushFunction", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
 		"AWS_LAMBDA_LOG_FORMAT": "JSON",
@@ -482,5 +483,101 @@ func TestStackRealCallback(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		t.Errorf("unknown account: %d %q, want a 4xx", resp.StatusCode, body)
+	}
+}
+
+// TestStackSteppedClock runs the stack on a stepped clock: nothing fires
+// until Step moves the clock, each scheduled time up to the step fires
+// exactly once, at its own scheduled time, and the functions' processes
+// get the clock's file.
+func TestStackSteppedClock(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	log := &syncBuffer{}
+	start := nightlyUTC.Add(-3 * time.Minute)
+	st, err := local.New(local.Config{
+		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
+		DataDir: "-", BinDir: filepath.Join(dir, "bin"), StateFile: "-",
+		ClockStart: start, ClockFile: filepath.Join(dir, "clock"),
+		Package: func(string) string { return "./internal/local/testdata/echo" },
+		Log:     log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- st.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("function output:\n%s", log)
+		}
+	}()
+	select {
+	case <-st.Ready():
+	case err := <-runErr:
+		t.Fatalf("Run before ready: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("stack not ready after 60 s")
+	}
+	if e := st.Endpoints(); e.ClockFile != filepath.Join(dir, "clock") {
+		t.Errorf("endpoints' clock file %q", e.ClockFile)
+	}
+	fires := func() map[string][]time.Time {
+		m := map[string][]time.Time{}
+		for _, d := range st.Bus().Deliveries() {
+			if d.Kind == "schedule" {
+				m[d.Function] = append(m[d.Function], d.ScheduledTime)
+			}
+		}
+		return m
+	}
+	// Real time passes; the clock does not.
+	time.Sleep(300 * time.Millisecond)
+	if !st.Clock().Now().Equal(start) {
+		t.Fatalf("clock at %v before any step, want %v", st.Clock().Now(), start)
+	}
+	if err := st.Step(ctx, start.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	pushAt := len(fires()["PushFunction"])
+	if pushAt == 0 {
+		t.Fatalf("no push tick at the start minute: %v", fires())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(fires()["PushFunction"]); n != pushAt {
+		t.Fatalf("%d push ticks without a step, want %d", n, pushAt)
+	}
+	// One step over several minutes fires each minute once, in order.
+	if err := st.Step(ctx, nightlyUTC.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Step(ctx, nightlyUTC); err != nil { // back: only waits
+		t.Fatal(err)
+	}
+	got := fires()
+	if s := got["ScoringFunction"]; len(s) != 1 || !s[0].Equal(nightlyUTC) {
+		t.Errorf("scoring fired at %v, want once at %v", s, nightlyUTC)
+	}
+	push := got["PushFunction"]
+	seen := map[time.Time]bool{}
+	for _, at := range push {
+		if seen[at] {
+			t.Errorf("push tick %v fired twice", at)
+		}
+		seen[at] = true
+	}
+	for m := start; !m.After(nightlyUTC.Add(time.Minute)); m = m.Add(time.Minute) {
+		if !seen[m] {
+			t.Errorf("no push tick for %v (fired: %v)", m, push)
+		}
+	}
+	if !st.Clock().Now().Equal(nightlyUTC.Add(time.Minute)) {
+		t.Errorf("clock at %v, want %v", st.Clock().Now(), nightlyUTC.Add(time.Minute))
 	}
 }

@@ -60,6 +60,14 @@ type Stack struct {
 	// summary.
 	Hold    func(time.Time)
 	Settled func(time.Time) bool
+	// Step, when set, makes the run a discrete-event simulation on a
+	// stepped clock (local.Stack.Step): it moves the stack's clock to a
+	// time, fires the schedules due and waits for all they set off; Settle
+	// waits for what a request set off. Virtual time then moves only when
+	// the run says, so the machine's speed cannot change what happens, and
+	// the run goes as fast as the stack can work. NextFire must be set too.
+	Step   func(context.Context, time.Time) error
+	Settle func(context.Context) error
 }
 
 // Simulation plays a World against a Stack.
@@ -168,6 +176,20 @@ func (s *Simulation) Run(ctx context.Context, timeline []Event) (*Summary, error
 		s.push(Event{At: t, Kind: kindObserveSessions})
 	}
 
+	if s.Stack.Step != nil {
+		if s.Stack.Settle == nil || s.Stack.NextFire == nil {
+			return nil, errors.New("simulate: a stepped stack needs Settle and NextFire")
+		}
+		if err := s.loopStepped(ctx); err != nil {
+			return nil, err
+		}
+		// The last night's scoring, then what the stack made of it all.
+		if err := s.stepTo(ctx, end.Add(nightlyAfter)); err != nil {
+			return nil, err
+		}
+		return s.summarise(ctx, end)
+	}
+
 	// One queue per worker, and a group's events always on the same one:
 	// a question reaches the stack before the "+1" quoting it.
 	queues := make([]chan job, s.Workers)
@@ -269,6 +291,72 @@ func (s *Simulation) loop(ctx context.Context, queues []chan job, end time.Time)
 		}
 	}
 	return nil
+}
+
+// loopStepped plays the events one at a time on a stepped clock: first
+// every scheduled time up to the event's, each at its own time and settled,
+// then the event at its own time, then whatever it set off, settled. One
+// event at a time: two actions in flight together would race for the
+// stack, and which won would depend on the machine.
+func (s *Simulation) loopStepped(ctx context.Context) error {
+	day := -1
+	for s.events.Len() > 0 {
+		e := heap.Pop(&s.events).(Event)
+		if err := s.stepTo(ctx, e.At); err != nil {
+			return err
+		}
+		s.late(e.At)
+		if d := int(e.At.Sub(s.Start) / (24 * time.Hour)); d > day && d < s.Days {
+			day = d
+			if s.Progress != nil {
+				sent, _ := s.Sent()
+				s.Progress(day, s.Days, sent)
+			}
+		}
+		switch e.Kind {
+		case kindObserveSandbox:
+			s.observeSandbox(ctx, e.At)
+			continue
+		case kindObserveSessions:
+			s.observeSessions(ctx, e.At)
+			continue
+		case kindConfirm, kindOpen:
+			s.do(ctx, s.builder, job{e: e})
+		default:
+			if (e.Kind == KindJoin || e.Kind == KindLeave) && e.Group.Membership.Kind == qunyun.ChannelWeCom {
+				s.version[e.Group.ID]++
+				e.version = s.version[e.Group.ID]
+			}
+			req, err := s.buildWith(s.builder, e)
+			if err != nil {
+				return fmt.Errorf("simulate: %w", err)
+			}
+			s.do(ctx, s.builder, job{e: e, req: req})
+		}
+		if err := s.Stack.Settle(ctx); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// stepTo moves the stepped clock to t: to each scheduled time on the way
+// first, so every tick runs at its own time, after what came before it
+// has settled.
+func (s *Simulation) stepTo(ctx context.Context, t time.Time) error {
+	for {
+		next, ok := s.Stack.NextFire()
+		if !ok || next.After(t) {
+			break
+		}
+		if err := s.Stack.Step(ctx, next); err != nil {
+			return err
+		}
+	}
+	return s.Stack.Step(ctx, t)
 }
 
 // nextAt is the time of the next event in the queue, zero when none.
