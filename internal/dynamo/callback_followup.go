@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -120,40 +119,16 @@ func (t *Table) RecordAccountEventWith(ctx context.Context, e qunyun.AccountEven
 // (into old), in the one read PutNew makes when its condition fails. That
 // read is a full item: its cost is the item's size, projected or not.
 func (t *Table) recordOnce(ctx context.Context, v, old any) (created bool, err error) {
-	item, err := Marshal(v)
-	if err != nil {
-		return false, err
+	created, stored, err := t.putNew(ctx, v, true)
+	if err != nil || created {
+		return created, err
 	}
-	putID := newPutID()
-	item[putIDAttr] = &types.AttributeValueMemberS{Value: putID}
-	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(t.Name),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if err == nil {
-		return true, nil
-	}
-	if !IsConditionFailed(err) {
-		return false, Unavailable("put record", err)
-	}
-	res, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(t.Name),
-		Key:            Item{"PK": item["PK"], "SK": item["SK"]},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return false, Unavailable("read back record", err)
-	}
-	if res.Item == nil {
+	if stored == nil {
 		// Deleted between the two calls (unsubscribe deletes 1:1 items):
 		// the caller's retry writes it again.
 		return false, qunyun.Errorf(qunyun.EUNAVAILABLE, "record vanished while read back")
 	}
-	if stored, ok := res.Item[putIDAttr].(*types.AttributeValueMemberS); ok && stored.Value == putID {
-		return true, nil // our own put, whose answer was lost
-	}
-	return false, Unmarshal(res.Item, old)
+	return false, Unmarshal(stored, old)
 }
 
 // FinishFollowup marks a record's work done and keeps the reply its
@@ -253,7 +228,8 @@ func (t *Table) UpdateGroupCounted(ctx context.Context, id string, fn func(g *qu
 //
 //	FOLLOWUP#<UTC date>  <record PK> <record SK>   type StuckFollowup, TTL 14 days
 //
-// and StuckFollowups lists the noted records whose work is still to do.
+// and Resume (FollowupNotes, FollowupRecord) finishes the noted records whose
+// work is still to do.
 
 type stuckNote struct {
 	Keys
@@ -278,49 +254,4 @@ type StuckRecord struct {
 	Message *qunyun.Message    // a message record, or
 	Event   *qunyun.GroupEvent // a group event record (Type from the item's type)
 	Followup
-}
-
-// StuckFollowups returns the records noted on date (UTC) whose work is
-// still to do; records finished since (by a retry) are left out.
-func (t *Table) StuckFollowups(ctx context.Context, date string) ([]StuckRecord, error) {
-	notes, err := QueryInto[stuckNote](ctx, t, Query{PK: "FOLLOWUP#" + date})
-	if err != nil {
-		return nil, fmt.Errorf("unfinished work of %s: %w", date, err)
-	}
-	var out []StuckRecord
-	for _, n := range notes {
-		res, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: Key(n.RecordPK, n.RecordSK), ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return nil, Unavailable("read "+n.RecordSK, err)
-		}
-		if res.Item == nil {
-			continue
-		}
-		var r StuckRecord
-		if err := Unmarshal(res.Item, &r.Keys); err != nil {
-			return nil, err
-		}
-		if err := Unmarshal(res.Item, &r.Followup); err != nil {
-			return nil, err
-		}
-		if !r.Pending() {
-			continue
-		}
-		switch {
-		case strings.HasPrefix(r.SK, "MSG#"):
-			r.Message = new(qunyun.Message)
-			err = Unmarshal(res.Item, r.Message)
-		case strings.HasPrefix(r.SK, "EVT#"):
-			r.Event = new(qunyun.GroupEvent)
-			err = Unmarshal(res.Item, r.Event)
-			r.Event.Type = r.Type
-		default:
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }

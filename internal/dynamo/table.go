@@ -105,9 +105,20 @@ func Unmarshal(item Item, v any) error {
 // delivery is not mistaken for a retry (and its side effects not skipped).
 // The extra read happens only when the condition fails.
 func (t *Table) PutNew(ctx context.Context, v any) (created bool, err error) {
+	created, _, err = t.putNew(ctx, v, false)
+	return created, err
+}
+
+// putIDAttr names the attribute PutNew stamps on the items it creates.
+const putIDAttr = "putId"
+
+// putNew is PutNew; when the item existed and was not our own put, it
+// also returns the stored item: all of it when whole is set, else only its
+// put id (a cheaper read).
+func (t *Table) putNew(ctx context.Context, v any, whole bool) (created bool, stored Item, err error) {
 	item, err := Marshal(v)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	putID := newPutID()
 	item[putIDAttr] = &types.AttributeValueMemberS{Value: putID}
@@ -116,32 +127,28 @@ func (t *Table) PutNew(ctx context.Context, v any) (created bool, err error) {
 		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	})
-	if IsConditionFailed(err) {
-		return t.ownPut(ctx, item, putID)
+	if err == nil {
+		return true, nil, nil
 	}
+	if !IsConditionFailed(err) {
+		return false, nil, Unavailable("put new item", err)
+	}
+	in := &dynamodb.GetItemInput{
+		TableName:      aws.String(t.Name),
+		Key:            Item{"PK": item["PK"], "SK": item["SK"]},
+		ConsistentRead: aws.Bool(true),
+	}
+	if !whole {
+		in.ProjectionExpression = aws.String(putIDAttr)
+	}
+	res, err := t.DB.GetItem(ctx, in)
 	if err != nil {
-		return false, Unavailable("put new item", err)
+		return false, nil, Unavailable("read back item", err)
 	}
-	return true, nil
-}
-
-// putIDAttr names the attribute PutNew stamps on the items it creates.
-const putIDAttr = "putId"
-
-// ownPut reports whether the item at item's key was written by the put with
-// this put id.
-func (t *Table) ownPut(ctx context.Context, item Item, putID string) (bool, error) {
-	res, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:            aws.String(t.Name),
-		Key:                  Item{"PK": item["PK"], "SK": item["SK"]},
-		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String(putIDAttr),
-	})
-	if err != nil {
-		return false, Unavailable("read back item", err)
+	if own, ok := res.Item[putIDAttr].(*types.AttributeValueMemberS); ok && own.Value == putID {
+		return true, nil, nil // our own put, whose answer was lost
 	}
-	stored, ok := res.Item[putIDAttr].(*types.AttributeValueMemberS)
-	return ok && stored.Value == putID, nil
+	return false, res.Item, nil
 }
 
 func newPutID() string {
