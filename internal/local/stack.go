@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -108,9 +109,9 @@ type Stack struct {
 	log        *slog.Logger
 	tpl        *sam.Template
 	clk        *stackClock
-	clockStart time.Time // virtual start of a fast clock; zero for real time
+	clockStart time.Time      // virtual start of a fast clock; zero for real time
 	stepped    *clock.Stepped // set when Config.ClockFile is
-	endpoints  Endpoints // final once ready; see Endpoints
+	endpoints  Endpoints      // final once ready; see Endpoints
 	sandbox    *sandbox.Server
 	bus        *eventbus.Bus
 	gateway    *gateway.Gateway
@@ -255,10 +256,17 @@ func New(cfg Config) (*Stack, error) {
 		s.closeListeners()
 		return nil, err
 	}
-	s.bus, err = eventbus.New(eventbus.Config{
+	busCfg := eventbus.Config{
 		Invoker: busInvoker{s}, Clock: s.clk, Rules: rules, Schedules: schedules,
 		Account: AccountID, Region: Region, Poll: cfg.Poll, Logger: s.log,
-	})
+	}
+	if s.stepped != nil {
+		// One invocation at a time, in a fixed order, with event and
+		// execution ids counted rather than random: what the stack does
+		// then depends only on what it is given.
+		busCfg.Serial, busCfg.NewID = true, countedIDs()
+	}
+	s.bus, err = eventbus.New(busCfg)
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("template %s: %w", cfg.Template, err)
@@ -778,9 +786,12 @@ func (s *Stack) Step(ctx context.Context, t time.Time) error {
 	return s.Settle(ctx)
 }
 
-// Settle waits until no scheduled invocation up to the clock's time and no
-// bus delivery is in flight: what a request to the gateway set off is done.
+// Settle runs what a request to the gateway set off (on a stepped clock
+// the bus delivers only when told, one at a time) and waits until no
+// scheduled invocation up to the clock's time and no bus delivery is in
+// flight.
 func (s *Stack) Settle(ctx context.Context) error {
+	s.bus.RunDue(ctx)
 	for !s.bus.Settled(s.clk.Now()) {
 		select {
 		case <-time.After(100 * time.Microsecond):
@@ -789,6 +800,13 @@ func (s *Stack) Settle(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// countedIDs returns UUID-shaped ids 00000000-0000-4000-8000-000000000001,
+// …2 and so on.
+func countedIDs() func() string {
+	var n atomic.Uint64
+	return func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012x", n.Add(1)) }
 }
 
 func cmpTime(t, otherwise time.Time) time.Time {

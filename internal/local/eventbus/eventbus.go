@@ -93,6 +93,14 @@ type Config struct {
 	// tick may start before the previous one has finished; the functions
 	// must allow it. Different schedules never wait for each other.
 	Overlap int
+	// Serial runs one invocation at a time, in an order that does not
+	// depend on the machine: the schedules due fire one after another
+	// (earliest time first, then in Schedules' order), none while a rule
+	// delivery is in flight, and rule deliveries run one at a time in the
+	// order their events were put. Nothing in AWS does this; a
+	// discrete-event driver on a stepped clock (qunyun simulate) needs it
+	// so that the same inputs give the same outcome.
+	Serial bool
 }
 
 // Delivery records one invocation made by the bus or the scheduler.
@@ -132,6 +140,11 @@ type Bus struct {
 	inflight sync.WaitGroup
 	ruleRuns atomic.Int64 // rule deliveries in flight
 
+	serial     bool
+	queueMu    sync.Mutex
+	queue      []queued // Serial: rule deliveries not started, in order
+	delivering bool     // Serial: a queued delivery is running
+
 	mu         sync.Mutex
 	deliveries []Delivery
 	max        int
@@ -161,6 +174,7 @@ func New(cfg Config) (*Bus, error) {
 		buses:   map[string]bool{"default": true},
 		max:     cfg.MaxDeliveries,
 		overlap: cfg.Overlap,
+		serial:  cfg.Serial,
 		wake:    make(chan struct{}, 1),
 	}
 	if b.overlap <= 0 {
@@ -232,6 +246,58 @@ func (b *Bus) Wait() {
 	b.schedMu.Lock()
 	b.schedMu.Unlock() //nolint:staticcheck // an empty critical section on purpose
 	b.inflight.Wait()
+}
+
+// queued is a rule delivery waiting its turn (Config.Serial).
+type queued struct {
+	ctx     context.Context
+	d       Delivery
+	payload []byte
+}
+
+// deliver runs a rule delivery in the background at once; in Serial mode
+// it queues it for RunDue, which runs it once nothing else runs (the
+// invocation that put the event included). ruleRuns counts it until done.
+func (b *Bus) deliver(ctx context.Context, d Delivery, payload []byte) {
+	b.ruleRuns.Add(1)
+	if b.serial {
+		b.queueMu.Lock()
+		b.queue = append(b.queue, queued{ctx, d, payload})
+		b.queueMu.Unlock()
+		b.signal()
+		return
+	}
+	b.inflight.Add(1)
+	go func() {
+		defer b.inflight.Done()
+		b.invoke(ctx, d, payload)
+		b.ruleRuns.Add(-1)
+		b.signal()
+	}()
+}
+
+// startQueued starts the first queued delivery (Serial) and reports
+// whether there was one; the caller makes sure nothing else runs.
+func (b *Bus) startQueued() bool {
+	b.queueMu.Lock()
+	defer b.queueMu.Unlock()
+	if len(b.queue) == 0 {
+		return false
+	}
+	q := b.queue[0]
+	b.queue = b.queue[1:]
+	b.delivering = true
+	b.inflight.Add(1)
+	go func() {
+		defer b.inflight.Done()
+		b.invoke(q.ctx, q.d, q.payload)
+		b.queueMu.Lock()
+		b.delivering = false
+		b.queueMu.Unlock()
+		b.ruleRuns.Add(-1)
+		b.signal()
+	}()
+	return true
 }
 
 // invoke runs one delivery and records it.

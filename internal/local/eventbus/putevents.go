@@ -107,14 +107,7 @@ func (b *Bus) put(ctx context.Context, e Entry) Result {
 		}
 		matched++
 		d := Delivery{Kind: "rule", Function: r.Function, ID: env.ID, EventBusName: busName, Source: e.Source, DetailType: e.DetailType}
-		b.inflight.Add(1)
-		b.ruleRuns.Add(1)
-		go func() {
-			defer b.inflight.Done()
-			b.invoke(context.WithoutCancel(ctx), d, payload)
-			b.ruleRuns.Add(-1)
-			b.signal()
-		}()
+		b.deliver(context.WithoutCancel(ctx), d, payload)
 	}
 	if matched == 0 {
 		b.log.DebugContext(ctx, "eventbus: no rule matched", "bus", busName, "source", e.Source, "detailType", e.DetailType)

@@ -57,9 +57,9 @@ func (b *Bus) RunDue(ctx context.Context) int {
 	at := b.clock.Now()
 	fired := 0
 	for ctx.Err() == nil {
-		n := b.dispatch(ctx, at)
-		fired += n
-		if n == 0 && !b.Busy() {
+		n, f := b.dispatch(ctx, at)
+		fired += f
+		if n == 0 && !b.Busy() && (!b.serial || b.ruleRuns.Load() == 0) {
 			break
 		}
 		if n == 0 {
@@ -74,11 +74,15 @@ func (b *Bus) RunDue(ctx context.Context) int {
 
 // dispatch starts the invocation of every time due at now that may start:
 // each schedule's times in order, at most Config.Overlap of one schedule
-// at once. It returns how many it started; they run in the background.
-func (b *Bus) dispatch(ctx context.Context, now time.Time) int {
+// at once (Serial: see dispatchOne). It returns how many invocations it
+// started, and how many of them were scheduled times; they run in the
+// background.
+func (b *Bus) dispatch(ctx context.Context, now time.Time) (started, fired int) {
 	b.schedMu.Lock()
 	defer b.schedMu.Unlock()
-	started := 0
+	if b.serial {
+		return b.dispatchOne(ctx, now)
+	}
 	for _, s := range b.schedules {
 		for ctx.Err() == nil && !s.due.IsZero() && !s.due.After(now) && len(s.running) < b.overlap && !b.held(s.due) {
 			at := s.due
@@ -93,7 +97,49 @@ func (b *Bus) dispatch(ctx context.Context, now time.Time) int {
 			}()
 		}
 	}
-	return started
+	return started, started
+}
+
+// dispatchOne starts, when nothing else runs, the first queued rule
+// delivery, or else the earliest time due at now (ties in Schedules'
+// order): Config.Serial. schedMu is held.
+func (b *Bus) dispatchOne(ctx context.Context, now time.Time) (started, fired int) {
+	if ctx.Err() != nil {
+		return 0, 0
+	}
+	for _, s := range b.schedules {
+		if len(s.running) > 0 {
+			return 0, 0
+		}
+	}
+	b.queueMu.Lock()
+	busy := b.delivering
+	b.queueMu.Unlock()
+	if busy {
+		return 0, 0
+	}
+	if b.startQueued() {
+		return 1, 0
+	}
+	var first *schedule
+	for _, s := range b.schedules {
+		if !s.due.IsZero() && !s.due.After(now) && !b.held(s.due) && (first == nil || s.due.Before(first.due)) {
+			first = s
+		}
+	}
+	if first == nil {
+		return 0, 0
+	}
+	s, at := first, first.due
+	s.due = s.expr.Next(at, s.loc)
+	s.running = append(s.running, at)
+	b.inflight.Add(1)
+	go func() {
+		defer b.inflight.Done()
+		b.fire(ctx, s, at)
+		b.finished(s, at)
+	}()
+	return 1, 1
 }
 
 // finished records that a schedule's invocation for at has returned and

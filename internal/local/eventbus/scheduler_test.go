@@ -402,3 +402,66 @@ func (h *holdingInvoker) Invoke(ctx context.Context, function string, _ []byte) 
 	}
 	return nil
 }
+
+// serialInvoker records the order of invocations and whether two ever ran
+// at once; a PushFunction invocation puts two events of its own, as a
+// push tick asking for deliveries does.
+type serialInvoker struct {
+	bus     *eventbus.Bus
+	mu      sync.Mutex
+	running int
+	overlap bool
+	order   []string
+}
+
+func (s *serialInvoker) Invoke(ctx context.Context, function string, payload []byte) error {
+	s.mu.Lock()
+	s.running++
+	s.overlap = s.overlap || s.running > 1
+	s.order = append(s.order, function)
+	s.mu.Unlock()
+	if function == "PushFunction" && strings.Contains(string(payload), "tick") {
+		s.bus.PutEvents(ctx, []eventbus.Entry{
+			{Source: "qunyun", DetailType: "MemberJoined", Detail: `{"id":"a"}`},
+			{Source: "qunyun", DetailType: "DeliveryRequested", Detail: `{"id":"b"}`},
+		})
+	}
+	time.Sleep(2 * time.Millisecond) // room for a second invocation to start, were it allowed
+	s.mu.Lock()
+	s.running--
+	s.mu.Unlock()
+	return nil
+}
+
+func TestSerialRunsOneInvocationAtATimeInOrder(t *testing.T) {
+	start := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	clk := &fakeClock{now: start}
+	inv := &serialInvoker{}
+	b := newBus(t, eventbus.Config{Invoker: inv, Clock: clk, Rules: rules, Serial: true, Schedules: []eventbus.Schedule{
+		{Name: "push", Function: "PushFunction", Expression: "cron(* * * * ? *)", Input: `{"kind":"tick"}`},
+		{Name: "session", Function: "SessionFunction", Expression: "cron(* * * * ? *)", Input: `{"kind":"tick"}`},
+	}})
+	inv.bus = b
+	clk.Set(start.Add(2 * time.Minute))
+	if n := b.RunDue(context.Background()); n != 6 {
+		t.Fatalf("fired %d, want 6 (two schedules, three minutes)", n)
+	}
+	if !b.Settled(clk.Now()) {
+		t.Fatal("RunDue returned before the deliveries its invocations set off finished")
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.overlap {
+		t.Error("two invocations ran at once")
+	}
+	// Each minute: push's tick, its two deliveries in the order put, then
+	// the session tick.
+	minute := []string{"PushFunction", "SessionFunction", "PushFunction", "SessionFunction"}
+	var want []string
+	for range 3 {
+		want = append(want, minute...)
+	}
+	if !equal(inv.order, want) {
+		t.Errorf("order %v, want %v", inv.order, want)
+	}
+}
