@@ -3,6 +3,7 @@ package simulate_test
 import (
 	"context"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,13 @@ import (
 // smart-bot accounts) against the real callback on a fast clock and
 // returns the printed summary.
 func runSmall(t *testing.T, seed uint64) (string, *simulate.Summary) {
+	t.Helper()
+	return runSmallOn(t, seed, false)
+}
+
+// runSmallOn is runSmall, on a stepped clock when stepped: the run moves
+// the clock itself (this stack has no scheduler, so nothing ever fires).
+func runSmallOn(t *testing.T, seed uint64, stepped bool) (string, *simulate.Summary) {
 	t.Helper()
 	c := demoCommunity(t)
 	var groups []qunyun.Group
@@ -33,12 +41,22 @@ func runSmall(t *testing.T, seed uint64) (string, *simulate.Summary) {
 	}
 	timeline := simulate.Plan(rnd, w, seed, start, 1)
 	// A day in about six seconds.
-	clk := clock.NewScaled(start.Add(-time.Minute), 14400)
-	st := callbacktest.Start(t, callbacktest.Options{Accounts: demoAccounts, Now: clk.Now})
-	sim := &simulate.Simulation{
-		Stack: simulate.Stack{Gateway: st.URL, Table: st.Table, Clock: clk},
-		World: w, Seed: seed, Start: start, Days: 1,
+	var clk simulate.Clock = clock.NewScaled(start.Add(-time.Minute), 14400)
+	var stack simulate.Stack
+	if stepped {
+		sc, err := clock.NewStepped(filepath.Join(t.TempDir(), "clock"), start.Add(-time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sc.Close() })
+		clk = sc
+		stack.Step = func(_ context.Context, at time.Time) error { return sc.Set(at) }
+		stack.Settle = func(context.Context) error { return nil }
+		stack.NextFire = func() (time.Time, bool) { return time.Time{}, false }
 	}
+	st := callbacktest.Start(t, callbacktest.Options{Accounts: demoAccounts, Now: clk.Now})
+	stack.Gateway, stack.Table, stack.Clock = st.URL, st.Table, clk
+	sim := &simulate.Simulation{Stack: stack, World: w, Seed: seed, Start: start, Days: 1}
 	sum, err := sim.Run(context.Background(), timeline)
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +73,27 @@ func TestSameSeedSameSummary(t *testing.T) {
 	a, sum := runSmall(t, 42)
 	b, _ := runSmall(t, 42)
 	t.Logf("summary:\n%s", a)
+	if a != b {
+		t.Errorf("same seed, different summaries:\n%s\n---\n%s", a, b)
+	}
+	if len(sum.Rejected) != 0 {
+		t.Errorf("the callback refused simulated callbacks: %v", sum.Rejected)
+	}
+	for _, k := range []simulate.Kind{simulate.KindMessage, simulate.KindJoin, simulate.KindCheckin, simulate.KindBot} {
+		if sum.Sent[k] == 0 || sum.Accepted[k] != sum.Sent[k] {
+			t.Errorf("%s: sent %d, accepted %d; want some, all accepted", k, sum.Sent[k], sum.Accepted[k])
+		}
+	}
+}
+
+// On a stepped clock the run moves the clock itself, event by event, and
+// finishes as fast as the callback answers.
+func TestSteppedSameSeedSameSummary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration: two simulated days on a stepped clock")
+	}
+	a, sum := runSmallOn(t, 42, true)
+	b, _ := runSmallOn(t, 42, true)
 	if a != b {
 		t.Errorf("same seed, different summaries:\n%s\n---\n%s", a, b)
 	}
