@@ -10,6 +10,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/awscron"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechatapi"
 )
@@ -18,6 +19,11 @@ const (
 	function = "push"
 	tickKind = "tick"
 )
+
+// ReasonAccountMissing: unknown: the account of an open WeCom task is not in
+// the accounts directory, so the task could be neither read nor withdrawn
+// before it expired; the owner may still post it.
+const ReasonAccountMissing = "account_missing"
 
 // TickReport says what one tick did.
 type TickReport struct {
@@ -328,10 +334,20 @@ func Selects(sel qunyun.GroupSelector, g qunyun.Group, now time.Time) bool {
 
 // sweep runs after the due deliveries: it resolves claims whose process
 // died (unknown or resumed) and follows open WeCom tasks (poll, remind,
-// expire). It reads today's and yesterday's deliveries by state (GSI2); a
+// expire). It reads today's and yesterday's deliveries by state (GSI2), so
+// every task ends by its follow edge (followEdge), whatever TaskExpiry; a
 // partition found empty is read again after SweepIdle unless force (see
 // tickcache.go).
 func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force bool, out *Outcome) error {
+	if s.taskExpiry() > maxTaskExpiry {
+		s.remember(func(m *tickMemory) {
+			if !m.expiryWarned {
+				m.expiryWarned = true
+				s.log().Warn("TaskExpiry is longer than the sweep follows a task: tasks end at their follow edge instead",
+					"taskExpiry", s.taskExpiry(), "max", maxTaskExpiry)
+			}
+		})
+	}
 	var errs []error
 	for _, date := range []string{now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly)} {
 		for _, state := range []qunyun.DeliveryState{qunyun.DeliveryClaimed, qunyun.DeliveryTaskCreated} {
@@ -358,9 +374,12 @@ func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force 
 
 // followTask checks an open customer-group task. To spread the calls, each
 // task is polled every ten minutes (on its own minute), except when a
-// reminder or the end is due. An unconfirmed task ends after TaskExpiry, or
-// when the group's quiet hours begin: the owner could otherwise post it at
-// midnight. Reminders are not sent in quiet hours.
+// reminder or the end is due. An unconfirmed task ends after TaskExpiry (at
+// the latest at its follow edge, before the sweep stops reading its day),
+// or when the group's quiet hours begin: the owner could otherwise post it
+// at midnight. Reminders are not sent in quiet hours. A task whose account
+// is not in the directory is a configuration error until it expires, then
+// unknown (accountMissing).
 func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.DeliveryItem, now time.Time, out *Outcome) error {
 	g, err := cat.group(ctx, it.GroupID)
 	if err != nil {
@@ -368,7 +387,9 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 	}
 	clock := s.now()
 	quiet := g != nil && InQuietHours(clock.In(g.Location()), g.EffectiveCaps())
-	expiring := clock.Sub(it.SendStartedAt) >= s.taskExpiry()
+	// A task ends at TaskExpiry, but no later than its follow edge: past it
+	// the sweep would soon stop reading the task's day (see followEdge).
+	expiring := clock.Sub(it.SendStartedAt) >= s.taskExpiry() || !clock.Before(followEdge(it.Delivery))
 	last := it.LastRemindedAt
 	if last.IsZero() {
 		last = it.SendStartedAt
@@ -378,8 +399,17 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 		return nil
 	}
 	a, err := cat.account(ctx, it.AccountID)
-	if err != nil || a == nil {
-		return err
+	if err != nil {
+		if !clock.Before(sweepEnd(it.Delivery)) {
+			// The last sweep that reads this task's day: ending it is
+			// better than leaving it open and unfollowed for ever.
+			s.log().Error("task's account unreadable as its day leaves the sweep; the owner may still post it", "delivery", it.ID, "err", err)
+			return s.markUnknown(ctx, &it, qunyun.ReasonWithdrawFailed, out)
+		}
+		return fmt.Errorf("follow task %s: account %s: %w", it.ID, it.AccountID, err)
+	}
+	if a == nil {
+		return s.accountMissing(ctx, &it, now, expiring, out)
 	}
 	sender := ""
 	if g != nil {
@@ -412,6 +442,52 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 	}
 	return nil
 }
+
+// accountMissing handles an open task whose account is not in the accounts
+// directory: a configuration error, since the task can be neither read nor
+// withdrawn. Each poll (every ten minutes) counts it (TaskAccountMissing)
+// and logs it, in case the directory is fixed in time; at expiry the task
+// ends unknown, keeping its caps (the owner may have posted it or still
+// may), and the announcement alerts the group's moderators.
+func (s *Service) accountMissing(ctx context.Context, it *dynamo.DeliveryItem, now time.Time, expiring bool, out *Outcome) error {
+	if !expiring && taskMinute(it.ID) != now.Minute()%10 {
+		return nil // not its minute: quiet hours or a reminder brought it here
+	}
+	s.Metrics.Emit(metrics.Metric{Name: "TaskAccountMissing", Value: 1})
+	if !expiring {
+		return fmt.Errorf("follow task %s: account %q is not in the accounts directory; the task cannot be followed or withdrawn", it.ID, it.AccountID)
+	}
+	s.log().Error("task's account is not in the accounts directory at its expiry; ending it unknown, the owner may still post it",
+		"delivery", it.ID, "group", it.GroupID, "account", it.AccountID)
+	return s.markUnknown(ctx, it, ReasonAccountMissing, out)
+}
+
+// sweepEnd is when the sweep stops reading task d: it reads d's UTC day
+// (dynamo.DeliveryDate) and the one after, so a task must end by then, with
+// sweepMargin to spare (withdrawDeadline in withdraw.go stops retries there).
+func sweepEnd(d qunyun.Delivery) time.Time {
+	day, err := time.Parse(time.DateOnly, dynamo.DeliveryDate(d))
+	if err != nil {
+		return d.At // cannot happen for a stored delivery; end it at once
+	}
+	return day.AddDate(0, 0, 2).Add(-sweepMargin)
+}
+
+// followEdge is the latest time task d stays open whatever TaskExpiry says:
+// withdrawRetryFor before sweepEnd, so a refused or unanswered cancel is
+// still retried before the task's day leaves the sweep. It is at least
+// 23 h 20 min after d's slot, so the default TaskExpiry (24 h) is cut short
+// only for slots in the last 40 minutes of a UTC day (at most by 40
+// minutes), and a longer TaskExpiry can never leave a task unfollowed.
+func followEdge(d qunyun.Delivery) time.Time {
+	return sweepEnd(d).Add(-withdrawRetryFor)
+}
+
+// maxTaskExpiry is the longest TaskExpiry accepted without a warning. The
+// follow edge comes 23 h 20 min to 47 h 20 min after a task's slot,
+// depending on its time of day, so a longer expiry would hold for some
+// tasks and not others; it is still safe (cut at the edge), but misleading.
+const maxTaskExpiry = 24 * time.Hour
 
 // taskState maps get_groupmsg_send_result to a final state ("" while the
 // owner has not acted).

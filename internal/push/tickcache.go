@@ -46,6 +46,7 @@ type tickMemory struct {
 	cursor, saved time.Time
 	view          *dueView
 	emptyAt       map[sweepKey]time.Time // when a sweep partition was last found empty
+	expiryWarned  bool                   // TaskExpiry beyond the sweep's reach was logged
 }
 
 type sweepKey struct {
