@@ -400,8 +400,8 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 	}
 	a, err := cat.account(ctx, it.AccountID)
 	if err != nil {
-		if !clock.Before(sweepEnd(it.Delivery)) {
-			// The last sweep that reads this task's day: ending it is
+		if !clock.Before(followEdge(it.Delivery)) {
+			// At its follow edge, the sweep about to forget it: ending it is
 			// better than leaving it open and unfollowed for ever.
 			s.log().Error("task's account unreadable as its day leaves the sweep; the owner may still post it", "delivery", it.ID, "err", err)
 			return s.markUnknown(ctx, &it, qunyun.ReasonWithdrawFailed, out)
@@ -462,10 +462,16 @@ func (s *Service) accountMissing(ctx context.Context, it *dynamo.DeliveryItem, n
 	return s.markUnknown(ctx, it, ReasonAccountMissing, out)
 }
 
-// sweepEnd is when the sweep stops reading task d: it reads d's UTC day
-// (dynamo.DeliveryDate) and the one after, so a task must end by then, with
-// sweepMargin to spare (withdrawDeadline in withdraw.go stops retries there).
-func sweepEnd(d qunyun.Delivery) time.Time {
+// followEdge is the latest time task d stays open, whatever TaskExpiry
+// says: sweepMargin before the sweep stops reading it (it reads d's UTC day,
+// dynamo.DeliveryDate, and the one after). withdrawDeadline (withdraw.go)
+// stops retrying a failing withdrawal at the same edge, so the task ends
+// there, expired or unknown, rather than open and unfollowed for ever. The
+// edge is at least 23 h 50 min after d's slot: the default TaskExpiry
+// (24 h, counted from the send) is cut short only for tasks sent in the
+// last ten minutes of their slot's UTC day or later (a send resumed past
+// midnight).
+func followEdge(d qunyun.Delivery) time.Time {
 	day, err := time.Parse(time.DateOnly, dynamo.DeliveryDate(d))
 	if err != nil {
 		return d.At // cannot happen for a stored delivery; end it at once
@@ -473,18 +479,8 @@ func sweepEnd(d qunyun.Delivery) time.Time {
 	return day.AddDate(0, 0, 2).Add(-sweepMargin)
 }
 
-// followEdge is the latest time task d stays open whatever TaskExpiry says:
-// withdrawRetryFor before sweepEnd, so a refused or unanswered cancel is
-// still retried before the task's day leaves the sweep. It is at least
-// 23 h 20 min after d's slot, so the default TaskExpiry (24 h) is cut short
-// only for slots in the last 40 minutes of a UTC day (at most by 40
-// minutes), and a longer TaskExpiry can never leave a task unfollowed.
-func followEdge(d qunyun.Delivery) time.Time {
-	return sweepEnd(d).Add(-withdrawRetryFor)
-}
-
 // maxTaskExpiry is the longest TaskExpiry accepted without a warning. The
-// follow edge comes 23 h 20 min to 47 h 20 min after a task's slot,
+// follow edge comes 23 h 50 min to 47 h 50 min after a task's slot,
 // depending on its time of day, so a longer expiry would hold for some
 // tasks and not others; it is still safe (cut at the edge), but misleading.
 const maxTaskExpiry = 24 * time.Hour
