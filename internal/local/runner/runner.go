@@ -51,8 +51,8 @@ func Build(ctx context.Context, dir, pkg, out string) error {
 
 // BuildAll compiles several main packages in one go build, so their shared
 // dependencies compile once, into outDir/<last element of the package>,
-// and returns each package's binary. No -trimpath, and the -gcflags this
-// program itself was built with (see CompilerFlags): the functions then
+// and returns each package's binary. No -trimpath, and the -gcflags and -ldflags
+// this program itself was built with (see BuildFlags): the functions then
 // reuse from the build cache every package the running CLI already
 // compiled, which halves a cold `make run`.
 func BuildAll(ctx context.Context, dir, outDir string, pkgs []string) (map[string]string, error) {
@@ -69,7 +69,7 @@ func BuildAll(ctx context.Context, dir, outDir string, pkgs []string) (map[strin
 		seen[name] = pkg
 		bins[pkg] = filepath.Join(outDir, name)
 	}
-	args := append([]string{"build", "-tags", "lambda.norpc"}, CompilerFlags()...)
+	args := append([]string{"build", "-tags", "lambda.norpc"}, BuildFlags()...)
 	args = append(append(args, "-o", outDir+string(filepath.Separator)), pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
@@ -82,23 +82,26 @@ func BuildAll(ctx context.Context, dir, outDir string, pkgs []string) (map[strin
 	return bins, nil
 }
 
-// CompilerFlags returns the -gcflags the running program was built with
-// (from its embedded build information), or none. Compiler flags are part
-// of every package's build cache key, so building the functions with the
-// CLI's flags lets the two share the standard library and the AWS SDK.
-// CGO stays off for the functions whatever the CLI used, as for Lambda;
-// `make run` builds the CLI with CGO off for the same sharing.
-func CompilerFlags() []string {
+// BuildFlags returns the -gcflags and -ldflags the running program was
+// built with (from its embedded build information), or none. Compiler flags
+// are part of every package's build cache key and linker flags of every
+// binary's, so building the functions with the CLI's flags lets them share
+// the standard library and the AWS SDK with it, and lets go build find
+// binaries that `make run` built beside the CLI up to date. CGO stays off
+// for the functions whatever the CLI used, as for Lambda; `make run` builds
+// the CLI with CGO off for the same sharing.
+func BuildFlags() []string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return nil
 	}
+	var flags []string
 	for _, s := range info.Settings {
-		if s.Key == "-gcflags" && s.Value != "" {
-			return []string{"-gcflags=" + s.Value}
+		if (s.Key == "-gcflags" || s.Key == "-ldflags") && s.Value != "" {
+			flags = append(flags, s.Key+"="+s.Value)
 		}
 	}
-	return nil
+	return flags
 }
 
 // Function is what a Pool runs.

@@ -131,9 +131,10 @@ func BenchmarkInvokeWarm(b *testing.B) {
 	}
 }
 
-// The functions are built with the compiler flags of the program building
-// them, so a CLI built with -gcflags shares its compiled packages with them.
-func TestCompilerFlagsFollowTheRunningBinary(t *testing.T) {
+// The functions are built with the compiler and linker flags of the program
+// building them, so a CLI built with -gcflags shares its compiled packages
+// with them (and binaries built beside it with -ldflags stay up to date).
+func TestBuildFlagsFollowTheRunningBinary(t *testing.T) {
 	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +143,8 @@ func TestCompilerFlagsFollowTheRunningBinary(t *testing.T) {
 		{"", ""},
 		// Only the main package, so the test does not recompile the standard library.
 		{"-gcflags=-l", "-gcflags=-l"},
+		{"-gcflags=-l -dwarf=false", "-gcflags=-l -dwarf=false"},
+		{"-ldflags=-w", "-ldflags=-w"},
 	} {
 		bin := filepath.Join(t.TempDir(), "gcflags")
 		args := []string{"build", "-o", bin}
@@ -158,7 +161,7 @@ func TestCompilerFlagsFollowTheRunningBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := string(out); got != tc.want {
-			t.Errorf("built with %q: CompilerFlags = %q, want %q", tc.flags, got, tc.want)
+			t.Errorf("built with %q: BuildFlags = %q, want %q", tc.flags, got, tc.want)
 		}
 	}
 }

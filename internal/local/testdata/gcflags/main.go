@@ -1,5 +1,5 @@
-// Command gcflags prints runner.CompilerFlags for the runner's tests: the
-// compiler flags this binary was built with, as the runner passes them on.
+// Command gcflags prints runner.BuildFlags for the runner's tests: the
+// compiler and linker flags this binary was built with, as the runner passes them on.
 package main
 
 import (
@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	fmt.Print(strings.Join(runner.CompilerFlags(), " "))
+	fmt.Print(strings.Join(runner.BuildFlags(), " "))
 }
