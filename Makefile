@@ -47,7 +47,7 @@ deps: infra/node_modules/.package-lock.json
 # npm ci writes node_modules/.package-lock.json, so this reinstalls only when
 # node_modules is missing or package-lock.json changed.
 infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.json
-	npm ci --prefix infra --no-audit --no-fund
+	npm ci --prefix infra --omit=dev --no-audit --no-fund
 
 ## build-<LogicalId>: one Lambda bootstrap into $(ARTIFACTS_DIR) (what sam build calls)
 $(addprefix build-,$(FUNCTIONS)):

@@ -14,6 +14,10 @@
 // Report. Its user-facing text lives in dashboard.html.
 package report
 
+// ECharts comes from the version pinned in infra/package-lock.json, a dev
+// dependency that `make` does not install: run `npm ci --prefix infra` (with
+// dev dependencies), then `go generate ./internal/report`.
+//
 //go:generate sh -c "cp ../../infra/node_modules/echarts/dist/echarts.min.js assets/echarts.min.js && cp ../../infra/node_modules/echarts/LICENSE assets/ECHARTS-LICENSE"
 
 import (
