@@ -64,39 +64,19 @@ func TestStackEndToEnd(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
 	dir := t.TempDir()
-	log := &syncBuffer{}
-	st, err := local.New(local.Config{
+	st, stop := runStack(t, local.Config{
 		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
 		DataDir: filepath.Join(dir, "dynalite"), BinDir: filepath.Join(dir, "bin"), StateFile: filepath.Join(dir, "stack.json"),
 		ClockSpeed: 60, ClockStart: nightlyUTC.Add(-2 * time.Minute),
 		Package: func(string) string { return "./internal/local/testdata/echo" },
-		Poll:    50 * time.Millisecond, Log: log,
+		Poll:    50 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- st.Run(ctx) }()
 	defer func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		stop()
 		if _, err := os.Stat(filepath.Join(dir, "stack.json")); !os.IsNotExist(err) {
 			t.Errorf("stack.json left behind after stop: %v", err)
 		}
-		if t.Failed() {
-			t.Logf("function output:\n%s", log)
-		}
 	}()
-	select {
-	case <-st.Ready():
-	case err := <-runErr:
-		t.Fatalf("Run before ready: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("stack not ready after 60 s")
-	}
 	e := st.Endpoints()
 
 	t.Run("healthz and state file", func(t *testing.T) {
@@ -426,8 +406,7 @@ func TestStackRealCallback(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
 	dir := t.TempDir()
-	log := &syncBuffer{}
-	st, err := local.New(local.Config{
+	st, stop := runStack(t, local.Config{
 		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
 		DataDir: filepath.Join(dir, "dynalite"), BinDir: filepath.Join(dir, "bin"), StateFile: "-",
 		Package: func(id string) string {
@@ -436,30 +415,8 @@ func TestStackRealCallback(t *testing.T) {
 			}
 			return "./internal/local/testdata/echo"
 		},
-		Log: log,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- st.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("function output:\n%s", log)
-		}
-	}()
-	select {
-	case <-st.Ready():
-	case err := <-runErr:
-		t.Fatalf("Run before ready: %v", err)
-	case <-time.After(90 * time.Second):
-		t.Fatal("stack not ready after 90 s")
-	}
+	defer stop()
 	gw := st.Endpoints().Gateway
 
 	ts := strconv.FormatInt(st.Clock().Now().Unix(), 10)
@@ -494,37 +451,15 @@ func TestStackSteppedClock(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
 	dir := t.TempDir()
-	log := &syncBuffer{}
 	start := nightlyUTC.Add(-3 * time.Minute)
-	st, err := local.New(local.Config{
+	st, stop := runStack(t, local.Config{
 		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
 		DataDir: "-", BinDir: filepath.Join(dir, "bin"), StateFile: "-",
 		ClockStart: start, ClockFile: filepath.Join(dir, "clock"),
 		Package: func(string) string { return "./internal/local/testdata/echo" },
-		Log:     log,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- st.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("function output:\n%s", log)
-		}
-	}()
-	select {
-	case <-st.Ready():
-	case err := <-runErr:
-		t.Fatalf("Run before ready: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("stack not ready after 60 s")
-	}
+	defer stop()
+	ctx := context.Background()
 	if e := st.Endpoints(); e.ClockFile != filepath.Join(dir, "clock") {
 		t.Errorf("endpoints' clock file %q", e.ClockFile)
 	}
@@ -579,5 +514,39 @@ func TestStackSteppedClock(t *testing.T) {
 	}
 	if !st.Clock().Now().Equal(nightlyUTC.Add(time.Minute)) {
 		t.Errorf("clock at %v, want %v", st.Clock().Now(), nightlyUTC.Add(time.Minute))
+	}
+}
+
+// runStack starts a stack from cfg (function output into a buffer that is
+// shown when the test fails), waits until it is ready and returns it with
+// the function that stops it and checks Run's error.
+func runStack(t *testing.T, cfg local.Config) (st *local.Stack, stop func()) {
+	t.Helper()
+	log := &syncBuffer{}
+	cfg.Log = log
+	st, err := local.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- st.Run(ctx) }()
+	select {
+	case <-st.Ready():
+	case err := <-runErr:
+		cancel()
+		t.Fatalf("Run before ready: %v\nfunction output:\n%s", err, log)
+	case <-time.After(90 * time.Second):
+		cancel()
+		t.Fatalf("stack not ready after 90 s\nfunction output:\n%s", log)
+	}
+	return st, func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("function output:\n%s", log)
+		}
 	}
 }
