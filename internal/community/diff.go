@@ -300,13 +300,10 @@ func diffRecords[T any](kind string, stored, wanted []T, key func(T) string, mer
 	return changes, gone
 }
 
-// changedFields lists the top-level JSON fields that differ between a and
-// b: JSON (with omitempty) makes nil and empty lists, and equal instants in
-// different zones, compare equal, as they do after a round trip through
-// the table.
-func changedFields(a, b any) []string { return edits(a, b).Fields }
-
-// edits is changedFields with the old and new plain values.
+// edits lists the top-level JSON fields that differ between a and b, with
+// their old and new plain values: JSON (with omitempty) makes nil and empty
+// lists, and equal instants in different zones, compare equal, as they do
+// after a round trip through the table.
 func edits(a, b any) Change {
 	ma, mb := jsonMap(a), jsonMap(b)
 	c := Change{From: map[string]any{}, To: map[string]any{}}
