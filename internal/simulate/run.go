@@ -250,13 +250,8 @@ func (s *Simulation) loop(ctx context.Context, queues []chan job, end time.Time)
 		if d := int(e.At.Sub(s.Start) / (24 * time.Hour)); d > day && d < s.Days {
 			day = d
 			if s.Progress != nil {
-				s.stats.mu.Lock()
-				n := 0
-				for _, v := range s.stats.sent {
-					n += v
-				}
-				s.stats.mu.Unlock()
-				s.Progress(day, s.Days, n)
+				sent, _ := s.Sent()
+				s.Progress(day, s.Days, sent)
 			}
 		}
 		switch e.Kind {
@@ -268,29 +263,37 @@ func (s *Simulation) loop(ctx context.Context, queues []chan job, end time.Time)
 			s.observeSessions(ctx, e.At)
 			s.step.next(s.nextAt())
 			s.step.done(e.seq)
-		case kindConfirm, kindOpen:
-			select {
-			case jobs <- job{e: e}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
 		default:
-			if (e.Kind == KindJoin || e.Kind == KindLeave) && e.Group.Membership.Kind == qunyun.ChannelWeCom {
-				s.version[e.Group.ID]++
-				e.version = s.version[e.Group.ID]
-			}
-			req, err := s.buildWith(s.builder, e)
+			j, err := s.jobFor(e)
 			if err != nil {
-				return fmt.Errorf("simulate: %w", err)
+				return err
 			}
 			select {
-			case jobs <- job{e: e, req: req}:
+			case jobs <- j:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
 	}
 	return nil
+}
+
+// jobFor makes the job for an action: a confirmation or a link open as it
+// is, anything else as its callback request, built in timeline order (a
+// WeCom join or leave carries its group's next change version).
+func (s *Simulation) jobFor(e Event) (job, error) {
+	if e.Kind == kindConfirm || e.Kind == kindOpen {
+		return job{e: e}, nil
+	}
+	if (e.Kind == KindJoin || e.Kind == KindLeave) && e.Group.Membership.Kind == qunyun.ChannelWeCom {
+		s.version[e.Group.ID]++
+		e.version = s.version[e.Group.ID]
+	}
+	req, err := s.buildWith(s.builder, e)
+	if err != nil {
+		return job{}, fmt.Errorf("simulate: %w", err)
+	}
+	return job{e: e, req: req}, nil
 }
 
 // loopStepped plays the events one at a time on a stepped clock: first
@@ -320,18 +323,12 @@ func (s *Simulation) loopStepped(ctx context.Context) error {
 		case kindObserveSessions:
 			s.observeSessions(ctx, e.At)
 			continue
-		case kindConfirm, kindOpen:
-			s.do(ctx, s.builder, job{e: e})
 		default:
-			if (e.Kind == KindJoin || e.Kind == KindLeave) && e.Group.Membership.Kind == qunyun.ChannelWeCom {
-				s.version[e.Group.ID]++
-				e.version = s.version[e.Group.ID]
-			}
-			req, err := s.buildWith(s.builder, e)
+			j, err := s.jobFor(e)
 			if err != nil {
-				return fmt.Errorf("simulate: %w", err)
+				return err
 			}
-			s.do(ctx, s.builder, job{e: e, req: req})
+			s.do(ctx, s.builder, j)
 		}
 		if err := s.Stack.Settle(ctx); err != nil {
 			return err
