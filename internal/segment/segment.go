@@ -23,7 +23,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-ego/gse"
-	"github.com/go-ego/gse/hmm/idf"
 )
 
 // Segmenter cuts Chinese text and weighs its words. Build it with Load or
@@ -40,6 +39,10 @@ func Load() (*Segmenter, error) {
 	seg, err := gse.NewEmbed("zh_s")
 	if err != nil {
 		return nil, fmt.Errorf("segment: load dictionary: %w", err)
+	}
+	// gse's embedded Chinese stop list (啊, 我们, 什么, 可以, punctuation…).
+	if err := seg.LoadStopEmbed(); err != nil {
+		return nil, fmt.Errorf("segment: load stop words: %w", err)
 	}
 	weights, median, err := parseIDF(gse.ZhIdf)
 	if err != nil {
@@ -106,9 +109,10 @@ func (s *Segmenter) IDF(word string) float64 {
 }
 
 // Content reports whether a word carries meaning: at least two runes, not
-// a stop word, not only digits or punctuation.
-func Content(word string) bool {
-	if utf8.RuneCountInString(word) < 2 || idf.StopWordMap[word] {
+// a stop word (gse's Chinese list or a common English one), not only digits
+// or punctuation.
+func (s *Segmenter) Content(word string) bool {
+	if utf8.RuneCountInString(word) < 2 || s.seg.IsStop(word) || englishStop[strings.ToLower(word)] {
 		return false
 	}
 	for _, r := range word {
@@ -131,7 +135,7 @@ func (s *Segmenter) weights(words []string) map[string]float64 {
 	tf := map[string]float64{}
 	total := 0.0
 	for _, w := range words {
-		if Content(w) {
+		if s.Content(w) {
 			tf[w]++
 			total++
 		}
@@ -254,4 +258,15 @@ func Sentences(text string) []string {
 	}
 	flush()
 	return out
+}
+
+// englishStop is the English function words members mix into Chinese text;
+// gse's stop list covers only Chinese and punctuation.
+var englishStop = map[string]bool{
+	"the": true, "of": true, "is": true, "and": true, "to": true, "in": true,
+	"that": true, "we": true, "for": true, "an": true, "are": true, "by": true,
+	"be": true, "as": true, "on": true, "with": true, "can": true, "if": true,
+	"from": true, "which": true, "you": true, "it": true, "this": true,
+	"then": true, "at": true, "have": true, "all": true, "not": true,
+	"one": true, "has": true, "or": true,
 }

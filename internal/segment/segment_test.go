@@ -43,7 +43,7 @@ func TestKeywords(t *testing.T) {
 		if i > 0 && k.Weight > kws[i-1].Weight {
 			t.Errorf("not sorted by weight: %v", kws)
 		}
-		if !segment.Content(k.Word) {
+		if !s.Content(k.Word) {
 			t.Errorf("non-content keyword %q", k.Word)
 		}
 	}
@@ -57,6 +57,26 @@ func TestKeywords(t *testing.T) {
 	}
 	if again := s.Keywords(text, 5); !slices.Equal(kws, again) {
 		t.Errorf("keywords are not deterministic: %v vs %v", kws, again)
+	}
+}
+
+func TestContentDropsStopWords(t *testing.T) {
+	s := shared(t)
+	for _, w := range []string{"我们", "什么", "可以", "大家", "The", "with", "8", "！！", "库"} {
+		if s.Content(w) {
+			t.Errorf("Content(%q) = true, want false", w)
+		}
+	}
+	for _, w := range []string{"供应链", "库存", "Python", "小米"} {
+		if !s.Content(w) {
+			t.Errorf("Content(%q) = false, want true", w)
+		}
+	}
+	kws := s.Keywords("我们今天聊什么？我们可以聊聊库存周转，大家可以提问。", 10)
+	for _, k := range kws {
+		if k.Word == "我们" || k.Word == "可以" || k.Word == "大家" {
+			t.Errorf("stop word %q among keywords %v", k.Word, kws)
+		}
 	}
 }
 
