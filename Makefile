@@ -60,9 +60,10 @@ build:
 
 # `make run` and `make invoke` use a development build in .local/bin: the CLI
 # and the four functions in one go build (their shared packages compile once,
-# on both cores), CGO off and lambda.norpc as for Lambda. The stack then
-# builds the functions into the same folder with the CLI's own compiler flags
-# (internal/local/runner), which finds them up to date. No inlining (-l)
+# on both cores), CGO off and lambda.norpc as for Lambda; `local up
+# --prebuilt` then runs them from there without go build's check (without
+# the flag the stack builds them with the CLI's own compiler flags,
+# internal/local/runner, and finds them up to date). No inlining (-l)
 # makes a cold compile about a quarter cheaper, no DWARF (-dwarf=false, -w)
 # a little more; the code is the same and panics still print stack traces.
 # npm ci runs while Go compiles. LOCAL_GCFLAGS= LOCAL_LDFLAGS= gives a normal
@@ -74,7 +75,7 @@ LOCAL_CLI     := .local/bin/qunyun
 ## run: the local stack in the foreground (Ctrl-C stops it)
 run:
 	@$(MAKE) --no-print-directory -j2 infra/node_modules/.package-lock.json local-cli
-	$(LOCAL_CLI) local up
+	$(LOCAL_CLI) local up --prebuilt
 
 ## local-cli: the operator CLI and the functions for the local stack, into .local/bin/
 local-cli:

@@ -45,6 +45,7 @@ func newLocalUpCmd() *cobra.Command {
 		addr, busAddr, dynamoAddr, accountsFile, templateFile, dataDir, clockStart, faults string
 		clockSpeed                                                                         float64
 		maxProcs                                                                           int
+		prebuilt                                                                           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -62,7 +63,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 			cfg := local.Config{
 				Root: root, Template: templateFile, Accounts: accountsFile, Addr: addr, BusAddr: busAddr,
 				DynamoAddr: dynamoAddr, DataDir: dataDir, ClockSpeed: clockSpeed, Faults: faults,
-				MaxProcs: maxProcs,
+				MaxProcs: maxProcs, Prebuilt: prebuilt,
 			}
 			if clockStart != "" {
 				// QUNYUN_CLOCK_START may carry "@<real time>" (clock.EnvValue);
@@ -94,6 +95,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 	procs, _ := strconv.Atoi(os.Getenv("QUNYUN_MAX_PROCS"))
 	f.IntVar(&maxProcs, "max-procs", procs, "processes per function, Lambda's concurrency (default 32) [QUNYUN_MAX_PROCS]")
 	f.BoolVar(&noDemo, "no-demo", os.Getenv("QUNYUN_NO_DEMO") != "", "apply the demo community but run no demo simulation [QUNYUN_NO_DEMO]")
+	f.BoolVar(&prebuilt, "prebuilt", false, "the functions are already in .local/bin, built with this CLI (make run does that): skip go build's check")
 	f.StringVar(&clockStart, "clock-start", os.Getenv(clock.EnvStart), "virtual time at start, RFC 3339 (default now) [QUNYUN_CLOCK_START]")
 	return cmd
 }

@@ -59,15 +59,9 @@ func BuildAll(ctx context.Context, dir, outDir string, pkgs []string) (map[strin
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	bins := map[string]string{}
-	seen := map[string]string{}
-	for _, pkg := range pkgs {
-		name := filepath.Base(pkg)
-		if other, dup := seen[name]; dup && other != pkg {
-			return nil, fmt.Errorf("build: packages %s and %s would both build %s", other, pkg, name)
-		}
-		seen[name] = pkg
-		bins[pkg] = filepath.Join(outDir, name)
+	bins, err := binaries(outDir, pkgs)
+	if err != nil {
+		return nil, err
 	}
 	args := append([]string{"build", "-tags", "lambda.norpc"}, BuildFlags()...)
 	args = append(append(args, "-o", outDir+string(filepath.Separator)), pkgs...)
@@ -78,6 +72,38 @@ func BuildAll(ctx context.Context, dir, outDir string, pkgs []string) (map[strin
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("build %s: %w\n%s", strings.Join(pkgs, " "), err, bytes.TrimSpace(output.Bytes()))
+	}
+	return bins, nil
+}
+
+// Built returns the binaries of main packages that an earlier go build -o
+// outDir/ produced (as BuildAll names them), without building: for a caller
+// that built them together with itself. A missing binary is an error.
+func Built(outDir string, pkgs []string) (map[string]string, error) {
+	bins, err := binaries(outDir, pkgs)
+	if err != nil {
+		return nil, err
+	}
+	for pkg, bin := range bins {
+		if _, err := os.Stat(bin); err != nil {
+			return nil, fmt.Errorf("%s is not built (%w): build it with `make local-cli`, or start without --prebuilt", pkg, err)
+		}
+	}
+	return bins, nil
+}
+
+// binaries names each package's binary in outDir after the package's last
+// element, as go build -o outDir/ does.
+func binaries(outDir string, pkgs []string) (map[string]string, error) {
+	bins := map[string]string{}
+	seen := map[string]string{}
+	for _, pkg := range pkgs {
+		name := filepath.Base(pkg)
+		if other, dup := seen[name]; dup && other != pkg {
+			return nil, fmt.Errorf("build: packages %s and %s would both build %s", other, pkg, name)
+		}
+		seen[name] = pkg
+		bins[pkg] = filepath.Join(outDir, name)
 	}
 	return bins, nil
 }

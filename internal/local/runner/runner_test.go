@@ -109,6 +109,29 @@ func TestBuildError(t *testing.T) {
 	}
 }
 
+func TestBuiltFindsBinariesWithoutBuilding(t *testing.T) {
+	dir := t.TempDir()
+	pkgs := []string{"./functions/callback", "./functions/push"}
+	if _, err := runner.Built(dir, pkgs); err == nil || !strings.Contains(err.Error(), "./functions/callback is not built") && !strings.Contains(err.Error(), "./functions/push is not built") {
+		t.Fatalf("nothing built: err = %v", err)
+	}
+	for _, name := range []string{"callback", "push"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("binary"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bins, err := runner.Built(dir, pkgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bins["./functions/push"] != filepath.Join(dir, "push") || len(bins) != 2 {
+		t.Errorf("bins = %v", bins)
+	}
+	if _, err := runner.Built(dir, []string{"./a/push", "./b/push"}); err == nil {
+		t.Error("two packages named push: no error")
+	}
+}
+
 // BenchmarkInvokeWarm is the local stack's overhead per invocation: one
 // warm echo process, a small event through the Runtime API and back.
 func BenchmarkInvokeWarm(b *testing.B) {
