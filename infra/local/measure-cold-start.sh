@@ -3,8 +3,9 @@
 # empty Go build cache, `make run`, and the seconds until /healthz answers
 # 200. Then it stops the stack and removes everything it made.
 #
-#   infra/local/measure-cold-start.sh                  # Go module cache kept
-#   infra/local/measure-cold-start.sh --empty-modcache # modules downloaded too
+#   infra/local/measure-cold-start.sh                  # Go module and npm caches kept
+#   infra/local/measure-cold-start.sh --empty-modcache # both empty too, as on a
+#                                                      # fresh machine
 #
 # QUNYUN_ADDR (default 127.0.0.1:3990) is the gateway address it polls.
 set -euo pipefail
@@ -15,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 git clone -q "$repo" "$work/repo"
 export GOCACHE=$work/gocache QUNYUN_ADDR=$addr
 if [[ ${1:-} == --empty-modcache ]]; then
-	export GOMODCACHE=$work/gomodcache GOFLAGS="${GOFLAGS:-} -modcacherw"
+	export GOMODCACHE=$work/gomodcache GOFLAGS="${GOFLAGS:-} -modcacherw" npm_config_cache=$work/npmcache
 fi
 cd "$work/repo"
 start=$(date +%s.%N)
