@@ -71,9 +71,6 @@ func (e *Env) Duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
-// Fail records a problem found while interpreting a variable.
-func (e *Env) Fail(err error) { e.errs = append(e.errs, err) }
-
 // Err returns all problems joined, or nil.
 func (e *Env) Err() error {
 	if len(e.errs) == 0 {

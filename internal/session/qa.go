@@ -16,7 +16,6 @@ import (
 // Moderators hide a question by writing, in the group during the session,
 // "隐藏 <n>" (n is the number the host's queue shows: the n-th question
 // asked in the session) or by quoting the question and writing "隐藏".
-// Operators can also hide one with Service.HideQuestion (the CLI).
 var hideCommand = regexp.MustCompile(`^\s*隐藏\s*(\d+)?\s*$`)
 
 // minAnswerRunes keeps "好的", "收到" and the like from counting as answers
@@ -281,9 +280,4 @@ func (s *Service) forwardQueue(ctx context.Context, sess qunyun.Session, qs []qu
 		return err
 	}
 	return s.deliver(ctx, sess, "queue-"+now.UTC().Format("150405"), qunyun.TargetStaff, h.WeComUserID, text, false)
-}
-
-// HideQuestion hides a question (the operator's way, through the CLI).
-func (s *Service) HideQuestion(ctx context.Context, sessionID, questionKey string) error {
-	return s.Store.HideQuestion(ctx, sessionID, questionKey)
 }

@@ -835,25 +835,3 @@ func (h *eventHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return e
 }
-
-// errNoStack is returned when the stack does not answer at all.
-var errNoStack = errors.New("the stack does not answer")
-
-// Ping checks that the stack's gateway answers, so a run fails at once and
-// clearly when it is not up.
-func (st Stack) Ping(ctx context.Context) error {
-	client := st.HTTP
-	if client == nil {
-		client = &http.Client{Timeout: 3 * time.Second}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(st.Gateway, "/")+"/healthz", nil)
-	if err != nil {
-		return fmt.Errorf("gateway %q: %w", st.Gateway, err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w at %s: %v", errNoStack, st.Gateway, err)
-	}
-	resp.Body.Close()
-	return nil
-}
