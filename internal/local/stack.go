@@ -531,7 +531,7 @@ func (s *Stack) build(ctx context.Context) (map[string]string, error) {
 	binaries := map[string]string{}
 	for id, pkg := range pkgOf {
 		bin := filepath.Join(s.cfg.BinDir, id, "bootstrap")
-		if err := copyFile(built[pkg], bin); err != nil {
+		if err := installBinary(built[pkg], bin); err != nil {
 			return nil, fmt.Errorf("install %s: %w", id, err)
 		}
 		binaries[id] = bin
@@ -540,19 +540,26 @@ func (s *Stack) build(ctx context.Context) (map[string]string, error) {
 	return binaries, nil
 }
 
-// copyFile installs a built binary; a fresh file (not an overwrite) so a
-// process still running the old one is not disturbed.
-func copyFile(src, dst string) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
+// installBinary installs a built binary as a fresh file (not an overwrite),
+// so a process still running the old one is not disturbed: a hard link
+// where the file system allows (go build replaces its outputs rather than
+// rewriting them, so the link keeps this build's bytes), else a copy. The
+// session and scoring binaries carry the segmenter's dictionaries (60 MB
+// each): linking saves about a second of every start.
+func installBinary(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
 	tmp := dst + ".new"
-	if err := os.WriteFile(tmp, data, 0o755); err != nil {
-		return err
+	os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(tmp, data, 0o755); err != nil {
+			return err
+		}
 	}
 	return os.Rename(tmp, dst)
 }
