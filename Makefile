@@ -88,6 +88,7 @@ LOCAL_BUILD   = CGO_ENABLED=0 $(GO) build -tags lambda.norpc -gcflags='$(LOCAL_G
 local-cli:
 	@rm -rf .local/primer && mkdir -p .local/primer
 	@GOTMPDIR=$(CURDIR)/.local/primer $(LOCAL_BUILD) net/http 2>/dev/null & primer=$$!; \
+	trap 'kill $$primer 2>/dev/null' INT TERM; \
 	$(GO) mod download; status=$$?; kill $$primer 2>/dev/null; wait $$primer; exit $$status
 	$(LOCAL_BUILD) -o .local/bin/ ./cmd/qunyun $(addprefix ./functions/,$(foreach f,$(FUNCTIONS),$(dir_$(f))))
 
