@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -31,6 +32,12 @@ import (
 // PageRouteKey is the HttpApi route that serves the page (template.yaml,
 // SessionFunction's Page event).
 const PageRouteKey = "GET /sessions/{id}"
+
+// PageLifetime is how long after its session's end the page still opens:
+// long enough to look back at a recap, short enough that a link forwarded
+// or left in a chat does not read the group's questions for ever. Later the
+// right key gets a plain 410.
+const PageLifetime = 30 * 24 * time.Hour
 
 // pageKeyLen is the length of rand.Text's output.
 const pageKeyLen = 26
@@ -97,6 +104,9 @@ func (s *Service) ServePage(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	if !found {
 		return pageNotFound()
 	}
+	if v.expired {
+		return pageText(http.StatusGone, "expired")
+	}
 	var b bytes.Buffer
 	if err := pageTemplates.ExecuteTemplate(&b, "page", v); err != nil {
 		s.log().Error("session page: render", "session", sessionID, "err", err)
@@ -141,6 +151,8 @@ type pageView struct {
 	Hidden     int
 	Recap      *pageRecap
 	RecapEmpty bool // recapped with nothing said: nothing was sent
+
+	expired bool // PageLifetime after the session's end: nothing else is read
 }
 
 type rotationRow struct {
@@ -179,6 +191,9 @@ func (s *Service) pageView(ctx context.Context, sessionID, key string) (pageView
 	sess, found, err := s.Store.Session(ctx, sessionID)
 	if err != nil || !found {
 		return pageView{}, false, err
+	}
+	if s.Clock.Now().After(sess.End.Add(PageLifetime)) {
+		return pageView{expired: true}, true, nil
 	}
 	g, h, err := s.parties(ctx, sess)
 	if err != nil {

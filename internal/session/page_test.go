@@ -286,6 +286,26 @@ func TestHostPage(t *testing.T) {
 		contains(t, p.Body, want)
 		lacks(t, p.Body, "<script>")
 	})
+
+	t.Run("the link closes PageLifetime after the end", func(t *testing.T) {
+		end := f.state("s1").End
+		f.clk.Set(end.Add(session.PageLifetime))
+		if p := f.open(link); p.Status != http.StatusOK {
+			t.Fatalf("on the last day: status %d", p.Status)
+		}
+		f.clk.Set(end.Add(session.PageLifetime + time.Minute))
+		p := f.open(link)
+		if p.Status != http.StatusGone || p.Headers["Content-Type"] != "text/plain; charset=utf-8" || p.Headers["Cache-Control"] != "no-store" {
+			t.Fatalf("after: status %d headers %v\n%s", p.Status, p.Headers, p.Body)
+		}
+		days := fmt.Sprintf("%d 天", int(session.PageLifetime.Hours()/24))
+		contains(t, p.Body, "已结束超过", days)
+		lacks(t, p.Body, "私域复购", "增长VIP群")
+		key := strings.TrimPrefix(link, "https://api.example.com/sessions/s1.")
+		if p := f.open("https://api.example.com/sessions/s1." + strings.Repeat("A", len(key))); p.Status != http.StatusNotFound && key != strings.Repeat("A", len(key)) {
+			t.Errorf("a wrong key after expiry: status %d, want the same 404 as before", p.Status)
+		}
+	})
 }
 
 func TestHostPageTimeZoneAndCancel(t *testing.T) {
