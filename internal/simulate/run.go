@@ -687,9 +687,7 @@ func (s *Simulation) observeSandbox(ctx context.Context, now time.Time) {
 			continue
 		}
 		s.tasks[t.MsgID] = true
-		// Keyed by what the task says, not by its msgid: the sandbox numbers
-		// tasks in the order concurrent pushes reached it.
-		rnd := s.rndFor("task/" + strings.Join(t.ChatIDs, ",") + "/" + string(t.Body))
+		rnd := s.rndFor(taskKey(s.sender.Base, t.ChatIDs, t.Body))
 		if rnd.Float64() < 0.1 {
 			continue // this owner never confirms
 		}
@@ -717,6 +715,20 @@ func (s *Simulation) observeSandbox(ctx context.Context, now time.Time) {
 		}
 		s.callsN[path] = len(calls)
 	}
+}
+
+// taskKey names a customer-group task for its owner's random choices by
+// what the task says, not by its msgid (the sandbox numbers tasks in the
+// order concurrent pushes reached it), and without the stack's address,
+// which its tracked links carry: the simulation's stack listens on a free
+// port, different in every run, and the same seed must make the same
+// choices.
+func taskKey(stackBase string, chatIDs []string, body []byte) string {
+	text := string(body)
+	if stackBase != "" {
+		text = strings.ReplaceAll(text, stackBase, "")
+	}
+	return "task/" + strings.Join(chatIDs, ",") + "/" + text
 }
 
 // scheduleOpens has some members of the link's group open each tracked link
