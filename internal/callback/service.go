@@ -458,8 +458,13 @@ func (s *Service) checkin(ctx context.Context, m qunyun.Message, ruleID string) 
 	}
 	tpl := s.Texts.CheckinAgainReply
 	if counted {
-		// An idempotent overwrite: a retry writes the same log item.
-		if err := s.Store.RecordCheckin(ctx, m.GroupID, m.MemberID, today, streak.Streak, m.At); err != nil {
+		// An idempotent overwrite: a retry writes the same log item. A
+		// late check-in (a later day counted first) is in no streak.
+		logged := streak.Streak
+		if streak.Last > today {
+			logged = 0
+		}
+		if err := s.Store.RecordCheckin(ctx, m.GroupID, m.MemberID, today, logged, m.At); err != nil {
 			return "", err
 		}
 		tpl = s.Texts.CheckinReply

@@ -20,7 +20,7 @@ import (
 //	GROUP#<gid>#D#<date>     OPEN#<ms>#<req>    a tracked-link open (qunyun.LinkOpen + ua)
 //	GROUP#<gid>#D#<date>     CHECKIN#<mid>#<local date>  a counted check-in
 //	ACCOUNT#<acct>#D#<date>  MSG#… / EVT#…      OA 1:1 messages and events, GSI1PK PERSONLOG#<acct>#<openid>
-//	GROUP#<gid>              STREAK#<mid>       qunyun.CheckinStreak + msg (the message that counted last)
+//	GROUP#<gid>              STREAK#<mid>       qunyun.CheckinStreak + msg (the message that counted last), days, since, v
 //	SESSION#<sid>            Q#<ms>#<key>       qunyun.Question (captured here, answered by session)
 //	PERSON#<openid>          #PROFILE           account, lastMessageAt, subscribedAt (each only forward)
 //	GROUP#<gid>              #META              memberCount, recounted on joins and leaves
@@ -202,64 +202,132 @@ type streakItem struct {
 	// Message is the id of the message that counted the last check-in, so
 	// a retry of that message knows it was the one counted.
 	Message string `dynamodbav:"msg,omitempty"`
+	// Days maps each counted local date of the last LateDays days (before
+	// the latest) to the message that counted it, complete from Since on: a late
+	// check-in counts only when its day is not there, and a retry of one
+	// that counted finds its message.
+	Days    map[string]string `dynamodbav:"days,omitempty"`
+	Since   string            `dynamodbav:"since,omitempty"`
+	Version int               `dynamodbav:"v"`
 }
+
+// LateDays is how many days back a check-in that arrives late (a callback
+// finished by Resume after the member's next check-in) still counts.
+const LateDays = 14
 
 // CheckIn counts one check-in of memberID in groupID on the local date today
 // (yesterday is the local date before it). The streak grows when the last
-// check-in was yesterday and restarts otherwise. Each update is conditional
-// on the last date, so a retry or a second check-in the same day counts
-// nothing. counted reports whether message msgID is the one that counted
-// today's check-in: true for it and its retries, false for any other
-// message that day.
+// check-in was yesterday and restarts otherwise; a check-in for a day before
+// the last one counted (it arrived late) adds to the total only, the streak
+// going forward only. A day counts once: a retry or a second check-in the
+// same day counts nothing. counted reports whether message msgID is the one
+// that counted its day: true for it and its retries, false for any other.
+//
+// It reads the member's streak and writes it back conditional on its
+// version, again on a conflict; the message ids it keeps per day make a
+// write whose answer was lost safe to redo.
 func (t *Table) CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (s qunyun.CheckinStreak, counted bool, err error) {
 	key := Key("GROUP#"+groupID, "STREAK#"+memberID)
-	vals := func(extra Item) Item {
-		v := Item{
-			":today": &types.AttributeValueMemberS{Value: today},
-			":one":   &types.AttributeValueMemberN{Value: "1"},
-			":type":  &types.AttributeValueMemberS{Value: "CheckinStreak"},
-			":msg":   &types.AttributeValueMemberS{Value: msgID},
-		}
-		for k, x := range extra {
-			v[k] = x
-		}
-		return v
-	}
-	names := map[string]string{"#last": "last", "#type": "type", "#streak": "streak", "#total": "total", "#msg": "msg"}
-	attempts := []*dynamodb.UpdateItemInput{
-		{ // continues yesterday's streak
-			UpdateExpression:          aws.String("SET #last = :today, #type = :type, #msg = :msg ADD #streak :one, #total :one"),
-			ConditionExpression:       aws.String("#last = :yesterday"),
-			ExpressionAttributeValues: vals(Item{":yesterday": &types.AttributeValueMemberS{Value: yesterday}}),
-		},
-		{ // first ever, or after a gap: the streak restarts at 1
-			UpdateExpression:          aws.String("SET #last = :today, #type = :type, #msg = :msg, #streak = :one ADD #total :one"),
-			ConditionExpression:       aws.String("attribute_not_exists(#last) OR #last < :yesterday"),
-			ExpressionAttributeValues: vals(Item{":yesterday": &types.AttributeValueMemberS{Value: yesterday}}),
-		},
-	}
-	for _, in := range attempts {
-		in.TableName, in.Key, in.ExpressionAttributeNames = aws.String(t.Name), key, names
-		in.ReturnValues = types.ReturnValueAllNew
-		out, err := t.DB.UpdateItem(ctx, in)
-		if IsConditionFailed(err) {
-			continue
-		}
+	for attempt := 0; attempt < 20; attempt++ {
+		got, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: key, ConsistentRead: aws.Bool(true)})
 		if err != nil {
-			return s, false, Unavailable("check in "+memberID, err)
+			return s, false, Unavailable("read streak of "+memberID, err)
 		}
 		var it streakItem
-		if err := Unmarshal(out.Attributes, &it); err != nil {
+		if got.Item != nil {
+			if err := Unmarshal(got.Item, &it); err != nil {
+				return s, false, err
+			}
+		}
+		next, counts, decided := it.checkIn(msgID, today, yesterday)
+		if !counts {
+			return it.CheckinStreak, decided, nil
+		}
+		next.Keys = Keys{PK: "GROUP#" + groupID, SK: "STREAK#" + memberID, Type: "CheckinStreak"}
+		item, err := Marshal(next)
+		if err != nil {
 			return s, false, err
 		}
-		return it.CheckinStreak, true, nil
+		in := &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item}
+		if got.Item == nil {
+			in.ConditionExpression = aws.String("attribute_not_exists(PK)")
+		} else if it.Version == 0 { // written before versions
+			in.ConditionExpression = aws.String("attribute_not_exists(#v)")
+			in.ExpressionAttributeNames = map[string]string{"#v": "v"}
+		} else {
+			in.ConditionExpression = aws.String("#v = :v")
+			in.ExpressionAttributeNames = map[string]string{"#v": "v"}
+			in.ExpressionAttributeValues = Item{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(it.Version)}}
+		}
+		_, err = t.DB.PutItem(ctx, in)
+		if err == nil {
+			return next.CheckinStreak, true, nil
+		}
+		if !IsConditionFailed(err) {
+			return s, false, Unavailable("check in "+memberID, err)
+		}
+		// Another check-in of this member won the race, or this very write
+		// applied and its answer was lost: read again and decide again.
 	}
-	// Already checked in today (or a clock ran backwards): report as is.
-	var it streakItem
-	if _, err := t.Get(ctx, "GROUP#"+groupID, "STREAK#"+memberID, &it); err != nil {
-		return s, false, fmt.Errorf("read streak of %s: %w", memberID, err)
+	return s, false, Unavailable("check in "+memberID, fmt.Errorf("streak changed under 20 attempts in a row"))
+}
+
+// checkIn decides one check-in against the stored streak: counts says the
+// streak must be written as next; otherwise counted says whether msgID is
+// the message that counted today already.
+func (it streakItem) checkIn(msgID, today, yesterday string) (next streakItem, counts, counted bool) {
+	if msg, ok := it.Days[today]; ok {
+		return it, false, msgID != "" && msg == msgID
 	}
-	return it.CheckinStreak, it.Last == today && msgID != "" && it.Message == msgID, nil
+	if today == it.Last {
+		return it, false, msgID != "" && it.Message == msgID
+	}
+	late := it.Last != "" && today < it.Last
+	if late && (it.Since == "" || today < it.Since || today < addDays(it.Last, -LateDays)) {
+		return it, false, false // too late to tell whether that day counted
+	}
+	next = it
+	next.Days = map[string]string{}
+	newest := max(it.Last, today)
+	for d, m := range it.Days {
+		if d >= addDays(newest, -LateDays) {
+			next.Days[d] = m
+		}
+	}
+	if next.Since == "" {
+		// Days is complete from here on: from the start for a member's
+		// first check-in, else from the last day (a streak written before
+		// Days existed knows only that one).
+		next.Since = "0001-01-01"
+		if it.Last != "" {
+			next.Since = it.Last
+		}
+	}
+	next.Total++
+	next.Version++
+	if late {
+		next.Days[today] = msgID
+		return next, true, true
+	}
+	if it.Last != "" {
+		next.Days[it.Last] = it.Message
+	}
+	if it.Last == yesterday {
+		next.Streak++
+	} else {
+		next.Streak = 1
+	}
+	next.Last, next.Message = today, msgID
+	return next, true, true
+}
+
+// addDays moves a YYYY-MM-DD date by n days ("" stays "").
+func addDays(date string, n int) string {
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return ""
+	}
+	return d.AddDate(0, 0, n).Format(time.DateOnly)
 }
 
 type checkinItem struct {

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -29,13 +33,30 @@ func TestCheckInStreaks(t *testing.T) {
 		{"c", "2026-11-21", "2026-11-20", true, 2, 2},
 		{"d", "2026-11-22", "2026-11-21", true, 3, 3},
 		{"e", "2026-11-25", "2026-11-24", true, 1, 4}, // a gap
+		// Late ones (a callback finished by Resume after a later day's
+		// check-in): 23 Nov, never counted, counts once in the total; the
+		// streak and the last day stay.
+		{"f", "2026-11-23", "2026-11-22", true, 1, 5},
+		{"f", "2026-11-23", "2026-11-22", true, 1, 5},  // its retry
+		{"g", "2026-11-23", "2026-11-22", false, 1, 5}, // another message that day
+		// A retry of a day that counted on time, arriving after later
+		// days: counted (its reply), not counted again.
+		{"c", "2026-11-21", "2026-11-20", true, 1, 5},
+		{"x", "2026-11-21", "2026-11-20", false, 1, 5},
+		{"e", "2026-11-25", "2026-11-24", true, 1, 5},
+		{"h", "2026-11-26", "2026-11-25", true, 2, 6},
+		{"a", "2026-11-20", "2026-11-19", true, 2, 6}, // still remembered
+		// Too late to tell (more than LateDays before the last): nothing.
+		{"old", "2026-11-01", "2026-10-31", false, 2, 6},
 	}
+	last := ""
 	for i, s := range steps {
 		got, counted, err := tb.CheckIn(ctx, "g", "m", s.msg, s.today, s.yesterday)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counted != s.counted || got.Streak != s.streak || got.Total != s.total || got.Last != s.today {
+		last = max(last, s.today)
+		if counted != s.counted || got.Streak != s.streak || got.Total != s.total || got.Last != last {
 			t.Fatalf("step %d: %+v counted=%v, want %+v", i, got, counted, s)
 		}
 	}
@@ -60,6 +81,45 @@ func TestCheckInStreaks(t *testing.T) {
 	wg.Wait()
 	if n != 1 {
 		t.Fatalf("%d concurrent check-ins counted, want 1", n)
+	}
+}
+
+// A streak written before per-day memory existed: a late day cannot be
+// told apart from one that counted, so it does not count; the next day
+// counts as before and from then on late days do.
+func TestCheckInOnAStreakWithoutDays(t *testing.T) {
+	tb := dynamotest.NewTable(t)
+	ctx := context.Background()
+	_, err := tb.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tb.Name), Item: dynamo.Item{
+		"PK": &types.AttributeValueMemberS{Value: "GROUP#g"}, "SK": &types.AttributeValueMemberS{Value: "STREAK#m"},
+		"type": &types.AttributeValueMemberS{Value: "CheckinStreak"}, "last": &types.AttributeValueMemberS{Value: "2026-11-20"},
+		"streak": &types.AttributeValueMemberN{Value: "3"}, "total": &types.AttributeValueMemberN{Value: "9"},
+		"msg": &types.AttributeValueMemberS{Value: "a"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		msg, today, yesterday string
+		counted               bool
+		streak, total         int
+	}{
+		{"a", "2026-11-20", "2026-11-19", true, 3, 9},   // a retry of the last one
+		{"z", "2026-11-18", "2026-11-17", false, 3, 9},  // unknown: not counted
+		{"b", "2026-11-21", "2026-11-20", true, 4, 10},  // the next day
+		{"a", "2026-11-20", "2026-11-19", true, 4, 10},  // remembered now
+		{"c", "2026-11-23", "2026-11-22", true, 1, 11},  // a gap
+		{"d", "2026-11-22", "2026-11-21", true, 1, 12},  // late, after Since
+		{"y", "2026-11-19", "2026-11-18", false, 1, 12}, // before Since: unknown
+	}
+	for i, s := range steps {
+		got, counted, err := tb.CheckIn(ctx, "g", "m", s.msg, s.today, s.yesterday)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counted != s.counted || got.Streak != s.streak || got.Total != s.total {
+			t.Fatalf("step %d: %+v counted=%v, want %+v", i, got, counted, s)
+		}
 	}
 }
 
