@@ -202,7 +202,7 @@ type streakItem struct {
 	// Message is the id of the message that counted the last check-in, so
 	// a retry of that message knows it was the one counted.
 	Message string `dynamodbav:"msg,omitempty"`
-	// Days maps each counted local date of the last LateDays days (before
+	// Days maps each counted local date of the last lateDays days (before
 	// the latest) to the message that counted it, complete from Since on: a late
 	// check-in counts only when its day is not there, and a retry of one
 	// that counted finds its message.
@@ -211,9 +211,9 @@ type streakItem struct {
 	Version int               `dynamodbav:"v"`
 }
 
-// LateDays is how many days back a check-in that arrives late (a callback
+// lateDays is how many days back a check-in that arrives late (a callback
 // finished by Resume after the member's next check-in) still counts.
-const LateDays = 14
+const lateDays = 14
 
 // CheckIn counts one check-in of memberID in groupID on the local date today
 // (yesterday is the local date before it). The streak grows when the last
@@ -248,15 +248,14 @@ func (t *Table) CheckIn(ctx context.Context, groupID, memberID, msgID, today, ye
 		if err != nil {
 			return s, false, err
 		}
-		in := &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item}
-		if got.Item == nil {
-			in.ConditionExpression = aws.String("attribute_not_exists(PK)")
-		} else if it.Version == 0 { // written before versions
-			in.ConditionExpression = aws.String("attribute_not_exists(#v)")
-			in.ExpressionAttributeNames = map[string]string{"#v": "v"}
-		} else {
+		// Version 0: no item yet, or one written before versions.
+		in := &dynamodb.PutItemInput{
+			TableName: aws.String(t.Name), Item: item,
+			ConditionExpression:      aws.String("attribute_not_exists(#v)"),
+			ExpressionAttributeNames: map[string]string{"#v": "v"},
+		}
+		if it.Version > 0 {
 			in.ConditionExpression = aws.String("#v = :v")
-			in.ExpressionAttributeNames = map[string]string{"#v": "v"}
 			in.ExpressionAttributeValues = Item{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(it.Version)}}
 		}
 		_, err = t.DB.PutItem(ctx, in)
@@ -283,14 +282,14 @@ func (it streakItem) checkIn(msgID, today, yesterday string) (next streakItem, c
 		return it, false, msgID != "" && it.Message == msgID
 	}
 	late := it.Last != "" && today < it.Last
-	if late && (it.Since == "" || today < it.Since || today < addDays(it.Last, -LateDays)) {
+	if late && (it.Since == "" || today < it.Since || today < addDays(it.Last, -lateDays)) {
 		return it, false, false // too late to tell whether that day counted
 	}
 	next = it
 	next.Days = map[string]string{}
 	newest := max(it.Last, today)
 	for d, m := range it.Days {
-		if d >= addDays(newest, -LateDays) {
+		if d >= addDays(newest, -lateDays) {
 			next.Days[d] = m
 		}
 	}

@@ -46,7 +46,7 @@ func TestCheckInStreaks(t *testing.T) {
 		{"e", "2026-11-25", "2026-11-24", true, 1, 5},
 		{"h", "2026-11-26", "2026-11-25", true, 2, 6},
 		{"a", "2026-11-20", "2026-11-19", true, 2, 6}, // still remembered
-		// Too late to tell (more than LateDays before the last): nothing.
+		// Too late to tell (more than 14 days before the last): nothing.
 		{"old", "2026-11-01", "2026-10-31", false, 2, 6},
 	}
 	last := ""
