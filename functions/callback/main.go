@@ -1,7 +1,8 @@
 // Command callback is CallbackFunction: it wires the table, the bus, the
 // accounts and the clock into internal/callback and starts the Lambda
-// handler (HTTP callbacks, and the schedule that resumes unfinished work). Everything else lives in internal/callback, so tests, the CLI
-// and the local stack run the same code.
+// handler (HTTP callbacks, and the schedule that resumes unfinished work).
+// Everything else lives in internal/callback, so tests, the CLI and the
+// local stack run the same code.
 package main
 
 import (

@@ -455,26 +455,13 @@ func TestVoteRetryKeepsItsQuestion(t *testing.T) {
 	}
 }
 
-// downBus fails every publish while down is set.
-type downBus struct {
-	*recordingBus
-	down atomic.Bool
-}
-
-func (b *downBus) Publish(ctx context.Context, evs ...bus.Event) error {
-	if b.down.Load() {
-		return fmt.Errorf("injected: EventBridge unavailable")
-	}
-	return b.recordingBus.Publish(ctx, evs...)
-}
-
 // When every delivery WeChat makes fails its work (EventBridge down for
 // longer than WeChat retries), the records are noted for the day, and
 // Resume finishes them once EventBridge is back: each effect once, and a
 // second Resume finds nothing.
 func TestResumeAfterRetriesRanOut(t *testing.T) {
 	f := newFixture(t, nil)
-	db := &downBus{recordingBus: f.bus}
+	db := &gateBus{next: f.bus}
 	f.handler.Service.Bus = db
 	db.down.Store(true)
 	at := f.clock.Now()

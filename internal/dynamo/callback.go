@@ -227,17 +227,10 @@ const lateDays = 14
 // version, again on a conflict; the message ids it keeps per day make a
 // write whose answer was lost safe to redo.
 func (t *Table) CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (s qunyun.CheckinStreak, counted bool, err error) {
-	key := Key("GROUP#"+groupID, "STREAK#"+memberID)
 	for attempt := 0; attempt < 20; attempt++ {
-		got, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: key, ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return s, false, Unavailable("read streak of "+memberID, err)
-		}
 		var it streakItem
-		if got.Item != nil {
-			if err := Unmarshal(got.Item, &it); err != nil {
-				return s, false, err
-			}
+		if _, err := t.Get(ctx, "GROUP#"+groupID, "STREAK#"+memberID, &it); err != nil {
+			return s, false, fmt.Errorf("read streak of %s: %w", memberID, err)
 		}
 		next, counts, decided := it.checkIn(msgID, today, yesterday)
 		if !counts {

@@ -240,7 +240,7 @@ type stuckNote struct {
 // NoteStuckFollowup notes that the work after record k failed at now.
 func (t *Table) NoteStuckFollowup(ctx context.Context, k Keys, now time.Time) error {
 	note := stuckNote{Keys{PK: "FOLLOWUP#" + LogDate(now), SK: k.PK + " " + k.SK, Type: "StuckFollowup",
-		ExpiresAt: TTL(now, 14*24*time.Hour)}, k.PK, k.SK}
+		ExpiresAt: TTL(now, followupNoteTTL)}, k.PK, k.SK}
 	if err := t.Put(ctx, note); err != nil {
 		return fmt.Errorf("note unfinished work of %s: %w", k.SK, err)
 	}
