@@ -96,7 +96,7 @@ func (s *Service) Resume(ctx context.Context, dates ...string) (ResumeReport, er
 // outcome in rep.
 func (s *Service) resumeNote(ctx context.Context, n *dynamo.FollowupNote, wait time.Duration, rep *ResumeReport) {
 	now := s.Now()
-	if now.Sub(n.NotedAt) < wait {
+	if now.Sub(n.NotedAt()) < wait {
 		rep.Waiting++
 		return
 	}

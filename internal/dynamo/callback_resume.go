@@ -33,11 +33,16 @@ const followupNoteTTL = 14 * 24 * time.Hour
 
 // FollowupNote is one note of unfinished work after a callback record.
 type FollowupNote struct {
-	Date    string    // the UTC date it is noted under
-	Record  Keys      // the record's PK and SK
-	NotedAt time.Time // when the work last failed (or the note was claimed), to the second
+	Date   string // the UTC date it is noted under
+	Record Keys   // the record's PK and SK
 
 	expiresAt int64 // as read or claimed: the note's version
+}
+
+// NotedAt is when the work last failed (or the note was claimed), to the
+// second: the note's expiry less followupNoteTTL.
+func (n FollowupNote) NotedAt() time.Time {
+	return time.Unix(n.expiresAt, 0).Add(-followupNoteTTL).UTC()
 }
 
 // FollowupNotes returns the notes of date (UTC), in key order.
@@ -48,8 +53,7 @@ func (t *Table) FollowupNotes(ctx context.Context, date string) ([]FollowupNote,
 	}
 	out := make([]FollowupNote, len(notes))
 	for i, n := range notes {
-		out[i] = FollowupNote{Date: date, Record: Keys{PK: n.RecordPK, SK: n.RecordSK},
-			NotedAt: time.Unix(n.ExpiresAt, 0).Add(-followupNoteTTL).UTC(), expiresAt: n.ExpiresAt}
+		out[i] = FollowupNote{Date: date, Record: Keys{PK: n.RecordPK, SK: n.RecordSK}, expiresAt: n.ExpiresAt}
 	}
 	return out, nil
 }
@@ -81,7 +85,6 @@ func (t *Table) ClaimFollowupNote(ctx context.Context, n *FollowupNote, now time
 		return false, Unavailable("claim the note of "+n.Record.SK, err)
 	}
 	n.expiresAt = claimed
-	n.NotedAt = time.Unix(claimed, 0).Add(-followupNoteTTL).UTC()
 	return true, nil
 }
 

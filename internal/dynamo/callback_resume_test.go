@@ -31,7 +31,7 @@ func TestFollowupNoteLifecycle(t *testing.T) {
 		t.Fatalf("%d notes (%v), want 1", len(notes), err)
 	}
 	n := notes[0]
-	if n.Record.PK != k.PK || n.Record.SK != k.SK || !n.NotedAt.Equal(failed) || n.Date != "2026-11-22" {
+	if n.Record.PK != k.PK || n.Record.SK != k.SK || !n.NotedAt().Equal(failed) || n.Date != "2026-11-22" {
 		t.Fatalf("note %+v, want record %s/%s noted at %v", n, k.PK, k.SK, failed)
 	}
 	if other, _ := tb.FollowupNotes(ctx, "2026-11-23"); len(other) != 0 {
@@ -48,8 +48,8 @@ func TestFollowupNoteLifecycle(t *testing.T) {
 	if ok, err := tb.ClaimFollowupNote(ctx, &n, now); err != nil || !ok {
 		t.Fatalf("claim: %v %v", ok, err)
 	}
-	if !n.NotedAt.Equal(now) {
-		t.Fatalf("claimed note's time %v, want %v", n.NotedAt, now)
+	if !n.NotedAt().Equal(now) {
+		t.Fatalf("claimed note's time %v, want %v", n.NotedAt(), now)
 	}
 	if ok, err := tb.ClaimFollowupNote(ctx, &rival, now); err != nil || ok {
 		t.Fatalf("a second claim of the same reading: %v %v, want false", ok, err)
