@@ -53,6 +53,10 @@ func openTable(ctx context.Context, cmd *cobra.Command) (*dynamo.Table, error) {
 	if err := useLocalStack(cmd); err != nil {
 		return nil, err
 	}
+	clk, err := operatorClock()
+	if err != nil {
+		return nil, err
+	}
 	endpoint, _ := cmd.Flags().GetString("endpoint")
 	name, _ := cmd.Flags().GetString("table")
 	if name == "" {
@@ -66,13 +70,13 @@ func openTable(ctx context.Context, cmd *cobra.Command) (*dynamo.Table, error) {
 			BaseEndpoint: aws.String(endpoint),
 			Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		})
-		return &dynamo.Table{DB: db, Name: name}, nil
+		return &dynamo.Table{DB: db, Name: name, Now: clk.Now}, nil
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return &dynamo.Table{DB: dynamodb.NewFromConfig(cfg), Name: name}, nil
+	return &dynamo.Table{DB: dynamodb.NewFromConfig(cfg), Name: name, Now: clk.Now}, nil
 }
 
 // useLocalStack takes the endpoint and table of a running local stack when
@@ -115,7 +119,7 @@ func operatorClock() (clock.Clock, error) {
 	}
 	st, ok, err := readStack(localStackFile)
 	if err != nil || !ok {
-		return clock.Real{}, err
+		return clock.Real{}, err // wallclock: no local stack: the operator's own time
 	}
 	return stackClock(st)
 }

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 )
@@ -30,7 +32,7 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err
 // tableArgs points a command at a fresh table in the test engine.
 func tableArgs(t *testing.T) (*dynamo.Table, []string) {
 	t.Helper()
-	tb := dynamotest.NewTable(t)
+	tb := dynamotest.NewTable(t, clock.NewManual(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)))
 	return tb, []string{"--endpoint", dynamotest.Endpoint(t), "--table", tb.Name}
 }
 

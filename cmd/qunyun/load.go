@@ -159,7 +159,7 @@ proxy in front of dynalite.`,
 			if err != nil {
 				return err
 			}
-			now := time.Now
+			now := time.Now // wallclock: real time unless a local stack runs its own clock
 			if running {
 				useStack(cmd, st)
 				clk, err := stackClock(st)

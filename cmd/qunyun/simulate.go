@@ -134,7 +134,7 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	errOut := cmd.ErrOrStderr()
-	began := time.Now()
+	began := time.Now() // wallclock: how long the run took, for the operator
 
 	// The stack's clock starts at ready; it must not reach day 0 before
 	// the community is applied (several real seconds while the functions'

@@ -41,7 +41,7 @@ func main() {
 	}
 	m := metrics.New(map[string]string{"Stage": stage, "Function": "callback"})
 	svc.Metrics = m
-	h := callback.NewHandler(dir, svc, clk.Now, slog.Default())
+	h := callback.NewHandler(dir, svc, slog.Default())
 	h.Metrics = m
 	// The HttpApi routes and the resume schedule (template.yaml).
 	lambda.Start(h.Invoke)

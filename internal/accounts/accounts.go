@@ -128,7 +128,7 @@ func (s *SSM) All(ctx context.Context) ([]qunyun.Account, error) {
 func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now
+	now := time.Now // wallclock: the SSM cache lifetime is real time
 	if s.Now != nil {
 		now = s.Now
 	}

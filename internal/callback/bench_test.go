@@ -135,7 +135,7 @@ func BenchmarkEncryptedText(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		start := time.Now()
+		start := time.Now() // wallclock: latency of each request
 		resp := f.do("POST", "oa-spam", queries[i%n], bodies[i%n], nil)
 		durations = append(durations, time.Since(start))
 		if resp.StatusCode != 200 {

@@ -133,12 +133,11 @@ type fixture struct {
 // newFixture wires the real handler to a fresh dynalite table.
 func newFixture(tb testing.TB, db func(dynamo.API) dynamo.API) *fixture {
 	tb.Helper()
-	table := dynamotest.NewTable(tb)
+	clk := clock.NewManual(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC))
+	table := dynamotest.NewTable(tb, clk)
 	if db != nil {
 		table.DB = db(table.DB)
 	}
-	clk := clock.NewManual(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC))
-	table.Now = clk.Now
 	return newFixtureOn(tb, table, clk)
 }
 
@@ -157,7 +156,7 @@ func newFixtureOn(tb testing.TB, store callback.Store, clk *clock.Manual) *fixtu
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &fixture{t: tb, clock: clk, bus: rb, handler: callback.NewHandler(dir, svc, clk.Now, log)}
+	f := &fixture{t: tb, clock: clk, bus: rb, handler: callback.NewHandler(dir, svc, log)}
 	if t, ok := store.(*dynamo.Table); ok {
 		f.table = t
 	}

@@ -2,6 +2,7 @@ package callback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -109,6 +110,8 @@ const (
 )
 
 // NewService builds a service with the embedded texts and moderation lists.
+// now is required: the callback's business time comes only from the clock
+// its main wires (internal/clock).
 func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logger) (*Service, error) {
 	texts, err := DefaultTexts()
 	if err != nil {
@@ -118,7 +121,7 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 		log = slog.Default()
 	}
 	if now == nil {
-		now = time.Now
+		return nil, errors.New("callback: NewService needs a clock")
 	}
 	return &Service{
 		Store: store, Bus: pub, Now: now, Log: log, Texts: texts,

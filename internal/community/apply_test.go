@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
@@ -34,8 +36,11 @@ func apply(t *testing.T, tb *dynamo.Table, c *community.Community, prune bool) *
 	return d
 }
 
+// applyNow is when the apply tests run: no result depends on today's date.
+var applyNow = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+
 func TestApplyDemoTwice(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
 	c, err := community.Load(filepath.Join("..", "..", "infra", "local", "community.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +78,7 @@ plans:
 `
 
 func TestApplyKeepsFieldsOthersMaintain(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
 	ctx := context.Background()
 	apply(t, tb, mustParse(t, base), false)
 	// Scoring flags g1 noisy and the callback counts its members.
@@ -113,7 +118,7 @@ plans:
 }
 
 func TestApplyPrune(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
 	ctx := context.Background()
 	apply(t, tb, mustParse(t, base), false)
 	smaller := `
@@ -144,7 +149,7 @@ groups:
 }
 
 func TestApplyCancelsManualSession(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
 	ctx := context.Background()
 	withSession := base + `
 hosts: [{id: h1, name: 主持人}]

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 )
@@ -36,7 +37,7 @@ func BenchmarkSplit500(b *testing.B) {
 // BenchmarkNoOpApplyDemo measures the diff of an already applied demo
 // community against dynalite (the reads apply does every time).
 func BenchmarkNoOpApplyDemo(b *testing.B) {
-	tb := dynamotest.NewTable(b)
+	tb := dynamotest.NewTable(b, clock.NewManual(applyNow))
 	c, err := community.Load(filepath.Join("..", "..", "infra", "local", "community.yaml"))
 	if err != nil {
 		b.Fatal(err)
@@ -67,7 +68,7 @@ func BenchmarkApplyDemoFresh(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
-		tb := dynamotest.NewTable(b)
+		tb := dynamotest.NewTable(b, clock.NewManual(applyNow))
 		b.StartTimer()
 		d, err := community.Compute(ctx, tb, c, false)
 		if err != nil {

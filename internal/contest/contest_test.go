@@ -58,8 +58,7 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 	start := time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)
 	end := start.Add(7 * 24 * time.Hour)
 	clk := clock.NewManual(start.Add(time.Hour))
-	table := dynamotest.NewTable(t)
-	table.Now = clk.Now
+	table := dynamotest.NewTable(t, clk)
 
 	// The WeChat API: the push engineer's sandbox, over HTTP.
 	sb := sandbox.New(clk)

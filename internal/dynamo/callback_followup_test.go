@@ -8,17 +8,16 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 // A record written with work after it says so to every retry until the
 // work is finished; then a retry sees the reply and nothing left to do.
 func TestRecordWithFollowup(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	m := qunyun.Message{ID: "m1", AccountID: "a", GroupID: "g", MemberID: "u", Kind: qunyun.KindText, Text: "打卡",
-		At: time.Unix(1763780400, 0).UTC(), Signals: []string{"link"}}
+		At: testNow, Signals: []string{"link"}}
 	_, rec, err := tb.RecordMessageWith(ctx, m, dynamo.Followup{Steps: []string{"checkin:c"}})
 	if err != nil || !rec.Created || !rec.Pending() {
 		t.Fatalf("first: %+v %v", rec, err)
@@ -56,7 +55,7 @@ func items(t *testing.T, tb *dynamo.Table, pk string) []dynamo.Item {
 
 // lastMessageAt only moves forward, whatever order messages come in.
 func TestTouchPersonOnlyForward(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	base := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	for _, at := range []time.Time{base.Add(10 * time.Second), base, base.Add(9 * time.Second), base.Add(10 * time.Second)} {
@@ -99,7 +98,7 @@ func TestTouchPersonOnlyForward(t *testing.T) {
 // The member count is recounted from the members: concurrent recounts
 // after concurrent joins end at the true count, and config fields survive.
 func TestUpdateGroupCounted(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	if err := tb.PutGroup(ctx, qunyun.Group{ID: "g", Name: "一群", Purpose: qunyun.PurposeVIP}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -14,7 +13,7 @@ import (
 // only the first wins; a failure noted after a claim keeps the note from
 // being cleared; the record is read with its work while it is pending.
 func TestFollowupNoteLifecycle(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	failed := time.Date(2026, 11, 22, 12, 0, 5, 0, time.UTC)
 	m := qunyun.Message{ID: "m1", AccountID: "a", GroupID: "g", MemberID: "u", Kind: qunyun.KindText, Text: "x",

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -20,7 +19,7 @@ import (
 // check-in the same day (even concurrent) counts nothing, and a retry of the
 // message that counted is told it was the one counted.
 func TestCheckInStreaks(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	steps := []struct {
 		msg, today, yesterday string
@@ -88,7 +87,7 @@ func TestCheckInStreaks(t *testing.T) {
 // told apart from one that counted, so it does not count; the next day
 // counts as before and from then on late days do.
 func TestCheckInOnAStreakWithoutDays(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	_, err := tb.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tb.Name), Item: dynamo.Item{
 		"PK": &types.AttributeValueMemberS{Value: "GROUP#g"}, "SK": &types.AttributeValueMemberS{Value: "STREAK#m"},
@@ -124,9 +123,9 @@ func TestCheckInOnAStreakWithoutDays(t *testing.T) {
 }
 
 func TestVoteQuestionOncePerMember(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
-	q := qunyun.Question{SessionID: "s", GroupID: "g", MemberID: "a", Text: "why?", At: time.Unix(1763780400, 0), MessageID: "m1"}
+	q := qunyun.Question{SessionID: "s", GroupID: "g", MemberID: "a", Text: "why?", At: testNow, MessageID: "m1"}
 	if created, err := tb.CaptureQuestion(ctx, q); err != nil || !created {
 		t.Fatal(created, err)
 	}
@@ -154,7 +153,7 @@ func TestVoteQuestionOncePerMember(t *testing.T) {
 }
 
 func TestAnchorBotMessageIsStable(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	first := time.Date(2026, 11, 22, 3, 0, 0, 123e6, time.UTC)
 	a, err := tb.AnchorBotMessage(ctx, "bot", "m1", first)

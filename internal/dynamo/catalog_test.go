@@ -6,12 +6,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 func TestCatalogRoundTrips(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 
 	g := qunyun.Group{ID: "g1", Name: "美食团购群", Purpose: qunyun.PurposeShelf, Tags: []string{"food"}, Caps: qunyun.Caps{DailyMax: 2}}
@@ -58,7 +57,7 @@ func TestCatalogRoundTrips(t *testing.T) {
 }
 
 func TestUpdateGroupKeepsConcurrentChanges(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	tb.PutGroup(ctx, qunyun.Group{ID: "g", Name: "n"})
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -14,7 +13,7 @@ import (
 // UnannouncedDeliveries and still by its state; once announced, only by
 // its state.
 func TestUnannouncedDeliveries(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	d := qunyun.Delivery{ID: "d1", Source: "p1", TargetKind: qunyun.TargetGroup, TargetID: "g1", GroupID: "g1", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
 	_, it, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})

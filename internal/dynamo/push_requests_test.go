@@ -6,14 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 // Copies of one request arriving at once, on different days, all get the
 // time of the one that was recorded; a later copy gets it too.
 func TestRequestedDeliveryKeepsTheFirstTime(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	base := time.Date(2026, 11, 22, 23, 59, 0, 0, time.UTC)
 	d := qunyun.Delivery{ID: "session/s1/recap/g1", TargetKind: qunyun.TargetGroup, TargetID: "g1", GroupID: "g1"}

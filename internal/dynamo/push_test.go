@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 // Concurrent reservations never take a counter past its limit.
 func TestReserveCapUnderConcurrency(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	c := dynamo.GroupDayCap("g1", "2026-11-22")
 	var won atomic.Int32
@@ -55,7 +54,7 @@ func TestReserveCapUnderConcurrency(t *testing.T) {
 
 // A delivery is claimed once; transitions are conditional on the version.
 func TestDeliveryClaimAndUpdate(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	d := qunyun.Delivery{ID: "d1", Source: "p1", TargetKind: qunyun.TargetGroup, TargetID: "g1", GroupID: "g1", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
 	ok, first, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
@@ -100,7 +99,7 @@ func TestDeliveryClaimAndUpdate(t *testing.T) {
 
 // One lease holder at a time; storing releases; an expired lease can be taken.
 func TestTokenLease(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	tb.Now = func() time.Time { return now }
 	ctx := context.Background()
@@ -142,7 +141,7 @@ func TestTokenLease(t *testing.T) {
 }
 
 func TestCursorOnlyMovesForward(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	t1 := time.Date(2026, 11, 22, 3, 5, 0, 0, time.UTC)
 	if err := tb.AdvanceCursor(ctx, "push", "tick", t1); err != nil {

@@ -4,13 +4,12 @@ import (
 	"context"
 	"testing"
 
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 func TestSessionPageKey(t *testing.T) {
 	ctx := context.Background()
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	if _, found, err := tb.SessionPageKey(ctx, "s1"); err != nil || found {
 		t.Fatalf("before any link: found=%v err=%v", found, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -17,7 +16,7 @@ func testSession(id, group string, start time.Time) qunyun.Session {
 
 func TestSessionStore(t *testing.T) {
 	ctx := context.Background()
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	base := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 	t.Run("create is idempotent and validates", func(t *testing.T) {
@@ -99,7 +98,7 @@ func TestSessionStore(t *testing.T) {
 	})
 
 	t.Run("live pointer", func(t *testing.T) {
-		l := qunyun.LiveSession{SessionID: "s1", GroupID: "g1", HostMemberID: "hm", End: time.Now().Add(time.Hour)}
+		l := qunyun.LiveSession{SessionID: "s1", GroupID: "g1", HostMemberID: "hm", End: testNow.Add(time.Hour)}
 		if err := tb.PutLiveSession(ctx, l); err != nil {
 			t.Fatal(err)
 		}

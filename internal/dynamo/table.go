@@ -60,11 +60,14 @@ type Keys struct {
 // Item is a raw item.
 type Item = map[string]types.AttributeValue
 
-// Table is the one table, with the clock used to filter expired items.
+// Table is the one table, with the clock used to filter expired items and
+// stamp lifetimes. Now is required: there is no wall-clock default, so a
+// table built without the caller's clock fails loudly at its first use
+// instead of quietly reading today's date (tests run on their own clocks).
 type Table struct {
 	DB   API
 	Name string
-	Now  func() time.Time // default time.Now
+	Now  func() time.Time
 }
 
 // Key builds a primary key.
@@ -73,10 +76,10 @@ func Key(pk, sk string) Item {
 }
 
 func (t *Table) now() time.Time {
-	if t.Now != nil {
-		return t.Now()
+	if t.Now == nil {
+		panic("dynamo: Table " + t.Name + " has no clock (set Table.Now)")
 	}
-	return time.Now()
+	return t.Now()
 }
 
 // Marshal turns a struct (usually embedding Keys) into an item.

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 )
 
 type note struct {
@@ -19,7 +18,7 @@ type note struct {
 }
 
 func TestPutNewIsIdempotentUnderConcurrency(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	ctx := context.Background()
 	var created atomic.Int32
 	var wg sync.WaitGroup
@@ -48,7 +47,7 @@ func TestPutNewIsIdempotentUnderConcurrency(t *testing.T) {
 }
 
 func TestQueryPagesPrefixAndTTL(t *testing.T) {
-	tb := dynamotest.NewTable(t)
+	tb := newTable(t)
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	tb.Now = func() time.Time { return now }
 	ctx := context.Background()
@@ -98,9 +97,9 @@ func (l *lostAnswer) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opt
 }
 
 func TestPutNewSurvivesALostAnswer(t *testing.T) {
-	real := dynamotest.NewTable(t)
+	real := newTable(t)
 	ctx := context.Background()
-	lossy := &dynamo.Table{DB: &lostAnswer{API: real.DB}, Name: real.Name}
+	lossy := &dynamo.Table{DB: &lostAnswer{API: real.DB}, Name: real.Name, Now: real.Now}
 
 	created, err := lossy.PutNew(ctx, note{Keys: dynamo.Keys{PK: "A", SK: "1"}, Text: "first"})
 	if err != nil || !created {

@@ -184,14 +184,14 @@ func Start(ctx context.Context, s *callbacks.Sender, o Options) (*Run, error) {
 		runNum: o.Now().UnixMilli() % 1e9,
 	}
 	total := int(o.Rate * o.Duration.Seconds())
-	run := &Run{Options: o, Began: time.Now()}
+	run := &Run{Options: o, Began: time.Now()} // wallclock: a load run paces requests in real time
 	interval := time.Duration(float64(time.Second) / o.Rate)
 
 	var (
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 		slots    = make(chan struct{}, o.MaxInFlight)
-		lastTick = time.Now()
+		lastTick = time.Now() // wallclock: pacing
 	)
 	send := func(idx int, dup bool) {
 		defer wg.Done()
@@ -231,7 +231,7 @@ func Start(ctx context.Context, s *callbacks.Sender, o Options) (*Run, error) {
 				return run, err
 			}
 			mu.Lock()
-			run.Sent = append(run.Sent, &Sent{Request: req, GroupID: group, SentAt: time.Now(), Copies: 1})
+			run.Sent = append(run.Sent, &Sent{Request: req, GroupID: group, SentAt: time.Now(), Copies: 1}) // wallclock: send time, for latency
 			idx = len(run.Sent) - 1
 			mu.Unlock()
 		}
@@ -244,7 +244,7 @@ func Start(ctx context.Context, s *callbacks.Sender, o Options) (*Run, error) {
 		wg.Add(1)
 		go send(idx, dup)
 		if o.Progress != nil && time.Since(lastTick) >= time.Second {
-			lastTick = time.Now()
+			lastTick = time.Now() // wallclock: pacing
 			o.Progress(i+1, total)
 		}
 	}

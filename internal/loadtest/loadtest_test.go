@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/loadtest"
@@ -70,7 +71,7 @@ func TestRunSendsRateAndDuplicates(t *testing.T) {
 	defer srv.Close()
 	mix, _ := loadtest.ParseMix("relay=1,bot=1,wecom=1,oa=1")
 	run, err := loadtest.Start(context.Background(), &callbacks.Sender{Base: srv.URL, Client: srv.Client()}, loadtest.Options{
-		Rate: 400, Duration: time.Second, Mix: mix, Dup: 0.25, Seed: 3, Targets: targets, Now: time.Now,
+		Rate: 400, Duration: time.Second, Mix: mix, Dup: 0.25, Seed: 3, Targets: targets, Now: time.Now, // wallclock: a load run paces requests in real time
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestRunSendsRateAndDuplicates(t *testing.T) {
 func TestRunRejectsBadOptions(t *testing.T) {
 	s := &callbacks.Sender{Base: "http://127.0.0.1:1", Client: http.DefaultClient}
 	mix, _ := loadtest.ParseMix("relay=1")
-	good := loadtest.Options{Rate: 10, Duration: time.Second, Mix: mix, Targets: targets, Now: time.Now}
+	good := loadtest.Options{Rate: 10, Duration: time.Second, Mix: mix, Targets: targets, Now: time.Now} // wallclock: a load run paces requests in real time
 	for name, mut := range map[string]func(*loadtest.Options){
 		"rate":     func(o *loadtest.Options) { o.Rate = 0 },
 		"duration": func(o *loadtest.Options) { o.Duration = 0 },
@@ -123,9 +124,9 @@ func TestRunRejectsBadOptions(t *testing.T) {
 // stored twice, one not at all, one 1:1 OA message, and other items of the
 // partition that are not callbacks' records.
 func TestCheckCountsLostAndDuplicated(t *testing.T) {
-	tb := dynamotest.NewTable(t)
-	ctx := context.Background()
 	at := time.Date(2026, 11, 22, 23, 59, 59, 0, time.UTC)
+	tb := dynamotest.NewTable(t, clock.NewManual(at))
+	ctx := context.Background()
 	b := &callbacks.Builder{Random: bytes.NewReader(make([]byte, 4096))}
 	relay := targets[qunyun.ChannelRelay].Account
 	mk := func(id string) callbacks.Request {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/loadtest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
@@ -23,11 +24,11 @@ func TestRunAgainstCallbackWithFaults(t *testing.T) {
 	for _, tg := range targets {
 		list = append(list, tg.Account)
 	}
-	st := callbacktest.Start(t, callbacktest.Options{Accounts: list, Faults: 0.05, Seed: 11})
+	st := callbacktest.Start(t, callbacktest.Options{Accounts: list, Faults: 0.05, Seed: 11, Clock: clock.Real{}}) // wallclock: a load run paces requests in real time
 	gw, tb, proxy := st.URL, st.Table, st.Proxy
 	mix, _ := loadtest.ParseMix("relay=0.6,wecom=0.15,bot=0.15,oa=0.1")
 	run, err := loadtest.Start(context.Background(), &callbacks.Sender{Base: gw, Client: &http.Client{Timeout: 5 * time.Second}}, loadtest.Options{
-		Rate: 100, Duration: 3 * time.Second, Mix: mix, Dup: 0.2, Seed: 5, Targets: targets, Now: time.Now,
+		Rate: 100, Duration: 3 * time.Second, Mix: mix, Dup: 0.2, Seed: 5, Targets: targets, Now: time.Now, // wallclock: a load run paces requests in real time
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -50,7 +50,7 @@ func startDynalite(ctx context.Context, root, addr, dataDir string, log io.Write
 		d.err = cmd.Wait()
 		close(d.done)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // wallclock: start-up timeout
 	for {
 		resp, err := http.Get("http://" + addr)
 		if err == nil {
@@ -65,7 +65,7 @@ func startDynalite(ctx context.Context, root, addr, dataDir string, log io.Write
 			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) { // wallclock: start-up timeout
 			d.stop()
 			return nil, fmt.Errorf("dynalite not answering on %s after 30 s", addr)
 		}

@@ -19,7 +19,7 @@ func (s *Stack) startFaults(ctx context.Context) error {
 	if err != nil || !ok {
 		return fmt.Errorf("faults %q: %v", s.cfg.Faults, err)
 	}
-	opts.Seed = uint64(time.Now().UnixNano())
+	opts.Seed = uint64(time.Now().UnixNano()) // wallclock: a random seed
 	p, err := faultproxy.New(s.Endpoints().DynamoDB, opts)
 	if err != nil {
 		return err

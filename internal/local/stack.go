@@ -216,9 +216,9 @@ func New(cfg Config) (*Stack, error) {
 	s := &Stack{cfg: cfg, log: cfg.Logger, tpl: tpl, ready: make(chan struct{}),
 		pools: map[string]*runner.Pool{}, missing: map[string]string{}}
 	e := Endpoints{Accounts: cfg.Accounts, TableName: "qunyun-" + Stage, EventBusName: "qunyun-" + Stage, Region: Region, Stage: Stage}
-	s.clk = &stackClock{c: clock.Real{}}
+	s.clk = &stackClock{c: clock.Real{}} // wallclock: the stack's clock, when none is configured
 	if cfg.ClockFile != "" {
-		s.clockStart = cmpTime(cfg.ClockStart, time.Now())
+		s.clockStart = cmpTime(cfg.ClockStart, time.Now()) // wallclock: the stack's clock starts now unless configured
 		if s.stepped, err = clock.NewStepped(cfg.ClockFile, s.clockStart); err != nil {
 			return nil, err
 		}
@@ -226,7 +226,7 @@ func New(cfg Config) (*Stack, error) {
 	} else if cfg.ClockSpeed != 1 || !cfg.ClockStart.IsZero() {
 		s.clockStart = cfg.ClockStart
 		if s.clockStart.IsZero() {
-			s.clockStart = time.Now()
+			s.clockStart = time.Now() // wallclock: the stack's clock starts now unless configured
 		}
 		// The clock stands at its start until the stack is up (see Run),
 		// so a schedule due at the very start time still fires.
@@ -322,7 +322,7 @@ func (s *Stack) newClock(e *Endpoints) clock.Clock {
 		return s.stepped
 	}
 	if s.clockStart.IsZero() {
-		return clock.Real{}
+		return clock.Real{} // wallclock: the stack's clock, when none is configured
 	}
 	sc := clock.NewScaled(s.clockStart, s.cfg.ClockSpeed)
 	e.ClockStart = sc.EnvValue()
@@ -506,7 +506,7 @@ func (s *Stack) build(ctx context.Context) (map[string]string, error) {
 	if len(pkgs) == 0 {
 		return nil, nil
 	}
-	start := time.Now()
+	start := time.Now() // wallclock: start-up duration, for the log
 	if err := os.MkdirAll(s.cfg.BinDir, 0o755); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -676,7 +676,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // invoke runs a function and records the invocation. A function error is
 // returned as a *runtimeapi.FunctionError.
 func (s *Stack) invoke(ctx context.Context, trigger, function string, payload []byte) ([]byte, error) {
-	rec := Invocation{Function: function, Trigger: trigger, Start: time.Now()}
+	rec := Invocation{Function: function, Trigger: trigger, Start: time.Now()} // wallclock: invocation duration, for the log
 	pool := s.pools[function]
 	var resp []byte
 	var err error

@@ -154,7 +154,7 @@ func TestStackEndToEnd(t *testing.T) {
 			ids[aws.ToString(r.EventId)] = order[i]
 		}
 		got := map[string][]string{}
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(10 * time.Second) // wallclock: a bound on waiting, not an assertion
 		for {
 			got = map[string][]string{}
 			n := 0
@@ -167,7 +167,7 @@ func TestStackEndToEnd(t *testing.T) {
 					n++
 				}
 			}
-			if n >= 3 || time.Now().After(deadline) {
+			if n >= 3 || time.Now().After(deadline) { // wallclock: a bound on waiting, not an assertion
 				break
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -187,8 +187,8 @@ func TestStackEndToEnd(t *testing.T) {
 
 	t.Run("nightly schedule fires at 02:00 Shanghai", func(t *testing.T) {
 		var fired *eventbus.Delivery
-		deadline := time.Now().Add(15 * time.Second)
-		for fired == nil && time.Now().Before(deadline) {
+		deadline := time.Now().Add(15 * time.Second)      // wallclock: a bound on waiting, not an assertion
+		for fired == nil && time.Now().Before(deadline) { // wallclock: a bound on waiting, not an assertion
 			for _, d := range st.Bus().Deliveries() {
 				if d.Kind == "schedule" && d.Function == "ScoringFunction" {
 					fired = &d
@@ -261,8 +261,8 @@ func TestStackEndToEnd(t *testing.T) {
 		}
 		// At 60x, the retries come about 1 s and 2 s (real) apart.
 		var triggers []string
-		deadline := time.Now().Add(10 * time.Second)
-		for len(triggers) < 3 && time.Now().Before(deadline) {
+		deadline := time.Now().Add(10 * time.Second)           // wallclock: a bound on waiting, not an assertion
+		for len(triggers) < 3 && time.Now().Before(deadline) { // wallclock: a bound on waiting, not an assertion
 			time.Sleep(100 * time.Millisecond)
 			triggers = nil
 			for _, inv := range st.Invocations() {

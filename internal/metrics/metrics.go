@@ -46,7 +46,7 @@ func (e *Emitter) Emit(ms ...Metric) {
 	if e == nil || len(ms) == 0 {
 		return
 	}
-	now := time.Now
+	now := time.Now // wallclock: CloudWatch timestamps are real time
 	if e.Now != nil {
 		now = e.Now
 	}

@@ -107,8 +107,7 @@ type env struct {
 func newEnv(t testing.TB, start time.Time) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), clk: clock.NewManual(start), bus: &recBus{}, metrics: &syncBuffer{}}
-	e.tb = dynamotest.NewTable(t)
-	e.tb.Now = e.clk.Now
+	e.tb = dynamotest.NewTable(t, e.clk)
 	e.sbx = sandbox.New(e.clk)
 	oaSrv := httptest.NewServer(e.sbx.OA())
 	wcSrv := httptest.NewServer(e.sbx.WeCom())

@@ -122,7 +122,7 @@ func newProxy(t *testing.T) *proxy {
 			if err != nil {
 				return
 			}
-			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			c.SetReadDeadline(time.Now().Add(2 * time.Second)) // wallclock: a socket deadline
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
 			// "GET http://host/path HTTP/1.1" or "CONNECT host:443 HTTP/1.1";

@@ -117,7 +117,7 @@ func (p *published) Invoke(_ context.Context, function string, payload []byte) e
 
 func newStack(t testing.TB, tpl *sam.Template) *stack {
 	t.Helper()
-	table := dynamotest.NewTable(t)
+	table := dynamotest.NewTable(t, clock.Real{}) // wallclock: the built functions run on real time unless a sample sets QUNYUN_CLOCK_START
 	stage := tpl.Parameters["Stage"].Default
 	busName := "qunyun-" + stage
 	pub := &published{}
@@ -129,13 +129,13 @@ func newStack(t testing.TB, tpl *sam.Template) *stack {
 			}
 		}
 	}
-	bus, err := eventbus.New(eventbus.Config{Invoker: pub, Clock: clock.Real{}, Rules: rules})
+	bus, err := eventbus.New(eventbus.Config{Invoker: pub, Clock: clock.Real{}, Rules: rules}) // wallclock: the built functions run on real time
 	if err != nil {
 		t.Fatal(err)
 	}
 	busSrv := httptest.NewServer(bus)
 	t.Cleanup(func() { bus.Wait(); busSrv.Close() })
-	sb := sandbox.New(clock.Real{})
+	sb := sandbox.New(clock.Real{}) // wallclock: the built functions run on real time
 	oa, wecom := httptest.NewServer(sb.OA()), httptest.NewServer(sb.WeCom())
 	t.Cleanup(oa.Close)
 	t.Cleanup(wecom.Close)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -18,6 +19,11 @@ import (
 )
 
 const benchDate = "2026-11-20"
+
+// benchClock stands on the night after benchDate, when it is scored.
+func benchClock() *clock.Manual {
+	return clock.NewManual(time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC))
+}
 
 var benchTexts = []string{"这个融资方案怎么做？", "先准备商业计划书", "今天天气不错", "推荐一篇行业报告", "谢谢分享", "有没有人用过这个工具？"}
 
@@ -118,14 +124,14 @@ func benchNight(b *testing.B, table *dynamo.Table) *scoring.Night {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &scoring.Night{Store: table, Scorer: scorer, GroupsPerShard: 1 << 20}
+	return &scoring.Night{Store: table, Scorer: scorer, GroupsPerShard: 1 << 20, Now: table.Now}
 }
 
 // BenchmarkNight scores a night of 20 groups × 300 messages against
 // dynalite: reads, scoring and writes, end to end.
 func BenchmarkNight(b *testing.B) {
 	const groups, msgs = 20, 300
-	table := dynamotest.NewTable(b)
+	table := dynamotest.NewTable(b, benchClock())
 	seedGroups(b, table, groups, msgs)
 	n := benchNight(b, table)
 	b.ResetTimer()
@@ -145,7 +151,7 @@ func BenchmarkNight(b *testing.B) {
 func BenchmarkGroupDay(b *testing.B) {
 	for _, msgs := range []int{500, 1000, 2000, 4000} {
 		b.Run(fmt.Sprintf("msgs=%d", msgs), func(b *testing.B) {
-			table := dynamotest.NewTable(b)
+			table := dynamotest.NewTable(b, benchClock())
 			seedGroups(b, table, 1, msgs)
 			n := benchNight(b, table)
 			g, _, err := table.Group(context.Background(), "bench000")

@@ -158,9 +158,8 @@ func (c *contestCount) RunAll(context.Context) error { c.runs = append(c.runs, c
 // 23:30 local every day, so a day scored before it ended would count one.
 func TestEachGroupScoredForItsOwnDay(t *testing.T) {
 	ctx := t.Context()
-	table := dynamotest.NewTable(t)
 	clk := clock.NewManual(utc("2026-10-23T00:00:00Z"))
-	table.Now = clk.Now
+	table := dynamotest.NewTable(t, clk)
 	zones := map[string]string{"sh": "Asia/Shanghai", "ldn": "Europe/London", "la": "America/Los_Angeles"}
 	type msg struct {
 		group string
@@ -305,7 +304,8 @@ func TestEachGroupScoredForItsOwnDay(t *testing.T) {
 // only the groups whose day (plus the margin) is over.
 func TestRerunByDateSkipsDaysNotOver(t *testing.T) {
 	ctx := t.Context()
-	table := dynamotest.NewTable(t)
+	clk := clock.NewManual(utc("2026-11-23T02:00:00Z")) // London's 11-22 just scored; LA's not over
+	table := dynamotest.NewTable(t, clk)
 	for gid, zone := range map[string]string{"sh": "Asia/Shanghai", "ldn": "Europe/London", "la": "America/Los_Angeles"} {
 		if err := table.PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, TimeZone: zone}); err != nil {
 			t.Fatal(err)
@@ -315,7 +315,6 @@ func TestRerunByDateSkipsDaysNotOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewManual(utc("2026-11-23T02:00:00Z")) // London's 11-22 just scored; LA's not over
 	h := &scoring.Handler{Night: &scoring.Night{Store: table, Bus: &busLog{}, Scorer: scorer, Now: clk.Now}}
 	if err := h.Handle(ctx, json.RawMessage(`{"kind":"nightly","scheduledTime":"2026-11-23T02:00:00Z","date":"2026-11-22"}`)); err != nil {
 		t.Fatal(err)
@@ -339,9 +338,8 @@ func TestRerunByDateSkipsDaysNotOver(t *testing.T) {
 // hours later scores that day, once, completely, and nothing else twice.
 func TestMissedRunIsCaughtUp(t *testing.T) {
 	ctx := t.Context()
-	table := dynamotest.NewTable(t)
 	clk := clock.NewManual(utc("2026-10-29T00:00:00Z"))
-	table.Now = clk.Now
+	table := dynamotest.NewTable(t, clk)
 	for gid, zone := range map[string]string{"sh": "Asia/Shanghai", "ldn": "Europe/London"} {
 		if err := table.PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, TimeZone: zone}); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/scoring"
@@ -66,12 +67,13 @@ func TestSampleEvents(t *testing.T) {
 	if len(files) < 2 {
 		t.Fatalf("sample events: %v", files)
 	}
-	table := dynamotest.NewTable(t)
+	clk := clock.NewManual(time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC))
+	table := dynamotest.NewTable(t, clk)
 	scorer, err := scoring.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &scoring.Handler{Night: &scoring.Night{Store: table, Scorer: scorer}}
+	h := &scoring.Handler{Night: &scoring.Night{Store: table, Scorer: scorer, Now: clk.Now}}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {

@@ -268,9 +268,8 @@ type stack struct {
 
 func newStack(t *testing.T, perShard int) *stack {
 	t.Helper()
-	table := dynamotest.NewTable(t)
 	clk := clock.NewManual(localDay(monthDays).Add(2 * time.Hour))
-	table.Now = clk.Now
+	table := dynamotest.NewTable(t, clk)
 	seg, err := segment.Shared()
 	if err != nil {
 		t.Fatal(err)

@@ -481,11 +481,13 @@ func (n *Night) group(ctx context.Context, g qunyun.Group, date string, contents
 	return res, nil
 }
 
+// now is the night's clock; Now is required (no wall-clock default, so a
+// test on a fixed date never depends on today's).
 func (n *Night) now() time.Time {
-	if n.Now != nil {
-		return n.Now()
+	if n.Now == nil {
+		panic("scoring: Night.Now is required")
 	}
-	return time.Now()
+	return n.Now()
 }
 
 func (n *Night) today(g qunyun.Group) time.Time {
@@ -503,9 +505,7 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 		return err
 	}
 	r := qunyun.Report{Date: date, Groups: scores, Levels: map[string]int{}, Deliveries: map[string]int{}}
-	if n.Now != nil {
-		r.GeneratedAt = n.Now().UTC()
-	}
+	r.GeneratedAt = n.now().UTC()
 	day, _ := time.Parse(time.DateOnly, date)
 	from := day.AddDate(0, 0, -27).Format(time.DateOnly)
 	tags := map[string]float64{}

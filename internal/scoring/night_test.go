@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/scoring"
@@ -15,9 +16,9 @@ import (
 // day when the day reads only the sessions that started in it.
 func TestSessionAcrossMidnight(t *testing.T) {
 	ctx := context.Background()
-	table := dynamotest.NewTable(t)
 	loc := qunyun.LoadLocation("")
 	d1 := time.Date(2026, 11, 20, 0, 0, 0, 0, loc)
+	table := dynamotest.NewTable(t, clock.NewManual(d1.AddDate(0, 0, 3)))
 	start := d1.Add(23*time.Hour + 40*time.Minute)
 	g := qunyun.Group{ID: "g1", Name: "VIP", Purpose: qunyun.PurposeVIP}
 	if err := table.PutGroup(ctx, g); err != nil {
@@ -38,7 +39,7 @@ func TestSessionAcrossMidnight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &scoring.Night{Store: table, Scorer: scorer}
+	n := &scoring.Night{Store: table, Scorer: scorer, Now: table.Now}
 	questions := func(date string) (q, sessions float64) {
 		res, err := n.Group(ctx, g, date, nil, nil, nil)
 		if err != nil {

@@ -85,9 +85,8 @@ var start = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) // 20:00 in Shanghai
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	tb := dynamotest.NewTable(t)
 	clk := clock.NewManual(start.Add(-time.Hour))
-	tb.Now = clk.Now
+	tb := dynamotest.NewTable(t, clk)
 	rec := &recorder{}
 	f := &fixture{t: t, ctx: ctx, tb: tb, clk: clk, rec: rec, svc: &session.Service{
 		Store: tb, Bus: &bus.Publisher{Client: rec, BusName: "test"}, Clock: clk, PublicBaseURL: "https://api.example.com",

@@ -362,8 +362,9 @@ func TestPageLinkWithoutBaseURL(t *testing.T) {
 // sessions, questions; the recap is a seventh once recapped).
 func BenchmarkServePage(b *testing.B) {
 	ctx := context.Background()
-	tb := dynamotest.NewTable(b)
-	svc := &session.Service{Store: tb, Clock: clock.NewManual(start), PublicBaseURL: "https://api.example.com",
+	clk := clock.NewManual(start)
+	tb := dynamotest.NewTable(b, clk)
+	svc := &session.Service{Store: tb, Clock: clk, PublicBaseURL: "https://api.example.com",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := tb.PutGroup(ctx, qunyun.Group{ID: "g1", Name: "增长VIP群"}); err != nil {
 		b.Fatal(err)

@@ -56,6 +56,7 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 	if len(speakers) == 0 {
 		return fmt.Errorf("live: no group whose chat the bridge carries")
 	}
+	// wallclock: a random seed
 	p := &planner{rnd: rand.New(rand.NewPCG(s.Seed, uint64(time.Now().UnixNano()))), world: s.World, seed: s.Seed}
 	open := map[*Group][]Event{} // questions waiting for an answer, per group
 
@@ -82,7 +83,7 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 		}
 		return nil
 	}
-	nextChat := time.Now()
+	nextChat := time.Now() // wallclock: Live paces chat in real time
 	var lastSandbox, lastSessions time.Time
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -94,11 +95,11 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 		}
 		now := s.Stack.Clock.Now()
 		if time.Since(lastSandbox) >= 15*time.Second {
-			lastSandbox = time.Now()
+			lastSandbox = time.Now() // wallclock: Live paces chat in real time
 			s.observeSandbox(ctx, now)
 		}
 		if time.Since(lastSessions) >= 30*time.Second {
-			lastSessions = time.Now()
+			lastSessions = time.Now() // wallclock: Live paces chat in real time
 			s.observeSessions(ctx, now.Add(-sessionsEvery))
 		}
 		// Reactions that are due (confirmations, opens, session Q&A).
@@ -116,11 +117,11 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 				return err
 			}
 		}
-		if time.Now().Before(nextChat) {
+		if time.Now().Before(nextChat) { // wallclock: Live paces chat in real time
 			continue
 		}
 		// Half to one and a half times `every`, so it does not tick like a clock.
-		nextChat = time.Now().Add(every/2 + time.Duration(p.rnd.Int64N(int64(every))))
+		nextChat = time.Now().Add(every/2 + time.Duration(p.rnd.Int64N(int64(every)))) // wallclock: Live paces chat in real time
 		sp := speakers[p.rnd.IntN(len(speakers))]
 		g, m := sp.g, sp.m
 		p.seq++

@@ -54,7 +54,7 @@ func runSmallOn(t *testing.T, seed uint64, stepped bool) (string, *simulate.Summ
 		stack.Settle = func(context.Context) error { return nil }
 		stack.NextFire = func() (time.Time, bool) { return time.Time{}, false }
 	}
-	st := callbacktest.Start(t, callbacktest.Options{Accounts: demoAccounts, Now: clk.Now})
+	st := callbacktest.Start(t, callbacktest.Options{Accounts: demoAccounts, Clock: clk})
 	stack.Gateway, stack.Table, stack.Clock = st.URL, st.Table, clk
 	sim := &simulate.Simulation{Stack: stack, World: w, Seed: seed, Start: start, Days: 1}
 	sum, err := sim.Run(context.Background(), timeline)
@@ -114,8 +114,9 @@ func TestLiveChatsInRealTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := callbacktest.Start(t, callbacktest.Options{Accounts: demoAccounts})
-	sim := &simulate.Simulation{Stack: simulate.Stack{Gateway: st.URL, Table: st.Table, Clock: clock.Real{}}, World: w, Seed: 3}
+	live := clock.Real{} // wallclock: Live paces chat in real time
+	st := callbacktest.Start(t, callbacktest.Options{Accounts: demoAccounts, Clock: live})
+	sim := &simulate.Simulation{Stack: simulate.Stack{Gateway: st.URL, Table: st.Table, Clock: live}, World: w, Seed: 3}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := sim.Live(ctx, 100*time.Millisecond); err != nil {

@@ -455,7 +455,7 @@ func (c *Client) RelaySend(ctx context.Context, a qunyun.Account, msg RelayMessa
 	if err != nil {
 		return fmt.Errorf("relay: encode: %w", err)
 	}
-	now := time.Now
+	now := time.Now // wallclock: relay signatures are checked against the bridge's real clock
 	if c.Now != nil {
 		now = c.Now
 	}

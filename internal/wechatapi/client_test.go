@@ -60,8 +60,7 @@ func TestTokenRefreshedOnceUnder50ConcurrentSenders(t *testing.T) {
 	for _, acct := range []qunyun.Account{oaAccount, wecomAccount} {
 		t.Run(string(acct.Kind), func(t *testing.T) {
 			r := newRig(t)
-			tb := dynamotest.NewTable(t)
-			tb.Now = r.clk.Now
+			tb := dynamotest.NewTable(t, r.clk)
 			var wg sync.WaitGroup
 			errs := make(chan error, 50)
 			for i := range 50 {
@@ -104,8 +103,7 @@ func TestTokenRefreshedOnceUnder50ConcurrentSenders(t *testing.T) {
 
 func TestTokenKeptInMemoryUntilNearExpiry(t *testing.T) {
 	r := newRig(t)
-	tb := dynamotest.NewTable(t)
-	tb.Now = r.clk.Now
+	tb := dynamotest.NewTable(t, r.clk)
 	c := r.client(tb)
 	ctx := context.Background()
 	for range 3 {
@@ -127,8 +125,7 @@ func TestTokenKeptInMemoryUntilNearExpiry(t *testing.T) {
 
 func TestInvalidTokenRefreshesOnceAndRetriesOnce(t *testing.T) {
 	r := newRig(t)
-	tb := dynamotest.NewTable(t)
-	tb.Now = r.clk.Now
+	tb := dynamotest.NewTable(t, r.clk)
 	c := r.client(tb)
 	ctx := context.Background()
 	if err := c.CustomSend(ctx, oaAccount, "o1", wechatapi.Message{Text: "x"}); err != nil {
@@ -159,8 +156,7 @@ func TestInvalidTokenRefreshesOnceAndRetriesOnce(t *testing.T) {
 
 func TestThrottledCallBacksOff(t *testing.T) {
 	r := newRig(t)
-	tb := dynamotest.NewTable(t)
-	tb.Now = r.clk.Now
+	tb := dynamotest.NewTable(t, r.clk)
 	c := r.client(tb)
 	ctx := context.Background()
 	r.sbx.Fail("/cgi-bin/appchat/send", 45009, 2)
@@ -179,7 +175,7 @@ func TestThrottledCallBacksOff(t *testing.T) {
 
 func TestCustomerServiceLimitsAreSkipReasons(t *testing.T) {
 	r := newRig(t)
-	tb := dynamotest.NewTable(t)
+	tb := dynamotest.NewTable(t, r.clk)
 	c := r.client(tb)
 	ctx := context.Background()
 	for code, want := range map[int]string{45015: qunyun.ReasonCSWindow, 45047: qunyun.ReasonCSQuota} {
@@ -193,7 +189,7 @@ func TestCustomerServiceLimitsAreSkipReasons(t *testing.T) {
 
 func TestRobotStaysUnder20AMinute(t *testing.T) {
 	r := newRig(t)
-	c := r.client(dynamotest.NewTable(t))
+	c := r.client(dynamotest.NewTable(t, r.clk))
 	c.Limits = &wechatapi.Limits{} // default: 20 a minute for the robot
 	hook := r.wecom.URL + "/cgi-bin/webhook/send?key=k1"
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
@@ -221,8 +217,7 @@ func TestRejectedTokenRefreshedOnceUnder50ConcurrentSenders(t *testing.T) {
 	for _, acct := range []qunyun.Account{oaAccount, wecomAccount} {
 		t.Run(string(acct.Kind), func(t *testing.T) {
 			r := newRig(t)
-			tb := dynamotest.NewTable(t)
-			tb.Now = r.clk.Now
+			tb := dynamotest.NewTable(t, r.clk)
 			send := func(c *wechatapi.Client) error {
 				if acct.Kind == qunyun.ChannelOA {
 					return c.CustomSend(context.Background(), acct, "openid", wechatapi.Message{Text: "x"})

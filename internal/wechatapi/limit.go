@@ -38,7 +38,7 @@ func (b *Bucket) Wait(ctx context.Context) error {
 func (b *Bucket) reserve() time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := time.Now()
+	now := time.Now() // wallclock: rate limiting is real time
 	if b.last.IsZero() {
 		b.tokens = b.Burst
 	} else {

@@ -71,7 +71,7 @@ func (ts *Tokens) init() {
 			ts.Wait = 10 * time.Second
 		}
 		if ts.Now == nil {
-			ts.Now = time.Now
+			panic("wechatapi: Tokens.Now is required (the function's clock)")
 		}
 	})
 }
@@ -110,7 +110,7 @@ func (ts *Tokens) get(ctx context.Context, app, bad string, fetch FetchFunc) (st
 	if ts.fresh(a.tok, bad) {
 		return a.tok.Token, nil
 	}
-	deadline := time.Now().Add(ts.Wait)
+	deadline := time.Now().Add(ts.Wait) // wallclock: a bound on waiting for another sender's refresh
 	for {
 		tok, err := ts.Store.AccessToken(ctx, app)
 		if err != nil {
@@ -137,7 +137,7 @@ func (ts *Tokens) get(ctx context.Context, app, bad string, fetch FetchFunc) (st
 			}
 			return ts.fetch(ctx, a, app, bad != "", fetch)
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) { // wallclock: a bound on waiting for another sender's refresh
 			return "", qunyun.Errorf(qunyun.EUNAVAILABLE, "access token %s: another process holds the refresh lease", app)
 		}
 		select {

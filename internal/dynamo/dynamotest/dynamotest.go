@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/sam"
 )
@@ -68,15 +69,20 @@ func NewClient(endpoint string) *dynamodb.Client {
 }
 
 // NewTable creates a fresh, uniquely named table with the design in
-// template.yaml and returns a dynamo.Table for it.
-func NewTable(tb testing.TB) *dynamo.Table {
+// template.yaml and returns a dynamo.Table for it that tells time by clk,
+// the test's own clock: give the same clock to every component the test
+// builds, so no result depends on today's date.
+func NewTable(tb testing.TB, clk clock.Clock) *dynamo.Table {
 	tb.Helper()
+	if clk == nil {
+		tb.Fatal("dynamotest.NewTable: a clock is required (the test's own, e.g. clock.NewManual)")
+	}
 	c := Client(tb)
 	name := "test-" + randomHex(6)
 	if err := CreateFromTemplate(context.Background(), c, name); err != nil {
 		tb.Fatalf("dynamotest: %v", err)
 	}
-	return &dynamo.Table{DB: c, Name: name}
+	return &dynamo.Table{DB: c, Name: name, Now: clk.Now}
 }
 
 // CreateFromTemplate creates the template's table under name.

@@ -304,7 +304,7 @@ func (b *Bus) startQueued() bool {
 func (b *Bus) invoke(ctx context.Context, d Delivery, payload []byte) {
 	d.At = b.clock.Now()
 	d.Payload = asJSON(payload)
-	began := time.Now()
+	began := time.Now() // wallclock: invocation duration, for the log
 	if err := b.invoker.Invoke(ctx, d.Function, payload); err != nil {
 		d.Error = err.Error()
 		b.log.ErrorContext(ctx, "eventbus: invoke failed", "kind", d.Kind, "function", d.Function, "id", d.ID, "err", err)

@@ -88,7 +88,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusRequestEntityTooLarge, tooLarge)
 		return
 	}
-	now := time.Now
+	now := time.Now // wallclock: request time when the stack gives no clock
 	if g.Now != nil {
 		now = g.Now
 	}

@@ -284,7 +284,7 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	deadline := time.Now().Add(s.timeout)
+	deadline := time.Now().Add(s.timeout) // wallclock: the invocation timeout is real time, as in Lambda
 	if !inv.deadline.IsZero() && inv.deadline.Before(deadline) {
 		deadline = inv.deadline
 	}
@@ -294,7 +294,7 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 	h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(deadline.UnixMilli(), 10))
 	h.Set("Lambda-Runtime-Invoked-Function-Arn", s.arn)
-	h.Set("Lambda-Runtime-Trace-Id", traceID(time.Now()))
+	h.Set("Lambda-Runtime-Trace-Id", traceID(time.Now())) // wallclock: a trace id, as in Lambda
 	w.WriteHeader(http.StatusOK)
 	w.Write(inv.payload)
 }

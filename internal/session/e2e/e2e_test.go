@@ -63,10 +63,9 @@ func (r *recorder) all(detailType string) []string {
 
 func TestSessionThroughCallbacks(t *testing.T) {
 	ctx := context.Background()
-	tb := dynamotest.NewTable(t)
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewManual(start.Add(-30 * time.Minute))
-	tb.Now = clk.Now
+	tb := dynamotest.NewTable(t, clk)
 	rec := &recorder{}
 	pub := &bus.Publisher{Client: rec, BusName: "test"}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -319,7 +319,7 @@ func (s *Sender) Send(ctx context.Context, r Request) (Result, error) {
 		tries = 3
 	}
 	var res Result
-	begin := time.Now()
+	begin := time.Now() // wallclock: latency
 	for res.Tries < tries {
 		if res.Tries > 0 && s.Backoff > 0 {
 			select {
@@ -329,7 +329,7 @@ func (s *Sender) Send(ctx context.Context, r Request) (Result, error) {
 			}
 		}
 		res.Tries++
-		t0 := time.Now()
+		t0 := time.Now() // wallclock: latency
 		status, body, err := s.once(ctx, r)
 		if res.Tries == 1 {
 			res.Latency = time.Since(t0)

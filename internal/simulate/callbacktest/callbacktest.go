@@ -25,6 +25,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/callback"
+	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
@@ -41,18 +42,18 @@ type Stack struct {
 // Options configure a Stack.
 type Options struct {
 	Accounts []qunyun.Account
-	Now      func() time.Time // the callback's clock; time.Now when nil
-	Faults   float64          // share of DynamoDB requests that fail
-	Seed     uint64           // of the fault pattern
+	Clock    clock.Clock // the callback's and the table's clock (required)
+	Faults   float64     // share of DynamoDB requests that fail
+	Seed     uint64      // of the fault pattern
 }
 
 // Start runs a Stack until the test ends.
 func Start(tb testing.TB, o Options) *Stack {
 	tb.Helper()
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		tb.Fatal("callbacktest.Start: Options.Clock is required")
 	}
-	table := dynamotest.NewTable(tb)
+	table := dynamotest.NewTable(tb, o.Clock)
 	p, err := faultproxy.New(dynamotest.Endpoint(tb), faultproxy.Options{Rate: o.Faults, Hold: 100 * time.Millisecond, Seed: o.Seed})
 	if err != nil {
 		tb.Fatal(err)
@@ -67,17 +68,17 @@ func Start(tb testing.TB, o Options) *Stack {
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 		HTTPClient:  &http.Client{Timeout: 2 * time.Second},
 	})
-	store := &dynamo.Table{DB: db, Name: table.Name, Now: o.Now}
+	store := &dynamo.Table{DB: db, Name: table.Name, Now: o.Clock.Now}
 	dir, err := accounts.NewStatic(o.Accounts)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := callback.NewService(store, nil, o.Now, log)
+	svc, err := callback.NewService(store, nil, o.Clock.Now, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := callback.NewHandler(dir, svc, o.Now, log)
+	h := callback.NewHandler(dir, svc, log)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			return
@@ -102,6 +103,5 @@ func Start(tb testing.TB, o Options) *Stack {
 		io.WriteString(w, resp.Body)
 	}))
 	tb.Cleanup(srv.Close)
-	table.Now = o.Now
 	return &Stack{URL: srv.URL, Table: table, Proxy: proxy}
 }
