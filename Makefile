@@ -42,6 +42,7 @@ EVENT ?= events/push-tick.json
 
 ## deps: install the pinned local DynamoDB engine (npm ci) and the Go modules
 deps: infra/node_modules/.package-lock.json
+	@echo "== deps: Go modules"
 	$(GO) mod download
 
 # npm ci writes node_modules/.package-lock.json, so this reinstalls only when
@@ -95,13 +96,18 @@ local-cli:
 ## test: vet, every test against the embedded engine, then each fuzz target for $(FUZZTIME)
 test: deps vet unit fuzz
 
+# Each phase says what it starts: vet and the first test build run for a
+# minute or more on two cores without printing anything of their own.
 vet:
+	@echo "== make test: go vet ./... (compiles every package; quiet for a minute or two)"
 	$(GO) vet ./...
 
 unit:
+	@echo "== make test: go test ./... (every package against the embedded DynamoDB engine; a line per package as it ends)"
 	$(GO) test -timeout $(GOTEST_TIMEOUT) ./...
 
 fuzz:
+	@echo "== make test: each fuzz target for $(FUZZTIME)"
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \

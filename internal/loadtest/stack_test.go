@@ -27,7 +27,12 @@ func TestRunAgainstCallbackWithFaults(t *testing.T) {
 	st := callbacktest.Start(t, callbacktest.Options{Accounts: list, Faults: 0.05, Seed: 11, Clock: clock.Real{}}) // wallclock: a load run paces requests in real time
 	gw, tb, proxy := st.URL, st.Table, st.Proxy
 	mix, _ := loadtest.ParseMix("relay=0.6,wecom=0.15,bot=0.15,oa=0.1")
-	run, err := loadtest.Start(context.Background(), &callbacks.Sender{Base: gw, Client: &http.Client{Timeout: 5 * time.Second}}, loadtest.Options{
+	run, err := loadtest.Start(context.Background(), &callbacks.Sender{
+		// Patient, unlike WeChat (5 s, 3 tries): this test proves that
+		// storage is exactly once under DynamoDB faults, and a loaded
+		// machine must not turn slowness into "gave up".
+		Base: gw, Client: &http.Client{Timeout: time.Minute}, MaxTries: 10, Backoff: 100 * time.Millisecond,
+	}, loadtest.Options{
 		Rate: 100, Duration: 3 * time.Second, Mix: mix, Dup: 0.2, Seed: 5, Targets: targets, Now: time.Now, // wallclock: a load run paces requests in real time
 	})
 	if err != nil {

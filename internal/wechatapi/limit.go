@@ -13,6 +13,7 @@ import (
 type Bucket struct {
 	Rate  float64
 	Burst float64
+	Now   func() time.Time // nil: real time; a test may stand it still
 
 	mu     sync.Mutex
 	tokens float64
@@ -38,7 +39,12 @@ func (b *Bucket) Wait(ctx context.Context) error {
 func (b *Bucket) reserve() time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := time.Now() // wallclock: rate limiting is real time
+	var now time.Time
+	if b.Now != nil {
+		now = b.Now()
+	} else {
+		now = time.Now() // wallclock: rate limiting is real time
+	}
 	if b.last.IsZero() {
 		b.tokens = b.Burst
 	} else {
@@ -69,6 +75,7 @@ var DefaultLimits = map[string]Limit{
 // Limits keeps one bucket per key (app + API path).
 type Limits struct {
 	ByPath map[string]Limit // default DefaultLimits
+	Now    func() time.Time // the buckets' time; nil: real time
 
 	mu      sync.Mutex
 	buckets map[string]*Bucket
@@ -102,7 +109,7 @@ func (l *Limits) bucket(app, path string) *Bucket {
 		if lim.PerSecond <= 0 {
 			lim = Limit{PerSecond: 50, Burst: 50}
 		}
-		b = &Bucket{Rate: lim.PerSecond, Burst: max(1, lim.Burst)}
+		b = &Bucket{Rate: lim.PerSecond, Burst: max(1, lim.Burst), Now: l.Now}
 		l.buckets[key] = b
 	}
 	return b

@@ -48,7 +48,7 @@ func buildEcho(t *testing.T) string {
 func TestPool(t *testing.T) {
 	log := &syncBuffer{}
 	p := runner.NewPool(runner.Function{
-		Name: "EchoFunction", Binary: buildEcho(t), Timeout: time.Second, MaxProcs: 2, Log: log,
+		Name: "EchoFunction", Binary: buildEcho(t), Timeout: 2 * time.Second, MaxProcs: 2, Log: log,
 		Env: []string{"AWS_LAMBDA_FUNCTION_NAME=EchoFunction", "GREETING=你好"},
 	})
 	defer p.Close()
@@ -59,8 +59,8 @@ func TestPool(t *testing.T) {
 		t.Fatalf("env: resp=%s fnErr=%v err=%v", resp, fnErr, err)
 	}
 
-	_, fnErr, err = p.Invoke(ctx, []byte(`{"echo:sleepMs":3000}`))
-	if err != nil || fnErr == nil || fnErr.ErrorType != "Sandbox.Timedout" || fnErr.ErrorMessage != "Task timed out after 1.00 seconds" {
+	_, fnErr, err = p.Invoke(ctx, []byte(`{"echo:sleepMs":4000}`))
+	if err != nil || fnErr == nil || fnErr.ErrorType != "Sandbox.Timedout" || fnErr.ErrorMessage != "Task timed out after 2.00 seconds" {
 		t.Fatalf("timeout: fnErr=%+v err=%v", fnErr, err)
 	}
 	_, fnErr, err = p.Invoke(ctx, []byte(`{"echo:exit":4}`))
