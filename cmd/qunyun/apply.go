@@ -22,8 +22,6 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-func init() { register(newApplyCmd) }
-
 // Where the operator commands find the table: the flags; else the
 // environment the functions use (AWS_ENDPOINT_URL_DYNAMODB, TABLE_NAME);
 // else the running local stack (its .local/stack.json); else the local

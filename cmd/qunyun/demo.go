@@ -25,8 +25,6 @@ import (
 // community (with a plan due in two minutes and a host session opening in
 // three) and, unless --no-demo, let a few members chat in real time.
 
-func init() { localUpHooks = append(localUpHooks, demoHook) }
-
 // noDemo is `qunyun local up --no-demo` (QUNYUN_NO_DEMO).
 var noDemo bool
 

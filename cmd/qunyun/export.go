@@ -14,8 +14,6 @@ import (
 	"github.com/qunyun/qunyun/internal/dynamo"
 )
 
-func init() { register(newExportCmd) }
-
 // exportKinds lists what export writes, in this order; each reads one kind
 // and hands every record to emit.
 var exportKinds = []struct {

@@ -14,8 +14,6 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-func init() { register(newGetCmd) }
-
 // getFilters are the flags every `get` kind may use.
 type getFilters struct {
 	group, date, plan, state, tz string

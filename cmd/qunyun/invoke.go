@@ -19,8 +19,6 @@ import (
 	"github.com/qunyun/qunyun/internal/sam"
 )
 
-func init() { register(newInvokeCmd) }
-
 func newInvokeCmd() *cobra.Command {
 	var eventFile, templateFile, stateFile, pkg, dynamoDB, bus, gateway string
 	cmd := &cobra.Command{

@@ -21,8 +21,6 @@ import (
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 )
 
-func init() { register(newLoadCmd) }
-
 // Where the local stack listens and keeps its demo accounts, unless the
 // environment the stack itself reads says otherwise.
 const (

@@ -19,16 +19,15 @@ import (
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
 )
 
-func init() { register(newLocalCmd) }
+// upHook runs once the local stack is up (e.g. to apply the demo
+// community.yaml). An error is logged and the stack keeps running.
+type upHook func(ctx context.Context, st *local.Stack) error
 
-// localUpHooks run once the local stack is up, in order; a command file
-// adds one in its init (e.g. to apply the demo community.yaml). An error
-// is logged and the stack keeps running.
-var localUpHooks []func(ctx context.Context, st *local.Stack) error
-
-func newLocalCmd() *cobra.Command {
+// newLocalCmd is `qunyun local`; `local up` runs hooks in order once the
+// stack is up.
+func newLocalCmd(hooks ...upHook) *cobra.Command {
 	cmd := &cobra.Command{Use: "local", Short: "Run the system on this machine"}
-	cmd.AddCommand(newLocalUpCmd())
+	cmd.AddCommand(newLocalUpCmd(hooks))
 	return cmd
 }
 
@@ -40,7 +39,7 @@ func envOr(name, def string) string {
 	return def
 }
 
-func newLocalUpCmd() *cobra.Command {
+func newLocalUpCmd(hooks []upHook) *cobra.Command {
 	var (
 		addr, busAddr, dynamoAddr, accountsFile, templateFile, dataDir, clockStart, faults string
 		clockSpeed                                                                         float64
@@ -76,7 +75,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 			if clockSpeed <= 0 {
 				return fmt.Errorf("clock speed %v: want a positive number", clockSpeed)
 			}
-			return runLocalUp(cmd, cfg)
+			return runLocalUp(cmd, cfg, hooks)
 		},
 	}
 	f := cmd.Flags()
@@ -100,7 +99,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 	return cmd
 }
 
-func runLocalUp(cmd *cobra.Command, cfg local.Config) error {
+func runLocalUp(cmd *cobra.Command, cfg local.Config, hooks []upHook) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := local.New(cfg)
@@ -131,7 +130,7 @@ func runLocalUp(cmd *cobra.Command, cfg local.Config) error {
   accounts          %[8]s
   clock             %[9]s
 `, e.Gateway, e.DynamoDB, e.TableName, e.EventBus, e.EventBusName, e.SandboxOA, e.SandboxWeCom, e.Accounts, clockLine(e, st))
-	for _, hook := range localUpHooks {
+	for _, hook := range hooks {
 		if err := hook(ctx, st); err != nil {
 			slog.Error("local stack: start-up hook failed; the stack keeps running", "err", err)
 		}

@@ -2,8 +2,8 @@
 // the system stored, writes reports, splits member lists, runs the local
 // stack, invokes one function, simulates a community and runs load.
 //
-// Each command lives in its own file and registers itself in init with
-// register, so commands can be added without touching this file.
+// Each command lives in its own file as a newXxxCmd constructor; newRoot
+// lists them all, so this file shows the whole CLI at a glance.
 package main
 
 import (
@@ -13,11 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// commands are the constructors of the top-level commands.
-var commands []func() *cobra.Command
-
-func register(c func() *cobra.Command) { commands = append(commands, c) }
-
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "qunyun",
@@ -26,9 +21,17 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().Bool("json", false, "print JSON instead of tables")
-	for _, c := range commands {
-		root.AddCommand(c())
-	}
+	root.AddCommand(
+		newApplyCmd(),
+		newGetCmd(),
+		newExportCmd(),
+		newReportCmd(),
+		newSplitCmd(),
+		newLocalCmd(demoHook), // local up applies the demo community unless --no-demo
+		newInvokeCmd(),
+		newSimulateCmd(),
+		newLoadCmd(),
+	)
 	return root
 }
 

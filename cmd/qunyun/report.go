@@ -14,8 +14,6 @@ import (
 	"github.com/qunyun/qunyun/internal/report"
 )
 
-func init() { register(newReportCmd) }
-
 func newReportCmd() *cobra.Command {
 	var date, output, tz string
 	var noOpen bool

@@ -28,8 +28,6 @@ import (
 	"github.com/qunyun/qunyun/internal/simulate"
 )
 
-func init() { register(newSimulateCmd) }
-
 // By default the run is a discrete-event simulation on a stepped clock:
 // virtual time moves only when the run moves it, so the same seed gives the
 // same summary however loaded the machine is, and the run goes as fast as

@@ -17,8 +17,6 @@ import (
 	"github.com/qunyun/qunyun/internal/community"
 )
 
-func init() { register(newSplitCmd) }
-
 func newSplitCmd() *cobra.Command {
 	var file, prefix string
 	var opt community.SplitOptions
