@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,31 +98,39 @@ func TestDeliveryClaimAndUpdate(t *testing.T) {
 	}
 }
 
-// One lease holder at a time; storing releases; an expired lease can be taken.
+// One lease holder at a time, which may take it again; storing releases;
+// an expired lease can be taken.
 func TestTokenLease(t *testing.T) {
 	tb := newTable(t)
 	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	tb.Now = func() time.Time { return now }
 	ctx := context.Background()
-	var won atomic.Int32
-	var wg sync.WaitGroup
-	for range 20 {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		owners []string // who won: one process of twenty
+	)
+	for i := range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if ok, err := tb.LeaseToken(ctx, "oa:wx", "p", now.Add(30*time.Second)); err == nil && ok {
-				won.Add(1)
+			owner := fmt.Sprintf("p%d", i)
+			if ok, err := tb.LeaseToken(ctx, "oa:wx", owner, now.Add(30*time.Second)); err == nil && ok {
+				mu.Lock()
+				owners = append(owners, owner)
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	if won.Load() != 1 {
-		t.Fatalf("%d lease holders, want 1", won.Load())
+	if len(owners) != 1 {
+		t.Fatalf("lease holders %v, want 1", owners)
 	}
+	p := owners[0]
 	if ok, _ := tb.StoreToken(ctx, "oa:wx", "someone-else", dynamo.CachedToken{Token: "x", ExpiresAt: now.Add(time.Hour)}); ok {
 		t.Fatal("a non-holder stored a token")
 	}
-	if ok, err := tb.StoreToken(ctx, "oa:wx", "p", dynamo.CachedToken{Token: "tok", ExpiresAt: now.Add(time.Hour)}); !ok || err != nil {
+	if ok, err := tb.StoreToken(ctx, "oa:wx", p, dynamo.CachedToken{Token: "tok", ExpiresAt: now.Add(time.Hour)}); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	got, err := tb.AccessToken(ctx, "oa:wx")
@@ -133,6 +142,10 @@ func TestTokenLease(t *testing.T) {
 	}
 	if ok, _ := tb.LeaseToken(ctx, "oa:wx", "r", now.Add(30*time.Second)); ok {
 		t.Fatal("a held lease was taken")
+	}
+	// The SDK's retry of a lease write whose answer was lost.
+	if ok, err := tb.LeaseToken(ctx, "oa:wx", "q", now.Add(30*time.Second)); !ok || err != nil {
+		t.Fatalf("the holder could not take its own lease again: %v %v", ok, err)
 	}
 	now = now.Add(31 * time.Second)
 	if ok, _ := tb.LeaseToken(ctx, "oa:wx", "r", now.Add(30*time.Second)); !ok {

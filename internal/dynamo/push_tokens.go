@@ -38,15 +38,18 @@ func (t *Table) AccessToken(ctx context.Context, app string) (CachedToken, error
 	return CachedToken{Token: v.Token, ExpiresAt: time.UnixMilli(v.TokenExpiresMs)}, nil
 }
 
-// LeaseToken takes the app's refresh lease until "until" if nobody holds an
-// unexpired one, and reports whether it did.
+// LeaseToken takes the app's refresh lease until "until" if nobody else
+// holds an unexpired one, and reports whether it did. Taking a lease owner
+// already holds succeeds: when DynamoDB applied the write but its answer was
+// lost, the SDK's retry (or the owner's next attempt) must not read the
+// owner's own lease as someone else's, or nobody refreshes until it expires.
 func (t *Table) LeaseToken(ctx context.Context, app, owner string, until time.Time) (bool, error) {
 	now := t.now()
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(t.Name),
 		Key:                      Key("TOKEN#"+app, meta),
 		UpdateExpression:         aws.String("SET leaseOwner = :o, leaseUntilMs = :u, #type = :type"),
-		ConditionExpression:      aws.String("attribute_not_exists(leaseUntilMs) OR leaseUntilMs < :now"),
+		ConditionExpression:      aws.String("attribute_not_exists(leaseUntilMs) OR leaseUntilMs < :now OR leaseOwner = :o"),
 		ExpressionAttributeNames: map[string]string{"#type": "type"},
 		ExpressionAttributeValues: Item{
 			":o":    &types.AttributeValueMemberS{Value: owner},
