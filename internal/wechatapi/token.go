@@ -120,10 +120,9 @@ func (ts *Tokens) get(ctx context.Context, app, bad string, fetch FetchFunc) (st
 			a.tok = tok
 			return tok.Token, nil
 		}
-		leased, err := ts.Store.LeaseToken(ctx, app, ts.owner, ts.Now().Add(ts.Lease))
-		if err != nil {
-			return "", fmt.Errorf("access token %s: %w", app, err)
-		}
+		// A lease write that failed may still have been applied: the
+		// lease accepts its own holder, so the next round takes it.
+		leased, leaseErr := ts.Store.LeaseToken(ctx, app, ts.owner, ts.Now().Add(ts.Lease))
 		if leased {
 			// Another process may have stored a token between our read and
 			// our lease (storing releases the lease): read again first.
@@ -138,6 +137,9 @@ func (ts *Tokens) get(ctx context.Context, app, bad string, fetch FetchFunc) (st
 			return ts.fetch(ctx, a, app, bad != "", fetch)
 		}
 		if time.Now().After(deadline) { // wallclock: a bound on waiting for another sender's refresh
+			if leaseErr != nil {
+				return "", fmt.Errorf("access token %s: %w", app, leaseErr)
+			}
 			return "", qunyun.Errorf(qunyun.EUNAVAILABLE, "access token %s: another process holds the refresh lease", app)
 		}
 		select {
