@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -105,6 +106,12 @@ func (t *Table) GetDelivery(ctx context.Context, d qunyun.Delivery) (DeliveryIte
 // UpdateDelivery moves a stored delivery on: fn changes a copy, and the write
 // succeeds only if nobody else wrote since it was read (version). It returns
 // changed=false when someone did; the caller must re-read before deciding.
+//
+// A write whose answer was lost still counts as changed: like PutNew, each
+// write carries a new put id, and when the write fails (with an error, or
+// with the condition its own lost first attempt makes the SDK's retry fail)
+// the id read back tells our write from someone else's or none. So an error
+// means the write is not stored, unless the read-back failed too.
 func (t *Table) UpdateDelivery(ctx context.Context, it *DeliveryItem, fn func(d *qunyun.Delivery)) (changed bool, err error) {
 	next := *it
 	fn(&next.Delivery)
@@ -118,17 +125,25 @@ func (t *Table) UpdateDelivery(ctx context.Context, it *DeliveryItem, fn func(d 
 	if err != nil {
 		return false, err
 	}
+	putID := stampPutID(item)
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(t.Name),
 		Item:                      item,
 		ConditionExpression:       aws.String("version = :v"),
 		ExpressionAttributeValues: Item{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Version, 10)}},
 	})
-	if IsConditionFailed(err) {
-		return false, nil
-	}
 	if err != nil {
-		return false, Unavailable("update delivery "+it.ID, err)
+		stored, rerr := t.readBack(ctx, item, false)
+		if rerr != nil {
+			return false, Unavailable("update delivery "+it.ID, errors.Join(err, rerr))
+		}
+		if !ownPut(stored, putID) {
+			if IsConditionFailed(err) {
+				return false, nil
+			}
+			return false, Unavailable("update delivery "+it.ID, err)
+		}
+		// Our own write, whose answer was lost.
 	}
 	*it = next
 	return true, nil

@@ -98,6 +98,34 @@ func TestDeliveryClaimAndUpdate(t *testing.T) {
 	}
 }
 
+// An update DynamoDB applied but whose answer was lost (the SDK's retry
+// then fails the version condition) is the caller's own: changed, not a race
+// lost to someone else.
+func TestUpdateDeliverySurvivesALostAnswer(t *testing.T) {
+	tb := newTable(t)
+	ctx := context.Background()
+	d := qunyun.Delivery{ID: "d1", Source: "p1", TargetKind: qunyun.TargetGroup, TargetID: "g1", GroupID: "g1", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
+	_, it, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := it
+	lossy := &dynamo.Table{DB: &lostAnswer{API: tb.DB}, Name: tb.Name, Now: tb.Now}
+	changed, err := lossy.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) { d.SendStartedAt = d.At })
+	if err != nil || !changed || it.Version != 2 {
+		t.Fatalf("update with a lost answer: changed=%v err=%v version=%d, want changed at version 2", changed, err, it.Version)
+	}
+	// Someone else's write is still a lost race.
+	changed, err = tb.UpdateDelivery(ctx, &stale, func(d *qunyun.Delivery) { d.State = qunyun.DeliveryFailed })
+	if err != nil || changed {
+		t.Fatalf("a stale update went through: %v %v", changed, err)
+	}
+	stored, _, err := tb.GetDelivery(ctx, d)
+	if err != nil || stored.SendStartedAt.IsZero() || stored.State != qunyun.DeliveryClaimed {
+		t.Fatalf("stored %+v %v, want the send-started mark", stored.Delivery, err)
+	}
+}
+
 // One lease holder at a time, which may take it again; storing releases;
 // an expired lease can be taken.
 func TestTokenLease(t *testing.T) {

@@ -123,8 +123,7 @@ func (t *Table) putNew(ctx context.Context, v any, whole bool) (created bool, st
 	if err != nil {
 		return false, nil, err
 	}
-	putID := newPutID()
-	item[putIDAttr] = &types.AttributeValueMemberS{Value: putID}
+	putID := stampPutID(item)
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(t.Name),
 		Item:                item,
@@ -136,6 +135,29 @@ func (t *Table) putNew(ctx context.Context, v any, whole bool) (created bool, st
 	if !IsConditionFailed(err) {
 		return false, nil, Unavailable("put new item", err)
 	}
+	stored, err = t.readBack(ctx, item, whole)
+	if err != nil {
+		return false, nil, err
+	}
+	if ownPut(stored, putID) {
+		return true, nil, nil // our own put, whose answer was lost
+	}
+	return false, stored, nil
+}
+
+// stampPutID gives item a new random put id and returns it.
+func stampPutID(item Item) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
+	item[putIDAttr] = &types.AttributeValueMemberS{Value: id}
+	return id
+}
+
+// readBack reads the stored version of item consistently, after a write
+// whose outcome is in doubt: all of it when whole is set, else only its put
+// id. It returns nil when there is none.
+func (t *Table) readBack(ctx context.Context, item Item, whole bool) (Item, error) {
 	in := &dynamodb.GetItemInput{
 		TableName:      aws.String(t.Name),
 		Key:            Item{"PK": item["PK"], "SK": item["SK"]},
@@ -146,18 +168,15 @@ func (t *Table) putNew(ctx context.Context, v any, whole bool) (created bool, st
 	}
 	res, err := t.DB.GetItem(ctx, in)
 	if err != nil {
-		return false, nil, Unavailable("read back item", err)
+		return nil, Unavailable("read back item", err)
 	}
-	if own, ok := res.Item[putIDAttr].(*types.AttributeValueMemberS); ok && own.Value == putID {
-		return true, nil, nil // our own put, whose answer was lost
-	}
-	return false, res.Item, nil
+	return res.Item, nil
 }
 
-func newPutID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+// ownPut reports whether the stored item is the put stamped with putID.
+func ownPut(stored Item, putID string) bool {
+	own, ok := stored[putIDAttr].(*types.AttributeValueMemberS)
+	return ok && own.Value == putID
 }
 
 // Put writes v unconditionally (an upsert of a whole item).
