@@ -284,6 +284,8 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 
 	// The mark is written before the call: if we die after it, the next
 	// invocation knows the message may be out and will not send it again.
+	// A mark whose answer was lost is still ours (UpdateDelivery reads it
+	// back), and we send: the API was not called yet, so it is not unknown.
 	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.SendStartedAt = s.now() })
 	if err != nil || !changed {
 		// Not sending (someone else moved it on, or the table failed): the

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -246,5 +247,84 @@ func TestFailedFinishBeforeSendGivesCapsBack(t *testing.T) {
 	}
 	if n != 0 {
 		t.Fatalf("daily cap counter = %d after a delivery that never went out, want 0", n)
+	}
+}
+
+// lostPut applies the first PutItem that match selects and DynamoDB
+// accepts, and loses its answer: with retry set the caller sees what the
+// SDK's own retry gets (the put sent again), else an error.
+type lostPut struct {
+	dynamo.API
+	match func(dynamo.Item) bool
+	retry bool
+	lost  atomic.Bool
+}
+
+func (l *lostPut) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	out, err := l.API.PutItem(ctx, in, opts...)
+	if err != nil || !l.match(in.Item) || l.lost.Swap(true) {
+		return out, err
+	}
+	if l.retry {
+		return l.API.PutItem(ctx, in, opts...)
+	}
+	return nil, errors.New("injected: connection reset after the write")
+}
+
+// sendStartedMark selects the write of the send-started mark: a claimed
+// delivery that carries sendStartedAt.
+func sendStartedMark(item dynamo.Item) bool {
+	var it dynamo.DeliveryItem
+	if sk, _ := item["SK"].(*types.AttributeValueMemberS); sk == nil || !strings.HasPrefix(sk.Value, "DLV#") {
+		return false
+	}
+	return dynamo.Unmarshal(item, &it) == nil && it.State == qunyun.DeliveryClaimed && !it.SendStartedAt.IsZero()
+}
+
+// The send-started mark is written before the API call. Whether its write
+// is lost (applied, answer unheard) or fails (not applied), the API was not
+// called yet: the delivery is sent exactly once and never ends unknown.
+func TestLostSendStartedMarkIsNotUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		db   func(dynamo.API) dynamo.API
+	}{
+		{"applied, the SDK's retry fails its condition", func(db dynamo.API) dynamo.API {
+			return &lostPut{API: db, match: sendStartedMark, retry: true}
+		}},
+		{"applied, the answer is an error", func(db dynamo.API) dynamo.API {
+			return &lostPut{API: db, match: sendStartedMark}
+		}},
+		{"not applied", func(db dynamo.API) dynamo.API {
+			return &failingPuts{API: db, match: sendStartedMark, fail: 1}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, local(2026, 11, 23, 11, 0))
+			e.groups(1, func(g *qunyun.Group) { g.Tags = []string{qunyun.TagInternal} })
+			e.put(qunyun.Member{GroupID: "g000", ID: "mod-1", Role: qunyun.RoleModerator})
+			e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "hi"})
+			e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
+
+			faulty := e.newService()
+			faulty.Table = &dynamo.Table{DB: tc.db(e.tb.DB), Name: e.tb.Name, Now: e.clk.Now}
+			faulty.Tick(e.ctx, local(2026, 11, 23, 11, 0)) // may fail: the next ticks recover
+			if n := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"g000"`); n > 1 {
+				t.Fatalf("%d posts in the faulty tick", n)
+			}
+			for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 6)); m = m.Add(time.Minute) {
+				e.tick(m)
+			}
+			items := e.deliveries(local(2026, 11, 23, 11, 0))
+			if len(items) != 1 || items[0].State != qunyun.DeliverySent {
+				t.Fatalf("deliveries = %+v, want one sent", items)
+			}
+			if n := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"g000"`); n != 1 {
+				t.Fatalf("%d posts, want 1", n)
+			}
+			if n := len(e.bus.of(qunyun.EventDeliveryRequested)); n != 0 {
+				t.Fatalf("%d alerts requested for a delivery that was sent once", n)
+			}
+		})
 	}
 }
