@@ -17,6 +17,7 @@ import (
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate"
 )
@@ -33,7 +34,7 @@ const demoEvery = 4 * time.Second
 
 func demoHook(ctx context.Context, st *local.Stack) error {
 	e := st.Endpoints()
-	root, err := local.FindRoot(".")
+	root, err := dynalite.FindRoot(".")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/runner"
 	"github.com/qunyun/qunyun/internal/sam"
 )
@@ -31,7 +32,7 @@ or the default local endpoints). Prints the response; a function error is
 printed as Lambda's error JSON and exits with status 1.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, err := local.FindRoot(".")
+			root, err := dynalite.FindRoot(".")
 			if err != nil {
 				return err
 			}

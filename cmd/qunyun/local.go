@@ -16,6 +16,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
 )
 
@@ -55,7 +56,7 @@ event bus with the template's rules and schedules, and the WeChat/WeCom
 API sandbox. Flags default to the environment variables in brackets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, err := local.FindRoot(".")
+			root, err := dynalite.FindRoot(".")
 			if err != nil {
 				return err
 			}

@@ -1,10 +1,7 @@
 package local
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,23 +142,4 @@ func FunctionEnv(tpl *sam.Template, fn sam.Function, e Endpoints) ([]string, err
 // convention: CallbackFunction → ./functions/callback.
 func FunctionPackage(logicalID string) string {
 	return "./functions/" + strings.ToLower(strings.TrimSuffix(logicalID, "Function"))
-}
-
-// FindRoot returns the module root (the directory holding go.mod) at or
-// above dir: the stack builds the functions from there.
-func FindRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in the working directory or above: run qunyun from the repository")
-		}
-		dir = parent
-	}
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
 	"github.com/qunyun/qunyun/internal/local/gateway"
@@ -208,8 +209,8 @@ func New(cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	if cfg.DynamoEndpoint == "" {
-		if _, err := os.Stat(dynaliteCLI(root)); err != nil {
-			return nil, fmt.Errorf("dynalite is not installed (%s is missing): run `make deps`", dynaliteCLI(root))
+		if err := dynalite.Installed(root); err != nil {
+			return nil, err
 		}
 	}
 
@@ -397,7 +398,7 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	go gw.Serve(s.gwListener)
 	go busSrv.Serve(s.busListener)
 
-	var engine *dynalite
+	var engine *dynalite.Engine
 	s.runCtx = ctx
 	defer func() {
 		cancel() // ends the scheduler loop and pending retries
@@ -411,7 +412,7 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 			p.Close()
 		}
 		if engine != nil {
-			engine.stop()
+			engine.Stop()
 		}
 		if s.stepped != nil {
 			s.stepped.Close()
@@ -436,11 +437,14 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 
 	engineDied := make(chan error, 1)
 	if s.cfg.DynamoEndpoint == "" {
-		engine, err = startDynalite(ctx, s.cfg.Root, strings.TrimPrefix(s.endpoints.DynamoDB, "http://"), s.cfg.DataDir, s.cfg.Log)
+		engine, err = dynalite.Start(ctx, dynalite.Options{
+			Root: s.cfg.Root, Addr: strings.TrimPrefix(s.endpoints.DynamoDB, "http://"),
+			DataDir: dataDir(s.cfg.DataDir), Log: &prefixWriter{prefix: "[dynalite] ", out: s.cfg.Log},
+		})
 		if err != nil {
 			return err
 		}
-		go func() { engineDied <- engine.wait() }()
+		go func() { engineDied <- engine.Wait() }()
 	}
 	db := dynamodb.New(dynamodb.Options{
 		Region: Region, BaseEndpoint: aws.String(s.endpoints.DynamoDB),

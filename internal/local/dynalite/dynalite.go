@@ -58,12 +58,12 @@ func launcher(root string) string { return filepath.Join(root, "infra", "dynalit
 // Installed says why the engine cannot start under root, or nil: the
 // launcher is part of the checkout, dynalite comes from `make deps`.
 func Installed(root string) error {
-	if _, err := os.Stat(launcher(root)); err != nil {
-		return fmt.Errorf("dynalite launcher missing: %w", err)
-	}
 	pkg := filepath.Join(root, "infra", "node_modules", "dynalite", "package.json")
 	if _, err := os.Stat(pkg); err != nil {
 		return fmt.Errorf("dynalite is not installed (%s is missing): run `make deps`", pkg)
+	}
+	if _, err := os.Stat(launcher(root)); err != nil {
+		return fmt.Errorf("dynalite launcher missing from the checkout: %w", err)
 	}
 	return nil
 }
