@@ -123,7 +123,7 @@ func runLocalUp(cmd *cobra.Command, cfg local.Config, hooks []upHook) error {
 	fmt.Fprintf(out, `qunyun local stack is up (Ctrl-C stops it)
   gateway           %[1]s   (HttpApi routes, e.g. %[1]s/wechat/{account})
   health            %[1]s/healthz
-  developer         %[1]s/_local/bus  %[1]s/_local/invocations  %[1]s/_local/sandbox/calls
+  developer         %[1]s/_local/bus  %[1]s/_local/invocations  %[1]s/_local/inflight  %[1]s/_local/sandbox/calls
   DynamoDB          %[2]s   (table %[3]s)
   event bus         %[4]s   (bus %[5]s)
   WeChat OA API     %[6]s

@@ -136,6 +136,8 @@ type Stack struct {
 
 	mu          sync.Mutex
 	invocations []Invocation
+
+	httpInFlight, asyncInFlight atomic.Int64 // see InFlight
 }
 
 // Invocation records one function invocation, for /_local/invocations.
@@ -378,6 +380,22 @@ func (c *stackClock) RealDuration(virtual time.Duration) time.Duration {
 		return sc.RealDuration(virtual)
 	}
 	return virtual
+}
+
+// InFlight counts the invocations started and not yet finished, waiting
+// for a process included, by how they came.
+type InFlight struct {
+	// HTTP are the gateway's: they run on after their client has given up
+	// (see syncInvoker), so only this count tells when every request sent
+	// has been dealt with (qunyun load waits for it).
+	HTTP int64 `json:"http"`
+	// Async are the bus's and the scheduler's, retries included.
+	Async int64 `json:"async"`
+}
+
+// InFlight returns the invocations in flight now.
+func (s *Stack) InFlight() InFlight {
+	return InFlight{HTTP: s.httpInFlight.Load(), Async: s.asyncInFlight.Load()}
 }
 
 // Invocations returns the most recent invocations, oldest first.
@@ -644,9 +662,12 @@ func (s *Stack) mux() http.Handler {
 	mux.HandleFunc("GET /_local/invocations", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"invocations": s.Invocations()})
 	})
+	mux.HandleFunc("GET /_local/inflight", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.InFlight())
+	})
 	mux.HandleFunc("GET /_local/{$}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"endpoints": s.Endpoints(), "developer": []string{
-			"/healthz", "/_local/bus", "/_local/invocations", "/_local/sandbox/calls", "/_local/sandbox/tasks",
+			"/healthz", "/_local/bus", "/_local/invocations", "/_local/inflight", "/_local/sandbox/calls", "/_local/sandbox/tasks",
 			"/_local/sandbox/fail", "/_local/sandbox/confirm", "/_local/sandbox/reset"}})
 	})
 	mux.Handle("/_local/sandbox/", http.StripPrefix("/_local/sandbox", s.sandbox.Control()))
@@ -680,6 +701,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // invoke runs a function and records the invocation. A function error is
 // returned as a *runtimeapi.FunctionError.
 func (s *Stack) invoke(ctx context.Context, trigger, function string, payload []byte) ([]byte, error) {
+	inFlight := &s.asyncInFlight
+	if trigger == "http" {
+		inFlight = &s.httpInFlight
+	}
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
 	rec := Invocation{Function: function, Trigger: trigger, Start: time.Now()} // wallclock: invocation duration, for the log
 	pool := s.pools[function]
 	var resp []byte

@@ -127,6 +127,24 @@ func TestStackEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("an HTTP invocation stays in flight after its client gives up", func(t *testing.T) {
+		client := &http.Client{Timeout: 200 * time.Millisecond}
+		if resp, err := client.Post(e.Gateway+"/wechat/demo-oa", "application/json", strings.NewReader(`{"echo:sleepMs":3000}`)); err == nil {
+			resp.Body.Close()
+			t.Fatalf("answered %d before the function's 3 s sleep ended", resp.StatusCode)
+		}
+		if got := inFlight(t, e.Gateway); got.HTTP != 1 {
+			t.Errorf("in flight once the client gave up: %+v, want 1 HTTP", got)
+		}
+		deadline := time.Now().Add(30 * time.Second) // wallclock: a bound on waiting, not an assertion
+		for inFlight(t, e.Gateway).HTTP != 0 {
+			if time.Now().After(deadline) { // wallclock: a bound on waiting, not an assertion
+				t.Fatal("the HTTP invocation never finished")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
 	t.Run("bus routes events to exactly the matching functions", func(t *testing.T) {
 		cfg := aws.Config{Region: local.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 		client := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(e.EventBus) })
@@ -296,6 +314,21 @@ func TestStackEndToEnd(t *testing.T) {
 			t.Errorf("sandbox calls: %s", raw)
 		}
 	})
+}
+
+// inFlight reads the stack's /_local/inflight.
+func inFlight(t *testing.T, gateway string) local.InFlight {
+	t.Helper()
+	resp, err := http.Get(gateway + "/_local/inflight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var n local.InFlight
+	if err := json.NewDecoder(resp.Body).Decode(&n); err != nil {
+		t.Fatalf("/_local/inflight: %v", err)
+	}
+	return n
 }
 
 func contains(list []string, s string) bool {

@@ -7,7 +7,8 @@
 //	{"echo:exit": 3}         exits the process mid-invocation
 //	{"echo:env": ["NAME"]}   answers with those environment variables
 //
-// The keys also work inside an EventBridge event's detail.
+// The keys also work inside an EventBridge event's detail and an HTTP
+// request's JSON body.
 package main
 
 import (
@@ -28,6 +29,7 @@ type control struct {
 	Exit    *int     `json:"echo:exit"`
 	Env     []string `json:"echo:env"`
 	Detail  *control `json:"detail"`
+	Body    string   `json:"body"` // API Gateway's
 }
 
 func handle(ctx context.Context, event json.RawMessage) (any, error) {
@@ -35,6 +37,11 @@ func handle(ctx context.Context, event json.RawMessage) (any, error) {
 	_ = json.Unmarshal(event, &c) // not an object: just echo it
 	if c.Detail != nil {
 		c = *c.Detail
+	} else if c.Body != "" {
+		var b control
+		if json.Unmarshal([]byte(c.Body), &b) == nil {
+			c = b
+		}
 	}
 	lc, _ := lambdacontext.FromContext(ctx)
 	fmt.Fprintf(os.Stderr, "echo %s request %s: %s\n", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), lc.AwsRequestID, event)
