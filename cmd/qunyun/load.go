@@ -17,6 +17,7 @@ import (
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/loadtest"
+	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 )
@@ -129,7 +130,7 @@ func newLoadCmd() *cobra.Command {
 	var (
 		addr, mixS, accountsFile, groupsS, stackPath string
 		rate, dup                                    float64
-		duration, timeout                            time.Duration
+		duration, timeout, drain                     time.Duration
 		seed                                         uint64
 	)
 	cmd := &cobra.Command{
@@ -144,7 +145,13 @@ timeout.
 
 It then reads back every group-day (and account-day) log partition it wrote
 to and prints lost, duplicated and error counts and first-try latency
-percentiles. It exits 1 if anything was lost or stored twice.
+percentiles. A try that timed out may still be queued in the stack, so it
+first waits, up to --drain, until the local stack has no request in flight
+(its /_local/inflight; another stack: until no timed-out callback is
+missing). A callback missing then that the stack answered 200, or that
+cannot arrive any more, is lost; one never answered while the stack still
+works is reported as still in flight. It exits 1 if anything was lost,
+stored twice or still in flight.
 
 Faults in the DynamoDB path are the stack's: start it with
 'qunyun local up --faults 0.05' (or QUNYUN_FAULTS=0.05) to put the fault
@@ -219,9 +226,16 @@ proxy in front of dynalite.`,
 			if err != nil {
 				return err
 			}
-			// Let the stack finish what it accepted last before reading back.
-			time.Sleep(time.Second)
-			rep, err := loadtest.Check(ctx, t, run)
+			stderr, waiting := cmd.ErrOrStderr(), -1
+			rep, err := loadtest.Settle(ctx, t, run, loadtest.Drain{
+				Limit: drain, Idle: localIdle(ctx, base),
+				Progress: func(n int) {
+					if n > 0 && n != waiting {
+						fmt.Fprintf(stderr, "load: %d callbacks not stored yet; waiting up to %v for the stack\n", n, drain)
+					}
+					waiting = n
+				},
+			})
 			if err != nil {
 				return err
 			}
@@ -233,7 +247,8 @@ proxy in front of dynalite.`,
 				rep.Print(out)
 			}
 			if !rep.OK() {
-				return fmt.Errorf("%d lost, %d duplicated", len(rep.Lost), len(rep.Duplicated))
+				return fmt.Errorf("%d lost, %d duplicated, %d still in flight after --drain %v",
+					len(rep.Lost), len(rep.Duplicated), len(rep.InFlight), drain)
 			}
 			return nil
 		},
@@ -249,8 +264,39 @@ proxy in front of dynalite.`,
 	f.StringVar(&accountsFile, "accounts", defaultAccountsFile(), "the stack's accounts file (env QUNYUN_ACCOUNTS)")
 	f.StringVar(&groupsS, "groups", "", "comma-separated group ids to write to (default: the table's groups, by account)")
 	f.DurationVar(&timeout, "timeout", 5*time.Second, "how long a try waits for an answer (WeChat waits 5 s)")
+	f.DurationVar(&drain, "drain", 2*time.Minute, "after sending, how long to wait for requests the stack is still working on")
 	tableFlags(cmd)
 	return cmd
+}
+
+// localIdle returns a probe of the local stack's in-flight HTTP
+// invocations, or nil when the gateway does not serve /_local/inflight (a
+// deployed stack): then only the table tells when the stack is done.
+func localIdle(ctx context.Context, base string) func(context.Context) bool {
+	client := &http.Client{Timeout: 3 * time.Second}
+	inFlight := func(ctx context.Context) (int64, bool) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/_local/inflight", nil)
+		if err != nil {
+			return 0, false
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, false
+		}
+		defer resp.Body.Close()
+		var n local.InFlight
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&n) != nil {
+			return 0, false
+		}
+		return n.HTTP, true
+	}
+	if _, ok := inFlight(ctx); !ok {
+		return nil
+	}
+	return func(ctx context.Context) bool {
+		n, ok := inFlight(ctx)
+		return ok && n == 0
+	}
 }
 
 // loadTargets gives each channel its first account (by id) and the groups

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -27,9 +28,16 @@ type Report struct {
 	Tries    int // HTTP tries, retries included
 	Accepted int // distinct callbacks some try of which got 200
 	Stored   int // distinct callbacks found in the table
-	// Lost are the keys of callbacks sent but not stored — whether or not
-	// the stack ever said 200: WeChat gives up after its tries.
+	// Lost are the keys of callbacks sent but not stored, of which nothing
+	// can still arrive: the stack said 200 to one, every try was answered,
+	// or the stack had finished every request (see Settle). WeChat gives up
+	// after its tries, so a callback never answered 200 can be lost too.
 	Lost []string
+	// InFlight are the keys of callbacks not stored yet, never answered
+	// 200, with a try that got no answer, while the stack may still be
+	// working on them: at Settle's deadline these are neither stored nor
+	// known to be lost.
+	InFlight []string
 	// Duplicated are the keys stored more than once.
 	Duplicated []string
 	// Unacknowledged counts callbacks stored though no try got a 200; the
@@ -45,8 +53,9 @@ type Report struct {
 	ByChannel          map[qunyun.Channel]int
 }
 
-// OK reports whether nothing was lost or duplicated.
-func (r Report) OK() bool { return len(r.Lost) == 0 && len(r.Duplicated) == 0 }
+// OK reports whether every callback is known to be stored exactly once:
+// nothing lost, duplicated or still in flight.
+func (r Report) OK() bool { return len(r.Lost) == 0 && len(r.Duplicated) == 0 && len(r.InFlight) == 0 }
 
 // ErrorCount is the number of non-200 tries.
 func (r Report) ErrorCount() int {
@@ -57,11 +66,66 @@ func (r Report) ErrorCount() int {
 	return n
 }
 
+// Drain says how long Settle waits for the stack to finish the run's
+// requests, and how it can tell.
+type Drain struct {
+	Limit time.Duration // the longest wait
+	Poll  time.Duration // between reads; 0 means a second
+	// Idle, when set, tells whether the stack has no request in flight (the
+	// local stack's /_local/inflight): Settle then waits for that, which
+	// also lets a late copy of a stored callback show as a duplicate.
+	// Without it only the table tells, so Settle waits until no callback
+	// that may be on its way is missing, and one really lost until Limit.
+	Idle func(context.Context) bool
+	// Progress, when set, is called after each read with how many
+	// callbacks may still be on their way.
+	Progress func(inFlight int)
+}
+
+// Settle reads back the run once the stack is done with it. Start returns
+// when every try has been answered or timed out, but a timed-out try may
+// sit in the stack's queue for minutes and be stored after: Settle re-reads
+// until the stack reports nothing in flight (or, without Drain.Idle, no
+// such callback is missing) or Limit has passed; what is still missing
+// then, unanswered, is reported as in flight rather than lost.
+func Settle(ctx context.Context, table Reader, run *Run, d Drain) (Report, error) {
+	poll := cmp.Or(d.Poll, time.Second)
+	deadline := time.Now().Add(d.Limit) // wallclock: how long a load run waits for the stack
+	for {
+		// Asked before the read: a stack idle then has stored all it will.
+		idle := d.Idle != nil && d.Idle(ctx)
+		rep, err := check(ctx, table, run, idle)
+		if err != nil {
+			return rep, err
+		}
+		if d.Progress != nil {
+			d.Progress(len(rep.InFlight))
+		}
+		settled := idle || (d.Idle == nil && len(rep.InFlight) == 0)
+		if settled || !time.Now().Before(deadline) { // wallclock: the drain deadline
+			return rep, nil
+		}
+		select {
+		case <-time.After(poll):
+		case <-ctx.Done():
+			return rep, fmt.Errorf("wait for %d callbacks in flight: %w", len(rep.InFlight), ctx.Err())
+		}
+	}
+}
+
 // Check reads back every partition the run's callbacks belong to and counts
-// each callback's records.
+// each callback's records, taking the stack to be done with them: anything
+// missing is lost.
 func Check(ctx context.Context, table Reader, run *Run) (Report, error) {
+	return check(ctx, table, run, true)
+}
+
+// check is Check; unless the stack is done, a missing callback whose tries
+// were not all answered counts as in flight.
+func check(ctx context.Context, table Reader, run *Run, done bool) (Report, error) {
 	rep := Report{Distinct: len(run.Sent), Errors: map[string]int{}, Elapsed: run.Elapsed, ByChannel: map[qunyun.Channel]int{}}
 	var lat []time.Duration
+	unanswered := map[int]bool{} // Sent index → a try got no answer
 	for _, a := range run.Attempts {
 		rep.Requests++
 		rep.Tries += a.Result.Tries
@@ -71,6 +135,7 @@ func Check(ctx context.Context, table Reader, run *Run) (Report, error) {
 			case 200:
 			case 0:
 				rep.Errors["timeout/conn"]++
+				unanswered[a.Index] = true
 			default:
 				rep.Errors[strconv.Itoa(st)]++
 			}
@@ -113,7 +178,7 @@ func Check(ctx context.Context, table Reader, run *Run) (Report, error) {
 		}
 		found[pk] = keys
 	}
-	for _, s := range run.Sent {
+	for i, s := range run.Sent {
 		rep.ByChannel[s.Request.Channel]++
 		if s.Accepted {
 			rep.Accepted++
@@ -123,6 +188,8 @@ func Check(ctx context.Context, table Reader, run *Run) (Report, error) {
 			n += found[pk][s.Request.Key]
 		}
 		switch {
+		case n == 0 && !done && !s.Accepted && unanswered[i]:
+			rep.InFlight = append(rep.InFlight, s.Request.Key)
 		case n == 0:
 			rep.Lost = append(rep.Lost, s.Request.Key)
 		case n > 1:
@@ -195,6 +262,7 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "accepted            %d\n", r.Accepted)
 	fmt.Fprintf(w, "stored              %d\n", r.Stored)
 	fmt.Fprintf(w, "lost                %d%s\n", len(r.Lost), sample(r.Lost))
+	fmt.Fprintf(w, "still in flight     %d%s\n", len(r.InFlight), sample(r.InFlight))
 	fmt.Fprintf(w, "duplicated          %d%s\n", len(r.Duplicated), sample(r.Duplicated))
 	fmt.Fprintf(w, "stored, no 200      %d\n", r.Unacknowledged)
 	fmt.Fprintf(w, "errors (tries)      %d%s\n", r.ErrorCount(), errs(r.Errors))

@@ -3,8 +3,10 @@
 // a running stack at a fixed rate with a mix of channels and a share of
 // duplicates — WeChat's retries: the identical request sent again, some
 // while the first is still in flight, some seconds later — retrying each as
-// WeChat does; then it reads back what the table holds and counts what was
-// lost, stored twice or answered with an error, with latency percentiles.
+// WeChat does; then, once the stack has finished what it was sent (Settle),
+// it reads back what the table holds and counts what was lost, is still in
+// flight, was stored twice or answered with an error, with latency
+// percentiles.
 //
 // The sequence of requests (which channel, group, member, text and which
 // earlier request a duplicate repeats) comes from one seeded random source,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -201,5 +202,97 @@ func TestCheckCountsLostAndDuplicated(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("printed report lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// Settle against a fixture in dynalite: a callback stored, one answered
+// 200 but not stored, one refused on every try, and one whose every try
+// timed out, not stored yet. Only the last may still be on its way: it is
+// in flight while the stack works, stored once the stack has finished it,
+// and lost when the stack is idle without it.
+func TestSettleTellsInFlightFromLost(t *testing.T) {
+	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	b := &callbacks.Builder{Random: bytes.NewReader(make([]byte, 4096))}
+	relay := targets[qunyun.ChannelRelay].Account
+	mk := func(id string) callbacks.Request {
+		r, err := b.Relay(relay, wechat.RelayEvent{ID: id, Type: "message", GroupID: "g1", MemberID: "m", Kind: "text", Time: at.Unix()}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ok200 := callbacks.Result{Status: 200, Tries: 1, Statuses: []int{200}, Accepted: true}
+	refused := callbacks.Result{Status: 503, Tries: 3, Statuses: []int{503, 503, 503}}
+	timedOut := callbacks.Result{Status: 0, Tries: 3, Statuses: []int{0, 0, 0}}
+	run := &loadtest.Run{
+		Sent: []*loadtest.Sent{
+			{Request: mk("stored"), GroupID: "g1", SentAt: at, Copies: 1, Accepted: true},
+			{Request: mk("answered"), GroupID: "g1", SentAt: at, Copies: 1, Accepted: true},
+			{Request: mk("refused"), GroupID: "g1", SentAt: at, Copies: 1},
+			{Request: mk("queued"), GroupID: "g1", SentAt: at, Copies: 1},
+		},
+		Attempts: []loadtest.Attempt{{Index: 0, Result: ok200}, {Index: 1, Result: ok200}, {Index: 2, Result: refused}, {Index: 3, Result: timedOut}},
+	}
+	const day = "GROUP#g1#D#2026-11-22"
+	ms := strconv.FormatInt(at.UnixMilli(), 10)
+	newTable := func(t *testing.T) *dynamo.Table {
+		tb := dynamotest.NewTable(t, clock.NewManual(at))
+		store(t, tb, day, "MSG#"+ms+"#stored")
+		return tb
+	}
+	never := func(context.Context) bool { return false }
+	always := func(context.Context) bool { return true }
+
+	for _, tc := range []struct {
+		name           string
+		drain          func(t *testing.T, tb *dynamo.Table) loadtest.Drain
+		lost, inFlight string
+	}{
+		{"stack still working at the deadline", func(*testing.T, *dynamo.Table) loadtest.Drain {
+			return loadtest.Drain{Idle: never}
+		}, "answered refused", "queued"},
+		{"no probe: the table cannot tell", func(*testing.T, *dynamo.Table) loadtest.Drain {
+			return loadtest.Drain{}
+		}, "answered refused", "queued"},
+		{"stack idle without it", func(*testing.T, *dynamo.Table) loadtest.Drain {
+			return loadtest.Drain{Idle: always, Limit: time.Hour}
+		}, "answered refused queued", ""},
+		{"stack stores it, then is idle", func(t *testing.T, tb *dynamo.Table) loadtest.Drain {
+			calls := 0
+			return loadtest.Drain{Limit: time.Hour, Poll: time.Millisecond, Idle: func(context.Context) bool {
+				calls++
+				if calls == 1 {
+					store(t, tb, day, "MSG#"+ms+"#queued")
+				}
+				return calls > 1
+			}}
+		}, "answered refused", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := newTable(t)
+			rep, err := loadtest.Settle(context.Background(), tb, run, tc.drain(t, tb))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(rep.Lost, " "); got != tc.lost {
+				t.Errorf("lost %q, want %q", got, tc.lost)
+			}
+			if got := strings.Join(rep.InFlight, " "); got != tc.inFlight {
+				t.Errorf("in flight %q, want %q", got, tc.inFlight)
+			}
+			if want := 4 - len(rep.Lost) - len(rep.InFlight); rep.Stored != want {
+				t.Errorf("stored %d, want %d", rep.Stored, want)
+			}
+			if rep.OK() {
+				t.Error("report with lost callbacks says OK")
+			}
+		})
+	}
+}
+
+func store(t *testing.T, tb *dynamo.Table, pk, sk string) {
+	t.Helper()
+	if _, err := tb.PutNew(context.Background(), dynamo.Keys{PK: pk, SK: sk, Type: "Message"}); err != nil {
+		t.Fatal(err)
 	}
 }
