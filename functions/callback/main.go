@@ -43,6 +43,7 @@ func main() {
 	svc.Metrics = m
 	h := callback.NewHandler(dir, svc, slog.Default())
 	h.Metrics = m
+	h.VerifyCode = env.Optional("WECOM_VERIFY_CODE", "")
 	// The HttpApi routes and the resume schedule (template.yaml).
 	lambda.Start(h.Invoke)
 }

@@ -1,7 +1,8 @@
 // Package callback is CallbackFunction's code: the HTTP handler for
-// GET|POST /wechat/{account} and GET /r/{code}, and the inbound service
-// behind it. Every WeChat, WeCom, smart-bot and relay callback is verified
-// (package wechat), normalised into the domain (a Message, GroupEvents or an
+// GET|POST /wechat/{account}, GET /r/{code} and WeCom's domain ownership
+// file (GET /{file}, verifyfile.go), and the inbound service behind it.
+// Every WeChat, WeCom, smart-bot and relay callback is verified (package
+// wechat), normalised into the domain (a Message, GroupEvents or an
 // AccountEvent), recorded once with a conditional put keyed by its
 // idempotency key, and answered in time; the inline rules that must answer
 // now (keyword reply, check-in, session Q&A capture, welcome) run after the

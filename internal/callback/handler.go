@@ -27,6 +27,7 @@ import (
 //
 //	GET|POST /wechat/{account}   WeChat, WeCom, smart-bot and relay callbacks
 //	GET      /r/{code}           tracked links
+//	GET      /{file}             WeCom's domain ownership file (verifyFile)
 //
 // It never returns an error: every outcome is an HTTP answer. Non-200 means
 // nothing was recorded, or the work after the record is not done yet; either
@@ -42,6 +43,9 @@ type Handler struct {
 	Window time.Duration
 	// Random is the source of reply nonces and AES randoms (crypto/rand when nil).
 	Random func([]byte) error
+	// VerifyCode is the code of the WW_verify_<code>.txt file WeCom asks the
+	// domain to serve ("" serves none): template parameter WeComVerifyCode.
+	VerifyCode string
 
 	cryptos sync.Map // account id + secrets → *wechat.Crypto
 }
@@ -97,6 +101,8 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			return h.failed(ctx, req, err), nil
 		}
 		return out, nil
+	case req.PathParameters["file"] != "" || strings.Count(path, "/") == 1:
+		return h.verifyFile(method, param(req, "file", path, "/")), nil
 	}
 	return text(http.StatusNotFound, "not found"), nil
 }

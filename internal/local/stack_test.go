@@ -116,7 +116,9 @@ func TestStackEndToEnd(t *testing.T) {
 			ev.RequestContext.AccountID != local.AccountID || ev.RequestContext.TimeEpoch == 0 {
 			t.Errorf("event %s", raw)
 		}
-		resp, err = http.Get(e.Gateway + "/nowhere")
+		// Two segments: a one-segment GET at the root is the callback's
+		// (the WeCom verify-file route, GET /{file}).
+		resp, err = http.Get(e.Gateway + "/no/where")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,13 +436,18 @@ func TestFunctionEnv(t *testing.T) {
 
 // TestStackRealCallback runs the real CallbackFunction on the stack (the
 // others are echo): WeChat's URL verification for the demo OA account must
-// come back as the raw echostr, and an unknown account must be refused.
+// come back as the raw echostr, an unknown account must be refused, and
+// WeCom's domain ownership file must be served from the template's
+// WeComVerifyCode (set here in a copy of the template, as a deploy would).
 func TestStackRealCallback(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
 	dir := t.TempDir()
+	const verifyCode = "Ab12Cd34Ef56Gh78"
 	st, stop := runStack(t, local.Config{
 		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
+		Template: templateWith(t, dir, "  WeComVerifyCode:\n    Type: String\n    Default: \"\"\n",
+			"  WeComVerifyCode:\n    Type: String\n    Default: "+verifyCode+"\n"),
 		DataDir: filepath.Join(dir, "dynalite"), BinDir: filepath.Join(dir, "bin"), StateFile: "-",
 		Package: func(id string) string {
 			if id == "CallbackFunction" {
@@ -474,6 +481,54 @@ func TestStackRealCallback(t *testing.T) {
 	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		t.Errorf("unknown account: %d %q, want a 4xx", resp.StatusCode, body)
 	}
+
+	for _, tt := range []struct {
+		path string
+		want int
+	}{
+		{"/WW_verify_" + verifyCode + ".txt", 200},
+		{"/WW_verify_Zz9.txt", 404},
+		{"/favicon.ico", 404},
+	} {
+		resp, err := http.Get(gw + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s: %d %q, want %d", tt.path, resp.StatusCode, body, tt.want)
+			continue
+		}
+		if tt.want == 200 && (string(body) != verifyCode || resp.Header.Get("Content-Type") != "text/plain") {
+			t.Errorf("GET %s: %q as %q, want the bare code as text/plain", tt.path, body, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// templateWith writes template.yaml with old replaced by new into dir, with
+// the Makefile beside it (validation looks for the build targets there),
+// and returns its path.
+func templateWith(t *testing.T, dir, old, new string) string {
+	t.Helper()
+	root := repoRoot(t)
+	tpl, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(tpl), old) {
+		t.Fatalf("template.yaml has no %q", old)
+	}
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"template.yaml": strings.Replace(string(tpl), old, new, 1), "Makefile": string(mk)} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "template.yaml")
 }
 
 // TestStackSteppedClock runs the stack on a stepped clock: nothing fires

@@ -51,6 +51,31 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// A one-segment parameter at the root (CallbackFunction's GET /{file}, for
+// WeCom's WW_verify_<code>.txt) takes single segments only, never a longer
+// route's path, the root itself or another method.
+func TestMatchRootParameter(t *testing.T) {
+	withFile := append(routes[:len(routes):len(routes)], gateway.Route{Method: "GET", Path: "/{file}", Function: "CallbackFunction"})
+	tests := []struct {
+		method, path string
+		route        string
+		params       map[string]string
+	}{
+		{"GET", "/WW_verify_Ab12.txt", "GET /{file}", map[string]string{"file": "WW_verify_Ab12.txt"}},
+		{"GET", "/wechat", "GET /{file}", map[string]string{"file": "wechat"}},
+		{"GET", "/wechat/demo-oa", "GET /wechat/{account}", map[string]string{"account": "demo-oa"}},
+		{"GET", "/r/x", "GET /r/{code}", map[string]string{"code": "x"}},
+		{"POST", "/WW_verify_Ab12.txt", "", nil},
+		{"GET", "/", "", nil},
+	}
+	for _, tt := range tests {
+		rt, params, ok := gateway.Match(withFile, tt.method, tt.path)
+		if got := rt.Key(); ok != (tt.route != "") || (ok && got != tt.route) || !reflect.DeepEqual(params, tt.params) {
+			t.Errorf("%s %s: got %q %v %v, want %q %v", tt.method, tt.path, got, params, ok, tt.route, tt.params)
+		}
+	}
+}
+
 var at = time.Date(2026, 11, 22, 3, 4, 5, 678_000_000, time.UTC)
 
 func TestNewEvent(t *testing.T) {
