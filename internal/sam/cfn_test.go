@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -353,4 +354,44 @@ func at(v any, path ...string) any {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+var subName = regexp.MustCompile(`\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z0-9.]+)?\}`)
+
+// references lists the logical ids a value names through Ref, Fn::GetAtt
+// and Fn::Sub.
+func references(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+			return []string{ref}
+		}
+		if l := asList(x["Fn::GetAtt"]); len(x) == 1 && len(l) > 0 {
+			return []string{fmt.Sprint(l[0])}
+		}
+		if sub, ok := x["Fn::Sub"]; ok && len(x) == 1 {
+			s, vars := sub, map[string]any{}
+			if l := asList(sub); len(l) == 2 {
+				s, vars = l[0], asMap(l[1])
+				out = append(out, references(l[1])...)
+			}
+			if str, ok := s.(string); ok {
+				for _, m := range subName.FindAllStringSubmatch(str, -1) {
+					if _, local := vars[m[1]]; !local {
+						out = append(out, m[1])
+					}
+				}
+			}
+			return out
+		}
+		for _, e := range x {
+			out = append(out, references(e)...)
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, references(e)...)
+		}
+	}
+	return out
 }

@@ -1,9 +1,116 @@
 package sam_test
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
+
+// The parameter sets of the custom domain: none, a domain whose DNS is
+// elsewhere, and a domain in a Route 53 zone.
+var (
+	noDomain   = map[string]string{}
+	domainOnly = map[string]string{
+		"DomainName":     "qunyun.example.cn",
+		"CertificateArn": "arn:aws:acm:ap-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000",
+	}
+	domainZone = map[string]string{
+		"DomainName":     "qunyun.example.cn",
+		"CertificateArn": "arn:aws:acm:ap-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000",
+		"HostedZoneId":   "Z0123456789ABCDEFGHIJ",
+	}
+)
+
+const executeAPI = "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+
+func TestCustomDomain(t *testing.T) {
+	sources(t, func(t *testing.T, doc cfnDoc) {
+		t.Run("without parameters, as before", func(t *testing.T) {
+			st := deploy(t, doc, noDomain)
+			for _, typ := range []string{"AWS::ApiGatewayV2::DomainName", "AWS::ApiGatewayV2::ApiMapping", "AWS::Route53::RecordSet"} {
+				if ids := st.ofType(typ); len(ids) > 0 {
+					t.Errorf("%s created without a domain: %v", typ, ids)
+				}
+			}
+			if got, want := jsonString(st.Outputs["CallbackUrl"]), jsonString(map[string]any{"Fn::Sub": executeAPI + "/wechat/{account}"}); got != want {
+				t.Errorf("CallbackUrl = %s, want %s", got, want)
+			}
+			if _, ok := st.Outputs["CustomDomainTarget"]; ok {
+				t.Error("CustomDomainTarget output without a domain")
+			}
+			publicURLs(t, st, map[string]any{"Fn::Sub": executeAPI})
+		})
+		for name, params := range map[string]map[string]string{"with a domain": domainOnly, "with a domain and its zone": domainZone} {
+			t.Run(name, func(t *testing.T) {
+				st := deploy(t, doc, params)
+				domains := st.ofType("AWS::ApiGatewayV2::DomainName")
+				if len(domains) != 1 {
+					t.Fatalf("domain names %v, want one", domains)
+				}
+				d := st.Resources[domains[0]].Properties
+				if d["DomainName"] != "qunyun.example.cn" || at(d, "DomainNameConfigurations", "0", "CertificateArn") != params["CertificateArn"] ||
+					at(d, "DomainNameConfigurations", "0", "EndpointType") != "REGIONAL" {
+					t.Errorf("domain %s", jsonString(d))
+				}
+				mappings := st.ofType("AWS::ApiGatewayV2::ApiMapping")
+				if len(mappings) != 1 {
+					t.Fatalf("API mappings %v, want one", mappings)
+				}
+				m := st.Resources[mappings[0]]
+				if jsonString(m.Properties["ApiId"]) != `{"Ref":"ServerlessHttpApi"}` || m.Properties["Stage"] != "$default" ||
+					jsonString(m.Properties["DomainName"]) != `{"Ref":"`+domains[0]+`"}` || m.Properties["ApiMappingKey"] != nil {
+					t.Errorf("mapping %s: want the implicit API's $default stage at the domain's root", jsonString(m.Properties))
+				}
+				if !slices.Contains(m.DependsOn, "ServerlessHttpApiApiGatewayDefaultStage") {
+					t.Errorf("mapping depends on %v, not on the stage it maps", m.DependsOn)
+				}
+				if got, want := jsonString(st.Outputs["CallbackUrl"]), `{"Fn::Sub":"https://qunyun.example.cn/wechat/{account}"}`; got != want {
+					t.Errorf("CallbackUrl = %s, want %s", got, want)
+				}
+				if got := jsonString(st.Outputs["CustomDomainTarget"]); got != `{"Fn::GetAtt":["`+domains[0]+`","RegionalDomainName"]}` {
+					t.Errorf("CustomDomainTarget = %s", got)
+				}
+				publicURLs(t, st, map[string]any{"Fn::Sub": "https://qunyun.example.cn"})
+
+				records := st.ofType("AWS::Route53::RecordSet")
+				if params["HostedZoneId"] == "" {
+					if len(records) > 0 {
+						t.Errorf("records %v without a hosted zone", records)
+					}
+					return
+				}
+				if len(records) != 1 {
+					t.Fatalf("records %v, want one", records)
+				}
+				r := st.Resources[records[0]].Properties
+				if r["HostedZoneId"] != params["HostedZoneId"] || r["Name"] != "qunyun.example.cn" || r["Type"] != "A" ||
+					jsonString(at(r, "AliasTarget", "DNSName")) != `{"Fn::GetAtt":["`+domains[0]+`","RegionalDomainName"]}` ||
+					jsonString(at(r, "AliasTarget", "HostedZoneId")) != `{"Fn::GetAtt":["`+domains[0]+`","RegionalHostedZoneId"]}` {
+					t.Errorf("record %s", jsonString(r))
+				}
+			})
+		}
+		t.Run("a hosted zone alone creates nothing", func(t *testing.T) {
+			st := deploy(t, doc, map[string]string{"HostedZoneId": "Z0123456789ABCDEFGHIJ"})
+			if ids := append(st.ofType("AWS::ApiGatewayV2::DomainName"), st.ofType("AWS::Route53::RecordSet")...); len(ids) > 0 {
+				t.Errorf("created %v", ids)
+			}
+		})
+	})
+}
+
+// publicURLs checks the base of the links the functions hand out (tracked
+// links, the host's page): on the custom domain when there is one.
+func publicURLs(t *testing.T, st stack, want any) {
+	t.Helper()
+	if got := at(st.Resources["PushFunction"].Properties, "Environment", "Variables", "PUBLIC_BASE_URL"); jsonString(got) != jsonString(want) {
+		t.Errorf("PushFunction PUBLIC_BASE_URL = %s, want %s", jsonString(got), jsonString(want))
+	}
+	if got := st.Resources["PublicBaseUrlParameter"].Properties["Value"]; jsonString(got) != jsonString(want) {
+		t.Errorf("PublicBaseUrlParameter = %s, want %s", jsonString(got), jsonString(want))
+	}
+}
 
 // The verify code reaches the callback as WECOM_VERIFY_CODE, and the route
 // that serves the file is the callback's.
@@ -25,4 +132,47 @@ func TestVerifyFileRoute(t *testing.T) {
 			t.Errorf("GET /{file} integrates %s, want CallbackFunction", jsonString(uri))
 		}
 	})
+}
+
+// Every reference in the translated template, for each parameter set, is
+// to a resource that set creates, a parameter or a pseudo parameter: a
+// name SAM does not generate, or a conditional resource used where its
+// condition may be false, fails here rather than in CloudFormation.
+func TestTranslatedReferences(t *testing.T) {
+	doc, err := translateTemplate()
+	if errors.Is(err, errNoTranslator) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, params := range map[string]map[string]string{"no domain": noDomain, "domain": domainOnly, "domain and zone": domainZone} {
+		t.Run(name, func(t *testing.T) {
+			st := deploy(t, doc, params)
+			known := func(id string) bool {
+				_, res := st.Resources[id]
+				_, par := st.Params[id]
+				return res || par || strings.HasPrefix(id, "AWS::")
+			}
+			for id, r := range st.Resources {
+				for _, d := range r.DependsOn {
+					if !known(d) {
+						t.Errorf("%s DependsOn %s, which is not created", id, d)
+					}
+				}
+				for _, ref := range references(r.Properties) {
+					if !known(ref) {
+						t.Errorf("%s refers to %s, which is not created", id, ref)
+					}
+				}
+			}
+			for out, v := range st.Outputs {
+				for _, ref := range references(v) {
+					if !known(ref) {
+						t.Errorf("output %s refers to %s, which is not created", out, ref)
+					}
+				}
+			}
+		})
+	}
 }
