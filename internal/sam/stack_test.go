@@ -3,6 +3,7 @@ package sam_test
 import (
 	"errors"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -132,6 +133,70 @@ func TestVerifyFileRoute(t *testing.T) {
 			t.Errorf("GET /{file} integrates %s, want CallbackFunction", jsonString(uri))
 		}
 	})
+}
+
+// EventBridge may send a rule's failed events to its dead-letter queue only
+// if the queue's policy lets events.amazonaws.com do so for that rule
+// (issue #14, item 8). Every rule with a DeadLetterConfig is checked.
+func TestDeadLetterQueuePolicy(t *testing.T) {
+	sources(t, func(t *testing.T, doc cfnDoc) {
+		st := deploy(t, doc, nil)
+		// queue id → the rules (their SAM-generated ids) that send to it.
+		rules := map[string][]string{}
+		for id, r := range st.Resources {
+			switch r.Type {
+			case "AWS::Serverless::Function":
+				for name, ev := range asMap(r.Properties["Events"]) {
+					if at(ev, "Type") == "EventBridgeRule" {
+						if q := queueOf(at(ev, "Properties", "DeadLetterConfig", "Arn")); q != "" {
+							rules[q] = append(rules[q], id+name)
+						}
+					}
+				}
+			case "AWS::Events::Rule":
+				for _, target := range asList(r.Properties["Targets"]) {
+					if q := queueOf(at(target, "DeadLetterConfig", "Arn")); q != "" {
+						rules[q] = append(rules[q], id)
+					}
+				}
+			}
+		}
+		if len(rules) == 0 {
+			t.Fatal("no rule has a dead-letter queue; the test reads the wrong shape")
+		}
+		for queue, senders := range rules {
+			var allowed []string
+			for _, id := range st.ofType("AWS::SQS::QueuePolicy") {
+				p := st.Resources[id].Properties
+				if !slices.ContainsFunc(asList(p["Queues"]), func(q any) bool { return jsonString(q) == `{"Ref":"`+queue+`"}` }) {
+					continue
+				}
+				for _, s := range asList(at(p, "PolicyDocument", "Statement")) {
+					if at(s, "Effect") != "Allow" || at(s, "Principal", "Service") != "events.amazonaws.com" ||
+						at(s, "Action") != "sqs:SendMessage" || jsonString(at(s, "Resource")) != `{"Fn::GetAtt":["`+queue+`","Arn"]}` {
+						continue
+					}
+					for _, arn := range asList(at(s, "Condition", "ArnEquals", "aws:SourceArn")) {
+						allowed = append(allowed, strings.TrimSuffix(strings.TrimPrefix(jsonString(arn), `{"Fn::GetAtt":["`), `","Arn"]}`))
+					}
+				}
+			}
+			sort.Strings(senders)
+			sort.Strings(allowed)
+			if !slices.Equal(senders, allowed) {
+				t.Errorf("queue %s: rules %v send to it, its policy lets EventBridge send for %v", queue, senders, allowed)
+			}
+		}
+	})
+}
+
+// queueOf is X for {"Fn::GetAtt": ["X", "Arn"]}.
+func queueOf(arn any) string {
+	l := asList(asMap(arn)["Fn::GetAtt"])
+	if len(l) != 2 || l[1] != "Arn" {
+		return ""
+	}
+	return l[0].(string)
 }
 
 // Every reference in the translated template, for each parameter set, is
