@@ -2,6 +2,10 @@ package sam_test
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -197,6 +201,87 @@ func queueOf(arn any) string {
 		return ""
 	}
 	return l[0].(string)
+}
+
+// Callback failures alarm (issue #14, item 9): the metrics the callback
+// emits when a record or a resumed step fails, its Lambda errors and
+// throttles, and the API's 5xx, each to the alarm topic.
+func TestCallbackAlarms(t *testing.T) {
+	emitted := callbackMetrics(t)
+	sources(t, func(t *testing.T, doc cfnDoc) {
+		st := deploy(t, doc, map[string]string{"AlarmEmail": "ops@example.cn"})
+		topics := st.ofType("AWS::SNS::Topic")
+		if len(topics) != 1 || at(st.Resources[topics[0]].Properties, "Subscription", "0", "Endpoint") != "ops@example.cn" {
+			t.Fatalf("topics %v: want one, subscribed by AlarmEmail", topics)
+		}
+		emf := []map[string]any{{"Name": "Function", "Value": "callback"}, {"Name": "Stage", "Value": "dev"}}
+		fn := []map[string]any{{"Name": "FunctionName", "Value": map[string]any{"Ref": "CallbackFunction"}}}
+		api := []map[string]any{{"Name": "ApiId", "Value": map[string]any{"Ref": "ServerlessHttpApi"}}}
+		want := []struct {
+			namespace, metric string
+			dims              []map[string]any
+		}{
+			{"Qunyun", "RecordFailures", emf},
+			{"Qunyun", "ResumeFailed", emf},
+			{"AWS/Lambda", "Errors", fn},
+			{"AWS/Lambda", "Throttles", fn},
+			{"AWS/ApiGateway", "5xx", api},
+		}
+		for _, w := range want {
+			if w.namespace == "Qunyun" && !emitted[w.metric] {
+				t.Errorf("alarm on %s, which internal/callback does not emit (emits %v)", w.metric, emitted)
+			}
+			found := false
+			for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
+				p := st.Resources[id].Properties
+				if p["Namespace"] != w.namespace || p["MetricName"] != w.metric || jsonString(p["Dimensions"]) != jsonString(w.dims) {
+					continue
+				}
+				found = true
+				if jsonString(p["AlarmActions"]) != `[{"Ref":"`+topics[0]+`"}]` || p["ComparisonOperator"] != "GreaterThanThreshold" ||
+					fmt.Sprint(p["Threshold"]) != "0" || p["TreatMissingData"] != "notBreaching" {
+					t.Errorf("alarm %s: %s", id, jsonString(p))
+				}
+			}
+			if !found {
+				t.Errorf("no alarm on %s %s with dimensions %s", w.namespace, w.metric, jsonString(w.dims))
+			}
+		}
+	})
+}
+
+var metricName = regexp.MustCompile(`metrics\.Metric\{Name: "(\w+)"`)
+
+// callbackMetrics lists the metric names internal/callback emits, and
+// checks the dimensions CallbackFunction gives them, so an alarm cannot
+// watch a metric that no longer exists.
+func callbackMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob("../callback/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range metricName.FindAllSubmatch(src, -1) {
+			names[string(m[1])] = true
+		}
+	}
+	main, err := os.ReadFile("../../functions/callback/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(main), `metrics.New(map[string]string{"Stage": stage, "Function": "callback"})`) {
+		t.Error("functions/callback/main.go no longer emits with the dimensions Stage and Function=callback the alarms name")
+	}
+	return names
 }
 
 // Every reference in the translated template, for each parameter set, is
