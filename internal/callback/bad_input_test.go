@@ -56,8 +56,15 @@ func TestBadInput(t *testing.T) {
 		{"malformed timestamp", "POST", "oa-spam", oaPlainQuery(v.Token, "12ab", v.Nonce), v.ExpectMsg, 401, "timestamp"},
 		{"bad base64", "POST", "oa-spam", func() url.Values { q, _ := signed("!!!notbase64!!!"); return q }(), safeBody("gh", "!!!notbase64!!!"), 400, "base64"},
 		{"bad padding", "POST", "oa-spam", func() url.Values { q, _ := signed(badPad); return q }(), safeBody("gh", badPad), 400, "padding"},
-		{"truncated XML", "POST", "oa-spam", oaPlainQuery(v.Token, v.Timestamp, v.Nonce), v.ExpectMsg[:len(v.ExpectMsg)/2], 400, "XML"},
-		{"empty body", "POST", "oa-spam", oaPlainQuery(v.Token, v.Timestamp, v.Nonce), "", 400, "XML"},
+		{"truncated XML", "POST", "oa-spam", safe(nil), safeBody("gh", v.Encrypt)[:40], 400, "XML"},
+		{"empty body", "POST", "oa-spam", safe(nil), "", 400, "XML"},
+		// An account with an EncodingAESKey is in safe or compatible mode:
+		// the plain signature does not cover the body, so a plaintext body
+		// (or one without Encrypt) is not authenticated.
+		{"plaintext body in safe mode", "POST", "oa-spam", oaPlainQuery(v.Token, v.Timestamp, v.Nonce), v.ExpectMsg, 401, "safe or compatible mode"},
+		{"encrypt_type without msg_signature", "POST", "oa-spam", safe(func(q url.Values) { q.Del("msg_signature") }), safeBody("gh", v.Encrypt), 401, "safe or compatible mode"},
+		{"safe mode without Encrypt", "POST", "oa-spam", safe(nil), v.ExpectMsg, 401, "Encrypt"},
+		{"truncated XML in plaintext mode", "POST", "oa-plain", oaPlainQuery("AAAAA", v.Timestamp, v.Nonce), v.ExpectMsg[:len(v.ExpectMsg)/2], 400, "XML"},
 		{"body over 1 MiB", "POST", "oa-spam", oaPlainQuery(v.Token, v.Timestamp, v.Nonce), "<xml>" + strings.Repeat("a", wechat.MaxBodySize) + "</xml>", 413, "1 MiB"},
 		{"unknown account", "POST", "nobody", oaPlainQuery(v.Token, v.Timestamp, v.Nonce), v.ExpectMsg, 404, "unknown account"},
 		{"wrong method", "PUT", "oa-spam", oaPlainQuery(v.Token, v.Timestamp, v.Nonce), v.ExpectMsg, 405, "method"},
@@ -100,8 +107,8 @@ func TestBadInput(t *testing.T) {
 	if n := len(f.items()); n != 0 {
 		t.Fatalf("bad input wrote %d items", n)
 	}
-	resp = f.handler2(events.APIGatewayV2HTTPRequest{RawPath: "/wechat/oa-spam", RawQueryString: oaPlainQuery(v.Token, v.Timestamp, v.Nonce).Encode(),
-		Body: base64.StdEncoding.EncodeToString([]byte(v.ExpectMsg)), IsBase64Encoded: true}, "POST")
+	resp = f.handler2(events.APIGatewayV2HTTPRequest{RawPath: "/wechat/oa-spam", RawQueryString: safe(nil).Encode(),
+		Body: base64.StdEncoding.EncodeToString([]byte(safeBody("gh", v.Encrypt))), IsBase64Encoded: true}, "POST")
 	if resp.StatusCode != 200 || f.countSK("MSG#") != 1 {
 		t.Fatalf("base64 body: %d, %d messages", resp.StatusCode, f.countSK("MSG#"))
 	}

@@ -141,10 +141,21 @@ func TestMenuClickReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
-	r := f.do("POST", "oa-doc", oaPlainQuery("AAAAA", ts, "n"), `<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>`+ts+`</CreateTime><MsgType>event</MsgType><Event>CLICK</Event><EventKey>MENU_TODAY</EventKey></xml>`, nil)
-	in, err := wechat.ParseOA([]byte(r.Body))
+	r := f.oa("oa-doc", ts, `<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>`+ts+`</CreateTime><MsgType>event</MsgType><Event>CLICK</Event><EventKey>MENU_TODAY</EventKey></xml>`)
+	// oa-doc is in safe mode: the reply is sealed with its key.
+	env, err := wechat.ParseEnvelopeXML([]byte(r.Body))
 	if err != nil {
 		t.Fatalf("%d %q: %v", r.StatusCode, r.Body, err)
+	}
+	c, _ := wechat.NewCrypto("AAAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "wx134c8103faa5a59e")
+	plain, err := c.Open(between(r.Body, "<MsgSignature><![CDATA[", "]]></MsgSignature>"), between(r.Body, "<TimeStamp>", "</TimeStamp>"),
+		between(r.Body, "<Nonce><![CDATA[", "]]></Nonce>"), env.Encrypt)
+	if err != nil {
+		t.Fatalf("reply does not open: %v", err)
+	}
+	in, err := wechat.ParseOA(plain)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if m, ok := in.(*wechat.OAText); !ok || m.Content != "今日推荐" || m.FromUserName != "gh" || m.ToUserName != "o1" {
 		t.Fatalf("reply %+v", in)

@@ -240,7 +240,7 @@ func TestUnsubscribeDeletesPersonalData(t *testing.T) {
 	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
 	send := func(body string) {
 		t.Helper()
-		if r := f.do("POST", "oa-doc", oaPlainQuery("AAAAA", ts, "n"), body, nil); r.StatusCode != 200 {
+		if r := f.oa("oa-doc", ts, body); r.StatusCode != 200 {
 			t.Fatalf("%d %q", r.StatusCode, r.Body)
 		}
 	}
@@ -321,7 +321,7 @@ func TestDynamoFailureThenRetry(t *testing.T) {
 		},
 		func() int {
 			ts := strconv.FormatInt(at.Unix(), 10)
-			return f.do("POST", "oa-doc", oaPlainQuery("AAAAA", ts, "n"), `<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>`+ts+`</CreateTime><MsgType>event</MsgType><Event>unsubscribe</Event></xml>`, nil).StatusCode
+			return f.oa("oa-doc", ts, `<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>`+ts+`</CreateTime><MsgType>event</MsgType><Event>unsubscribe</Event></xml>`).StatusCode
 		},
 	}
 	db.failing.Store(true)
@@ -396,7 +396,7 @@ func TestTenThousandMixedCallbacks(t *testing.T) {
 				if c.relay != "" {
 					code = f.relay(c.relay).StatusCode
 				} else {
-					code = f.do("POST", "oa-doc", oaPlainQuery("AAAAA", ts, "n"), c.oa, nil).StatusCode
+					code = f.oa("oa-doc", ts, c.oa).StatusCode
 				}
 				if code != 200 {
 					failed.Add(1)

@@ -70,6 +70,8 @@ const relaySecret = "relay-secret-for-tests"
 var testAccounts = []qunyun.Account{
 	{ID: "oa-spam", Kind: qunyun.ChannelOA, AppID: "wx2c2769f8efd9abc2", Token: "spamtest", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
 	{ID: "oa-doc", Kind: qunyun.ChannelOA, AppID: "wx134c8103faa5a59e", Token: "AAAAA", EncodingAESKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+	{ID: "oa-spam-plain", Kind: qunyun.ChannelOA, AppID: "wx2c2769f8efd9abc2", Token: "spamtest"},
+	{ID: "oa-plain", Kind: qunyun.ChannelOA, AppID: "wx134c8103faa5a59e", Token: "AAAAA"}, // plaintext mode: no EncodingAESKey
 	{ID: "oa-wrongid", Kind: qunyun.ChannelOA, AppID: "wx0000000000000000", Token: "spamtest", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
 	{ID: "wecom-qdg", Kind: qunyun.ChannelWeCom, CorpID: "wx5823bf96d3bd56c7", Token: "QDG6eK", EncodingAESKey: "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"},
 	{ID: "wecom-hj", Kind: qunyun.ChannelWeCom, CorpID: "ww1436e0e65a779aee", Token: "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", EncodingAESKey: "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"},
@@ -237,11 +239,44 @@ func relayMessage(id, group, member, text string, at time.Time) string {
 	return string(b)
 }
 
-// oaPlain builds a signed plaintext-mode OA POST.
+// oaPlainQuery is the query of a plaintext-mode OA POST: the 3-parameter
+// signature only. Accounts with an EncodingAESKey refuse it (see sealOA).
 func oaPlainQuery(token, ts, nonce string) url.Values {
 	return url.Values{"signature": {wechat.Signature(token, ts, nonce)}, "timestamp": {ts}, "nonce": {nonce}}
 }
 
 func safeBody(to, encrypt string) string {
 	return fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><Encrypt><![CDATA[%s]]></Encrypt></xml>", to, encrypt)
+}
+
+// sealOA builds a safe-mode OA POST of plainXML for one of testAccounts, as
+// WeChat sends it to an account with an EncodingAESKey: both signatures
+// and the Encrypt envelope.
+func sealOA(tb testing.TB, account, ts, plainXML string) (url.Values, string) {
+	tb.Helper()
+	var acct qunyun.Account
+	for _, a := range testAccounts {
+		if a.ID == account {
+			acct = a
+		}
+	}
+	c, err := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, acct.ReceiveID())
+	if err != nil {
+		tb.Fatalf("account %q: %v", account, err)
+	}
+	enc, err := c.Encrypt([]byte(plainXML), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := oaPlainQuery(acct.Token, ts, "n")
+	q.Set("encrypt_type", "aes")
+	q.Set("msg_signature", wechat.MsgSignature(acct.Token, ts, "n", enc))
+	return q, safeBody("gh", enc)
+}
+
+// oa posts plainXML to a safe-mode OA account, signed at ts.
+func (f *fixture) oa(account, ts, plainXML string) events.APIGatewayV2HTTPResponse {
+	f.t.Helper()
+	q, body := sealOA(f.t, account, ts, plainXML)
+	return f.do("POST", account, q, body, nil)
 }

@@ -410,7 +410,7 @@ func TestLastMessageAtOnlyForward(t *testing.T) {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	for i, at := range []time.Time{now, now.Add(-30 * time.Second)} {
 		body := fmt.Sprintf(`<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>%d</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>%d</MsgId></xml>`, at.Unix(), 100+i)
-		if r := f.do("POST", "oa-doc", oaPlainQuery("AAAAA", ts, "n"), body, nil); r.StatusCode != 200 {
+		if r := f.oa("oa-doc", ts, body); r.StatusCode != 200 {
 			t.Fatalf("%d %q", r.StatusCode, r.Body)
 		}
 	}

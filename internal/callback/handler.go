@@ -331,7 +331,15 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 			return events.APIGatewayV2HTTPResponse{}, protocolError(err)
 		}
 		plain := r.body
-		if q.Get("encrypt_type") == "aes" {
+		if r.acct.EncodingAESKey != "" {
+			// Safe or compatible mode. The plain signature covers the
+			// timestamp and nonce, not the body: anyone holding one
+			// captured URL could post any plaintext for the whole window.
+			// Only the decrypted Encrypt under msg_signature is trusted.
+			if q.Get("encrypt_type") != "aes" || q.Get("msg_signature") == "" {
+				return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusUnauthorized,
+					"this account is in safe or compatible mode: only an encrypted body (encrypt_type=aes) with msg_signature is accepted", nil)
+			}
 			safeMode = true
 			if plain, c, err = h.open(r, wechat.ParseEnvelopeXML); err != nil {
 				return events.APIGatewayV2HTTPResponse{}, err
@@ -396,6 +404,10 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 // open parses the envelope and decrypts it after checking msg_signature.
 func (h *Handler) open(r request, parse func([]byte) (wechat.Envelope, error)) ([]byte, *wechat.Crypto, error) {
 	env, err := parse(r.body)
+	if errors.Is(err, wechat.ErrMissingField) {
+		// No Encrypt: nothing in the body is authenticated.
+		return nil, nil, refuse(http.StatusUnauthorized, "body has no Encrypt: only an encrypted body with msg_signature is accepted", err)
+	}
 	if err != nil {
 		return nil, nil, protocolError(err)
 	}

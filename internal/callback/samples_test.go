@@ -84,13 +84,20 @@ func TestWriteSampleEvents(t *testing.T) {
 		text := fmt.Sprintf(`<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[o-demo-fan-1]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[菜单]]></Content><MsgId>24000000000000001</MsgId></xml>`, ts)
 		sub := fmt.Sprintf(`<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[o-demo-fan-2]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_demo]]></EventKey></xml>`, ts)
 		q = url.Values{"signature": {wechat.Signature(oa.Token, ts, nonce)}, "timestamp": {ts}, "nonce": {nonce}, "openid": {"o-demo-fan-1"}}
-		write("callback-oa-text.json", apiRequest("POST", "/wechat/{account}", "account", oa.ID, q, text, nil))
-		if oa.EncodingAESKey != "" {
+		if oa.EncodingAESKey == "" {
+			write("callback-oa-text.json", apiRequest("POST", "/wechat/{account}", "account", oa.ID, q, text, nil))
+		} else {
+			// An account with a key takes only sealed bodies (safe mode).
 			c, err := wechat.NewCrypto(oa.Token, oa.EncodingAESKey, oa.ReceiveID())
 			if err != nil {
 				t.Fatal(err)
 			}
-			encd, _ := c.Encrypt([]byte(sub), zeroReader{})
+			encd, _ := c.Encrypt([]byte(text), zeroReader{})
+			q.Set("encrypt_type", "aes")
+			q.Set("msg_signature", wechat.MsgSignature(oa.Token, ts, nonce, encd))
+			write("callback-oa-text.json", apiRequest("POST", "/wechat/{account}", "account", oa.ID, q, safeBody("gh_demo", encd), nil))
+
+			encd, _ = c.Encrypt([]byte(sub), zeroReader{})
 			q = url.Values{"signature": {wechat.Signature(oa.Token, ts, nonce)}, "timestamp": {ts}, "nonce": {nonce},
 				"encrypt_type": {"aes"}, "msg_signature": {wechat.MsgSignature(oa.Token, ts, nonce, encd)}, "openid": {"o-demo-fan-2"}}
 			write("callback-oa-subscribe-safe.json", apiRequest("POST", "/wechat/{account}", "account", oa.ID, q, safeBody("gh_demo", encd), nil))

@@ -46,7 +46,9 @@ func TestOAPostVectors(t *testing.T) {
 		{"oa_python_sample_spamtest_compat_body", "oa-spam", "compat"},
 		{"oa_cpp_sample_spamtest", "oa-spam", "safe"},
 		{"oa_doc_safe_mode_AAAAA", "oa-doc", "safe"},
-		{"oa_cpp_sample_spamtest", "oa-spam", "plain"},
+		// The same message to the same appid and token in plaintext mode:
+		// an account without an EncodingAESKey.
+		{"oa_cpp_sample_spamtest", "oa-spam-plain", "plain"},
 	} {
 		v := loadVector(t, tc.vec)
 		f.setTime(v.Timestamp)
@@ -72,10 +74,10 @@ func TestOAPostVectors(t *testing.T) {
 			t.Fatalf("%s %s: %d %q", tc.vec, tc.mode, resp.StatusCode, resp.Body)
 		}
 	}
-	// Two distinct messages (compat + safe/plain of the cpp sample, which
-	// are the same MsgId) and the debug_demo event.
-	if n := f.countSK("MSG#"); n != 2 {
-		t.Fatalf("recorded %d messages, want 2", n)
+	// Three messages (compat, the cpp sample in safe mode, and again in
+	// plaintext mode to the other account) and the debug_demo event.
+	if n := f.countSK("MSG#"); n != 3 {
+		t.Fatalf("recorded %d messages, want 3", n)
 	}
 	if n := f.countSK("EVT#"); n != 1 {
 		t.Fatalf("recorded %d events, want 1", n)
