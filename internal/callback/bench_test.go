@@ -101,6 +101,9 @@ func (s *memStore) RecordLinkOpen(context.Context, qunyun.Link, qunyun.LinkOpen,
 }
 func (s *memStore) TouchPerson(context.Context, string, string, time.Time, bool) error { return nil }
 func (s *memStore) DeletePersonData(context.Context, string, string) (int, error)      { return 0, nil }
+func (s *memStore) ClaimRelayID(_ context.Context, _, _ string, c dynamo.RelayClaim) (dynamo.RelayClaim, error) {
+	return c, nil
+}
 func (s *memStore) AnchorBotMessage(_ context.Context, _, _ string, now time.Time) (time.Time, error) {
 	return now, nil
 }

@@ -22,7 +22,9 @@
 // What it must not do: no protocol code of its own (that is package
 // wechat), no AWS clients of its own (the Store and Publisher are injected),
 // no sends to WeChat APIs (push does that), no transactions (DESIGN.md §5),
-// and no more than one write per ordinary group message: reads on the hot
-// path go through in-memory caches, and only a message with work after its
-// record pays the write that marks it done.
+// and no more than one write per ordinary group message besides the claim
+// of a relay id or the time anchor of a bot message (their log keys hang on
+// a time the body does not fix): reads on the hot path go through
+// in-memory caches, and only a message with work after its record pays the
+// write that marks it done.
 package callback

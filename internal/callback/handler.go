@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechat"
@@ -370,7 +371,13 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 		if err := wechat.VerifyRelay([]byte(r.acct.HMACKey), ts, sig, r.body, h.Now()); err != nil {
 			return events.APIGatewayV2HTTPResponse{}, protocolError(err)
 		}
-		in, err = wechat.ParseRelay(r.body)
+		var ev *wechat.RelayEvent
+		if ev, err = wechat.ParseRelay(r.body); err == nil {
+			if err := wechat.CheckRelayTime(ev, h.Now()); err != nil {
+				return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusBadRequest, "time is more than 10 minutes from our clock", err)
+			}
+		}
+		in = ev
 	default:
 		return events.APIGatewayV2HTTPResponse{}, qunyun.Errorf(qunyun.EINTERNAL, "account %s has kind %q", r.acct.ID, r.acct.Kind)
 	}
@@ -387,6 +394,15 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 	}
+	if ev, ok := in.(*wechat.RelayEvent); ok {
+		ignore, err := h.claimRelay(ctx, r.acct, ev)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if ignore {
+			return text(http.StatusOK, "success"), nil
+		}
+	}
 	norm, err := normalise(r.acct, in, botAt)
 	if err != nil {
 		if bad := protocolError(err); bad != nil {
@@ -399,6 +415,27 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	return h.reply(ctx, r, in, c, safeMode, out), nil
+}
+
+// claimRelay makes a relay id one record, whatever its later bodies say:
+// the first delivery claims the id with the event's group, type and time,
+// and a later one is recorded as that one (its log key is then the same, so
+// the record's conditional put makes it a no-op, or completes a first
+// delivery whose record failed). A later body of another type cannot be
+// that record: it is a duplicate, answered as one, and writes nothing.
+func (h *Handler) claimRelay(ctx context.Context, acct qunyun.Account, ev *wechat.RelayEvent) (ignore bool, err error) {
+	first, err := h.Service.Store.ClaimRelayID(ctx, acct.ID, ev.ID,
+		dynamo.RelayClaim{GroupID: ev.GroupID, Event: ev.Type, At: time.Unix(ev.Time, 0)})
+	if err != nil {
+		return false, err
+	}
+	if first.Event != ev.Type {
+		h.Log.WarnContext(ctx, "callback: relay id seen before as another event; ignored",
+			"account", acct.ID, "id", ev.ID, "first", first.Event, "now", ev.Type)
+		return true, nil
+	}
+	ev.GroupID, ev.Time = first.GroupID, first.At.Unix()
+	return false, nil
 }
 
 // open parses the envelope and decrypts it after checking msg_signature.

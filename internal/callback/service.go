@@ -45,6 +45,7 @@ type Store interface {
 	TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error
 	DeletePersonData(ctx context.Context, accountID, memberID string) (int, error)
 	AnchorBotMessage(ctx context.Context, accountID, msgID string, now time.Time) (time.Time, error)
+	ClaimRelayID(ctx context.Context, accountID, id string, c dynamo.RelayClaim) (dynamo.RelayClaim, error)
 }
 
 var _ Store = (*dynamo.Table)(nil)

@@ -25,6 +25,7 @@ import (
 //	PERSON#<openid>          #PROFILE           account, lastMessageAt, subscribedAt (each only forward)
 //	GROUP#<gid>              #META              memberCount, recounted on joins and leaves
 //	BOTMSG#<acct>            ID#<msgid>         the time a smart-bot message was first seen (TTL 2 days)
+//	RELAYID#<acct>#<id>      #ID                a relay id's first delivery: group, event, at (no TTL)
 //	FOLLOWUP#<date>          <PK> <SK>          a record whose work after it failed (TTL 14 days)
 //
 // <date> is the UTC date of the event's own time and <ms> its 13-digit Unix
@@ -458,4 +459,44 @@ func (t *Table) AnchorBotMessage(ctx context.Context, accountID, msgID string, n
 		return time.Time{}, qunyun.Errorf(qunyun.EUNAVAILABLE, "bot anchor %s vanished", strconv.Quote(msgID))
 	}
 	return time.UnixMilli(it.At).UTC(), nil
+}
+
+// RelayClaim is what decides where a relay event is recorded: its group,
+// its relay type and its own time. The first delivery of a relay id claims
+// the id with these; every later delivery is recorded as that one.
+type RelayClaim struct {
+	GroupID string    `dynamodbav:"group"`
+	Event   string    `dynamodbav:"event"` // the relay type: message, member_joined, …
+	At      time.Time `dynamodbav:"at"`
+}
+
+type relayClaimItem struct {
+	Keys
+	RelayClaim
+}
+
+// ClaimRelayID returns the claim of relay id under the account: c when
+// this is the id's first delivery, else what the first delivery claimed.
+//
+// The log key of a relay event comes from its group and time, which the
+// bridge's body says; two bodies with one id and another time or group
+// would be two records. The claim is keyed by account and id alone, so the
+// id is recorded once whatever else a later body says. It costs a second
+// write per relay event; it has no TTL because the protocol promises once
+// per id, not once per day.
+func (t *Table) ClaimRelayID(ctx context.Context, accountID, id string, c RelayClaim) (RelayClaim, error) {
+	c.At = c.At.UTC()
+	k := Keys{PK: "RELAYID#" + accountID + "#" + id, SK: "#ID", Type: "RelayClaim"}
+	created, stored, err := t.putNew(ctx, relayClaimItem{k, c}, true)
+	if err != nil {
+		return RelayClaim{}, fmt.Errorf("claim relay id %s: %w", id, err)
+	}
+	if created {
+		return c, nil
+	}
+	var first relayClaimItem
+	if err := Unmarshal(stored, &first); err != nil {
+		return RelayClaim{}, fmt.Errorf("read relay claim %s: %w", id, err)
+	}
+	return first.RelayClaim, nil
 }

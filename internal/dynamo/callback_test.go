@@ -177,3 +177,21 @@ func TestMessageKeys(t *testing.T) {
 		t.Fatalf("1:1 keys %+v", p)
 	}
 }
+
+func TestClaimRelayIDKeepsTheFirst(t *testing.T) {
+	tb := newTable(t)
+	ctx := context.Background()
+	first := dynamo.RelayClaim{GroupID: "g1", Event: "message", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
+	got, err := tb.ClaimRelayID(ctx, "relay", "b-1", first)
+	if err != nil || got != first {
+		t.Fatalf("first claim %+v, %v", got, err)
+	}
+	later := dynamo.RelayClaim{GroupID: "g2", Event: "member_joined", At: first.At.Add(-time.Hour)}
+	if got, err = tb.ClaimRelayID(ctx, "relay", "b-1", later); err != nil || !got.At.Equal(first.At) || got.GroupID != "g1" || got.Event != "message" {
+		t.Fatalf("later claim %+v, %v; want the first", got, err)
+	}
+	// Ids are scoped by account.
+	if got, err = tb.ClaimRelayID(ctx, "other", "b-1", later); err != nil || got.GroupID != "g2" {
+		t.Fatalf("another account's id %+v, %v", got, err)
+	}
+}

@@ -17,6 +17,10 @@ const (
 	RelaySignatureHeader = "X-Qunyun-Signature" // hex HMAC-SHA256
 	// RelayMaxSkew is how far the timestamp may be from the receiver's clock.
 	RelayMaxSkew = 300 * time.Second
+	// RelayMaxTimeSkew is how far an event's own time may be from the
+	// receiver's clock. The time dates the event's log record; a bridge
+	// that could send any time could record one event under many dates.
+	RelayMaxTimeSkew = 10 * time.Minute
 	// relayMaxID bounds the bridge's id, which becomes a storage key.
 	relayMaxID = 128
 )
@@ -98,6 +102,19 @@ func ParseRelay(body []byte) (*RelayEvent, error) {
 		return nil, fmt.Errorf("parse relay %q: %w", truncate(e.ID, relayMaxID), err)
 	}
 	return &e, nil
+}
+
+// CheckRelayTime rejects an event whose time lies more than
+// RelayMaxTimeSkew from now, in either direction (ErrInvalid: the body is
+// signed, so this is the bridge's mistake, not a forgery).
+func CheckRelayTime(e *RelayEvent, now time.Time) error {
+	limit := int64(RelayMaxTimeSkew / time.Second)
+	// Bounds, not a subtraction: a hostile time near the int64 limits
+	// cannot overflow.
+	if e.Time < now.Unix()-limit || e.Time > now.Unix()+limit {
+		return fmt.Errorf("relay %q: time %d is more than %ds from now: %w", truncate(e.ID, relayMaxID), e.Time, limit, ErrInvalid)
+	}
+	return nil
 }
 
 func (e *RelayEvent) validate() error {

@@ -153,3 +153,25 @@ func TestParseRelay(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckRelayTime(t *testing.T) {
+	now := time.Unix(1_763_780_402, 0)
+	for _, tt := range []struct {
+		name string
+		time int64
+		ok   bool
+	}{
+		{"now", now.Unix(), true},
+		{"10 min ago", now.Unix() - 600, true},
+		{"10 min ahead", now.Unix() + 600, true},
+		{"10 min 1 s ago", now.Unix() - 601, false},
+		{"10 min 1 s ahead", now.Unix() + 601, false},
+		{"in milliseconds", now.UnixMilli(), false},
+		{"near the int64 limit", 1<<63 - 1, false},
+	} {
+		err := wechat.CheckRelayTime(&wechat.RelayEvent{ID: "x", Time: tt.time}, now)
+		if tt.ok != (err == nil) || (err != nil && !errors.Is(err, wechat.ErrInvalid)) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+}
