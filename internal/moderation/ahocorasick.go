@@ -1,7 +1,8 @@
 // Package moderation finds the signals a group message raises for the
 // moderators: links, QR codes, mini-program and contact cards, sensitive
 // words (Aho–Corasick over a configurable list) and floods (one member's
-// burst).
+// burst). Defang breaks the links it would find, for quoting members' text
+// in Qunyun's own messages.
 //
 // It only judges text and counts; it must not store, publish or decide who
 // is exempt (staff are exempted by the caller, which knows the roles). The

@@ -128,6 +128,23 @@ func (f *Flood) Add(group, member, id string, t time.Time) bool {
 	return len(times) > f.Max
 }
 
+// schemePattern is the scheme Defang breaks.
+var schemePattern = regexp.MustCompile(`(?i)^http(s?)://`)
+
+// Defang breaks every link in text (what Signals counts as one: a URL, or a
+// bare domain with a common TLD) so WeChat shows it as text rather than a
+// link, while the reader still sees the real domain: "https://spam.example/x"
+// becomes "hxxps://spam[.]example/x" and "spam.com/x" "spam[.]com/x".
+// WeChat links only a dotted host, and "[.]" is not one. Use it wherever
+// Qunyun quotes what a member wrote or chose (a message, a nickname, a
+// group name) in a message of its own: members' links must not be made
+// clickable by us, nor turned into our tracked links.
+func Defang(text string) string {
+	return urlPattern.ReplaceAllStringFunc(text, func(link string) string {
+		return strings.ReplaceAll(schemePattern.ReplaceAllString(link, "hxxp$1://"), ".", "[.]")
+	})
+}
+
 // Excerpt shortens text for an alert: at most n runes, on one line.
 func Excerpt(text string, n int) string {
 	text = strings.Join(strings.Fields(text), " ")

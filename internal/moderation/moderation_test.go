@@ -119,3 +119,24 @@ func BenchmarkMatcher(b *testing.B) {
 		m.Find(text)
 	}
 }
+
+func TestDefang(t *testing.T) {
+	for in, want := range map[string]string{
+		"看 https://spam.example/x?a=1 吧":   "看 hxxps://spam[.]example/x?a=1 吧",
+		"HTTP://Spam.Example":              "hxxp://Spam[.]Example",
+		"加 spam.com/x 领":                   "加 spam[.]com/x 领",
+		"www.spam.cn":                      "www[.]spam[.]cn",
+		"httpbin.org":                      "httpbin[.]org",
+		"Mr.Wang 你好。{{.Group.ID}}":         "Mr.Wang 你好。{{.Group.ID}}",
+		"课件在 https://docs.example.com，别错过": "课件在 hxxps://docs[.]example[.]com，别错过",
+	} {
+		if got := moderation.Defang(in); got != want {
+			t.Errorf("Defang(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// A defanged text has no link left for Signals to find.
+	c := &moderation.Checker{}
+	if sig, _ := c.Signals(moderation.Message{Text: moderation.Defang("https://a.example.com spam.com www.x.cn")}); len(sig) != 0 {
+		t.Errorf("signals after Defang: %v", sig)
+	}
+}

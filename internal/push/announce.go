@@ -8,6 +8,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -75,7 +76,7 @@ func (s *Service) unknownAlerts(ctx context.Context, d qunyun.Delivery) ([]bus.E
 	}
 	name := d.GroupID
 	if g != nil && g.Name != "" {
-		name = g.Name
+		name = moderation.Defang(g.Name) // the owner's choice: quoted, never a link
 	}
 	tmpl, contentID := "unknown_alert", "unknown-alert"
 	if d.Reason == qunyun.ReasonWithdrawFailed {

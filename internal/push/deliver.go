@@ -12,6 +12,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
+	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechatapi"
 )
@@ -273,7 +274,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	if reason != "" {
 		return s.finish(ctx, it, qunyun.DeliveryFailed, reason, out)
 	}
-	msg, err := s.render(ctx, d, *content, s.templateData(d, group, member, it.Data))
+	msg, err := s.render(ctx, d, *content, it.Inline == nil, s.templateData(d, group, member, it.Data))
 	if err != nil {
 		if qunyun.ErrorCode(err) == qunyun.EUNAVAILABLE {
 			return errors.Join(err, s.releaseCaps(ctx, it.Caps))
@@ -434,7 +435,7 @@ func (s *Service) contentOf(ctx context.Context, cat *catalog, it dynamo.Deliver
 }
 
 func (s *Service) templateData(d qunyun.Delivery, g *qunyun.Group, m MemberVars, data map[string]string) TemplateData {
-	td := TemplateData{Member: m, Data: data}
+	td := TemplateData{Member: m}
 	loc := qunyun.LoadLocation("")
 	if g != nil {
 		td.Group = GroupVars{ID: g.ID, Name: g.Name, Purpose: g.Purpose, Tags: g.Tags}
@@ -443,6 +444,17 @@ func (s *Service) templateData(d qunyun.Delivery, g *qunyun.Group, m MemberVars,
 	td.Date = d.At.In(loc).Format(time.DateOnly)
 	if td.Member.Name == "" && data != nil {
 		td.Member.Name = data["memberName"]
+	}
+	// Names are what members and owners chose, and the request's data came
+	// from outside too: a link in them is quoted, never made clickable by
+	// us nor tracked (render tracks every link left in the text).
+	td.Member.Name = moderation.Defang(td.Member.Name)
+	td.Group.Name = moderation.Defang(td.Group.Name)
+	if data != nil {
+		td.Data = make(map[string]string, len(data))
+		for k, v := range data {
+			td.Data[k] = moderation.Defang(v)
+		}
 	}
 	return td
 }

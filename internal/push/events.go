@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -229,9 +230,13 @@ func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderation
 	if g == nil {
 		return nil, qunyun.Errorf(qunyun.EINVALID, "ModerationHit %s: unknown group %s", h.ID, h.GroupID)
 	}
+	// The alert quotes what a member wrote and the names members and owners
+	// chose: as data of our template, with their links broken so the
+	// moderator sees the domain and cannot tap it (nor is it tracked).
 	text, err := s.text("moderation_alert", map[string]any{
-		"Group": GroupVars{ID: g.ID, Name: orString(g.Name, g.ID)}, "Member": MemberVars{ID: h.MemberID, Name: orString(h.MemberName, h.MemberID)},
-		"Signals": s.signalNames(h.Signals), "Text": h.Text,
+		"Group":   GroupVars{ID: g.ID, Name: moderation.Defang(orString(g.Name, g.ID))},
+		"Member":  MemberVars{ID: h.MemberID, Name: moderation.Defang(orString(h.MemberName, h.MemberID))},
+		"Signals": s.signalNames(h.Signals), "Text": moderation.Defang(h.Text),
 	})
 	if err != nil {
 		return nil, err

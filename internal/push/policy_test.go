@@ -62,7 +62,7 @@ func TestPoliciesRecordWhy(t *testing.T) {
 	e.groups(1, func(g *qunyun.Group) { g.ID = "noisy"; g.Noisy = true })
 	e.groups(1, func(g *qunyun.Group) { g.ID = "customer" })
 	e.groups(1, func(g *qunyun.Group) { g.ID = "oa-group"; g.AccountID = oa.ID })
-	inline := &qunyun.Content{ID: "x", Kind: qunyun.ContentText, Text: "你好 {{.Member.Name}}"}
+	inline := &qunyun.Content{ID: "x", Kind: qunyun.ContentText, Text: "你好"}
 	group := func(id, gid string) qunyun.DeliveryRequest {
 		return qunyun.DeliveryRequest{ID: id, Source: "test", TargetKind: qunyun.TargetGroup, TargetID: gid, Content: inline}
 	}
@@ -117,7 +117,7 @@ func TestPoliciesRecordWhy(t *testing.T) {
 	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("active", "2026-11-23")); n != 3 {
 		t.Errorf("daily counter = %d, want 3", n)
 	}
-	// The member template was filled in from the request.
+	// The inline text went out to the two members sent to.
 	if n := e.sendsTo("/cgi-bin/message/custom/send", "你好"); n != 2 {
 		t.Errorf("%d customer-service sends, want 2", n)
 	}

@@ -54,10 +54,20 @@ func renderString(name, src string, data TemplateData) (string, error) {
 // punctuation, which often follows a link without a space.
 var urlPattern = regexp.MustCompile(`https?://[^\s<>"'，。；！？、）】」]+`)
 
-// render turns content into a message for one delivery: templates filled in,
-// every link rewritten to a tracked link (written before the send, so the
-// redirect works the moment the message lands).
-func (s *Service) render(ctx context.Context, d qunyun.Delivery, c qunyun.Content, data TemplateData) (wechatapi.Message, error) {
+// render turns content into a message for one delivery. Operator content
+// (from the catalog) is a template: filled in, and every link rewritten to
+// a tracked link (written before the send, so the redirect works the moment
+// the message lands); the template data has its links broken beforehand
+// (templateData), so only the operator's own links are tracked. Content
+// that is not the operator's (inline: text another function rendered,
+// which quotes members: alerts, session queues and recaps) is sent as it
+// is: parsing it would run members' words as template source, and
+// tracking it would make their links redirects on our domain.
+func (s *Service) render(ctx context.Context, d qunyun.Delivery, c qunyun.Content, operator bool, data TemplateData) (wechatapi.Message, error) {
+	if !operator {
+		return wechatapi.Message{Kind: c.Kind, Title: c.Title, Text: c.Text, URL: c.URL,
+			PicURL: c.PicURL, MediaID: c.MediaID, AppID: c.AppID, PagePath: c.PagePath}, nil
+	}
 	text, err := renderString("text", c.Text, data)
 	if err != nil {
 		return wechatapi.Message{}, err

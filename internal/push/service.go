@@ -30,6 +30,13 @@
 // DeliveriesFailed and DeliveriesDeferred, plus DeliveryUnknown when a
 // delivery is left unknown (namespace Qunyun, dimension Stage).
 //
+// Trust (DESIGN.md §5): only operator content (the catalog's, by id) is a
+// template and gets tracked links. Inline content, rendered by the function
+// that asked (alerts, session queues and recaps), is sent as it is; names
+// and members' text quoted in our messages have their links broken
+// (moderation.Defang), so a member's link is never clickable from us nor
+// a redirect on our domain.
+//
 // The package must not talk HTTP itself (channels in wechatapi do), read the
 // environment, or hold global state; the clock, table, channels and bus are
 // injected so tests, the CLI and the local stack run the same code.
