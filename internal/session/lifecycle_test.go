@@ -590,3 +590,37 @@ func TestHostMessageAnswersOneQuestionAcrossTicks(t *testing.T) {
 		t.Fatalf("one host message answered %+v", qs)
 	}
 }
+
+// A link a member asks about is quoted, not linked: the host's queue and
+// the recap show its domain with the link broken (push sends them as they
+// are), while the stored recap keeps what was said.
+func TestMemberLinksQuotedUnclickable(t *testing.T) {
+	f := newFixture(t)
+	f.createSession("a", start)
+	f.tickAt(start)
+	q := f.ask("a", "q1", "u1", "提问：https://spam.example/x 这个靠谱吗？", start.Add(2*time.Minute))
+	f.clk.Set(start.Add(3 * time.Minute))
+	must(t, f.svc.Handle(f.ctx, json.RawMessage(`{"version":"0","detail-type":"QuestionAsked","source":"qunyun","detail":{"id":"x","session":"a","group":"g1","question":"`+q+`"}}`)))
+	f.say("h1", "hostm", "不靠谱，官网是 https://official.example.com 请认准。", "q1", start.Add(4*time.Minute))
+	f.tickAt(start.Add(46 * time.Minute))
+	var texts []string
+	for _, step := range []string{"queue", "recap"} {
+		for _, d := range f.rec.deliveries(t) {
+			if strings.HasPrefix(strings.Split(d.ID, "/")[2], step) {
+				texts = append(texts, d.Content.Text)
+			}
+		}
+	}
+	if len(texts) < 2 {
+		t.Fatalf("want the queue and the recap, got %q", texts)
+	}
+	for _, text := range texts {
+		if strings.Contains(text, "https://spam.example") || !strings.Contains(text, "hxxps://spam[.]example/x") {
+			t.Errorf("member's link not quoted as text:\n%s", text)
+		}
+	}
+	r, found, err := f.tb.Recap(f.ctx, "a")
+	if err != nil || !found || len(r.Top) == 0 || !strings.Contains(r.Top[0].Text, "https://spam.example/x") {
+		t.Fatalf("stored recap %+v %v %v", r.Top, found, err)
+	}
+}

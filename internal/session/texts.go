@@ -3,10 +3,12 @@ package session
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -71,10 +73,45 @@ func newView(s qunyun.Session, g qunyun.Group, h qunyun.Host) view {
 	}
 }
 
+// render fills one message. What members wrote or chose is quoted with its
+// links broken (moderation.Defang): push sends this text as it is, and a
+// member's link must not become one our account makes clickable.
 func render(name string, v view) (string, error) {
+	v = v.quoted()
 	var b strings.Builder
 	if err := texts.ExecuteTemplate(&b, name, v); err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
 	return strings.TrimSpace(b.String()), nil
+}
+
+// quoted is v with the members' words (questions, answers, key points,
+// names) and the group's name defanged. Slices are copied: the recap's own
+// are stored as they were said.
+func (v view) quoted() view {
+	q := moderation.Defang
+	v.GroupName, v.AttendeeNames = q(v.GroupName), q(v.AttendeeNames)
+	v.PreviousRecap, v.KeyPoints = quoteAll(v.PreviousRecap), quoteAll(v.KeyPoints)
+	v.Questions = slices.Clone(v.Questions)
+	for i := range v.Questions {
+		v.Questions[i].Text, v.Questions[i].MemberName = q(v.Questions[i].Text), q(v.Questions[i].MemberName)
+	}
+	v.Top, v.Unanswered = quoteRecap(v.Top), quoteRecap(v.Unanswered)
+	return v
+}
+
+func quoteAll(in []string) []string {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i] = moderation.Defang(out[i])
+	}
+	return out
+}
+
+func quoteRecap(in []qunyun.RecapQuestion) []qunyun.RecapQuestion {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i].Text, out[i].MemberName, out[i].Answer = moderation.Defang(out[i].Text), moderation.Defang(out[i].MemberName), moderation.Defang(out[i].Answer)
+	}
+	return out
 }
