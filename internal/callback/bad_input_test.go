@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,5 +151,50 @@ func TestTrackedLink(t *testing.T) {
 	}
 	if resp := get("nope", ""); resp.StatusCode != 404 || !strings.Contains(resp.Body, "链接不存在") {
 		t.Fatalf("unknown code: %d %q", resp.StatusCode, resp.Body)
+	}
+}
+
+// Bodies that decode only by guessing are refused, not stored guessed: JSON
+// with invalid UTF-8 (encoding/json would store U+FFFD in its place; XML
+// refuses it already), and an OA message without the MsgId that keys it.
+func TestUnguessableBodiesRefused(t *testing.T) {
+	f := newFixture(t, nil)
+	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
+	bot := testAccounts[slices.IndexFunc(testAccounts, func(a qunyun.Account) bool { return a.ID == "bot" })]
+	c, err := wechat.NewCrypto(bot.Token, bot.EncodingAESKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	botPost := func(plain string) events.APIGatewayV2HTTPResponse {
+		enc, err := c.Encrypt([]byte(plain), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := url.Values{"msg_signature": {wechat.MsgSignature(bot.Token, ts, "n", enc)}, "timestamp": {ts}, "nonce": {"n"}}
+		return f.do("POST", "bot", q, `{"encrypt":"`+enc+`"}`, nil)
+	}
+	cases := []struct {
+		name string
+		post func() events.APIGatewayV2HTTPResponse
+	}{
+		{"bot JSON with invalid UTF-8", func() events.APIGatewayV2HTTPResponse {
+			return botPost("{\"msgid\":\"bad-utf8\",\"aibotid\":\"b\",\"chatid\":\"g1\",\"chattype\":\"group\",\"from\":{\"userid\":\"u1\"},\"msgtype\":\"text\",\"text\":{\"content\":\"打卡 \xff\xfe\"}}")
+		}},
+		{"relay JSON with invalid UTF-8", func() events.APIGatewayV2HTTPResponse {
+			return f.relay(strings.Replace(relayMessage("r-utf8", "g1", "u1", "hi", f.clock.Now()), "hi", "hi \xc3", 1))
+		}},
+		{"OA text without MsgId", func() events.APIGatewayV2HTTPResponse {
+			return f.oa("oa-doc", ts, `<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>`+ts+`</CreateTime><MsgType>text</MsgType><Content>投票 1</Content></xml>`)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := tc.post(); r.StatusCode != 400 {
+				t.Errorf("%d %q, want 400", r.StatusCode, r.Body)
+			}
+		})
+	}
+	if items := f.items(); len(items) != 0 {
+		t.Fatalf("refused bodies wrote %d items", len(items))
 	}
 }

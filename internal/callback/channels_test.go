@@ -153,11 +153,7 @@ func TestMenuClickReply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reply does not open: %v", err)
 	}
-	in, err := wechat.ParseOA(plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m, ok := in.(*wechat.OAText); !ok || m.Content != "今日推荐" || m.FromUserName != "gh" || m.ToUserName != "o1" {
-		t.Fatalf("reply %+v", in)
+	if m := textReply(t, plain); m.MsgType != "text" || m.Content != "今日推荐" || m.FromUserName != "gh" || m.ToUserName != "o1" {
+		t.Fatalf("reply %+v", m)
 	}
 }

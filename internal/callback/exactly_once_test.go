@@ -96,12 +96,8 @@ func TestSameCallbackThreeTimes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("reply does not open: %v", err)
 		}
-		in, err := wechat.ParseOA(plain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if txt, ok := in.(*wechat.OAText); !ok || txt.Content != "你好 " || txt.FromUserName != "gh_10f6c3c3ac5a" {
-			t.Fatalf("reply %+v", in)
+		if txt := textReply(t, plain); txt.MsgType != "text" || txt.Content != "你好 " || txt.FromUserName != "gh_10f6c3c3ac5a" {
+			t.Fatalf("reply %+v", txt)
 		}
 	}
 	if n := f.countSK("MSG#"); n != 3 {

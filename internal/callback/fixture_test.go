@@ -3,6 +3,7 @@ package callback_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"log/slog"
@@ -279,4 +280,20 @@ func (f *fixture) oa(account, ts, plainXML string) events.APIGatewayV2HTTPRespon
 	f.t.Helper()
 	q, body := sealOA(f.t, account, ts, plainXML)
 	return f.do("POST", account, q, body, nil)
+}
+
+// reply is a passive text reply as WeChat reads it.
+type reply struct {
+	ToUserName, FromUserName, MsgType, Content string
+}
+
+// textReply decodes a passive reply. ParseOA cannot: a reply is not an
+// inbound message and has no MsgId.
+func textReply(tb testing.TB, plain []byte) reply {
+	tb.Helper()
+	var r reply
+	if err := xml.Unmarshal(plain, &r); err != nil {
+		tb.Fatalf("reply %q: %v", plain, err)
+	}
+	return r
 }

@@ -1,7 +1,6 @@
 package wechat
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -102,8 +101,8 @@ func ParseBot(plainJSON []byte) (*BotMessage, error) {
 		return nil, fmt.Errorf("parse bot: %w", ErrTooLarge)
 	}
 	var m BotMessage
-	if err := json.Unmarshal(plainJSON, &m); err != nil {
-		return nil, fmt.Errorf("parse bot: %w: %v", ErrJSON, err)
+	if err := decodeJSON(plainJSON, &m); err != nil {
+		return nil, fmt.Errorf("parse bot: %w", err)
 	}
 	if m.MsgID == "" {
 		return nil, fmt.Errorf("parse bot: msgid: %w", ErrMissingField)

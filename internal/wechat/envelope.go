@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Envelope is the outer, unencrypted part of an encrypted callback body.
@@ -60,13 +61,26 @@ func ParseEnvelopeJSON(body []byte) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("parse envelope: %w", ErrTooLarge)
 	}
 	var e jsonEnvelope
-	if err := json.Unmarshal(body, &e); err != nil {
-		return Envelope{}, fmt.Errorf("parse envelope: %w: %v", ErrJSON, err)
+	if err := decodeJSON(body, &e); err != nil {
+		return Envelope{}, fmt.Errorf("parse envelope: %w", err)
 	}
 	if e.Encrypt == "" {
 		return Envelope{}, fmt.Errorf("parse envelope: encrypt: %w", ErrMissingField)
 	}
 	return Envelope{ToUserName: e.ToUserName, AgentID: rawScalar(e.AgentID), Encrypt: e.Encrypt}, nil
+}
+
+// decodeJSON unmarshals data into v, refusing invalid UTF-8 as XML does:
+// encoding/json would put U+FFFD in its place, and the member's text would
+// be stored as something they never wrote.
+func decodeJSON(data []byte, v any) error {
+	if !utf8.Valid(data) {
+		return fmt.Errorf("%w: not valid UTF-8", ErrJSON)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrJSON, err)
+	}
+	return nil
 }
 
 // rawScalar turns a JSON string or number into its text; anything else is "".

@@ -9,30 +9,33 @@ import (
 // once (DESIGN.md §5). Keys are unique within one account, not across
 // accounts: the caller scopes them.
 //
-//	OA message                 MsgId
+//	OA message                 MsgId (none: no key; ParseOA refuses such a message)
 //	OA event                   FromUserName:CreateTime
 //	WeCom message              MsgId
 //	WeCom event                hex sha256 of the decrypted plaintext ("sys" events collide on the above)
 //	smart bot                  msgid
 //	relay                      the bridge's id
 //
-// A message without a MsgId falls back to the event rule of its channel.
+// A WeCom message without a MsgId falls back to the hash of its plaintext,
+// which a retry repeats exactly; an OA message has no such fallback (two
+// messages of one user in one second would share FromUserName:CreateTime).
+// A message type this package does not know is keyed like an event.
 // It fails with ErrNoKey for a value it does not know or that has no key.
 func IdempotencyKey(in Inbound) (string, error) {
 	var key string
 	switch m := in.(type) {
 	case *OAText:
-		key = oaKey(m.MsgID, m.OAHeader)
+		key = m.MsgID
 	case *OAImage:
-		key = oaKey(m.MsgID, m.OAHeader)
+		key = m.MsgID
 	case *OAVoice:
-		key = oaKey(m.MsgID, m.OAHeader)
+		key = m.MsgID
 	case *OAVideo:
-		key = oaKey(m.MsgID, m.OAHeader)
+		key = m.MsgID
 	case *OALocation:
-		key = oaKey(m.MsgID, m.OAHeader)
+		key = m.MsgID
 	case *OALink:
-		key = oaKey(m.MsgID, m.OAHeader)
+		key = m.MsgID
 	case *OAOther:
 		if m.MsgType == "event" {
 			key = oaKey("", m.OAHeader)
@@ -79,7 +82,7 @@ func IdempotencyKey(in Inbound) (string, error) {
 }
 
 // oaKey is MsgId, or FromUserName:CreateTime for events (and for a message
-// that somehow lacks a MsgId).
+// of a type this package does not know that lacks one).
 func oaKey(msgID string, h OAHeader) string {
 	if msgID != "" {
 		return msgID

@@ -220,6 +220,15 @@ func ParseOA(plainXML []byte) (Inbound, error) {
 	}
 	h := OAHeader{ToUserName: w.ToUserName, FromUserName: w.FromUserName, CreateTime: w.CreateTime, MsgType: w.MsgType}
 	switch w.MsgType {
+	case "text", "image", "voice", "video", "shortvideo", "location", "link":
+		// WeChat gives every message a MsgId, its idempotency key. Keying
+		// one without it by FromUserName+CreateTime, the events' key, would
+		// be a guess that merges two messages of one second: refuse it.
+		if w.msgID() == "" {
+			return nil, fmt.Errorf("parse oa: %s without MsgId: %w", w.MsgType, ErrMissingField)
+		}
+	}
+	switch w.MsgType {
 	case "text":
 		return &OAText{OAHeader: h, MsgID: w.msgID(), MsgDataID: w.MsgDataID, Idx: w.Idx, Content: w.Content}, nil
 	case "image":

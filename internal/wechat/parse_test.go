@@ -37,8 +37,6 @@ func TestParseOA(t *testing.T) {
 			&wechat.OALocation{OAHeader: h("location"), Latitude: 23.134521, Longitude: 113.358803, Scale: 20, Label: "位置信息", MsgID: "15"}, "15"},
 		{"link", oaXML(`<MsgType>link</MsgType><Title>t</Title><Description>d</Description><Url>http://u</Url><MsgId>16</MsgId>`),
 			&wechat.OALink{OAHeader: h("link"), Title: "t", Description: "d", URL: "http://u", MsgID: "16"}, "16"},
-		{"text without MsgId falls back", oaXML(`<MsgType>text</MsgType><Content>x</Content>`),
-			&wechat.OAText{OAHeader: h("text"), Content: "x"}, "oUser:1409735668"},
 		{"MsgID spelling on a message", oaXML(`<MsgType>text</MsgType><Content>x</Content><MsgID>17</MsgID>`),
 			&wechat.OAText{OAHeader: h("text"), Content: "x", MsgID: "17"}, "17"},
 		{"subscribe", oaXML(`<MsgType>event</MsgType><Event>subscribe</Event>`),
@@ -153,5 +151,19 @@ func TestParseXMLRejects(t *testing.T) {
 				t.Errorf("ParseWeCom = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// An OA message's key is its MsgId; one without is refused, not keyed by a
+// guess (FromUserName:CreateTime would merge two messages of one second).
+func TestOAMessageWithoutMsgIDRefused(t *testing.T) {
+	for _, typ := range []string{"text", "image", "voice", "video", "shortvideo", "location", "link"} {
+		_, err := wechat.ParseOA(oaXML(`<MsgType>` + typ + `</MsgType><Content>x</Content>`))
+		if !errors.Is(err, wechat.ErrMissingField) {
+			t.Errorf("%s without MsgId: %v, want ErrMissingField", typ, err)
+		}
+	}
+	if _, err := wechat.IdempotencyKey(&wechat.OAText{OAHeader: wechat.OAHeader{FromUserName: "u", CreateTime: 1, MsgType: "text"}}); !errors.Is(err, wechat.ErrNoKey) {
+		t.Errorf("IdempotencyKey of a text without MsgId: %v, want ErrNoKey", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -95,8 +94,8 @@ func ParseRelay(body []byte) (*RelayEvent, error) {
 		return nil, fmt.Errorf("parse relay: %w", ErrTooLarge)
 	}
 	var e RelayEvent
-	if err := json.Unmarshal(body, &e); err != nil {
-		return nil, fmt.Errorf("parse relay: %w: %v", ErrJSON, err)
+	if err := decodeJSON(body, &e); err != nil {
+		return nil, fmt.Errorf("parse relay: %w", err)
 	}
 	if err := e.validate(); err != nil {
 		return nil, fmt.Errorf("parse relay %q: %w", truncate(e.ID, relayMaxID), err)

@@ -141,6 +141,7 @@ func TestParseRelay(t *testing.T) {
 		{"truncated", `{"id":"a","type":"group_cr`, wechat.ErrJSON},
 		{"two objects", `{"id":"a"}{"id":"b"}`, wechat.ErrJSON},
 		{"empty", ``, wechat.ErrJSON},
+		{"invalid UTF-8", "{\"id\":\"a\",\"type\":\"group_renamed\",\"group_id\":\"g\",\"group_name\":\"\xc3\",\"time\":5}", wechat.ErrJSON},
 		{"null", `null`, wechat.ErrMissingField},
 		{"too large", `"` + strings.Repeat("a", wechat.MaxBodySize) + `"`, wechat.ErrTooLarge},
 	}

@@ -160,6 +160,8 @@ func TestParseBotRejects(t *testing.T) {
 		{"trailing garbage", `{"msgid":"M1","msgtype":"text"} x`, wechat.ErrJSON},
 		{"no msgid", `{"msgtype":"text"}`, wechat.ErrMissingField},
 		{"no msgtype", `{"msgid":"M1"}`, wechat.ErrMissingField},
+		// encoding/json would store U+FFFD in the bytes' place; XML refuses them.
+		{"invalid UTF-8", "{\"msgid\":\"M1\",\"msgtype\":\"text\",\"text\":{\"content\":\"打卡\xff\"}}", wechat.ErrJSON},
 		{"too large", `"` + strings.Repeat("a", wechat.MaxBodySize) + `"`, wechat.ErrTooLarge},
 		// The official JSON sample's plaintext is malformed on purpose.
 		{"official malformed sample", vectorByName(t, "wecom_json_decrypt_hJqcu3").ExpectMsg, wechat.ErrJSON},
