@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechat"
 )
 
 // Directory finds an account by id.
@@ -35,6 +36,13 @@ func NewStatic(list []qunyun.Account) (*Static, error) {
 	for i, a := range list {
 		if err := a.Validate(); err != nil {
 			return nil, fmt.Errorf("account %d: %w", i, err)
+		}
+		// A key that cannot decrypt would load fine and then fail every
+		// callback with a 500: refuse it now, naming the account.
+		if a.EncodingAESKey != "" {
+			if err := wechat.CheckEncodingAESKey(a.EncodingAESKey); err != nil {
+				return nil, qunyun.Errorf(qunyun.EINVALID, "account %s (%s): encodingAESKey: %v", a.ID, a.Kind, err)
+			}
 		}
 		if _, dup := s.byID[a.ID]; dup {
 			return nil, qunyun.Errorf(qunyun.EINVALID, "account %q appears twice", a.ID)

@@ -76,3 +76,41 @@ func TestSSMCaches(t *testing.T) {
 		t.Fatalf("SSM calls = %d, want 1 (cached)", f.calls)
 	}
 }
+
+// An account whose EncodingAESKey cannot be a key is refused at load,
+// naming the account (not the key): otherwise it loads and then answers 500
+// on every callback.
+func TestMalformedAESKeyRefusedAtLoad(t *testing.T) {
+	good := "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	for name, key := range map[string]string{
+		"42 characters":  good[:42],
+		"44 characters":  good + "H",
+		"not base64":     "abcdefghijklmnopqrstuvwxyz0123456789ABCD!!!",
+		"padding inside": "abcdefghijklmnopqrstuvwxyz0123456789ABCD==A",
+	} {
+		for _, kind := range []qunyun.Channel{qunyun.ChannelOA, qunyun.ChannelWeCom, qunyun.ChannelWeComBot} {
+			a := qunyun.Account{ID: "acct-" + string(kind), Kind: kind, AppID: "wx1", CorpID: "ww1", Token: "t", EncodingAESKey: key}
+			_, err := accounts.NewStatic([]qunyun.Account{a})
+			if err == nil {
+				t.Errorf("%s, %s: loaded", name, kind)
+				continue
+			}
+			if !strings.Contains(err.Error(), a.ID) || strings.Contains(err.Error(), key) {
+				t.Errorf("%s, %s: %q should name the account and not show the key", name, kind, err)
+			}
+		}
+	}
+	// The file and SSM loaders go through the same check.
+	p := filepath.Join(t.TempDir(), "a.json")
+	os.WriteFile(p, []byte(`[{"id":"oa1","kind":"oa","appId":"wx1","token":"t","encodingAESKey":"`+good[:42]+`"}]`), 0o600)
+	if _, err := accounts.LoadFile(p); err == nil || !strings.Contains(err.Error(), "oa1") {
+		t.Errorf("LoadFile: %v", err)
+	}
+	// A well-formed key, and no key (an OA in plaintext mode), load.
+	if _, err := accounts.NewStatic([]qunyun.Account{
+		{ID: "safe", Kind: qunyun.ChannelOA, AppID: "wx1", Token: "t", EncodingAESKey: good},
+		{ID: "plain", Kind: qunyun.ChannelOA, AppID: "wx1", Token: "t"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

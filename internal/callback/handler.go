@@ -268,7 +268,9 @@ func (h *Handler) crypto(acct qunyun.Account) (*wechat.Crypto, error) {
 	}
 	c, err := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, acct.ReceiveID())
 	if err != nil {
-		// A broken EncodingAESKey is our configuration, not the caller's fault.
+		// A broken EncodingAESKey is our configuration, not the caller's
+		// fault; the accounts directory refuses one at load, so this is a
+		// directory that did not check.
 		return nil, qunyun.Errorf(qunyun.EINTERNAL, "account %s: %v", acct.ID, err)
 	}
 	h.cryptos.Store(id, c)

@@ -47,7 +47,7 @@ func newPushSide(t *testing.T, f *fixture, db dynamo.API) *pushSide {
 	t.Cleanup(wc.Close)
 	table := &dynamo.Table{DB: db, Name: f.table.Name, Now: f.clock.Now}
 	dir, err := accounts.NewStatic([]qunyun.Account{
-		{ID: "wc", Kind: qunyun.ChannelWeCom, CorpID: "ww1", AgentID: "1000002", Secret: "s", Token: "t", EncodingAESKey: "k"},
+		{ID: "wc", Kind: qunyun.ChannelWeCom, CorpID: "ww1", AgentID: "1000002", Secret: "s", Token: "t", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
 		{ID: "relay", Kind: qunyun.ChannelRelay, HMACKey: relaySecret},
 	})
 	if err != nil {

@@ -34,7 +34,7 @@ const (
 
 var (
 	shanghai = qunyun.LoadLocation("Asia/Shanghai")
-	wecom    = qunyun.Account{ID: "wc", Kind: qunyun.ChannelWeCom, CorpID: "ww1", AgentID: "1000002", Secret: "s", Token: "t", EncodingAESKey: "k"}
+	wecom    = qunyun.Account{ID: "wc", Kind: qunyun.ChannelWeCom, CorpID: "ww1", AgentID: "1000002", Secret: "s", Token: "t", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
 	oa       = qunyun.Account{ID: "oa", Kind: qunyun.ChannelOA, AppID: "wx1", Secret: "s", Token: "t"}
 )
 
@@ -131,7 +131,7 @@ func newEnv(t testing.TB, start time.Time) *env {
 // newService returns another service on the same table and sandbox, as a
 // second Lambda process would be.
 func (e *env) newService() *push.Service {
-	bot := qunyun.Account{ID: "bot", Kind: qunyun.ChannelWeComBot, Token: "t", EncodingAESKey: "k", Webhook: e.wcURL + "/cgi-bin/webhook/send?key=robot1"}
+	bot := qunyun.Account{ID: "bot", Kind: qunyun.ChannelWeComBot, Token: "t", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", Webhook: e.wcURL + "/cgi-bin/webhook/send?key=robot1"}
 	relay := qunyun.Account{ID: "relay", Kind: qunyun.ChannelRelay, HMACKey: relayKey, Webhook: e.relayURL}
 	dir, err := accounts.NewStatic([]qunyun.Account{wecom, oa, bot, relay})
 	if err != nil {

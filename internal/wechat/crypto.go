@@ -49,20 +49,37 @@ func NewCrypto(token, encodingAESKey, receiveID string) (*Crypto, error) {
 	if token == "" {
 		return nil, fmt.Errorf("new crypto: token: %w", ErrMissingField)
 	}
-	if len(encodingAESKey) != 43 {
-		return nil, fmt.Errorf("new crypto: key has %d characters, want 43: %w", len(encodingAESKey), ErrAESKey)
-	}
-	// StdEncoding (not Strict): the console's keys are random [a-zA-Z0-9], so
-	// the last character often carries non-zero unused bits.
-	key, err := base64.StdEncoding.DecodeString(encodingAESKey + "=")
-	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("new crypto: key is not base64: %w", ErrAESKey)
+	key, err := aesKey(encodingAESKey)
+	if err != nil {
+		return nil, fmt.Errorf("new crypto: %w", err)
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("new crypto: %w", err)
 	}
 	return &Crypto{token: token, block: block, iv: key[:aes.BlockSize], receiveID: receiveID}, nil
+}
+
+// CheckEncodingAESKey reports whether encodingAESKey can be an account's
+// key (ErrAESKey if not), so a configuration is refused when it is loaded
+// rather than on every callback. The error never shows the key.
+func CheckEncodingAESKey(encodingAESKey string) error {
+	_, err := aesKey(encodingAESKey)
+	return err
+}
+
+// aesKey decodes the console's 43 base64 characters into the 32-byte key.
+func aesKey(encodingAESKey string) ([]byte, error) {
+	if len(encodingAESKey) != 43 {
+		return nil, fmt.Errorf("EncodingAESKey has %d characters, want 43: %w", len(encodingAESKey), ErrAESKey)
+	}
+	// StdEncoding (not Strict): the console's keys are random [a-zA-Z0-9], so
+	// the last character often carries non-zero unused bits.
+	key, err := base64.StdEncoding.DecodeString(encodingAESKey + "=")
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("EncodingAESKey is not base64: %w", ErrAESKey)
+	}
+	return key, nil
 }
 
 // ReceiveID returns the receiveid this Crypto requires and writes.
