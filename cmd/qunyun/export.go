@@ -41,6 +41,9 @@ var exportKinds = []struct {
 		}
 		return nil
 	}},
+	{"staff", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
+		return emitAll(ctx, dynamo.People{Table: t}.Staff, emit)
+	}},
 	{"content", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.Contents, emit)
 	}},

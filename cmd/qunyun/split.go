@@ -1,10 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +16,7 @@ import (
 func newSplitCmd() *cobra.Command {
 	var file, prefix string
 	var opt community.SplitOptions
-	var asYAML, listMembers bool
+	var asYAML, asCSV, listMembers bool
 	cmd := &cobra.Command{
 		Use:   "split -f members.csv [--groups N] [--size-cap 50]",
 		Short: "Distribute a member list over groups by size cap and tier",
@@ -32,7 +28,9 @@ members sharing a tag are spread out. The same list always gives the same
 split. -f - reads stdin.
 
 It prints one line per group (--members adds every member's group), or
---json, or --yaml for a community.yaml groups: section to complete.`,
+--json, or --yaml for a community.yaml groups: section to complete, or
+--csv for the members file community.yaml imports (members: {file: ...}):
+group,id,name,tier,tags, one line per member.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
@@ -48,7 +46,7 @@ It prints one line per group (--members adds every member's group), or
 			if err != nil {
 				return fmt.Errorf("read member list: %w", err)
 			}
-			people, err := readPeople(file, data)
+			people, err := community.ReadPeople(file, data)
 			if err != nil {
 				return err
 			}
@@ -64,6 +62,8 @@ It prints one line per group (--members adds every member's group), or
 			case asYAML:
 				_, err := io.WriteString(out, community.GroupsFragment(as, opt.SizeCap))
 				return err
+			case asCSV:
+				return community.MembersCSV(out, as)
 			}
 			var rows [][]string
 			for _, a := range as {
@@ -90,6 +90,7 @@ It prints one line per group (--members adds every member's group), or
 	cmd.Flags().IntVar(&opt.SizeCap, "size-cap", 50, "most members per group")
 	cmd.Flags().StringVar(&prefix, "prefix", "g", "group id prefix")
 	cmd.Flags().BoolVar(&asYAML, "yaml", false, "print a community.yaml groups: fragment")
+	cmd.Flags().BoolVar(&asCSV, "csv", false, "print the members file community.yaml imports (group,id,name,tier,tags)")
 	cmd.Flags().BoolVar(&listMembers, "members", false, "also list every member's group")
 	return cmd
 }
@@ -111,65 +112,4 @@ func tagMix(members []community.Person) string {
 		parts[i] = fmt.Sprintf("%s %d", t, counts[t])
 	}
 	return strings.Join(parts, ", ")
-}
-
-// readPeople parses JSON lines when the content starts with '{', CSV
-// otherwise; errors name the line.
-func readPeople(name string, data []byte) ([]community.Person, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	if bytes.HasPrefix(trimmed, []byte("{")) {
-		var people []community.Person
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for line := 1; sc.Scan(); line++ {
-			text := strings.TrimSpace(sc.Text())
-			if text == "" {
-				continue
-			}
-			var p community.Person
-			dec := json.NewDecoder(strings.NewReader(text))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&p); err != nil {
-				return nil, fmt.Errorf("%s:%d: expected a JSON object with id, name, tier, tags: %v", name, line, err)
-			}
-			people = append(people, p)
-		}
-		return people, sc.Err()
-	}
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
-	r.FieldsPerRecord = -1
-	records, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(records) == 0 {
-		return nil, fmt.Errorf("%s: empty; expected a header line id,name,tier,tags", name)
-	}
-	col := map[string]int{}
-	for i, h := range records[0] {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	if _, ok := col["id"]; !ok {
-		return nil, fmt.Errorf("%s:1: the header has no id column; expected id,name,tier,tags", name)
-	}
-	get := func(rec []string, field string) string {
-		if i, ok := col[field]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
-	}
-	var people []community.Person
-	for i, rec := range records[1:] {
-		p := community.Person{ID: get(rec, "id"), Name: get(rec, "name"), Tier: get(rec, "tier")}
-		if p.ID == "" {
-			return nil, fmt.Errorf("%s:%d: empty id", name, i+2)
-		}
-		for _, t := range strings.FieldsFunc(get(rec, "tags"), func(r rune) bool { return r == ';' || r == '|' }) {
-			if t = strings.TrimSpace(t); t != "" {
-				p.Tags = append(p.Tags, t)
-			}
-		}
-		people = append(people, p)
-	}
-	return people, nil
 }

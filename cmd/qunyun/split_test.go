@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,5 +80,50 @@ func TestSplitErrors(t *testing.T) {
 	}
 	if _, _, err := run(t, "name,tier\nx,vip\n", "split", "-f", "-"); err == nil || !strings.Contains(err.Error(), "no id column") {
 		t.Fatalf("no id column: %v", err)
+	}
+}
+
+// What split prints is what apply loads: the groups fragment and the
+// members file, with every member landing in the group split chose.
+func TestSplitOutputApplies(t *testing.T) {
+	path := writeMembersCSV(t, 120, 30)
+	groups, _, err := run(t, "", "split", "-f", path, "--groups", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fragment, _, err := run(t, "", "split", "-f", path, "--groups", "3", "--yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, _, err := run(t, "", "split", "-f", path, "--groups", "3", "--csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(csv, "group,id,name,tier,tags\n") || strings.Count(csv, "\n") != 121 || !strings.Contains(csv, "g-vip-01,u000,成员0,vip,餐饮;健康\n") {
+		t.Fatalf("members file:\n%.300s", csv)
+	}
+	dir := t.TempDir()
+	yaml := "accounts: [{id: rl, kind: relay}]\nmembers: {file: members.csv}\n" +
+		strings.ReplaceAll(fragment, "    purpose:", "    account: rl\n    purpose:")
+	if err := os.WriteFile(filepath.Join(dir, "members.csv"), []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "community.yaml"), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tb, targs := tableArgs(t)
+	out, _, err := run(t, "", append([]string{"apply", "-f", filepath.Join(dir, "community.yaml")}, targs...)...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "+ member g-vip-01/u000") || !strings.Contains(out, "applied: 123 created") {
+		t.Fatalf("apply:\n%.500s", out)
+	}
+	ms, err := tb.Members(context.Background(), "g-vip-01")
+	if err != nil || len(ms) != 30 || !ms[0].VIP || ms[0].Role != "member" {
+		t.Fatalf("g-vip-01: %d members, first %+v, %v", len(ms), ms[0], err)
+	}
+	if !strings.Contains(groups, "g-vip-01") {
+		t.Fatalf("split table:\n%s", groups)
 	}
 }

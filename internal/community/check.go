@@ -76,6 +76,8 @@ func check(ix *index, f *File) Problems {
 		}
 		c.timeRange(ct.Start, ct.End, at...)
 	}
+	c.staff(f)
+	c.membersFile(f)
 	sortProblems(c.problems)
 	return c.problems
 }

@@ -27,7 +27,9 @@ const (
 const (
 	KindContent       = "content"
 	KindHost          = "host"
+	KindStaff         = "staff"
 	KindGroup         = "group"
+	KindMember        = "member"
 	KindPlan          = "plan"
 	KindKeywordRule   = "keyword-rule"
 	KindCheckinRule   = "checkin-rule"
@@ -147,6 +149,12 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteHost(ctx, id) }
 		}))
 
+	staff, err := dynamo.People{Table: t}.Staff(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read staff: %w", err)
+	}
+	add(diffStaff(staff, c.Staff))
+
 	groups, err := t.Groups(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read groups: %w", err)
@@ -177,6 +185,12 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		func(id string) writeFunc {
 			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteGroup(ctx, id) }
 		}))
+
+	members, err := diffMembers(ctx, t, c, staff, groups, prune)
+	if err != nil {
+		return nil, err
+	}
+	upserts = append(upserts, members...)
 
 	plans, err := t.Plans(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package community
 
 import (
+	"sort"
 	"strings"
 	"time"
 
@@ -22,6 +23,16 @@ type File struct {
 	KeywordRules []qunyun.KeywordRule `yaml:"keywordRules,omitempty"`
 	CheckinRules []qunyun.CheckinRule `yaml:"checkinRules,omitempty"`
 	Contests     []qunyun.Contest     `yaml:"contests,omitempty"`
+	Staff        []qunyun.Staff       `yaml:"staff,omitempty"`
+	Members      *MembersSpec         `yaml:"members,omitempty"`
+
+	people []Person // the members file's lines, read by check
+}
+
+// MembersSpec names the CSV file of imported members (group, id, name,
+// tier, tags), relative to community.yaml.
+type MembersSpec struct {
+	File string `yaml:"file"`
 }
 
 // AccountRef names an account and where its secrets live; the secrets
@@ -90,6 +101,12 @@ type Community struct {
 	KeywordRules   []qunyun.KeywordRule
 	CheckinRules   []qunyun.CheckinRule
 	Contests       []qunyun.Contest
+	Staff          []qunyun.Staff
+	// Members is what the file says about members, by group and id: the
+	// roles staff have in the groups they serve, and the imported members
+	// with their names, tags and VIP tier. Who is in a group otherwise is
+	// WeChat's to say: apply never removes a member.
+	Members []qunyun.Member
 }
 
 // Group is a group with the operator's pause switch, which maps onto
@@ -110,7 +127,9 @@ func (f *File) community() *Community {
 		KeywordRules:   f.KeywordRules,
 		CheckinRules:   f.CheckinRules,
 		Contests:       f.Contests,
+		Staff:          f.Staff,
 	}
+	c.Members = f.members()
 	for _, gs := range f.Groups {
 		g := gs.Group
 		if g.TimeZone == "" {
@@ -193,4 +212,39 @@ func cronExpr(s string) string {
 		return s
 	}
 	return "cron(" + s + ")"
+}
+
+// members merges the imported members with the staff's memberships: a
+// person on both lists keeps their line's name, tags and tier and takes the
+// staff role.
+func (f *File) members() []qunyun.Member {
+	accounts := map[string]string{}
+	for _, g := range f.Groups {
+		accounts[g.ID] = g.AccountID
+	}
+	var out []qunyun.Member
+	at := map[[2]string]int{}
+	for _, p := range f.people {
+		at[[2]string{p.Group, p.ID}] = len(out)
+		out = append(out, qunyun.Member{GroupID: p.Group, ID: p.ID, Name: p.Name, Tags: p.Tags,
+			VIP: strings.EqualFold(p.Tier, "vip")})
+	}
+	for _, s := range f.Staff {
+		for _, m := range s.Memberships(func(g string) string { return accounts[g] }) {
+			i, listed := at[[2]string{m.GroupID, m.ID}]
+			if !listed {
+				at[[2]string{m.GroupID, m.ID}] = len(out)
+				out = append(out, m)
+				continue
+			}
+			out[i].Role, out[i].WeComUserID = m.Role, m.WeComUserID
+			if out[i].Name == "" {
+				out[i].Name = m.Name
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].GroupID < out[j].GroupID || out[i].GroupID == out[j].GroupID && out[i].ID < out[j].ID
+	})
+	return out
 }

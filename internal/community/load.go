@@ -467,6 +467,9 @@ func editDistance(a, b string) int {
 
 func sortProblems(ps Problems) {
 	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].File != ps[j].File { // the members file's problems apart from the yaml's
+			return ps[i].File < ps[j].File
+		}
 		if ps[i].Line != ps[j].Line {
 			return ps[i].Line < ps[j].Line
 		}

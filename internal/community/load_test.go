@@ -30,6 +30,18 @@ func TestDemoFileLoads(t *testing.T) {
 	if vip != 2 {
 		t.Errorf("vip groups = %d, want 2", vip)
 	}
+	// Every group has its owner on staff, as the owner the group names.
+	owners := map[string]string{}
+	for _, m := range c.Members {
+		if m.Role == qunyun.RoleOwner {
+			owners[m.GroupID] = m.WeComUserID
+		}
+	}
+	for _, g := range c.Groups {
+		if owners[g.ID] != g.OwnerID {
+			t.Errorf("group %s: owner %q on staff, %q on the group", g.ID, owners[g.ID], g.OwnerID)
+		}
+	}
 }
 
 const good = `

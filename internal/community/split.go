@@ -14,6 +14,10 @@ type Person struct {
 	Name string   `json:"name,omitempty"`
 	Tier string   `json:"tier,omitempty"` // "vip" gets VIP groups; "" is regular
 	Tags []string `json:"tags,omitempty"`
+	// Group is the group a members file puts them in (a split's output).
+	Group string `json:"group,omitempty"`
+	// Line is where the person was read, for problems; 0 when not read.
+	Line int `json:"-"`
 }
 
 // SplitOptions says how to split.
