@@ -1,6 +1,10 @@
 package qunyun
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // The four dimensions of 获得感 (sense of gain) a group's value is made of
 // (DESIGN.md §7), in the order reports show them.
@@ -162,6 +166,27 @@ type LeaderCandidate struct {
 	Role     Role               `json:"role" dynamodbav:"role"` // moderator or editor
 	Numbers  map[string]float64 `json:"numbers" dynamodbav:"numbers"`
 	Why      string             `json:"why" dynamodbav:"why"`
+	// Promote is the one-line command that makes the candidate what they
+	// were found to be (PromoteCommand), for the report to show.
+	Promote string `json:"promote,omitempty" dynamodbav:"promote,omitempty"`
+}
+
+// PromoteCommand is the operator command that promotes the candidate, with
+// the numbers that found them as the audit reason.
+func (c LeaderCandidate) PromoteCommand() string {
+	return fmt.Sprintf("qunyun promote %s --group %s --to %s --reason %s",
+		shellWord(c.MemberID), shellWord(c.GroupID), c.Role, shellWord(c.Why))
+}
+
+// shellWord quotes s for a POSIX shell unless it is a plain word, so a
+// copied command runs as shown whatever the id or reason holds.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.:@/", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // TagCount is a tag and how strongly it showed.

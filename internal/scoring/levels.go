@@ -258,6 +258,8 @@ func (s *Scorer) leader(lv qunyun.MemberLevel) (qunyun.LeaderCandidate, bool) {
 	default:
 		return qunyun.LeaderCandidate{}, false
 	}
-	return qunyun.LeaderCandidate{GroupID: lv.GroupID, MemberID: lv.MemberID, Name: lv.Name, Role: role,
-		Numbers: nums, Why: render(s.texts.leaders[string(role)], nums, nil)}, true
+	c := qunyun.LeaderCandidate{GroupID: lv.GroupID, MemberID: lv.MemberID, Name: lv.Name, Role: role,
+		Numbers: nums, Why: render(s.texts.leaders[string(role)], nums, nil)}
+	c.Promote = c.PromoteCommand()
+	return c, true
 }

@@ -400,6 +400,9 @@ func TestSimulatedMonth(t *testing.T) {
 			if strings.HasSuffix(l.MemberID, "-owner") || l.MemberID == "vip-host" {
 				t.Errorf("staff proposed as a leader: %+v", l)
 			}
+			if l.Promote != l.PromoteCommand() || !strings.Contains(l.Promote, " --to "+string(l.Role)+" ") {
+				t.Errorf("leader %s: promote command %q", l.MemberID, l.Promote)
+			}
 		}
 		if roles["vip-m01"] != qunyun.RoleModerator || roles["vip-m02"] != qunyun.RoleEditor {
 			t.Fatalf("leaders = %v, want vip-m01 moderator and vip-m02 editor", roles)
