@@ -1,6 +1,7 @@
 // Command qunyun is the operator CLI: it applies community.yaml, shows what
-// the system stored, writes reports, splits member lists, runs the local
-// stack, invokes one function, simulates a community and runs load.
+// the system stored, writes reports, splits member lists, promotes and
+// demotes members, runs the local stack, invokes one function, simulates a
+// community and runs load.
 //
 // Each command lives in its own file as a newXxxCmd constructor; newRoot
 // lists them all, so this file shows the whole CLI at a glance.
@@ -27,6 +28,8 @@ func newRoot() *cobra.Command {
 		newExportCmd(),
 		newReportCmd(),
 		newSplitCmd(),
+		newPromoteCmd(), // a leader candidate becomes moderator or editor
+		newDemoteCmd(),
 		newLocalCmd(demoHook), // local up applies the demo community unless --no-demo
 		newInvokeCmd(),
 		newSimulateCmd(),
