@@ -535,8 +535,8 @@ const (
 	SourceModeration = "moderation" // ModerationHit → moderators
 )
 
-// moderators returns the staff to alert for a group: its moderators and
-// owners by role, else the group owner.
+// moderators returns the staff to alert for a group (qunyun.AlertTargets:
+// its moderators and owners by role, else the group owner).
 func (s *Service) moderators(ctx context.Context, g *qunyun.Group) ([]string, error) {
 	if g == nil {
 		return nil, nil
@@ -545,16 +545,7 @@ func (s *Service) moderators(ctx context.Context, g *qunyun.Group) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for _, m := range members {
-		if m.Active() && (m.Role == qunyun.RoleModerator || m.Role == qunyun.RoleOwner) {
-			ids = append(ids, m.ID)
-		}
-	}
-	if len(ids) == 0 && g.OwnerID != "" {
-		ids = append(ids, g.OwnerID)
-	}
-	return ids, nil
+	return qunyun.AlertTargets(*g, members), nil
 }
 
 // checkPolicies applies every policy before a send. It reserves the cap

@@ -425,9 +425,15 @@ func TestHostNoShowAlertsModerators(t *testing.T) {
 	}
 	f.tickAt(start.Add(10 * time.Minute))
 	f.tickAt(start.Add(11 * time.Minute))
+	// The moderator and the owner, as every alert of the group.
 	alerts := byStep(f.rec.deliveries(t), "noshow")
-	if len(alerts) != 1 || alerts[0].TargetKind != qunyun.TargetStaff || alerts[0].TargetID != "mod1" || !alerts[0].Urgent || !strings.Contains(alerts[0].Content.Text, "嘉宾还没有发言") {
+	if len(alerts) != 2 || alerts[0].TargetID != "mod1" || alerts[1].TargetID != "owner1" {
 		t.Fatalf("alerts: %+v", alerts)
+	}
+	for _, a := range alerts {
+		if a.TargetKind != qunyun.TargetStaff || !a.Urgent || !strings.Contains(a.Content.Text, "嘉宾还没有发言") {
+			t.Fatalf("alert: %+v", a)
+		}
 	}
 	if !f.state("ns").Run.NoShow {
 		t.Fatal("no-show not recorded")

@@ -194,9 +194,10 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// alertNoShow tells the group's moderators (or its owner) that the host
-// has not spoken. The requests go out before the mark: their ids are fixed,
-// so push sends each once even when two runs race or a run is retried.
+// alertNoShow tells the group's moderators and owners (as every alert
+// does: qunyun.AlertTargets) that the host has not spoken. The requests go
+// out before the mark: their ids are fixed, so push sends each once even
+// when two runs race or a run is retried.
 func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time.Time) error {
 	g, h, err := s.parties(ctx, sess)
 	if err != nil {
@@ -206,15 +207,7 @@ func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time
 	if err != nil {
 		return err
 	}
-	var targets []string
-	for _, m := range members {
-		if m.Active() && m.Role == qunyun.RoleModerator {
-			targets = append(targets, m.ID)
-		}
-	}
-	if len(targets) == 0 && g.OwnerID != "" {
-		targets = []string{g.OwnerID}
-	}
+	targets := qunyun.AlertTargets(g, members)
 	if len(targets) == 0 {
 		s.log().Error("session: host no-show and nobody to alert", "session", sess.ID, "group", sess.GroupID)
 	}
