@@ -693,6 +693,9 @@ func (s *Service) applyMember(ctx context.Context, e qunyun.GroupEvent) error {
 			}
 			return nil
 		}
+		// The role is the operator's (community.yaml staff, qunyun
+		// promote): this write, under the version just read, only fills
+		// it when empty, so a join never demotes staff.
 		if m.Role == "" {
 			m.Role = qunyun.RoleMember
 		}
