@@ -14,6 +14,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/contest"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/lambdainit"
 	"github.com/qunyun/qunyun/internal/scoring"
 	"github.com/qunyun/qunyun/internal/segment"
@@ -52,6 +53,7 @@ func main() {
 	if err != nil {
 		lambdainit.Fail(err)
 	}
+	contests.Staff = dynamo.People{Table: table}.Staff
 	h := &scoring.Handler{Night: &scoring.Night{Store: table, Bus: pub, Scorer: scorer, Now: clk.Now}, Contests: contests}
 	lambda.Start(h.Handle)
 }

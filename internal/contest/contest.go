@@ -81,6 +81,10 @@ type Runner struct {
 	Comments func(accountID string) (Comments, error) // the comment API of an OA
 	Bus      Publisher
 	Now      func() time.Time
+	// Staff lists community.yaml's staff (dynamo.People.Staff): their
+	// Official Account openid is how a staff comment is known, an OA
+	// having no groups whose member roles could say it. nil: roles only.
+	Staff    func(ctx context.Context) ([]qunyun.Staff, error)
 	reply    *template.Template
 	notify   *template.Template
 	voteWord string
@@ -176,6 +180,17 @@ func (r *Runner) Run(ctx context.Context, c qunyun.Contest) ([]qunyun.ContestEnt
 		return nil, err
 	}
 	staff := map[string]bool{}
+	if r.Staff != nil {
+		list, err := r.Staff(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("contest %s: %w", c.ID, err)
+		}
+		for _, s := range list {
+			if id := s.IDs[c.AccountID]; id != "" {
+				staff[id] = true
+			}
+		}
+	}
 	for _, e := range byID {
 		if _, seen := staff[e.OpenID]; seen {
 			continue

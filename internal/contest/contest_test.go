@@ -16,7 +16,9 @@ import (
 
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/contest"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/sandbox"
@@ -110,6 +112,15 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 	if err := table.PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "u09", Role: qunyun.RoleModerator}); err != nil {
 		t.Fatal(err)
 	}
+	// u11 is in no group, but community.yaml names them staff by their openid.
+	staffFile, err := community.Parse("community.yaml", []byte("accounts: [{id: oa1, kind: oa}]\nstaff: [{id: s-ed, role: editor, ids: {oa1: u11}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := community.Compute(ctx, table, staffFile, false); err != nil || d.Apply(ctx, table, nil) != nil {
+		t.Fatalf("apply staff: %v", err)
+	}
+	runner.Staff = dynamo.People{Table: table}.Staff
 	// Votes sent to the OA, as the callback records them; v1 votes twice,
 	// v3 followed during the contest.
 	vote := func(voter, text string, at time.Time) {
@@ -190,6 +201,7 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 	}
 	// Comment ids are 1-based; comment i+1 was written by u<i>.
 	check(10, "likes=50 votes=1 rank=0 winner=false excluded=staff")
+	check(12, "likes=0 votes=0 rank=0 winner=false excluded=staff")
 	check(9, "likes=0 votes=1 rank=0 winner=false excluded=too_short")
 	check(21, "likes=9 votes=0 rank=0 winner=false excluded=duplicate") // u07's second comment
 	check(3, "likes=0 votes=2 rank=1 winner=true excluded=")
