@@ -19,23 +19,29 @@ const (
 var Dimensions = []string{DimensionInformation, DimensionAnswers, DimensionConnections, DimensionBenefits}
 
 // DimensionScore is one dimension of a group's value for a day, with the
-// numbers behind it. A dimension with no demand that day (no question was
-// asked) is not Applicable and does not count: silence is not a failure.
+// numbers behind it. A dimension without Evidence that day (nothing was
+// delivered, asked, said or offered) scores 0 and still weighs: a group is
+// never lifted by what it did not show (docs/scoring.md, Missing evidence).
 type DimensionScore struct {
-	Name       string             `json:"name" dynamodbav:"name"`
-	Score      float64            `json:"score" dynamodbav:"score"`   // 0–100
-	Weight     float64            `json:"weight" dynamodbav:"weight"` // from the group's purpose
-	Applicable bool               `json:"applicable" dynamodbav:"applicable"`
-	Numbers    map[string]float64 `json:"numbers,omitempty" dynamodbav:"numbers,omitempty"`
-	Why        string             `json:"why" dynamodbav:"why"` // rendered explanation
+	Name     string             `json:"name" dynamodbav:"name"`
+	Score    float64            `json:"score" dynamodbav:"score"`   // 0–100
+	Weight   float64            `json:"weight" dynamodbav:"weight"` // from the group's purpose
+	Evidence bool               `json:"evidence" dynamodbav:"evidence"`
+	Numbers  map[string]float64 `json:"numbers,omitempty" dynamodbav:"numbers,omitempty"`
+	Why      string             `json:"why" dynamodbav:"why"` // rendered explanation
 }
 
 // Activity is how much a group chatted: reported beside its value, never
 // counted in it.
 type Activity struct {
-	Messages          int     `json:"messages" dynamodbav:"messages"`
-	Speakers          int     `json:"speakers" dynamodbav:"speakers"`
-	Members           int     `json:"members" dynamodbav:"members"`
+	Messages int `json:"messages" dynamodbav:"messages"`
+	Speakers int `json:"speakers" dynamodbav:"speakers"`
+	// Members is the group's size at the day's end: its recorded members
+	// plus those seen in it whom no record lists (a bot-only group has only
+	// these, so its size is a floor). 0 means unknown.
+	Members int `json:"members" dynamodbav:"members"`
+	// MembersSeen counts the members of Members known only from being seen.
+	MembersSeen       int     `json:"membersSeen,omitempty" dynamodbav:"membersSeen,omitempty"`
 	MessagesPerMember float64 `json:"messagesPerMember" dynamodbav:"messagesPerMember"`
 	Joins             int     `json:"joins" dynamodbav:"joins"`
 	Leaves            int     `json:"leaves" dynamodbav:"leaves"`

@@ -458,7 +458,7 @@ func TestSimulatedMonth(t *testing.T) {
 				t.Errorf("%s: %q", sc.GroupID, sc.Why)
 			}
 			for _, d := range sc.Dimensions {
-				if len(d.Numbers) == 0 || !digits.MatchString(d.Why) && d.Applicable {
+				if len(d.Numbers) == 0 || !digits.MatchString(d.Why) && d.Evidence {
 					t.Errorf("%s/%s: %q %v", sc.GroupID, d.Name, d.Why, d.Numbers)
 				}
 			}

@@ -6,7 +6,8 @@
 // the day's facts and then:
 //   - a value score 0–100 from four dimensions (timely information, answers,
 //     connections, benefits), weighted by the group's purpose; a dimension
-//     with no demand that day does not count, so silence is not a failure;
+//     without evidence that day adds 0 and says so (what a purpose does not
+//     owe, such as a shelf group's conversation, weighs 0 instead);
 //   - activity beside the score, never inside it;
 //   - noise and health flags, each with its numbers;
 //   - Orbit-style member levels with Discourse-style hysteresis, leader

@@ -51,19 +51,22 @@ const (
 func (s *Scorer) dimensions(p qunyun.Purpose, f *facts) []qunyun.DimensionScore {
 	w := PurposeWeights[p]
 	members := float64(f.members)
-	readRate := float64(f.readers) / members
+	readRate := share(float64(f.readers), members)
 	out := make([]qunyun.DimensionScore, 0, 4)
 
-	// Timely information: delivered, opened, sessions held.
-	info := 0.35*math.Min(1, float64(f.sent)) + 0.65*clamp01(readRate/targetReadRate)
+	// Timely information: what members opened, and sessions held. Content
+	// delivered but never opened gave nobody anything, so it scores nothing
+	// (sent stays in the numbers, to show the effort).
+	read := clamp01(readRate / targetReadRate)
+	info := read
 	if f.sessions > 0 {
-		info = 0.25*math.Min(1, float64(f.sent)) + 0.45*clamp01(readRate/targetReadRate) + 0.30
+		info = 0.30 + 0.70*read
 	}
-	out = append(out, s.dimension(qunyun.DimensionInformation, w, true, 100*info, map[string]float64{
+	out = append(out, s.dimension(qunyun.DimensionInformation, w, f.sent > 0 || f.readers > 0 || f.sessions > 0, 100*info, map[string]float64{
 		"sent": float64(f.sent), "readers": float64(f.readers), "members": members,
 		"readRate": round3(readRate), "shares": float64(f.shares), "sessions": float64(f.sessions)}))
 
-	// Answers: only when someone asked.
+	// Answers: evidence only when someone asked.
 	med := median(f.responseMins)
 	ans := 0.0
 	if f.questions > 0 {
@@ -78,25 +81,28 @@ func (s *Scorer) dimensions(p qunyun.Purpose, f *facts) []qunyun.DimensionScore 
 		"questions": float64(f.questions), "answered": float64(f.answered),
 		"answerRate": round3(float64(f.answered) / math.Max(1, float64(f.questions))), "medianMinutes": round1(med)}))
 
-	// Connections: only when someone spoke.
+	// Connections: evidence only when someone spoke.
 	targetPairs := math.Max(2, math.Round(members*pairsPerMember))
-	conn := 100 * (0.6*clamp01(float64(f.pairs)/targetPairs) + 0.4*clamp01(float64(f.reach)/(members*reachShare)))
+	conn := 100 * (0.6*clamp01(float64(f.pairs)/targetPairs) + 0.4*clamp01(share(float64(f.reach), members*reachShare)))
 	out = append(out, s.dimension(qunyun.DimensionConnections, w, f.activity.Messages > 0, conn, map[string]float64{
 		"pairs": float64(f.pairs), "reach": float64(f.reach), "targetPairs": targetPairs}))
 
-	// Benefits: only when an offer, a prize or a check-in was on the table.
+	// Benefits: evidence only when an offer, a prize or a check-in was on
+	// the table.
 	got := float64(f.benefitReaders+f.rewards+f.prizes) + checkinerPerShare*float64(f.checkers)
-	applicable := f.benefitSent > 0 || f.benefitReaders > 0 || f.rewards > 0 || f.prizes > 0 || f.checkers > 0
+	evidence := f.benefitSent > 0 || f.benefitReaders > 0 || f.rewards > 0 || f.prizes > 0 || f.checkers > 0
 	ben := 100 * clamp01(got/math.Max(1, members*benefitPerMember))
-	out = append(out, s.dimension(qunyun.DimensionBenefits, w, applicable, ben, map[string]float64{
+	out = append(out, s.dimension(qunyun.DimensionBenefits, w, evidence, ben, map[string]float64{
 		"benefitReaders": float64(f.benefitReaders), "rewards": float64(f.rewards),
 		"prizes": float64(f.prizes), "checkers": float64(f.checkers)}))
 	return out
 }
 
-func (s *Scorer) dimension(name string, w Weights, applicable bool, score float64, numbers map[string]float64) qunyun.DimensionScore {
-	d := qunyun.DimensionScore{Name: name, Weight: w.of(name), Applicable: applicable, Numbers: numbers}
-	if applicable {
+// dimension scores one dimension. Without evidence it scores 0 and says
+// so: the day gave members nothing there that we can see.
+func (s *Scorer) dimension(name string, w Weights, evidence bool, score float64, numbers map[string]float64) qunyun.DimensionScore {
+	d := qunyun.DimensionScore{Name: name, Weight: w.of(name), Evidence: evidence, Numbers: numbers}
+	if evidence {
 		d.Score = round1(score)
 		d.Why = render(s.texts.dimensions[name], numbers, nil)
 	} else {
@@ -105,20 +111,26 @@ func (s *Scorer) dimension(name string, w Weights, applicable bool, score float6
 	return d
 }
 
-// weighted is the value: the weighted mean of the applicable dimensions. A
-// dimension that does not apply hands its weight to the others.
+// weighted is the value: the purpose-weighted sum of the dimensions, each
+// with the weight its purpose gives it. A dimension without evidence keeps
+// its weight and adds 0, so a group is never lifted by what it did not
+// show: an idle group with one delivered, unread message scores 0, not
+// the score of its one dimension with the others' weight handed to it.
+// What a purpose does not owe (a shelf group's conversation) weighs 0.
 func weighted(dims []qunyun.DimensionScore) float64 {
-	var sum, weights float64
+	var sum float64
 	for _, d := range dims {
-		if d.Applicable && d.Weight > 0 {
-			sum += d.Weight * d.Score
-			weights += d.Weight
-		}
+		sum += d.Weight * d.Score
 	}
-	if weights == 0 {
+	return round1(sum)
+}
+
+// share is n/of, 0 when of is 0 (a group of unknown size).
+func share(n, of float64) float64 {
+	if of <= 0 {
 		return 0
 	}
-	return round1(sum / weights)
+	return n / of
 }
 
 // rolling averages today's value with the stored values of the 6 and 27
