@@ -13,7 +13,8 @@ import (
 // facts are the numbers of one group-day that the scores are made of.
 type facts struct {
 	activity       qunyun.Activity
-	members        int // active members at the end of the day (≥1)
+	members        int // the group's size at the end of the day (0: unknown), see size
+	membersSeen    int // of members, those only seen in the group, not recorded
 	perMember      map[string]int
 	topSpeaker     int // messages of the most active speaker
 	ads            int
@@ -53,17 +54,12 @@ func (s *Scorer) facts(d GroupDay) *facts {
 		texts: map[string][]string{}, opened: map[string][]string{}}
 	in := func(t time.Time) bool { return !t.Before(d.Start) && t.Before(d.End) }
 	staff := map[string]bool{}
-	active := 0
 	for _, m := range d.Members {
 		if m.Role.Staff() {
 			staff[m.ID] = true
 		}
 		f.names[m.ID] = m.Name
-		if inGroupAt(m, d.End) {
-			active++
-		}
 	}
-	f.members = max(active, 1)
 	c := func(id string) *qunyun.Contributions {
 		if f.contrib[id] == nil {
 			f.contrib[id] = &qunyun.Contributions{}
@@ -154,8 +150,6 @@ func (s *Scorer) facts(d GroupDay) *facts {
 	}
 	f.activity.Messages = len(msgs)
 	f.activity.Speakers = len(f.perMember)
-	f.activity.Members = f.members
-	f.activity.MessagesPerMember = round3(float64(len(msgs)) / float64(f.members))
 	for _, n := range f.perMember {
 		f.topSpeaker = max(f.topSpeaker, n)
 	}
@@ -276,6 +270,21 @@ func (s *Scorer) facts(d GroupDay) *facts {
 	}
 	f.checkers = len(checkers)
 
+	// Size: needed by every rate, so it comes after everyone seen today.
+	seen := make([]string, 0, len(f.contrib)+len(checkers)+len(d.Levels))
+	for id := range f.contrib { // who wrote, asked, answered or read
+		seen = append(seen, id)
+	}
+	for id := range checkers {
+		seen = append(seen, id)
+	}
+	for id := range d.Levels {
+		seen = append(seen, id)
+	}
+	f.members, f.membersSeen = size(d.Members, seen, d.End)
+	f.activity.Members, f.activity.MembersSeen = f.members, f.membersSeen
+	f.activity.MessagesPerMember = round3(share(float64(len(msgs)), float64(f.members)))
+
 	// Prizes: contest wins of the group's members settled during the day.
 	for _, m := range d.Members {
 		if inGroupAt(m, d.End) {
@@ -302,6 +311,32 @@ func (s *Scorer) facts(d GroupDay) *facts {
 		}
 	}
 	return f
+}
+
+// size is a group's size at end: the members its records place in the
+// group then, plus the members seen in it (who spoke, read or checked in,
+// that day or on a day before: their stored levels) whom no record lists.
+// WeChat reports joins and leaves only for WeCom customer groups; a group
+// seen only through a bot or a bridge has no records, so its size is the
+// members seen, a floor, and seen says how many of the size rest on that.
+// 0 means unknown: nobody recorded, nobody seen. It is never a made-up 1,
+// which would turn one reader into a 100 % read rate.
+func size(members []qunyun.Member, seen []string, end time.Time) (n, seenOnly int) {
+	recorded := make(map[string]bool, len(members))
+	for _, m := range members {
+		recorded[m.ID] = true // in or out: a record that says they left wins over having seen them
+		if inGroupAt(m, end) {
+			n++
+		}
+	}
+	for _, id := range seen {
+		if id != "" && !recorded[id] {
+			recorded[id] = true
+			n++
+			seenOnly++
+		}
+	}
+	return n, seenOnly
 }
 
 // inGroupAt reports whether m was in the group at t, judged from its

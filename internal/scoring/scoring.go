@@ -120,12 +120,24 @@ func (s *Scorer) Score(d GroupDay) Result {
 	}
 	score.Why = render(s.texts.value, map[string]float64{"value": score.Value,
 		"messages": float64(f.activity.Messages), "speakers": float64(f.activity.Speakers)},
-		map[string]string{"purposeName": s.texts.purposeName(string(score.Purpose))})
+		map[string]string{"purposeName": s.texts.purposeName(string(score.Purpose)), "size": s.size(f)})
 	memberTags, groupTags := s.tags(d, f)
 	score.Tags = groupTags
 	levels, all, leaders := s.levels(d, f, memberTags)
 	score.Leaders, score.Levels = leaders, all
 	return Result{Score: score, Levels: levels, Leaders: leaders, AllLevels: all}
+}
+
+// size says how big the group is and how we know.
+func (s *Scorer) size(f *facts) string {
+	kind := "recorded"
+	switch {
+	case f.members == 0:
+		kind = "unknown"
+	case f.membersSeen > 0:
+		kind = "seen"
+	}
+	return render(s.texts.size[kind], map[string]float64{"members": float64(f.members), "seen": float64(f.membersSeen)}, nil)
 }
 
 func purposeOf(g qunyun.Group) qunyun.Purpose {

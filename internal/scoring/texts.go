@@ -19,6 +19,7 @@ type Texts struct {
 	dimensions map[string]*template.Template
 	flags      map[string]*template.Template
 	leaders    map[string]*template.Template
+	size       map[string]*template.Template
 	value      *template.Template
 	level      *template.Template
 	levelHeld  *template.Template
@@ -35,6 +36,7 @@ type textsFile struct {
 	Level           string            `yaml:"level"`
 	LevelHeld       string            `yaml:"level_held"`
 	Leaders         map[string]string `yaml:"leaders"`
+	Size            map[string]string `yaml:"size"`
 	Purposes        map[string]string `yaml:"purposes"`
 	QuestionMarkers []string          `yaml:"questionMarkers"`
 	VoteMarkers     []string          `yaml:"voteMarkers"`
@@ -78,6 +80,7 @@ func LoadTexts() (*Texts, error) {
 	t.dimensions = compileAll(f.Dimensions)
 	t.flags = compileAll(f.Flags)
 	t.leaders = compileAll(f.Leaders)
+	t.size = compileAll(f.Size)
 	if err != nil {
 		return nil, err
 	}
