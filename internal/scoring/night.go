@@ -323,8 +323,22 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 		}
 		mine = append(mine, g)
 	}
+	// Every day is read before any is scored: tags weigh a word by how
+	// many of the groups scored together used it (Corpus).
+	days := make([]GroupDay, len(mine))
 	err = forEach(len(mine), n.concurrency(), func(i int) error {
-		_, err := n.group(ctx, mine[i], date, byID, keywords, checkins, winners)
+		d, err := n.Day(ctx, mine[i], date, byID, keywords, checkins)
+		d.Prizes = winners
+		days[i] = d
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	corpus := n.Scorer.Corpus(days)
+	err = forEach(len(days), n.concurrency(), func(i int) error {
+		days[i].Corpus = corpus
+		_, err := n.score(ctx, days[i])
 		return err
 	})
 	if err != nil {
@@ -449,6 +463,12 @@ func (n *Night) group(ctx context.Context, g qunyun.Group, date string, contents
 		return Result{}, err
 	}
 	d.Prizes = prizes
+	return n.score(ctx, d)
+}
+
+// score scores one read group-day and stores the results.
+func (n *Night) score(ctx context.Context, d GroupDay) (Result, error) {
+	g, date := d.Group, d.Date
 	res := n.Scorer.Score(d)
 	if err := n.Store.PutGroupScore(ctx, res.Score); err != nil {
 		return res, err
@@ -457,7 +477,7 @@ func (n *Night) group(ctx context.Context, g qunyun.Group, date string, contents
 	for _, m := range d.Members {
 		current[m.ID] = m
 	}
-	err = forEach(len(res.Levels), 2*n.concurrency(), func(i int) error {
+	err := forEach(len(res.Levels), 2*n.concurrency(), func(i int) error {
 		l := res.Levels[i]
 		if err := n.Store.PutMemberLevel(ctx, l); err != nil {
 			return err

@@ -56,6 +56,9 @@ type GroupDay struct {
 	// Prizes counts the contest prizes won by each member (by id) in
 	// contests that ended during the day.
 	Prizes map[string]int
+	// Corpus is the words of the groups scored with this one (nil: this
+	// group alone); tags pass over words most groups use.
+	Corpus *Corpus
 }
 
 // DayLog are the items of a group-day log.

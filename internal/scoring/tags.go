@@ -22,6 +22,13 @@ type weigher interface {
 	IDF(word string) float64
 }
 
+// contenter is a Segmenter that knows which words carry meaning
+// (segment.Segmenter does: gse's stop words and the community's chat
+// fillers, internal/segment/fillers.txt).
+type contenter interface {
+	Content(word string) bool
+}
+
 // Bigrams is a dictionary-free segmenter: runs of Han characters become
 // overlapping two-character words, other runs of letters and digits become
 // lower-case words. It finds topics well enough to test the pipeline; a
@@ -76,9 +83,75 @@ const (
 	minTagRunes    = 2
 )
 
+// topicWords are the words of text that may name a topic: not a stop word
+// or a filler, not a number, at least two runes.
+func (s *Scorer) topicWords(text string) []string {
+	c, _ := s.seg.(contenter)
+	var out []string
+	for _, w := range s.seg.Cut(text) {
+		w = strings.TrimSpace(strings.ToLower(w))
+		if len([]rune(w)) < minTagRunes || s.texts.stopwords[w] || isNumber(w) || c != nil && !c.Content(w) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// Corpus counts, for each word, how many of a night's groups used it: a
+// word most groups' chat uses (楼上, 一起) names the topic of none, however
+// often one group says it. One document per group, as TF-IDF has one per
+// text.
+type Corpus struct {
+	Groups int            // groups whose members said anything
+	DF     map[string]int // groups that used the word
+}
+
+// minCorpus is how many groups must have spoken before their document
+// frequency says anything: with two, every shared word is "most groups".
+const minCorpus = 3
+
+// Corpus builds the corpus of days scored together.
+func (s *Scorer) Corpus(days []GroupDay) *Corpus {
+	c := &Corpus{DF: map[string]int{}}
+	for _, d := range days {
+		used := map[string]bool{}
+		for _, m := range d.Log.Messages {
+			if m.MemberID == "" || m.At.Before(d.Start) || !m.At.Before(d.End) {
+				continue
+			}
+			for _, w := range s.topicWords(m.Text) {
+				used[w] = true
+			}
+		}
+		if len(used) > 0 {
+			c.Groups++
+		}
+		for w := range used {
+			c.DF[w]++
+		}
+	}
+	return c
+}
+
+// weight is the corpus's inverse document frequency of w: 0 for a word
+// more than half the groups used, log(groups/df) for the others, 1 when
+// the corpus is too small to tell.
+func (c *Corpus) weight(w string) float64 {
+	if c == nil || c.Groups < minCorpus {
+		return 1
+	}
+	df := max(c.DF[w], 1)
+	if 2*df > c.Groups {
+		return 0
+	}
+	return math.Log(float64(c.Groups) / float64(df))
+}
+
 // tags finds each member's tags and the group's topics of the day: words
-// they use more than the group does (TF-IDF, one document per member), the
-// tags of the content they opened, and the operator's keyword→tag rules.
+// they use more than the group does (TF-IDF, one document per member),
+// weighed again by how few groups use them (Corpus), the tags of the
+// content they opened, and the operator's keyword→tag rules.
 func (s *Scorer) tags(d GroupDay, f *facts) (map[string][]string, []string) {
 	docs := map[string]map[string]int{} // member → term → count
 	df := map[string]int{}
@@ -86,11 +159,7 @@ func (s *Scorer) tags(d GroupDay, f *facts) (map[string][]string, []string) {
 	for id, texts := range f.texts {
 		tf := map[string]int{}
 		for _, t := range texts {
-			for _, w := range s.seg.Cut(t) {
-				w = strings.TrimSpace(strings.ToLower(w))
-				if len([]rune(w)) < minTagRunes || s.texts.stopwords[w] || isNumber(w) {
-					continue
-				}
+			for _, w := range s.topicWords(t) {
 				tf[w]++
 			}
 		}
@@ -108,11 +177,13 @@ func (s *Scorer) tags(d GroupDay, f *facts) (map[string][]string, []string) {
 			if c < 2 { // a word said once is not a topic
 				continue
 			}
-			idf := math.Log((n+1)/float64(df[w]+1)) + 1
+			idf := (math.Log((n+1)/float64(df[w]+1)) + 1) * d.Corpus.weight(w)
 			if wg, ok := s.seg.(weigher); ok {
 				idf *= wg.IDF(w)
 			}
-			cands = append(cands, qunyun.TagCount{Tag: w, Score: float64(c) * idf})
+			if idf > 0 {
+				cands = append(cands, qunyun.TagCount{Tag: w, Score: float64(c) * idf})
+			}
 		}
 		out[id] = topTags(cands, memberTagCount)
 	}
@@ -136,8 +207,8 @@ func (s *Scorer) tags(d GroupDay, f *facts) (map[string][]string, []string) {
 	// The group's topics: words used by more than one member, by weight.
 	var group []qunyun.TagCount
 	for w, c := range total {
-		if df[w] >= 2 {
-			group = append(group, qunyun.TagCount{Tag: w, Score: float64(c) * float64(df[w])})
+		if score := float64(c*df[w]) * d.Corpus.weight(w); df[w] >= 2 && score > 0 {
+			group = append(group, qunyun.TagCount{Tag: w, Score: score})
 		}
 	}
 	return out, topTags(group, groupTagCount)

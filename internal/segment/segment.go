@@ -3,7 +3,8 @@
 // dictionary and IDF table: Cut splits text into words, Keywords ranks a
 // text's words by TF-IDF, KeySentences picks the sentences that carry the
 // most information (extractive summaries for session recaps), and
-// Sentences splits text into sentences.
+// Sentences splits text into sentences. Content words exclude gse's stop
+// words and the community chat fillers curated in fillers.txt.
 //
 // Loading costs about two seconds and tens of megabytes, so load it once per
 // process (Shared) and only in the functions that need it (session,
@@ -13,6 +14,7 @@ package segment
 
 import (
 	"cmp"
+	_ "embed"
 	"fmt"
 	"math"
 	"slices"
@@ -109,10 +111,10 @@ func (s *Segmenter) IDF(word string) float64 {
 }
 
 // Content reports whether a word carries meaning: at least two runes, not
-// a stop word (gse's Chinese list or a common English one), not only digits
-// or punctuation.
+// a stop word (gse's Chinese list, a common English one or a community chat
+// filler), not only digits or punctuation.
 func (s *Segmenter) Content(word string) bool {
-	if utf8.RuneCountInString(word) < 2 || s.seg.IsStop(word) || englishStop[strings.ToLower(word)] {
+	if utf8.RuneCountInString(word) < 2 || s.seg.IsStop(word) || englishStop[strings.ToLower(word)] || fillers[word] {
 		return false
 	}
 	for _, r := range word {
@@ -259,6 +261,22 @@ func Sentences(text string) []string {
 	flush()
 	return out
 }
+
+// fillersTxt is the curated list of community chat fillers (楼上, 报到,
+// 请多关照…): written everywhere, they name no topic.
+//
+//go:embed fillers.txt
+var fillersTxt string
+
+var fillers = func() map[string]bool {
+	out := map[string]bool{}
+	for line := range strings.Lines(fillersTxt) {
+		if w := strings.TrimSpace(line); w != "" && !strings.HasPrefix(w, "#") {
+			out[w] = true
+		}
+	}
+	return out
+}()
 
 // englishStop is the English function words members mix into Chinese text;
 // gse's stop list covers only Chinese and punctuation.
