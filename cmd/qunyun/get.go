@@ -173,10 +173,12 @@ func getMembers(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time)
 		for _, m := range members {
 			all = append(all, m)
 			rows = append(rows, []string{m.GroupID, m.ID, m.Name, string(m.Role), m.Tier,
-				strings.Join(m.Tags, ","), localTime(m.JoinedAt, loc), yesNo(m.Active())})
+				strings.Join(m.Tags, ","), strings.Join(m.AutoTags, ","), localTime(m.JoinedAt, loc), yesNo(m.Active())})
 		}
 	}
-	return []string{"GROUP", "ID", "NAME", "ROLE", "TIER", "TAGS", "JOINED", "ACTIVE"}, rows, all, nil
+	// TAGS are the operator's, AUTO TAGS what scoring found in what the
+	// member says and opens.
+	return []string{"GROUP", "ID", "NAME", "ROLE", "TIER", "TAGS", "AUTO TAGS", "JOINED", "ACTIVE"}, rows, all, nil
 }
 
 func getPlans(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {

@@ -24,7 +24,11 @@ func appliedDemo(t *testing.T) (*dynamo.Table, []string) {
 	}
 	ctx := context.Background()
 	if err := tb.PutMember(ctx, qunyun.Member{GroupID: "g-vip-1", ID: "wm-alice", Name: "王小美", Role: qunyun.RoleMember, Tier: "vip",
-		JoinedAt: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}); err != nil {
+		JoinedAt: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC), Tags: []string{"会员"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Scoring writes tier and auto tags onto the member, as a night does.
+	if err := tb.SetMemberTier(ctx, "g-vip-1", "wm-alice", qunyun.TierCore, []string{"跨境", "选品"}); err != nil {
 		t.Fatal(err)
 	}
 	// 2026-11-22 03:00 UTC is 11:00 in Shanghai; 17:00 UTC is already the 23rd there.
@@ -59,7 +63,7 @@ func TestGet(t *testing.T) {
 		not  []string
 	}{
 		{[]string{"get", "groups"}, []string{"ID", "PURPOSE", "g-vip-1", "小满会员核心群 1", "resource-popup", "0/50"}, nil},
-		{[]string{"get", "members", "--group", "g-vip-1"}, []string{"wm-alice", "王小美", "2026-11-20 10:00"}, nil},
+		{[]string{"get", "members", "--group", "g-vip-1"}, []string{"AUTO TAGS", "wm-alice", "王小美", "会员", "跨境,选品", "2026-11-20 10:00"}, nil},
 		{[]string{"get", "plans"}, []string{"p-lunch", "cron(0 11 ? * MON-FRI *)", "journey day 0:c-welcome", "purposes=general,fan,vip"}, nil},
 		{[]string{"get", "contents"}, []string{"c-coupon", "会员专享"}, nil},
 		{[]string{"get", "hosts"}, []string{"h-nutritionist", "MON 19:30-21:30"}, nil},
