@@ -27,6 +27,7 @@ func newRoot() *cobra.Command {
 		newGetCmd(),
 		newExportCmd(),
 		newReportCmd(),
+		newContestCmd(),
 		newSplitCmd(),
 		newPromoteCmd(), // a leader candidate becomes moderator or editor
 		newDemoteCmd(),
