@@ -27,6 +27,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -45,9 +46,14 @@ type Dashboard struct {
 	tpl *template.Template
 }
 
-// New compiles the embedded page template.
+// New compiles the embedded page template. Its "group" function is set
+// per page (Write), so a row names its group, not the group's id.
 func New() (*Dashboard, error) {
-	tpl, err := template.New("dashboard").Parse(dashboardHTML)
+	tpl, err := template.New("dashboard").Funcs(template.FuncMap{
+		"group": func(id string) string { return id },
+		// Report dates are in the default zone (scoring.Night.Report).
+		"when": func(t time.Time) string { return t.In(qunyun.LoadLocation("")).Format("01-02 15:04") },
+	}).Parse(dashboardHTML)
 	if err != nil {
 		return nil, fmt.Errorf("report: dashboard template: %w", err)
 	}
@@ -147,8 +153,19 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 	if err != nil {
 		return fmt.Errorf("report %s: chart data: %w", r.Date, err)
 	}
+	sort.SliceStable(r.Recaps, func(i, j int) bool { return r.Recaps[i].Start.After(r.Recaps[j].Start) })
 	p := page{Report: r, Groups: groups, Flagged: flagged, Data: template.JS(js), ECharts: template.JS(echartsJS)}
-	if err := d.tpl.Execute(w, p); err != nil {
+	tpl, err := d.tpl.Clone()
+	if err != nil {
+		return fmt.Errorf("report %s: %w", r.Date, err)
+	}
+	tpl.Funcs(template.FuncMap{"group": func(id string) string {
+		if n := data.Names[id]; n != "" {
+			return n
+		}
+		return id
+	}})
+	if err := tpl.Execute(w, p); err != nil {
 		return fmt.Errorf("report %s: render: %w", r.Date, err)
 	}
 	return nil

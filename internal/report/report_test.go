@@ -26,7 +26,8 @@ func sampleReport() qunyun.Report {
 		Tags:       []qunyun.TagCount{{Tag: "融资", Score: 12}, {Tag: "优惠", Score: 9}, {Tag: "好物", Score: 7}},
 		Leaders: []qunyun.LeaderCandidate{{GroupID: "vip", MemberID: "vip-m01", Name: "张三", Role: qunyun.RoleModerator,
 			Why: "适合做管理员：近 28 天解答他人 56 次"}},
-		Recaps: []qunyun.Recap{{SessionID: "s1", GroupID: "vip", Topic: "融资", KeyPoints: []string{"估值看可比公司"}}}}
+		Recaps: []qunyun.Recap{{SessionID: "s1", GroupID: "vip", Topic: "融资", KeyPoints: []string{"估值看可比公司"},
+			Start: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}}}
 	groups := []struct {
 		id, name     string
 		purpose      qunyun.Purpose
@@ -224,6 +225,21 @@ func TestDashboardDrawsOffline(t *testing.T) {
 	}
 	if hosts := px.requests(); len(hosts) != 0 {
 		t.Fatalf("the page made network requests: %q", hosts)
+	}
+	// The drawn page names groups and purposes, not ids: the leader's and
+	// the recap's group, each group's purpose.
+	for _, row := range []string{
+		`<td>张三</td><td>创始人 VIP 群</td>`,
+		`<td>11-25 20:00</td><td>创始人 VIP 群</td><td>融资</td>`,
+		`<td>好物推荐群 &lt;b&gt;</td><td>好物群</td>`,
+		`<td>创始人 VIP 群</td><td>VIP 核心群</td>`,
+	} {
+		if !strings.Contains(dom, row) {
+			t.Errorf("the drawn page lacks %s", row)
+		}
+	}
+	if strings.Contains(dom, "<td>vip</td>") || strings.Contains(dom, "<td>shelf</td>") {
+		t.Error("the drawn page shows a group id or purpose id")
 	}
 }
 

@@ -27,6 +27,7 @@ type Store interface {
 	GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error)
 	GroupDeliveriesBetween(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Delivery, error)
 	GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error)
+	SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error)
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
 	Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error)
 	GroupScores(ctx context.Context, groupID, from, to string) ([]qunyun.GroupScore, error)
@@ -515,6 +516,10 @@ func (n *Night) today(g qunyun.Group) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, g.Location())
 }
 
+// RecapDays is how many days of session recaps a report shows, the date
+// the last of them.
+const RecapDays = 7
+
 // Report assembles the daily report from the stored scores of date (and the
 // 27 days before, for the trend), stores it and publishes ScoresComputed
 // with the run's key as its id. Each run that scored groups for date
@@ -552,18 +557,23 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 			r.Levels[name] += c
 		}
 		r.Leaders = append(r.Leaders, s.Leaders...)
-		start, _ := time.ParseInLocation(time.DateOnly, date, loc)
-		sessions, err := n.Store.GroupSessions(ctx, s.GroupID, start, start.AddDate(0, 0, 1))
-		if err != nil {
+	}
+	// Recaps of the week ending with the date, every group's: sessions run
+	// a few times a week, so the date alone mostly had none ("今天没有
+	// 嘉宾场" in a week of sessions), and a group not scored yet still had
+	// its session.
+	end, _ := time.ParseInLocation(time.DateOnly, date, loc)
+	end = end.AddDate(0, 0, 1)
+	sessions, err := n.Store.SessionsStarting(ctx, end.AddDate(0, 0, -RecapDays), end)
+	if err != nil {
+		return err
+	}
+	for _, ss := range sessions {
+		if rc, ok, err := n.Store.Recap(ctx, ss.ID); err != nil {
 			return err
-		}
-		for _, ss := range sessions {
-			if rc, ok, err := n.Store.Recap(ctx, ss.ID); err != nil {
-				return err
-			} else if ok {
-				rc.DigestMembers = nil // personal: not for the dashboard
-				r.Recaps = append(r.Recaps, rc)
-			}
+		} else if ok {
+			rc.DigestMembers = nil // personal: not for the dashboard
+			r.Recaps = append(r.Recaps, rc)
 		}
 	}
 	for t, sc := range tags {

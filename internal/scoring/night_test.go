@@ -2,6 +2,7 @@ package scoring_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +60,41 @@ func TestSessionAcrossMidnight(t *testing.T) {
 	q2, s2 := questions("2026-11-21")
 	if q1 != 1 || q2 != 1 || s1 != 1 || s2 != 0 {
 		t.Fatalf("questions %v then %v, sessions %v then %v; want 1 and 1, 1 and 0", q1, q2, s1, s2)
+	}
+}
+
+// TestReportShowsTheWeeksSessions: the report of a date shows the recaps
+// of the 7 days ending with it, of every group, not only sessions of the
+// date itself (which said "今天没有嘉宾场" in a week of sessions).
+func TestReportShowsTheWeeksSessions(t *testing.T) {
+	_, w := oneNight(t, nil, func(w *world) {
+		w.group("vip", qunyun.PurposeVIP, 5)
+		w.group("learn", qunyun.PurposeLearning, 5)
+		for _, s := range []struct {
+			id, group string
+			day       int
+		}{{"s-old", "vip", -8}, {"s-mon", "vip", -3}, {"s-today", "learn", 0}, {"s-next", "learn", 1}} {
+			start := localDay(s.day).Add(20 * time.Hour).UTC()
+			_, err := w.table.CreateSession(w.ctx, qunyun.Session{ID: s.id, GroupID: s.group, HostID: "h1", Topic: s.id,
+				Start: start, End: start.Add(45 * time.Minute), State: qunyun.SessionRecapped})
+			w.must(err)
+			_, err = w.table.PutRecapOnce(w.ctx, qunyun.Recap{SessionID: s.id, GroupID: s.group, HostID: "h1", Topic: s.id,
+				Start: start, KeyPoints: []string{"要点"}, DigestMembers: []string{"vip-m01"}})
+			w.must(err)
+		}
+	})
+	rep, found, err := w.table.Report(t.Context(), monthStart)
+	if err != nil || !found {
+		t.Fatalf("report: %v %v", found, err)
+	}
+	var got []string
+	for _, r := range rep.Recaps {
+		got = append(got, r.SessionID)
+		if len(r.DigestMembers) > 0 {
+			t.Errorf("recap %s carries its digest members into the report", r.SessionID)
+		}
+	}
+	if strings.Join(got, ",") != "s-mon,s-today" {
+		t.Fatalf("report recaps %v, want the week's s-mon and s-today", got)
 	}
 }
