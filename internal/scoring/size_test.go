@@ -13,7 +13,9 @@ import (
 // with records counts those in it at the day's end. A group with neither
 // is of unknown size, said so, with no rate made up.
 func TestGroupSize(t *testing.T) {
-	at := func(h, m int) time.Time { return localDay(0).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	at := func(h, m int) time.Time {
+		return localDay(0).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+	}
 	by, _ := oneNight(t, nil, func(w *world) {
 		w.must(w.table.PutContent(w.ctx, qunyun.Content{ID: "news", Kind: qunyun.ContentLink, Title: "今日好物"}))
 		// Bot: 12 members speak, 3 others open a link; nobody is recorded.

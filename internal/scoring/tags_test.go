@@ -35,7 +35,9 @@ func TestTagsNameTopics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := func(h, m int) time.Time { return localDay(0).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	at := func(h, m int) time.Time {
+		return localDay(0).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+	}
 	groups := []string{"kj", "xp", "zb", "rz", "chat"}
 	by, w := oneNight(t, seg, func(w *world) {
 		for gi, g := range groups {
