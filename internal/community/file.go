@@ -147,6 +147,9 @@ func (f *File) community() *Community {
 		if g.Caps.DailyMax == 0 {
 			g.Caps.DailyMax = f.Defaults.Caps.DailyMax
 		}
+		if g.Caps.SessionMax == 0 {
+			g.Caps.SessionMax = f.Defaults.Caps.SessionMax
+		}
 		if g.Caps.QuietStart == "" && g.Caps.QuietEnd == "" {
 			g.Caps.QuietStart, g.Caps.QuietEnd = f.Defaults.Caps.QuietStart, f.Defaults.Caps.QuietEnd
 		}

@@ -381,7 +381,7 @@ func (r *Runner) settle(ctx context.Context, api Comments, c qunyun.Contest, e *
 			return fmt.Errorf("contest %s: notice text: %w", c.ID, err)
 		}
 		// The id makes push deliver it once, however often this runs.
-		req := qunyun.DeliveryRequest{ID: "contest#" + c.ID + "#" + strconv.FormatInt(e.CommentID, 10), Source: "contest",
+		req := qunyun.DeliveryRequest{ID: "contest#" + c.ID + "#" + strconv.FormatInt(e.CommentID, 10), Source: qunyun.SourceContest,
 			TargetKind: qunyun.TargetMember, TargetID: e.OpenID, AccountID: c.AccountID,
 			Content: &qunyun.Content{ID: "contest-" + c.ID, Kind: qunyun.ContentText, Text: text}}
 		if err := r.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventDeliveryRequested, Detail: req}); err != nil {

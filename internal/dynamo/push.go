@@ -203,6 +203,12 @@ func GroupDayCap(groupID, localDate string) CapCounter {
 	return CapCounter{"GROUP#" + groupID, "CAP#" + localDate}
 }
 
+// GroupSessionDayCap counts session messages to a group on its local date:
+// their own budget, apart from the SOP content of GroupDayCap.
+func GroupSessionDayCap(groupID, localDate string) CapCounter {
+	return CapCounter{"GROUP#" + groupID, "CAP#" + localDate + "#session"}
+}
+
 // GroupMonthCap counts customer-group tasks in the group's local month.
 func GroupMonthCap(groupID, localMonth string) CapCounter {
 	return CapCounter{"GROUP#" + groupID, "CAP#" + localMonth}

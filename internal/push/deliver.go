@@ -201,6 +201,11 @@ func (s *Service) runJobs(ctx context.Context, cat *catalog, jobs []job, out *Ou
 var errCrashed = errors.New("simulated crash between send and confirm")
 
 func (s *Service) claimAndRun(ctx context.Context, cat *catalog, j job, out *Outcome) error {
+	g, err := cat.group(ctx, j.item.GroupID)
+	if err != nil {
+		return err
+	}
+	s.classify(&j.item.Delivery, g)
 	claimed, stored, err := s.Table.ClaimDelivery(ctx, j.item)
 	if err != nil {
 		return err
@@ -553,14 +558,16 @@ func (s *Service) moderators(ctx context.Context, g *qunyun.Group) ([]string, er
 // send-started mark) and returns a skip reason, or "" to send.
 func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g *qunyun.Group, a *qunyun.Account, customerGroup bool) (string, error) {
 	d := it.Delivery
+	now := s.now()
 	if g != nil && d.TargetKind != qunyun.TargetStaff {
 		switch {
 		case g.State == qunyun.GroupDismissed:
 			return qunyun.ReasonDismissed, nil
 		case g.State == qunyun.GroupPaused:
 			return qunyun.ReasonPaused, nil
-		case g.Noisy && d.TargetKind == qunyun.TargetGroup:
-			return qunyun.ReasonNoisy, nil
+		}
+		if reason := healthHolds(d, *g, now); reason != "" {
+			return reason, nil
 		}
 	}
 	loc := qunyun.LoadLocation("")
@@ -568,21 +575,14 @@ func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g 
 	if g != nil {
 		loc, caps = g.Location(), g.EffectiveCaps()
 	}
-	now := s.now()
-	if !d.Urgent && InQuietHours(now.In(loc), caps) {
+	local := now.In(loc)
+	if !d.Urgent && InQuietHours(local, caps) {
 		return qunyun.ReasonQuietHours, nil
 	}
-	local := now.In(loc)
-	var want []capWant
+	want := budget(d, g, caps, local, customerGroup)
 	switch d.TargetKind {
-	case qunyun.TargetGroup:
-		if g != nil {
-			want = append(want, capWant{dynamo.GroupDayCap(g.ID, local.Format(time.DateOnly)), caps.DailyMax, 48 * time.Hour, qunyun.ReasonDailyCap})
-			if customerGroup {
-				want = append(want, capWant{dynamo.GroupMonthCap(g.ID, local.Format("2006-01")), DaysIn(local), 62 * 24 * time.Hour, qunyun.ReasonMonthlyCap})
-			}
-		}
 	case qunyun.TargetMember:
+		// Fatigue protects the person, whatever the message is for.
 		want = append(want, capWant{dynamo.MemberDayCap(d.TargetID, local.Format(time.DateOnly)), qunyun.DefaultMemberDailyMax, 48 * time.Hour, qunyun.ReasonFatigue})
 		if a != nil && a.Kind == qunyun.ChannelOA {
 			last, err := s.Table.PersonLastMessage(ctx, d.TargetID)

@@ -212,7 +212,7 @@ func requestJob(r qunyun.DeliveryRequest, at time.Time) (job, error) {
 	}
 	d := qunyun.Delivery{
 		ID: r.ID, Source: r.Source, TargetKind: r.TargetKind, TargetID: r.TargetID, GroupID: r.GroupID,
-		AccountID: r.AccountID, ContentID: r.ContentID, At: at, Urgent: r.Urgent,
+		AccountID: r.AccountID, ContentID: r.ContentID, At: at, Urgent: r.Urgent, Deadline: r.Deadline,
 	}
 	if r.Content != nil && d.ContentID == "" {
 		d.ContentID = r.Content.ID
@@ -248,7 +248,7 @@ func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderation
 	var jobs []job
 	for _, id := range staff {
 		d := qunyun.Delivery{
-			ID: DeliveryID(SourceModeration, h.ID, qunyun.TargetStaff, id), Source: SourceModeration, Slot: h.ID,
+			ID: DeliveryID(SourceModeration, h.ID, qunyun.TargetStaff, id), Source: SourceModeration, Slot: h.ID, Class: qunyun.ClassAlert,
 			TargetKind: qunyun.TargetStaff, TargetID: id, GroupID: g.ID, AccountID: orString(h.AccountID, g.AccountID),
 			ContentID: "moderation-alert", At: at, Urgent: true,
 		}

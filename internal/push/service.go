@@ -13,10 +13,12 @@
 // asks for an alert to moderators — it never sends it again.
 //
 // Policies run before any send and record why a delivery was skipped: group
-// dismissed, paused or noisy; quiet hours; the operator's daily cap and the
-// platform's monthly cap for customer groups (days in the month); per-member
-// fatigue for 1:1 messages; the OA customer-service 48-hour window and its 5
-// messages. Caps are counters reserved with conditional writes, so
+// dismissed, paused or noisy; quiet hours; the budget of the delivery's
+// class (class.go, docs/deliveries.md: SOP content and session messages
+// each have their own daily cap, alerts and staff messages none) and the
+// platform's monthly cap for customer groups (days in the month), which
+// binds every class; per-member fatigue for 1:1 messages; the OA
+// customer-service 48-hour window and its 5 messages. Caps are counters reserved with conditional writes, so
 // concurrent pushes cannot exceed them, and given back when a send fails.
 //
 // Channels: a group of a WeCom account is a customer group (a task the

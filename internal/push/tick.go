@@ -194,7 +194,7 @@ func (s *Service) expand(ctx context.Context, plans []qunyun.Plan, groups []quny
 				if fire {
 					slot := m.Format(time.RFC3339)
 					d := qunyun.Delivery{
-						ID: DeliveryID(p.ID, slot, qunyun.TargetGroup, g.ID), Source: p.ID, Slot: slot,
+						ID: DeliveryID(p.ID, slot, qunyun.TargetGroup, g.ID), Source: p.ID, Slot: slot, Class: qunyun.ClassContent,
 						TargetKind: qunyun.TargetGroup, TargetID: g.ID, GroupID: g.ID, AccountID: g.AccountID,
 						ContentID: picks[loc.String()], At: m,
 					}
@@ -276,9 +276,9 @@ func (s *Service) journeyDue(ctx context.Context, p qunyun.Plan, g *qunyun.Group
 }
 
 func journeyJob(p qunyun.Plan, st qunyun.JourneyStep, g qunyun.Group, mem qunyun.Member, at time.Time) job {
-	slot := fmt.Sprintf("journey:day%d:%s", st.Day, g.ID)
+	slot := fmt.Sprintf("%sday%d:%s", journeySlot, st.Day, g.ID)
 	d := qunyun.Delivery{
-		ID: DeliveryID(p.ID, slot, qunyun.TargetMember, mem.ID), Source: p.ID, Slot: slot,
+		ID: DeliveryID(p.ID, slot, qunyun.TargetMember, mem.ID), Source: p.ID, Slot: slot, Class: qunyun.ClassWelcome,
 		TargetKind: qunyun.TargetMember, TargetID: mem.ID, GroupID: g.ID, AccountID: g.AccountID,
 		ContentID: st.Content, At: at,
 	}

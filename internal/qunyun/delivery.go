@@ -43,6 +43,16 @@ type Delivery struct {
 	UpdatedAt  time.Time     `json:"updatedAt,omitempty" dynamodbav:"updatedAt,omitempty"`
 	// Urgent deliveries ignore quiet hours (moderation alerts).
 	Urgent bool `json:"urgent,omitempty" dynamodbav:"urgent,omitempty"`
+	// Class is what the delivery is for (set when push first sees it): it
+	// picks the budget, the default deadline and what health flags may do.
+	Class DeliveryClass `json:"class,omitempty" dynamodbav:"class,omitempty"`
+	// Deadline is when the message stops being worth sending: past it the
+	// delivery is skipped (reason expired) and an unconfirmed WeCom task
+	// is withdrawn.
+	Deadline time.Time `json:"deadline,omitempty" dynamodbav:"deadline,omitempty"`
+	// DeferredUntil holds a claimed delivery back (quiet hours) until the
+	// next allowed time; the sweep runs it again from then.
+	DeferredUntil time.Time `json:"deferredUntil,omitempty" dynamodbav:"deferredUntil,omitempty"`
 	// SendStartedAt is set just before the API call: a claimed delivery
 	// with it set and never confirmed may have gone out, so it becomes
 	// unknown rather than being sent again.
@@ -85,10 +95,32 @@ const (
 	ReasonUnavailable = "unavailable"  // WeChat unreachable (before the send) until the retry window ended
 	ReasonRejected    = "rejected"     // the API refused for good (see the log for its errcode)
 	ReasonCrashed     = "crashed"      // unknown: the send started and was never confirmed
+	ReasonExpired     = "expired"      // its deadline passed before it could go out (or be confirmed)
+	ReasonSessionCap  = "session_cap"  // the group's daily budget of session messages
 	// unknown: an unconfirmed WeCom task could not be withdrawn (cancel
 	// refused or unanswered, or its outcome unreadable) in time; the owner
 	// may still post it.
 	ReasonWithdrawFailed = "withdraw_failed"
+)
+
+// DeliveryClass is what a delivery is for (docs/deliveries.md). Classes do
+// not compete: each draws from its own budget, so SOP content can never
+// use up what a session needs, while the platform's limits (WeCom's
+// monthly cap per customer group, the OA 48-hour window) bind them all.
+type DeliveryClass string
+
+const (
+	ClassAlert   DeliveryClass = "alert"   // moderation alerts and push's own alerts: never capped, ignore quiet hours
+	ClassStaff   DeliveryClass = "staff"   // messages to hosts, owners, moderators: never capped
+	ClassSession DeliveryClass = "session" // a host session's announcements and recap: own budget, no health flag holds them
+	ClassWelcome DeliveryClass = "welcome" // welcomes and journey steps to one member
+	ClassContent DeliveryClass = "content" // SOP plan slots and other campaign messages: the daily cap, health flags
+)
+
+// Sources of delivery requests that push classifies by name.
+const (
+	SourceSession = "session"
+	SourceContest = "contest"
 )
 
 // TagInternal marks a WeCom group as an internal group the app created:

@@ -1,5 +1,7 @@
 package qunyun
 
+import "time"
+
 // Event detail-types on the bus (DESIGN.md §5): source "qunyun", detail-type
 // in PascalCase, detail carrying an id usable as an idempotency key.
 const (
@@ -37,4 +39,7 @@ type DeliveryRequest struct {
 	Content    *Content   `json:"inline,omitempty"`
 	// Urgent deliveries (moderation alerts to staff) ignore quiet hours.
 	Urgent bool `json:"urgent,omitempty"`
+	// Deadline is when the message stops being worth sending (a session
+	// notice: the session's end); zero lets push derive it from the class.
+	Deadline time.Time `json:"deadline,omitempty"`
 }

@@ -49,18 +49,24 @@ type Lifecycle struct {
 	PopupMinutes int    `json:"popupMinutes,omitempty" yaml:"popupMinutes,omitempty" dynamodbav:"popupMinutes,omitempty"`
 }
 
-// Caps are the operator's limits on what reaches a group.
+// Caps are the operator's limits on what reaches a group. DailyMax is the
+// budget of SOP content; session messages have their own, SessionMax, so
+// content can never use up what a session needs.
 type Caps struct {
 	DailyMax   int    `json:"dailyMax,omitempty" yaml:"dailyMax,omitempty" dynamodbav:"dailyMax,omitempty"`       // default 3
+	SessionMax int    `json:"sessionMax,omitempty" yaml:"sessionMax,omitempty" dynamodbav:"sessionMax,omitempty"` // default 8
 	QuietStart string `json:"quietStart,omitempty" yaml:"quietStart,omitempty" dynamodbav:"quietStart,omitempty"` // "22:00"
 	QuietEnd   string `json:"quietEnd,omitempty" yaml:"quietEnd,omitempty" dynamodbav:"quietEnd,omitempty"`       // "08:00"
 }
 
 // Defaults for a group that says nothing.
 const (
-	DefaultTimeZone   = "Asia/Shanghai"
-	DefaultSizeCap    = 50
-	DefaultDailyMax   = 3
+	DefaultTimeZone = "Asia/Shanghai"
+	DefaultSizeCap  = 50
+	DefaultDailyMax = 3
+	// DefaultSessionMax: two sessions a day, each with an opening, a
+	// closing notice and a recap, and room for a cancellation notice or two.
+	DefaultSessionMax = 8
 	DefaultQuietStart = "22:00"
 	DefaultQuietEnd   = "08:00"
 )
@@ -111,6 +117,9 @@ func (g Group) EffectiveCaps() Caps {
 	c := g.Caps
 	if c.DailyMax == 0 {
 		c.DailyMax = DefaultDailyMax
+	}
+	if c.SessionMax == 0 {
+		c.SessionMax = DefaultSessionMax
 	}
 	if c.QuietStart == "" && c.QuietEnd == "" {
 		c.QuietStart, c.QuietEnd = DefaultQuietStart, DefaultQuietEnd

@@ -289,7 +289,7 @@ func DeliveryID(sessionID, step, target string) string {
 func (s *Service) deliver(ctx context.Context, sess qunyun.Session, step string, kind qunyun.TargetKind, target, text string, urgent bool) error {
 	req := qunyun.DeliveryRequest{
 		ID:         DeliveryID(sess.ID, step, target),
-		Source:     "session",
+		Source:     qunyun.SourceSession,
 		TargetKind: kind,
 		TargetID:   target,
 		GroupID:    sess.GroupID,

@@ -1,0 +1,122 @@
+package push_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/push"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+func TestClassOf(t *testing.T) {
+	cases := []struct {
+		d    qunyun.Delivery
+		want qunyun.DeliveryClass
+	}{
+		{qunyun.Delivery{Source: push.SourceModeration, TargetKind: qunyun.TargetStaff}, qunyun.ClassAlert},
+		{qunyun.Delivery{Source: push.SourceAlert, TargetKind: qunyun.TargetStaff}, qunyun.ClassAlert},
+		{qunyun.Delivery{Source: qunyun.SourceSession, TargetKind: qunyun.TargetStaff}, qunyun.ClassStaff},
+		{qunyun.Delivery{Source: qunyun.SourceSession, TargetKind: qunyun.TargetGroup}, qunyun.ClassSession},
+		{qunyun.Delivery{Source: qunyun.SourceSession, TargetKind: qunyun.TargetMember}, qunyun.ClassSession},
+		{qunyun.Delivery{Source: "p-newcomer", Slot: "journey:day0:g1", TargetKind: qunyun.TargetMember}, qunyun.ClassWelcome},
+		{qunyun.Delivery{Source: "p-lunch", Slot: "2026-11-23T03:00:00Z", TargetKind: qunyun.TargetGroup}, qunyun.ClassContent},
+		{qunyun.Delivery{Source: qunyun.SourceContest, TargetKind: qunyun.TargetMember}, qunyun.ClassContent},
+		{qunyun.Delivery{Source: "p-lunch", Class: qunyun.ClassWelcome}, qunyun.ClassWelcome},
+	}
+	for _, c := range cases {
+		if got := push.ClassOf(c.d); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.d, got, c.want)
+		}
+	}
+}
+
+// Defect 1 of issue #15: SOP content filled the group's daily cap and the
+// session's recap was skipped daily_cap. Session messages have their own
+// budget now.
+func TestSessionMessagesDoNotShareTheContentCap(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 11, 0))
+	e.groups(1, func(g *qunyun.Group) { g.ID = "g"; g.Tags = []string{qunyun.TagInternal} })
+	content := func(id string) qunyun.DeliveryRequest {
+		return qunyun.DeliveryRequest{ID: id, Source: "p-lunch", TargetKind: qunyun.TargetGroup, TargetID: "g",
+			Content: &qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "午餐"}}
+	}
+	session := func(step string) qunyun.DeliveryRequest {
+		return qunyun.DeliveryRequest{ID: "session/s1/" + step + "/g", Source: qunyun.SourceSession, TargetKind: qunyun.TargetGroup, TargetID: "g",
+			Content: &qunyun.Content{ID: "session-" + step, Kind: qunyun.ContentText, Text: step}}
+	}
+	for _, id := range []string{"lunch", "tips", "article"} {
+		if err := e.request(content(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	extra := content("coupon")
+	if err := e.request(extra); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.stateOf(extra); got.State != qunyun.DeliverySkipped || got.Reason != qunyun.ReasonDailyCap {
+		t.Fatalf("fourth content: %s/%s, want skipped/daily_cap", got.State, got.Reason)
+	}
+	for _, step := range []string{"opening", "closing", "recap"} {
+		e.clk.Set(e.clk.Now().Add(20 * time.Minute))
+		r := session(step)
+		if err := e.request(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.stateOf(r); got.State != qunyun.DeliverySent || got.Class != qunyun.ClassSession {
+			t.Errorf("session %s: %s/%s class %s, want sent, class session", step, got.State, got.Reason, got.Class)
+		}
+	}
+	// Each class counted in its own budget.
+	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g", "2026-11-23")); n != 3 {
+		t.Errorf("content counter = %d, want 3", n)
+	}
+	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupSessionDayCap("g", "2026-11-23")); n != 3 {
+		t.Errorf("session counter = %d, want 3", n)
+	}
+}
+
+// The platform's monthly cap of a WeCom customer group binds every class:
+// SOP content stops a third short of it, leaving that to sessions, and no
+// class ever passes it.
+func TestMonthlyPlatformCapBindsEveryClass(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 15, 0))
+	e.groups(1, func(g *qunyun.Group) { g.ID = "cg"; g.Caps.DailyMax = 10; g.Caps.SessionMax = 20 })
+	month := dynamo.GroupMonthCap("cg", "2026-11")
+	reserve := push.MonthReserve(local(2026, 11, 23, 15, 0)) // 10 of November's 30
+	for range 30 - reserve {
+		if ok, err := e.tb.ReserveCap(e.ctx, month, 30, time.Hour); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	req := func(id, source string) qunyun.DeliveryRequest {
+		return qunyun.DeliveryRequest{ID: id, Source: source, TargetKind: qunyun.TargetGroup, TargetID: "cg",
+			Content: &qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: id}}
+	}
+	sop := req("sop", "p-lunch")
+	if err := e.request(sop); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.stateOf(sop); got.State != qunyun.DeliverySkipped || got.Reason != qunyun.ReasonMonthlyCap {
+		t.Errorf("content past its share: %s/%s, want skipped/monthly_cap", got.State, got.Reason)
+	}
+	for i := range reserve {
+		r := req("session/s1/recap/"+string(rune('a'+i)), qunyun.SourceSession)
+		if err := e.request(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.stateOf(r); got.State != qunyun.DeliveryTaskCreated {
+			t.Fatalf("session message %d within the month: %s/%s, want task_created", i, got.State, got.Reason)
+		}
+	}
+	last := req("session/s9/recap/cg", qunyun.SourceSession)
+	if err := e.request(last); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.stateOf(last); got.State != qunyun.DeliverySkipped || got.Reason != qunyun.ReasonMonthlyCap {
+		t.Errorf("session message past the platform cap: %s/%s, want skipped/monthly_cap", got.State, got.Reason)
+	}
+	if n, _ := e.tb.CapCount(e.ctx, month); n != 30 {
+		t.Errorf("month counter = %d, want the platform's 30", n)
+	}
+}
