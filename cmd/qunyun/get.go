@@ -144,10 +144,11 @@ func getGroups(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) 
 	for _, g := range groups {
 		c := g.EffectiveCaps()
 		rows = append(rows, []string{g.ID, g.Name, string(g.Purpose), g.Tier,
-			fmt.Sprintf("%d/%d", g.MemberCount, g.SizeCap), string(g.State), yesNo(g.Noisy),
-			fmt.Sprintf("%d/day %s-%s", c.DailyMax, c.QuietStart, c.QuietEnd), g.Lifecycle.Kind, g.AccountID})
+			fmt.Sprintf("%d/%d", g.MemberCount, g.SizeCap), string(g.State), yesNo(g.Noisy), string(g.NoisyAction()),
+			fmt.Sprintf("%d/day session %d/day %s-%s", c.DailyMax, c.SessionMax, c.QuietStart, c.QuietEnd), g.Lifecycle.Kind, g.AccountID})
 	}
-	return []string{"ID", "NAME", "PURPOSE", "TIER", "MEMBERS", "STATE", "NOISY", "CAPS", "LIFECYCLE", "ACCOUNT"}, rows, groups, nil
+	// ON NOISY: what a noisy flag does to the group's SOP content (docs/deliveries.md).
+	return []string{"ID", "NAME", "PURPOSE", "TIER", "MEMBERS", "STATE", "NOISY", "ON NOISY", "CAPS", "LIFECYCLE", "ACCOUNT"}, rows, groups, nil
 }
 
 func getMembers(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {

@@ -62,7 +62,7 @@ func TestGet(t *testing.T) {
 		want []string // substrings of the table
 		not  []string
 	}{
-		{[]string{"get", "groups"}, []string{"ID", "PURPOSE", "g-vip-1", "小满会员核心群 1", "resource-popup", "0/50"}, nil},
+		{[]string{"get", "groups"}, []string{"ID", "PURPOSE", "g-vip-1", "小满会员核心群 1", "resource-popup", "0/50", "ON NOISY", "halve", "advise", "session 8/day"}, nil},
 		{[]string{"get", "members", "--group", "g-vip-1"}, []string{"AUTO TAGS", "wm-alice", "王小美", "会员", "跨境,选品", "2026-11-20 10:00"}, nil},
 		{[]string{"get", "plans"}, []string{"p-lunch", "cron(0 11 ? * MON-FRI *)", "journey day 0:c-welcome", "purposes=general,fan,vip"}, nil},
 		{[]string{"get", "contents"}, []string{"c-coupon", "会员专享"}, nil},

@@ -1,6 +1,7 @@
 package community
 
 import (
+	"cmp"
 	"sort"
 	"strings"
 	"time"
@@ -12,19 +13,20 @@ import (
 // right shape it is used as is (its yaml tags are the file's field names);
 // the schema (community.schema.json) says which fields are allowed.
 type File struct {
-	Version      int                  `yaml:"version,omitempty"`
-	Accounts     []AccountRef         `yaml:"accounts,omitempty"`
-	Defaults     Defaults             `yaml:"defaults,omitempty"`
-	Groups       []GroupSpec          `yaml:"groups,omitempty"`
-	Contents     []qunyun.Content     `yaml:"contents,omitempty"`
-	Plans        []PlanSpec           `yaml:"plans,omitempty"`
-	Hosts        []qunyun.Host        `yaml:"hosts,omitempty"`
-	Sessions     SessionsSpec         `yaml:"sessions,omitempty"`
-	KeywordRules []qunyun.KeywordRule `yaml:"keywordRules,omitempty"`
-	CheckinRules []qunyun.CheckinRule `yaml:"checkinRules,omitempty"`
-	Contests     []qunyun.Contest     `yaml:"contests,omitempty"`
-	Staff        []qunyun.Staff       `yaml:"staff,omitempty"`
-	Members      *MembersSpec         `yaml:"members,omitempty"`
+	Version      int                            `yaml:"version,omitempty"`
+	Accounts     []AccountRef                   `yaml:"accounts,omitempty"`
+	Defaults     Defaults                       `yaml:"defaults,omitempty"`
+	Purposes     map[qunyun.Purpose]PurposeSpec `yaml:"purposes,omitempty"`
+	Groups       []GroupSpec                    `yaml:"groups,omitempty"`
+	Contents     []qunyun.Content               `yaml:"contents,omitempty"`
+	Plans        []PlanSpec                     `yaml:"plans,omitempty"`
+	Hosts        []qunyun.Host                  `yaml:"hosts,omitempty"`
+	Sessions     SessionsSpec                   `yaml:"sessions,omitempty"`
+	KeywordRules []qunyun.KeywordRule           `yaml:"keywordRules,omitempty"`
+	CheckinRules []qunyun.CheckinRule           `yaml:"checkinRules,omitempty"`
+	Contests     []qunyun.Contest               `yaml:"contests,omitempty"`
+	Staff        []qunyun.Staff                 `yaml:"staff,omitempty"`
+	Members      *MembersSpec                   `yaml:"members,omitempty"`
 
 	people []Person // the members file's lines, read by check
 }
@@ -46,9 +48,16 @@ type AccountRef struct {
 
 // Defaults fill what a group leaves out.
 type Defaults struct {
-	TimeZone string      `yaml:"timeZone,omitempty"`
-	SizeCap  int         `yaml:"sizeCap,omitempty"`
-	Caps     qunyun.Caps `yaml:"caps,omitempty"`
+	TimeZone string             `yaml:"timeZone,omitempty"`
+	SizeCap  int                `yaml:"sizeCap,omitempty"`
+	Caps     qunyun.Caps        `yaml:"caps,omitempty"`
+	OnNoisy  qunyun.NoisyAction `yaml:"onNoisy,omitempty"`
+}
+
+// PurposeSpec holds what groups of one purpose share.
+type PurposeSpec struct {
+	// OnNoisy: a fan group may be lively by nature, a shelf group not.
+	OnNoisy qunyun.NoisyAction `yaml:"onNoisy,omitempty"`
 }
 
 // GroupSpec is a group as the operator describes it.
@@ -156,6 +165,9 @@ func (f *File) community() *Community {
 		if g.Lifecycle.Kind == "" {
 			g.Lifecycle.Kind = "created"
 		}
+		// Stored resolved, so push, get groups and the report all read
+		// the same action from the group.
+		g.OnNoisy = cmp.Or(g.OnNoisy, f.Purposes[g.Purpose].OnNoisy, f.Defaults.OnNoisy, qunyun.DefaultNoisyAction)
 		g.CreatedAt = g.CreatedAt.UTC()
 		c.Groups = append(c.Groups, Group{Group: g, Paused: gs.Paused})
 	}

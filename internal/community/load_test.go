@@ -238,3 +238,34 @@ groups:
 		t.Errorf("g2 caps %+v", got)
 	}
 }
+
+// What a noisy flag does is set per purpose; a group's own setting wins,
+// then its purpose's, then defaults, then halve.
+func TestParseOnNoisyByPurpose(t *testing.T) {
+	c, err := community.Parse("x.yaml", []byte(`
+defaults: {onNoisy: pause, caps: {sessionMax: 4}}
+purposes:
+  fan: {onNoisy: advise}
+groups:
+  - {id: fan, purpose: fan}
+  - {id: general, purpose: general}
+  - {id: own, purpose: fan, onNoisy: halve}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []qunyun.NoisyAction{qunyun.NoisyAdvise, qunyun.NoisyPause, qunyun.NoisyHalve}
+	for i, g := range c.Groups {
+		if g.OnNoisy != want[i] || g.Caps.SessionMax != 4 {
+			t.Errorf("%s: onNoisy %q sessionMax %d, want %q and 4", g.ID, g.OnNoisy, g.Caps.SessionMax, want[i])
+		}
+	}
+	c, err = community.Parse("x.yaml", []byte("groups:\n  - {id: g, purpose: vip}\n"))
+	if err != nil || c.Groups[0].OnNoisy != qunyun.DefaultNoisyAction {
+		t.Fatalf("unset: %v, %v", c.Groups[0].OnNoisy, err)
+	}
+	_, err = community.Parse("x.yaml", []byte("purposes:\n  chat: {onNoisy: silence}\n"))
+	if err == nil || !strings.Contains(err.Error(), "purposes") {
+		t.Fatalf("bad purpose and action accepted: %v", err)
+	}
+}

@@ -121,9 +121,23 @@ func budget(d qunyun.Delivery, g *qunyun.Group, caps qunyun.Caps, local time.Tim
 func MonthReserve(t time.Time) int { return DaysIn(t) / 3 }
 
 // healthHolds says whether a group's health flags hold back delivery d.
+// Flags advise: only SOP content is thinned, as the group's OnNoisy says
+// ("halve": every other local day, counted from the Unix epoch so that
+// every group and every run agree), and never a session message, an alert,
+// a staff message or a welcome.
 func healthHolds(d qunyun.Delivery, g qunyun.Group, now time.Time) string {
-	if g.Noisy && d.TargetKind == qunyun.TargetGroup {
+	if !g.Noisy || ClassOf(d) != qunyun.ClassContent {
+		return ""
+	}
+	switch g.NoisyAction() {
+	case qunyun.NoisyPause:
 		return qunyun.ReasonNoisy
+	case qunyun.NoisyHalve:
+		local := now.In(g.Location())
+		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400
+		if day%2 == 1 {
+			return qunyun.ReasonNoisy
+		}
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package push_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -118,5 +119,56 @@ func TestMonthlyPlatformCapBindsEveryClass(t *testing.T) {
 	}
 	if n, _ := e.tb.CapCount(e.ctx, month); n != 30 {
 		t.Errorf("month counter = %d, want the platform's 30", n)
+	}
+}
+
+// Defect 2 of issue #15: a noisy flag silently blocked every group
+// delivery the next day, session messages and the VIP coupon included.
+// Now it only thins SOP content, as the group's onNoisy says.
+func TestNoisyFlagThinsOnlyContent(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 15, 0)) // day 20415 since the epoch: even
+	for _, a := range qunyun.NoisyActions {
+		e.groups(1, func(g *qunyun.Group) {
+			g.ID, g.Noisy, g.OnNoisy, g.Tags = string(a), true, a, []string{qunyun.TagInternal, "new"}
+		})
+	}
+	e.put(qunyun.Content{ID: "welcome", Kind: qunyun.ContentText, Text: "欢迎{{.Member.Name}}"})
+	e.put(qunyun.Plan{ID: "journey", Select: qunyun.GroupSelector{Tags: []string{"new"}},
+		Journey: []qunyun.JourneyStep{{Day: 0, Content: "welcome"}}})
+	req := func(id, source, gid string) qunyun.DeliveryRequest {
+		return qunyun.DeliveryRequest{ID: id + "-" + gid, Source: source, TargetKind: qunyun.TargetGroup, TargetID: gid,
+			Content: &qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: id}}
+	}
+	want := map[qunyun.NoisyAction][2]qunyun.DeliveryState{ // content on an even day, on an odd day
+		qunyun.NoisyAdvise: {qunyun.DeliverySent, qunyun.DeliverySent},
+		qunyun.NoisyHalve:  {qunyun.DeliverySent, qunyun.DeliverySkipped},
+		qunyun.NoisyPause:  {qunyun.DeliverySkipped, qunyun.DeliverySkipped},
+	}
+	for _, a := range qunyun.NoisyActions {
+		gid := string(a)
+		for day := range 2 {
+			e.clk.Set(local(2026, 11, 23+day, 15, 0))
+			sop := req(fmt.Sprintf("coupon%d", day), "p-vip-benefit", gid)
+			session := req(fmt.Sprintf("session/s%d/opening", day), qunyun.SourceSession, gid)
+			for _, r := range []qunyun.DeliveryRequest{sop, session} {
+				if err := e.request(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := e.stateOf(sop); got.State != want[a][day] || (got.State == qunyun.DeliverySkipped && got.Reason != qunyun.ReasonNoisy) {
+				t.Errorf("%s, day %d: SOP content %s/%s, want %s", a, day, got.State, got.Reason, want[a][day])
+			}
+			if got := e.stateOf(session); got.State != qunyun.DeliverySent {
+				t.Errorf("%s, day %d: session message %s/%s, want sent", a, day, got.State, got.Reason)
+			}
+		}
+		// A welcome is a 1:1 task: the flag never holds it back.
+		joined := map[string]any{"id": "join-" + gid, "account": wecom.ID, "group": gid, "member": "wm-" + gid, "name": "小李", "at": e.clk.Now()}
+		if _, err := e.svc.Invoke(e.ctx, event(qunyun.EventMemberJoined, e.clk.Now(), joined)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.sendsTo(addMsgTemplate, "欢迎小李"); n != len(qunyun.NoisyActions) {
+		t.Errorf("welcomes in noisy groups = %d, want %d", n, len(qunyun.NoisyActions))
 	}
 }

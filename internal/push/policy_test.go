@@ -59,7 +59,7 @@ func TestPoliciesRecordWhy(t *testing.T) {
 	e.groups(1, func(g *qunyun.Group) { g.ID = "active"; g.Tags = []string{qunyun.TagInternal} })
 	e.groups(1, func(g *qunyun.Group) { g.ID = "gone"; g.State = qunyun.GroupDismissed })
 	e.groups(1, func(g *qunyun.Group) { g.ID = "paused"; g.State = qunyun.GroupPaused })
-	e.groups(1, func(g *qunyun.Group) { g.ID = "noisy"; g.Noisy = true })
+	e.groups(1, func(g *qunyun.Group) { g.ID = "noisy"; g.Noisy = true; g.OnNoisy = qunyun.NoisyPause })
 	e.groups(1, func(g *qunyun.Group) { g.ID = "customer" })
 	e.groups(1, func(g *qunyun.Group) { g.ID = "oa-group"; g.AccountID = oa.ID })
 	inline := &qunyun.Content{ID: "x", Kind: qunyun.ContentText, Text: "你好"}

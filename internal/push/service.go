@@ -13,13 +13,15 @@
 // asks for an alert to moderators — it never sends it again.
 //
 // Policies run before any send and record why a delivery was skipped: group
-// dismissed, paused or noisy; quiet hours; the budget of the delivery's
-// class (class.go, docs/deliveries.md: SOP content and session messages
-// each have their own daily cap, alerts and staff messages none) and the
-// platform's monthly cap for customer groups (days in the month), which
-// binds every class; per-member fatigue for 1:1 messages; the OA
-// customer-service 48-hour window and its 5 messages. Caps are counters reserved with conditional writes, so
-// concurrent pushes cannot exceed them, and given back when a send fails.
+// dismissed or paused; noisy (SOP content only, as the group's onNoisy
+// says); quiet hours; the budget of the delivery's class (class.go,
+// docs/deliveries.md: SOP content and session messages each have their own
+// daily cap, alerts and staff messages none) and the platform's monthly cap
+// for customer groups (days in the month), which binds every class;
+// per-member fatigue for 1:1 messages; the OA customer-service 48-hour
+// window and its 5 messages. Caps are counters reserved with conditional
+// writes, so concurrent pushes cannot exceed them, and given back when a
+// send fails.
 //
 // Channels: a group of a WeCom account is a customer group (a task the
 // owner confirms: task_created → sent / not_sent / expired, reminded at most

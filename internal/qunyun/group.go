@@ -85,11 +85,38 @@ type Group struct {
 	Lifecycle Lifecycle  `json:"lifecycle,omitempty" yaml:"lifecycle,omitempty" dynamodbav:"lifecycle,omitempty"`
 	Caps      Caps       `json:"caps,omitempty" yaml:"caps,omitempty" dynamodbav:"caps,omitempty"`
 	State     GroupState `json:"state,omitempty" yaml:"state,omitempty" dynamodbav:"state,omitempty"`
-	// Noisy is set by scoring; push sends nothing to a noisy group.
-	Noisy       bool      `json:"noisy,omitempty" yaml:"-" dynamodbav:"noisy,omitempty"`
-	MemberCount int       `json:"memberCount,omitempty" yaml:"-" dynamodbav:"memberCount,omitempty"`
-	CreatedAt   time.Time `json:"createdAt,omitempty" yaml:"createdAt,omitempty" dynamodbav:"createdAt,omitempty"`
-	UpdatedAt   time.Time `json:"updatedAt,omitempty" yaml:"-" dynamodbav:"updatedAt,omitempty"`
+	// Noisy is set by scoring; OnNoisy (from community.yaml, by purpose)
+	// says what it does to the group's SOP content, and to nothing else.
+	Noisy       bool        `json:"noisy,omitempty" yaml:"-" dynamodbav:"noisy,omitempty"`
+	OnNoisy     NoisyAction `json:"onNoisy,omitempty" yaml:"onNoisy,omitempty" dynamodbav:"onNoisy,omitempty"`
+	MemberCount int         `json:"memberCount,omitempty" yaml:"-" dynamodbav:"memberCount,omitempty"`
+	CreatedAt   time.Time   `json:"createdAt,omitempty" yaml:"createdAt,omitempty" dynamodbav:"createdAt,omitempty"`
+	UpdatedAt   time.Time   `json:"updatedAt,omitempty" yaml:"-" dynamodbav:"updatedAt,omitempty"`
+}
+
+// NoisyAction is what scoring's noisy flag does to a group's SOP content.
+// A flag advises: sessions, alerts, staff messages and welcomes are never
+// held back by it.
+type NoisyAction string
+
+const (
+	NoisyAdvise NoisyAction = "advise" // shown in get groups and the report; pushes go on
+	NoisyHalve  NoisyAction = "halve"  // SOP content on every other local day
+	NoisyPause  NoisyAction = "pause"  // no SOP content while the flag stands
+)
+
+// DefaultNoisyAction applies when community.yaml says nothing.
+const DefaultNoisyAction = NoisyHalve
+
+// NoisyActions lists the valid actions.
+var NoisyActions = []NoisyAction{NoisyAdvise, NoisyHalve, NoisyPause}
+
+// NoisyAction returns what the noisy flag does to g, the default when unset.
+func (g Group) NoisyAction() NoisyAction {
+	if g.OnNoisy == "" {
+		return DefaultNoisyAction
+	}
+	return g.OnNoisy
 }
 
 // Location returns the group's time zone, Asia/Shanghai when unset or unknown.

@@ -78,8 +78,10 @@ type GroupScore struct {
 	Dimensions []DimensionScore `json:"dimensions" dynamodbav:"dimensions"`
 	Activity   Activity         `json:"activity" dynamodbav:"activity"`
 	Flags      []Flag           `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
-	// Noisy is what push acts on (it sends nothing to a noisy group).
-	Noisy bool `json:"noisy,omitempty" dynamodbav:"noisy,omitempty"`
+	// Noisy is what push acts on; OnNoisy is what it does then (to SOP
+	// content only), as configured when the group was scored.
+	Noisy   bool        `json:"noisy,omitempty" dynamodbav:"noisy,omitempty"`
+	OnNoisy NoisyAction `json:"onNoisy,omitempty" dynamodbav:"onNoisy,omitempty"`
 	// Why is the one-line explanation of Value.
 	Why string `json:"why" dynamodbav:"why"`
 	// Deliveries counts the day's deliveries to the group by state.

@@ -9,9 +9,10 @@ import (
 
 // The noise rules (reference/community-anchors.md §4.1, §5).
 const (
-	// A 500-member group at 100 messages a day is the rule of thumb's edge.
-	baseMessages = 100.0
-	baseMembers  = 500.0
+	// A chat group of 50 is healthy at 30–80 messages a day
+	// (community-anchors.md §5): above 80 it is noise.
+	baseMessages = 80.0
+	baseMembers  = 50.0
 	// concentrationShare is Discourse's "dominating" threshold.
 	concentrationShare = 0.40
 	minSample          = 10   // messages before a share means anything
@@ -38,10 +39,11 @@ var VolumeFactor = map[qunyun.Purpose]float64{
 }
 
 // MessageLimit is how many messages a day a group of this size and purpose
-// carries before it is noise. The 100-a-day rule of thumb holds for 500
-// members; the limit grows with the square root of size, because in a
-// bigger group the same speakers reach more people (a 50-member group gets
-// about 32 a day, not 10). Groups smaller than 10 count as 10.
+// carries before it is noise: the top of the healthy 30–80 for a chat
+// group of 50, growing with the square root of size, because in a bigger
+// group a smaller share speaks (500 members: 253, where 100 is "normal"
+// and over 200 with most members speaking is flooding). Groups smaller
+// than 10 count as 10.
 func MessageLimit(p qunyun.Purpose, members int) float64 {
 	m := math.Max(10, float64(members))
 	factor := VolumeFactor[p]

@@ -52,14 +52,14 @@ func TestMessageLimitNormalisation(t *testing.T) {
 		members int
 		want    float64
 	}{
-		{qunyun.PurposeGeneral, 500, 100}, // the rule of thumb itself
-		{qunyun.PurposeGeneral, 2000, 200},
-		{qunyun.PurposeGeneral, 50, 32},
-		{qunyun.PurposeGeneral, 3, 14}, // tiny groups count as 10
-		{qunyun.PurposeShelf, 500, 50},
-		{qunyun.PurposeFan, 500, 150},
-		{qunyun.PurposeResourcePopup, 200, 126},
-		{"unknown", 500, 100},
+		{qunyun.PurposeGeneral, 50, 80}, // the top of the healthy 30–80
+		{qunyun.PurposeGeneral, 500, 253},
+		{qunyun.PurposeGeneral, 2000, 506},
+		{qunyun.PurposeGeneral, 3, 36}, // tiny groups count as 10
+		{qunyun.PurposeShelf, 50, 40},
+		{qunyun.PurposeFan, 50, 120},
+		{qunyun.PurposeResourcePopup, 200, 320},
+		{"unknown", 50, 80},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%d", tt.purpose, tt.members), func(t *testing.T) {
@@ -104,10 +104,11 @@ func TestNoiseFlags(t *testing.T) {
 		wantFlags []string
 	}{
 		{"50 members, 30 messages: fine", qunyun.PurposeGeneral, 50, 30, 10, nil},
-		{"50 members, 40 messages: over its normalised limit", qunyun.PurposeGeneral, 50, 40, 10, []string{qunyun.FlagVolume}},
-		{"500 members, 90 messages: fine", qunyun.PurposeGeneral, 500, 90, 30, nil},
-		{"fan group 50 members, 40 messages: fine", qunyun.PurposeFan, 50, 40, 10, nil},
-		{"shelf 50 members, 20 messages: noise", qunyun.PurposeShelf, 50, 20, 10, []string{qunyun.FlagVolume}},
+		{"50 members, 80 messages: still healthy", qunyun.PurposeGeneral, 50, 80, 20, nil},
+		{"50 members, 100 messages: over its normalised limit", qunyun.PurposeGeneral, 50, 100, 25, []string{qunyun.FlagVolume}},
+		{"500 members, 200 messages: fine", qunyun.PurposeGeneral, 500, 200, 60, nil},
+		{"fan group 50 members, 100 messages: fine", qunyun.PurposeFan, 50, 100, 25, nil},
+		{"shelf 50 members, 50 messages: noise", qunyun.PurposeShelf, 50, 50, 20, []string{qunyun.FlagVolume}},
 		{"one speaker writes half", qunyun.PurposeGeneral, 50, 20, 2, []string{qunyun.FlagConcentration}},
 	}
 	for _, tt := range tests {

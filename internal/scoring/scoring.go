@@ -18,8 +18,9 @@
 // is Night's job (night.go), through the Store interface.
 //
 // It must not send anything to WeChat or change what push decided; its only
-// effect on other areas is the Noisy flag on a group and the tier and tags it
-// writes onto members.
+// effect on other areas is the Noisy flag on a group (which, per the group's
+// OnNoisy, may thin its SOP content and nothing else) and the tier and tags
+// it writes onto members.
 package scoring
 
 import (
@@ -118,7 +119,7 @@ func (s *Scorer) Score(d GroupDay) Result {
 	score.Flags = s.flags(d, f, score.Value)
 	for _, fl := range score.Flags {
 		if fl.Kind == qunyun.FlagVolume || fl.Kind == qunyun.FlagAds {
-			score.Noisy = true
+			score.Noisy, score.OnNoisy = true, d.Group.NoisyAction()
 		}
 	}
 	score.Why = render(s.texts.value, map[string]float64{"value": score.Value,

@@ -62,9 +62,11 @@ var personaShare = []struct {
 }
 
 // profile is a group's character, from its purpose. Activity is tuned
-// against scoring's volume limit (about 32 messages a day for 50 members,
-// half that for a shelf group, 1.5 times for a fan group): the fan group
-// is meant to be noisy, the others lively but within it.
+// against scoring's volume limit (80 messages a day for 50 members, the
+// top of a healthy chat group's 30–80; half that for a shelf group, 1.5
+// times for a fan group): at activity 1 a group of 50 writes about 37.
+// The fan group is meant to be noisy (about 150), the others lively but
+// within it.
 type profile struct {
 	activity float64 // multiplies the personas' message rates
 	decay    float64 // daily factor on activity; below 1 for a dying group
@@ -79,7 +81,7 @@ func profileFor(p qunyun.Purpose) profile {
 	case qunyun.PurposeResourcePopup:
 		return profile{activity: 3, decay: 1, leave: 1}
 	case qunyun.PurposeFan:
-		return profile{activity: 2.5, decay: 1, leave: 1} // noisy chat
+		return profile{activity: 4, decay: 1, leave: 1} // noisy chat
 	case qunyun.PurposePunchCard:
 		return profile{activity: 0.3, decay: 1, leave: 1, checkins: true} // check-ins are most of it
 	case qunyun.PurposeLearning:
