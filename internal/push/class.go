@@ -46,10 +46,15 @@ func ClassOf(d qunyun.Delivery) qunyun.DeliveryClass {
 	return qunyun.ClassContent
 }
 
-// classify fixes a new delivery's class and deadline before its claim, so
-// every later run of it (a resumed claim, a deferred one) judges it the
-// same way.
-func (s *Service) classify(d *qunyun.Delivery, g *qunyun.Group) {
+// prepare fixes a new delivery's class, deadline and account before its
+// claim, so every later run of it (a resumed claim, a deferred one, the
+// sweep following its task) judges and reaches it the same way.
+func (s *Service) prepare(d *qunyun.Delivery, g *qunyun.Group) {
+	if d.AccountID == "" && g != nil {
+		// A request may leave the account to the group; the task it becomes
+		// is followed and withdrawn through it.
+		d.AccountID = g.AccountID
+	}
 	d.Class = ClassOf(*d)
 	if d.Deadline.IsZero() {
 		d.Deadline = s.defaultDeadline(*d, g)

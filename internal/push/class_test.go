@@ -172,3 +172,46 @@ func TestNoisyFlagThinsOnlyContent(t *testing.T) {
 		t.Errorf("welcomes in noisy groups = %d, want %d", n, len(qunyun.NoisyActions))
 	}
 }
+
+// Defect 3 of issue #15: the owner-confirmed task of a "还剩 5 分钟" notice
+// went out 68 minutes after the session ended, and an unconfirmed one was
+// ended at quiet hours as quiet_hours. A session notice's deadline is the
+// session's end: the task is withdrawn then, recorded expired, and a
+// request that comes after it is not sent at all.
+func TestSessionNoticeEndsAtItsDeadline(t *testing.T) {
+	end := local(2026, 11, 23, 21, 0)
+	e := newEnv(t, end.Add(-5*time.Minute))
+	e.groups(1, nil) // a WeCom customer group: every push is a task the owner confirms
+	closing := qunyun.DeliveryRequest{ID: "session/s1/closing/g000", Source: qunyun.SourceSession, TargetKind: qunyun.TargetGroup,
+		TargetID: "g000", Deadline: end, Content: &qunyun.Content{ID: "session-closing", Kind: qunyun.ContentText, Text: "还剩 5 分钟"}}
+	if err := e.request(closing); err != nil {
+		t.Fatal(err)
+	}
+	d := e.stateOf(closing)
+	if d.State != qunyun.DeliveryTaskCreated || !d.Deadline.Equal(end) {
+		t.Fatalf("closing notice: %s, deadline %s; want a task until the session's end", d.State, d.Deadline)
+	}
+	e.ticksUntil(end.Add(-4*time.Minute), end.Add(time.Minute), time.Minute)
+	got, _, err := e.tb.GetDelivery(e.ctx, d.Delivery)
+	if err != nil || got.State != qunyun.DeliveryExpired || got.Reason != qunyun.ReasonExpired {
+		t.Fatalf("after the session's end: %s/%s %v, want expired/expired", got.State, got.Reason, err)
+	}
+	if len(e.sbx.Calls(cancelPath)) != 1 {
+		t.Errorf("%d cancels, want the task withdrawn once", len(e.sbx.Calls(cancelPath)))
+	}
+	if e.sbx.Confirm(d.TaskID) {
+		t.Error("the owner could still confirm the withdrawn task")
+	}
+	if n := monthCount(t, e); n != 0 {
+		t.Errorf("month counter = %d, want the withdrawn task's back", n)
+	}
+	// The recap of a session whose window is long past: too late to send.
+	late := qunyun.DeliveryRequest{ID: "session/s0/opening/g000", Source: qunyun.SourceSession, TargetKind: qunyun.TargetGroup,
+		TargetID: "g000", Deadline: end.Add(-time.Hour), Content: &qunyun.Content{ID: "session-opening", Kind: qunyun.ContentText, Text: "开始了"}}
+	if err := e.request(late); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.stateOf(late); got.State != qunyun.DeliverySkipped || got.Reason != qunyun.ReasonExpired {
+		t.Errorf("an opening asked for after its session: %s/%s, want skipped/expired", got.State, got.Reason)
+	}
+}

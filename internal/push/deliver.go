@@ -205,7 +205,7 @@ func (s *Service) claimAndRun(ctx context.Context, cat *catalog, j job, out *Out
 	if err != nil {
 		return err
 	}
-	s.classify(&j.item.Delivery, g)
+	s.prepare(&j.item.Delivery, g)
 	claimed, stored, err := s.Table.ClaimDelivery(ctx, j.item)
 	if err != nil {
 		return err
@@ -569,6 +569,9 @@ func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g 
 		if reason := healthHolds(d, *g, now); reason != "" {
 			return reason, nil
 		}
+	}
+	if expired(d, now) {
+		return qunyun.ReasonExpired, nil
 	}
 	loc := qunyun.LoadLocation("")
 	caps := qunyun.Group{}.EffectiveCaps()

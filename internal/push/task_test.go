@@ -13,18 +13,30 @@ const (
 	cancelPath = "/cgi-bin/externalcontact/cancel_groupmsg_send"
 )
 
-// taskEnv has one customer group with a plan that fired once at 11:00.
+// taskEnv has one customer group with one task asked for at 11:00.
 func taskEnv(t *testing.T, mutate func(g *qunyun.Group)) (*env, qunyun.Delivery) {
 	e := newEnv(t, local(2026, 11, 23, 11, 0))
 	e.groups(1, mutate)
 	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentLink, Title: "本周好物", URL: "https://shop.example.com/item/1", Text: "点开看看"})
-	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *", End: local(2026, 11, 23, 12, 0)})
-	rep := e.tick(local(2026, 11, 23, 11, 0))
-	if rep.Tasks != 1 {
-		t.Fatalf("tick created %d tasks, want 1", rep.Tasks)
+	return e, e.longTask()
+}
+
+// longTask asks for one task to g000 now, with a deadline beyond the
+// sweep's reach: what ends it is TaskExpiry, its follow edge or quiet
+// hours, the machinery these tests are about. (A plan slot's deadline is
+// the end of its local day.)
+func (e *env) longTask() qunyun.Delivery {
+	e.t.Helper()
+	r := qunyun.DeliveryRequest{ID: "task-" + e.clk.Now().Format("0102-1504"), Source: "p", TargetKind: qunyun.TargetGroup,
+		TargetID: "g000", ContentID: "c", Deadline: e.clk.Now().Add(72 * time.Hour)}
+	if err := e.request(r); err != nil {
+		e.t.Fatal(err)
 	}
-	items := e.deliveries(local(2026, 11, 23, 11, 0))
-	return e, items[0].Delivery
+	d := e.stateOf(r).Delivery
+	if d.State != qunyun.DeliveryTaskCreated {
+		e.t.Fatalf("%s/%s, want a task", d.State, d.Reason)
+	}
+	return d
 }
 
 // The owner confirms in WeCom: the next poll moves the task to sent.

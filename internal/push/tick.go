@@ -374,9 +374,9 @@ func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force 
 
 // followTask checks an open customer-group task. To spread the calls, each
 // task is polled every ten minutes (on its own minute), except when a
-// reminder or the end is due. An unconfirmed task ends after TaskExpiry (at
-// the latest at its follow edge, before the sweep stops reading its day),
-// or when the group's quiet hours begin: the owner could otherwise post it
+// reminder or the end is due. An unconfirmed task ends at its deadline or
+// after TaskExpiry (at the latest at its follow edge, before the sweep
+// stops reading its day), or when the group's quiet hours begin: the owner could otherwise post it
 // at midnight. Reminders are not sent in quiet hours. A task whose account
 // is not in the directory is a configuration error until it expires, then
 // unknown (accountMissing).
@@ -387,9 +387,12 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 	}
 	clock := s.now()
 	quiet := g != nil && InQuietHours(clock.In(g.Location()), g.EffectiveCaps())
-	// A task ends at TaskExpiry, but no later than its follow edge: past it
-	// the sweep would soon stop reading the task's day (see followEdge).
-	expiring := clock.Sub(it.SendStartedAt) >= s.taskExpiry() || !clock.Before(followEdge(it.Delivery))
+	// A task ends at its deadline (a closing notice confirmed after the
+	// session is worse than none), at TaskExpiry, and no later than its
+	// follow edge: past it the sweep would soon stop reading the task's day
+	// (see followEdge).
+	pastDeadline := expired(it.Delivery, clock)
+	expiring := pastDeadline || clock.Sub(it.SendStartedAt) >= s.taskExpiry() || !clock.Before(followEdge(it.Delivery))
 	last := it.LastRemindedAt
 	if last.IsZero() {
 		last = it.SendStartedAt
@@ -416,7 +419,14 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 		sender = g.OwnerID
 	}
 	if expiring || quiet {
-		return s.withdrawTask(ctx, &it, *a, sender, expiring, out) // withdraw.go
+		reason := qunyun.ReasonQuietHours
+		switch {
+		case pastDeadline:
+			reason = qunyun.ReasonExpired
+		case expiring:
+			reason = "" // TaskExpiry: the state says it all
+		}
+		return s.withdrawTask(ctx, &it, *a, sender, reason, out) // withdraw.go
 	}
 	results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender)
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// Withdrawing an unconfirmed customer-group task (at TaskExpiry, or when the
-// group's quiet hours begin). Until WeCom has taken the cancel the task is
+// Withdrawing an unconfirmed customer-group task (at its deadline, at
+// TaskExpiry, or when the group's quiet hours begin). Until WeCom has taken the cancel the task is
 // live: its owner can still post it, so it keeps its caps and stays
 // task_created, and the cancel is retried on the following ticks. Only a
 // task known to be withdrawn (cancel taken, then read back unsent) is
@@ -29,13 +29,10 @@ const withdrawRetryFor = 30 * time.Minute
 // open and unfollowed for ever.
 const sweepMargin = 10 * time.Minute
 
-// withdrawTask ends task it (account a, owner sender). expiring says why:
-// TaskExpiry reached, or else the quiet hours began.
-func (s *Service) withdrawTask(ctx context.Context, it *dynamo.DeliveryItem, a qunyun.Account, sender string, expiring bool, out *Outcome) error {
-	reason := ""
-	if !expiring {
-		reason = qunyun.ReasonQuietHours
-	}
+// withdrawTask ends task it (account a, owner sender). reason says why, as
+// the expired delivery records it: its deadline passed (expired), the quiet
+// hours began (quiet_hours), or "" for TaskExpiry.
+func (s *Service) withdrawTask(ctx context.Context, it *dynamo.DeliveryItem, a qunyun.Account, sender, reason string, out *Outcome) error {
 	// The owner may have acted since the last look: nothing to withdraw.
 	results, lookErr := s.Tasks.GroupMsgSendResult(ctx, a, it.TaskID, sender)
 	if lookErr == nil {

@@ -120,11 +120,7 @@ func TestUnansweredCancelEndsBeforeTheSweepForgetsIt(t *testing.T) {
 	e.svc = e.newService()
 	e.groups(1, noQuietHours)
 	e.put(qunyun.Content{ID: "c", Kind: qunyun.ContentText, Text: "早安"})
-	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "50 7 * * ? *", End: local(2026, 11, 23, 8, 0)})
-	if rep := e.tick(local(2026, 11, 23, 7, 50)); rep.Tasks != 1 {
-		t.Fatalf("%d tasks, want 1", rep.Tasks)
-	}
-	d := e.deliveries(local(2026, 11, 23, 7, 50))[0].Delivery
+	d := e.longTask()
 	e.ticksUntil(local(2026, 11, 23, 8, 20), local(2026, 11, 24, 7, 20), 30*time.Minute)
 	e.ticksUntil(local(2026, 11, 24, 7, 21), local(2026, 11, 24, 8, 10), time.Minute)
 	if dropped.Load() == 0 {

@@ -345,6 +345,14 @@ func TestSessionLifeCycle(t *testing.T) {
 	if len(group) != 1 || group[0].TargetID != "g1" || group[0].Content.Text != r.Text {
 		t.Fatalf("group recap: %+v", group)
 	}
+	// Each message says until when it is worth sending: the announcements
+	// until the session's end, the recap for a day after it.
+	end := start.Add(45 * time.Minute)
+	for step, want := range map[string]time.Time{"reminder": start, "opening": end, "closing": end, "recap": end.Add(session.RecapFor), "recap-dm": end.Add(session.RecapFor)} {
+		if ds := byStep(f.rec.deliveries(t), step); len(ds) == 0 || !ds[0].Deadline.Equal(want) {
+			t.Errorf("%s: deadline %v, want %s", step, ds, want)
+		}
+	}
 	if len(dm) != 1 || dm[0].TargetKind != qunyun.TargetMember || dm[0].TargetID != "u5" || !strings.Contains(dm[0].Content.Text, "您错过了") {
 		t.Fatalf("1:1 recaps: %+v", dm)
 	}

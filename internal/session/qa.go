@@ -218,7 +218,7 @@ func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time
 		return err
 	}
 	for _, t := range targets {
-		if err := s.deliver(ctx, sess, "noshow", qunyun.TargetStaff, t, text, true); err != nil {
+		if err := s.deliver(ctx, sess, "noshow", qunyun.TargetStaff, t, text, true, sess.End); err != nil {
 			return err
 		}
 	}
@@ -272,5 +272,5 @@ func (s *Service) forwardQueue(ctx context.Context, sess qunyun.Session, qs []qu
 	if err != nil || !marked {
 		return err
 	}
-	return s.deliver(ctx, sess, "queue-"+now.UTC().Format("150405"), qunyun.TargetStaff, h.WeComUserID, text, false)
+	return s.deliver(ctx, sess, "queue-"+now.UTC().Format("150405"), qunyun.TargetStaff, h.WeComUserID, text, false, sess.End)
 }

@@ -38,7 +38,7 @@ func (s *Service) recap(ctx context.Context, sess qunyun.Session, now time.Time)
 		s.log().Warn("session: empty recap not sent", "session", sess.ID)
 		return s.move(ctx, sess, qunyun.SessionClosed, qunyun.SessionRecapped, nil)
 	}
-	if err := s.deliver(ctx, sess, "recap", qunyun.TargetGroup, sess.GroupID, r.Text, false); err != nil {
+	if err := s.deliver(ctx, sess, "recap", qunyun.TargetGroup, sess.GroupID, r.Text, false, sess.End.Add(RecapFor)); err != nil {
 		return false, err
 	}
 	if len(r.Absent) > 0 {
@@ -56,7 +56,7 @@ func (s *Service) recap(ctx context.Context, sess qunyun.Session, now time.Time)
 		// reach comes back as a DeliveryFinished that is not "sent", and
 		// HandleEvent puts them on the recap's digest list.
 		for _, m := range r.Absent {
-			if err := s.deliver(ctx, sess, "recap-dm", qunyun.TargetMember, m, dm, false); err != nil {
+			if err := s.deliver(ctx, sess, "recap-dm", qunyun.TargetMember, m, dm, false, sess.End.Add(RecapFor)); err != nil {
 				return false, err
 			}
 		}

@@ -60,7 +60,10 @@ const (
 	ClosingNotice = 5 * time.Minute  // the group's closing notice before the end
 	NoShowAfter   = 10 * time.Minute // no host message this long after opening: alert
 	RecapAfter    = time.Minute      // let the last captured questions land (callback cache)
-	QueueEvery    = 5 * time.Minute  // at most one question queue to the host this often
+	// RecapFor is how long a recap stays worth posting: into the next
+	// morning when quiet hours hold it back after an evening session.
+	RecapFor   = 24 * time.Hour
+	QueueEvery = 5 * time.Minute // at most one question queue to the host this often
 	// CancelNoticeAhead is how far ahead the tick looks for cancelled
 	// sessions whose group has not been told yet.
 	CancelNoticeAhead = 24 * time.Hour
@@ -285,8 +288,10 @@ func DeliveryID(sessionID, step, target string) string {
 	return "session/" + sessionID + "/" + step + "/" + target
 }
 
-// deliver asks push to send text.
-func (s *Service) deliver(ctx context.Context, sess qunyun.Session, step string, kind qunyun.TargetKind, target, text string, urgent bool) error {
+// deliver asks push to send text until deadline: an announcement of the
+// session is worth nothing once the session is over (push withdraws an
+// owner's unconfirmed task then), a recap for RecapFor after it.
+func (s *Service) deliver(ctx context.Context, sess qunyun.Session, step string, kind qunyun.TargetKind, target, text string, urgent bool, deadline time.Time) error {
 	req := qunyun.DeliveryRequest{
 		ID:         DeliveryID(sess.ID, step, target),
 		Source:     qunyun.SourceSession,
@@ -296,6 +301,7 @@ func (s *Service) deliver(ctx context.Context, sess qunyun.Session, step string,
 		AccountID:  sess.AccountID,
 		Content:    &qunyun.Content{ID: "session-" + step, Kind: qunyun.ContentText, Text: text},
 		Urgent:     urgent,
+		Deadline:   deadline,
 	}
 	if err := s.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventDeliveryRequested, Detail: req}); err != nil {
 		return fmt.Errorf("session %s: request %s delivery: %w", sess.ID, step, err)
@@ -323,7 +329,7 @@ func (s *Service) remind(ctx context.Context, sess qunyun.Session) error {
 	if err != nil {
 		return err
 	}
-	return s.deliver(ctx, sess, "reminder", qunyun.TargetStaff, h.WeComUserID, text, false)
+	return s.deliver(ctx, sess, "reminder", qunyun.TargetStaff, h.WeComUserID, text, false, sess.Start)
 }
 
 // open writes the live pointer and announces the session, then records the
@@ -351,7 +357,7 @@ func (s *Service) open(ctx context.Context, sess qunyun.Session, now time.Time) 
 	if err != nil {
 		return false, err
 	}
-	if err := s.deliver(ctx, sess, "opening", qunyun.TargetGroup, sess.GroupID, text, false); err != nil {
+	if err := s.deliver(ctx, sess, "opening", qunyun.TargetGroup, sess.GroupID, text, false, sess.End); err != nil {
 		return false, err
 	}
 	if err := s.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventSessionOpened, Detail: map[string]any{
@@ -397,7 +403,7 @@ func (s *Service) closingNotice(ctx context.Context, sess qunyun.Session) error 
 	if err != nil {
 		return err
 	}
-	return s.deliver(ctx, sess, "closing", qunyun.TargetGroup, sess.GroupID, text, false)
+	return s.deliver(ctx, sess, "closing", qunyun.TargetGroup, sess.GroupID, text, false, sess.End)
 }
 
 // close ends capture and records the state; the recap follows a minute later.
@@ -430,7 +436,7 @@ func (s *Service) notifyCancelled(ctx context.Context, sess qunyun.Session, now 
 	if err != nil {
 		return err
 	}
-	if err := s.deliver(ctx, sess, "cancelled", qunyun.TargetGroup, sess.GroupID, text, false); err != nil {
+	if err := s.deliver(ctx, sess, "cancelled", qunyun.TargetGroup, sess.GroupID, text, false, sess.Start); err != nil {
 		return err
 	}
 	_, _, err = s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
