@@ -1,6 +1,7 @@
 package push_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -214,4 +215,56 @@ func TestSessionNoticeEndsAtItsDeadline(t *testing.T) {
 	if got := e.stateOf(late); got.State != qunyun.DeliverySkipped || got.Reason != qunyun.ReasonExpired {
 		t.Errorf("an opening asked for after its session: %s/%s, want skipped/expired", got.State, got.Reason)
 	}
+}
+
+// Defect 4 of issue #15: quiet hours dropped welcomes and slots. A
+// delivery quiet hours hold back is deferred to their end when its
+// deadline allows, and skipped expired when it does not.
+func TestQuietHoursDeferWhatIsStillWorthSending(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 22, 50))
+	e.groups(1, func(g *qunyun.Group) { g.ID = "g"; g.Tags = []string{qunyun.TagInternal} })
+	e.put(qunyun.Content{ID: "welcome", Kind: qunyun.ContentText, Text: "欢迎{{.Member.Name}}"})
+	e.put(qunyun.Content{ID: "punch", Kind: qunyun.ContentText, Text: "打卡提醒"})
+	e.put(qunyun.Content{ID: "late", Kind: qunyun.ContentText, Text: "夜宵推荐"})
+	e.put(qunyun.Plan{ID: "journey", Journey: []qunyun.JourneyStep{{Day: 0, Content: "welcome"}}})
+	e.put(qunyun.Plan{ID: "p-punch", Contents: []string{"punch"}, Cron: "0 7 * * ? *"})
+	e.put(qunyun.Plan{ID: "p-late", Contents: []string{"late"}, Cron: "30 23 * * ? *"})
+
+	e.tick(local(2026, 11, 23, 22, 50))
+	joined := map[string]any{"id": "join-1", "account": wecom.ID, "group": "g", "member": "wm-1", "name": "小李", "at": e.clk.Now()}
+	out, err := e.svc.HandleEvent(e.ctx, qunyun.EventMemberJoined, mustJSON(t, joined), e.clk.Now())
+	if err != nil || out.Deferred != 1 || len(out.Skipped) != 0 {
+		t.Fatalf("welcome at 22:50: %v, %v; want deferred", out, err)
+	}
+	e.ticksUntil(local(2026, 11, 23, 23, 0), local(2026, 11, 24, 7, 50), 10*time.Minute)
+	if n := len(e.sbx.Calls(addMsgTemplate)) + len(e.sbx.Calls("/cgi-bin/appchat/send")); n != 0 {
+		t.Fatalf("%d sends in quiet hours", n)
+	}
+	e.ticksUntil(local(2026, 11, 24, 7, 51), local(2026, 11, 24, 8, 2), time.Minute)
+
+	byPlan := map[string]dynamo.DeliveryItem{}
+	for _, it := range e.deliveries(local(2026, 11, 23, 22, 50), local(2026, 11, 24, 8, 0)) {
+		byPlan[it.Source] = it
+	}
+	if w := byPlan["journey"]; w.State != qunyun.DeliveryTaskCreated || w.Class != qunyun.ClassWelcome {
+		t.Errorf("welcome after the night: %s/%s, want its task made at 08:00", w.State, w.Reason)
+	}
+	if n := e.sendsTo(addMsgTemplate, "欢迎小李"); n != 1 {
+		t.Errorf("welcome tasks = %d, want 1", n)
+	}
+	if p := byPlan["p-punch"]; p.State != qunyun.DeliverySent || e.sendsTo("/cgi-bin/appchat/send", "打卡提醒") != 1 {
+		t.Errorf("07:00 slot: %s/%s, want sent at 08:00", p.State, p.Reason)
+	}
+	if l := byPlan["p-late"]; l.State != qunyun.DeliverySkipped || l.Reason != qunyun.ReasonExpired {
+		t.Errorf("23:30 slot: %s/%s, want skipped/expired (its day ends in the quiet hours)", l.State, l.Reason)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

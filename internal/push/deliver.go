@@ -220,7 +220,8 @@ func (s *Service) claimAndRun(ctx context.Context, cat *catalog, j job, out *Out
 
 // resolveStale looks at a delivery someone else claimed: if the claim is
 // old, its process died. Died after the send started → unknown (never
-// re-sent); died before → run it now, nothing went out.
+// re-sent); died before → run it now, nothing went out. A delivery that
+// quiet hours deferred waits here, claimed, until its DeferredUntil.
 func (s *Service) resolveStale(ctx context.Context, cat *catalog, it dynamo.DeliveryItem, out *Outcome) error {
 	if it.State.Final() {
 		// A retry of what finished it (EventBridge's, a re-expanded
@@ -237,10 +238,11 @@ func (s *Service) resolveStale(ctx context.Context, cat *catalog, it dynamo.Deli
 		}
 		return nil
 	}
-	if now.Sub(it.UpdatedAt) < s.staleAfter() {
+	if now.Sub(it.UpdatedAt) < s.staleAfter() || now.Before(it.DeferredUntil) {
 		return nil
 	}
-	if now.Sub(it.At) > s.retryWindow() {
+	// A deferred delivery is due again from DeferredUntil, not its slot.
+	if now.Sub(later(it.At, it.DeferredUntil)) > s.retryWindow() {
 		reason := it.Reason
 		if reason == "" {
 			reason = qunyun.ReasonUnavailable
@@ -268,7 +270,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 		}
 	}
 	if reason != "" {
-		return s.finish(ctx, it, qunyun.DeliverySkipped, reason, out)
+		return s.skip(ctx, it, reason, out)
 	}
 	content, reason, err := s.contentOf(ctx, cat, *it)
 	if err != nil {
@@ -555,7 +557,9 @@ func (s *Service) moderators(ctx context.Context, g *qunyun.Group) ([]string, er
 
 // checkPolicies applies every policy before a send. It reserves the cap
 // counters the delivery uses (recorded in it.Caps, persisted with the
-// send-started mark) and returns a skip reason, or "" to send.
+// send-started mark) and returns a skip reason, or "" to send. A delivery
+// that quiet hours hold back while its deadline allows comes back with its
+// reason and it.DeferredUntil set: skip defers it.
 func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g *qunyun.Group, a *qunyun.Account, customerGroup bool) (string, error) {
 	d := it.Delivery
 	now := s.now()
@@ -580,6 +584,16 @@ func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g 
 	}
 	local := now.In(loc)
 	if !d.Urgent && InQuietHours(local, caps) {
+		// Held back until the quiet hours end, if it is still worth sending
+		// then; skip (below) defers it rather than skipping it.
+		next := QuietEnd(local, caps)
+		switch {
+		case d.Deadline.IsZero():
+			return qunyun.ReasonQuietHours, nil // stored before deadlines existed
+		case !next.Before(d.Deadline):
+			return qunyun.ReasonExpired, nil
+		}
+		it.DeferredUntil = next
 		return qunyun.ReasonQuietHours, nil
 	}
 	want := budget(d, g, caps, local, customerGroup)

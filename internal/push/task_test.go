@@ -102,9 +102,11 @@ func TestUnconfirmedTaskWithdrawnAtQuietHours(t *testing.T) {
 	for m := local(2026, 11, 23, 11, 10); !m.After(local(2026, 11, 23, 22, 30)); m = m.Add(10 * time.Minute) {
 		e.tick(m)
 	}
+	// Withdrawn, and since its deadline is later, deferred until the
+	// quiet hours end.
 	got, _, err := e.tb.GetDelivery(e.ctx, d)
-	if err != nil || got.State != qunyun.DeliveryExpired || got.Reason != qunyun.ReasonQuietHours {
-		t.Fatalf("at 22:30: %s/%s %v, want expired/quiet_hours", got.State, got.Reason, err)
+	if err != nil || got.State != qunyun.DeliveryClaimed || got.Reason != qunyun.ReasonQuietHours || !got.DeferredUntil.Equal(local(2026, 11, 24, 8, 0)) {
+		t.Fatalf("at 22:30: %s/%s until %s %v, want claimed/quiet_hours until 08:00", got.State, got.Reason, got.DeferredUntil, err)
 	}
 	if len(e.sbx.Calls(cancelPath)) != 1 || e.sbx.Confirm(d.TaskID) {
 		t.Fatal("the task was not cancelled in WeCom")
@@ -116,5 +118,21 @@ func TestUnconfirmedTaskWithdrawnAtQuietHours(t *testing.T) {
 	}
 	if n := len(e.sbx.Calls(remindPath)); n != 3 {
 		t.Fatalf("%d reminders before 22:00, want 3 (13:00, 15:00, 17:00)", n)
+	}
+	if n := monthCount(t, e); n != 0 {
+		t.Fatalf("month counter = %d overnight, want the withdrawn task's back", n)
+	}
+	// The morning makes a new task, which the owner can confirm.
+	e.ticksUntil(local(2026, 11, 23, 22, 40), local(2026, 11, 24, 8, 0), 20*time.Minute)
+	e.minute(local(2026, 11, 24, 8, 1))
+	got, _, err = e.tb.GetDelivery(e.ctx, d)
+	if err != nil || got.State != qunyun.DeliveryTaskCreated || got.TaskID == d.TaskID || !e.sbx.Confirm(got.TaskID) {
+		t.Fatalf("after 08:00: %s/%s task %s %v, want a new task", got.State, got.Reason, got.TaskID, err)
+	}
+	if n := len(e.sbx.Calls(addMsgTemplate)); n != 2 {
+		t.Fatalf("%d tasks made, want 2 (the evening's, withdrawn, and the morning's)", n)
+	}
+	if n := monthCount(t, e); n != 1 {
+		t.Fatalf("month counter = %d, want 1", n)
 	}
 }

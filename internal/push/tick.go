@@ -419,14 +419,24 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 		sender = g.OwnerID
 	}
 	if expiring || quiet {
-		reason := qunyun.ReasonQuietHours
+		var reason string
+		var resume time.Time
 		switch {
 		case pastDeadline:
 			reason = qunyun.ReasonExpired
 		case expiring:
-			reason = "" // TaskExpiry: the state says it all
+			// TaskExpiry: the state says it all
+		default:
+			// Quiet hours: made again when they end if still worth it then.
+			reason, resume = qunyun.ReasonQuietHours, QuietEnd(clock.In(g.Location()), g.EffectiveCaps())
+			if it.Deadline.IsZero() || !resume.Before(it.Deadline) {
+				reason, resume = qunyun.ReasonExpired, time.Time{}
+				if it.Deadline.IsZero() {
+					reason = qunyun.ReasonQuietHours // stored before deadlines existed
+				}
+			}
 		}
-		return s.withdrawTask(ctx, &it, *a, sender, reason, out) // withdraw.go
+		return s.withdrawTask(ctx, &it, *a, sender, reason, resume, out) // withdraw.go
 	}
 	results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender)
 	if err != nil {

@@ -31,8 +31,9 @@ const sweepMargin = 10 * time.Minute
 
 // withdrawTask ends task it (account a, owner sender). reason says why, as
 // the expired delivery records it: its deadline passed (expired), the quiet
-// hours began (quiet_hours), or "" for TaskExpiry.
-func (s *Service) withdrawTask(ctx context.Context, it *dynamo.DeliveryItem, a qunyun.Account, sender, reason string, out *Outcome) error {
+// hours began (quiet_hours), or "" for TaskExpiry. With resume set, a task
+// known withdrawn is deferred until then instead of expired.
+func (s *Service) withdrawTask(ctx context.Context, it *dynamo.DeliveryItem, a qunyun.Account, sender, reason string, resume time.Time, out *Outcome) error {
 	// The owner may have acted since the last look: nothing to withdraw.
 	results, lookErr := s.Tasks.GroupMsgSendResult(ctx, a, it.TaskID, sender)
 	if lookErr == nil {
@@ -59,6 +60,9 @@ func (s *Service) withdrawTask(ctx context.Context, it *dynamo.DeliveryItem, a q
 	}
 	if st := taskState(results); st != "" {
 		return s.finish(ctx, it, st, "", out)
+	}
+	if !resume.IsZero() {
+		return s.requeue(ctx, it, resume, out)
 	}
 	return s.finish(ctx, it, qunyun.DeliveryExpired, reason, out)
 }
