@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/session"
 )
 
 // Summary is what a run did and what the stack made of it. Everything in it
@@ -27,10 +29,18 @@ type Summary struct {
 	Confirmations int // customer-group tasks the owners confirmed
 	LinkOpens     int
 	Deliveries    map[string]int // by state
-	Sessions      map[string]int // by state, of sessions that started in the run
-	Scores        []ScoreLine    // each group's latest scored day
-	ReportDate    string         // the latest daily report's date, "" if none
-	ReportPath    string         // where the HTML report was written, if it was
+	// ByClass counts deliveries by class (docs/deliveries.md), then by
+	// outcome: the state, with the reason when there is one
+	// ("skipped:daily_cap"), and "deferred" for those quiet hours held back
+	// at least once, whatever became of them.
+	ByClass  map[qunyun.DeliveryClass]map[string]int
+	Sessions map[string]int // by state, of sessions that started in the run
+	// Reached says, per session that started in the run, what became of
+	// its opening, closing notice and recap in its group.
+	Reached    []SessionReach
+	Scores     []ScoreLine // each group's latest scored day
+	ReportDate string      // the latest daily report's date, "" if none
+	ReportPath string      // where the HTML report was written, if it was
 }
 
 // ScoreLine is one group's latest score.
@@ -44,6 +54,21 @@ type ScoreLine struct {
 	Dying   bool    `dynamodbav:"-"`
 }
 
+// SessionReach is one session's messages to its group, each "sent" when it
+// reached the group, else the delivery's state and reason ("" when none
+// was asked for, "" also for a session cancelled before it began).
+type SessionReach struct {
+	SessionID, GroupID      string
+	Start                   time.Time
+	State                   qunyun.SessionState
+	Opening, Closing, Recap string
+}
+
+// Held reports whether the session ran (opened and ended).
+func (r SessionReach) Held() bool {
+	return r.State == qunyun.SessionClosed || r.State == qunyun.SessionRecapped
+}
+
 var deliveryStates = []qunyun.DeliveryState{qunyun.DeliveryClaimed, qunyun.DeliveryTaskCreated, qunyun.DeliverySent,
 	qunyun.DeliveryNotSent, qunyun.DeliveryExpired, qunyun.DeliverySkipped, qunyun.DeliveryFailed, qunyun.DeliveryUnknown}
 
@@ -54,10 +79,11 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 		Seed: s.Seed, Days: s.Days, Groups: len(s.World.Groups), Members: s.World.MemberCount(),
 		Sent: s.stats.sent, Accepted: s.stats.accepted, Rejected: s.stats.rejected,
 		Questions: s.stats.qa, Confirmations: s.stats.confirms, LinkOpens: s.stats.opens,
-		Deliveries: map[string]int{}, Sessions: map[string]int{},
+		Deliveries: map[string]int{}, Sessions: map[string]int{}, ByClass: map[qunyun.DeliveryClass]map[string]int{},
 	}
 	s.stats.mu.Unlock()
 	t := s.Stack.Table
+	byID := map[string]qunyun.Delivery{}
 	// Deliveries are keyed by the UTC date of their slot.
 	for d := s.Start.Add(-24 * time.Hour); d.Before(end.Add(24 * time.Hour)); d = d.Add(24 * time.Hour) {
 		date := d.UTC().Format(time.DateOnly)
@@ -69,6 +95,8 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 			for _, it := range items {
 				if s.group(it.GroupID) != nil || it.GroupID == "" {
 					sum.Deliveries[string(st)]++
+					sum.countClass(it.Delivery)
+					byID[it.ID] = it.Delivery
 				}
 			}
 		}
@@ -79,7 +107,26 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 	}
 	for _, ss := range sessions {
 		sum.Sessions[string(ss.State)]++
+		reach := func(step string) string {
+			d, ok := byID[session.DeliveryID(ss.ID, step, ss.GroupID)]
+			switch {
+			case !ok:
+				return ""
+			case d.Reason != "":
+				return string(d.State) + ":" + d.Reason
+			}
+			return string(d.State)
+		}
+		sum.Reached = append(sum.Reached, SessionReach{SessionID: ss.ID, GroupID: ss.GroupID, Start: ss.Start, State: ss.State,
+			Opening: reach("opening"), Closing: reach("closing"), Recap: reach("recap")})
 	}
+	sort.Slice(sum.Reached, func(i, j int) bool {
+		a, b := sum.Reached[i], sum.Reached[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		return a.SessionID < b.SessionID
+	})
 	for _, g := range s.World.Groups {
 		items, err := t.QueryItems(ctx, dynamo.Query{PK: "GROUP#" + g.ID, SKPrefix: "SCORE#", Desc: true, Limit: 1})
 		if err != nil {
@@ -107,6 +154,22 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 	return sum, nil
 }
 
+// countClass adds one delivery to ByClass.
+func (sum *Summary) countClass(d qunyun.Delivery) {
+	c := push.ClassOf(d)
+	if sum.ByClass[c] == nil {
+		sum.ByClass[c] = map[string]int{}
+	}
+	outcome := string(d.State)
+	if d.Reason != "" && d.State != qunyun.DeliveryClaimed {
+		outcome += ":" + d.Reason
+	}
+	sum.ByClass[c][outcome]++
+	if !d.DeferredUntil.IsZero() {
+		sum.ByClass[c]["deferred"]++
+	}
+}
+
 // Print writes the summary as plain aligned text.
 func (sum *Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "simulated %d days, %d groups, %d members (seed %d)\n", sum.Days, sum.Groups, sum.Members, sum.Seed)
@@ -117,7 +180,26 @@ func (sum *Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "tasks confirmed     %d\n", sum.Confirmations)
 	fmt.Fprintf(w, "link opens          %d\n", sum.LinkOpens)
 	fmt.Fprintf(w, "deliveries          %d%s\n", total(sum.Deliveries), states(sum.Deliveries))
+	for _, c := range []qunyun.DeliveryClass{qunyun.ClassAlert, qunyun.ClassStaff, qunyun.ClassSession, qunyun.ClassWelcome, qunyun.ClassContent} {
+		if m := sum.ByClass[c]; len(m) > 0 {
+			fmt.Fprintf(w, "  %-17s %s\n", c, strings.Trim(states(m), " ()"))
+		}
+	}
 	fmt.Fprintf(w, "sessions            %d%s\n", total(sum.Sessions), states(sum.Sessions))
+	held, recapped := 0, 0
+	for _, r := range sum.Reached {
+		if r.Held() {
+			held++
+			if r.Recap == string(qunyun.DeliverySent) {
+				recapped++
+			}
+		}
+	}
+	fmt.Fprintf(w, "  recap reached the group in %d of %d held sessions; opening / closing notice / recap:\n", recapped, held)
+	for _, r := range sum.Reached {
+		fmt.Fprintf(w, "  %-26s %-12s %s %-9s %s / %s / %s\n", r.SessionID, r.GroupID, r.Start.UTC().Format("01-02 15:04Z"), r.State,
+			orDash(r.Opening), orDash(r.Closing), orDash(r.Recap))
+	}
 	fmt.Fprintln(w, "scores (latest day)")
 	fmt.Fprintf(w, "  %-14s %-15s %-10s %7s %7s  %s\n", "group", "purpose", "date", "value", "7-day", "")
 	for _, l := range sum.Scores {
@@ -142,6 +224,13 @@ func (sum *Summary) Print(w io.Writer) {
 	default:
 		fmt.Fprintln(w, "report              none: the nightly scoring stored no report")
 	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func total(m map[string]int) int {
