@@ -86,7 +86,7 @@ func TestQuietHoursAndDailyCapHold(t *testing.T) {
 	sent := map[string]int{}
 	reasons := map[string]int{}
 	for _, it := range items {
-		local := it.At.In(shanghai)
+		local := it.SendStartedAt.In(shanghai)
 		switch it.State {
 		case qunyun.DeliverySent:
 			sent[it.GroupID]++
@@ -108,9 +108,11 @@ func TestQuietHoursAndDailyCapHold(t *testing.T) {
 			t.Fatalf("cap counter of %s = %d, %v", g, count, err)
 		}
 	}
-	// 12 slots: 0,2,4,6 quiet (4), 8,10,12 sent, 14,16,18,20 capped (4), 22 quiet.
-	if reasons[qunyun.ReasonQuietHours] != 20*5 || reasons[qunyun.ReasonDailyCap] != 20*4 {
-		t.Fatalf("skip reasons = %v, want quiet_hours 100, daily_cap 80", reasons)
+	// 12 slots: 0, 2, 4 and 6 deferred to 08:00, where they and the 08:00
+	// slot take the day's 3; the other 8 are capped; 22:00 cannot wait
+	// past its day's end (expired).
+	if reasons[qunyun.ReasonExpired] != 20*1 || reasons[qunyun.ReasonDailyCap] != 20*8 || len(reasons) != 2 {
+		t.Fatalf("skip reasons = %v, want expired 20, daily_cap 160", reasons)
 	}
 	if n := len(e.sbx.Calls("/cgi-bin/appchat/send")); n != 20*3 {
 		t.Fatalf("sandbox saw %d appchat sends, want 60", n)
