@@ -38,7 +38,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
-	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/localtable"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
@@ -468,7 +468,7 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 		Region: Region, BaseEndpoint: aws.String(s.endpoints.DynamoDB),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
-	if err := dynamo.CreateTable(ctx, db, s.tpl.Tables[0], s.endpoints.TableName); err != nil {
+	if err := localtable.CreateTable(ctx, db, s.tpl.Tables[0], s.endpoints.TableName); err != nil {
 		return fmt.Errorf("create table %s on %s: %w", s.endpoints.TableName, s.endpoints.DynamoDB, err)
 	}
 	s.log.Info("table ready; TTL and point-in-time recovery skipped (dynalite lacks them)",

@@ -23,6 +23,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/localtable"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/sam"
 )
@@ -94,7 +95,7 @@ func CreateFromTemplate(ctx context.Context, c *dynamodb.Client, name string) er
 	if len(tpl.Tables) == 0 {
 		return fmt.Errorf("template.yaml declares no table")
 	}
-	return dynamo.CreateTable(ctx, c, tpl.Tables[0], name)
+	return localtable.CreateTable(ctx, c, tpl.Tables[0], name)
 }
 
 func start() (string, error) {

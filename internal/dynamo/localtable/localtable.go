@@ -1,4 +1,9 @@
-package dynamo
+// Package localtable creates the table template.yaml describes, on the
+// local engine and in tests; in AWS, CloudFormation creates it. It lives
+// apart from package dynamo so that no Lambda function links
+// dynamodb:CreateTable or DescribeTable, which their roles do not grant
+// (internal/sam TestRolesGrantWhatTheCodeCalls).
+package localtable
 
 import (
 	"context"
