@@ -1,14 +1,25 @@
 // Package accounts loads the Accounts (ids, tokens, AES keys, secrets) the
-// functions serve: from SSM Parameter Store SecureStrings in AWS (one JSON
-// object per account under the stage's prefix), or from a JSON file locally
-// (QUNYUN_ACCOUNTS). It caches them in memory and never logs a secret.
+// functions serve: from SSM Parameter Store SecureStrings in AWS, or from a
+// JSON file locally (QUNYUN_ACCOUNTS). It caches them in memory and never
+// logs a secret.
+//
+// In SSM each account has two halves, so that a function's role can be
+// given only the half it needs (issue #14): the inbound half
+// (<prefix>/accounts/<id>: ids, token, AES key, relay HMAC key), which every
+// function reads, and the sending half (<prefix>/sending/<id>: the app
+// secret and the webhook), which only the functions that send read. A
+// directory without a sending prefix holds no sending secrets, wherever
+// they are stored.
 package accounts
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -95,12 +106,30 @@ type SSMAPI interface {
 	GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, opts ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
 }
 
-// SSM reads every account under Prefix and keeps them for TTL.
+// Sending is an account's sending half: what lets its holder send as the
+// account. Its SSM parameter is named after the account's id.
+type Sending struct {
+	Secret  string `json:"secret,omitempty"`
+	Webhook string `json:"webhook,omitempty"`
+}
+
+// inboundOnly drops the sending half.
+func inboundOnly(a qunyun.Account) qunyun.Account {
+	a.Secret, a.Webhook = "", ""
+	return a
+}
+
+// SSM reads every account under Prefix, and when SendingPrefix is set each
+// account's sending half under it, and keeps them for TTL.
 type SSM struct {
 	Client SSMAPI
-	Prefix string        // "/qunyun/dev/accounts/"
-	TTL    time.Duration // default 5 minutes
-	Now    func() time.Time
+	Prefix string // "/qunyun/dev/accounts/": the inbound halves
+	// SendingPrefix ("/qunyun/dev/sending/") is empty for a function that
+	// only receives (the callback): it then holds no secret or webhook.
+	SendingPrefix string
+	TTL           time.Duration // default 5 minutes
+	Now           func() time.Time
+	Log           *slog.Logger // default slog.Default()
 
 	mu      sync.Mutex
 	loaded  time.Time
@@ -151,20 +180,52 @@ func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
 		return s.current, nil // unknown ids must not hammer SSM
 	}
 	var list []qunyun.Account
-	p := ssm.NewGetParametersByPathPaginator(s.Client, &ssm.GetParametersByPathInput{
-		Path: aws.String(s.Prefix), WithDecryption: aws.Bool(true), Recursive: aws.Bool(false),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, &qunyun.Error{Code: qunyun.EUNAVAILABLE, Message: "read accounts from SSM", Err: err}
+	err := s.each(ctx, s.Prefix, func(name string, value []byte) error {
+		var a qunyun.Account
+		if err := json.Unmarshal(value, &a); err != nil {
+			return fmt.Errorf("SSM parameter %s: not an account JSON object: %v", name, err)
 		}
-		for _, prm := range page.Parameters {
-			var a qunyun.Account
-			if err := json.Unmarshal([]byte(aws.ToString(prm.Value)), &a); err != nil {
-				return nil, fmt.Errorf("SSM parameter %s: not an account JSON object: %v", aws.ToString(prm.Name), err)
+		if a.Secret != "" || a.Webhook != "" {
+			// The layout before the split: it still works, but every
+			// function that may read the inbound half can read these.
+			s.log().Warn("account keeps its secret or webhook in its inbound parameter, which CallbackFunction can read; move them to …/sending/<id> (README, Accounts)",
+				"parameter", name, "account", a.ID)
+			if s.SendingPrefix == "" {
+				a = inboundOnly(a)
 			}
-			list = append(list, a)
+		}
+		list = append(list, a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.SendingPrefix != "" {
+		byID := make(map[string]int, len(list))
+		for i, a := range list {
+			byID[a.ID] = i
+		}
+		err := s.each(ctx, s.SendingPrefix, func(name string, value []byte) error {
+			var snd Sending
+			dec := json.NewDecoder(bytes.NewReader(value))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&snd); err != nil {
+				return fmt.Errorf("SSM parameter %s: want {\"secret\": …, \"webhook\": …}: %v", name, err)
+			}
+			i, ok := byID[path.Base(name)]
+			if !ok {
+				return fmt.Errorf("SSM parameter %s: no account %q under %s", name, path.Base(name), s.Prefix)
+			}
+			if snd.Secret != "" {
+				list[i].Secret = snd.Secret
+			}
+			if snd.Webhook != "" {
+				list[i].Webhook = snd.Webhook
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	st, err := NewStatic(list)
@@ -175,15 +236,55 @@ func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
 	return st, nil
 }
 
+// each calls fn with every parameter directly under prefix, decrypted.
+func (s *SSM) each(ctx context.Context, prefix string, fn func(name string, value []byte) error) error {
+	p := ssm.NewGetParametersByPathPaginator(s.Client, &ssm.GetParametersByPathInput{
+		Path: aws.String(prefix), WithDecryption: aws.Bool(true), Recursive: aws.Bool(false),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return &qunyun.Error{Code: qunyun.EUNAVAILABLE, Message: "read accounts from SSM " + prefix, Err: err}
+		}
+		for _, prm := range page.Parameters {
+			if err := fn(aws.ToString(prm.Name), []byte(aws.ToString(prm.Value))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *SSM) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
 // FromEnv picks the directory the environment asks for: the file named by
 // QUNYUN_ACCOUNTS (the local stack), otherwise SSM under ACCOUNTS_SSM_PREFIX.
+// Only a function given ACCOUNTS_SENDING_SSM_PREFIX (push, scoring) gets the
+// sending halves; the others get the accounts without them, from the file
+// too, so the local stack holds each function to what it holds in AWS.
 func FromEnv(getenv func(string) string, client SSMAPI) (Directory, error) {
-	if path := getenv("QUNYUN_ACCOUNTS"); path != "" {
-		return LoadFile(path)
+	sending := getenv("ACCOUNTS_SENDING_SSM_PREFIX")
+	if file := getenv("QUNYUN_ACCOUNTS"); file != "" {
+		st, err := LoadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		if sending != "" {
+			return st, nil
+		}
+		for id, a := range st.byID {
+			st.byID[id] = inboundOnly(a)
+		}
+		return st, nil
 	}
 	prefix := getenv("ACCOUNTS_SSM_PREFIX")
 	if prefix == "" {
 		return nil, fmt.Errorf("accounts: set ACCOUNTS_SSM_PREFIX (AWS) or QUNYUN_ACCOUNTS (a local file)")
 	}
-	return &SSM{Client: client, Prefix: prefix}, nil
+	return &SSM{Client: client, Prefix: prefix, SendingPrefix: sending}, nil
 }

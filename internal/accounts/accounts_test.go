@@ -2,6 +2,7 @@ package accounts_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,5 +113,138 @@ func TestMalformedAESKeyRefusedAtLoad(t *testing.T) {
 		{ID: "plain", Kind: qunyun.ChannelOA, AppID: "wx1", Token: "t"},
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// pathSSM serves parameters by path and records the paths asked for.
+type pathSSM struct {
+	params map[string]map[string]string // path → name → value
+	asked  []string
+}
+
+func (f *pathSSM) GetParametersByPath(_ context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
+	p := aws.ToString(in.Path)
+	f.asked = append(f.asked, p)
+	var out []types.Parameter
+	for name, v := range f.params[p] {
+		out = append(out, types.Parameter{Name: aws.String(p + name), Value: aws.String(v)})
+	}
+	return &ssm.GetParametersByPathOutput{Parameters: out}, nil
+}
+
+const (
+	inbound = "/qunyun/dev/accounts/"
+	sending = "/qunyun/dev/sending/"
+)
+
+// The split layout (issue #14): a sender gets each account's secret and
+// webhook from its sending half; a directory without a sending prefix (the
+// callback) never asks for that path and holds neither.
+func TestSSMSendingHalf(t *testing.T) {
+	f := &pathSSM{params: map[string]map[string]string{
+		inbound: {
+			"oa1": `{"id":"oa1","kind":"oa","appId":"wx1","token":"t","encodingAESKey":"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}`,
+			"bot": `{"id":"bot","kind":"wecom-bot","token":"t","encodingAESKey":"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}`,
+		},
+		sending: {
+			"oa1": `{"secret":"s3cret"}`,
+			"bot": `{"webhook":"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}`,
+		},
+	}}
+	sender := &accounts.SSM{Client: f, Prefix: inbound, SendingPrefix: sending}
+	oa, err := sender.Account(context.Background(), "oa1")
+	if err != nil || oa.Secret != "s3cret" || oa.Token != "t" {
+		t.Fatalf("sender's oa1 = %+v, %v", oa, err)
+	}
+	if bot, _ := sender.Account(context.Background(), "bot"); bot.Webhook == "" {
+		t.Errorf("sender's bot has no webhook")
+	}
+
+	f.asked = nil
+	receiver := &accounts.SSM{Client: f, Prefix: inbound}
+	all, err := receiver.All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all {
+		if a.Secret != "" || a.Webhook != "" {
+			t.Errorf("receiver holds %s's sending half", a.ID)
+		}
+	}
+	if len(f.asked) != 1 || f.asked[0] != inbound {
+		t.Errorf("receiver asked SSM for %v, want only %s", f.asked, inbound)
+	}
+}
+
+// The layout before the split keeps working for senders, so a deploy does
+// not stop sending before the operator moves the secrets; a receiver drops
+// them and the load warns.
+func TestSSMLegacyLayout(t *testing.T) {
+	f := &pathSSM{params: map[string]map[string]string{
+		inbound: {"oa1": `{"id":"oa1","kind":"oa","appId":"wx1","token":"t","secret":"s3cret"}`},
+	}}
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	sender := &accounts.SSM{Client: f, Prefix: inbound, SendingPrefix: sending, Log: log}
+	if a, err := sender.Account(context.Background(), "oa1"); err != nil || a.Secret != "s3cret" {
+		t.Fatalf("sender's oa1 = %+v, %v", a, err)
+	}
+	receiver := &accounts.SSM{Client: f, Prefix: inbound, Log: log}
+	if a, err := receiver.Account(context.Background(), "oa1"); err != nil || a.Secret != "" {
+		t.Fatalf("receiver's oa1 = %+v, %v", a, err)
+	}
+	if !strings.Contains(logs.String(), "parameter=/qunyun/dev/accounts/oa1") || strings.Contains(logs.String(), "s3cret") {
+		t.Errorf("warning should name the parameter and never the secret:\n%s", logs.String())
+	}
+}
+
+func TestSSMSendingHalfErrors(t *testing.T) {
+	for name, value := range map[string]string{
+		"no such account": `{"secret":"s"}`,
+		"unknown field":   `{"secret":"s","token":"t"}`,
+		"not JSON":        `s3cret`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			id := "oa1"
+			if name == "no such account" {
+				id = "gone"
+			}
+			f := &pathSSM{params: map[string]map[string]string{
+				inbound: {"oa1": `{"id":"oa1","kind":"oa","appId":"wx1","token":"t"}`},
+				sending: {id: value},
+			}}
+			s := &accounts.SSM{Client: f, Prefix: inbound, SendingPrefix: sending}
+			_, err := s.All(context.Background())
+			if err == nil || !strings.Contains(err.Error(), sending+id) {
+				t.Fatalf("err = %v, want one naming %s", err, sending+id)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("error shows the secret: %v", err)
+			}
+		})
+	}
+}
+
+// The local file holds whole accounts; a function without a sending prefix
+// gets them without their sending half, as in AWS.
+func TestFromEnvFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "accounts.json")
+	os.WriteFile(file, []byte(`[{"id":"oa1","kind":"oa","appId":"wx1","token":"t","secret":"s3cret"}]`), 0o600)
+	for _, tt := range []struct {
+		sending    string
+		wantSecret string
+	}{{"", ""}, {sending, "s3cret"}} {
+		env := map[string]string{"QUNYUN_ACCOUNTS": file, "ACCOUNTS_SENDING_SSM_PREFIX": tt.sending}
+		dir, err := accounts.FromEnv(func(k string) string { return env[k] }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := dir.Account(context.Background(), "oa1"); a.Secret != tt.wantSecret {
+			t.Errorf("sending prefix %q: secret %q, want %q", tt.sending, a.Secret, tt.wantSecret)
+		}
+	}
+	env := map[string]string{"QUNYUN_ACCOUNTS": filepath.Join(t.TempDir(), "missing.json")}
+	if dir, err := accounts.FromEnv(func(k string) string { return env[k] }, nil); err == nil || dir != nil {
+		t.Errorf("missing file: %v, %v", dir, err)
 	}
 }

@@ -72,7 +72,7 @@ func TestValidateRejectsBrokenTemplates(t *testing.T) {
 		{
 			name: "unknown policy template",
 			template: func(t *testing.T) func(string) string {
-				return replace(t, "- DynamoDBCrudPolicy:", "- DynamoDBCrudPolicyy:")
+				return replace(t, "      Role: !GetAtt CallbackFunctionRole.Arn\n", "      Policies:\n        - DynamoDBCrudPolicyy: {TableName: !Ref Table}\n")
 			},
 			want: []string{`CallbackFunction: unknown policy template "DynamoDBCrudPolicyy"`},
 		},
