@@ -24,15 +24,17 @@ func main() {
 	base := lambdainit.Setup(ctx)
 	env, clk, cfg, table, pub := base.Env, base.Clock, base.AWS, base.Table, base.Bus
 	publicBase := env.Required("PUBLIC_BASE_URL")
+	// The alarms on DeliveryUnknown and EgressIpRejected (template.yaml)
+	// have the Stage dimension only.
+	emitter := metrics.New(map[string]string{"Stage": env.Optional("STAGE", "dev")})
+	alerts := &wechatapi.IPAlerts{EgressIP: env.Optional("EGRESS_IP", ""), Metrics: emitter}
 	client := &wechatapi.Client{
 		OABase:    env.Optional("WECHAT_API_BASE", "https://api.weixin.qq.com"),
 		WeComBase: env.Optional("WECOM_API_BASE", "https://qyapi.weixin.qq.com"),
-		Tokens:    &wechatapi.Tokens{Store: table, Now: clk.Now},
+		Tokens:    &wechatapi.Tokens{Store: table, Now: clk.Now, IPAlerts: alerts},
 		Limits:    &wechatapi.Limits{},
 		Now:       clk.Now,
 	}
-	// The alarm on DeliveryUnknown (template.yaml) has the Stage dimension only.
-	emitter := metrics.New(map[string]string{"Stage": env.Optional("STAGE", "dev")})
 	if err := env.Err(); err != nil {
 		lambdainit.Fail(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/qunyun/qunyun/internal/contest"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/lambdainit"
+	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/scoring"
 	"github.com/qunyun/qunyun/internal/segment"
 	"github.com/qunyun/qunyun/internal/wechatapi"
@@ -26,6 +27,12 @@ func main() {
 	base := lambdainit.Setup(ctx)
 	env, clk, cfg, table, pub := base.Env, base.Clock, base.AWS, base.Table, base.Bus
 	apiBase := env.Optional("WECHAT_API_BASE", "https://api.weixin.qq.com")
+	// An OA's token fetch for the contests is refused (40164) when the
+	// stack's egress IP is not allow-listed: the alarm has Stage only.
+	alerts := &wechatapi.IPAlerts{
+		EgressIP: env.Optional("EGRESS_IP", ""),
+		Metrics:  metrics.New(map[string]string{"Stage": env.Optional("STAGE", "dev")}),
+	}
 	if err := env.Err(); err != nil {
 		lambdainit.Fail(err)
 	}
@@ -41,7 +48,7 @@ func main() {
 	if err != nil {
 		lambdainit.Fail(err)
 	}
-	tokens := &wechatapi.Tokens{Store: table, Now: clk.Now}
+	tokens := &wechatapi.Tokens{Store: table, Now: clk.Now, IPAlerts: alerts}
 	comments := func(accountID string) (contest.Comments, error) {
 		a, err := dir.Account(ctx, accountID)
 		if err != nil {

@@ -97,9 +97,30 @@ func longForm(n *yaml.Node) (any, error) {
 	return v, nil
 }
 
-// translateTemplate runs SAM's translator on template.yaml, once per test
-// binary; errNoTranslator when Python or aws-sam-translator is missing.
-var translateTemplate = sync.OnceValues(func() (cfnDoc, error) {
+// translateTemplate runs SAM's translator on template.yaml with the
+// parameters' defaults; errNoTranslator when Python or aws-sam-translator
+// is missing.
+func translateTemplate() (cfnDoc, error) { return translateWith(nil) }
+
+// translateWith runs the translator with parameter values, as
+// CloudFormation does on deploy (SAM resolves !Ref of a parameter where
+// it must know the value, such as Tracing), once per set and test binary.
+func translateWith(params map[string]string) (cfnDoc, error) {
+	v, _ := translations.LoadOrStore(jsonString(params), &translation{})
+	tr := v.(*translation)
+	tr.once.Do(func() { tr.doc, tr.err = runTranslator(params) })
+	return tr.doc, tr.err
+}
+
+var translations sync.Map // parameters as JSON → *translation
+
+type translation struct {
+	once sync.Once
+	doc  cfnDoc
+	err  error
+}
+
+func runTranslator(params map[string]string) (cfnDoc, error) {
 	const script = `
 import json, sys
 try:
@@ -112,7 +133,7 @@ class NoManagedPolicies:
     def load(self): return {}
 src = open(sys.argv[1]).read().replace("CodeUri: .", "CodeUri: s3://bucket/code.zip")
 try:
-    out = transform(yaml_parse(src), {}, NoManagedPolicies())
+    out = transform(yaml_parse(src), json.loads(sys.argv[2]), NoManagedPolicies())
 except InvalidDocumentException as e:
     sys.exit("\n".join(c.message for c in e.causes))
 json.dump(out, sys.stdout, default=str)
@@ -125,7 +146,10 @@ json.dump(out, sys.stdout, default=str)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(python, "-c", script, path)
+	if params == nil {
+		params = map[string]string{}
+	}
+	cmd := exec.Command(python, "-c", script, path, jsonString(params))
 	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -141,16 +165,20 @@ json.dump(out, sys.stdout, default=str)
 		return nil, fmt.Errorf("SAM translator output: %w", err)
 	}
 	return doc, nil
-})
+}
 
 var errNoTranslator = errors.New("python3 with aws-sam-translator is not installed")
 
 // sources runs check on the template as written and, when the translator
 // is installed, on its translation.
-func sources(t *testing.T, check func(t *testing.T, doc cfnDoc)) {
+func sources(t *testing.T, check func(t *testing.T, doc cfnDoc)) { sourcesWith(t, nil, check) }
+
+// sourcesWith is sources with the template translated for params (check
+// still deploys with the parameters it wants).
+func sourcesWith(t *testing.T, params map[string]string, check func(t *testing.T, doc cfnDoc)) {
 	t.Run("template", func(t *testing.T) { check(t, readTemplate(t)) })
 	t.Run("translated", func(t *testing.T) {
-		doc, err := translateTemplate()
+		doc, err := translateWith(params)
 		if errors.Is(err, errNoTranslator) {
 			// The CI machine's image ships aws-sam-translator: there a
 			// missing translator is a broken set-up, not a reason to skip.

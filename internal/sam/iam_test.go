@@ -181,6 +181,9 @@ func oneOrMany(v any) []any {
 	return []any{v}
 }
 
+// eniActions are what Lambda needs to place a function in a VPC.
+var eniActions = []string{"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+
 func ssmParam(path string) string {
 	return jsonString(map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/qunyun/dev/" + path})
 }
@@ -210,66 +213,75 @@ func TestRolesGrantWhatTheCodeCalls(t *testing.T) {
 		"ScoringFunction":  {ssmParam("accounts/*"), ssmParam("sending/*")},
 		"SessionFunction":  {ssmParam("public-base-url")},
 	}
-	sources(t, func(t *testing.T, doc cfnDoc) {
-		st := deploy(t, doc, nil)
-		fns := st.ofType("AWS::Serverless::Function")
-		if len(fns) == 0 {
-			fns = st.ofType("AWS::Lambda::Function")
-		}
-		if len(fns) != len(ssmWant) {
-			t.Fatalf("functions %v, want %d", fns, len(ssmWant))
-		}
-		for _, fn := range fns {
-			t.Run(fn, func(t *testing.T) {
-				want := codeActions(scan, calls, fn)
-				var granted []string
-				for _, g := range roleGrants(t, st, fn) {
-					for _, a := range g.Actions {
-						prefix, _, _ := strings.Cut(a, ":")
-						var where []string
-						switch prefix {
-						case "dynamodb":
-							where = table
-						case "events":
-							where = bus
-						case "ssm":
-							where = ssmWant[fn]
-						case "sqs": // Lambda's own dead letters (Globals DeadLetterQueue)
-							if a != "sqs:SendMessage" || !slices.Equal(g.Resources, []string{`{"Fn::GetAtt":["DeadLetterQueue","Arn"]}`}) {
-								t.Errorf("statement %s: %s on %v, want sqs:SendMessage on the dead-letter queue", g.Sid, a, g.Resources)
+	for name, params := range map[string]map[string]string{"defaults": nil, "fixed egress": fixedEgress} {
+		t.Run(name, func(t *testing.T) {
+			sourcesWith(t, params, func(t *testing.T, doc cfnDoc) {
+				st := deploy(t, doc, params)
+				fns := st.ofType("AWS::Serverless::Function")
+				if len(fns) == 0 {
+					fns = st.ofType("AWS::Lambda::Function")
+				}
+				if len(fns) != len(ssmWant) {
+					t.Fatalf("functions %v, want %d", fns, len(ssmWant))
+				}
+				for _, fn := range fns {
+					t.Run(fn, func(t *testing.T) {
+						want := codeActions(scan, calls, fn)
+						var granted []string
+						for _, g := range roleGrants(t, st, fn) {
+							for _, a := range g.Actions {
+								prefix, _, _ := strings.Cut(a, ":")
+								var where []string
+								switch prefix {
+								case "dynamodb":
+									where = table
+								case "events":
+									where = bus
+								case "ssm":
+									where = ssmWant[fn]
+								case "ec2": // Lambda's network interfaces, in a VPC only
+									if at(st.Resources[fn].Properties, "VpcConfig") == nil || !slices.Equal(g.Actions, eniActions) || !slices.Equal(g.Resources, []string{`"*"`}) {
+										t.Errorf("statement %s: %v on %v; want %v on * for a function in a VPC only", g.Sid, g.Actions, g.Resources, eniActions)
+									}
+									continue
+								case "sqs": // Lambda's own dead letters (Globals DeadLetterQueue)
+									if a != "sqs:SendMessage" || !slices.Equal(g.Resources, []string{`{"Fn::GetAtt":["DeadLetterQueue","Arn"]}`}) {
+										t.Errorf("statement %s: %s on %v, want sqs:SendMessage on the dead-letter queue", g.Sid, a, g.Resources)
+									}
+									continue
+								default:
+									t.Errorf("statement %s grants %s, which no check here covers", g.Sid, a)
+									continue
+								}
+								if !slices.Equal(g.Resources, where) {
+									t.Errorf("statement %s: %s on %v, want %v", g.Sid, a, g.Resources, where)
+								}
+								granted = append(granted, a)
 							}
-							continue
-						default:
-							t.Errorf("statement %s grants %s, which no check here covers", g.Sid, a)
-							continue
 						}
-						if !slices.Equal(g.Resources, where) {
-							t.Errorf("statement %s: %s on %v, want %v", g.Sid, a, g.Resources, where)
+						sort.Strings(granted)
+						if !slices.Equal(granted, want) {
+							t.Errorf("role grants %v; the code calls %v", granted, want)
 						}
-						granted = append(granted, a)
+					})
+				}
+				// The split of the secrets is worth nothing if the callback is told
+				// where the sending halves are, and the senders need to be told.
+				for fn, want := range map[string]string{"CallbackFunction": "", "PushFunction": "/qunyun/dev/sending/", "ScoringFunction": "/qunyun/dev/sending/"} {
+					got := at(st.Resources[fn].Properties, "Environment", "Variables", "ACCOUNTS_SENDING_SSM_PREFIX")
+					if got == nil { // as written, from Globals
+						got = at(map[string]any(doc), "Globals", "Function", "Environment", "Variables", "ACCOUNTS_SENDING_SSM_PREFIX")
+					}
+					if s, ok := asMap(got)["Fn::Sub"]; ok {
+						got = s
+					}
+					if got != want {
+						t.Errorf("%s: ACCOUNTS_SENDING_SSM_PREFIX = %v, want %q", fn, jsonString(got), want)
 					}
 				}
-				sort.Strings(granted)
-				if !slices.Equal(granted, want) {
-					t.Errorf("role grants %v; the code calls %v", granted, want)
-				}
 			})
-		}
-		// The split of the secrets is worth nothing if the callback is told
-		// where the sending halves are, and the senders need to be told.
-		for fn, want := range map[string]string{"CallbackFunction": "", "PushFunction": "/qunyun/dev/sending/", "ScoringFunction": "/qunyun/dev/sending/"} {
-			got := at(st.Resources[fn].Properties, "Environment", "Variables", "ACCOUNTS_SENDING_SSM_PREFIX")
-			if got == nil { // as written, from Globals
-				got = at(map[string]any(doc), "Globals", "Function", "Environment", "Variables", "ACCOUNTS_SENDING_SSM_PREFIX")
-			}
-			if s, ok := asMap(got)["Fn::Sub"]; ok {
-				got = s
-			}
-			if got != want {
-				t.Errorf("%s: ACCOUNTS_SENDING_SSM_PREFIX = %v, want %q", fn, jsonString(got), want)
-			}
-		}
-	})
+		})
+	}
 }
 
 // The roles that Lambda may assume are the template's own: SAM generates

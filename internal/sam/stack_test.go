@@ -289,15 +289,15 @@ func callbackMetrics(t *testing.T) map[string]bool {
 // name SAM does not generate, or a conditional resource used where its
 // condition may be false, fails here rather than in CloudFormation.
 func TestTranslatedReferences(t *testing.T) {
-	doc, err := translateTemplate()
-	if errors.Is(err, errNoTranslator) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, params := range map[string]map[string]string{"no domain": noDomain, "domain": domainOnly, "domain and zone": domainZone} {
+	for name, params := range map[string]map[string]string{"no domain": noDomain, "domain": domainOnly, "domain and zone": domainZone, "fixed egress": fixedEgress} {
 		t.Run(name, func(t *testing.T) {
+			doc, err := translateWith(params)
+			if errors.Is(err, errNoTranslator) {
+				t.Skip(err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 			st := deploy(t, doc, params)
 			known := func(id string) bool {
 				_, res := st.Resources[id]

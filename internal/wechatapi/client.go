@@ -212,6 +212,7 @@ func (c *Client) call(ctx context.Context, a qunyun.Account, path string, body, 
 			}
 			waits = waits[1:]
 		default:
+			c.Tokens.IPAlerts.Observe(app, err)
 			return err
 		}
 	}

@@ -40,6 +40,9 @@ type Tokens struct {
 	// Poll is how often a waiter re-reads the cache (default 100 ms), for at
 	// most Wait (default 10 s); both in real time.
 	Poll, Wait time.Duration
+	// IPAlerts hears of every answer refusing our IP, from the token
+	// fetches here (an OA's 40164) and the Client's calls (WeCom's 60020).
+	IPAlerts *IPAlerts
 
 	once  sync.Once
 	owner string
@@ -155,6 +158,7 @@ func (ts *Tokens) get(ctx context.Context, app, bad string, fetch FetchFunc) (st
 func (ts *Tokens) fetch(ctx context.Context, a *appToken, app string, force bool, fetch FetchFunc) (string, error) {
 	token, expiresIn, err := fetch(ctx, force)
 	if err != nil {
+		ts.IPAlerts.Observe(app, err)
 		if rerr := ts.Store.ReleaseTokenLease(ctx, app, ts.owner); rerr != nil {
 			return "", fmt.Errorf("fetch token %s: %w (and release lease: %v)", app, err, rerr)
 		}

@@ -350,6 +350,12 @@ func errmsg(code int) string {
 		return "out of response count limit"
 	case codeRemindLimit:
 		return "remind limit: at most 3 reminders in 24 hours"
+	// The platforms' own wording, with a documentation address (TEST-NET-3),
+	// so a client can be tested on reading the IP out of it.
+	case 40164:
+		return "invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in whitelist rid: 0"
+	case 60020:
+		return "not allow to access from your ip, hint: [0], from ip: 203.0.113.7"
 	}
 	return "error " + strconv.Itoa(code)
 }
