@@ -130,17 +130,77 @@ func CheckSchema(data []byte) error {
 }
 
 // yamlAsJSON decodes YAML into the plain JSON values the validator expects
-// (float64 numbers, map[string]any objects).
+// (float64 numbers, map[string]any objects), with CloudFormation's short
+// tags in their long form ({"Ref": X}, {"Fn::Sub": ...}), as the schema
+// expects an intrinsic: a !Ref where the schema allows an intrinsic or a
+// few literal strings (Tracing) is an intrinsic, not an unknown literal.
 func yamlAsJSON(data []byte) (any, error) {
-	var v any
-	if err := yaml.Unmarshal(data, &v); err != nil {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
 		return nil, fmt.Errorf("parse YAML: %w", err)
+	}
+	var v any
+	if len(n.Content) > 0 {
+		var err error
+		if v, err = longForm(n.Content[0]); err != nil {
+			return nil, err
+		}
 	}
 	j, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("template as JSON: %w", err)
 	}
 	return jsonschema.UnmarshalJSON(bytes.NewReader(j))
+}
+
+// longForm decodes a node, turning a short-tagged value into its intrinsic.
+func longForm(n *yaml.Node) (any, error) {
+	var v any
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			x, err := longForm(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = x
+		}
+		v = m
+	case yaml.SequenceNode:
+		l := []any{}
+		for _, c := range n.Content {
+			x, err := longForm(c)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, x)
+		}
+		v = l
+	case yaml.AliasNode:
+		return longForm(n.Alias)
+	default:
+		if strings.HasPrefix(n.Tag, "!!") || n.Tag == "" {
+			if err := n.Decode(&v); err != nil {
+				return nil, fmt.Errorf("line %d: %w", n.Line, err)
+			}
+		} else {
+			v = n.Value
+		}
+	}
+	switch tag := n.Tag; {
+	case tag == "!Ref", tag == "!Condition":
+		return map[string]any{tag[1:]: v}, nil
+	case tag == "!GetAtt":
+		if s, ok := v.(string); ok {
+			id, attr, _ := strings.Cut(s, ".")
+			v = []any{id, attr}
+		}
+		return map[string]any{"Fn::GetAtt": v}, nil
+	case strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!"):
+		return map[string]any{"Fn::" + tag[1:]: v}, nil
+	}
+	return v, nil
 }
 
 // explain turns a validation error tree into a few readable lines. The SAM
