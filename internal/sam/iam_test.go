@@ -205,82 +205,97 @@ func TestRolesGrantWhatTheCodeCalls(t *testing.T) {
 			t.Errorf("the scan missed %s in %s; it is broken: %v", a, pkg, calls)
 		}
 	}
-	table := []string{`{"Fn::GetAtt":["Table","Arn"]}`, `{"Fn::Sub":"${Table.Arn}/index/*"}`}
-	bus := []string{`{"Fn::GetAtt":["EventBus","Arn"]}`}
-	ssmWant := map[string][]string{
-		"CallbackFunction": {ssmParam("accounts/*")},
-		"PushFunction":     {ssmParam("accounts/*"), ssmParam("sending/*")},
-		"ScoringFunction":  {ssmParam("accounts/*"), ssmParam("sending/*")},
-		"SessionFunction":  {ssmParam("public-base-url")},
-	}
-	for name, params := range map[string]map[string]string{"defaults": nil, "fixed egress": fixedEgress} {
+	for name, params := range map[string]map[string]string{"defaults": nil, "fixed egress": fixedEgress, "tracing": tracing} {
 		t.Run(name, func(t *testing.T) {
 			sourcesWith(t, params, func(t *testing.T, doc cfnDoc) {
 				st := deploy(t, doc, params)
-				fns := st.ofType("AWS::Serverless::Function")
-				if len(fns) == 0 {
-					fns = st.ofType("AWS::Lambda::Function")
-				}
+				fns := functions(st)
 				if len(fns) != len(ssmWant) {
 					t.Fatalf("functions %v, want %d", fns, len(ssmWant))
 				}
 				for _, fn := range fns {
-					t.Run(fn, func(t *testing.T) {
-						want := codeActions(scan, calls, fn)
-						var granted []string
-						for _, g := range roleGrants(t, st, fn) {
-							for _, a := range g.Actions {
-								prefix, _, _ := strings.Cut(a, ":")
-								var where []string
-								switch prefix {
-								case "dynamodb":
-									where = table
-								case "events":
-									where = bus
-								case "ssm":
-									where = ssmWant[fn]
-								case "ec2": // Lambda's network interfaces, in a VPC only
-									if at(st.Resources[fn].Properties, "VpcConfig") == nil || !slices.Equal(g.Actions, eniActions) || !slices.Equal(g.Resources, []string{`"*"`}) {
-										t.Errorf("statement %s: %v on %v; want %v on * for a function in a VPC only", g.Sid, g.Actions, g.Resources, eniActions)
-									}
-									continue
-								case "sqs": // Lambda's own dead letters (Globals DeadLetterQueue)
-									if a != "sqs:SendMessage" || !slices.Equal(g.Resources, []string{`{"Fn::GetAtt":["DeadLetterQueue","Arn"]}`}) {
-										t.Errorf("statement %s: %s on %v, want sqs:SendMessage on the dead-letter queue", g.Sid, a, g.Resources)
-									}
-									continue
-								default:
-									t.Errorf("statement %s grants %s, which no check here covers", g.Sid, a)
-									continue
-								}
-								if !slices.Equal(g.Resources, where) {
-									t.Errorf("statement %s: %s on %v, want %v", g.Sid, a, g.Resources, where)
-								}
-								granted = append(granted, a)
-							}
-						}
-						sort.Strings(granted)
-						if !slices.Equal(granted, want) {
-							t.Errorf("role grants %v; the code calls %v", granted, want)
-						}
-					})
-				}
-				// The split of the secrets is worth nothing if the callback is told
-				// where the sending halves are, and the senders need to be told.
-				for fn, want := range map[string]string{"CallbackFunction": "", "PushFunction": "/qunyun/dev/sending/", "ScoringFunction": "/qunyun/dev/sending/"} {
-					got := at(st.Resources[fn].Properties, "Environment", "Variables", "ACCOUNTS_SENDING_SSM_PREFIX")
-					if got == nil { // as written, from Globals
-						got = at(map[string]any(doc), "Globals", "Function", "Environment", "Variables", "ACCOUNTS_SENDING_SSM_PREFIX")
-					}
-					if s, ok := asMap(got)["Fn::Sub"]; ok {
-						got = s
-					}
-					if got != want {
-						t.Errorf("%s: ACCOUNTS_SENDING_SSM_PREFIX = %v, want %q", fn, jsonString(got), want)
+					granted := apiGrants(t, st, fn, params)
+					if want := codeActions(scan, calls, fn); !slices.Equal(granted, want) {
+						t.Errorf("%s: role grants %v; the code calls %v", fn, granted, want)
 					}
 				}
+				sendingPrefixes(t, doc, st)
 			})
 		})
+	}
+}
+
+var ssmWant = map[string][]string{
+	"CallbackFunction": {ssmParam("accounts/*")},
+	"PushFunction":     {ssmParam("accounts/*"), ssmParam("sending/*")},
+	"ScoringFunction":  {ssmParam("accounts/*"), ssmParam("sending/*")},
+	"SessionFunction":  {ssmParam("public-base-url")},
+}
+
+// apiGrants checks where each statement of fn's role may act and returns
+// the API actions (dynamodb, events, ssm) it grants, sorted. Lambda's own
+// needs (logs, dead letters, VPC interfaces, traces) are checked against
+// what the function's configuration asks for; any other action fails.
+func apiGrants(t *testing.T, st stack, fn string, params map[string]string) []string {
+	t.Helper()
+	p := st.Resources[fn].Properties
+	group, _ := asMap(at(p, "LoggingConfig", "LogGroup"))["Ref"].(string)
+	lambdaNeeds := map[string]struct {
+		on      bool
+		actions []string
+		where   []string
+	}{
+		"logs": {group != "", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []string{`{"Fn::GetAtt":["` + group + `","Arn"]}`}},
+		"sqs":  {true, []string{"sqs:SendMessage"}, []string{`{"Fn::GetAtt":["DeadLetterQueue","Arn"]}`}},
+		"ec2":  {at(p, "VpcConfig") != nil, eniActions, []string{`"*"`}},
+		"xray": {params["Tracing"] == "Active", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, []string{`"*"`}},
+	}
+	apiWhere := map[string][]string{
+		"dynamodb": {`{"Fn::GetAtt":["Table","Arn"]}`, `{"Fn::Sub":"${Table.Arn}/index/*"}`},
+		"events":   {`{"Fn::GetAtt":["EventBus","Arn"]}`},
+		"ssm":      ssmWant[fn],
+	}
+	var granted []string
+	for _, g := range roleGrants(t, st, fn) {
+		prefix, _, _ := strings.Cut(g.Actions[0], ":")
+		if need, ok := lambdaNeeds[prefix]; ok {
+			if !need.on || !slices.Equal(g.Actions, need.actions) || !slices.Equal(g.Resources, need.where) {
+				t.Errorf("%s: statement %s grants %v on %v; want %v on %v, and only when the function needs it (%v)", fn, g.Sid, g.Actions, g.Resources, need.actions, need.where, need.on)
+			}
+			continue
+		}
+		for _, a := range g.Actions {
+			pre, _, _ := strings.Cut(a, ":")
+			where, ok := apiWhere[pre]
+			if !ok {
+				t.Errorf("%s: statement %s grants %s, which no check here covers", fn, g.Sid, a)
+				continue
+			}
+			if !slices.Equal(g.Resources, where) {
+				t.Errorf("%s: statement %s: %s on %v, want %v", fn, g.Sid, a, g.Resources, where)
+			}
+			granted = append(granted, a)
+		}
+	}
+	sort.Strings(granted)
+	return granted
+}
+
+// sendingPrefixes: the split of the secrets is worth nothing if the
+// callback is told where the sending halves are, and the senders must be.
+func sendingPrefixes(t *testing.T, doc cfnDoc, st stack) {
+	t.Helper()
+	for fn, want := range map[string]string{"CallbackFunction": "", "PushFunction": "/qunyun/dev/sending/", "ScoringFunction": "/qunyun/dev/sending/"} {
+		got := at(st.Resources[fn].Properties, "Environment", "Variables", "ACCOUNTS_SENDING_SSM_PREFIX")
+		if got == nil { // as written, from Globals
+			got = at(map[string]any(doc), "Globals", "Function", "Environment", "Variables", "ACCOUNTS_SENDING_SSM_PREFIX")
+		}
+		if s, ok := asMap(got)["Fn::Sub"]; ok {
+			got = s
+		}
+		if got != want {
+			t.Errorf("%s: ACCOUNTS_SENDING_SSM_PREFIX = %v, want %q", fn, jsonString(got), want)
+		}
 	}
 }
 

@@ -152,14 +152,14 @@ func TestDeadLetterQueuePolicy(t *testing.T) {
 			case "AWS::Serverless::Function":
 				for name, ev := range asMap(r.Properties["Events"]) {
 					if at(ev, "Type") == "EventBridgeRule" {
-						if q := queueOf(at(ev, "Properties", "DeadLetterConfig", "Arn")); q != "" {
+						if q := arnOf(at(ev, "Properties", "DeadLetterConfig", "Arn")); q != "" {
 							rules[q] = append(rules[q], id+name)
 						}
 					}
 				}
 			case "AWS::Events::Rule":
 				for _, target := range asList(r.Properties["Targets"]) {
-					if q := queueOf(at(target, "DeadLetterConfig", "Arn")); q != "" {
+					if q := arnOf(at(target, "DeadLetterConfig", "Arn")); q != "" {
 						rules[q] = append(rules[q], id)
 					}
 				}
@@ -194,8 +194,8 @@ func TestDeadLetterQueuePolicy(t *testing.T) {
 	})
 }
 
-// queueOf is X for {"Fn::GetAtt": ["X", "Arn"]}.
-func queueOf(arn any) string {
+// arnOf is X for {"Fn::GetAtt": ["X", "Arn"]} (a queue, a log group).
+func arnOf(arn any) string {
 	l := asList(asMap(arn)["Fn::GetAtt"])
 	if len(l) != 2 || l[1] != "Arn" {
 		return ""
