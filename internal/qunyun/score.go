@@ -206,15 +206,32 @@ type TagCount struct {
 // Report is the daily report 日报 over every group, stored per date and
 // rendered as the dashboard.
 type Report struct {
-	Date        string            `json:"date" dynamodbav:"date"`
-	Groups      []GroupScore      `json:"groups" dynamodbav:"groups"`
-	Trend       []TrendPoint      `json:"trend,omitempty" dynamodbav:"trend,omitempty"`
-	Levels      map[string]int    `json:"levels,omitempty" dynamodbav:"levels,omitempty"` // members per level name
-	Leaders     []LeaderCandidate `json:"leaders,omitempty" dynamodbav:"leaders,omitempty"`
-	Tags        []TagCount        `json:"tags,omitempty" dynamodbav:"tags,omitempty"`
-	Recaps      []Recap           `json:"recaps,omitempty" dynamodbav:"recaps,omitempty"`
-	Deliveries  map[string]int    `json:"deliveries,omitempty" dynamodbav:"deliveries,omitempty"`
+	Date       string            `json:"date" dynamodbav:"date"`
+	Groups     []GroupScore      `json:"groups" dynamodbav:"groups"`
+	Trend      []TrendPoint      `json:"trend,omitempty" dynamodbav:"trend,omitempty"`
+	Levels     map[string]int    `json:"levels,omitempty" dynamodbav:"levels,omitempty"` // members per level name
+	Leaders    []LeaderCandidate `json:"leaders,omitempty" dynamodbav:"leaders,omitempty"`
+	Tags       []TagCount        `json:"tags,omitempty" dynamodbav:"tags,omitempty"`
+	Recaps     []Recap           `json:"recaps,omitempty" dynamodbav:"recaps,omitempty"`
+	Deliveries map[string]int    `json:"deliveries,omitempty" dynamodbav:"deliveries,omitempty"`
+	// Skips counts the day's skipped deliveries, every target kind's, by
+	// reason (Delivery.Reason; "" when none was recorded).
+	Skips map[string]int `json:"skips,omitempty" dynamodbav:"skips,omitempty"`
+	// Contests are the OA comment contests running in the week ending with
+	// the date, with their best ranked entries.
+	Contests    []ContestStanding `json:"contests,omitempty" dynamodbav:"contests,omitempty"`
 	GeneratedAt time.Time         `json:"generatedAt" dynamodbav:"generatedAt"`
+}
+
+// ContestStanding is a contest as the report shows it: its title and
+// window, and its top entries by rank (commenters' openids left out: the
+// report travels by mail and chat).
+type ContestStanding struct {
+	ContestID string         `json:"contest" dynamodbav:"contest"`
+	Title     string         `json:"title,omitempty" dynamodbav:"title,omitempty"`
+	Start     string         `json:"start" dynamodbav:"start"`
+	End       string         `json:"end" dynamodbav:"end"`
+	Entries   []ContestEntry `json:"entries" dynamodbav:"entries"`
 }
 
 // TrendPoint is one group's value on one past date, for the trend chart.

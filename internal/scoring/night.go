@@ -26,6 +26,7 @@ type Store interface {
 	AllRules(ctx context.Context) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
 	GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error)
 	GroupDeliveriesBetween(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Delivery, error)
+	DeliveriesBetween(ctx context.Context, from, to time.Time) ([]qunyun.Delivery, error)
 	GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error)
 	SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error)
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
@@ -556,7 +557,12 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 		for name, c := range s.Levels {
 			r.Levels[name] += c
 		}
-		r.Leaders = append(r.Leaders, s.Leaders...)
+		for _, l := range s.Leaders {
+			if l.Promote == "" { // scored before candidates carried it
+				l.Promote = l.PromoteCommand()
+			}
+			r.Leaders = append(r.Leaders, l)
+		}
 	}
 	// Recaps of the week ending with the date, every group's: sessions run
 	// a few times a week, so the date alone mostly had none ("今天没有
@@ -575,6 +581,24 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 			rc.DigestMembers = nil // personal: not for the dashboard
 			r.Recaps = append(r.Recaps, rc)
 		}
+	}
+	// Skips are counted over every delivery of the day, not only the
+	// groups' (GroupScore.Deliveries): a 1:1 message skipped for fatigue or
+	// the customer-service window is a skip the operator should see too.
+	deliveries, err := n.Store.DeliveriesBetween(ctx, end.AddDate(0, 0, -1), end)
+	if err != nil {
+		return err
+	}
+	for _, d := range deliveries {
+		if d.State == qunyun.DeliverySkipped {
+			if r.Skips == nil {
+				r.Skips = map[string]int{}
+			}
+			r.Skips[d.Reason]++
+		}
+	}
+	if r.Contests, err = n.contestStandings(ctx, end.AddDate(0, 0, -ContestDays), end); err != nil {
+		return err
 	}
 	for t, sc := range tags {
 		r.Tags = append(r.Tags, qunyun.TagCount{Tag: t, Score: sc})
@@ -599,6 +623,52 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 		}
 	}
 	return nil
+}
+
+// ContestDays is how many days back a report looks for contests that ran,
+// the date the last of them; ContestTop how many entries of each it shows.
+const (
+	ContestDays = 7
+	ContestTop  = 3
+)
+
+// contestStandings lists the contests whose window overlaps [from, to),
+// newest start first, each with its top ranked entries. Ranks are what the
+// contest's last nightly run gave (contest.Rank); an entry never ranked
+// (excluded, or the contest not run yet) is not shown.
+func (n *Night) contestStandings(ctx context.Context, from, to time.Time) ([]qunyun.ContestStanding, error) {
+	contests, err := n.Store.Contests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []qunyun.ContestStanding
+	for _, c := range contests {
+		start, err1 := time.Parse(time.RFC3339, c.Start)
+		end, err2 := time.Parse(time.RFC3339, c.End)
+		if err1 != nil || err2 != nil || !start.Before(to) || !end.After(from) {
+			continue
+		}
+		entries, err := n.Store.ContestEntries(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		st := qunyun.ContestStanding{ContestID: c.ID, Title: c.Title, Start: c.Start, End: c.End, Entries: []qunyun.ContestEntry{}}
+		for _, e := range entries {
+			if e.Rank > 0 {
+				e.OpenID = ""
+				st.Entries = append(st.Entries, e)
+			}
+		}
+		slices.SortFunc(st.Entries, func(a, b qunyun.ContestEntry) int { return cmp.Compare(a.Rank, b.Rank) })
+		st.Entries = st.Entries[:min(len(st.Entries), ContestTop)]
+		out = append(out, st)
+	}
+	slices.SortStableFunc(out, func(a, b qunyun.ContestStanding) int {
+		sa, _ := time.Parse(time.RFC3339, a.Start) // parsed above
+		sb, _ := time.Parse(time.RFC3339, b.Start)
+		return sb.Compare(sa)
+	})
+	return out, nil
 }
 
 // sameTags compares tags as sets: their order shifts daily (today's first)

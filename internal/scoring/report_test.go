@@ -1,0 +1,77 @@
+package scoring_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// skip stores a delivery push skipped for reason, due at at.
+func (w *world) skip(kind qunyun.TargetKind, target, group, reason string, at time.Time) {
+	w.t.Helper()
+	d := qunyun.Delivery{ID: w.id("dlv"), Source: "plan-daily", TargetKind: kind, TargetID: target, GroupID: group,
+		AccountID: "wecom1", ContentID: "c1", At: at.UTC()}
+	_, it, err := w.table.ClaimDelivery(w.ctx, dynamo.DeliveryItem{Delivery: d})
+	w.must(err)
+	_, err = w.table.UpdateDelivery(w.ctx, &it, func(d *qunyun.Delivery) { d.State, d.Reason = qunyun.DeliverySkipped, reason })
+	w.must(err)
+}
+
+// TestReportSkipsAndContests: the report counts the day's skipped
+// deliveries by reason, 1:1 ones too and only the day's (in the default
+// zone), and shows the contests that ran in the week with their top ranked
+// entries, without the commenters' openids.
+func TestReportSkipsAndContests(t *testing.T) {
+	_, w := oneNight(t, nil, func(w *world) {
+		w.group("vip", qunyun.PurposeVIP, 3)
+		day := localDay(0)
+		w.skip(qunyun.TargetGroup, "vip", "vip", qunyun.ReasonQuietHours, day.Add(30*time.Minute)) // 00:30, 16:30Z the day before
+		w.skip(qunyun.TargetGroup, "vip", "vip", qunyun.ReasonQuietHours, day.Add(23*time.Hour))
+		w.skip(qunyun.TargetMember, "o-1", "", qunyun.ReasonCSWindow, day.Add(12*time.Hour))
+		w.skip(qunyun.TargetGroup, "vip", "vip", qunyun.ReasonDailyCap, day.Add(-time.Minute)) // the day before
+		w.skip(qunyun.TargetGroup, "vip", "vip", qunyun.ReasonNoisy, day.Add(24*time.Hour))    // the day after
+		rfc := func(d int) string { return localDay(d).Format(time.RFC3339) }
+		for _, c := range []qunyun.Contest{
+			{ID: "running", Title: "晒晒年夜饭", AccountID: "oa1", Start: rfc(-3), End: rfc(4), Winners: 1},
+			{ID: "ended", Title: "上周活动", AccountID: "oa1", Start: rfc(-10), End: rfc(-5)},
+			{ID: "old", Title: "早就结束", AccountID: "oa1", Start: rfc(-20), End: rfc(-7)},
+			{ID: "later", Title: "还没开始", AccountID: "oa1", Start: rfc(1), End: rfc(8)},
+		} {
+			w.must(w.table.PutContest(w.ctx, c))
+		}
+		for i, rank := range []int{3, 1, 0, 2, 4} {
+			w.must(w.table.PutContestEntry(w.ctx, qunyun.ContestEntry{ContestID: "running", CommentID: int64(100 + i),
+				OpenID: "o-secret", Content: "留言", Likes: 10 - rank, Rank: rank, Winner: rank == 1}))
+		}
+	})
+	rep, found, err := w.table.Report(t.Context(), monthStart)
+	if err != nil || !found {
+		t.Fatalf("report: %v %v", found, err)
+	}
+	want := map[string]int{qunyun.ReasonQuietHours: 2, qunyun.ReasonCSWindow: 1}
+	if len(rep.Skips) != len(want) || rep.Skips[qunyun.ReasonQuietHours] != 2 || rep.Skips[qunyun.ReasonCSWindow] != 1 {
+		t.Errorf("skips %v, want %v", rep.Skips, want)
+	}
+	var titles []string
+	for _, c := range rep.Contests {
+		titles = append(titles, c.Title)
+	}
+	if len(titles) != 2 || titles[0] != "晒晒年夜饭" || titles[1] != "上周活动" {
+		t.Fatalf("contests %v, want the running one, then the one that ended in the week", titles)
+	}
+	var ranks []int
+	for _, e := range rep.Contests[0].Entries {
+		ranks = append(ranks, e.Rank)
+		if e.OpenID != "" {
+			t.Errorf("entry %d carries its commenter's openid into the report", e.CommentID)
+		}
+	}
+	if len(ranks) != 3 || ranks[0] != 1 || ranks[1] != 2 || ranks[2] != 3 {
+		t.Errorf("entries ranked %v, want the top 3 in order", ranks)
+	}
+	if rep.Contests[1].Entries == nil {
+		t.Error("a contest without ranked entries has nil entries")
+	}
+}
