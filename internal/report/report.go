@@ -4,8 +4,10 @@
 // opens offline, from a file, an e-mail attachment or a chat.
 //
 // The page shows value against activity per group as a quadrant, the value
-// trend, noise and health flags, member levels and leader candidates, top
-// tags, session recaps and delivery outcomes. Each chart sets a
+// trend, noise and health flags, member levels and leader candidates (with
+// the command that promotes each), top tags, session recaps, delivery
+// outcomes with the reasons deliveries were skipped, and the standings of
+// the week's comment contests. Each chart sets a
 // data-chart-<name>="drawn" attribute on <body> once ECharts has finished
 // drawing it (and data-charts="drawn" when all have), which the headless
 // browser test checks.
@@ -53,6 +55,14 @@ func New() (*Dashboard, error) {
 		"group": func(id string) string { return id },
 		// Report dates are in the default zone (scoring.Night.Report).
 		"when": func(t time.Time) string { return t.In(qunyun.LoadLocation("")).Format("01-02 15:04") },
+		// Contest windows are stored as RFC 3339 text (qunyun.Contest).
+		"day": func(s string) string {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return s
+			}
+			return t.In(qunyun.LoadLocation("")).Format("01-02")
+		},
 	}).Parse(dashboardHTML)
 	if err != nil {
 		return nil, fmt.Errorf("report: dashboard template: %w", err)
@@ -65,8 +75,14 @@ type page struct {
 	Report  qunyun.Report
 	Groups  []qunyun.GroupScore // by value, best first
 	Flagged []qunyun.GroupScore
-	Data    template.JS // the chart data as a JSON literal
+	Skips   []reasonCount // most frequent first
+	Data    template.JS   // the chart data as a JSON literal
 	ECharts template.JS
+}
+
+type reasonCount struct {
+	Reason string
+	Count  int
 }
 
 // chartData is the JSON the page's script turns into charts.
@@ -155,6 +171,15 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 	}
 	sort.SliceStable(r.Recaps, func(i, j int) bool { return r.Recaps[i].Start.After(r.Recaps[j].Start) })
 	p := page{Report: r, Groups: groups, Flagged: flagged, Data: template.JS(js), ECharts: template.JS(echartsJS)}
+	for reason, c := range r.Skips {
+		p.Skips = append(p.Skips, reasonCount{reason, c})
+	}
+	sort.Slice(p.Skips, func(i, j int) bool {
+		if p.Skips[i].Count != p.Skips[j].Count {
+			return p.Skips[i].Count > p.Skips[j].Count
+		}
+		return p.Skips[i].Reason < p.Skips[j].Reason
+	})
 	tpl, err := d.tpl.Clone()
 	if err != nil {
 		return fmt.Errorf("report %s: %w", r.Date, err)

@@ -26,6 +26,11 @@ func sampleReport() qunyun.Report {
 		Tags:       []qunyun.TagCount{{Tag: "融资", Score: 12}, {Tag: "优惠", Score: 9}, {Tag: "好物", Score: 7}},
 		Leaders: []qunyun.LeaderCandidate{{GroupID: "vip", MemberID: "vip-m01", Name: "张三", Role: qunyun.RoleModerator,
 			Why: "适合做管理员：近 28 天解答他人 56 次"}},
+		Skips: map[string]int{qunyun.ReasonQuietHours: 4, qunyun.ReasonCSWindow: 2, "": 1},
+		Contests: []qunyun.ContestStanding{{ContestID: "ct-1128", Title: "晒晒你的年夜饭", Start: "2026-11-20T00:00:00+08:00", End: "2026-11-30T00:00:00+08:00",
+			Entries: []qunyun.ContestEntry{{ContestID: "ct-1128", CommentID: 7, Content: "外婆的红烧肉", Likes: 30, Votes: 12, Rank: 1, Winner: true},
+				{ContestID: "ct-1128", CommentID: 9, Content: "一锅饺子", Likes: 10, Rank: 2}}},
+			{ContestID: "ct-new", Title: "新活动", Start: "2026-11-28T00:00:00+08:00", End: "2026-12-05T00:00:00+08:00", Entries: []qunyun.ContestEntry{}}},
 		Recaps: []qunyun.Recap{{SessionID: "s1", GroupID: "vip", Topic: "融资", KeyPoints: []string{"估值看可比公司"},
 			Start: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}}}
 	groups := []struct {
@@ -42,6 +47,7 @@ func sampleReport() qunyun.Report {
 		{"vip", "创始人 VIP 群", qunyun.PurposeVIP, 60.2, 0.5, 25, []string{qunyun.FlagRenewal}, false, 70},
 		{"dying", "老客户群", qunyun.PurposeGeneral, 0, 0, 0, []string{qunyun.FlagDormant}, false, 40},
 	}
+	r.Leaders[0].Promote = r.Leaders[0].PromoteCommand()
 	for _, g := range groups {
 		s := qunyun.GroupScore{GroupID: g.id, Name: g.name, Purpose: g.purpose, Date: r.Date, Value: g.value, Value7: g.value, Value28: g.value,
 			Activity: qunyun.Activity{Messages: g.msgs, MessagesPerMember: g.act, Members: 50}, Noisy: g.noisy, Why: "获得感 " + fmt.Sprint(g.value) + " 分"}
@@ -241,6 +247,25 @@ func TestDashboardDrawsOffline(t *testing.T) {
 	}
 	if strings.Contains(dom, "<td>vip</td>") || strings.Contains(dom, "<td>shelf</td>") {
 		t.Error("the drawn page shows a group id or purpose id")
+	}
+	// Skip reasons, contests and leaders read as words an operator knows:
+	// the reason's name and why, the contest's title, the promote command.
+	for _, row := range []string{
+		`<tr class="skip"><td>免打扰时段</td><td>在群设定的免打扰时段内，不打扰成员。</td><td class="num">4</td></tr>`,
+		`<tr class="skip"><td>客服窗口已关</td>`,
+		`<tr class="skip"><td>未注明</td>`,
+		`<td>晒晒你的年夜饭</td><td>11-20 至 11-30</td><td>第 1 名（获奖）</td><td>#7 外婆的红烧肉</td><td class="num">42</td>`,
+		`<td>新活动</td><td>11-28 至 12-05</td><td colspan="3" class="muted">还没有排名。</td>`,
+		`<code>qunyun promote vip-m01 --group vip --to moderator --reason '适合做管理员：近 28 天解答他人 56 次'</code>`,
+	} {
+		if !strings.Contains(dom, row) {
+			t.Errorf("the drawn page lacks %s", row)
+		}
+	}
+	for _, id := range []string{"quiet_hours", "cs_window", "ct-1128", "ct-new"} {
+		if strings.Contains(dom, "<td>"+id) {
+			t.Errorf("the drawn page shows the id %s", id)
+		}
 	}
 }
 
