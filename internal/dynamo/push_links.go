@@ -1,8 +1,10 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -66,34 +68,47 @@ func (t *Table) GroupHeat(ctx context.Context, groupID string, from, to time.Tim
 	return HeatOf(all), nil
 }
 
-// Shares returns the opens made by someone other than the recipient: the
-// share map's edges (From → MemberID).
-func Shares(opens []qunyun.LinkOpen) []qunyun.LinkOpen {
-	var out []qunyun.LinkOpen
-	for _, o := range opens {
-		if o.From != "" {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// HeatOf counts opens, distinct openers (anonymous opens count as one each)
-// and shares.
+// HeatOf counts opens, distinct openers and shares (opens with WeChat's
+// share signal). An open names only its link's recipient: a group link's
+// opens are anonymous, and a 1:1 link opened from a share was opened by
+// someone the recipient shared it with, so each of those counts as one
+// reader; a recipient opening their own link counts once.
 func HeatOf(opens []qunyun.LinkOpen) qunyun.Heat {
 	var h qunyun.Heat
 	seen := map[string]bool{}
 	for _, o := range opens {
 		h.Opens++
-		if o.From != "" {
+		switch {
+		case o.From != "":
 			h.Shares++
-		}
-		if o.MemberID == "" {
 			h.Readers++
-		} else if !seen[o.MemberID] {
+		case o.MemberID == "":
+			h.Readers++
+		case !seen[o.MemberID]:
 			seen[o.MemberID] = true
 			h.Readers++
 		}
 	}
 	return h
+}
+
+// SharedBy is the share map of some opens: the members whose own 1:1 link
+// was opened from a share, with how many such opens each brought, most
+// first. Group links name no member, so their shares are counted (Heat)
+// but credited to no one.
+func SharedBy(opens []qunyun.LinkOpen) []qunyun.Sharer {
+	count := map[string]int{}
+	for _, o := range opens {
+		if o.From != "" && o.MemberID != "" {
+			count[o.MemberID]++
+		}
+	}
+	out := make([]qunyun.Sharer, 0, len(count))
+	for m, n := range count {
+		out = append(out, qunyun.Sharer{MemberID: m, Opens: n})
+	}
+	slices.SortFunc(out, func(a, b qunyun.Sharer) int {
+		return cmp.Or(cmp.Compare(b.Opens, a.Opens), cmp.Compare(a.MemberID, b.MemberID))
+	})
+	return out
 }

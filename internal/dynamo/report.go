@@ -1,7 +1,9 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -37,4 +39,91 @@ func utcDates(from, to time.Time) []string {
 		dates = append(dates, day.Format(time.DateOnly))
 	}
 	return dates
+}
+
+// ReadingHeat is how each content item was read in [from, to): the sent
+// deliveries that carried it, the opens of its tracked links, both per
+// group, and who shared it (SharedBy). An item neither sent nor opened in
+// the span is left out; the most opened come first. Opens of content sent
+// earlier count where they fall: heat is when members read, not when we
+// sent.
+func (t *Table) ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.ContentHeat, error) {
+	deliveries, err := t.DeliveriesBetween(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	contents, err := t.Contents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := t.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, g := range groups {
+		names[g.ID] = g.Name
+	}
+	titles := map[string]string{}
+	for _, c := range contents {
+		titles[c.ID] = cmp.Or(c.Title, truncateRunes(c.Text, 20))
+	}
+	sent := map[string]map[string]int{} // content → group → sent deliveries
+	for _, d := range deliveries {
+		if d.ContentID == "" || d.State != qunyun.DeliverySent {
+			continue
+		}
+		if sent[d.ContentID] == nil {
+			sent[d.ContentID] = map[string]int{}
+		}
+		if _, ok := titles[d.ContentID]; !ok {
+			titles[d.ContentID] = "" // deleted since: still shown, by its id
+		}
+		sent[d.ContentID][d.GroupID]++
+	}
+	dates := utcDates(from, to)
+	out := []qunyun.ContentHeat{}
+	for id, title := range titles {
+		all, err := t.ContentOpens(ctx, id, dates[0], dates[len(dates)-1])
+		if err != nil {
+			return nil, err
+		}
+		var opens []qunyun.LinkOpen
+		byGroup := map[string][]qunyun.LinkOpen{}
+		for _, o := range all {
+			if !o.At.Before(from) && o.At.Before(to) {
+				opens = append(opens, o)
+				byGroup[o.GroupID] = append(byGroup[o.GroupID], o)
+			}
+		}
+		if len(opens) == 0 && len(sent[id]) == 0 {
+			continue
+		}
+		h := qunyun.ContentHeat{ContentID: id, Title: title, Heat: HeatOf(opens), SharedBy: SharedBy(opens), Groups: []qunyun.GroupHeat{}}
+		for g := range sent[id] {
+			if byGroup[g] == nil {
+				byGroup[g] = []qunyun.LinkOpen{}
+			}
+		}
+		for g, gopens := range byGroup {
+			h.Deliveries += sent[id][g]
+			h.Groups = append(h.Groups, qunyun.GroupHeat{GroupID: g, Name: names[g], Deliveries: sent[id][g], Heat: HeatOf(gopens)})
+		}
+		slices.SortFunc(h.Groups, func(a, b qunyun.GroupHeat) int {
+			return cmp.Or(cmp.Compare(b.Heat.Opens, a.Heat.Opens), cmp.Compare(b.Deliveries, a.Deliveries), cmp.Compare(a.GroupID, b.GroupID))
+		})
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b qunyun.ContentHeat) int {
+		return cmp.Or(cmp.Compare(b.Heat.Opens, a.Heat.Opens), cmp.Compare(b.Deliveries, a.Deliveries), cmp.Compare(a.ContentID, b.ContentID))
+	})
+	return out, nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }
