@@ -226,8 +226,11 @@ func (s *Scorer) facts(d GroupDay) *facts {
 			continue
 		}
 		f.opens++
+		// An open names only its link's recipient (a 1:1 link is theirs;
+		// a group link names no one). Opened from a share, it was someone
+		// the recipient shared it with: a reader we cannot name.
 		who := o.MemberID
-		if who == "" {
+		if who == "" || o.From != "" {
 			who = "anonymous#" + strconv.Itoa(i)
 		}
 		readers[who] = true
@@ -236,14 +239,16 @@ func (s *Scorer) facts(d GroupDay) *facts {
 		}
 		if o.From != "" {
 			f.shares++
-			// From credits a sharer only when it names someone of the group:
-			// the callback also records WeChat's own share signal there
-			// ("groupmessage", "singlemessage", "timeline").
-			_, member := f.names[o.From]
-			if key := o.From + "#" + o.ContentID; member && !sharedFrom[key] {
+			// From is WeChat's share signal ("groupmessage",
+			// "singlemessage", "timeline"), never a member: the share is
+			// the recipient's, credited once per content when they are of
+			// the group.
+			_, member := f.names[o.MemberID]
+			if key := o.MemberID + "#" + o.ContentID; member && !sharedFrom[key] {
 				sharedFrom[key] = true
-				c(o.From).Shares++
+				c(o.MemberID).Shares++
 			}
+			continue
 		}
 		if o.MemberID != "" {
 			c(o.MemberID).Reads++

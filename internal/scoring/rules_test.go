@@ -523,6 +523,35 @@ func TestShareSignalIsNotAMember(t *testing.T) {
 	}
 }
 
+// TestSharedOwnLinkCreditsRecipient: a 1:1 link is its recipient's own,
+// so its opens from a share (WeChat's From signal) are the recipient's
+// share, once per content, and readers we cannot name, not the
+// recipient's reads.
+func TestSharedOwnLinkCreditsRecipient(t *testing.T) {
+	s, _ := scoring.New(nil)
+	d := day(qunyun.PurposeShelf, 20)
+	for i, from := range []string{"", "singlemessage", "timeline"} {
+		d.Log.Opens = append(d.Log.Opens, qunyun.LinkOpen{GroupID: "g1", ContentID: "c2", MemberID: "m001", From: from,
+			At: d.Start.Add(time.Duration(10+i) * time.Minute)})
+	}
+	res := s.Score(d)
+	if h := res.Score.Heat; h != (qunyun.Heat{Opens: 3, Readers: 3, Shares: 2}) {
+		t.Errorf("heat %+v, want 3 opens by 3 readers, 2 of them shared", h)
+	}
+	found := false
+	for _, l := range res.Levels {
+		if l.MemberID == "m001" {
+			found = true
+			if l.Window.Shares != 1 || l.Window.Reads != 1 {
+				t.Errorf("m001 has %d shares and %d reads, want 1 and 1", l.Window.Shares, l.Window.Reads)
+			}
+		}
+	}
+	if !found {
+		t.Error("m001 has no level")
+	}
+}
+
 // TestVoteIsNotAnAnswer: "+1" or "同问" quoting a question is a vote (the
 // callback counts it on a session question), not an answer to it.
 func TestVoteIsNotAnAnswer(t *testing.T) {
