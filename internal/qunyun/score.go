@@ -219,8 +219,11 @@ type Report struct {
 	Skips map[string]int `json:"skips,omitempty" dynamodbav:"skips,omitempty"`
 	// Contests are the OA comment contests running in the week ending with
 	// the date, with their best ranked entries.
-	Contests    []ContestStanding `json:"contests,omitempty" dynamodbav:"contests,omitempty"`
-	GeneratedAt time.Time         `json:"generatedAt" dynamodbav:"generatedAt"`
+	Contests []ContestStanding `json:"contests,omitempty" dynamodbav:"contests,omitempty"`
+	// Heat is how content was read on the date (its local day in the
+	// default zone), most opened first.
+	Heat        []ContentHeat `json:"heat,omitempty" dynamodbav:"heat,omitempty"`
+	GeneratedAt time.Time     `json:"generatedAt" dynamodbav:"generatedAt"`
 }
 
 // ContestStanding is a contest as the report shows it: its title and

@@ -6,8 +6,8 @@
 // The page shows value against activity per group as a quadrant, the value
 // trend, noise and health flags, member levels and leader candidates (with
 // the command that promotes each), top tags, session recaps, delivery
-// outcomes with the reasons deliveries were skipped, and the standings of
-// the week's comment contests. Each chart sets a
+// outcomes with the reasons deliveries were skipped, reading heat per
+// content, and the standings of the week's comment contests. Each chart sets a
 // data-chart-<name>="drawn" attribute on <body> once ECharts has finished
 // drawing it (and data-charts="drawn" when all have), which the headless
 // browser test checks.

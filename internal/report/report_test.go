@@ -26,6 +26,9 @@ func sampleReport() qunyun.Report {
 		Tags:       []qunyun.TagCount{{Tag: "融资", Score: 12}, {Tag: "优惠", Score: 9}, {Tag: "好物", Score: 7}},
 		Leaders: []qunyun.LeaderCandidate{{GroupID: "vip", MemberID: "vip-m01", Name: "张三", Role: qunyun.RoleModerator,
 			Why: "适合做管理员：近 28 天解答他人 56 次"}},
+		Heat: []qunyun.ContentHeat{{ContentID: "c-menu", Title: "今日菜单", Deliveries: 3, Heat: qunyun.Heat{Opens: 9, Readers: 8, Shares: 2},
+			Groups: []qunyun.GroupHeat{{GroupID: "vip", Deliveries: 1, Heat: qunyun.Heat{Opens: 6, Readers: 6, Shares: 1}},
+				{GroupID: "", Deliveries: 2, Heat: qunyun.Heat{Opens: 3, Readers: 2, Shares: 1}}}}},
 		Skips: map[string]int{qunyun.ReasonQuietHours: 4, qunyun.ReasonCSWindow: 2, "": 1},
 		Contests: []qunyun.ContestStanding{{ContestID: "ct-1128", Title: "晒晒你的年夜饭", Start: "2026-11-20T00:00:00+08:00", End: "2026-11-30T00:00:00+08:00",
 			Entries: []qunyun.ContestEntry{{ContestID: "ct-1128", CommentID: 7, Content: "外婆的红烧肉", Likes: 30, Votes: 12, Rank: 1, Winner: true},
@@ -248,21 +251,23 @@ func TestDashboardDrawsOffline(t *testing.T) {
 	if strings.Contains(dom, "<td>vip</td>") || strings.Contains(dom, "<td>shelf</td>") {
 		t.Error("the drawn page shows a group id or purpose id")
 	}
-	// Skip reasons, contests and leaders read as words an operator knows:
-	// the reason's name and why, the contest's title, the promote command.
+	// Skip reasons, reading heat, contests and leaders read as words an
+	// operator knows: the reason's name and why, the content's title and
+	// the groups' names, the contest's title, the promote command.
 	for _, row := range []string{
 		`<tr class="skip"><td>免打扰时段</td><td>在群设定的免打扰时段内，不打扰成员。</td><td class="num">4</td></tr>`,
 		`<tr class="skip"><td>客服窗口已关</td>`,
 		`<tr class="skip"><td>未注明</td>`,
 		`<td>晒晒你的年夜饭</td><td>11-20 至 11-30</td><td>第 1 名（获奖）</td><td>#7 外婆的红烧肉</td><td class="num">42</td>`,
 		`<td>新活动</td><td>11-28 至 12-05</td><td colspan="3" class="muted">还没有排名。</td>`,
+		`<tr class="heat"><td>今日菜单</td><td class="num">3</td><td class="num">9</td><td class="num">8</td><td class="num">2</td><td>创始人 VIP 群 6 / 1<br>一对一消息 3 / 2<br></td></tr>`,
 		`<code>qunyun promote vip-m01 --group vip --to moderator --reason '适合做管理员：近 28 天解答他人 56 次'</code>`,
 	} {
 		if !strings.Contains(dom, row) {
 			t.Errorf("the drawn page lacks %s", row)
 		}
 	}
-	for _, id := range []string{"quiet_hours", "cs_window", "ct-1128", "ct-new"} {
+	for _, id := range []string{"quiet_hours", "cs_window", "ct-1128", "ct-new", "c-menu"} {
 		if strings.Contains(dom, "<td>"+id) {
 			t.Errorf("the drawn page shows the id %s", id)
 		}

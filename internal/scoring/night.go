@@ -27,6 +27,7 @@ type Store interface {
 	GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error)
 	GroupDeliveriesBetween(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Delivery, error)
 	DeliveriesBetween(ctx context.Context, from, to time.Time) ([]qunyun.Delivery, error)
+	ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.ContentHeat, error)
 	GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error)
 	SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error)
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
@@ -600,6 +601,10 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 	if r.Contests, err = n.contestStandings(ctx, end.AddDate(0, 0, -ContestDays), end); err != nil {
 		return err
 	}
+	if r.Heat, err = n.Store.ReadingHeat(ctx, end.AddDate(0, 0, -1), end); err != nil {
+		return err
+	}
+	r.Heat = r.Heat[:min(len(r.Heat), HeatTop)] // the report is one item, at most 400 KB
 	for t, sc := range tags {
 		r.Tags = append(r.Tags, qunyun.TagCount{Tag: t, Score: sc})
 	}
@@ -624,6 +629,9 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 	}
 	return nil
 }
+
+// HeatTop is how many of the day's most opened content items a report keeps.
+const HeatTop = 20
 
 // ContestDays is how many days back a report looks for contests that ran,
 // the date the last of them; ContestTop how many entries of each it shows.

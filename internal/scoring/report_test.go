@@ -21,8 +21,8 @@ func (w *world) skip(kind qunyun.TargetKind, target, group, reason string, at ti
 
 // TestReportSkipsAndContests: the report counts the day's skipped
 // deliveries by reason, 1:1 ones too and only the day's (in the default
-// zone), and shows the contests that ran in the week with their top ranked
-// entries, without the commenters' openids.
+// zone), shows the contests that ran in the week with their top ranked
+// entries, without the commenters' openids, and the day's reading heat.
 func TestReportSkipsAndContests(t *testing.T) {
 	_, w := oneNight(t, nil, func(w *world) {
 		w.group("vip", qunyun.PurposeVIP, 3)
@@ -32,6 +32,10 @@ func TestReportSkipsAndContests(t *testing.T) {
 		w.skip(qunyun.TargetMember, "o-1", "", qunyun.ReasonCSWindow, day.Add(12*time.Hour))
 		w.skip(qunyun.TargetGroup, "vip", "vip", qunyun.ReasonDailyCap, day.Add(-time.Minute)) // the day before
 		w.skip(qunyun.TargetGroup, "vip", "vip", qunyun.ReasonNoisy, day.Add(24*time.Hour))    // the day after
+		w.deliver("vip", "c-menu", day.Add(11*time.Hour))
+		w.must(w.table.PutContent(w.ctx, qunyun.Content{ID: "c-menu", Kind: qunyun.ContentText, Title: "今日菜单"}))
+		w.open("vip", "c-menu", "", "", day.Add(12*time.Hour))
+		w.open("vip", "c-menu", "", "groupmessage", day.Add(13*time.Hour))
 		rfc := func(d int) string { return localDay(d).Format(time.RFC3339) }
 		for _, c := range []qunyun.Contest{
 			{ID: "running", Title: "晒晒年夜饭", AccountID: "oa1", Start: rfc(-3), End: rfc(4), Winners: 1},
@@ -70,6 +74,10 @@ func TestReportSkipsAndContests(t *testing.T) {
 	}
 	if len(ranks) != 3 || ranks[0] != 1 || ranks[1] != 2 || ranks[2] != 3 {
 		t.Errorf("entries ranked %v, want the top 3 in order", ranks)
+	}
+	if len(rep.Heat) != 1 || rep.Heat[0].Title != "今日菜单" || rep.Heat[0].Deliveries != 1 ||
+		rep.Heat[0].Heat != (qunyun.Heat{Opens: 2, Readers: 2, Shares: 1}) {
+		t.Errorf("heat %+v, want the menu sent once and opened twice, once from a share", rep.Heat)
 	}
 	if rep.Contests[1].Entries == nil {
 		t.Error("a contest without ranked entries has nil entries")
