@@ -17,6 +17,7 @@ import (
 // getFilters are the flags every `get` kind may use.
 type getFilters struct {
 	group, date, plan, state, tz string
+	days                         int
 }
 
 // getter lists one kind: the rows of the table and the values for --json.
@@ -31,6 +32,8 @@ var getters = map[string]getter{
 	"deliveries": getDeliveries,
 	"sessions":   getSessions,
 	"scores":     getScores,
+	"heat":       getHeat,
+	"roles":      getRoles,
 }
 
 func getKinds() []string {
@@ -58,6 +61,12 @@ func newGetCmd() *cobra.Command {
   sessions    host sessions on --date, or from yesterday to two weeks ahead; --group
   scores      group scores (value, rolling 7/28 days, activity, flags) on --date,
               default yesterday; by value, best first
+  heat        reading heat per content over --days local days ending with --date:
+              deliveries sent, opens, readers, opens from shares and who shared,
+              in all and per group (1:1 for messages outside groups); --group
+              keeps that group's rows (a content's totals stay its whole)
+  roles       the audited role changes (promote, demote): when, who, by whom, why;
+              --group
 
 Dates are local dates in --tz (default Asia/Shanghai); today is taken from the
 stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,
@@ -103,6 +112,7 @@ stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,
 	cmd.Flags().StringVar(&f.date, "date", "", "local date YYYY-MM-DD (default today)")
 	cmd.Flags().StringVar(&f.plan, "plan", "", "deliveries: only this plan (or source: session, moderation, contest)")
 	cmd.Flags().StringVar(&f.state, "state", "", "deliveries: only this state (sent, skipped, task_created, ...)")
+	cmd.Flags().IntVar(&f.days, "days", 1, "heat: how many local days, ending with --date")
 	cmd.Flags().StringVar(&f.tz, "tz", qunyun.DefaultTimeZone, "time zone of --date and of the times shown")
 	tableFlags(cmd)
 	return cmd
@@ -369,6 +379,98 @@ func getScores(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time
 			fmt.Sprintf("%.1f", s.Activity.MessagesPerMember), strings.Join(flags, ","), yesNo(s.Noisy), truncate(s.Why, 50)})
 	}
 	return []string{"GROUP", "NAME", "PURPOSE", "DATE", "VALUE", "7D", "28D", "MSG/MEMBER", "FLAGS", "NOISY", "WHY"}, rows, scores, nil
+}
+
+// getHeat shows how content was read: per content its totals, then a row
+// per group. A group link's opens name no one, so there each open is a
+// reader; a 1:1 link is its recipient's own, so its opens from a share
+// are that member's (SHARED BY).
+func getHeat(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) ([]string, [][]string, any, error) {
+	if f.days < 1 {
+		return nil, nil, nil, fmt.Errorf("--days %d: expected 1 or more", f.days)
+	}
+	_, to, _ := localDay(f.date, f.tz, now)
+	from := to.AddDate(0, 0, -f.days)
+	heat, err := t.ReadingHeat(ctx, from, to)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if f.group != "" {
+		kept := []qunyun.ContentHeat{} // --json prints [], not null
+		for _, h := range heat {
+			h.Groups = filter(h.Groups, func(g qunyun.GroupHeat) bool { return g.GroupID == f.group })
+			if len(h.Groups) > 0 {
+				kept = append(kept, h)
+			}
+		}
+		heat = kept
+	}
+	var rows [][]string
+	row := func(id, title, group string, sent int, h qunyun.Heat, sharers string) {
+		rows = append(rows, []string{id, title, group, strconv.Itoa(sent), strconv.Itoa(h.Opens), strconv.Itoa(h.Readers),
+			strconv.Itoa(h.Shares), sharers})
+	}
+	for _, c := range heat {
+		sharers := make([]string, len(c.SharedBy))
+		for i, s := range c.SharedBy {
+			sharers[i] = fmt.Sprintf("%s×%d", s.MemberID, s.Opens)
+		}
+		if f.group == "" {
+			row(c.ContentID, truncate(c.Title, 30), "all", c.Deliveries, c.Heat, strings.Join(sharers, ","))
+		}
+		for _, g := range c.Groups {
+			name := "1:1"
+			if g.GroupID != "" {
+				name = strings.TrimSpace(g.GroupID + " " + g.Name)
+			}
+			row(c.ContentID, truncate(c.Title, 30), name, g.Deliveries, g.Heat, "")
+		}
+	}
+	return []string{"CONTENT", "TITLE", "GROUP", "SENT", "OPENS", "READERS", "SHARED OPENS", "SHARED BY"}, rows, heat, nil
+}
+
+// getRoles lists the role changes operators made (promote, demote), oldest
+// first; the member's name comes from the group's members.
+func getRoles(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {
+	ids := []string{f.group}
+	if f.group == "" {
+		groups, err := t.Groups(ctx)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ids = ids[:0]
+		for _, g := range groups {
+			ids = append(ids, g.ID)
+		}
+	}
+	people := dynamo.People{Table: t}
+	changes := []qunyun.RoleChange{} // --json prints [], not null
+	names := map[string]string{}
+	for _, id := range ids {
+		got, err := people.RoleChanges(ctx, id)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if len(got) == 0 {
+			continue
+		}
+		members, err := t.Members(ctx, id)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for _, m := range members {
+			names[id+"/"+m.ID] = m.Name
+		}
+		changes = append(changes, got...)
+	}
+	sort.SliceStable(changes, func(i, j int) bool { return changes[i].At.Before(changes[j].At) })
+	loc := qunyun.LoadLocation(f.tz)
+	var rows [][]string
+	for _, rc := range changes {
+		rows = append(rows, []string{localTime(rc.At, loc), rc.GroupID, rc.MemberID, names[rc.GroupID+"/"+rc.MemberID],
+			string(rc.From), string(rc.To), rc.By, truncate(rc.Reason, 50)})
+	}
+	return []string{"AT", "GROUP", "MEMBER", "NAME", "FROM", "TO", "BY", "REASON"}, rows, changes, nil
 }
 
 func localTime(t time.Time, loc *time.Location) string {
