@@ -10,12 +10,14 @@ import (
 )
 
 func TestDemoCommunity(t *testing.T) {
-	base, err := os.ReadFile(filepath.Join("..", "..", "infra", "local", "community.yaml"))
+	// The real path: the members file it names is read relative to it.
+	file := filepath.Join("..", "..", "infra", "local", "community.yaml")
+	base, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 22, 4, 10, 30, 0, time.UTC) // 12:10:30 in Shanghai
-	c, err := simulate.DemoCommunity(base, "community.yaml", now)
+	c, err := simulate.DemoCommunity(base, file, now)
 	if err != nil {
 		t.Fatal(err)
 	}
