@@ -48,6 +48,10 @@ func utcDates(from, to time.Time) []string {
 // earlier count where they fall: heat is when members read, not when we
 // sent.
 func (t *Table) ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.ContentHeat, error) {
+	dates := utcDates(from, to)
+	if len(dates) == 0 {
+		return []qunyun.ContentHeat{}, nil
+	}
 	deliveries, err := t.DeliveriesBetween(ctx, from, to)
 	if err != nil {
 		return nil, err
@@ -81,7 +85,6 @@ func (t *Table) ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.C
 		}
 		sent[d.ContentID][d.GroupID]++
 	}
-	dates := utcDates(from, to)
 	out := []qunyun.ContentHeat{}
 	for id, title := range titles {
 		all, err := t.ContentOpens(ctx, id, dates[0], dates[len(dates)-1])
