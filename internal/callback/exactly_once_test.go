@@ -434,3 +434,41 @@ func TestTenThousandMixedCallbacks(t *testing.T) {
 	}
 	_ = url.Values{}
 }
+
+// Through the HTTP handler: in a live session, questions are captured and
+// small talk (even an @ of the host, even with a question's form) is not;
+// each captured question is one Q# item and one QuestionAsked.
+func TestLiveSessionCapturesQuestionsNotSmallTalk(t *testing.T) {
+	f := newFixture(t, nil)
+	putLive(t, f, "g1", "s1", "host")
+	at := f.clock.Now().Add(-time.Second)
+	for i, tc := range []struct {
+		text     string
+		question bool
+	}{
+		{"晚饭几点开始？", true},
+		{"会员券在哪里领", true},
+		{"哈哈哈真的吗？", false},
+		{"是吗", false},
+		{"老师讲得真好", false},
+		{"提问：下次讲什么", true},
+	} {
+		if r := f.relay(relayMessage(fmt.Sprintf("m%d", i), "g1", "u1", tc.text, at)); r.StatusCode != 200 {
+			t.Fatalf("%q: %d %q", tc.text, r.StatusCode, r.Body)
+		}
+	}
+	qs, err := f.table.Questions(context.Background(), "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range qs {
+		got = append(got, q.Text)
+	}
+	if want := []string{"晚饭几点开始？", "会员券在哪里领", "提问：下次讲什么"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("captured %q, want %q", got, want)
+	}
+	if n := f.bus.distinct(qunyun.EventQuestionAsked); n != 3 {
+		t.Fatalf("QuestionAsked for %d questions, want 3", n)
+	}
+}

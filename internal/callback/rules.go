@@ -7,9 +7,12 @@ import (
 )
 
 // isQuestion decides whether a member's message in a live session is a
-// question for the host: an explicit marker, an @ of the host, a question
-// mark, a question word, or a question particle at the end.
-func (s *Service) isQuestion(text string, mentions []string, host string) bool {
+// question for the host: an explicit marker, or a question's form (a
+// question mark, a question word, a question particle at the end) that is
+// not small talk. An @ of the host alone makes none: "@老师 讲得好" is
+// thanks, and "是吗？" a reaction; the host's queue is for what needs an
+// answer.
+func (s *Service) isQuestion(text string) bool {
 	t := strings.TrimSpace(stripMention(text))
 	if len([]rune(t)) < 2 {
 		return false
@@ -19,8 +22,8 @@ func (s *Service) isQuestion(text string, mentions []string, host string) bool {
 			return true
 		}
 	}
-	if host != "" && slices.Contains(mentions, host) {
-		return true
+	if slices.Contains(s.Texts.SmallTalk, chatCore(t)) {
+		return false
 	}
 	if strings.ContainsAny(t, "?？") {
 		return true
@@ -31,15 +34,25 @@ func (s *Service) isQuestion(text string, mentions []string, host string) bool {
 		}
 	}
 	// Endings are checked after trailing punctuation and emoji: "好吗。" and "是吗～".
-	end := strings.TrimRightFunc(t, func(r rune) bool {
-		return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r)
-	})
+	end := strings.TrimRightFunc(t, notWord)
 	for _, e := range s.Texts.QuestionEndings {
 		if strings.HasSuffix(end, e) {
 			return true
 		}
 	}
 	return false
+}
+
+// chatCore is a message without the punctuation, emoji and laughter around
+// it, so "哈哈哈真的吗？？" compares as "真的吗".
+func chatCore(t string) string {
+	return strings.TrimFunc(t, func(r rune) bool {
+		return notWord(r) || strings.ContainsRune("哈呵嘿嘻", r)
+	})
+}
+
+func notWord(r rune) bool {
+	return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r)
 }
 
 // isVote reports whether the whole message is a "+1" for a question.

@@ -9,28 +9,33 @@ func TestQuestionDetection(t *testing.T) {
 	}
 	s := &Service{Texts: texts}
 	for _, tc := range []struct {
-		text     string
-		mentions []string
-		want     bool
+		text string
+		want bool
 	}{
-		{"提问 嘉宾怎么看今年的行情", nil, true},
-		{"Q: pricing for teams", nil, true},
-		{"q：团购怎么算", nil, true},
-		{"这个适合小朋友吗", nil, true},
-		{"是这样吗。", nil, true},
-		{"能不能再讲一遍", nil, true},
-		{"为什么要先做用户调研", nil, true},
-		{"请问回放在哪里看", nil, true},
-		{"真的?", nil, true},
-		{"老师讲得好", []string{"host"}, true}, // an @ of the host
-		{"@主持人 今晚几点开始？", nil, true},
-		{"谢谢老师", nil, false},
-		{"好的", nil, false},
-		{"哈", nil, false},
-		{"收到，明天见", []string{"someone"}, false},
+		{"提问 嘉宾怎么看今年的行情", true},
+		{"Q: pricing for teams", true},
+		{"q：团购怎么算", true},
+		{"这个适合小朋友吗", true},
+		{"是这样吗。", true},
+		{"能不能再讲一遍", true},
+		{"为什么要先做用户调研", true},
+		{"请问回放在哪里看", true},
+		{"真的?", true},
+		{"@主持人 今晚几点开始？", true},
+		{"@主持人 老师讲得好", false}, // an @ of the host is not a question by itself
+		{"谢谢老师", false},
+		{"好的", false},
+		{"哈", false},
+		{"收到，明天见", false},
+		// Small talk in a question's form.
+		{"是吗？", false},
+		{"哈哈哈真的吗？？", false},
+		{"@主持人 在吗", false},
+		{"然后呢～", false},
+		{"提问：是吗", true}, // a marker is explicit
 	} {
-		if got := s.isQuestion(tc.text, tc.mentions, "host"); got != tc.want {
-			t.Errorf("isQuestion(%q, %v) = %v, want %v", tc.text, tc.mentions, got, tc.want)
+		if got := s.isQuestion(tc.text); got != tc.want {
+			t.Errorf("isQuestion(%q) = %v, want %v", tc.text, got, tc.want)
 		}
 	}
 	for text, want := range map[string]bool{"+1": true, " ＋1 ": true, "同问": true, "@助手 +1": true, "+1 我也想知道": false, "1": false} {

@@ -211,7 +211,7 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 				if found {
 					f.Steps = append(f.Steps, stepVote+":"+url.Values{"session": {live.SessionID}, "question": {sk}}.Encode())
 				}
-			case s.isQuestion(m.Text, m.Mentions, live.HostMemberID):
+			case s.isQuestion(m.Text):
 				m.SessionID = live.SessionID
 				f.Steps = append(f.Steps, stepQuestion)
 			}

@@ -27,6 +27,7 @@ type Texts struct {
 	QuestionMarkers   []string      `yaml:"questionMarkers"`
 	QuestionWords     []string      `yaml:"questionWords"`
 	QuestionEndings   []string      `yaml:"questionEndings"`
+	SmallTalk         []string      `yaml:"smallTalk"`
 	VoteMarkers       []string      `yaml:"voteMarkers"`
 	SensitiveWords    []string      `yaml:"sensitiveWords"`
 	QRWords           []string      `yaml:"qrWords"`
