@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -172,8 +173,8 @@ func (t *Table) VoteQuestion(ctx context.Context, sessionID, questionSK, memberI
 }
 
 // OpenQuestion finds the question a "+1" votes for: the one asked in the
-// quoted message when replyTo is set, else the most recent one neither
-// answered nor hidden. It looks at the latest 50 questions.
+// quoted message when replyTo is set (or the one it was merged into), else
+// the most recent one neither answered, hidden nor merged. It looks at the latest 50 questions.
 func (t *Table) OpenQuestion(ctx context.Context, sessionID, replyTo string) (sk string, found bool, err error) {
 	items, err := t.QueryItems(ctx, Query{PK: "SESSION#" + sessionID, SKPrefix: "Q#", Desc: true, Limit: 50})
 	if err != nil {
@@ -186,11 +187,11 @@ func (t *Table) OpenQuestion(ctx context.Context, sessionID, replyTo string) (sk
 		}
 		if replyTo != "" {
 			if q.MessageID == replyTo {
-				return q.SK, true, nil
+				return cmp.Or(q.MergedInto, q.SK), true, nil
 			}
 			continue
 		}
-		if !q.Answered && !q.Hidden {
+		if !q.Answered && q.Shown() {
 			return q.SK, true, nil
 		}
 	}

@@ -26,7 +26,7 @@ import (
 //     little after End so a crashed close cannot leave it forever.
 //   - Question: PK SESSION#<sid>, SK Q#<13-digit ms>#<message key>, written by
 //     the callback; the session function sets answered, answer, answeredBy,
-//     answeredAt and hidden with UpdateItem, never rewriting votes.
+//     answeredAt, hidden and mergedInto with UpdateItem, never rewriting votes.
 //   - Recap: PK SESSION#<sid>, SK RECAP, qunyun.Recap.
 
 const (
@@ -333,6 +333,26 @@ func (t *Table) HideQuestion(ctx context.Context, sessionID, key string) error {
 	}
 	if err != nil {
 		return Unavailable("hide question "+key, err)
+	}
+	return nil
+}
+
+// MergeQuestion marks question key as a repeat of question into. The
+// caller first adds its asker and voters to into (VoteQuestion, once per
+// member), so a run cut short between the two is finished by the next one.
+func (t *Table) MergeQuestion(ctx context.Context, sessionID, key, into string) error {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Name),
+		Key:                       Key(SessionPK(sessionID), key),
+		UpdateExpression:          aws.String("SET mergedInto = :i"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: Item{":i": &types.AttributeValueMemberS{Value: into}},
+	})
+	if IsConditionFailed(err) {
+		return qunyun.Errorf(qunyun.ENOTFOUND, "question %s of session %s not found", key, sessionID)
+	}
+	if err != nil {
+		return Unavailable("merge question "+key, err)
 	}
 	return nil
 }

@@ -73,9 +73,16 @@ type Question struct {
 	AnsweredBy string    `json:"answeredBy,omitempty" dynamodbav:"answeredBy,omitempty"`
 	AnsweredAt time.Time `json:"answeredAt,omitempty" dynamodbav:"answeredAt,omitempty"`
 	Hidden     bool      `json:"hidden,omitempty" dynamodbav:"hidden,omitempty"`
+	// MergedInto is the key of the earlier question this one repeats: its
+	// asker and votes were added there, and it is shown nowhere itself.
+	MergedInto string `json:"mergedInto,omitempty" dynamodbav:"mergedInto,omitempty"`
 	// Key is the question's sort key (Q#<ms>#<message key>), filled in by readers.
 	Key string `json:"key,omitempty" dynamodbav:"-"`
 }
+
+// Shown reports whether a question is in the host's queue, the page and the
+// recap: neither hidden by a moderator nor merged into an earlier one.
+func (q Question) Shown() bool { return !q.Hidden && q.MergedInto == "" }
 
 // QuestionAsked is the detail of a QuestionAsked event (the callback
 // publishes it when it captures a question). ID is the idempotency key.

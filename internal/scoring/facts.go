@@ -166,7 +166,7 @@ func (s *Scorer) facts(d GroupDay) *facts {
 			f.sessions++
 		}
 		for _, q := range sd.Questions {
-			if !in(q.At) || q.Hidden {
+			if !in(q.At) || !q.Shown() {
 				continue
 			}
 			// The question is a group message too: when the messages above

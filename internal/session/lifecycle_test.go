@@ -585,9 +585,9 @@ func TestConcurrentTicks(t *testing.T) {
 }
 
 // TestHostMessageAnswersOneQuestionAcrossTicks: a host message that is not
-// a quote answers the oldest open question before it, once. A later tick
-// reads the same message again and must not take it as the answer to the
-// next question too.
+// a quote answers the open question whose words it repeats, once. A later
+// tick reads the same message again and must not take it as the answer to
+// another question too.
 func TestHostMessageAnswersOneQuestionAcrossTicks(t *testing.T) {
 	f := newFixture(t)
 	f.createSession("a", start)

@@ -223,6 +223,8 @@ func (s *Service) pageView(ctx context.Context, sessionID, key string) (pageView
 	for i, q := range qs {
 		pq := pageQuestion{N: i + 1, Text: questionText(q.Text), MemberName: q.MemberName, Votes: q.Votes, Answer: q.Answer}
 		switch {
+		case q.MergedInto != "":
+			// Its asker's vote is on the question it repeats.
 		case q.Hidden:
 			v.Hidden++
 		case q.Answered:

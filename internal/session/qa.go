@@ -88,23 +88,24 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 		qs[i].Hidden = true
 	}
 
-	// Answers: a host message quoting a question answers it; otherwise each
-	// substantial host message answers the oldest question still open that
-	// was asked before it.
-	used := map[string]bool{}
-	answer := func(i int, m qunyun.Message) error {
-		if _, err := s.Store.MarkAnswered(ctx, sess.ID, qs[i].Key, m.Text, m.MemberID, m.At); err != nil {
-			return err
+	var words [][]string
+	if len(qs) > 0 {
+		if words, err = s.questionWords(qs); err != nil {
+			return st, err
 		}
-		qs[i].Answered, qs[i].Answer, qs[i].AnsweredBy, qs[i].AnsweredAt = true, m.Text, m.MemberID, m.At
-		used[m.ID] = true
-		return nil
 	}
+	if err := s.mergeRepeats(ctx, sess, qs, words, host); err != nil {
+		return st, err
+	}
+
+	// Answers (pairing.go): a host message answers the question it quotes,
+	// numbers, @s the asker of, or repeats the words of; else none.
+	used := map[string]bool{}
 	// A host message that answered a question on an earlier run is used:
-	// reading it again must not make it the answer to the next one too.
+	// reading it again must not make it the answer to another one too.
 	for _, m := range msgs {
 		for _, q := range qs {
-			if q.Answered && q.AnsweredBy == m.MemberID && q.AnsweredAt.Equal(m.At) && q.Answer == m.Text {
+			if q.Answered && q.AnsweredBy == m.MemberID && q.AnsweredAt.Equal(m.At) && strings.Contains(m.Text, q.Answer) {
 				used[m.ID] = true
 				break
 			}
@@ -115,29 +116,21 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 			continue
 		}
 		st.hostSpoke = true
-		if i, ok := byMessage[m.ReplyTo]; ok && m.ReplyTo != "" && !qs[i].Hidden && !qs[i].Answered {
-			if err := answer(i, m); err != nil {
-				return st, err
-			}
-		}
-	}
-	for _, m := range msgs {
-		if m.MemberID != host || host == "" || used[m.ID] || utf8.RuneCountInString(strings.TrimSpace(m.Text)) < minAnswerRunes {
+		if used[m.ID] || (m.ReplyTo == "" && utf8.RuneCountInString(strings.TrimSpace(m.Text)) < minAnswerRunes) {
 			continue
 		}
-		if m.ReplyTo != "" {
-			// A quote of anything else (an answered or hidden question, a
-			// member's remark) is a conversation, not an answer to the queue.
+		open := func(i int) bool {
+			return qs[i].Shown() && !qs[i].Answered && qs[i].At.Before(m.At) && qs[i].MemberID != host
+		}
+		i, text := pairAnswer(m, qs, words, byMessage, open)
+		if i < 0 {
 			continue
 		}
-		for i := range qs {
-			if !qs[i].Hidden && !qs[i].Answered && qs[i].At.Before(m.At) && qs[i].MemberID != host {
-				if err := answer(i, m); err != nil {
-					return st, err
-				}
-				break
-			}
+		if _, err := s.Store.MarkAnswered(ctx, sess.ID, qs[i].Key, text, m.MemberID, m.At); err != nil {
+			return st, err
 		}
+		qs[i].Answered, qs[i].Answer, qs[i].AnsweredBy, qs[i].AnsweredAt = true, text, m.MemberID, m.At
+		used[m.ID] = true
 	}
 	st.questions = qs
 	return st, nil
@@ -241,7 +234,7 @@ func (s *Service) forwardQueue(ctx context.Context, sess qunyun.Session, qs []qu
 	var open []queuedQuestion
 	fresh := false
 	for i, q := range qs {
-		if q.Hidden || q.Answered {
+		if !q.Shown() || q.Answered {
 			continue
 		}
 		open = append(open, queuedQuestion{N: i + 1, Text: q.Text, Votes: q.Votes, MemberName: q.MemberName})
@@ -273,4 +266,55 @@ func (s *Service) forwardQueue(ctx context.Context, sess qunyun.Session, qs []qu
 		return err
 	}
 	return s.deliver(ctx, sess, "queue-"+now.UTC().Format("150405"), qunyun.TargetStaff, h.WeComUserID, text, false, sess.End)
+}
+
+// questionWords are the key words of each question, for pairing answers
+// and finding repeats.
+func (s *Service) questionWords(qs []qunyun.Question) ([][]string, error) {
+	seg, err := s.segmenter()
+	if err != nil {
+		return nil, err
+	}
+	words := make([][]string, len(qs))
+	for i, q := range qs {
+		// Without the marker and @s every question shares.
+		words[i] = keyWords(seg, questionText(q.Text))
+	}
+	return words, nil
+}
+
+// mergeRepeats merges each open question that asks what an earlier shown
+// one asked into it: its asker and voters vote for the earlier one (a
+// member counts once), then it is marked merged. Both writes are
+// idempotent, so a run cut short is finished by the next.
+func (s *Service) mergeRepeats(ctx context.Context, sess qunyun.Session, qs []qunyun.Question, words [][]string, host string) error {
+	for i := range qs {
+		if !qs[i].Shown() || qs[i].Answered {
+			continue
+		}
+		for j := range i {
+			if !qs[j].Shown() || !repeats(words[j], words[i], questionText(qs[j].Text), questionText(qs[i].Text)) {
+				continue
+			}
+			for _, voter := range append([]string{qs[i].MemberID}, qs[i].Voters...) {
+				if voter == qs[j].MemberID || voter == host {
+					continue
+				}
+				added, err := s.Store.VoteQuestion(ctx, sess.ID, qs[j].Key, voter)
+				if err != nil {
+					return err
+				}
+				if added {
+					qs[j].Votes++
+					qs[j].Voters = append(qs[j].Voters, voter)
+				}
+			}
+			if err := s.Store.MergeQuestion(ctx, sess.ID, qs[i].Key, qs[j].Key); err != nil {
+				return err
+			}
+			qs[i].MergedInto = qs[j].Key
+			break
+		}
+	}
+	return nil
 }

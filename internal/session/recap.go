@@ -103,7 +103,7 @@ func (s *Service) BuildRecap(ctx context.Context, sess qunyun.Session, now time.
 	// Questions: most votes first, then the earliest.
 	var visible []qunyun.Question
 	for _, q := range st.questions {
-		if !q.Hidden {
+		if q.Shown() {
 			visible = append(visible, q)
 		}
 	}

@@ -31,6 +31,8 @@ type Store interface {
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
 	MarkAnswered(ctx context.Context, sessionID, key, answer, by string, at time.Time) (bool, error)
 	HideQuestion(ctx context.Context, sessionID, key string) error
+	VoteQuestion(ctx context.Context, sessionID, key, memberID string) (bool, error)
+	MergeQuestion(ctx context.Context, sessionID, key, into string) error
 	SessionMessages(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Message, error)
 
 	PutRecapOnce(ctx context.Context, r qunyun.Recap) (qunyun.Recap, error)
