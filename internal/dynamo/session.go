@@ -227,19 +227,41 @@ func (t *Table) CancelSession(ctx context.Context, id string) (qunyun.Session, b
 type sessionLiveItem struct {
 	Keys
 	qunyun.LiveSession
+	// EndAt is End in Unix seconds, for PutLiveSession's condition.
+	EndAt int64 `dynamodbav:"endAt"`
 }
 
-// PutLiveSession writes the group's live pointer, which the callback reads
-// to capture Q&A. It expires a little after the window ends.
-func (t *Table) PutLiveSession(ctx context.Context, l qunyun.LiveSession) error {
-	err := t.Put(ctx, sessionLiveItem{
+// PutLiveSession makes l the group's live pointer, which the callback reads
+// to capture Q&A, unless another session's pointer is still live: a group
+// holds one live session at a time, so two overlapping sessions never
+// steal each other's questions. It reports whether l is the pointer now.
+// It expires a little after the window ends.
+func (t *Table) PutLiveSession(ctx context.Context, l qunyun.LiveSession) (bool, error) {
+	item, err := Marshal(sessionLiveItem{
 		Keys:        Keys{PK: "GROUP#" + l.GroupID, SK: livesk, Type: "LiveSession", ExpiresAt: l.End.Add(liveGrace).Unix()},
 		LiveSession: l,
+		EndAt:       l.End.Unix(),
 	})
 	if err != nil {
-		return fmt.Errorf("put live session %s in %s: %w", l.SessionID, l.GroupID, err)
+		return false, err
 	}
-	return nil
+	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(t.Name),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(PK) OR #s = :s OR attribute_not_exists(endAt) OR endAt <= :now"),
+		ExpressionAttributeNames: map[string]string{"#s": "session"},
+		ExpressionAttributeValues: Item{
+			":s":   &types.AttributeValueMemberS{Value: l.SessionID},
+			":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(t.now().Unix(), 10)},
+		},
+	})
+	if IsConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, Unavailable(fmt.Sprintf("put live session %s in %s", l.SessionID, l.GroupID), err)
+	}
+	return true, nil
 }
 
 // LiveSession reads a group's live pointer.

@@ -99,8 +99,17 @@ func TestSessionStore(t *testing.T) {
 
 	t.Run("live pointer", func(t *testing.T) {
 		l := qunyun.LiveSession{SessionID: "s1", GroupID: "g1", HostMemberID: "hm", End: testNow.Add(time.Hour)}
-		if err := tb.PutLiveSession(ctx, l); err != nil {
-			t.Fatal(err)
+		if live, err := tb.PutLiveSession(ctx, l); err != nil || !live {
+			t.Fatal(live, err)
+		}
+		// A second session of the group cannot take the pointer while the
+		// first is live: it would take its questions.
+		other := qunyun.LiveSession{SessionID: "s2", GroupID: "g1", HostMemberID: "hm2", End: testNow.Add(2 * time.Hour)}
+		if live, err := tb.PutLiveSession(ctx, other); err != nil || live {
+			t.Fatalf("second live session in the group: %v %v", live, err)
+		}
+		if live, err := tb.PutLiveSession(ctx, l); err != nil || !live {
+			t.Fatalf("the live session again: %v %v", live, err)
 		}
 		if err := tb.DeleteLiveSession(ctx, "g1", "other"); err != nil {
 			t.Fatal(err)
@@ -114,6 +123,9 @@ func TestSessionStore(t *testing.T) {
 		}
 		if _, found, _ := tb.LiveSession(ctx, "g1"); found {
 			t.Fatal("pointer survived its delete")
+		}
+		if live, err := tb.PutLiveSession(ctx, other); err != nil || !live {
+			t.Fatalf("the next session after the first closed: %v %v", live, err)
 		}
 	})
 

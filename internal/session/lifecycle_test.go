@@ -638,3 +638,30 @@ func TestMemberLinksQuotedUnclickable(t *testing.T) {
 		t.Fatalf("stored recap %+v %v %v", r.Top, found, err)
 	}
 }
+
+// Two sessions booked over each other in one group (before apply checked
+// bookings): the second does not take the live pointer, so it cannot take
+// the first one's questions; it opens, late, once the first has closed.
+func TestOneLiveSessionPerGroup(t *testing.T) {
+	f := newFixture(t)
+	f.createSession("a", start)
+	f.createSession("b", start.Add(15*time.Minute))
+	f.tickAt(start)
+	f.tickAt(start.Add(15 * time.Minute))
+	live, found, err := f.tb.LiveSession(f.ctx, "g1")
+	if err != nil || !found || live.SessionID != "a" {
+		t.Fatalf("live pointer while a is open: %+v %v %v", live, found, err)
+	}
+	if st := f.state("b").State; st == qunyun.SessionOpen {
+		t.Fatal("b opened over a")
+	}
+	f.tickAt(start.Add(45 * time.Minute))
+	f.tickAt(start.Add(46 * time.Minute))
+	live, found, err = f.tb.LiveSession(f.ctx, "g1")
+	if err != nil || !found || live.SessionID != "b" {
+		t.Fatalf("live pointer after a closed: %+v %v %v", live, found, err)
+	}
+	if b := f.state("b"); b.State != qunyun.SessionOpen || b.Run.LateBy != 30 {
+		t.Fatalf("b after a closed: %s late %d", b.State, b.Run.LateBy)
+	}
+}

@@ -25,7 +25,7 @@ type Store interface {
 	UpdateSession(ctx context.Context, id string, fn func(*qunyun.Session) error) (qunyun.Session, bool, error)
 	CancelSession(ctx context.Context, id string) (qunyun.Session, bool, error)
 
-	PutLiveSession(ctx context.Context, l qunyun.LiveSession) error
+	PutLiveSession(ctx context.Context, l qunyun.LiveSession) (bool, error)
 	DeleteLiveSession(ctx context.Context, groupID, sessionID string) error
 
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
@@ -345,8 +345,16 @@ func (s *Service) open(ctx context.Context, sess qunyun.Session, now time.Time) 
 	if sess.AccountID == "" {
 		sess.AccountID = g.AccountID
 	}
-	if err := s.Store.PutLiveSession(ctx, qunyun.LiveSession{SessionID: sess.ID, GroupID: sess.GroupID, HostMemberID: hostMember(h), End: sess.End}); err != nil {
+	live, err := s.Store.PutLiveSession(ctx, qunyun.LiveSession{SessionID: sess.ID, GroupID: sess.GroupID, HostMemberID: hostMember(h), End: sess.End})
+	if err != nil {
 		return false, err
+	}
+	if !live {
+		// Another session of the group is still open (booked over this one
+		// before apply checked bookings): wait for it rather than take its
+		// questions; a later tick opens this one, saying how late.
+		s.log().Error("session: group already has a live session; not opened yet", "session", sess.ID, "group", sess.GroupID)
+		return false, nil
 	}
 	late := 0
 	if d := now.Sub(sess.Start); d > lateTolerance {
