@@ -143,21 +143,7 @@ maintain (a group's member count, noise flag, WeChat state) are kept.`,
 			}
 			c, err := community.Load(file)
 			if err != nil {
-				var ps community.Problems
-				if errors.As(err, &ps) {
-					if wantJSON(cmd) {
-						// Editors and CI read the problems as data.
-						if err := printJSON(cmd.OutOrStdout(), map[string]any{"problems": []community.Problem(ps)}); err != nil {
-							return err
-						}
-					} else {
-						for _, p := range ps {
-							fmt.Fprintln(cmd.ErrOrStderr(), p)
-						}
-					}
-					return fmt.Errorf("%s: %d problem(s); nothing was written", file, len(ps))
-				}
-				return err
+				return problemsError(cmd, file, err)
 			}
 			ctx := cmd.Context()
 			t, err := openTable(ctx, cmd)
@@ -166,6 +152,9 @@ maintain (a group's member count, noise flag, WeChat state) are kept.`,
 			}
 			d, err := community.Compute(ctx, t, c, prune)
 			if err != nil {
+				if errors.As(err, new(community.Problems)) {
+					return problemsError(cmd, file, err)
+				}
 				return tableError(cmd, err)
 			}
 			out := cmd.OutOrStdout()
@@ -231,4 +220,23 @@ func confirm(in io.Reader, prompt io.Writer, deletes int, terminal bool) error {
 		return nil
 	}
 	return errors.New("not confirmed; nothing was written")
+}
+
+// problemsError prints a file's problems (as data with --json: editors and
+// CI read them) and says nothing was written; other errors pass through.
+func problemsError(cmd *cobra.Command, file string, err error) error {
+	var ps community.Problems
+	if !errors.As(err, &ps) {
+		return err
+	}
+	if wantJSON(cmd) {
+		if err := printJSON(cmd.OutOrStdout(), map[string]any{"problems": []community.Problem(ps)}); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range ps {
+			fmt.Fprintln(cmd.ErrOrStderr(), p)
+		}
+	}
+	return fmt.Errorf("%s: %d problem(s); nothing was written", file, len(ps))
 }

@@ -2,8 +2,10 @@ package community_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,7 +154,7 @@ func TestApplyCancelsManualSession(t *testing.T) {
 	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
 	ctx := context.Background()
 	withSession := base + `
-hosts: [{id: h1, name: 主持人}]
+hosts: [{id: h1, name: 主持人, availability: [{day: TUE, start: "19:00", end: "22:00"}]}]
 sessions:
   manual:
     - {id: s1, group: g2, host: h1, start: "2026-12-01T20:00:00+08:00", minutes: 45%s}
@@ -168,5 +170,71 @@ sessions:
 	}
 	if d := apply(t, tb, mustParse(t, fmt.Sprintf(withSession, ", cancelled: true")), false); !d.Empty() {
 		t.Fatalf("again: %v", d.Changes)
+	}
+}
+
+// A manual booking is held to the planner's rules at apply, against the
+// file and the table's sessions; a broken one is reported at its line and
+// nothing is written. Unchanged bookings are not judged again.
+func TestApplyChecksManualBookings(t *testing.T) {
+	ctx := context.Background()
+	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
+	// A planned session of g2 with h1 already in the table, 20:00–20:45 on Tuesday.
+	tue := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := tb.CreateSession(ctx, qunyun.Session{ID: "w20261130-g2-1", GroupID: "g2", HostID: "h1", Start: tue, End: tue.Add(45 * time.Minute), State: qunyun.SessionScheduled}); err != nil {
+		t.Fatal(err)
+	}
+	file := base + `
+hosts:
+  - {id: h1, name: 一号, maxPerWeek: 1, availability: [{day: TUE, start: "08:00", end: "23:00"}]}
+  - {id: h2, name: 二号, availability: [{day: TUE, start: "09:00", end: "23:00"}]}
+  - {id: h3, name: 三号, availability: [{day: TUE, start: "08:00", end: "23:00"}]}
+  - {id: h4, name: 四号, groups: [g2], availability: [{day: TUE, start: "08:00", end: "23:00"}]}
+sessions:
+  manual:
+    - {id: wrong-group, group: g1, host: h4, start: "2026-12-01T10:00:00+08:00", minutes: 45}
+    - {id: asleep, group: g1, host: h2, start: "2026-12-01T08:00:00+08:00", minutes: 45}
+    - {id: long-clash, group: g2, host: h3, start: "2026-12-01T20:30:00+08:00", minutes: 90}
+    - {id: quiet, group: g1, host: h2, start: "2026-12-01T21:30:00+08:00", minutes: 45}
+    - {id: second, group: g2, host: h1, start: "2026-12-01T15:00:00+08:00", minutes: 30}
+`
+	_, err := community.Compute(ctx, tb, mustParse(t, file), false)
+	var ps community.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want problems, got %v", err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	want := []string{
+		"test.yaml:18:42: sessions.manual[0].host: session wrong-group: host h4 may not serve group g1 (tier regular); expected a host whose groups or tiers include it",
+		"test.yaml:19:48: sessions.manual[1].start: session asleep: host h2 is not available then; expected a time inside their availability",
+		"test.yaml:20:52: sessions.manual[2].start: session long-clash: group g2 already has session w20261130-g2-1 then; a group holds one session at a time",
+		"test.yaml:20:90: sessions.manual[2].minutes: session long-clash: 90 minutes; expected 30–60 (sessions.minMinutes/maxMinutes widen it)",
+		"test.yaml:21:47: sessions.manual[3].start: session quiet: touches group g1's quiet hours, when its announcement would be held back",
+		"test.yaml:22:37: sessions.manual[4].host: session second: host h1 would have 2 sessions in the week of 2026-11-30; their limit is 1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, found, _ := tb.Session(ctx, "quiet"); found {
+		t.Fatal("a session was written despite the problems")
+	}
+
+	// Fixed: widened bounds, a free hour, and the rest within the rules.
+	fixed := base + `
+hosts:
+  - {id: h1, name: 一号, groups: [g2], availability: [{day: TUE, start: "08:00", end: "23:00"}]}
+sessions:
+  maxMinutes: 90
+  manual:
+    - {id: long, group: g2, host: h1, start: "2026-12-01T18:00:00+08:00", minutes: 90}
+`
+	apply(t, tb, mustParse(t, fixed), false)
+	// The host's window shrinks later: the booked session is history to
+	// apply, not a new problem.
+	if _, err := community.Compute(ctx, tb, mustParse(t, strings.Replace(fixed, `start: "08:00"`, `start: "19:00"`, 1)), false); err != nil {
+		t.Fatalf("an unchanged booking was judged again: %v", err)
 	}
 }

@@ -289,6 +289,15 @@ func (c *checker) sessions(s SessionsSpec) {
 		}
 		seen[t.Key()] = i
 	}
+	lo, hi := s.minutes()
+	if lo > hi {
+		c.add(fmt.Sprintf("minMinutes %d is above maxMinutes %d", lo, hi), "sessions", "minMinutes")
+	}
+	for i, t := range s.Targets {
+		if m := t.SessionMinutes(); m < lo || m > hi {
+			c.add(fmt.Sprintf("%d-minute sessions; expected %d–%d (sessions.minMinutes/maxMinutes widen it)", m, lo, hi), "sessions", "targets", strconv.Itoa(i), "minutes")
+		}
+	}
 	ids := map[string]int{}
 	for i, m := range s.Manual {
 		at := []string{"sessions", "manual", strconv.Itoa(i)}

@@ -108,8 +108,17 @@ func (d *Diff) Count(op Op) int {
 }
 
 // Compute reads what the table holds and compares it with c. With prune,
-// records the file does not name become Delete changes.
+// records the file does not name become Delete changes. A manual session
+// that breaks the planner's rules (checkBookings) makes it return Problems.
 func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*Diff, error) {
+	// Bad bookings stop the apply before anything is read for the diff:
+	// nothing is written.
+	if ps, err := checkBookings(ctx, t, c); err != nil || len(ps) > 0 {
+		if err != nil {
+			return nil, err
+		}
+		return nil, ps
+	}
 	var upserts, deletes []Change
 	d := &Diff{}
 	add := func(changes, gone []Change) {

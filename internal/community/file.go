@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/session"
 )
 
 // File is community.yaml as written. Where a domain type already has the
@@ -84,6 +85,15 @@ type PlanSpec struct {
 type SessionsSpec struct {
 	Targets []qunyun.SessionTarget `yaml:"targets,omitempty"`
 	Manual  []ManualSession        `yaml:"manual,omitempty"`
+	// MinMinutes and MaxMinutes widen the 30–60 minute bounds of a session's
+	// length (session.DefaultMinMinutes, DefaultMaxMinutes).
+	MinMinutes int `yaml:"minMinutes,omitempty"`
+	MaxMinutes int `yaml:"maxMinutes,omitempty"`
+}
+
+// minutes is the allowed range of a session's length, defaults filled in.
+func (s SessionsSpec) minutes() (lo, hi int) {
+	return cmp.Or(s.MinMinutes, session.DefaultMinMinutes), cmp.Or(s.MaxMinutes, session.DefaultMaxMinutes)
 }
 
 // ManualSession is a host session the operator books (or cancels) by hand.
@@ -107,10 +117,16 @@ type Community struct {
 	Hosts          []qunyun.Host
 	SessionTargets []qunyun.SessionTarget
 	Sessions       []qunyun.Session
-	KeywordRules   []qunyun.KeywordRule
-	CheckinRules   []qunyun.CheckinRule
-	Contests       []qunyun.Contest
-	Staff          []qunyun.Staff
+	// MinSessionMinutes and MaxSessionMinutes bound a session's length.
+	MinSessionMinutes, MaxSessionMinutes int
+
+	// at places a problem with a manual session's field in the file (Parse
+	// sets it), so apply's table checks point at a line too.
+	at           func(id, field, msg string) Problem
+	KeywordRules []qunyun.KeywordRule
+	CheckinRules []qunyun.CheckinRule
+	Contests     []qunyun.Contest
+	Staff        []qunyun.Staff
 	// Members is what the file says about members, by group and id: the
 	// roles staff have in the groups they serve, and the imported members
 	// with their names, tags and VIP tier. Who is in a group otherwise is
@@ -139,6 +155,7 @@ func (f *File) community() *Community {
 		Staff:          f.Staff,
 	}
 	c.Members = f.members()
+	c.MinSessionMinutes, c.MaxSessionMinutes = f.Sessions.minutes()
 	for _, gs := range f.Groups {
 		g := gs.Group
 		if g.TimeZone == "" {

@@ -101,7 +101,15 @@ func Parse(name string, data []byte) (*Community, error) {
 		sortProblems(problems)
 		return nil, problems
 	}
-	return f.community(), nil
+	c := f.community()
+	manual := map[string]string{}
+	for i, m := range f.Sessions.Manual {
+		manual[m.ID] = strconv.Itoa(i)
+	}
+	c.at = func(id, field, msg string) Problem {
+		return ix.problem(msg, "sessions", "manual", manual[id], field)
+	}
+	return c, nil
 }
 
 // located is where one value (and its key, for a mapping value) sits.

@@ -140,6 +140,18 @@ sessions:
   manual:
     - {id: s1, group: g1, host: nobody, start: "2026-12-01T20:00:00+08:00", minutes: 45}
 `, "x.yaml:6:33: sessions.manual[0].host: unknown host \"nobody\""},
+		{"target longer than the session bounds", `
+groups:
+  - {id: g1, purpose: vip}
+sessions:
+  targets:
+    - {group: g1, perWeek: 1, minutes: 90}
+`, "x.yaml:6:40: sessions.targets[0].minutes: 90-minute sessions; expected 30–60"},
+		{"bounds upside down", `
+sessions:
+  minMinutes: 50
+  maxMinutes: 40
+`, "x.yaml:3:15: sessions.minMinutes: minMinutes 50 is above maxMinutes 40"},
 		{"unknown account", `
 keywordRules:
   - {id: k1, account: ghost, keywords: [菜单], reply: 好}
