@@ -60,7 +60,7 @@ func CheckBooking(b Booking) []BookingProblem {
 		add("host", "host %s may not serve group %s (tier %s); expected a host whose groups or tiers include it", h.ID, g.ID, groupTier(g))
 	}
 
-	week := NextWeekStart(s.Start).Add(-7 * 24 * time.Hour)
+	week := WeekStart(s.Start)
 	wk := span(week, week.Add(7*24*time.Hour))
 	iv := span(s.Start, s.End)
 	available, _ := availability(h, wk)

@@ -665,3 +665,25 @@ func TestOneLiveSessionPerGroup(t *testing.T) {
 		t.Fatalf("b after a closed: %s late %d", b.State, b.Run.LateBy)
 	}
 }
+
+// A first deploy on a Wednesday plans the rest of that week on its first
+// tick, not only next week on Sunday evening, and only once.
+func TestFirstTickPlansRestOfCurrentWeek(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.tb.PutSessionTarget(f.ctx, qunyun.SessionTarget{Tier: "vip", PerWeek: 2}))
+	must(t, f.tb.PutHost(f.ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", MaxPerWeek: 3, Availability: evenings("MON", "WED", "FRI")}))
+	wednesday := time.Date(2026, 11, 25, 10, 0, 0, 0, shanghai)
+	f.tickAt(wednesday)
+	f.tickAt(wednesday.Add(time.Minute))
+	ss, err := f.tb.GroupSessions(f.ctx, "g1", monday, monday.AddDate(0, 0, 7))
+	must(t, err)
+	if len(ss) != 2 || ss[0].Start.Before(wednesday) || ss[0].Start.Weekday() == time.Monday {
+		t.Fatalf("planned this week: %+v", ss)
+	}
+	if done, err := f.tb.WeekPlanned(f.ctx, monday); err != nil || !done {
+		t.Fatalf("this week not marked planned: %v %v", done, err)
+	}
+	if done, _ := f.tb.WeekPlanned(f.ctx, monday.AddDate(0, 0, 7)); done {
+		t.Fatal("next week planned before Sunday 20:00")
+	}
+}

@@ -18,23 +18,48 @@ func NextWeekStart(t time.Time) time.Time {
 	return time.Date(local.Year(), local.Month(), local.Day()+days, 0, 0, 0, 0, local.Location())
 }
 
-// planIfDue plans next week on the first tick at or after Sunday 20:00
-// Shanghai time, and on any later tick until Monday if that failed. The
-// marker is written after the sessions, and planning is idempotent
+// WeekStart is the Monday 00:00 (Asia/Shanghai) at or before t: the
+// planning week t is in.
+func WeekStart(t time.Time) time.Time {
+	return NextWeekStart(t).AddDate(0, 0, -7)
+}
+
+// planIfDue plans the current week if no run has planned it yet, and next
+// week on the first tick at or after Sunday 20:00 Shanghai time (and on any
+// later tick until Monday if that failed). The current week matters on a
+// first deploy: waiting for Sunday would leave its rest without sessions.
+// The marker is written after the sessions, and planning is idempotent
 // (deterministic ids, booked sessions count), so a crash only repeats it.
 func (s *Service) planIfDue(ctx context.Context, now time.Time) error {
+	weeks := []time.Time{WeekStart(now)}
 	local := now.In(qunyun.LoadLocation(""))
-	if local.Weekday() != PlanAt.Day || local.Hour() < PlanAt.Hour {
-		return nil
+	if local.Weekday() == PlanAt.Day && local.Hour() >= PlanAt.Hour {
+		weeks = append(weeks, NextWeekStart(now))
 	}
-	week := NextWeekStart(now)
-	done, err := s.Store.WeekPlanned(ctx, week)
-	if err != nil || done {
-		return err
+	for _, week := range weeks {
+		if s.memory.weekPlanned(week) {
+			continue
+		}
+		done, err := s.Store.WeekPlanned(ctx, week)
+		if err != nil {
+			return err
+		}
+		if !done {
+			if _, err := s.PlanAndMark(ctx, week); err != nil {
+				return err
+			}
+		}
+		s.memory.markWeekPlanned(week)
 	}
+	return nil
+}
+
+// PlanAndMark plans the week, creates its sessions and marks it planned
+// with the unmet demands: what the tick does, and `qunyun plan --apply`.
+func (s *Service) PlanAndMark(ctx context.Context, week time.Time) (Plan, error) {
 	plan, err := s.PlanWeek(ctx, week, false)
 	if err != nil {
-		return err
+		return plan, err
 	}
 	var unmet []string
 	for _, u := range plan.Unmet {
@@ -42,7 +67,7 @@ func (s *Service) planIfDue(ctx context.Context, now time.Time) error {
 		unmet = append(unmet, u.String())
 	}
 	_, err = s.Store.MarkWeekPlanned(ctx, week, len(plan.Sessions), unmet)
-	return err
+	return plan, err
 }
 
 // PlanWeek plans the week starting at weekStart from the table's groups,

@@ -54,6 +54,17 @@ type Plan struct {
 	// Notes are input problems the planner worked around (a malformed
 	// window, an unknown time zone), so an operator can fix them.
 	Notes []string
+	// Loads is every host's week, by host id: never over-commit a host is
+	// the rule an operator checks first.
+	Loads []HostLoad
+}
+
+// HostLoad is one host's sessions in the planned week.
+type HostLoad struct {
+	HostID  string `json:"host"`
+	Booked  int    `json:"booked"`  // already in the table (manual or planned before)
+	Planned int    `json:"planned"` // added by this plan
+	Limit   int    `json:"limit"`   // maxPerWeek, default filled in
 }
 
 // Unmet is a group's demand the plan falls short of.
@@ -84,6 +95,7 @@ type hostState struct {
 	available []interval // this week's availability, sorted
 	busy      []interval // booked sessions (past and planned), widened by rest on both sides
 	load      int        // sessions in this week
+	booked    int        // of load, those booked before this plan
 	topicNext int
 }
 
@@ -173,6 +185,10 @@ func PlanWeek(in PlanInput) Plan {
 		}
 	}
 
+	for _, h := range hs {
+		h.booked = h.load
+	}
+
 	// Rounds: every group gets its first session before any gets its
 	// second, VIP groups first within a round, so scarce hosts are shared
 	// and VIP groups are served first when supply runs out.
@@ -201,6 +217,10 @@ func PlanWeek(in PlanInput) Plan {
 		}
 	}
 
+	for _, h := range hosts {
+		st := hs[h.ID]
+		plan.Loads = append(plan.Loads, HostLoad{HostID: h.ID, Booked: st.booked, Planned: st.load - st.booked, Limit: st.max})
+	}
 	for _, g := range groups {
 		if g.wanted > 0 && g.planned < g.wanted {
 			plan.Unmet = append(plan.Unmet, Unmet{GroupID: g.group.ID, Wanted: g.wanted, Planned: g.planned, Reason: g.reason})

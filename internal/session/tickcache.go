@@ -24,6 +24,23 @@ type tickMemory struct {
 	at       time.Time // when list was read
 	list     []qunyun.Session
 	from, to time.Time // the window it covers
+	planned  time.Time // the latest week start seen marked planned
+}
+
+// weekPlanned reports whether this container already saw week marked
+// planned, saving the tick a read a minute: a marker is never removed.
+func (m *tickMemory) weekPlanned(week time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !week.After(m.planned) && !m.planned.IsZero()
+}
+
+func (m *tickMemory) markWeekPlanned(week time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if week.After(m.planned) {
+		m.planned = week
+	}
 }
 
 // currentSessions returns the sessions starting in [from, to), read again
