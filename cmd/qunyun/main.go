@@ -27,6 +27,7 @@ func newRoot() *cobra.Command {
 		newGetCmd(),
 		newExportCmd(),
 		newReportCmd(),
+		newPlanCmd(), // preview or book a week's host rotation
 		newContestCmd(),
 		newSplitCmd(),
 		newPromoteCmd(), // a leader candidate becomes moderator or editor
