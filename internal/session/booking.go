@@ -98,3 +98,34 @@ func CheckBooking(b Booking) []BookingProblem {
 	}
 	return out
 }
+
+// rescheduleWeeks is how far ahead a no-show's reschedule slot is looked for.
+const rescheduleWeeks = 2
+
+// nextFreeSlot is the earliest start from after on where the host could
+// hold sess again in its group: the first start on the planner's grid
+// inside the host's availability that CheckBooking accepts against others,
+// looking rescheduleWeeks ahead. It is what a no-show offers.
+func nextFreeSlot(sess qunyun.Session, g qunyun.Group, h qunyun.Host, others []qunyun.Session, after time.Time) (time.Time, bool) {
+	dur := sess.End.Sub(sess.Start)
+	minutes := int(dur / time.Minute)
+	step := int64(DefaultStep / time.Second)
+	for w := range rescheduleWeeks + 1 {
+		week := WeekStart(after).AddDate(0, 0, 7*w)
+		available, _ := availability(h, span(week, week.AddDate(0, 0, 7)))
+		for _, av := range available {
+			for start := av.start; start+int64(minutes)*60 <= av.end; start += step {
+				at := time.Unix(start, 0).UTC()
+				if at.Before(after) {
+					continue
+				}
+				moved := sess
+				moved.Start, moved.End = at, at.Add(dur)
+				if len(CheckBooking(Booking{Session: moved, Group: g, Host: h, Others: others, MinMinutes: minutes, MaxMinutes: minutes})) == 0 {
+					return at, true
+				}
+			}
+		}
+	}
+	return time.Time{}, false
+}

@@ -446,6 +446,34 @@ func TestHostNoShowAlertsModerators(t *testing.T) {
 	if !f.state("ns").Run.NoShow {
 		t.Fatal("no-show not recorded")
 	}
+	// The group is told, once; the host is pinged, once.
+	group := byStep(f.rec.deliveries(t), "noshow-group")
+	if len(group) != 1 || group[0].TargetKind != qunyun.TargetGroup || group[0].TargetID != "g1" || !strings.Contains(group[0].Content.Text, "暂时还没到") {
+		t.Fatalf("group notice: %+v", group)
+	}
+	ping := byStep(f.rec.deliveries(t), "noshow-host")
+	if len(ping) != 1 || ping[0].TargetKind != qunyun.TargetStaff || ping[0].TargetID != "li.wecom" || !strings.Contains(ping[0].Content.Text, "大家在群里等您") {
+		t.Fatalf("host ping: %+v", ping)
+	}
+}
+
+// A no-show's alert and the host's ping offer the planner's next free slot
+// for that host in that group: inside the host's availability, after the
+// reminder lead, clear of the group's other sessions.
+func TestNoShowOffersNextFreeSlot(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.tb.PutHost(f.ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", Availability: evenings("MON", "TUE")}))
+	f.createSession("ns", start) // Monday 20:00–20:45 in Shanghai
+	// Tuesday 19:00 is taken in the group; 19:30 would overlap it.
+	f.createSession("busy", time.Date(2026, 11, 24, 19, 0, 0, 0, shanghai))
+	f.tickAt(start)
+	f.tickAt(start.Add(10 * time.Minute))
+	for _, step := range []string{"noshow", "noshow-host"} {
+		ds := byStep(f.rec.deliveries(t), step)
+		if len(ds) == 0 || !strings.Contains(ds[0].Content.Text, "11月24日 20:00") {
+			t.Fatalf("%s does not offer Tuesday 20:00: %+v", step, ds)
+		}
+	}
 }
 
 func TestCancelledSessionTellsGroupOnce(t *testing.T) {

@@ -3,6 +3,7 @@ package session
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -187,10 +188,13 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// alertNoShow tells the group's moderators and owners (as every alert
-// does: qunyun.AlertTargets) that the host has not spoken. The requests go
-// out before the mark: their ids are fixed, so push sends each once even
-// when two runs race or a run is retried.
+// alertNoShow handles a host who has not spoken: the group's moderators
+// and owners are alerted (as every alert: qunyun.AlertTargets), the group
+// gets a short notice so members are not left wondering, and the host is
+// pinged; the alert and the ping offer the next slot the host could hold
+// the session in instead (nextFreeSlot). The requests go out before the
+// mark: their ids are fixed, so push sends each once even when two runs
+// race or a run is retried.
 func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time.Time) error {
 	g, h, err := s.parties(ctx, sess)
 	if err != nil {
@@ -206,13 +210,31 @@ func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time
 	}
 	v := newView(sess, g, h)
 	v.WaitedMinutes = int(now.Sub(later(sess.Start, sess.Run.OpenedAt)) / time.Minute)
-	text, err := render("noshow", v)
-	if err != nil {
+	if v.Reschedule, err = s.rescheduleSlot(ctx, sess, g, h, now); err != nil {
 		return err
 	}
-	for _, t := range targets {
-		if err := s.deliver(ctx, sess, "noshow", qunyun.TargetStaff, t, text, true, sess.End); err != nil {
+	sends := []struct {
+		step, template string
+		kind           qunyun.TargetKind
+		targets        []string
+		urgent         bool
+	}{
+		{"noshow", "noshow", qunyun.TargetStaff, targets, true},
+		{"noshow-group", "noshow_group", qunyun.TargetGroup, []string{sess.GroupID}, false},
+		{"noshow-host", "noshow_host", qunyun.TargetStaff, []string{h.WeComUserID}, true},
+	}
+	for _, send := range sends {
+		text, err := render(send.template, v)
+		if err != nil {
 			return err
+		}
+		for _, t := range send.targets {
+			if t == "" {
+				continue // a host without a WeCom user id cannot be pinged
+			}
+			if err := s.deliver(ctx, sess, send.step, send.kind, t, text, send.urgent, sess.End); err != nil {
+				return err
+			}
 		}
 	}
 	_, _, err = s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
@@ -223,6 +245,23 @@ func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time
 		return nil
 	})
 	return err
+}
+
+// rescheduleSlot is the next slot the host could hold the session in the
+// group, in the group's time zone, or "" when the next weeks have none. It
+// starts no sooner than the host could be reminded, and after this window.
+func (s *Service) rescheduleSlot(ctx context.Context, sess qunyun.Session, g qunyun.Group, h qunyun.Host, now time.Time) (string, error) {
+	after := later(sess.End, now.Add(RemindBefore+30*time.Minute))
+	from := WeekStart(after).AddDate(0, 0, -1)
+	others, err := s.Store.SessionsStarting(ctx, from, from.AddDate(0, 0, 7*(rescheduleWeeks+1)+2))
+	if err != nil {
+		return "", fmt.Errorf("session %s: sessions around a reschedule: %w", sess.ID, err)
+	}
+	at, ok := nextFreeSlot(sess, g, h, others, after)
+	if !ok {
+		return "", nil
+	}
+	return at.In(g.Location()).Format("1月2日 15:04"), nil
 }
 
 // forwardQueue sends the host the open questions, most votes first, at most

@@ -32,6 +32,7 @@ type view struct {
 	Link          string
 	LateBy        int
 	WaitedMinutes int
+	Reschedule    string // the host's next free slot, after a no-show
 	PreviousRecap []string
 	Questions     []queuedQuestion
 	KeyPoints     []string
