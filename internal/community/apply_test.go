@@ -232,6 +232,18 @@ sessions:
     - {id: long, group: g2, host: h1, start: "2026-12-01T18:00:00+08:00", minutes: 90}
 `
 	apply(t, tb, mustParse(t, fixed), false)
+
+	// An override books what the rules refuse, and says what it breaks.
+	late := strings.Replace(fixed, "minutes: 90}", `minutes: 90, override: 主持人同意}`, 1)
+	late = strings.Replace(late, "18:00:00+08:00", "23:00:00+08:00", 1)
+	d := apply(t, tb, mustParse(t, late), false)
+	if len(d.Notes) == 0 || !strings.Contains(strings.Join(d.Notes, "\n"), "session long booked by override (主持人同意)") {
+		t.Fatalf("override notes %q", d.Notes)
+	}
+	if s, _, _ := tb.Session(ctx, "long"); s.Start.Hour() != 15 {
+		t.Fatalf("overridden booking not moved: %+v", s)
+	}
+	apply(t, tb, mustParse(t, fixed), false)
 	// The host's window shrinks later: the booked session is history to
 	// apply, not a new problem.
 	if _, err := community.Compute(ctx, tb, mustParse(t, strings.Replace(fixed, `start: "08:00"`, `start: "19:00"`, 1)), false); err != nil {

@@ -15,8 +15,10 @@ import (
 // the planner's rules (session.CheckBooking), against the file's other
 // manual sessions and the table's sessions around it. A booking the table
 // already holds as written is not judged again: it was accepted then, and
-// a host's later change must not make every apply fail on history.
-func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems, error) {
+// a host's later change must not make every apply fail on history. A
+// booking with an override is not refused: what it breaks is returned as
+// notes for the diff.
+func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems, []string, error) {
 	var todo []qunyun.Session
 	for _, w := range c.Sessions {
 		if w.State == qunyun.SessionCancelled {
@@ -24,7 +26,7 @@ func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems
 		}
 		have, found, err := t.Session(ctx, w.ID)
 		if err != nil {
-			return nil, fmt.Errorf("read session %s: %w", w.ID, err)
+			return nil, nil, fmt.Errorf("read session %s: %w", w.ID, err)
 		}
 		if found && have.State != qunyun.SessionCancelled && have.GroupID == w.GroupID && have.HostID == w.HostID &&
 			have.Start.Equal(w.Start) && have.End.Equal(w.End) {
@@ -33,7 +35,7 @@ func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems
 		todo = append(todo, w)
 	}
 	if len(todo) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	// The table's sessions from a week before the first booking to a week
 	// after the last cover every week limit and rest time they touch.
@@ -43,7 +45,7 @@ func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems
 	}
 	stored, err := t.SessionsStarting(ctx, from.Add(-8*24*time.Hour), to.Add(8*24*time.Hour))
 	if err != nil {
-		return nil, fmt.Errorf("read sessions around the manual ones: %w", err)
+		return nil, nil, fmt.Errorf("read sessions around the manual ones: %w", err)
 	}
 	// The file's version of a manual session wins over the table's.
 	others := slices.Clone(c.Sessions)
@@ -53,6 +55,7 @@ func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems
 		}
 	}
 	var ps Problems
+	var notes []string
 	for _, s := range todo {
 		gi := slices.IndexFunc(c.Groups, func(g Group) bool { return g.ID == s.GroupID })
 		hi := slices.IndexFunc(c.Hosts, func(h qunyun.Host) bool { return h.ID == s.HostID })
@@ -63,11 +66,15 @@ func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems
 			Session: s, Group: c.Groups[gi].Group, Host: c.Hosts[hi], Others: others,
 			MinMinutes: c.MinSessionMinutes, MaxMinutes: c.MaxSessionMinutes,
 		}) {
+			if why, ok := c.overrides[s.ID]; ok {
+				notes = append(notes, fmt.Sprintf("session %s booked by override (%s): %s", s.ID, why, p.Reason))
+				continue
+			}
 			ps = append(ps, c.problem(s.ID, p.Field, "session "+s.ID+": "+p.Reason))
 		}
 	}
 	sortProblems(ps)
-	return ps, nil
+	return ps, notes, nil
 }
 
 // problem places a problem with a manual session's field; a Community not

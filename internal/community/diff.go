@@ -113,14 +113,15 @@ func (d *Diff) Count(op Op) int {
 func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*Diff, error) {
 	// Bad bookings stop the apply before anything is read for the diff:
 	// nothing is written.
-	if ps, err := checkBookings(ctx, t, c); err != nil || len(ps) > 0 {
-		if err != nil {
-			return nil, err
-		}
+	ps, overridden, err := checkBookings(ctx, t, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) > 0 {
 		return nil, ps
 	}
 	var upserts, deletes []Change
-	d := &Diff{}
+	d := &Diff{Notes: overridden}
 	add := func(changes, gone []Change) {
 		upserts = append(upserts, changes...)
 		if prune {

@@ -105,6 +105,10 @@ type ManualSession struct {
 	Start     string `yaml:"start"`
 	Minutes   int    `yaml:"minutes"`
 	Cancelled bool   `yaml:"cancelled,omitempty"`
+	// Override says why this booking may break the planner's rules (the
+	// host agreed to an extra hour, a demo): apply books it and lists what
+	// it breaks as notes instead of refusing it.
+	Override string `yaml:"override,omitempty"`
 }
 
 // Community is a loaded, valid file in domain terms, defaults filled in:
@@ -119,19 +123,22 @@ type Community struct {
 	Sessions       []qunyun.Session
 	// MinSessionMinutes and MaxSessionMinutes bound a session's length.
 	MinSessionMinutes, MaxSessionMinutes int
-
-	// at places a problem with a manual session's field in the file (Parse
-	// sets it), so apply's table checks point at a line too.
-	at           func(id, field, msg string) Problem
-	KeywordRules []qunyun.KeywordRule
-	CheckinRules []qunyun.CheckinRule
-	Contests     []qunyun.Contest
-	Staff        []qunyun.Staff
+	KeywordRules                         []qunyun.KeywordRule
+	CheckinRules                         []qunyun.CheckinRule
+	Contests                             []qunyun.Contest
+	Staff                                []qunyun.Staff
 	// Members is what the file says about members, by group and id: the
 	// roles staff have in the groups they serve, and the imported members
 	// with their names, tags and VIP tier. Who is in a group otherwise is
 	// WeChat's to say: apply never removes a member.
 	Members []qunyun.Member
+
+	// at places a problem with a manual session's field in the file (Parse
+	// sets it), so apply's table checks point at a line too.
+	at func(id, field, msg string) Problem
+	// overrides are the manual sessions booked despite the rules, by id,
+	// with the operator's reason.
+	overrides map[string]string
 }
 
 // Group is a group with the operator's pause switch, which maps onto
@@ -156,6 +163,14 @@ func (f *File) community() *Community {
 	}
 	c.Members = f.members()
 	c.MinSessionMinutes, c.MaxSessionMinutes = f.Sessions.minutes()
+	for _, ms := range f.Sessions.Manual {
+		if ms.Override != "" {
+			if c.overrides == nil {
+				c.overrides = map[string]string{}
+			}
+			c.overrides[ms.ID] = ms.Override
+		}
+	}
 	for _, gs := range f.Groups {
 		g := gs.Group
 		if g.TimeZone == "" {
