@@ -307,11 +307,7 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 				_, err = s.Store.VoteQuestion(ctx, v.Get("session"), v.Get("question"), m.MemberID)
 			}
 		case stepModeration:
-			err = s.publish(ctx, qunyun.EventModerationHit, m.At, ModerationHit{
-				ID: m.ID, AccountID: m.AccountID, GroupID: m.GroupID, MemberID: m.MemberID,
-				MemberName: m.MemberName, MessageID: m.ID, Signals: m.Signals,
-				Excerpt: moderation.Excerpt(m.Text, 60), Text: moderation.Excerpt(m.Text, 200),
-			})
+			err = s.publish(ctx, qunyun.EventModerationHit, m.At, s.moderationHit(m))
 		case stepCheckin:
 			reply, err = s.checkin(ctx, m, arg)
 		default:
@@ -325,9 +321,10 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 	return reply, nil
 }
 
-// ModerationHit is the detail of a ModerationHit event; push turns it into
-// an alert to the group's moderators. Text (up to 200 characters) is what
-// push quotes; Excerpt (60) is for one-line views.
+// ModerationHit is the detail of a ModerationHit event; push batches it
+// into an alert to the group's moderators. Text (up to 200 characters) is
+// what push quotes; Excerpt (60) is for one-line views. Words and Domains
+// are what was flagged, so a moderator's "fine" can allow exactly that.
 type ModerationHit struct {
 	ID         string   `json:"id"`
 	AccountID  string   `json:"account"`
@@ -336,8 +333,24 @@ type ModerationHit struct {
 	MemberName string   `json:"memberName,omitempty"`
 	MessageID  string   `json:"messageId"`
 	Signals    []string `json:"signals"`
+	Words      []string `json:"words,omitempty"`
+	Domains    []string `json:"domains,omitempty"`
 	Excerpt    string   `json:"excerpt"`
 	Text       string   `json:"text"`
+}
+
+// moderationHit describes a flagged message; the signals are the record's.
+func (s *Service) moderationHit(m qunyun.Message) ModerationHit {
+	h := ModerationHit{
+		ID: m.ID, AccountID: m.AccountID, GroupID: m.GroupID, MemberID: m.MemberID,
+		MemberName: m.MemberName, MessageID: m.ID, Signals: m.Signals,
+		Excerpt: moderation.Excerpt(m.Text, 60), Text: moderation.Excerpt(m.Text, 200),
+		Domains: moderation.Domains(m.Text + " " + m.URL),
+	}
+	if slices.Contains(m.Signals, qunyun.SignalSensitive) && s.Moderator != nil {
+		h.Words = s.Moderator.Sensitive.Find(m.Text)
+	}
+	return h
 }
 
 // MemberJoined is the detail of a MemberJoined event (push: welcome journey).

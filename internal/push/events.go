@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -53,17 +52,6 @@ func (s *Service) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		return rep, err
 	}
 	return nil, qunyun.Errorf(qunyun.EINVALID, "push: neither a tick nor a bus event (kind %q)", probe.Kind)
-}
-
-// moderationHit is the part of a ModerationHit detail push reads.
-type moderationHit struct {
-	ID         string   `json:"id"`
-	GroupID    string   `json:"group"`
-	AccountID  string   `json:"account"`
-	MemberID   string   `json:"member"`
-	MemberName string   `json:"memberName"`
-	Text       string   `json:"text"`
-	Signals    []string `json:"signals"`
 }
 
 // memberJoined is the part of a MemberJoined detail (qunyun.GroupEvent) push reads.
@@ -218,46 +206,6 @@ func requestJob(r qunyun.DeliveryRequest, at time.Time) (job, error) {
 		d.ContentID = r.Content.ID
 	}
 	return job{item: dynamo.DeliveryItem{Delivery: d, Inline: r.Content}}, nil
-}
-
-// moderationJobs alerts each of the group's moderators (urgent: quiet hours
-// do not hold back an alert).
-func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderationHit, at time.Time) ([]job, error) {
-	g, err := cat.group(ctx, h.GroupID)
-	if err != nil {
-		return nil, err
-	}
-	if g == nil {
-		return nil, qunyun.Errorf(qunyun.EINVALID, "ModerationHit %s: unknown group %s", h.ID, h.GroupID)
-	}
-	// The alert quotes what a member wrote and the names members and owners
-	// chose: as data of our template, with their links broken so the
-	// moderator sees the domain and cannot tap it (nor is it tracked).
-	text, err := s.text("moderation_alert", map[string]any{
-		"Group":   GroupVars{ID: g.ID, Name: moderation.Defang(orString(g.Name, g.ID))},
-		"Member":  MemberVars{ID: h.MemberID, Name: moderation.Defang(orString(h.MemberName, h.MemberID))},
-		"Signals": s.signalNames(h.Signals), "Text": moderation.Defang(h.Text),
-	})
-	if err != nil {
-		return nil, err
-	}
-	staff, err := s.moderators(ctx, g)
-	if err != nil {
-		return nil, err
-	}
-	var jobs []job
-	for _, id := range staff {
-		d := qunyun.Delivery{
-			ID: DeliveryID(SourceModeration, h.ID, qunyun.TargetStaff, id), Source: SourceModeration, Slot: h.ID, Class: qunyun.ClassAlert,
-			TargetKind: qunyun.TargetStaff, TargetID: id, GroupID: g.ID, AccountID: orString(h.AccountID, g.AccountID),
-			ContentID: "moderation-alert", At: at, Urgent: true,
-		}
-		jobs = append(jobs, job{item: dynamo.DeliveryItem{Delivery: d, Inline: &qunyun.Content{ID: "moderation-alert", Kind: qunyun.ContentText, Text: text}}})
-	}
-	if len(jobs) == 0 {
-		s.log().Warn("moderation hit but nobody to alert", "group", g.ID, "hit", h.ID)
-	}
-	return jobs, nil
 }
 
 // welcomeJobs sends the day-0 journey steps (without a time) of every active

@@ -141,6 +141,11 @@ type Service struct {
 	RetryWindow time.Duration
 	// Workers send in parallel within one invocation (default 16).
 	Workers int
+	// AlertWindow batches a group's moderation hits into one alert
+	// (default 10 min); EscalateAfter more hits in the window send one
+	// follow-up with the total (default 10; negative: none).
+	AlertWindow   time.Duration
+	EscalateAfter int
 
 	// crashAfterSend simulates a process dying between send and confirm
 	// (tests only, see export_test.go).
