@@ -106,7 +106,7 @@ func normalise(acct qunyun.Account, in wechat.Inbound, botAt time.Time) (Inbound
 		switch m.Type {
 		case wechat.RelayMessage:
 			out.Message = msg(m.MemberID, at, relayKind(m.Kind), m.Text)
-			out.Message.GroupID, out.Message.MemberName = m.GroupID, m.MemberName
+			out.Message.GroupID, out.Message.MemberName, out.Message.URL = m.GroupID, m.MemberName, m.URL
 			out.Message.Mentions, out.Message.ReplyTo = m.Mentions, m.ReplyTo
 		case wechat.RelayMemberJoined:
 			ev.Type = qunyun.EventMemberJoined
@@ -219,6 +219,14 @@ func relayKind(k string) qunyun.MessageKind {
 		return qunyun.KindFile
 	case "link":
 		return qunyun.KindLink
+	// Cards a member shares are where ads hide (a shop's mini program, a
+	// contact card to add): moderation flags them, so they must not fall
+	// into "other". Bridges name them differently; these are the names
+	// the chat archive (会话存档) and common bots use.
+	case "miniprogram", "weapp":
+		return qunyun.KindMiniProgram
+	case "card", "namecard":
+		return qunyun.KindCard
 	}
 	return qunyun.KindOther
 }

@@ -43,8 +43,9 @@ type RelayEvent struct {
 	MemberID   string   `json:"member_id,omitempty"`  // the sender, or the member who joined or left
 	MemberName string   `json:"member_name,omitempty"`
 	ActorID    string   `json:"actor_id,omitempty"` // who invited, removed or renamed
-	Kind       string   `json:"kind,omitempty"`     // message: text, image, voice, video, file, link, sticker, other
+	Kind       string   `json:"kind,omitempty"`     // message: text, image, voice, video, file, link, miniprogram, card, sticker, other
 	Text       string   `json:"text,omitempty"`
+	URL        string   `json:"url,omitempty"`      // link: its URL; miniprogram: its page path or URL
 	Mentions   []string `json:"mentions,omitempty"` // member ids; "@all" for everyone
 	ReplyTo    string   `json:"reply_to,omitempty"` // id of the quoted message
 	Time       int64    `json:"time"`               // Unix seconds, when it happened in the group
