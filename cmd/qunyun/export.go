@@ -70,6 +70,9 @@ var exportKinds = []struct {
 	{"contest", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.Contests, emit)
 	}},
+	{"moderation", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
+		return emitAll(ctx, dynamo.Moderation{Table: t}.AllRules, emit)
+	}},
 	{"session-target", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, t.SessionTargets, emit)
 	}},

@@ -72,3 +72,48 @@ func TestCardsAndMiniProgramsAreFlagged(t *testing.T) {
 		t.Errorf("ads hit names words %v", w)
 	}
 }
+
+// moderationYAML gives the relay account its own lists in community.yaml.
+const moderationYAML = staffYAML + `
+moderation:
+  - account: relay
+    sensitiveWords: [代购]
+    allowDomains: [docs.example.com]
+`
+
+// An account moderates by its community.yaml lists, which replace the
+// built-in ones (texts.yaml); once the file drops them, by the defaults.
+func TestAccountModeratesByItsOwnLists(t *testing.T) {
+	f := newFixture(t, nil)
+	applyYAML(t, f, moderationYAML, false)
+	at := f.clock.Now()
+	for _, m := range [][2]string{
+		{"own", "海外代购找我"},                                    // the account's word
+		{"default", "刷单返现"},                                  // a default word the account's list replaced
+		{"allowed", "课件在 https://docs.example.com/a"},        // an allowed domain
+		{"other", "课件在 https://elsewhere.example.com/a 快来看"}, // any other link
+	} {
+		f.relay(relayMessage(m[0], "g1", "u1", m[1], at))
+	}
+	hits := f.hits()
+	if _, ok := hits["own"]; !ok || !slices.Equal(hits["own"].Words, []string{"代购"}) {
+		t.Errorf("the account's own word is not flagged: %+v", hits["own"])
+	}
+	for _, id := range []string{"default", "allowed"} {
+		if h, ok := hits[id]; ok {
+			t.Errorf("%s flagged %v", id, h.Signals)
+		}
+	}
+	if _, ok := hits["other"]; !ok {
+		t.Error("a link to another domain is not flagged")
+	}
+
+	// Without lists in the file, the account takes the defaults (once the
+	// callback's minute cache has passed).
+	applyYAML(t, f, staffYAML, true)
+	f.clock.Set(at.Add(2 * time.Minute))
+	f.relay(relayMessage("default-again", "g1", "u1", "刷单返现", f.clock.Now()))
+	if _, ok := f.hits()["default-again"]; !ok {
+		t.Error("an account without lists does not moderate by the defaults")
+	}
+}

@@ -74,14 +74,17 @@ type Outcome struct {
 
 // Service records inbound callbacks once and runs the inline rules.
 type Service struct {
-	Store     Store
-	Bus       Publisher // nil: publish nothing (tools, tests)
-	Now       func() time.Time
-	Log       *slog.Logger
-	Metrics   *metrics.Emitter // nil: no metrics
-	Texts     Texts
-	Moderator *moderation.Checker
-	Flood     *moderation.Flood
+	Store   Store
+	Bus     Publisher // nil: publish nothing (tools, tests)
+	Now     func() time.Time
+	Log     *slog.Logger
+	Metrics *metrics.Emitter // nil: no metrics
+	Texts   Texts
+	// Moderator checks by the built-in lists (texts.yaml); Moderation, when
+	// set, gives each account its community.yaml lists and allow-list.
+	Moderator  *moderation.Checker
+	Moderation ModerationStore
+	Flood      *moderation.Flood
 	// ResumeAfter is how long after its work last failed Resume leaves a
 	// record to WeChat's retries (0: DefaultResumeAfter).
 	ResumeAfter time.Duration
@@ -91,7 +94,9 @@ type Service struct {
 	groups  *cache[string, qunyun.Group]
 	members *cache[string, qunyun.Member]
 	links   *cache[string, qunyun.Link]
-	tpl     templates
+	// checkers are the accounts' moderation checkers (rulesTTL).
+	checkers *cache[string, *moderation.Checker]
+	tpl      templates
 }
 
 type ruleSet struct {
@@ -124,20 +129,23 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 	if now == nil {
 		return nil, errors.New("callback: NewService needs a clock")
 	}
-	return &Service{
+	s := &Service{
 		Store: store, Bus: pub, Now: now, Log: log, Texts: texts,
-		Moderator: &moderation.Checker{
-			Sensitive:        moderation.NewMatcher(texts.SensitiveWords),
-			QRWords:          moderation.NewMatcher(texts.QRWords),
-			MiniProgramWords: moderation.NewMatcher(texts.MiniProgramWords),
-		},
-		Flood:   moderation.NewFlood(texts.FloodMax, texts.FloodWindow),
-		live:    newCache[string, qunyun.LiveSession](liveTTL, 10000),
-		rules:   newCache[string, ruleSet](rulesTTL, 1000),
-		groups:  newCache[string, qunyun.Group](groupTTL, 10000),
-		members: newCache[string, qunyun.Member](memberTTL, 50000),
-		links:   newCache[string, qunyun.Link](linkTTL, 50000),
-	}, nil
+		Moderator: moderation.NewChecker(texts.defaultRules(), nil),
+		Flood:     moderation.NewFlood(texts.FloodMax, texts.FloodWindow),
+		live:      newCache[string, qunyun.LiveSession](liveTTL, 10000),
+		rules:     newCache[string, ruleSet](rulesTTL, 1000),
+		groups:    newCache[string, qunyun.Group](groupTTL, 10000),
+		members:   newCache[string, qunyun.Member](memberTTL, 50000),
+		links:     newCache[string, qunyun.Link](linkTTL, 50000),
+		checkers:  newCache[string, *moderation.Checker](rulesTTL, 1000),
+	}
+	// The table holds the accounts' moderation lists too; another store
+	// (a tool's) moderates by the built-in lists.
+	if t, ok := store.(*dynamo.Table); ok {
+		s.Moderation = dynamo.Moderation{Table: t}
+	}
+	return s, nil
 }
 
 // Handle records in once and runs what must answer now. It fails (and the
@@ -307,7 +315,7 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 				_, err = s.Store.VoteQuestion(ctx, v.Get("session"), v.Get("question"), m.MemberID)
 			}
 		case stepModeration:
-			err = s.publish(ctx, qunyun.EventModerationHit, m.At, s.moderationHit(m))
+			err = s.publish(ctx, qunyun.EventModerationHit, m.At, s.moderationHit(ctx, m))
 		case stepCheckin:
 			reply, err = s.checkin(ctx, m, arg)
 		default:
@@ -340,7 +348,7 @@ type ModerationHit struct {
 }
 
 // moderationHit describes a flagged message; the signals are the record's.
-func (s *Service) moderationHit(m qunyun.Message) ModerationHit {
+func (s *Service) moderationHit(ctx context.Context, m qunyun.Message) ModerationHit {
 	h := ModerationHit{
 		ID: m.ID, AccountID: m.AccountID, GroupID: m.GroupID, MemberID: m.MemberID,
 		MemberName: m.MemberName, MessageID: m.ID, Signals: m.Signals,
@@ -348,7 +356,7 @@ func (s *Service) moderationHit(m qunyun.Message) ModerationHit {
 		Domains: moderation.Domains(m.Text + " " + m.URL),
 	}
 	if slices.Contains(m.Signals, qunyun.SignalSensitive) && s.Moderator != nil {
-		h.Words = s.Moderator.Sensitive.Find(m.Text)
+		_, h.Words = s.checker(ctx, m.AccountID).Signals(moderation.Message{Group: m.GroupID, Kind: m.Kind, Text: m.Text, URL: m.URL})
 	}
 	return h
 }
@@ -384,7 +392,7 @@ func (s *Service) signals(ctx context.Context, m qunyun.Message) []string {
 	if s.Moderator == nil {
 		return nil
 	}
-	sig, _ := s.Moderator.Signals(moderation.Message{Kind: m.Kind, Text: m.Text, URL: m.URL})
+	sig, _ := s.checker(ctx, m.AccountID).Signals(moderation.Message{Group: m.GroupID, Kind: m.Kind, Text: m.Text, URL: m.URL})
 	if s.Flood != nil && s.Flood.Add(m.GroupID, m.MemberID, m.ID, m.At) {
 		sig = append(sig, qunyun.SignalFlood)
 	}

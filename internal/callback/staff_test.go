@@ -23,11 +23,17 @@ staff:
 
 func applyStaff(t *testing.T, f *fixture) {
 	t.Helper()
-	c, err := community.Parse("community.yaml", []byte(staffYAML))
+	applyYAML(t, f, staffYAML, false)
+}
+
+// applyYAML applies a community file to the fixture's table.
+func applyYAML(t *testing.T, f *fixture, yaml string, prune bool) {
+	t.Helper()
+	c, err := community.Parse("community.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := community.Compute(context.Background(), f.table, c, false)
+	d, err := community.Compute(context.Background(), f.table, c, prune)
 	if err == nil {
 		err = d.Apply(context.Background(), f.table, nil)
 	}

@@ -39,6 +39,7 @@ func check(ix *index, f *File) Problems {
 	c.ids("contests", len(f.Contests), func(i int) string { return f.Contests[i].ID })
 	c.ids("keywordRules", len(f.KeywordRules), func(i int) string { return f.KeywordRules[i].AccountID + "/" + f.KeywordRules[i].ID })
 	c.ids("checkinRules", len(f.CheckinRules), func(i int) string { return f.CheckinRules[i].AccountID + "/" + f.CheckinRules[i].ID })
+	c.ids("moderation", len(f.Moderation), func(i int) string { return f.Moderation[i].AccountID })
 
 	c.timeZone(f.Defaults.TimeZone, "defaults", "timeZone")
 	c.caps(f.Defaults.Caps, "defaults", "caps")
@@ -75,6 +76,9 @@ func check(ix *index, f *File) Problems {
 			c.add(fmt.Sprintf("account %q is %s; contests run on Official Account comments, expected an oa account", ct.AccountID, k), append(at, "account")...)
 		}
 		c.timeRange(ct.Start, ct.End, at...)
+	}
+	for i, r := range f.Moderation {
+		c.account(r.AccountID, "moderation", strconv.Itoa(i), "account")
 	}
 	c.staff(f)
 	c.membersFile(f)

@@ -34,6 +34,7 @@ const (
 	KindKeywordRule   = "keyword-rule"
 	KindCheckinRule   = "checkin-rule"
 	KindContest       = "contest"
+	KindModeration    = "moderation"
 	KindSessionTarget = "session-target"
 	KindSession       = "session"
 )
@@ -256,6 +257,23 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		},
 		func(id string) writeFunc {
 			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteContest(ctx, id) }
+		}))
+
+	mod := dynamo.Moderation{Table: t}
+	lists, err := mod.AllRules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read moderation lists: %w", err)
+	}
+	add(diffRecords(KindModeration, lists, c.Moderation,
+		func(v qunyun.ModerationRules) string { return v.AccountID },
+		func(_ qunyun.ModerationRules, want qunyun.ModerationRules) qunyun.ModerationRules { return want },
+		func(v qunyun.ModerationRules) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Moderation{Table: t}.PutRules(ctx, v) }
+		},
+		func(id string) writeFunc {
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Moderation{Table: t}.DeleteRules(ctx, id)
+			}
 		}))
 
 	targets, err := t.SessionTargets(ctx)

@@ -1,6 +1,6 @@
 // Package community is operator config as code: the community.yaml model
 // (accounts, groups, content, plans, hosts, session targets and manual
-// sessions, keyword and check-in rules, contests, staff, and members
+// sessions, keyword and check-in rules, moderation lists, contests, staff, and members
 // imported from a CSV file), its JSON Schema, loading with file:line:column
 // errors, the diff against what the table holds, and applying that diff. It
 // also splits a member list over groups (Split) and writes the split as the

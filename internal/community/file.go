@@ -28,6 +28,9 @@ type File struct {
 	Contests     []qunyun.Contest               `yaml:"contests,omitempty"`
 	Staff        []qunyun.Staff                 `yaml:"staff,omitempty"`
 	Members      *MembersSpec                   `yaml:"members,omitempty"`
+	// Moderation are each account's moderation lists; an account without
+	// an entry (or a list left out) uses the built-in defaults.
+	Moderation []qunyun.ModerationRules `yaml:"moderation,omitempty"`
 
 	people []Person // the members file's lines, read by check
 }
@@ -127,6 +130,7 @@ type Community struct {
 	CheckinRules                         []qunyun.CheckinRule
 	Contests                             []qunyun.Contest
 	Staff                                []qunyun.Staff
+	Moderation                           []qunyun.ModerationRules
 	// Members is what the file says about members, by group and id: the
 	// roles staff have in the groups they serve, and the imported members
 	// with their names, tags and VIP tier. Who is in a group otherwise is
@@ -160,6 +164,7 @@ func (f *File) community() *Community {
 		CheckinRules:   f.CheckinRules,
 		Contests:       f.Contests,
 		Staff:          f.Staff,
+		Moderation:     f.Moderation,
 	}
 	c.Members = f.members()
 	c.MinSessionMinutes, c.MaxSessionMinutes = f.Sessions.minutes()

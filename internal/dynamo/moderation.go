@@ -25,6 +25,7 @@ import (
 //	GROUP#<gid>     MODBATCH#<window RFC3339 UTC>   a group's hits in one window (TTL 14 days)
 //	MODCASE#<code>  #META                           an alerted hit and its decisions (TTL 90 days)
 //	ACCOUNT#<acct>  ALLOW#<scope>#<kind>#<value>    an allowed domain or phrase; scope "*" or a group
+//	ACCOUNT#<acct>  MODERATION                      the account's lists (community.yaml); GSI1 MODERATION / <acct>
 //
 // Push writes batches and cases (not the callback: its budget is one write
 // per message); the callback and the CLI write decisions and allow entries.
@@ -230,10 +231,36 @@ func (m Moderation) Case(ctx context.Context, code string) (qunyun.ModerationCas
 	return c, found, err
 }
 
-// Decide appends d to the case of code, unless the same moderator made the
-// same decision before (a retry of their reply); it returns the case. An
-// unknown code is ENOTFOUND.
+// Decide records a moderator's decision on the case of code and returns
+// the case. A "fine" decision first allows, in the case's group, what the
+// case flagged (its link domains and sensitive words), and names them in
+// d.Allowed: the rule is tuned, not just the alert dismissed. The same
+// moderator's same decision again (a retry of their reply) adds nothing.
+// An unknown code is ENOTFOUND.
 func (m Moderation) Decide(ctx context.Context, code string, d qunyun.ModerationDecision) (qunyun.ModerationCase, error) {
+	c, found, err := m.Case(ctx, code)
+	if err != nil {
+		return c, err
+	}
+	if !found {
+		return c, qunyun.Errorf(qunyun.ENOTFOUND, "no moderation case %s", code)
+	}
+	if d.Action == qunyun.ActionFine {
+		allow := func(kind, value string) error {
+			d.Allowed = append(d.Allowed, kind+":"+value)
+			return m.PutAllow(ctx, Allow{AccountID: c.AccountID, Scope: c.GroupID, Kind: kind, Value: value, By: d.By, At: d.At, Case: code})
+		}
+		for _, dom := range c.Domains {
+			if err := allow("domain", dom); err != nil {
+				return c, err
+			}
+		}
+		for _, w := range c.Words {
+			if err := allow("phrase", w); err != nil {
+				return c, err
+			}
+		}
+	}
 	return caseEntity.update(ctx, m.Table, "MODCASE#"+code, meta, func(c *qunyun.ModerationCase, found bool) error {
 		if !found {
 			return qunyun.Errorf(qunyun.ENOTFOUND, "no moderation case %s", code)
@@ -289,4 +316,30 @@ func (m Moderation) Allowed(ctx context.Context, accountID string) ([]Allow, err
 		out[i] = it.Allow
 	}
 	return out, nil
+}
+
+var rulesEntity = entity[qunyun.ModerationRules]{"ModerationRules", func(r qunyun.ModerationRules) Keys {
+	return Keys{PK: "ACCOUNT#" + r.AccountID, SK: "MODERATION", GSI1PK: "MODERATION", GSI1SK: r.AccountID}
+}}
+
+// PutRules writes an account's moderation lists (config apply).
+func (m Moderation) PutRules(ctx context.Context, r qunyun.ModerationRules) error {
+	return rulesEntity.put(ctx, m.Table, r)
+}
+
+// Rules reads an account's moderation lists; found=false means the
+// account gave none (the caller uses the defaults).
+func (m Moderation) Rules(ctx context.Context, accountID string) (qunyun.ModerationRules, bool, error) {
+	r, _, found, err := rulesEntity.get(ctx, m.Table, "ACCOUNT#"+accountID, "MODERATION")
+	return r, found, err
+}
+
+// AllRules lists every account's moderation lists.
+func (m Moderation) AllRules(ctx context.Context) ([]qunyun.ModerationRules, error) {
+	return rulesEntity.list(ctx, m.Table, Query{Index: GSI1, PK: "MODERATION"})
+}
+
+// DeleteRules removes an account's lists: it falls back to the defaults.
+func (m Moderation) DeleteRules(ctx context.Context, accountID string) error {
+	return m.Table.Delete(ctx, "ACCOUNT#"+accountID, "MODERATION")
 }

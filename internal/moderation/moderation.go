@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -9,11 +10,13 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// Message is what moderation looks at: the kind, the text and any URL.
+// Message is what moderation looks at: the kind, the text and any URL,
+// and the group (for its allow-list).
 type Message struct {
-	Kind qunyun.MessageKind
-	Text string
-	URL  string
+	Group string
+	Kind  qunyun.MessageKind
+	Text  string
+	URL   string
 }
 
 // Checker turns a message into moderation signals (qunyun.Signal*).
@@ -23,6 +26,54 @@ type Checker struct {
 	// a mini program; they come from the same config as the sensitive list.
 	QRWords          *Matcher
 	MiniProgramWords *Matcher
+	// Allowed are the domains and phrases moderators marked fine: a link
+	// whose every domain is allowed is no signal, nor is an allowed word.
+	Allowed map[Allowance]bool
+}
+
+// Allowance lets one domain or phrase pass in a group, or in every group
+// of the account (Group "").
+type Allowance struct {
+	Group string
+	Kind  string // AllowDomain or AllowPhrase
+	Value string
+}
+
+// Kinds of Allowance.
+const (
+	AllowDomain = "domain"
+	AllowPhrase = "phrase"
+)
+
+// NewChecker builds the checker of an account's rules and allow-list.
+func NewChecker(r qunyun.ModerationRules, allowed []Allowance) *Checker {
+	c := &Checker{
+		Sensitive:        NewMatcher(r.SensitiveWords),
+		QRWords:          NewMatcher(r.QRWords),
+		MiniProgramWords: NewMatcher(r.MiniProgramWords),
+		Allowed:          map[Allowance]bool{},
+	}
+	for _, d := range r.AllowDomains {
+		c.Allowed[Allowance{Kind: AllowDomain, Value: strings.ToLower(d)}] = true
+	}
+	for _, p := range r.AllowPhrases {
+		c.Allowed[Allowance{Kind: AllowPhrase, Value: p}] = true
+	}
+	for _, a := range allowed {
+		c.Allowed[a] = true
+	}
+	return c
+}
+
+// allows reports whether kind/value passes in group.
+func (c *Checker) allows(group, kind, value string) bool {
+	return c.Allowed[Allowance{Group: group, Kind: kind, Value: value}] || c.Allowed[Allowance{Kind: kind, Value: value}]
+}
+
+// find returns the words of m in text that are not allowed in group.
+func (c *Checker) find(m *Matcher, group, text string) []string {
+	words := m.Find(text)
+	return slices.DeleteFunc(words, func(w string) bool { return c.allows(group, AllowPhrase, w) })
 }
 
 var (
@@ -46,24 +97,30 @@ func (c *Checker) Signals(m Message) (signals []string, words []string) {
 		}
 		signals = append(signals, s)
 	}
+	// Links to domains the moderators allowed are no signal: neither as a
+	// link nor as a QR invite (the moderator saw that domain and chose).
+	domains := Domains(text)
+	allowedLinks := len(domains) > 0 && !slices.ContainsFunc(domains, func(d string) bool { return !c.allows(m.Group, AllowDomain, d) })
 	switch m.Kind {
 	case qunyun.KindLink:
-		add(qunyun.SignalLink)
+		if !allowedLinks {
+			add(qunyun.SignalLink)
+		}
 	case qunyun.KindMiniProgram:
 		add(qunyun.SignalMiniProgram)
 	case qunyun.KindCard:
 		add(qunyun.SignalCard)
 	}
-	if urlPattern.MatchString(text) {
+	if urlPattern.MatchString(text) && !allowedLinks {
 		add(qunyun.SignalLink)
 	}
-	if qrURLPattern.MatchString(text) || len(c.QRWords.Find(text)) > 0 {
+	if (qrURLPattern.MatchString(text) && !allowedLinks) || len(c.find(c.QRWords, m.Group, text)) > 0 {
 		add(qunyun.SignalQRCode)
 	}
-	if len(c.MiniProgramWords.Find(text)) > 0 {
+	if len(c.find(c.MiniProgramWords, m.Group, text)) > 0 {
 		add(qunyun.SignalMiniProgram)
 	}
-	if words = c.Sensitive.Find(m.Text); len(words) > 0 {
+	if words = c.find(c.Sensitive, m.Group, m.Text); len(words) > 0 {
 		add(qunyun.SignalSensitive)
 	}
 	return signals, words

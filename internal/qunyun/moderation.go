@@ -67,3 +67,30 @@ type ModerationDecision struct {
 	// Allowed lists what "fine" added to the allow-list ("domain:x.com").
 	Allowed []string `json:"allowed,omitempty" dynamodbav:"allowed,omitempty"`
 }
+
+// ModerationRules are an account's moderation lists (community.yaml
+// moderation): words that flag a message, words that invite a QR scan or
+// open a mini program, and domains and phrases that always pass. A list
+// left empty takes the built-in default.
+type ModerationRules struct {
+	AccountID        string   `json:"account" yaml:"account" dynamodbav:"account"`
+	SensitiveWords   []string `json:"sensitiveWords,omitempty" yaml:"sensitiveWords,omitempty" dynamodbav:"sensitiveWords,omitempty"`
+	QRWords          []string `json:"qrWords,omitempty" yaml:"qrWords,omitempty" dynamodbav:"qrWords,omitempty"`
+	MiniProgramWords []string `json:"miniProgramWords,omitempty" yaml:"miniProgramWords,omitempty" dynamodbav:"miniProgramWords,omitempty"`
+	AllowDomains     []string `json:"allowDomains,omitempty" yaml:"allowDomains,omitempty" dynamodbav:"allowDomains,omitempty"`
+	AllowPhrases     []string `json:"allowPhrases,omitempty" yaml:"allowPhrases,omitempty" dynamodbav:"allowPhrases,omitempty"`
+}
+
+// WithDefaults fills each empty word list from def.
+func (r ModerationRules) WithDefaults(def ModerationRules) ModerationRules {
+	fill := func(have, d []string) []string {
+		if len(have) == 0 {
+			return d
+		}
+		return have
+	}
+	r.SensitiveWords = fill(r.SensitiveWords, def.SensitiveWords)
+	r.QRWords = fill(r.QRWords, def.QRWords)
+	r.MiniProgramWords = fill(r.MiniProgramWords, def.MiniProgramWords)
+	return r
+}
