@@ -32,6 +32,7 @@ func newRoot() *cobra.Command {
 		newSplitCmd(),
 		newPromoteCmd(), // a leader candidate becomes moderator or editor
 		newDemoteCmd(),
+		newModerationCmd(),    // answer a moderation alert by its code
 		newLocalCmd(demoHook), // local up applies the demo community unless --no-demo
 		newInvokeCmd(),
 		newSimulateCmd(),

@@ -81,6 +81,7 @@ func (s *memStore) Group(context.Context, string) (qunyun.Group, bool, error) {
 func (s *memStore) Member(context.Context, string, string) (qunyun.Member, bool, error) {
 	return qunyun.Member{}, false, nil
 }
+func (s *memStore) Members(context.Context, string) ([]qunyun.Member, error) { return nil, nil }
 func (s *memStore) UpdateGroup(_ context.Context, id string, fn func(*qunyun.Group, bool) error) (qunyun.Group, error) {
 	var g qunyun.Group
 	return g, fn(&g, false)

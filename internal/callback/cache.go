@@ -61,3 +61,10 @@ func (c *cache[K, V]) load(k K, now time.Time, fetch func() (V, bool, error)) (V
 	c.put(k, v, found, now)
 	return v, found, nil
 }
+
+// drop forgets k, so this container sees a change it made at once.
+func (c *cache[K, V]) drop(k K) {
+	c.mu.Lock()
+	delete(c.entries, k)
+	c.mu.Unlock()
+}

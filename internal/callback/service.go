@@ -37,6 +37,7 @@ type Store interface {
 	Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
 	Member(ctx context.Context, groupID, memberID string) (qunyun.Member, bool, error)
+	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 	UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 	UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error)
@@ -182,6 +183,7 @@ const (
 	stepVote       = "vote"       // vote:session=<sid>&question=<question SK> (URL query form)
 	stepCheckin    = "checkin"    // checkin:<rule id>
 	stepApply      = "apply"      // a group event: member, group, member count, MemberJoined
+	// stepDecide (moderation.go): a moderator's answer to an alert.
 )
 
 // FollowupError is a failure of the work after a record. The record exists
@@ -227,6 +229,12 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 		m.Signals = s.signals(ctx, m)
 		if len(m.Signals) > 0 {
 			f.Steps = append(f.Steps, stepModeration)
+		}
+	}
+	if m.GroupID == "" && m.Kind == qunyun.KindText && s.Moderation != nil &&
+		(acct.Kind == qunyun.ChannelWeCom || acct.Kind == qunyun.ChannelWeComBot) {
+		if step, ok := s.decision(m.Text); ok {
+			f.Steps = append(f.Steps, step)
 		}
 	}
 	rule, err := s.checkinRule(ctx, m)
@@ -318,6 +326,8 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 			err = s.publish(ctx, qunyun.EventModerationHit, m.At, s.moderationHit(ctx, m))
 		case stepCheckin:
 			reply, err = s.checkin(ctx, m, arg)
+		case stepDecide:
+			reply, err = s.decide(ctx, m, arg)
 		default:
 			// Written by a newer version of this code: leave it to that one.
 			err = qunyun.Errorf(qunyun.EINTERNAL, "unknown step %q", step)
@@ -334,23 +344,24 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 // what push quotes; Excerpt (60) is for one-line views. Words and Domains
 // are what was flagged, so a moderator's "fine" can allow exactly that.
 type ModerationHit struct {
-	ID         string   `json:"id"`
-	AccountID  string   `json:"account"`
-	GroupID    string   `json:"group"`
-	MemberID   string   `json:"member"`
-	MemberName string   `json:"memberName,omitempty"`
-	MessageID  string   `json:"messageId"`
-	Signals    []string `json:"signals"`
-	Words      []string `json:"words,omitempty"`
-	Domains    []string `json:"domains,omitempty"`
-	Excerpt    string   `json:"excerpt"`
-	Text       string   `json:"text"`
+	ID         string         `json:"id"`
+	AccountID  string         `json:"account"`
+	Channel    qunyun.Channel `json:"channel"`
+	GroupID    string         `json:"group"`
+	MemberID   string         `json:"member"`
+	MemberName string         `json:"memberName,omitempty"`
+	MessageID  string         `json:"messageId"`
+	Signals    []string       `json:"signals"`
+	Words      []string       `json:"words,omitempty"`
+	Domains    []string       `json:"domains,omitempty"`
+	Excerpt    string         `json:"excerpt"`
+	Text       string         `json:"text"`
 }
 
 // moderationHit describes a flagged message; the signals are the record's.
 func (s *Service) moderationHit(ctx context.Context, m qunyun.Message) ModerationHit {
 	h := ModerationHit{
-		ID: m.ID, AccountID: m.AccountID, GroupID: m.GroupID, MemberID: m.MemberID,
+		ID: m.ID, AccountID: m.AccountID, Channel: m.Channel, GroupID: m.GroupID, MemberID: m.MemberID,
 		MemberName: m.MemberName, MessageID: m.ID, Signals: m.Signals,
 		Excerpt: moderation.Excerpt(m.Text, 60), Text: moderation.Excerpt(m.Text, 200),
 		Domains: moderation.Domains(m.Text + " " + m.URL),

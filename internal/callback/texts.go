@@ -34,6 +34,15 @@ type Texts struct {
 	MiniProgramWords  []string      `yaml:"miniProgramWords"`
 	FloodMax          int           `yaml:"floodMax"`
 	FloodWindow       time.Duration `yaml:"floodWindow"`
+	// ModerationActions are the words of each decision (qunyun.Action*).
+	ModerationActions map[string][]string `yaml:"moderationActions"`
+	ModerationReplies struct {
+		Fine       string `yaml:"fine"`
+		Recorded   string `yaml:"recorded"`
+		NotFound   string `yaml:"notFound"`
+		NotAllowed string `yaml:"notAllowed"`
+	} `yaml:"moderationReplies"`
+	ChannelLimits map[string]string `yaml:"channelLimits"`
 }
 
 // DefaultTexts returns the embedded texts.
@@ -51,6 +60,9 @@ type replyData struct {
 	Group  string
 	Streak int
 	Total  int
+	// A moderator's decision: the case, their word, what it allowed, and
+	// what the channel lets us do.
+	Code, Action, Allowed, Limit string
 }
 
 // templates parses each distinct template text once; rule replies come from

@@ -25,15 +25,16 @@ import (
 
 // moderationHit is the part of a ModerationHit detail push reads.
 type moderationHit struct {
-	ID         string   `json:"id"`
-	GroupID    string   `json:"group"`
-	AccountID  string   `json:"account"`
-	MemberID   string   `json:"member"`
-	MemberName string   `json:"memberName"`
-	Text       string   `json:"text"`
-	Signals    []string `json:"signals"`
-	Words      []string `json:"words"`
-	Domains    []string `json:"domains"`
+	ID         string         `json:"id"`
+	GroupID    string         `json:"group"`
+	AccountID  string         `json:"account"`
+	Channel    qunyun.Channel `json:"channel"`
+	MemberID   string         `json:"member"`
+	MemberName string         `json:"memberName"`
+	Text       string         `json:"text"`
+	Signals    []string       `json:"signals"`
+	Words      []string       `json:"words"`
+	Domains    []string       `json:"domains"`
 }
 
 func (s *Service) alertWindow() time.Duration { return orDuration(s.AlertWindow, 10*time.Minute) }
@@ -80,7 +81,7 @@ func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderation
 	for _, lvl := range levels {
 		code := moderation.CaseCode(h.ID)
 		if err := store.OpenCase(ctx, qunyun.ModerationCase{
-			Code: code, HitID: h.ID, AccountID: orString(h.AccountID, g.AccountID), GroupID: g.ID, MemberID: h.MemberID,
+			Code: code, HitID: h.ID, AccountID: orString(h.AccountID, g.AccountID), Channel: h.Channel, GroupID: g.ID, MemberID: h.MemberID,
 			Signals: h.Signals, Words: h.Words, Domains: h.Domains, Text: h.Text, At: at,
 		}); err != nil {
 			return nil, err

@@ -35,6 +35,7 @@ type ModerationCase struct {
 	Code      string    `json:"code" dynamodbav:"code"`
 	HitID     string    `json:"hit" dynamodbav:"hit"`
 	AccountID string    `json:"account" dynamodbav:"account"`
+	Channel   Channel   `json:"channel,omitempty" dynamodbav:"channel,omitempty"` // the group's, for what a decision can do
 	GroupID   string    `json:"group" dynamodbav:"group"`
 	MemberID  string    `json:"member" dynamodbav:"member"`
 	Signals   []string  `json:"signals" dynamodbav:"signals"`
