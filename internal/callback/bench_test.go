@@ -82,6 +82,9 @@ func (s *memStore) Member(context.Context, string, string) (qunyun.Member, bool,
 	return qunyun.Member{}, false, nil
 }
 func (s *memStore) Members(context.Context, string) ([]qunyun.Member, error) { return nil, nil }
+func (s *memStore) MemberGroups(context.Context, string) ([]qunyun.Member, error) {
+	return nil, nil
+}
 func (s *memStore) UpdateGroup(_ context.Context, id string, fn func(*qunyun.Group, bool) error) (qunyun.Group, error) {
 	var g qunyun.Group
 	return g, fn(&g, false)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/contribution"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/moderation"
@@ -38,6 +39,7 @@ type Store interface {
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
 	Member(ctx context.Context, groupID, memberID string) (qunyun.Member, bool, error)
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
+	MemberGroups(ctx context.Context, memberID string) ([]qunyun.Member, error)
 	UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 	UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 	UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error)
@@ -86,6 +88,10 @@ type Service struct {
 	Moderator  *moderation.Checker
 	Moderation ModerationStore
 	Flood      *moderation.Flood
+	// Contributions files editors' submissions as drafts (nil: none);
+	// Submitting are the submission markers, checks and replies.
+	Contributions ContributionStore
+	Submitting    contribution.Texts
 	// ResumeAfter is how long after its work last failed Resume leaves a
 	// record to WeChat's retries (0: DefaultResumeAfter).
 	ResumeAfter time.Duration
@@ -124,6 +130,10 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	submitting, err := contribution.DefaultTexts()
+	if err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -131,7 +141,7 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 		return nil, errors.New("callback: NewService needs a clock")
 	}
 	s := &Service{
-		Store: store, Bus: pub, Now: now, Log: log, Texts: texts,
+		Store: store, Bus: pub, Now: now, Log: log, Texts: texts, Submitting: submitting,
 		Moderator: moderation.NewChecker(texts.defaultRules(), nil),
 		Flood:     moderation.NewFlood(texts.FloodMax, texts.FloodWindow),
 		live:      newCache[string, qunyun.LiveSession](liveTTL, 10000),
@@ -145,6 +155,7 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 	// (a tool's) moderates by the built-in lists.
 	if t, ok := store.(*dynamo.Table); ok {
 		s.Moderation = dynamo.Moderation{Table: t}
+		s.Contributions = dynamo.Contributions{Table: t}
 	}
 	return s, nil
 }
@@ -237,13 +248,17 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 			f.Steps = append(f.Steps, step)
 		}
 	}
+	submission := s.isSubmission(m)
+	if submission {
+		f.Steps = append(f.Steps, stepSubmit)
+	}
 	rule, err := s.checkinRule(ctx, m)
 	if err != nil {
 		return Outcome{}, err
 	}
 	if rule != nil {
 		f.Steps = append(f.Steps, stepCheckin+":"+rule.ID)
-	} else if canReply(acct.Kind) {
+	} else if canReply(acct.Kind) && !submission {
 		// A keyword reply needs no write: it is kept with the record itself.
 		if f.Reply, err = s.keywordReply(ctx, m); err != nil {
 			return Outcome{}, err
@@ -328,6 +343,8 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 			reply, err = s.checkin(ctx, m, arg)
 		case stepDecide:
 			reply, err = s.decide(ctx, m, arg)
+		case stepSubmit:
+			reply, err = s.submit(ctx, m)
 		default:
 			// Written by a newer version of this code: leave it to that one.
 			err = qunyun.Errorf(qunyun.EINTERNAL, "unknown step %q", step)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,6 +137,9 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	if err != nil {
 		return nil, fmt.Errorf("read contents: %w", err)
 	}
+	// Members' contributions live in the library beside the file's content
+	// but are not the file's: apply neither shows nor prunes them.
+	contents = slices.DeleteFunc(contents, func(c qunyun.Content) bool { return c.Contribution != nil })
 	add(diffRecords(KindContent, contents, c.Contents,
 		func(v qunyun.Content) string { return v.ID },
 		func(_ qunyun.Content, want qunyun.Content) qunyun.Content { return want },

@@ -100,6 +100,11 @@ func (t *Table) groupLog(ctx context.Context, groupID string, from, to time.Time
 				if err = Unmarshal(it, &c); err == nil && in(c.At) {
 					log.Checkins = append(log.Checkins, c)
 				}
+			case "CONTRIB":
+				var c qunyun.Contributed
+				if err = Unmarshal(it, &c); err == nil && in(c.At) {
+					log.Contributions = append(log.Contributions, c)
+				}
 			}
 			if err != nil {
 				return log, fmt.Errorf("read log item %s %s: %w", pk, sk.Value, err)

@@ -281,7 +281,10 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	if reason != "" {
 		return s.finish(ctx, it, qunyun.DeliveryFailed, reason, out)
 	}
-	msg, err := s.render(ctx, d, *content, it.Inline == nil, s.templateData(d, group, member, it.Data))
+	// A member's contribution is in the catalog but is their text: never a
+	// template, its links never ours (DESIGN.md §5 Trust).
+	operator := it.Inline == nil && content.Contribution == nil
+	msg, err := s.render(ctx, d, *content, operator, s.templateData(d, group, member, it.Data))
 	if err != nil {
 		if qunyun.ErrorCode(err) == qunyun.EUNAVAILABLE {
 			return errors.Join(err, s.releaseCaps(ctx, it.Caps))

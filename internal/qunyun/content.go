@@ -27,6 +27,40 @@ type Content struct {
 	Tags     []string    `json:"tags,omitempty" yaml:"tags,omitempty" dynamodbav:"tags,omitempty"`
 	// Benefit marks an offer or prize: opening it counts as a benefit in scoring.
 	Benefit bool `json:"benefit,omitempty" yaml:"benefit,omitempty" dynamodbav:"benefit,omitempty"`
+	// Contribution is set on content a member submitted from WeChat; the
+	// operator's own content (community.yaml) has none.
+	Contribution *Contribution `json:"contribution,omitempty" yaml:"-" dynamodbav:"contribution,omitempty"`
+}
+
+// ContentState is where a member's contribution stands in review.
+type ContentState string
+
+const (
+	ContentDraft    ContentState = "draft"    // submitted, waiting for staff
+	ContentApproved ContentState = "approved" // plans may pick it
+	ContentRejected ContentState = "rejected"
+)
+
+// Contribution is who submitted a piece of content and how its review went.
+// Text and URL are the member's: data, never a template (DESIGN.md §5).
+type Contribution struct {
+	State       ContentState `json:"state" dynamodbav:"state"`
+	MemberID    string       `json:"member" dynamodbav:"member"`
+	MemberName  string       `json:"memberName,omitempty" dynamodbav:"memberName,omitempty"`
+	GroupID     string       `json:"group,omitempty" dynamodbav:"group,omitempty"` // where they are editor
+	AccountID   string       `json:"account" dynamodbav:"account"`
+	Channel     Channel      `json:"channel" dynamodbav:"channel"`
+	MessageID   string       `json:"message" dynamodbav:"message"` // the submission
+	SubmittedAt time.Time    `json:"submittedAt" dynamodbav:"submittedAt"`
+	ReviewedBy  string       `json:"reviewedBy,omitempty" dynamodbav:"reviewedBy,omitempty"`
+	ReviewedAt  time.Time    `json:"reviewedAt,omitempty" dynamodbav:"reviewedAt,omitempty"`
+	Reason      string       `json:"reason,omitempty" dynamodbav:"reason,omitempty"` // why rejected
+}
+
+// Pickable reports whether plans may send c: operator content, or a
+// contribution staff approved.
+func (c Content) Pickable() bool {
+	return c.Contribution == nil || c.Contribution.State == ContentApproved
 }
 
 // GroupSelector picks the groups a Plan targets; empty fields match all.
@@ -49,10 +83,13 @@ type JourneyStep struct {
 
 // Plan is an SOP: which content goes to which groups (or members) when.
 type Plan struct {
-	ID       string        `json:"id" yaml:"id" dynamodbav:"id"`
-	Name     string        `json:"name,omitempty" yaml:"name,omitempty" dynamodbav:"name,omitempty"`
-	Contents []string      `json:"contents,omitempty" yaml:"contents,omitempty" dynamodbav:"contents,omitempty"` // rotated per slot
-	Select   GroupSelector `json:"select,omitempty" yaml:"select,omitempty" dynamodbav:"select,omitempty"`
+	ID       string   `json:"id" yaml:"id" dynamodbav:"id"`
+	Name     string   `json:"name,omitempty" yaml:"name,omitempty" dynamodbav:"name,omitempty"`
+	Contents []string `json:"contents,omitempty" yaml:"contents,omitempty" dynamodbav:"contents,omitempty"` // rotated per slot
+	// ContentTags adds every pickable content with any of these tags
+	// ("*": all), members' approved contributions included.
+	ContentTags []string      `json:"contentTags,omitempty" yaml:"contentTags,omitempty" dynamodbav:"contentTags,omitempty"`
+	Select      GroupSelector `json:"select,omitempty" yaml:"select,omitempty" dynamodbav:"select,omitempty"`
 	// Cron is an AWS-style cron (six fields) in each group's time zone.
 	Cron    string        `json:"cron,omitempty" yaml:"cron,omitempty" dynamodbav:"cron,omitempty"`
 	Journey []JourneyStep `json:"journey,omitempty" yaml:"journey,omitempty" dynamodbav:"journey,omitempty"`

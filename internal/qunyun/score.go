@@ -129,7 +129,9 @@ type Contributions struct {
 	Answers   int `json:"answers" dynamodbav:"answers"`
 	Shares    int `json:"shares" dynamodbav:"shares"`
 	Questions int `json:"questions" dynamodbav:"questions"`
-	Chats     int `json:"chats" dynamodbav:"chats"`
+	// Contributed counts the member's contributions staff approved.
+	Contributed int `json:"contributed,omitempty" dynamodbav:"contributed,omitempty"`
+	Chats       int `json:"chats" dynamodbav:"chats"`
 	// Reads are opens of delivered content: presence, not contribution.
 	Reads int `json:"reads" dynamodbav:"reads"`
 }
@@ -276,11 +278,21 @@ type ScoresComputed struct {
 // GroupLog is what a group's day logs hold (the callback's and push's
 // records), as scoring reads them.
 type GroupLog struct {
-	Messages   []Message
-	Events     []GroupEvent
-	Deliveries []Delivery
-	Opens      []LinkOpen
-	Checkins   []Checkin
+	Messages      []Message
+	Events        []GroupEvent
+	Deliveries    []Delivery
+	Opens         []LinkOpen
+	Checkins      []Checkin
+	Contributions []Contributed
+}
+
+// Contributed is a member's contribution staff approved, as the group-day
+// log holds it: it counts toward the member's level.
+type Contributed struct {
+	GroupID   string    `json:"group" dynamodbav:"group"`
+	MemberID  string    `json:"member" dynamodbav:"member"`
+	ContentID string    `json:"content" dynamodbav:"content"`
+	At        time.Time `json:"at" dynamodbav:"at"`
 }
 
 // Checkin is one counted check-in 打卡 as the group-day log holds it.

@@ -259,6 +259,13 @@ func (s *Scorer) facts(d GroupDay) *facts {
 	}
 	f.readers, f.benefitReaders = len(readers), len(benefitReaders)
 
+	// Contributions staff approved: content the member made for everyone.
+	for _, ct := range d.Log.Contributions {
+		if in(ct.At) {
+			c(ct.MemberID).Contributed++
+		}
+	}
+
 	// Check-ins and their rewards.
 	checkers := map[string]bool{}
 	for _, ci := range d.Log.Checkins {

@@ -13,11 +13,14 @@ import (
 // answering others counts more than sharing content, sharing more than
 // asking, asking more than chatting. Reading is presence worth a point.
 const (
-	weightAnswer   = 6
-	weightShare    = 4
-	weightQuestion = 3
-	weightChat     = 1
-	weightRead     = 1
+	weightAnswer = 6
+	// An approved contribution is content made for the whole community,
+	// reviewed by staff: it weighs like an answer.
+	weightContributed = 6
+	weightShare       = 4
+	weightQuestion    = 3
+	weightChat        = 1
+	weightRead        = 1
 	// A day's chat counts at most this many messages, and a day at most
 	// dayCap points, so a flood of chatter never makes a leader.
 	chatCap = 8
@@ -30,7 +33,7 @@ const (
 
 // Points weighs one day's contributions.
 func Points(c qunyun.Contributions) float64 {
-	p := float64(weightAnswer*c.Answers + weightShare*c.Shares + weightQuestion*c.Questions +
+	p := float64(weightAnswer*c.Answers + weightContributed*c.Contributed + weightShare*c.Shares + weightQuestion*c.Questions +
 		weightChat*min(c.Chats, chatCap) + weightRead*c.Reads)
 	return math.Min(p, dayCap)
 }
@@ -41,7 +44,7 @@ func RawLevel(presence int, points float64, w qunyun.Contributions) qunyun.Level
 	switch {
 	case presence >= 10 && w.Answers >= 5 && points >= 80:
 		return qunyun.LevelLeading
-	case presence >= 5 && w.Answers+w.Shares >= 3 && points >= 30:
+	case presence >= 5 && w.Answers+w.Shares+w.Contributed >= 3 && points >= 30:
 		return qunyun.LevelContributing
 	case presence >= 2 && points >= 4:
 		return qunyun.LevelParticipating
@@ -169,6 +172,7 @@ func (s *Scorer) memberLevel(group, id, date string, prev qunyun.MemberLevel, st
 		points += Points(c)
 		window.Answers += c.Answers
 		window.Shares += c.Shares
+		window.Contributed += c.Contributed
 		window.Questions += c.Questions
 		window.Chats += c.Chats
 		window.Reads += c.Reads
@@ -213,7 +217,8 @@ func (s *Scorer) memberLevel(group, id, date string, prev qunyun.MemberLevel, st
 	lv.Tier = Tier(lv.Level)
 	nums := map[string]float64{"presence": float64(lv.Presence), "points": lv.Points,
 		"answers": float64(lv.Window.Answers), "shares": float64(lv.Window.Shares),
-		"questions": float64(lv.Window.Questions), "chats": float64(lv.Window.Chats), "reads": float64(lv.Window.Reads)}
+		"questions": float64(lv.Window.Questions), "chats": float64(lv.Window.Chats), "reads": float64(lv.Window.Reads),
+		"contributed": float64(lv.Window.Contributed)}
 	lv.Why = render(s.texts.level, nums, nil)
 	if lv.BelowSince != "" {
 		lv.Why += render(s.texts.levelHeld, map[string]float64{"belowDays": float64(daysBetween(lv.BelowSince, lv.Date))}, nil)

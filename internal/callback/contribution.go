@@ -1,0 +1,102 @@
+package callback
+
+import (
+	"context"
+
+	"github.com/qunyun/qunyun/internal/contribution"
+	"github.com/qunyun/qunyun/internal/qunyun"
+)
+
+// ContributionStore is where submissions become drafts
+// (dynamo.Contributions).
+type ContributionStore interface {
+	Submit(ctx context.Context, c qunyun.Content) (created bool, err error)
+}
+
+// stepSubmit turns an editor's submission into a draft and answers them.
+const stepSubmit = "submit"
+
+// isSubmission reports whether m submits content: 「投稿 …」 anywhere, or a
+// link shared 1:1 with the app, the bot or the Official Account.
+func (s *Service) isSubmission(m qunyun.Message) bool {
+	if s.Contributions == nil {
+		return false
+	}
+	if _, ok := s.Submitting.Body(stripMention(m.Text)); ok && m.Kind == qunyun.KindText {
+		return true
+	}
+	return m.GroupID == "" && m.Kind == qunyun.KindLink && m.URL != ""
+}
+
+// submit checks a submission and files it as a draft credited to the
+// editor; bad input (not an editor, empty, too long, a link that fails the
+// checks) gets a reply saying so and no draft. The draft's id comes from
+// the message, so a retry files nothing twice.
+func (s *Service) submit(ctx context.Context, m qunyun.Message) (string, error) {
+	group, editor, err := s.editorGroup(ctx, m)
+	if err != nil {
+		return "", err
+	}
+	if !editor {
+		reply, err := s.Submitting.Render(s.Submitting.Replies.NotEditor, "", "")
+		if err != nil {
+			return "", err
+		}
+		return s.answerMember(ctx, m, reply)
+	}
+	sub := contribution.Submission{MessageID: m.ID, AccountID: m.AccountID, Channel: m.Channel, GroupID: group,
+		MemberID: m.MemberID, MemberName: m.MemberName, Text: m.Text, URL: m.URL, At: m.At}
+	if body, ok := s.Submitting.Body(stripMention(m.Text)); ok {
+		sub.Text = body
+	}
+	c, reply, ok, err := s.Submitting.Draft(sub, s.checker(ctx, m.AccountID))
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		if _, err := s.Contributions.Submit(ctx, c); err != nil {
+			return "", err
+		}
+	}
+	return s.answerMember(ctx, m, reply)
+}
+
+// editorGroup finds where the sender is an editor: the group the message
+// came from, or for a 1:1 message the first group they edit.
+func (s *Service) editorGroup(ctx context.Context, m qunyun.Message) (string, bool, error) {
+	if m.GroupID != "" {
+		mem, found, err := s.Store.Member(ctx, m.GroupID, m.MemberID)
+		return m.GroupID, err == nil && found && mem.Active() && mem.Role == qunyun.RoleEditor, err
+	}
+	groups, err := s.Store.MemberGroups(ctx, m.MemberID)
+	if err != nil {
+		return "", false, err
+	}
+	for _, mem := range groups {
+		if mem.Active() && mem.Role == qunyun.RoleEditor {
+			return mem.GroupID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// answerMember replies to a member: passively where the channel answers
+// (OA, smart bot), else through push, keyed by their message so a retry
+// asks for the same delivery: in the group they wrote in, or 1:1 (an
+// app message to a WeCom user).
+func (s *Service) answerMember(ctx context.Context, m qunyun.Message, text string) (string, error) {
+	if canReply(m.Channel) {
+		return text, nil
+	}
+	req := qunyun.DeliveryRequest{ID: "contribution-reply/" + m.ID, Source: "contribution", AccountID: m.AccountID,
+		Content: &qunyun.Content{ID: "contribution-reply", Kind: qunyun.ContentText, Text: text}}
+	switch {
+	case m.GroupID != "":
+		req.TargetKind, req.TargetID, req.GroupID = qunyun.TargetGroup, m.GroupID, m.GroupID
+	case m.Channel == qunyun.ChannelWeCom:
+		req.TargetKind, req.TargetID = qunyun.TargetStaff, m.MemberID
+	default:
+		req.TargetKind, req.TargetID = qunyun.TargetMember, m.MemberID
+	}
+	return "", s.publish(ctx, qunyun.EventDeliveryRequested, m.At, req)
+}
