@@ -77,12 +77,14 @@ func checkGateway(ctx context.Context, url string) error {
 // (internal/local writes .local/stack.json): only the fields the load and
 // simulate commands use.
 type stackFile struct {
-	Gateway    string `json:"gateway"`
-	DynamoDB   string `json:"dynamodb"`
-	Accounts   string `json:"accounts"`
-	TableName  string `json:"tableName"`
-	ClockStart string `json:"clockStart"`
-	ClockSpeed string `json:"clockSpeed"`
+	Gateway      string `json:"gateway"`
+	DynamoDB     string `json:"dynamodb"`
+	EventBus     string `json:"eventBus"`
+	EventBusName string `json:"eventBusName"`
+	Accounts     string `json:"accounts"`
+	TableName    string `json:"tableName"`
+	ClockStart   string `json:"clockStart"`
+	ClockSpeed   string `json:"clockSpeed"`
 }
 
 const localStackFile = ".local/stack.json"

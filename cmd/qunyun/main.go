@@ -33,6 +33,7 @@ func newRoot() *cobra.Command {
 		newPromoteCmd(), // a leader candidate becomes moderator or editor
 		newDemoteCmd(),
 		newModerationCmd(),    // answer a moderation alert by its code
+		newContentCmd(),       // review members' contributions
 		newLocalCmd(demoHook), // local up applies the demo community unless --no-demo
 		newInvokeCmd(),
 		newSimulateCmd(),

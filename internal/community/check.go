@@ -216,8 +216,8 @@ func (c *checker) plan(p PlanSpec, tokens ...string) {
 		} else if e.IsRate() {
 			c.add("plans take cron(...), not rate(...): slots are local times in each group's time zone", at("cron")...)
 		}
-		if len(p.Contents) == 0 {
-			c.add("a scheduled plan needs contents (rotated one per slot)", tokens...)
+		if len(p.Contents) == 0 && len(p.ContentTags) == 0 {
+			c.add("a scheduled plan needs contents or contentTags (rotated one per slot)", tokens...)
 		}
 	}
 	for i, id := range p.Contents {

@@ -73,15 +73,17 @@ type GroupSpec struct {
 
 // PlanSpec is a plan; start and end are written as RFC 3339 times.
 type PlanSpec struct {
-	ID       string               `yaml:"id"`
-	Name     string               `yaml:"name,omitempty"`
-	Contents []string             `yaml:"contents,omitempty"`
-	Select   qunyun.GroupSelector `yaml:"select,omitempty"`
-	Cron     string               `yaml:"cron,omitempty"`
-	Journey  []qunyun.JourneyStep `yaml:"journey,omitempty"`
-	Start    string               `yaml:"start,omitempty"`
-	End      string               `yaml:"end,omitempty"`
-	Paused   bool                 `yaml:"paused,omitempty"`
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name,omitempty"`
+	Contents []string `yaml:"contents,omitempty"`
+	// ContentTags picks contents by tag, contributions included.
+	ContentTags []string             `yaml:"contentTags,omitempty"`
+	Select      qunyun.GroupSelector `yaml:"select,omitempty"`
+	Cron        string               `yaml:"cron,omitempty"`
+	Journey     []qunyun.JourneyStep `yaml:"journey,omitempty"`
+	Start       string               `yaml:"start,omitempty"`
+	End         string               `yaml:"end,omitempty"`
+	Paused      bool                 `yaml:"paused,omitempty"`
 }
 
 // SessionsSpec holds the weekly targets and the sessions booked by hand.
@@ -209,7 +211,7 @@ func (f *File) community() *Community {
 		c.Groups = append(c.Groups, Group{Group: g, Paused: gs.Paused})
 	}
 	for _, ps := range f.Plans {
-		p := qunyun.Plan{ID: ps.ID, Name: ps.Name, Contents: ps.Contents, Select: ps.Select,
+		p := qunyun.Plan{ID: ps.ID, Name: ps.Name, Contents: ps.Contents, ContentTags: ps.ContentTags, Select: ps.Select,
 			Cron: cronExpr(ps.Cron), Journey: ps.Journey, Paused: ps.Paused}
 		p.Start, _ = parseTime(ps.Start)
 		p.End, _ = parseTime(ps.End)

@@ -215,7 +215,7 @@ func (s *Service) welcomeJobs(ctx context.Context, cat *catalog, e memberJoined,
 	if err != nil || g == nil {
 		return nil, err // an unknown group has no plans yet
 	}
-	plans, err := s.Table.Plans(ctx)
+	plans, err := s.plans(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	cat := s.newCatalog(nil)
 	if due {
 		// Something may be due: decide from the catalog as it is now.
-		plans, err := s.Table.Plans(ctx)
+		plans, err := s.plans(ctx)
 		if err != nil {
 			return rep, err
 		}

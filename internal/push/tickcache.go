@@ -187,7 +187,7 @@ func (s *Service) dueView(ctx context.Context) (*dueView, error) {
 		}
 		v.setGroups(groups, now)
 	}
-	plans, err := s.Table.Plans(ctx)
+	plans, err := s.plans(ctx)
 	if err != nil {
 		return nil, err
 	}
