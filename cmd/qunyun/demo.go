@@ -99,5 +99,13 @@ func demoHook(ctx context.Context, st *local.Stack) error {
 			slog.Error("demo: the demo simulation stopped", "err", err)
 		}
 	}()
+	for _, a := range accts {
+		if a.Kind == qunyun.ChannelRelay {
+			if err := showcase(ctx, e.Gateway, a, st.Clock()); err != nil {
+				slog.Error("demo: showcase", "err", err)
+			}
+			break
+		}
+	}
 	return nil
 }

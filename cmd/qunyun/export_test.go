@@ -32,7 +32,7 @@ func TestExport(t *testing.T) {
 	}
 	// The members: one who joined, the demo staff's 23 memberships and
 	// the 12 lines of the demo's members.csv.
-	want := map[string]int{"group": 10, "member": 1 + 23 + 12, "staff": 6, "content": 8, "plan": 6, "host": 4, "keyword-rule": 3,
+	want := map[string]int{"group": 10, "member": 1 + 23 + 12, "staff": 6, "content": 8, "plan": 7, "host": 4, "keyword-rule": 3, "moderation": 1,
 		"checkin-rule": 1, "contest": 1, "session-target": 5, "session": 1, "score": 3, "delivery": 2}
 	for k, n := range want {
 		if counts[k] != n {
@@ -45,7 +45,7 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
-	if n := strings.Count(string(data), "\n"); n != 6 || !strings.Contains(string(data), `"kind":"plan"`) {
+	if n := strings.Count(string(data), "\n"); n != 7 || !strings.Contains(string(data), `"kind":"plan"`) {
 		t.Fatalf("plans file: %d lines\n%s", n, data)
 	}
 

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/contribution"
+	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/simulate/callbacks"
+	"github.com/qunyun/qunyun/internal/wechat"
+)
+
+// The demo chat is ordinary talk; showcase adds, through the gateway like
+// any bridge, what it never does: the demo editor's 「投稿」 and a member's
+// burst of ads in a relay group. So `make run` shows a draft waiting for
+// `qunyun content review` and, in the sandbox's calls, one batched
+// moderation alert (and its follow-up) where there used to be one per
+// message.
+const (
+	showcaseGroup   = "g-fan"
+	showcaseEditor  = "wxid_aqing" // s-aqing, editor of g-fan in community.yaml
+	showcaseSpammer = "wxid_demo_ads"
+	showcaseBurst   = 12
+)
+
+func showcase(ctx context.Context, gateway string, relay qunyun.Account, clk clock.Clock) error {
+	b := &callbacks.Builder{Now: clk.Now}
+	s := &callbacks.Sender{Base: strings.TrimRight(gateway, "/"), Client: &http.Client{Timeout: 5 * time.Second}}
+	now := clk.Now()
+	post := func(id, member, name, text string) error {
+		e := wechat.RelayEvent{ID: id, Type: wechat.RelayMessage, GroupID: showcaseGroup, MemberID: member,
+			MemberName: name, Kind: "text", Text: text, Time: clk.Now().Unix()}
+		req, err := b.Relay(relay, e, clk.Now())
+		if err != nil {
+			return err
+		}
+		res, err := s.Send(ctx, req)
+		if err == nil && !res.Accepted {
+			err = fmt.Errorf("%s answered %v", id, res.Statuses)
+		}
+		return err
+	}
+	sub := fmt.Sprintf("demo-submit-%d", now.Unix())
+	if err := post(sub, showcaseEditor, "阿青", "@小满助手 投稿 冬日暖汤的三种做法，适合一家人周末试试 https://example.com/articles/winter-soup-3"); err != nil {
+		return fmt.Errorf("demo: editor's submission: %w", err)
+	}
+	for i := range showcaseBurst {
+		if err := post(fmt.Sprintf("demo-ads-%d-%02d", now.Unix(), i), showcaseSpammer, "代购小号",
+			fmt.Sprintf("加我微信领红包，代购返利 https://spam.example/r%d", i)); err != nil {
+			return fmt.Errorf("demo: ads burst: %w", err)
+		}
+	}
+	fmt.Printf("demo: editor 阿青 submitted %s in %s (list it: qunyun content review; approve: qunyun content review approve %s)\n",
+		contribution.ID(sub), showcaseGroup, contribution.ID(sub))
+	fmt.Printf("demo: %d ads in %s from one member: one moderation alert and one follow-up to the moderators (see /_local/sandbox/calls)\n",
+		showcaseBurst, showcaseGroup)
+	return nil
+}
