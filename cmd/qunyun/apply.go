@@ -46,7 +46,8 @@ func tableFlags(cmd *cobra.Command) {
 	cmd.Flags().String("table", table, "table name (env TABLE_NAME; else the running local stack's)")
 }
 
-// openTable connects to the table the flags name.
+// openTable connects to the table the flags name. Its Now is the operator's
+// clock (operatorClock): what a command stamps or calls "today".
 func openTable(ctx context.Context, cmd *cobra.Command) (*dynamo.Table, error) {
 	if err := useLocalStack(cmd); err != nil {
 		return nil, err

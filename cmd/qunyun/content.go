@@ -85,16 +85,12 @@ func reviewCmd(approve bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			clk, err := operatorClock()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			t, err := openTable(ctx, cmd)
 			if err != nil {
 				return err
 			}
-			c, err := dynamo.Contributions{Table: t}.Review(ctx, args[0], approve, by, clk.Now().UTC(), reason)
+			c, err := dynamo.Contributions{Table: t}.Review(ctx, args[0], approve, by, t.Now().UTC(), reason)
 			if err != nil {
 				return tableError(cmd, err)
 			}

@@ -85,16 +85,12 @@ stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,
 			if _, err := time.LoadLocation(f.tz); err != nil {
 				return fmt.Errorf("--tz %q: expected an IANA time zone such as Asia/Shanghai", f.tz)
 			}
-			clk, err := operatorClock()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			t, err := openTable(ctx, cmd)
 			if err != nil {
 				return err
 			}
-			header, rows, values, err := get(ctx, t, f, clk.Now())
+			header, rows, values, err := get(ctx, t, f, t.Now())
 			if err != nil {
 				return tableError(cmd, err)
 			}

@@ -47,10 +47,6 @@ func decisionCmd(action qunyun.ModerationAction, short string) *cobra.Command {
 			if by == "" {
 				return fmt.Errorf("--by is empty and $USER is not set: say who decides")
 			}
-			clk, err := operatorClock()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			t, err := openTable(ctx, cmd)
 			if err != nil {
@@ -58,7 +54,7 @@ func decisionCmd(action qunyun.ModerationAction, short string) *cobra.Command {
 			}
 			code := moderation.NormaliseCode(args[0])
 			c, err := dynamo.Moderation{Table: t}.Decide(ctx, code, qunyun.ModerationDecision{
-				Action: action, By: by, At: clk.Now().UTC(), Done: action == qunyun.ActionFine,
+				Action: action, By: by, At: t.Now().UTC(), Done: action == qunyun.ActionFine,
 			})
 			if err != nil {
 				return tableError(cmd, err)

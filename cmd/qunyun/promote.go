@@ -48,17 +48,13 @@ func roleCmd(use, short, long string, to func() qunyun.Role) *cobra.Command {
 			if by == "" {
 				return fmt.Errorf("--by is empty and $USER is not set: say who makes the change")
 			}
-			clk, err := operatorClock()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			t, err := openTable(ctx, cmd)
 			if err != nil {
 				return err
 			}
 			rc, err := dynamo.People{Table: t}.ChangeRole(ctx, qunyun.RoleChange{
-				GroupID: group, MemberID: args[0], To: to(), By: by, At: clk.Now().UTC(), Reason: reason,
+				GroupID: group, MemberID: args[0], To: to(), By: by, At: t.Now().UTC(), Reason: reason,
 			})
 			if err != nil {
 				return tableError(cmd, err)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/qunyun/qunyun/internal/sam"
 	"gopkg.in/yaml.v3"
 )
 
@@ -41,60 +42,11 @@ func readTemplate(t *testing.T) cfnDoc {
 	if err := yaml.Unmarshal(data, &n); err != nil {
 		t.Fatal(err)
 	}
-	v, err := longForm(n.Content[0])
+	v, err := sam.LongForm(n.Content[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v.(map[string]any)
-}
-
-func longForm(n *yaml.Node) (any, error) {
-	var v any
-	switch n.Kind {
-	case yaml.MappingNode:
-		m := map[string]any{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			x, err := longForm(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			m[n.Content[i].Value] = x
-		}
-		v = m
-	case yaml.SequenceNode:
-		l := []any{}
-		for _, c := range n.Content {
-			x, err := longForm(c)
-			if err != nil {
-				return nil, err
-			}
-			l = append(l, x)
-		}
-		v = l
-	case yaml.ScalarNode:
-		if strings.HasPrefix(n.Tag, "!!") {
-			if err := n.Decode(&v); err != nil {
-				return nil, err
-			}
-		} else {
-			v = n.Value // a tagged scalar: the intrinsic's argument
-		}
-	default:
-		return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
-	}
-	switch tag := n.Tag; {
-	case tag == "!Ref", tag == "!Condition":
-		return map[string]any{tag[1:]: v}, nil
-	case tag == "!GetAtt":
-		if s, ok := v.(string); ok {
-			id, attr, _ := strings.Cut(s, ".")
-			v = []any{id, attr}
-		}
-		return map[string]any{"Fn::GetAtt": v}, nil
-	case strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!"):
-		return map[string]any{"Fn::" + tag[1:]: v}, nil
-	}
-	return v, nil
 }
 
 // translateTemplate runs SAM's translator on template.yaml with the
