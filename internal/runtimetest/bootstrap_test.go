@@ -396,43 +396,6 @@ func TestResponseChecks(t *testing.T) {
 	}
 }
 
-// BenchmarkColdStart measures what Lambda calls a cold start, locally: a
-// fresh bootstrap process reading its configuration, connecting, and
-// answering its first event (the schedule tick, or URL verification for
-// the callback). Run with: go test -run '^$' -bench ColdStart ./internal/runtimetest
-func BenchmarkColdStart(b *testing.B) {
-	tpl, err := sam.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	first := map[string]string{
-		"CallbackFunction": "callback-verify.json",
-		"PushFunction":     "push-tick.json",
-		"SessionFunction":  "session-tick.json",
-		"ScoringFunction":  "scoring-nightly.json",
-	}
-	for _, f := range tpl.Functions {
-		b.Run(f.LogicalID, func(b *testing.B) {
-			pkg := local.FunctionPackage(f.LogicalID)
-			bin := filepath.Join(b.TempDir(), "bootstrap")
-			if err := runner.Build(context.Background(), root, pkg, bin); err != nil {
-				b.Fatal(err)
-			}
-			event, err := os.ReadFile(filepath.Join(root, "events", first[f.LogicalID]))
-			if err != nil {
-				b.Fatal(err)
-			}
-			at, _ := runtimetest.EventTime(event)
-			env := newStack(b, tpl).env(b, tpl, f, at.Format(time.RFC3339))
-			for b.Loop() {
-				if err := checkAnswers(bin, f, env, event, responseCheck[first[f.LogicalID]]); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
 func TestIsHTTPEvent(t *testing.T) {
 	for file, want := range map[string]bool{
 		"callback-oa-text.json": true,

@@ -85,6 +85,8 @@ type Server struct {
 	inflight map[string]*invocation
 	initErr  *FunctionError
 	initDone chan struct{} // closed when an init error arrives
+	ready    chan struct{} // closed when the runtime first asks for work
+	asked    sync.Once
 	deadErr  error
 	httpSrv  *http.Server
 }
@@ -132,8 +134,13 @@ func New(cfg Config) *Server {
 		closed:      make(chan struct{}),
 		inflight:    map[string]*invocation{},
 		initDone:    make(chan struct{}),
+		ready:       make(chan struct{}),
 	}
 }
+
+// Ready is closed when the runtime first asks for work: the end of its init
+// phase, which Lambda reports as the Init Duration of a cold start.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Start listens on a free loopback port and returns its host:port, the
 // value of AWS_LAMBDA_RUNTIME_API.
@@ -275,6 +282,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) next(w http.ResponseWriter, r *http.Request) {
+	s.asked.Do(func() { close(s.ready) })
 	var inv *invocation
 	select {
 	case inv = <-s.queue:

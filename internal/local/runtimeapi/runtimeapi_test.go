@@ -156,6 +156,11 @@ func TestProtocol(t *testing.T) {
 	}
 	defer srv.Close()
 	base := "http://" + addr + "/2018-06-01/runtime"
+	select {
+	case <-srv.Ready():
+		t.Fatal("Ready before the runtime asked for work")
+	default:
+	}
 
 	type answer struct {
 		resp  []byte
@@ -183,6 +188,11 @@ func TestProtocol(t *testing.T) {
 		resp.Header.Get("Lambda-Runtime-Invoked-Function-Arn") != "arn:aws:lambda:ap-east-1:111122223333:function:F" ||
 		!strings.HasPrefix(resp.Header.Get("Lambda-Runtime-Trace-Id"), "Root=1-") {
 		t.Fatalf("next: body %s headers %v", body, resp.Header)
+	}
+	select {
+	case <-srv.Ready():
+	default:
+		t.Error("not Ready after the runtime asked for work")
 	}
 
 	post := func(path, body string) int {
