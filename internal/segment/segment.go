@@ -1,21 +1,33 @@
 // Package segment is Chinese word segmentation for Qunyun, a small wrapper
-// over github.com/go-ego/gse with its embedded simplified-Chinese
-// dictionary and IDF table: Cut splits text into words, Keywords ranks a
-// text's words by TF-IDF, KeySentences picks the sentences that carry the
-// most information (extractive summaries for session recaps), and
-// Sentences splits text into sentences. Content words exclude gse's stop
-// words and the community chat fillers curated in fillers.txt.
+// over github.com/go-ego/gse with gse's simplified-Chinese dictionary and
+// IDF table: Cut splits text into words, Keywords ranks a text's words by
+// TF-IDF, KeySentences picks the sentences that carry the most information
+// (extractive summaries for session recaps), and Sentences splits text
+// into sentences. Content words exclude gse's stop words and the community
+// chat fillers curated in fillers.txt.
 //
-// Loading costs about two seconds and tens of megabytes, so load it once per
-// process (Shared) and only in the functions that need it (session,
-// scoring): never in the callback or push, whose cold starts must be short.
-// It holds no other state and is safe for concurrent use once loaded.
+// Loading costs about a second and a hundred megabytes, so load it once
+// per process and only when first needed (Shared), in the functions that
+// need it (session, scoring): never at start-up, and never in the callback
+// or push, whose cold starts must be short.
+//
+// The dictionaries are this package's own gzip-compressed copies of gse's
+// (dict/, go generate): gse embeds every language's dictionaries, 38 MB,
+// and a binary that calls gse's embedded loaders links all of them. For the
+// same reason the gse segmenter is held only inside closures (see
+// Segmenter). It holds no other state and is safe for concurrent use once
+// loaded.
 package segment
 
+//go:generate sh dict/update.sh
+
 import (
+	"bytes"
 	"cmp"
+	"compress/gzip"
 	_ "embed"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -27,36 +39,77 @@ import (
 	"github.com/go-ego/gse"
 )
 
+// gse's data/dict/zh files, compressed (dict/README.md).
+var (
+	//go:embed dict/s_1.txt.gz
+	dictGz []byte
+	//go:embed dict/idf.txt.gz
+	idfGz []byte
+	//go:embed dict/stop_tokens.txt.gz
+	stopGz []byte
+)
+
 // Segmenter cuts Chinese text and weighs its words. Build it with Load or
 // Shared.
 type Segmenter struct {
-	seg    gse.Segmenter
+	// gse's Cut and IsStop, as closures rather than a gse.Segmenter field:
+	// text/template and html/template (in session and scoring) make the
+	// linker keep every exported method of any type reachable from an
+	// interface value, and a gse.Segmenter field would drag in
+	// LoadDictEmbed and with it gse's 38 MB of embedded dictionaries.
+	cut    func(text string, hmm ...bool) []string
+	isStop func(word string) bool
 	idf    map[string]float64
 	median float64 // IDF of a word the table does not know
 }
 
-// Load reads the embedded dictionaries. It is slow (about 2 s): prefer
-// Shared.
+// Load reads the embedded dictionaries. It is slow (about a second):
+// prefer Shared.
 func Load() (*Segmenter, error) {
-	seg, err := gse.NewEmbed("zh_s")
+	dict, err := gunzip(dictGz)
 	if err != nil {
 		return nil, fmt.Errorf("segment: load dictionary: %w", err)
 	}
-	// gse's embedded Chinese stop list (啊, 我们, 什么, 可以, punctuation…).
-	if err := seg.LoadStopEmbed(); err != nil {
+	var seg gse.Segmenter
+	if err := seg.LoadDictStr(dict); err != nil {
+		return nil, fmt.Errorf("segment: load dictionary: %w", err)
+	}
+	// gse's Chinese stop list (啊, 我们, 什么, 可以, punctuation…).
+	stop, err := gunzip(stopGz)
+	if err != nil {
 		return nil, fmt.Errorf("segment: load stop words: %w", err)
 	}
-	weights, median, err := parseIDF(gse.ZhIdf)
+	if err := seg.LoadStopStr(stop); err != nil {
+		return nil, fmt.Errorf("segment: load stop words: %w", err)
+	}
+	idf, err := gunzip(idfGz)
 	if err != nil {
 		return nil, fmt.Errorf("segment: load idf table: %w", err)
 	}
-	return &Segmenter{seg: seg, idf: weights, median: median}, nil
+	weights, median, err := parseIDF(idf)
+	if err != nil {
+		return nil, fmt.Errorf("segment: load idf table: %w", err)
+	}
+	return &Segmenter{cut: seg.Cut, isStop: seg.IsStop, idf: weights, median: median}, nil
 }
 
-// Shared returns the process's one Segmenter, loading it on first use. The
-// dictionaries are read-only data, so sharing them is safe; this is the one
-// package-level value, kept because a Lambda container should pay the load
-// once, not once per invocation.
+func gunzip(data []byte) (string, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if _, err := io.Copy(&b, zr); err != nil {
+		return "", err
+	}
+	return b.String(), zr.Close()
+}
+
+// Shared returns the process's one Segmenter, loading it on first use; a
+// concurrent caller waits for that one load. The dictionaries are
+// read-only data, so sharing them is safe; this is the one package-level
+// value, kept because a Lambda container should pay the load once, not
+// once per invocation.
 var Shared = sync.OnceValues(Load)
 
 // parseIDF reads gse's "word weight" lines into a map and the median weight.
@@ -85,7 +138,7 @@ func parseIDF(table string) (map[string]float64, float64, error) {
 // Cut splits text into words (HMM on for words the dictionary lacks),
 // dropping whitespace-only pieces.
 func (s *Segmenter) Cut(text string) []string {
-	words := s.seg.Cut(text, true)
+	words := s.cut(text, true)
 	out := words[:0]
 	for _, w := range words {
 		if strings.TrimSpace(w) != "" {
@@ -114,7 +167,7 @@ func (s *Segmenter) IDF(word string) float64 {
 // a stop word (gse's Chinese list, a common English one or a community chat
 // filler), not only digits or punctuation.
 func (s *Segmenter) Content(word string) bool {
-	if utf8.RuneCountInString(word) < 2 || s.seg.IsStop(word) || englishStop[strings.ToLower(word)] || fillers[word] {
+	if utf8.RuneCountInString(word) < 2 || s.isStop(word) || englishStop[strings.ToLower(word)] || fillers[word] {
 		return false
 	}
 	for _, r := range word {
