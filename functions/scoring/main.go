@@ -36,11 +36,10 @@ func main() {
 	if err := env.Err(); err != nil {
 		lambdainit.Fail(err)
 	}
-	seg, err := segment.Shared()
-	if err != nil {
-		lambdainit.Fail(err)
-	}
-	scorer, err := scoring.New(seg)
+	// The word-segmentation dictionaries load when the first group is
+	// scored, not here: most hourly runs score none, and loading them at
+	// init took a second (the 10 s init timeout under load).
+	scorer, err := scoring.NewLoading(func() (scoring.Segmenter, error) { return segment.Shared() })
 	if err != nil {
 		lambdainit.Fail(err)
 	}

@@ -472,6 +472,9 @@ func (n *Night) group(ctx context.Context, g qunyun.Group, date string, contents
 // score scores one read group-day and stores the results.
 func (n *Night) score(ctx context.Context, d GroupDay) (Result, error) {
 	g, date := d.Group, d.Date
+	if err := n.Scorer.Ready(); err != nil {
+		return Result{}, fmt.Errorf("score %s on %s: %w", g.ID, date, err)
+	}
 	res := n.Scorer.Score(d)
 	if err := n.Store.PutGroupScore(ctx, res.Score); err != nil {
 		return res, err

@@ -24,7 +24,9 @@
 package scoring
 
 import (
+	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -82,26 +84,54 @@ type Result struct {
 	AllLevels map[string]int
 }
 
-// Scorer scores group-days. Create it with New.
+// Scorer scores group-days. Create it with New or NewLoading.
 type Scorer struct {
 	texts *Texts
-	seg   Segmenter
+	seg   func() (Segmenter, error) // loads once
 }
 
 // New returns a Scorer that tags with seg (nil: the built-in bigram cutter).
 func New(seg Segmenter) (*Scorer, error) {
+	if seg == nil {
+		seg = Bigrams{}
+	}
+	return NewLoading(func() (Segmenter, error) { return seg, nil })
+}
+
+// NewLoading returns a Scorer that calls load for its segmenter once, when
+// it first scores a group, not at start-up: gse's dictionaries take about a
+// second to load, and most hourly runs score no group (docs/performance.md).
+func NewLoading(load func() (Segmenter, error)) (*Scorer, error) {
 	t, err := LoadTexts()
 	if err != nil {
 		return nil, err
 	}
-	if seg == nil {
-		seg = Bigrams{}
+	return &Scorer{texts: t, seg: sync.OnceValues(load)}, nil
+}
+
+// Ready loads the segmenter if it is not loaded yet, and reports whether it
+// could be: Night calls it before scoring a group so a failed load fails the
+// group, instead of Score tagging with bigrams.
+func (s *Scorer) Ready() error {
+	if _, err := s.seg(); err != nil {
+		return fmt.Errorf("load the word segmenter: %w", err)
 	}
-	return &Scorer{texts: t, seg: seg}, nil
+	return nil
+}
+
+// segmenter is the loaded segmenter, or the built-in bigram cutter when it
+// could not load (Night reports that through Ready and scores nothing).
+func (s *Scorer) segmenter() Segmenter {
+	seg, err := s.seg()
+	if err != nil {
+		return Bigrams{}
+	}
+	return seg
 }
 
 // Score scores one group-day. It is deterministic: the same day gives the
-// same result.
+// same result. It loads the segmenter if needed; if that fails (see Ready)
+// it tags with the built-in bigram cutter.
 func (s *Scorer) Score(d GroupDay) Result {
 	f := s.facts(d)
 	score := qunyun.GroupScore{

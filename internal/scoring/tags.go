@@ -86,9 +86,10 @@ const (
 // topicWords are the words of text that may name a topic: not a stop word
 // or a filler, not a number, at least two runes.
 func (s *Scorer) topicWords(text string) []string {
-	c, _ := s.seg.(contenter)
+	seg := s.segmenter()
+	c, _ := seg.(contenter)
 	var out []string
-	for _, w := range s.seg.Cut(text) {
+	for _, w := range seg.Cut(text) {
 		w = strings.TrimSpace(strings.ToLower(w))
 		if len([]rune(w)) < minTagRunes || s.texts.stopwords[w] || isNumber(w) || c != nil && !c.Content(w) {
 			continue
@@ -178,7 +179,7 @@ func (s *Scorer) tags(d GroupDay, f *facts) (map[string][]string, []string) {
 				continue
 			}
 			idf := (math.Log((n+1)/float64(df[w]+1)) + 1) * d.Corpus.weight(w)
-			if wg, ok := s.seg.(weigher); ok {
+			if wg, ok := s.segmenter().(weigher); ok {
 				idf *= wg.IDF(w)
 			}
 			if idf > 0 {
