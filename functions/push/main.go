@@ -10,7 +10,6 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/lambdainit"
@@ -22,7 +21,7 @@ import (
 func main() {
 	ctx := context.Background()
 	base := lambdainit.Setup(ctx)
-	env, clk, cfg, table, pub := base.Env, base.Clock, base.AWS, base.Table, base.Bus
+	env, clk, table, pub := base.Env, base.Clock, base.Table, base.Bus
 	publicBase := env.Required("PUBLIC_BASE_URL")
 	// The alarms on DeliveryUnknown and EgressIpRejected (template.yaml)
 	// have the Stage dimension only.
@@ -38,7 +37,7 @@ func main() {
 	if err := env.Err(); err != nil {
 		lambdainit.Fail(err)
 	}
-	dir, err := accounts.FromEnv(env.Getenv, ssm.NewFromConfig(cfg))
+	dir, err := accounts.FromEnv(env.Getenv, base.Parameters)
 	if err != nil {
 		lambdainit.Fail(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/contest"
@@ -25,7 +24,7 @@ import (
 func main() {
 	ctx := context.Background()
 	base := lambdainit.Setup(ctx)
-	env, clk, cfg, table, pub := base.Env, base.Clock, base.AWS, base.Table, base.Bus
+	env, clk, table, pub := base.Env, base.Clock, base.Table, base.Bus
 	apiBase := env.Optional("WECHAT_API_BASE", "https://api.weixin.qq.com")
 	// An OA's token fetch for the contests is refused (40164) when the
 	// stack's egress IP is not allow-listed: the alarm has Stage only.
@@ -43,7 +42,7 @@ func main() {
 	if err != nil {
 		lambdainit.Fail(err)
 	}
-	dir, err := accounts.FromEnv(env.Getenv, ssm.NewFromConfig(cfg))
+	dir, err := accounts.FromEnv(env.Getenv, base.Parameters)
 	if err != nil {
 		lambdainit.Fail(err)
 	}

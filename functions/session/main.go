@@ -12,8 +12,6 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/qunyun/qunyun/internal/lambdainit"
 	"github.com/qunyun/qunyun/internal/segment"
@@ -33,12 +31,12 @@ func main() {
 	// function serves a route of that API, so naming the API in its own
 	// environment would be a circular dependency (template.yaml).
 	if publicBase == "" && publicBaseParam != "" {
-		out, err := ssm.NewFromConfig(base.AWS).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(publicBaseParam)})
+		p, err := base.Parameters.GetParameter(ctx, publicBaseParam)
 		if err != nil {
 			// Sessions must still run: reminders go out without the link.
 			slog.Error("public base URL not loaded; reminders carry no page link", "parameter", publicBaseParam, "error", err.Error())
 		} else {
-			publicBase = aws.ToString(out.Parameter.Value)
+			publicBase = p.Value
 		}
 	}
 	svc := &session.Service{Store: table, Bus: pub, Clock: clk, Segmenter: segment.Shared, PublicBaseURL: publicBase}

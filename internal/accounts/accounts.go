@@ -25,9 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-
+	"github.com/qunyun/qunyun/internal/paramstore"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechat"
 )
@@ -101,9 +99,10 @@ func (s *Static) All(context.Context) ([]qunyun.Account, error) {
 	return out, nil
 }
 
-// SSMAPI is the part of the SSM client the directory uses.
+// SSMAPI is the part of Parameter Store the directory uses
+// (paramstore.Client): every parameter directly under a path, decrypted.
 type SSMAPI interface {
-	GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, opts ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
+	ParametersByPath(ctx context.Context, path string) ([]paramstore.Parameter, error)
 }
 
 // Sending is an account's sending half: what lets its holder send as the
@@ -238,18 +237,13 @@ func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
 
 // each calls fn with every parameter directly under prefix, decrypted.
 func (s *SSM) each(ctx context.Context, prefix string, fn func(name string, value []byte) error) error {
-	p := ssm.NewGetParametersByPathPaginator(s.Client, &ssm.GetParametersByPathInput{
-		Path: aws.String(prefix), WithDecryption: aws.Bool(true), Recursive: aws.Bool(false),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return &qunyun.Error{Code: qunyun.EUNAVAILABLE, Message: "read accounts from SSM " + prefix, Err: err}
-		}
-		for _, prm := range page.Parameters {
-			if err := fn(aws.ToString(prm.Name), []byte(aws.ToString(prm.Value))); err != nil {
-				return err
-			}
+	params, err := s.Client.ParametersByPath(ctx, prefix)
+	if err != nil {
+		return &qunyun.Error{Code: qunyun.EUNAVAILABLE, Message: "read accounts from SSM " + prefix, Err: err}
+	}
+	for _, prm := range params {
+		if err := fn(prm.Name, []byte(prm.Value)); err != nil {
+			return err
 		}
 	}
 	return nil

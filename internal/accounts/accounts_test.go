@@ -8,11 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
 	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/paramstore"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -52,14 +49,9 @@ func TestLoadFile(t *testing.T) {
 
 type fakeSSM struct{ calls int }
 
-func (f *fakeSSM) GetParametersByPath(_ context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
+func (f *fakeSSM) ParametersByPath(_ context.Context, path string) ([]paramstore.Parameter, error) {
 	f.calls++
-	if !aws.ToBool(in.WithDecryption) {
-		panic("must decrypt SecureStrings")
-	}
-	return &ssm.GetParametersByPathOutput{Parameters: []types.Parameter{
-		{Name: aws.String(aws.ToString(in.Path) + "r1"), Value: aws.String(`{"id":"r1","kind":"relay","hmacKey":"k"}`)},
-	}}, nil
+	return []paramstore.Parameter{{Name: path + "r1", Value: `{"id":"r1","kind":"relay","hmacKey":"k"}`}}, nil
 }
 
 func TestSSMCaches(t *testing.T) {
@@ -122,14 +114,13 @@ type pathSSM struct {
 	asked  []string
 }
 
-func (f *pathSSM) GetParametersByPath(_ context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
-	p := aws.ToString(in.Path)
+func (f *pathSSM) ParametersByPath(_ context.Context, p string) ([]paramstore.Parameter, error) {
 	f.asked = append(f.asked, p)
-	var out []types.Parameter
+	var out []paramstore.Parameter
 	for name, v := range f.params[p] {
-		out = append(out, types.Parameter{Name: aws.String(p + name), Value: aws.String(v)})
+		out = append(out, paramstore.Parameter{Name: p + name, Value: v})
 	}
-	return &ssm.GetParametersByPathOutput{Parameters: out}, nil
+	return out, nil
 }
 
 const (
