@@ -41,12 +41,12 @@ func Setup(ctx context.Context) Base {
 	return Base{
 		Env:   env,
 		Clock: clk,
-		Table: &dynamo.Table{DB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		Table: &dynamo.Table{DB: newDynamoAPI(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			o.BaseEndpoint = endpoint(env, "DYNAMODB")
-		}), Name: env.Required("TABLE_NAME"), Now: clk.Now},
-		Bus: &bus.Publisher{Client: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
+		})), Name: env.Required("TABLE_NAME"), Now: clk.Now},
+		Bus: &bus.Publisher{Client: newEventBridgeAPI(eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
 			o.BaseEndpoint = endpoint(env, "EVENTBRIDGE")
-		}), BusName: env.Required("EVENT_BUS_NAME")},
+		})), BusName: env.Required("EVENT_BUS_NAME")},
 		Parameters: &paramstore.Client{Endpoint: aws.ToString(endpoint(env, "SSM")), Region: cfg.Region, Credentials: cfg.Credentials},
 	}
 }
