@@ -99,8 +99,9 @@ func New(seg Segmenter) (*Scorer, error) {
 }
 
 // NewLoading returns a Scorer that calls load for its segmenter once, when
-// it first scores a group, not at start-up: gse's dictionaries take about a
-// second to load, and most hourly runs score no group (docs/performance.md).
+// it first scores a group, not at start-up: gse's dictionaries take one to
+// two seconds to load, and most hourly runs score no group
+// (docs/performance.md).
 func NewLoading(load func() (Segmenter, error)) (*Scorer, error) {
 	t, err := LoadTexts()
 	if err != nil {

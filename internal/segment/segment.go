@@ -6,7 +6,7 @@
 // into sentences. Content words exclude gse's stop words and the community
 // chat fillers curated in fillers.txt.
 //
-// Loading costs about a second and a hundred megabytes, so load it once
+// Loading takes one to two seconds and allocates 450 MB, so load it once
 // per process and only when first needed (Shared), in the functions that
 // need it (session, scoring): never at start-up, and never in the callback
 // or push, whose cold starts must be short.
@@ -25,8 +25,8 @@ import (
 	"bytes"
 	"cmp"
 	"compress/gzip"
-	"encoding/binary"
 	_ "embed"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -64,7 +64,7 @@ type Segmenter struct {
 	median float64 // IDF of a word the table does not know
 }
 
-// Load reads the embedded dictionaries. It is slow (about a second):
+// Load reads the embedded dictionaries. It is slow (one to two seconds):
 // prefer Shared.
 func Load() (*Segmenter, error) {
 	dict, err := gunzip(dictGz)
