@@ -29,7 +29,9 @@ import (
 // functions, so all four get the same table actions. Narrowing that
 // further needs a call graph (x/tools, not a dependency of the module) or
 // the per-area stores STYLE.md asks for, which this check would then follow
-// by itself. Calls the SDK makes on its own (credentials, endpoint
+// by itself. Parameter Store is read through internal/paramstore, which
+// names its operations in strings: a package that calls a method of one of
+// its read methods' names (paramstoreOps) calls that SSM action. Calls the SDK makes on its own (credentials, endpoint
 // discovery, both off or unused in Lambda) are not the module's and are not
 // counted.
 
@@ -38,6 +40,9 @@ const sdkServicePrefix = "github.com/aws/aws-sdk-go-v2/service/"
 // iamPrefix maps an SDK service package to its IAM action prefix. A service
 // missing here fails the test: add it, and its statement to the roles.
 var iamPrefix = map[string]string{"dynamodb": "dynamodb", "eventbridge": "events", "ssm": "ssm"}
+
+// paramstoreOps maps internal/paramstore's read methods to their actions.
+var paramstoreOps = map[string]string{"GetParameter": "ssm:GetParameter", "ParametersByPath": "ssm:GetParametersByPath"}
 
 // sdkCalls returns, per module-relative package folder, the IAM actions
 // the package's non-test code calls.
@@ -104,6 +109,11 @@ func sdkCalls(t *testing.T, root string) map[string][]string {
 				case *ast.CallExpr:
 					if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "new" && len(n.Args) == 1 {
 						input(n.Args[0])
+					}
+					if sel, ok := n.Fun.(*ast.SelectorExpr); ok && dir != "internal/paramstore" {
+						if a := paramstoreOps[sel.Sel.Name]; a != "" && !slices.Contains(calls[dir], a) {
+							calls[dir] = append(calls[dir], a)
+						}
 					}
 				}
 				return true
