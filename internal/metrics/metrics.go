@@ -1,12 +1,19 @@
 // Package metrics writes CloudWatch Embedded Metric Format (EMF) lines to
 // stdout: CloudWatch turns each line into metrics with no API call and no
 // extra latency. It must not block or fail a request: a write error is dropped.
+//
+// A count of zero is not written. CloudWatch bills a custom metric for
+// every hour in which it receives a value, and the minute schedules would
+// otherwise pay for their idle zeros around the clock; a missing data point
+// sums to zero just the same, and an alarm on a count treats missing data as
+// not breaching (template.yaml).
 package metrics
 
 import (
 	"encoding/json"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -41,9 +48,16 @@ type Emitter struct {
 // New writes to stdout.
 func New(dims map[string]string) *Emitter { return &Emitter{W: os.Stdout, Dimensions: dims} }
 
-// Emit writes the metrics as one EMF line.
+// Emit writes the metrics as one EMF line, leaving out zero counts; with
+// nothing left it writes nothing.
 func (e *Emitter) Emit(ms ...Metric) {
-	if e == nil || len(ms) == 0 {
+	if e == nil {
+		return
+	}
+	ms = slices.DeleteFunc(slices.Clone(ms), func(m Metric) bool {
+		return m.Value == 0 && (m.Unit == "" || m.Unit == Count)
+	})
+	if len(ms) == 0 {
 		return
 	}
 	now := time.Now // wallclock: CloudWatch timestamps are real time

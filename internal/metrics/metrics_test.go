@@ -41,3 +41,24 @@ func TestEmitEMF(t *testing.T) {
 	var nilEmitter *metrics.Emitter
 	nilEmitter.Emit(metrics.Metric{Name: "x"}) // must not panic
 }
+
+func TestEmitLeavesOutZeroCounts(t *testing.T) {
+	var buf bytes.Buffer
+	e := &metrics.Emitter{W: &buf, Now: func() time.Time { return time.UnixMilli(1700000000000) }}
+	e.Emit(metrics.Metric{Name: "DeliveriesSent", Value: 0}, metrics.Metric{Name: "TasksCreated", Value: 0, Unit: metrics.Count})
+	if buf.Len() != 0 {
+		t.Fatalf("all-zero counts wrote %s", buf.String())
+	}
+	e.Emit(metrics.Metric{Name: "DeliveriesSent", Value: 2}, metrics.Metric{Name: "TasksCreated", Value: 0},
+		metrics.Metric{Name: "Latency", Value: 0, Unit: metrics.Milliseconds})
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, buf.String())
+	}
+	if _, ok := got["TasksCreated"]; ok {
+		t.Errorf("a zero count was written: %s", buf.String())
+	}
+	if got["DeliveriesSent"] != 2.0 || got["Latency"] != 0.0 {
+		t.Errorf("want the non-zero count and the zero latency (a measurement, not a count): %s", buf.String())
+	}
+}

@@ -146,8 +146,8 @@ func (o *Outcome) add(f func(o *Outcome)) {
 	o.mu.Unlock()
 }
 
-// emit reports an invocation's outcome as metrics (zero counts too, so
-// dashboards show a flat line rather than gaps).
+// emit reports an invocation's outcome as metrics; the emitter leaves out
+// zero counts, so an idle tick writes nothing (internal/metrics).
 func (s *Service) emit(o *Outcome) {
 	skipped := 0
 	for _, n := range o.Skipped {

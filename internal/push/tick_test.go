@@ -68,6 +68,29 @@ func TestTwoHundredGroupsAtElevenShanghai(t *testing.T) {
 	}
 }
 
+// An idle tick writes no metric line: CloudWatch bills each custom metric
+// for every hour it receives a value, and a tick runs every minute. The tick
+// that does work still reports it.
+func TestIdleTickEmitsNoMetric(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 10, 58))
+	e.groups(2, nil)
+	e.put(qunyun.Content{ID: "lunch", Kind: qunyun.ContentText, Text: "午餐前的健康小贴士"})
+	e.put(qunyun.Plan{ID: "before-lunch", Contents: []string{"lunch"}, Cron: "0 11 * * ? *"})
+
+	for _, m := range []time.Time{local(2026, 11, 23, 10, 58), local(2026, 11, 23, 10, 59)} {
+		if rep := e.tick(m); rep.Deliveries != 0 {
+			t.Fatalf("%s: %d deliveries, want an idle minute", m.In(shanghai).Format("15:04"), rep.Deliveries)
+		}
+	}
+	if out := e.metrics.String(); out != "" {
+		t.Fatalf("idle ticks wrote metrics:\n%s", out)
+	}
+	e.tick(local(2026, 11, 23, 11, 0))
+	if out := e.metrics.String(); !strings.Contains(out, `"TasksCreated":2`) || strings.Contains(out, `"DeliveriesFailed"`) {
+		t.Fatalf("the 11:00 tick's metrics: want TasksCreated 2 and no zero counts, got:\n%s", out)
+	}
+}
+
 // No send in quiet hours, none over the daily cap, in any group, over a day
 // of ticks with plans that ask for more than the caps allow.
 func TestQuietHoursAndDailyCapHold(t *testing.T) {
