@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -45,7 +47,7 @@ func newLocalUpCmd(hooks []upHook) *cobra.Command {
 		addr, busAddr, dynamoAddr, accountsFile, templateFile, dataDir, clockStart, faults string
 		clockSpeed                                                                         float64
 		maxProcs                                                                           int
-		prebuilt                                                                           bool
+		prebuilt, showMetrics                                                              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -63,7 +65,10 @@ API sandbox. Flags default to the environment variables in brackets.`,
 			cfg := local.Config{
 				Root: root, Template: templateFile, Accounts: accountsFile, Addr: addr, BusAddr: busAddr,
 				DynamoAddr: dynamoAddr, DataDir: dataDir, ClockSpeed: clockSpeed, Faults: faults,
-				MaxProcs: maxProcs, Prebuilt: prebuilt,
+				MaxProcs: maxProcs, Prebuilt: prebuilt, Log: os.Stderr,
+			}
+			if !showMetrics {
+				cfg.Log = dropMetrics{os.Stderr}
 			}
 			if clockStart != "" {
 				// QUNYUN_CLOCK_START may carry "@<real time>" (clock.EnvValue);
@@ -95,6 +100,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 	procs, _ := strconv.Atoi(os.Getenv("QUNYUN_MAX_PROCS"))
 	f.IntVar(&maxProcs, "max-procs", procs, "processes per function, Lambda's concurrency (default 32) [QUNYUN_MAX_PROCS]")
 	f.BoolVar(&noDemo, "no-demo", os.Getenv("QUNYUN_NO_DEMO") != "", "apply the demo community but run no demo simulation [QUNYUN_NO_DEMO]")
+	f.BoolVar(&showMetrics, "metrics", os.Getenv("QUNYUN_METRICS") != "", "show the functions' CloudWatch metric (EMF) lines [QUNYUN_METRICS]")
 	f.BoolVar(&prebuilt, "prebuilt", false, "the functions are already in .local/bin, built with this CLI (make run does that): skip go build's check")
 	f.StringVar(&clockStart, "clock-start", os.Getenv(clock.EnvStart), "virtual time at start, RFC 3339 (default now) [QUNYUN_CLOCK_START]")
 	return cmd
@@ -142,6 +148,18 @@ func runLocalUp(cmd *cobra.Command, cfg local.Config, hooks []upHook) error {
 		return nil
 	}
 	return err
+}
+
+// dropMetrics keeps the functions' CloudWatch Embedded Metric Format lines
+// off the console: raw JSON that says again what the log lines beside it
+// say. The runner writes each prefixed line in one Write.
+type dropMetrics struct{ w io.Writer }
+
+func (d dropMetrics) Write(line []byte) (int, error) {
+	if bytes.Contains(line, []byte(`"_aws":{"CloudWatchMetrics"`)) {
+		return len(line), nil
+	}
+	return d.w.Write(line)
 }
 
 func clockLine(e local.Endpoints, st *local.Stack) string {

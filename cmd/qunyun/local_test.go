@@ -83,3 +83,20 @@ func TestInvokeRunsTheBuiltFunction(t *testing.T) {
 		t.Errorf("bad event: err = %v", err)
 	}
 }
+
+func TestDropMetrics(t *testing.T) {
+	var out strings.Builder
+	w := dropMetrics{&out}
+	for _, line := range []string{
+		`[PushFunction] {"level":"WARN","message":"send refused"}` + "\n",
+		`[PushFunction] {"DeliveriesSent":1,"Stage":"local","_aws":{"CloudWatchMetrics":[{"Namespace":"Qunyun"}],"Timestamp":1}}` + "\n",
+		"[dynalite] Dynalite listening\n",
+	} {
+		if n, err := w.Write([]byte(line)); n != len(line) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+	}
+	if got := out.String(); strings.Contains(got, "_aws") || !strings.Contains(got, "send refused") || !strings.Contains(got, "dynalite") {
+		t.Errorf("console:\n%s", got)
+	}
+}

@@ -309,8 +309,11 @@ func (b *Bus) invoke(ctx context.Context, d Delivery, payload []byte) {
 		d.Error = err.Error()
 		b.log.ErrorContext(ctx, "eventbus: invoke failed", "kind", d.Kind, "function", d.Function, "id", d.ID, "err", err)
 	} else {
-		b.log.InfoContext(ctx, "eventbus: invoked", "kind", d.Kind, "function", d.Function, "id", d.ID,
-			"scheduledTime", d.ScheduledTime, "at", d.At, "ms", time.Since(began).Milliseconds())
+		attrs := []any{"kind", d.Kind, "function", d.Function, "id", d.ID}
+		if !d.ScheduledTime.IsZero() { // only schedules have one
+			attrs = append(attrs, "scheduledTime", d.ScheduledTime)
+		}
+		b.log.InfoContext(ctx, "eventbus: invoked", append(attrs, "at", d.At, "ms", time.Since(began).Milliseconds())...)
 	}
 	b.mu.Lock()
 	b.deliveries = append(b.deliveries, d)

@@ -351,9 +351,10 @@ func (w *lineWriter) flush() {
 	}
 }
 
+// emit writes the prefixed line in one Write, so a writer downstream sees
+// whole lines (the local stack's console drops metric lines that way).
 func (w *lineWriter) emit(line []byte) {
 	outMu.Lock()
 	defer outMu.Unlock()
-	io.WriteString(w.out, w.prefix)
-	w.out.Write(line)
+	w.out.Write(append([]byte(w.prefix), line...))
 }
