@@ -38,7 +38,14 @@ FUZZ_TARGETS += ./internal/callback:FuzzHandler
 FN    ?= PushFunction
 EVENT ?= events/push-tick.json
 
-.PHONY: deps build $(addprefix build-,$(FUNCTIONS)) run local-cli test vet unit fuzz bench invoke clean
+.PHONY: help deps build $(addprefix build-,$(FUNCTIONS)) run local-cli test vet unit fuzz bench invoke clean
+
+# A bare `make` lists the targets; nothing documented runs make without one.
+.DEFAULT_GOAL := help
+
+## help: this list (each target's `## target: text` line)
+help:
+	@sed -n 's/^## \([^:]*\): */  \1\t/p' $(MAKEFILE_LIST) | expand -t 24
 
 ## deps: install the pinned local DynamoDB engine (npm ci) and the Go modules
 deps: infra/node_modules/.package-lock.json
@@ -90,7 +97,7 @@ local-cli:
 	@rm -rf .local/primer && mkdir -p .local/primer
 	@GOTMPDIR=$(CURDIR)/.local/primer $(LOCAL_BUILD) net/http 2>/dev/null & primer=$$!; \
 	trap 'kill $$primer 2>/dev/null' INT TERM; \
-	$(GO) mod download; status=$$?; kill $$primer 2>/dev/null; wait $$primer; exit $$status
+	$(GO) mod download; status=$$?; kill $$primer 2>/dev/null; wait $$primer 2>/dev/null; exit $$status
 	$(LOCAL_BUILD) -o .local/bin/ ./cmd/qunyun $(addprefix ./functions/,$(foreach f,$(FUNCTIONS),$(dir_$(f))))
 
 ## test: vet, every test against the embedded engine, then each fuzz target for $(FUZZTIME)
@@ -106,6 +113,7 @@ unit:
 	@echo "== make test: go test ./... (every package against the embedded DynamoDB engine; a line per package as it ends)"
 	$(GO) test -timeout $(GOTEST_TIMEOUT) ./...
 
+## fuzz: each fuzz target in FUZZ_TARGETS for $(FUZZTIME) (make fuzz FUZZTIME=1m)
 fuzz:
 	@echo "== make test: each fuzz target for $(FUZZTIME)"
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -123,5 +131,6 @@ invoke:
 	@$(MAKE) --no-print-directory -j2 infra/node_modules/.package-lock.json local-cli
 	$(LOCAL_CLI) invoke $(FN) -e $(EVENT)
 
+## clean: remove bin/ and .aws-sam/
 clean:
 	rm -rf bin .aws-sam
