@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/report"
 )
@@ -22,7 +23,8 @@ func newReportCmd() *cobra.Command {
 		Short: "Write the HTML dashboard of a day's report and open it",
 		Long: `Report reads the daily report scoring stored for --date (default yesterday,
 the last night scoring ran for) and writes it as one self-contained HTML page
-(charts embedded, no network needed) to -o (default qunyun-report-<date>.html).
+(charts embedded, no network needed) to -o (default
+.local/reports/qunyun-report-<date>.html in the repository).
 On a terminal it then opens the page with xdg-open (open on macOS) unless
 --no-open is given.`,
 		Args: cobra.NoArgs,
@@ -57,7 +59,9 @@ On a terminal it then opens the page with xdg-open (open on macOS) unless
 				return err
 			}
 			if output == "" {
-				output = "qunyun-report-" + date + ".html"
+				if output, err = reportPath("qunyun-report-" + date + ".html"); err != nil {
+					return err
+				}
 			}
 			if err := writeReport(output, dash, r); err != nil {
 				return err
@@ -70,11 +74,26 @@ On a terminal it then opens the page with xdg-open (open on macOS) unless
 		},
 	}
 	cmd.Flags().StringVar(&date, "date", "", "local date of the report (default yesterday)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "HTML file to write (default qunyun-report-<date>.html)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "HTML file to write (default .local/reports/qunyun-report-<date>.html)")
 	cmd.Flags().StringVar(&tz, "tz", qunyun.DefaultTimeZone, "time zone that decides what yesterday is")
 	cmd.Flags().BoolVar(&noOpen, "no-open", false, "write the file without opening it")
 	tableFlags(cmd)
 	return cmd
+}
+
+// reportPath is where a report goes unless -o says otherwise: the
+// repository's git-ignored .local/reports/, so pages never land among the
+// sources; outside a repository, the working directory.
+func reportPath(name string) (string, error) {
+	root, err := local.FindRoot(".")
+	if err != nil {
+		return name, nil
+	}
+	dir := filepath.Join(root, ".local", "reports")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("reports folder: %w", err)
+	}
+	return filepath.Join(dir, name), nil
 }
 
 // writeReport renders into a temporary file next to path and renames it,

@@ -42,6 +42,19 @@ func TestReport(t *testing.T) {
 		t.Fatalf("the page does not show the report (%d bytes)", len(page))
 	}
 
+	// Without -o the page goes under the repository's .local/reports.
+	repo := t.TempDir()
+	if err := os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(repo)
+	if _, _, err := run(t, "", append([]string{"report", "--date", "2026-11-21"}, targs...)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(repo, ".local", "reports", "qunyun-report-2026-11-21.html")); err != nil {
+		t.Fatalf("default report path: %v", err)
+	}
+
 	// A date scoring never ran for is an error naming the date, and no file.
 	missing := filepath.Join(t.TempDir(), "none.html")
 	_, _, err = run(t, "", append([]string{"report", "--date", "2026-11-01", "-o", missing, "--no-open"}, targs...)...)

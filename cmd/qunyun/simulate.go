@@ -84,7 +84,7 @@ report, written as HTML.`,
 	fl.IntVar(&f.groups, "groups", 0, "simulate only the first N groups of the file (by id); 0 means all")
 	fl.IntVar(&f.size, "size", 50, "members per group (the group's size cap wins)")
 	fl.IntVar(&f.workers, "workers", 8, "callbacks in flight at once")
-	fl.StringVarP(&f.reportOut, "output", "o", "", "HTML report to write (default qunyun-simulate-<seed>-<date>.html)")
+	fl.StringVarP(&f.reportOut, "output", "o", "", "HTML report to write (default .local/reports/qunyun-simulate-<seed>-<date>.html)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data directory")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show the stack's and functions' logs")
 	return cmd
@@ -281,7 +281,9 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	if sum.ReportDate != "" {
 		out := f.reportOut
 		if out == "" {
-			out = fmt.Sprintf("qunyun-simulate-%d-%s.html", f.seed, sum.ReportDate)
+			if out, err = reportPath(fmt.Sprintf("qunyun-simulate-%d-%s.html", f.seed, sum.ReportDate)); err != nil {
+				return err
+			}
 		}
 		if err := writeSimReport(ctx, table, sum.ReportDate, out); err != nil {
 			return err
