@@ -190,6 +190,7 @@ maintain (a group's member count, noise flag, WeChat state) are kept.`,
 	cmd.Flags().BoolVar(&prune, "prune", false, "delete what the file no longer names (asks first)")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before pruning")
 	tableFlags(cmd)
+	jsonFlag(cmd)
 	return cmd
 }
 

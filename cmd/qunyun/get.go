@@ -111,6 +111,7 @@ stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,
 	cmd.Flags().IntVar(&f.days, "days", 1, "heat: how many local days, ending with --date")
 	cmd.Flags().StringVar(&f.tz, "tz", qunyun.DefaultTimeZone, "time zone of --date and of the times shown")
 	tableFlags(cmd)
+	jsonFlag(cmd)
 	return cmd
 }
 

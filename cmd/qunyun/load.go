@@ -268,6 +268,7 @@ proxy in front of dynalite.`,
 	f.DurationVar(&timeout, "timeout", 5*time.Second, "how long a try waits for an answer (WeChat waits 5 s)")
 	f.DurationVar(&drain, "drain", 2*time.Minute, "after sending, how long to wait for requests the stack is still working on")
 	tableFlags(cmd)
+	jsonFlag(cmd)
 	return cmd
 }
 

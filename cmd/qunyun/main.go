@@ -21,7 +21,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().Bool("json", false, "print JSON instead of tables")
 	root.AddCommand(
 		newApplyCmd(),
 		newGetCmd(),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,14 +17,26 @@ import (
 // progress that is a bar on a terminal and plain lines otherwise (logs and
 // CI keep a readable record).
 
-// wantJSON reports whether the root's persistent --json flag is set.
+// jsonFlag gives cmd --json. Only commands that print a result have it, so
+// a program never gets prose from a flag that was silently ignored.
+func jsonFlag(cmd *cobra.Command) {
+	cmd.Flags().Bool("json", false, "print JSON (camelCase keys, durations in ms) instead of text")
+}
+
+// wantJSON reports whether cmd's --json flag is set.
 func wantJSON(cmd *cobra.Command) bool {
 	v, err := cmd.Flags().GetBool("json")
 	return err == nil && v
 }
 
-// printJSON writes v as indented JSON.
+// printJSON writes v as indented JSON. Every --json follows one style, so
+// a program can read any of them the same way: camelCase keys, durations
+// in milliseconds (keys ending in Ms), lists as [] and never null, and no
+// zero times (a time not yet known is left out, `omitzero`).
 func printJSON(w io.Writer, v any) error {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.IsNil() {
+		v = []any{} // nothing found is an empty list
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

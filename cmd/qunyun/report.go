@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/report"
 )
@@ -26,7 +26,7 @@ the last night scoring ran for) and writes it as one self-contained HTML page
 (charts embedded, no network needed) to -o (default
 .local/reports/qunyun-report-<date>.html in the repository).
 On a terminal it then opens the page with xdg-open (open on macOS) unless
---no-open is given.`,
+--no-open or --json is given; --json prints {"date", "path"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			loc, err := time.LoadLocation(tz)
@@ -66,6 +66,9 @@ On a terminal it then opens the page with xdg-open (open on macOS) unless
 			if err := writeReport(output, dash, r); err != nil {
 				return err
 			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]string{"date": date, "path": output})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", output)
 			if noOpen || !isTerminal(cmd.OutOrStdout()) {
 				return nil
@@ -78,6 +81,7 @@ On a terminal it then opens the page with xdg-open (open on macOS) unless
 	cmd.Flags().StringVar(&tz, "tz", qunyun.DefaultTimeZone, "time zone that decides what yesterday is")
 	cmd.Flags().BoolVar(&noOpen, "no-open", false, "write the file without opening it")
 	tableFlags(cmd)
+	jsonFlag(cmd)
 	return cmd
 }
 
@@ -85,7 +89,7 @@ On a terminal it then opens the page with xdg-open (open on macOS) unless
 // repository's git-ignored .local/reports/, so pages never land among the
 // sources; outside a repository, the working directory.
 func reportPath(name string) (string, error) {
-	root, err := local.FindRoot(".")
+	root, err := dynalite.FindRoot(".")
 	if err != nil {
 		return name, nil
 	}

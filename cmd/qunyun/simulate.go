@@ -87,6 +87,7 @@ report, written as HTML.`,
 	fl.StringVarP(&f.reportOut, "output", "o", "", "HTML report to write (default .local/reports/qunyun-simulate-<seed>-<date>.html)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data directory")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show the stack's and functions' logs")
+	jsonFlag(cmd)
 	return cmd
 }
 

@@ -92,6 +92,7 @@ group,id,name,tier,tags, one line per member.`,
 	cmd.Flags().BoolVar(&asYAML, "yaml", false, "print a community.yaml groups: fragment")
 	cmd.Flags().BoolVar(&asCSV, "csv", false, "print the members file community.yaml imports (group,id,name,tier,tags)")
 	cmd.Flags().BoolVar(&listMembers, "members", false, "also list every member's group")
+	jsonFlag(cmd)
 	return cmd
 }
 

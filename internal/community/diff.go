@@ -301,7 +301,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	upserts = append(upserts, sessionChanges...)
 	d.Notes = append(d.Notes, sessionNotes...)
 
-	d.Changes = append(upserts, deletes...)
+	d.Changes = append(append([]Change{}, upserts...), deletes...) // [] in JSON when nothing changes
 	return d, nil
 }
 

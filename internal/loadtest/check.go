@@ -21,36 +21,37 @@ type Reader interface {
 	QueryItems(ctx context.Context, q dynamo.Query) ([]dynamo.Item, error)
 }
 
-// Report compares what a run sent with what the table holds.
+// Report compares what a run sent with what the table holds. Its JSON
+// (json.go) is the style of every qunyun --json: durations in milliseconds.
 type Report struct {
-	Distinct int // distinct callbacks
-	Requests int // requests sent, duplicates included (each retried on its own)
-	Tries    int // HTTP tries, retries included
-	Accepted int // distinct callbacks some try of which got 200
-	Stored   int // distinct callbacks found in the table
+	Distinct int `json:"distinct"` // distinct callbacks
+	Requests int `json:"requests"` // requests sent, duplicates included (each retried on its own)
+	Tries    int `json:"tries"`    // HTTP tries, retries included
+	Accepted int `json:"accepted"` // distinct callbacks some try of which got 200
+	Stored   int `json:"stored"`   // distinct callbacks found in the table
 	// Lost are the keys of callbacks sent but not stored, of which nothing
 	// can still arrive: the stack said 200 to one, every try was answered,
 	// or the stack had finished every request (see Settle). WeChat gives up
 	// after its tries, so a callback never answered 200 can be lost too.
-	Lost []string
+	Lost []string `json:"lost"`
 	// InFlight are the keys of callbacks not stored yet, never answered
 	// 200, with a try that got no answer, while the stack may still be
 	// working on them: at Settle's deadline these are neither stored nor
 	// known to be lost.
-	InFlight []string
+	InFlight []string `json:"inFlight"`
 	// Duplicated are the keys stored more than once.
-	Duplicated []string
+	Duplicated []string `json:"duplicated"`
 	// Unacknowledged counts callbacks stored though no try got a 200; the
 	// stack should have said 200 to the retry that found them.
-	Unacknowledged int
+	Unacknowledged int `json:"unacknowledged"`
 	// Errors counts non-200 tries by status ("503", "timeout/conn" for 0).
-	Errors map[string]int
+	Errors map[string]int `json:"errors"`
 	// GaveUp counts requests whose every try failed.
-	GaveUp int
+	GaveUp int `json:"gaveUp"`
 	// Latency of each request's first try.
-	P50, P90, P99, Max time.Duration
-	Elapsed            time.Duration
-	ByChannel          map[qunyun.Channel]int
+	P50, P90, P99, Max time.Duration          `json:"-"`
+	Elapsed            time.Duration          `json:"-"`
+	ByChannel          map[qunyun.Channel]int `json:"byChannel"`
 }
 
 // OK reports whether every callback is known to be stored exactly once:

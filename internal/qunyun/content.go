@@ -93,8 +93,8 @@ type Plan struct {
 	// Cron is an AWS-style cron (six fields) in each group's time zone.
 	Cron    string        `json:"cron,omitempty" yaml:"cron,omitempty" dynamodbav:"cron,omitempty"`
 	Journey []JourneyStep `json:"journey,omitempty" yaml:"journey,omitempty" dynamodbav:"journey,omitempty"`
-	Start   time.Time     `json:"start,omitempty" yaml:"start,omitempty" dynamodbav:"start,omitempty"`
-	End     time.Time     `json:"end,omitempty" yaml:"end,omitempty" dynamodbav:"end,omitempty"`
+	Start   time.Time     `json:"start,omitzero" yaml:"start,omitempty" dynamodbav:"start,omitempty"`
+	End     time.Time     `json:"end,omitzero" yaml:"end,omitempty" dynamodbav:"end,omitempty"`
 	Paused  bool          `json:"paused,omitempty" yaml:"paused,omitempty" dynamodbav:"paused,omitempty"`
 }
 

@@ -40,7 +40,7 @@ type Delivery struct {
 	State      DeliveryState `json:"state" dynamodbav:"state"`
 	Reason     string        `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
 	At         time.Time     `json:"at" dynamodbav:"at"` // when it was due
-	UpdatedAt  time.Time     `json:"updatedAt,omitempty" dynamodbav:"updatedAt,omitempty"`
+	UpdatedAt  time.Time     `json:"updatedAt,omitzero" dynamodbav:"updatedAt,omitempty"`
 	// Urgent deliveries ignore quiet hours (moderation alerts).
 	Urgent bool `json:"urgent,omitempty" dynamodbav:"urgent,omitempty"`
 	// Class is what the delivery is for (set when push first sees it): it
@@ -56,12 +56,12 @@ type Delivery struct {
 	// SendStartedAt is set just before the API call: a claimed delivery
 	// with it set and never confirmed may have gone out, so it becomes
 	// unknown rather than being sent again.
-	SendStartedAt time.Time `json:"sendStartedAt,omitempty" dynamodbav:"sendStartedAt,omitempty"`
+	SendStartedAt time.Time `json:"sendStartedAt,omitzero" dynamodbav:"sendStartedAt,omitempty"`
 	// TaskID is the WeCom msgid of a customer-group task (task_created).
 	TaskID string `json:"taskId,omitempty" dynamodbav:"taskId,omitempty"`
 	// Reminders counts remind_groupmsg_send calls; LastRemindedAt the latest.
 	Reminders      int       `json:"reminders,omitempty" dynamodbav:"reminders,omitempty"`
-	LastRemindedAt time.Time `json:"lastRemindedAt,omitempty" dynamodbav:"lastRemindedAt,omitempty"`
+	LastRemindedAt time.Time `json:"lastRemindedAt,omitzero" dynamodbav:"lastRemindedAt,omitempty"`
 	// Caps lists the counters this delivery reserved, so a failure can
 	// give them back ("day:2026-11-22", "month:2026-11", "member:...").
 	Caps []string `json:"caps,omitempty" dynamodbav:"caps,omitempty"`
@@ -72,8 +72,8 @@ type Delivery struct {
 	// WithdrawFailedAt is when withdrawing an unconfirmed task first failed
 	// (cancel refused or unanswered): it bounds the retries. WithdrawnAt is
 	// when WeCom accepted the cancel, while the task's outcome is unread.
-	WithdrawFailedAt time.Time `json:"withdrawFailedAt,omitempty" dynamodbav:"withdrawFailedAt,omitempty"`
-	WithdrawnAt      time.Time `json:"withdrawnAt,omitempty" dynamodbav:"withdrawnAt,omitempty"`
+	WithdrawFailedAt time.Time `json:"withdrawFailedAt,omitzero" dynamodbav:"withdrawFailedAt,omitempty"`
+	WithdrawnAt      time.Time `json:"withdrawnAt,omitzero" dynamodbav:"withdrawnAt,omitempty"`
 }
 
 // Skip and failure reasons a Delivery records (Delivery.Reason), so an

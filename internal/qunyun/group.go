@@ -90,8 +90,8 @@ type Group struct {
 	Noisy       bool        `json:"noisy,omitempty" yaml:"-" dynamodbav:"noisy,omitempty"`
 	OnNoisy     NoisyAction `json:"onNoisy,omitempty" yaml:"onNoisy,omitempty" dynamodbav:"onNoisy,omitempty"`
 	MemberCount int         `json:"memberCount,omitempty" yaml:"-" dynamodbav:"memberCount,omitempty"`
-	CreatedAt   time.Time   `json:"createdAt,omitempty" yaml:"createdAt,omitempty" dynamodbav:"createdAt,omitempty"`
-	UpdatedAt   time.Time   `json:"updatedAt,omitempty" yaml:"-" dynamodbav:"updatedAt,omitempty"`
+	CreatedAt   time.Time   `json:"createdAt,omitzero" yaml:"createdAt,omitempty" dynamodbav:"createdAt,omitempty"`
+	UpdatedAt   time.Time   `json:"updatedAt,omitzero" yaml:"-" dynamodbav:"updatedAt,omitempty"`
 }
 
 // NoisyAction is what scoring's noisy flag does to a group's SOP content.

@@ -14,7 +14,7 @@ type Link struct {
 	Source     string    `json:"source,omitempty" dynamodbav:"source,omitempty"`
 	MemberID   string    `json:"member,omitempty" dynamodbav:"member,omitempty"` // the recipient of a 1:1 delivery
 	AccountID  string    `json:"account,omitempty" dynamodbav:"account,omitempty"`
-	CreatedAt  time.Time `json:"createdAt,omitempty" dynamodbav:"createdAt,omitempty"`
+	CreatedAt  time.Time `json:"createdAt,omitzero" dynamodbav:"createdAt,omitempty"`
 }
 
 // LinkOpen is one open of a tracked link, as the callback records it in the
@@ -29,7 +29,7 @@ type LinkOpen struct {
 	DeliveryID string    `json:"delivery,omitempty" dynamodbav:"delivery,omitempty"`
 	MemberID   string    `json:"member,omitempty" dynamodbav:"member,omitempty"`
 	From       string    `json:"from,omitempty" dynamodbav:"from,omitempty"`
-	At         time.Time `json:"at,omitempty" dynamodbav:"at,omitempty"`
+	At         time.Time `json:"at,omitzero" dynamodbav:"at,omitempty"`
 }
 
 // Heat is how much a content item or a group was read: opens, distinct

@@ -29,9 +29,9 @@ type Member struct {
 	Role      Role      `json:"role,omitempty" dynamodbav:"role,omitempty"`
 	Tier      string    `json:"tier,omitempty" dynamodbav:"tier,omitempty"`
 	Tags      []string  `json:"tags,omitempty" dynamodbav:"tags,omitempty"`
-	JoinedAt  time.Time `json:"joinedAt,omitempty" dynamodbav:"joinedAt,omitempty"`
+	JoinedAt  time.Time `json:"joinedAt,omitzero" dynamodbav:"joinedAt,omitempty"`
 	JoinScene int       `json:"joinScene,omitempty" dynamodbav:"joinScene,omitempty"`
-	LeftAt    time.Time `json:"leftAt,omitempty" dynamodbav:"leftAt,omitempty"`
+	LeftAt    time.Time `json:"leftAt,omitzero" dynamodbav:"leftAt,omitempty"`
 	QuitScene int       `json:"quitScene,omitempty" dynamodbav:"quitScene,omitempty"`
 	// AutoTags are the tags scoring found (what the member says and opens,
 	// and the keyword rules they match); scoring also sets Tier.

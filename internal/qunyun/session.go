@@ -31,7 +31,7 @@ type Session struct {
 	Manual  bool         `json:"manual,omitempty" dynamodbav:"manual,omitempty"`
 	// AccountID is the group's account, copied when the session is planned.
 	AccountID string     `json:"account,omitempty" dynamodbav:"account,omitempty"`
-	Run       SessionRun `json:"run,omitempty" dynamodbav:"run,omitempty"`
+	Run       SessionRun `json:"run,omitzero" dynamodbav:"run,omitempty"`
 }
 
 // LiveSession is what the callback needs to capture Q&A in a group while a
@@ -46,12 +46,12 @@ type LiveSession struct {
 // Session life-cycle details the session function records as it goes, so an
 // operator (and the recap) can tell what really happened.
 type SessionRun struct {
-	OpenedAt  time.Time `json:"openedAt,omitempty" dynamodbav:"openedAt,omitempty"`
+	OpenedAt  time.Time `json:"openedAt,omitzero" dynamodbav:"openedAt,omitempty"`
 	LateBy    int       `json:"lateByMinutes,omitempty" dynamodbav:"lateByMinutes,omitempty"` // minutes the opening was late
-	ClosedAt  time.Time `json:"closedAt,omitempty" dynamodbav:"closedAt,omitempty"`
-	HostSeen  bool      `json:"hostSeen,omitempty" dynamodbav:"hostSeen,omitempty"`   // the host wrote in the window
-	NoShow    bool      `json:"noShow,omitempty" dynamodbav:"noShow,omitempty"`       // the moderators were alerted
-	QueueSent time.Time `json:"queueSent,omitempty" dynamodbav:"queueSent,omitempty"` // last question queue sent to the host
+	ClosedAt  time.Time `json:"closedAt,omitzero" dynamodbav:"closedAt,omitempty"`
+	HostSeen  bool      `json:"hostSeen,omitempty" dynamodbav:"hostSeen,omitempty"`  // the host wrote in the window
+	NoShow    bool      `json:"noShow,omitempty" dynamodbav:"noShow,omitempty"`      // the moderators were alerted
+	QueueSent time.Time `json:"queueSent,omitzero" dynamodbav:"queueSent,omitempty"` // last question queue sent to the host
 	// CancelNotified is set once the group was told about a cancellation.
 	CancelNotified bool `json:"cancelNotified,omitempty" dynamodbav:"cancelNotified,omitempty"`
 }
@@ -71,7 +71,7 @@ type Question struct {
 	Answered   bool      `json:"answered,omitempty" dynamodbav:"answered,omitempty"`
 	Answer     string    `json:"answer,omitempty" dynamodbav:"answer,omitempty"`
 	AnsweredBy string    `json:"answeredBy,omitempty" dynamodbav:"answeredBy,omitempty"`
-	AnsweredAt time.Time `json:"answeredAt,omitempty" dynamodbav:"answeredAt,omitempty"`
+	AnsweredAt time.Time `json:"answeredAt,omitzero" dynamodbav:"answeredAt,omitempty"`
 	Hidden     bool      `json:"hidden,omitempty" dynamodbav:"hidden,omitempty"`
 	// MergedInto is the key of the earlier question this one repeats: its
 	// asker and votes were added there, and it is shown nowhere itself.

@@ -17,51 +17,55 @@ import (
 // Summary is what a run did and what the stack made of it. Everything in it
 // is determined by the seed: two runs with the same seed print the same.
 type Summary struct {
-	Seed    uint64
-	Days    int
-	Groups  int
-	Members int
+	Seed    uint64 `json:"seed"`
+	Days    int    `json:"days"`
+	Groups  int    `json:"groups"`
+	Members int    `json:"members"`
 	// Sent and Accepted count callbacks and member actions by kind.
-	Sent, Accepted Counts
+	Sent     Counts `json:"sent"`
+	Accepted Counts `json:"accepted"`
 	// Rejected counts callbacks never accepted, by kind and reason.
-	Rejected      map[string]int
-	Questions     int // session questions the members asked
-	Confirmations int // customer-group tasks the owners confirmed
-	LinkOpens     int
-	Deliveries    map[string]int // by state
+	Rejected      map[string]int `json:"rejected"`
+	Questions     int            `json:"questions"`     // session questions the members asked
+	Confirmations int            `json:"confirmations"` // customer-group tasks the owners confirmed
+	LinkOpens     int            `json:"linkOpens"`
+	Deliveries    map[string]int `json:"deliveries"` // by state
 	// ByClass counts deliveries by class (docs/deliveries.md), then by
 	// outcome: the state, with the reason when there is one
 	// ("skipped:daily_cap"), and "deferred" for those quiet hours held back
 	// at least once, whatever became of them.
-	ByClass  map[qunyun.DeliveryClass]map[string]int
-	Sessions map[string]int // by state, of sessions that started in the run
+	ByClass  map[qunyun.DeliveryClass]map[string]int `json:"byClass"`
+	Sessions map[string]int                          `json:"sessions"` // by state, of sessions that started in the run
 	// Reached says, per session that started in the run, what became of
 	// its opening, closing notice and recap in its group.
-	Reached    []SessionReach
-	Scores     []ScoreLine // each group's latest scored day
-	ReportDate string      // the latest daily report's date, "" if none
-	ReportPath string      // where the HTML report was written, if it was
+	Reached    []SessionReach `json:"reached"`
+	Scores     []ScoreLine    `json:"scores"`               // each group's latest scored day
+	ReportDate string         `json:"reportDate,omitempty"` // the latest daily report's date, "" if none
+	ReportPath string         `json:"reportPath,omitempty"` // where the HTML report was written, if it was
 }
 
 // ScoreLine is one group's latest score.
 type ScoreLine struct {
-	GroupID string  `dynamodbav:"group"`
-	Purpose string  `dynamodbav:"purpose"`
-	Date    string  `dynamodbav:"date"`
-	Value   float64 `dynamodbav:"value"`
-	Value7  float64 `dynamodbav:"value7"`
-	Noisy   bool    `dynamodbav:"noisy"`
-	Dying   bool    `dynamodbav:"-"`
+	GroupID string  `json:"group" dynamodbav:"group"`
+	Purpose string  `json:"purpose" dynamodbav:"purpose"`
+	Date    string  `json:"date,omitempty" dynamodbav:"date"` // "" when the group was never scored
+	Value   float64 `json:"value" dynamodbav:"value"`
+	Value7  float64 `json:"value7" dynamodbav:"value7"`
+	Noisy   bool    `json:"noisy" dynamodbav:"noisy"`
+	Dying   bool    `json:"dying" dynamodbav:"-"`
 }
 
 // SessionReach is one session's messages to its group, each "sent" when it
 // reached the group, else the delivery's state and reason ("" when none
 // was asked for, "" also for a session cancelled before it began).
 type SessionReach struct {
-	SessionID, GroupID      string
-	Start                   time.Time
-	State                   qunyun.SessionState
-	Opening, Closing, Recap string
+	SessionID string              `json:"sessionId"`
+	GroupID   string              `json:"groupId"`
+	Start     time.Time           `json:"start"`
+	State     qunyun.SessionState `json:"state"`
+	Opening   string              `json:"opening"`
+	Closing   string              `json:"closing"`
+	Recap     string              `json:"recap"`
 }
 
 // Held reports whether the session ran (opened and ended).
@@ -80,6 +84,7 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 		Sent: s.stats.sent, Accepted: s.stats.accepted, Rejected: s.stats.rejected,
 		Questions: s.stats.qa, Confirmations: s.stats.confirms, LinkOpens: s.stats.opens,
 		Deliveries: map[string]int{}, Sessions: map[string]int{}, ByClass: map[qunyun.DeliveryClass]map[string]int{},
+		Scores: []ScoreLine{}, Reached: []SessionReach{},
 	}
 	s.stats.mu.Unlock()
 	t := s.Stack.Table

@@ -58,7 +58,7 @@ type Task struct {
 	ChatIDs   []string  `json:"chatIds,omitempty"`
 	Customers []string  `json:"customers,omitempty"`
 	Created   time.Time `json:"created"`
-	SentAt    time.Time `json:"sentAt,omitempty"`
+	SentAt    time.Time `json:"sentAt,omitzero"`
 	Cancelled bool      `json:"cancelled,omitempty"`
 	Reminds   []time.Time
 	Body      json.RawMessage `json:"body"`
