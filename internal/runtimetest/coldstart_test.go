@@ -51,15 +51,15 @@ func BenchmarkColdStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st := newStack(b, tpl)
+	st := runtimetest.NewStack(b, root, tpl)
 	for _, f := range tpl.Functions {
 		b.Run(f.LogicalID, func(b *testing.B) {
 			event, err := os.ReadFile(filepath.Join(root, "events", first[f.LogicalID]))
 			if err != nil {
 				b.Fatal(err)
 			}
-			at, _ := runtimetest.EventTime(event)
-			env := st.env(b, tpl, f, at.Format(time.RFC3339))
+			at, _ := local.EventTime(event)
+			env := st.Env(b, tpl, f, at.Format(time.RFC3339))
 			check := responseCheck[first[f.LogicalID]]
 			// The baseline runs with the function's settings and
 			// environment, and reads neither, as a hello world reads nothing.

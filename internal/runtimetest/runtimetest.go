@@ -5,7 +5,9 @@
 // stack's process pool it keeps the process in view, so a test can see it
 // exit. Tests use it to prove that a binary starts, reads its configuration,
 // answers an event and reports a configuration failure to the init-error
-// endpoint (issue 2 §5).
+// endpoint (issue 2 §5). Stack is what such a binary talks to (a fresh
+// table, the bus endpoint, the API sandbox), for these tests and for the
+// replay of every sample through `qunyun invoke` (cmd/qunyun).
 //
 // It is for tests only: it starts processes, and must
 // never be imported by a function or the local stack.
@@ -14,18 +16,23 @@ package runtimetest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/runtimeapi"
+	"github.com/qunyun/qunyun/internal/local/sandbox"
 	"github.com/qunyun/qunyun/internal/sam"
 )
 
@@ -112,37 +119,89 @@ func (b *syncBuffer) String() string {
 	return strings.TrimSpace(b.buf.String())
 }
 
-// EventTime is the time a sample event happened: a schedule's scheduledTime,
-// an EventBridge event's time, a WeChat callback's timestamp query
-// parameter or a relay bridge's timestamp header. Running a function on a
-// clock set to it (QUNYUN_CLOCK_START) makes a stored sample current, as
-// the callbacks' 5-minute timestamp window and the ticks' catch-up require.
-// ok is false for events that carry no time (a tracked-link click).
-func EventTime(event []byte) (at time.Time, ok bool) {
-	var e struct {
-		ScheduledTime  time.Time         `json:"scheduledTime"`
-		Time           time.Time         `json:"time"`
-		RawQueryString string            `json:"rawQueryString"`
-		Headers        map[string]string `json:"headers"`
-	}
-	if err := json.Unmarshal(event, &e); err != nil {
-		return time.Time{}, false
-	}
-	switch {
-	case !e.ScheduledTime.IsZero():
-		return e.ScheduledTime, true
-	case !e.Time.IsZero():
-		return e.Time, true
-	}
-	unix := func(s string) (time.Time, bool) {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return time.Time{}, false
+// Stack is the local stand-in for what a deployed function talks to:
+// dynalite with a fresh table, the local EventBridge endpoint (recording
+// what its rules would deliver) and the WeChat/WeCom API sandbox, described
+// as the local stack describes itself. No scheduler runs: a test invokes.
+type Stack struct {
+	Endpoints local.Endpoints
+	Table     *dynamo.Table
+	Published *Published
+	Sandbox   *sandbox.Server
+}
+
+// Published records what the local bus would have delivered, as
+// "<function> <payload>".
+type Published struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (p *Published) Invoke(_ context.Context, function string, payload []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, function+" "+string(payload))
+	return nil
+}
+
+// NewStack starts a Stack for the template of the module at root, with the
+// demo accounts the samples are signed for.
+func NewStack(tb testing.TB, root string, tpl *sam.Template) *Stack {
+	tb.Helper()
+	table := dynamotest.NewTable(tb, clock.Real{}) // wallclock: the built functions run on real time unless a sample sets QUNYUN_CLOCK_START
+	stage := tpl.Parameters["Stage"].Default
+	busName := "qunyun-" + stage
+	pub := &Published{}
+	var rules []eventbus.Rule
+	for _, f := range tpl.Functions {
+		for _, ev := range f.Events {
+			if ev.Type == "EventBridgeRule" {
+				rules = append(rules, eventbus.Rule{Function: f.LogicalID, EventBusName: busName, Pattern: ev.Pattern})
+			}
 		}
-		return time.Unix(sec, 0).UTC(), true
 	}
-	if q, err := url.ParseQuery(e.RawQueryString); err == nil && q.Get("timestamp") != "" {
-		return unix(q.Get("timestamp"))
+	bus, err := eventbus.New(eventbus.Config{Invoker: pub, Clock: clock.Real{}, Rules: rules}) // wallclock: the built functions run on real time
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return unix(e.Headers["x-qunyun-timestamp"]) // wechat.RelayTimestampHeader, lower-cased as API Gateway sends it
+	busSrv := httptest.NewServer(bus)
+	tb.Cleanup(func() { bus.Wait(); busSrv.Close() })
+	sb := sandbox.New(clock.Real{}) // wallclock: the built functions run on real time
+	oa, wecom := httptest.NewServer(sb.OA()), httptest.NewServer(sb.WeCom())
+	tb.Cleanup(oa.Close)
+	tb.Cleanup(wecom.Close)
+	accounts, err := filepath.Abs(filepath.Join(root, "infra/local/accounts.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Stack{
+		Endpoints: local.Endpoints{
+			Gateway:      "http://127.0.0.1:3000",
+			DynamoDB:     dynamotest.Endpoint(tb),
+			EventBus:     busSrv.URL,
+			SandboxOA:    oa.URL,
+			SandboxWeCom: wecom.URL,
+			Accounts:     accounts, // the demo accounts the samples are signed for
+			TableName:    table.Name,
+			EventBusName: busName,
+			Region:       "us-east-1",
+			Stage:        stage,
+		},
+		Table:     table,
+		Published: pub,
+		Sandbox:   sb,
+	}
+}
+
+// Env is f's complete process environment on the stack, as the local stack
+// builds it, with the clock starting at clockStart ("" for real time).
+func (s *Stack) Env(tb testing.TB, tpl *sam.Template, f sam.Function, clockStart string) []string {
+	tb.Helper()
+	e := s.Endpoints
+	e.ClockStart = clockStart
+	env, err := local.FunctionEnv(tpl, f, e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return env
 }

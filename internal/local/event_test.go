@@ -1,10 +1,10 @@
-package runtimetest_test
+package local_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/runtimetest"
+	"github.com/qunyun/qunyun/internal/local"
 )
 
 func TestEventTime(t *testing.T) {
@@ -21,7 +21,7 @@ func TestEventTime(t *testing.T) {
 		{`not json`, time.Time{}, false},
 	}
 	for _, tt := range tests {
-		got, ok := runtimetest.EventTime([]byte(tt.event))
+		got, ok := local.EventTime([]byte(tt.event))
 		if ok != tt.ok || !got.Equal(tt.want) {
 			t.Errorf("%s: got %v %v, want %v %v", tt.event, got, ok, tt.want, tt.ok)
 		}
