@@ -32,6 +32,11 @@ var noDemo bool
 // demoEvery is the pace of the demo chat: light, a message every few seconds.
 const demoEvery = 4 * time.Second
 
+// demoLink is the tracked link events/callback-link-open.json opens, so
+// that sample redirects on the demo stack as a link from a push would.
+var demoLink = qunyun.Link{Code: "demo-link-1", URL: "https://example.com/articles/winter-soup",
+	GroupID: "g-shelf", ContentID: "c-weekly-article", Source: "p-weekly-shelf"}
+
 func demoHook(ctx context.Context, st *local.Stack) error {
 	e := st.Endpoints()
 	root, err := dynalite.FindRoot(".")
@@ -58,6 +63,9 @@ func demoHook(ctx context.Context, st *local.Stack) error {
 	}
 	if err := d.Apply(ctx, table, nil); err != nil {
 		return fmt.Errorf("demo: apply %s: %w", file, err)
+	}
+	if err := table.PutLink(ctx, demoLink); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	loc := qunyun.LoadLocation("")
 	soon := now.In(loc).Truncate(time.Minute)

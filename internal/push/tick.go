@@ -29,7 +29,7 @@ const ReasonAccountMissing = "account_missing"
 type TickReport struct {
 	Scheduled   time.Time `json:"scheduled"`
 	AlreadyDone bool      `json:"alreadyDone,omitempty"`
-	From        time.Time `json:"from"` // first minute expanded (catch-up)
+	From        time.Time `json:"from,omitzero"` // first minute expanded (catch-up); unset when already done
 	Minutes     int       `json:"minutes"`
 	Deliveries  int       `json:"deliveries"` // expanded
 	*Outcome
