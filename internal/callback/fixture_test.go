@@ -155,7 +155,7 @@ func newFixtureOn(tb testing.TB, store callback.Store, clk *clock.Manual) *fixtu
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	rb := &recordingBus{}
-	svc, err := callback.NewService(store, rb, clk.Now, log)
+	svc, err := callback.NewService(store, rb, clk.Now, nil, log)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -51,12 +51,13 @@ type Handler struct {
 	cryptos sync.Map // account id + secrets → *wechat.Crypto
 }
 
-// NewHandler builds a handler on the service's clock; log may be nil.
+// NewHandler builds a handler on the service's clock and metrics; log
+// may be nil.
 func NewHandler(dir accounts.Directory, svc *Service, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{Accounts: dir, Service: svc, Now: svc.Now, Log: log, Window: 5 * time.Minute}
+	return &Handler{Accounts: dir, Service: svc, Now: svc.Now, Metrics: svc.Metrics, Log: log, Window: 5 * time.Minute}
 }
 
 // badRequest is a request we refuse: status and a reason for the caller.

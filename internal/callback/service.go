@@ -125,7 +125,7 @@ const (
 // NewService builds a service with the embedded texts and moderation lists.
 // now is required: the callback's business time comes only from the clock
 // its main wires (internal/clock).
-func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logger) (*Service, error) {
+func NewService(store Store, pub Publisher, now func() time.Time, m *metrics.Emitter, log *slog.Logger) (*Service, error) {
 	texts, err := DefaultTexts()
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func NewService(store Store, pub Publisher, now func() time.Time, log *slog.Logg
 		return nil, errors.New("callback: NewService needs a clock")
 	}
 	s := &Service{
-		Store: store, Bus: pub, Now: now, Log: log, Texts: texts, Submitting: submitting,
+		Store: store, Bus: pub, Now: now, Metrics: m, Log: log, Texts: texts, Submitting: submitting,
 		Moderator: moderation.NewChecker(texts.defaultRules(), nil),
 		Flood:     moderation.NewFlood(texts.FloodMax, texts.FloodWindow),
 		live:      newCache[string, qunyun.LiveSession](liveTTL, 10000),

@@ -153,3 +153,20 @@ func StableToken(tokens *wechatapi.Tokens, client *http.Client, base string, a q
 		return tokens.Get(ctx, "oa:"+a.AppID, fetch)
 	}
 }
+
+// AccountFinder finds an account by id (accounts.Directory).
+type AccountFinder interface {
+	Account(ctx context.Context, id string) (qunyun.Account, error)
+}
+
+// OACommentsOf returns, for New, the comment API of each OA in dir: its
+// tokens through the shared cache, at the API's base URL.
+func OACommentsOf(ctx context.Context, dir AccountFinder, tokens *wechatapi.Tokens, base string) func(accountID string) (Comments, error) {
+	return func(accountID string) (Comments, error) {
+		a, err := dir.Account(ctx, accountID)
+		if err != nil {
+			return nil, err
+		}
+		return &OAComments{Base: base, Token: StableToken(tokens, nil, base, a)}, nil
+	}
+}

@@ -119,3 +119,24 @@ func TestBinarySizes(t *testing.T) {
 		}
 	}
 }
+
+// Each function's main only wires (CONTRIBUTING.md): at most 40 lines that
+// build the adapters and the service, check the environment once, and hand
+// one entry to lambda.Start.
+func TestMainsOnlyWire(t *testing.T) {
+	for _, pkg := range functions(t) {
+		src, err := os.ReadFile(filepath.Join(root, pkg, "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.TrimRight(string(src), "\n")
+		if n := strings.Count(text, "\n") + 1; n > 40 {
+			t.Errorf("%s/main.go has %d lines; move what is not wiring into internal/", pkg, n)
+		}
+		for _, want := range []string{"lambdainit.Setup(", "lambdainit.Check(", "lambda.Start("} {
+			if strings.Count(text, want) != 1 {
+				t.Errorf("%s/main.go: want %s once", pkg, want)
+			}
+		}
+	}
+}

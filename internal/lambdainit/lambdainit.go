@@ -52,3 +52,20 @@ func Fail(err error) {
 	}
 	os.Exit(1)
 }
+
+// Check calls Fail when err is not nil: main's check of Env.Err() after it
+// has read its variables.
+func Check(err error) {
+	if err != nil {
+		Fail(err)
+	}
+}
+
+// Must returns v, or calls Fail with err: for the constructors a main
+// cannot go on without.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		Fail(err)
+	}
+	return v
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/config"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/paramstore"
 )
 
@@ -49,6 +50,16 @@ func Setup(ctx context.Context) Base {
 		})), BusName: env.Required("EVENT_BUS_NAME")},
 		Parameters: &paramstore.Client{Endpoint: aws.ToString(endpoint(env, "SSM")), Region: cfg.Region, Credentials: cfg.Credentials},
 	}
+}
+
+// Metrics emits EMF metrics with the Stage dimension (what the alarms in
+// template.yaml name) and the extra name/value pairs given.
+func (b Base) Metrics(dims ...string) *metrics.Emitter {
+	m := map[string]string{"Stage": b.Env.Optional("STAGE", "dev")}
+	for i := 0; i+1 < len(dims); i += 2 {
+		m[dims[i]] = dims[i+1]
+	}
+	return metrics.New(m)
 }
 
 // awsConfig is the SDK configuration from what Lambda puts in every

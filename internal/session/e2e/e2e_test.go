@@ -84,7 +84,7 @@ func newRun(t *testing.T) *run {
 	pub := &bus.Publisher{Client: r.rec, BusName: "test"}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var err error
-	if r.cb, err = callback.NewService(r.tb, pub, r.clk.Now, quiet); err != nil {
+	if r.cb, err = callback.NewService(r.tb, pub, r.clk.Now, nil, quiet); err != nil {
 		t.Fatal(err)
 	}
 	r.svc = &session.Service{Store: r.tb, Bus: pub, Clock: r.clk, Log: quiet}
