@@ -623,3 +623,32 @@ func notFoundPage(page string) events.APIGatewayV2HTTPResponse {
 	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusNotFound, Body: page,
 		Headers: map[string]string{"Content-Type": "text/html; charset=utf-8"}}
 }
+
+// Invoke is CallbackFunction's Lambda handler: an API Gateway v2 request of
+// the HttpApi routes (answered by Handle), or the schedule's input (a JSON
+// object with "kind"), which runs ResumeDue at the handler's clock and
+// answers its report. Told apart by their JSON, as push and session tell a
+// schedule from a bus event.
+func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Kind     *string `json:"kind"`
+		RouteKey string  `json:"routeKey"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, qunyun.Errorf(qunyun.EINVALID, "callback: input is not a JSON object: %v", err)
+	}
+	if probe.Kind == nil || probe.RouteKey != "" {
+		var req events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "callback: bad API Gateway request: %v", err)
+		}
+		return h.Handle(ctx, req)
+	}
+	var in ScheduleInput
+	if err := json.Unmarshal(raw, &in); err != nil || in.Kind != KindResume || in.ScheduledTime.IsZero() {
+		return nil, qunyun.Errorf(qunyun.EINVALID, `callback: schedule input must be {"kind":"resume","scheduledTime":<RFC 3339>}, got %s`, raw)
+	}
+	// The clock, not the scheduled time, picks the dates and the age of
+	// notes: a late run must still leave fresh failures to WeChat's retries.
+	return h.Service.ResumeDue(ctx, h.Now())
+}

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -61,28 +60,6 @@ func (s *Service) PageLink(ctx context.Context, sessionID string) (string, error
 		return "", fmt.Errorf("session %s: page link: %w", sessionID, err)
 	}
 	return strings.TrimRight(s.PublicBaseURL, "/") + "/sessions/" + url.PathEscape(sessionID+"."+key), nil
-}
-
-// Invoke is SessionFunction's Lambda handler: an API Gateway request for
-// the host's page gets the page; everything else (the tick, bus events) goes
-// to Handle and answers null.
-func (s *Service) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
-	var probe struct {
-		RouteKey       string `json:"routeKey"`
-		RequestContext struct {
-			HTTP struct {
-				Method string `json:"method"`
-			} `json:"http"`
-		} `json:"requestContext"`
-	}
-	if json.Unmarshal(raw, &probe) == nil && probe.RouteKey != "" && probe.RequestContext.HTTP.Method != "" {
-		var req events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &req); err != nil {
-			return nil, qunyun.Errorf(qunyun.EINVALID, "session: bad API Gateway request: %v", err)
-		}
-		return s.ServePage(ctx, req), nil
-	}
-	return nil, s.Handle(ctx, raw)
 }
 
 // ServePage answers GET /sessions/{id}. An unknown route, session or key is
