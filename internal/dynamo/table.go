@@ -4,8 +4,14 @@
 // there are no transactions (they cost double and the local engine lacks
 // them) and no Scan on a hot path.
 //
-// Each area of the system keeps its store code in its own file here
-// (messages.go, deliveries.go, sessions.go, scores.go, ...), on top of Table.
+// Each area keeps its store code in files named after it, on top of Table:
+// callback*.go (messages, events, check-ins, follow-up notes), catalog.go
+// and community.go (groups, members, plans, contents, hosts, rules),
+// push*.go (deliveries, caps, tokens, tracked links, requests), session*.go,
+// scoring*.go and report.go. The newer stores are small types of their own
+// over the table (People, Contributions, the moderation store), the shape
+// the older areas are to move to; table creation from template.yaml is local
+// tooling's (localtable), never a function's.
 package dynamo
 
 import (
