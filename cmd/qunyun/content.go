@@ -60,6 +60,7 @@ configured (--bus, else the running local stack's).`,
 			return w.Flush()
 		},
 	}
+	jsonFlag(cmd)
 	tableFlags(cmd)
 	busFlags(cmd)
 	cmd.AddCommand(reviewCmd(true), reviewCmd(false))
@@ -118,6 +119,7 @@ func reviewCmd(approve bool) *cobra.Command {
 	if !approve {
 		cmd.Flags().StringVar(&reason, "reason", "", "why, told to the contributor")
 	}
+	jsonFlag(cmd)
 	tableFlags(cmd)
 	busFlags(cmd)
 	return cmd

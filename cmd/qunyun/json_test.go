@@ -123,7 +123,7 @@ func TestJSONOfTableCommands(t *testing.T) {
 		keys []string // keys of the first element
 	}{
 		{[]string{"get", "groups"}, []string{"id", "name", "purpose", "caps"}},
-		{[]string{"get", "members", "--group", "g-vip-1"}, []string{"id", "group", "name", "joinedAt"}},
+		{[]string{"get", "members", "--group", "g-vip-1"}, []string{"id", "group", "name", "role"}},
 		{[]string{"get", "plans"}, []string{"id", "name", "select"}},
 		{[]string{"get", "contents"}, []string{"id", "kind"}},
 		{[]string{"get", "hosts"}, []string{"id", "name", "availability"}},
@@ -211,7 +211,7 @@ func TestJSONOfLoadAndSimulate(t *testing.T) {
 	}
 	v := checkStyle(t, "load", b.String())
 	hasKeys(t, "load", v, "distinct", "requests", "tries", "accepted", "stored", "lost", "duplicated", "unacknowledged",
-		"errors", "gaveUp", "p50Ms", "p90Ms", "p99Ms", "maxMs", "elapsedMs", "byChannel")
+		"inFlight", "errors", "gaveUp", "p50Ms", "p90Ms", "p99Ms", "maxMs", "elapsedMs", "byChannel")
 	if m := v.(map[string]any); m["p50Ms"] != 1.5 || m["elapsedMs"] != 2000.0 {
 		t.Errorf("load: durations not in ms: %s", b.String())
 	}
@@ -220,13 +220,14 @@ func TestJSONOfLoadAndSimulate(t *testing.T) {
 	sum := simulate.Summary{Seed: 7, Days: 1, Groups: 1, Members: 2,
 		Sent: simulate.Counts{"message": 3}, Accepted: simulate.Counts{"message": 3}, Rejected: map[string]int{},
 		Deliveries: map[string]int{"task_created": 1}, Sessions: map[string]int{},
+		ByClass: map[qunyun.DeliveryClass]map[string]int{qunyun.ClassContent: {"sent": 1}}, Reached: []simulate.SessionReach{},
 		Scores: []simulate.ScoreLine{{GroupID: "g1", Purpose: "general", Date: "2026-11-23", Value: 12}}, ReportDate: "2026-11-23"}
 	if err := printJSON(&b, sum); err != nil {
 		t.Fatal(err)
 	}
 	v = checkStyle(t, "simulate", b.String())
 	hasKeys(t, "simulate", v, "seed", "days", "groups", "members", "sent", "accepted", "rejected", "questions",
-		"confirmations", "linkOpens", "deliveries", "sessions", "scores", "reportDate")
+		"confirmations", "linkOpens", "deliveries", "byClass", "sessions", "reached", "scores", "reportDate")
 	hasKeys(t, "simulate score", v.(map[string]any)["scores"].([]any)[0], "group", "purpose", "date", "value", "value7", "noisy", "dying")
 }
 

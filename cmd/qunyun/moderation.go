@@ -80,6 +80,7 @@ func decisionCmd(action qunyun.ModerationAction, short string) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&by, "by", os.Getenv("USER"), "who decides, for the record (default $USER)")
+	jsonFlag(cmd)
 	tableFlags(cmd)
 	return cmd
 }

@@ -65,6 +65,7 @@ tick does not plan it again. Planning a week twice adds nothing.`,
 	}
 	cmd.Flags().StringVar(&week, "week", "next", `the week: "this", "next" or a date in it (YYYY-MM-DD)`)
 	cmd.Flags().BoolVar(&apply, "apply", false, "create the sessions and mark the week planned")
+	jsonFlag(cmd)
 	tableFlags(cmd)
 	return cmd
 }

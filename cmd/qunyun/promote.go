@@ -69,6 +69,7 @@ func roleCmd(use, short, long string, to func() qunyun.Role) *cobra.Command {
 	cmd.Flags().StringVar(&group, "group", "", "the group")
 	cmd.Flags().StringVar(&by, "by", os.Getenv("USER"), "who makes the change, for the audit record (default $USER)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit record")
+	jsonFlag(cmd)
 	tableFlags(cmd)
 	return cmd
 }

@@ -45,3 +45,17 @@ func TestAWSConfigNamesWhatIsMissing(t *testing.T) {
 		}
 	}
 }
+
+// The alarms in template.yaml name Stage (and the callback's Function):
+// every function's metrics carry the stage its environment says.
+func TestMetricsCarryTheStage(t *testing.T) {
+	env := map[string]string{"STAGE": "prod"}
+	b := Base{Env: config.New(func(k string) string { return env[k] })}
+	got := b.Metrics("Function", "callback").Dimensions
+	if len(got) != 2 || got["Stage"] != "prod" || got["Function"] != "callback" {
+		t.Errorf("dimensions %v, want Stage=prod and Function=callback", got)
+	}
+	if got := (Base{Env: config.New(func(string) string { return "" })}).Metrics().Dimensions; got["Stage"] != "dev" {
+		t.Errorf("no STAGE: dimensions %v, want Stage=dev", got)
+	}
+}

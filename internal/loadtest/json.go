@@ -15,6 +15,9 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	if f.Lost == nil {
 		f.Lost = []string{}
 	}
+	if f.InFlight == nil {
+		f.InFlight = []string{}
+	}
 	if f.Duplicated == nil {
 		f.Duplicated = []string{}
 	}

@@ -53,7 +53,7 @@ type Contribution struct {
 	MessageID   string       `json:"message" dynamodbav:"message"` // the submission
 	SubmittedAt time.Time    `json:"submittedAt" dynamodbav:"submittedAt"`
 	ReviewedBy  string       `json:"reviewedBy,omitempty" dynamodbav:"reviewedBy,omitempty"`
-	ReviewedAt  time.Time    `json:"reviewedAt,omitempty" dynamodbav:"reviewedAt,omitempty"`
+	ReviewedAt  time.Time    `json:"reviewedAt,omitzero" dynamodbav:"reviewedAt,omitempty"`
 	Reason      string       `json:"reason,omitempty" dynamodbav:"reason,omitempty"` // why rejected
 }
 

@@ -49,10 +49,10 @@ type Delivery struct {
 	// Deadline is when the message stops being worth sending: past it the
 	// delivery is skipped (reason expired) and an unconfirmed WeCom task
 	// is withdrawn.
-	Deadline time.Time `json:"deadline,omitempty" dynamodbav:"deadline,omitempty"`
+	Deadline time.Time `json:"deadline,omitzero" dynamodbav:"deadline,omitempty"`
 	// DeferredUntil holds a claimed delivery back (quiet hours) until the
 	// next allowed time; the sweep runs it again from then.
-	DeferredUntil time.Time `json:"deferredUntil,omitempty" dynamodbav:"deferredUntil,omitempty"`
+	DeferredUntil time.Time `json:"deferredUntil,omitzero" dynamodbav:"deferredUntil,omitempty"`
 	// SendStartedAt is set just before the API call: a claimed delivery
 	// with it set and never confirmed may have gone out, so it becomes
 	// unknown rather than being sent again.

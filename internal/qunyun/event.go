@@ -41,5 +41,5 @@ type DeliveryRequest struct {
 	Urgent bool `json:"urgent,omitempty"`
 	// Deadline is when the message stops being worth sending (a session
 	// notice: the session's end); zero lets push derive it from the class.
-	Deadline time.Time `json:"deadline,omitempty"`
+	Deadline time.Time `json:"deadline,omitzero"`
 }
