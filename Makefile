@@ -33,6 +33,7 @@ FUZZ_TARGETS := ./internal/wechat:FuzzVerifyDecrypt
 FUZZ_TARGETS += ./internal/wechat:FuzzParseXML
 FUZZ_TARGETS += ./internal/wechat:FuzzRelayJSON
 FUZZ_TARGETS += ./internal/callback:FuzzHandler
+FUZZ_TARGETS += ./internal/callback:FuzzSignedCallback
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
