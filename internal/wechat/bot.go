@@ -95,7 +95,8 @@ func (m *BotMessage) Content() string {
 	return ""
 }
 
-// ParseBot decodes a decrypted smart-bot callback. msgid and msgtype are required.
+// ParseBot decodes a decrypted smart-bot callback. msgid (at most 128
+// bytes) and msgtype are required.
 func ParseBot(plainJSON []byte) (*BotMessage, error) {
 	if len(plainJSON) > MaxBodySize {
 		return nil, fmt.Errorf("parse bot: %w", ErrTooLarge)
@@ -106,6 +107,9 @@ func ParseBot(plainJSON []byte) (*BotMessage, error) {
 	}
 	if m.MsgID == "" {
 		return nil, fmt.Errorf("parse bot: msgid: %w", ErrMissingField)
+	}
+	if len(m.MsgID) > maxSenderID {
+		return nil, fmt.Errorf("parse bot: msgid longer than %d bytes: %w", maxSenderID, ErrInvalid)
 	}
 	if m.MsgType == "" {
 		return nil, fmt.Errorf("parse bot: msgtype: %w", ErrMissingField)

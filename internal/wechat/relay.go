@@ -20,8 +20,9 @@ const (
 	// receiver's clock. The time dates the event's log record; a bridge
 	// that could send any time could record one event under many dates.
 	RelayMaxTimeSkew = 10 * time.Minute
-	// relayMaxID bounds the bridge's id, which becomes a storage key.
-	relayMaxID = 128
+	// maxSenderID bounds a sender's own id (the bridge's id, the smart
+	// bot's msgid), which becomes a storage key.
+	maxSenderID = 128
 )
 
 // Relay event types.
@@ -99,7 +100,7 @@ func ParseRelay(body []byte) (*RelayEvent, error) {
 		return nil, fmt.Errorf("parse relay: %w", err)
 	}
 	if err := e.validate(); err != nil {
-		return nil, fmt.Errorf("parse relay %q: %w", truncate(e.ID, relayMaxID), err)
+		return nil, fmt.Errorf("parse relay %q: %w", truncate(e.ID, maxSenderID), err)
 	}
 	return &e, nil
 }
@@ -112,7 +113,7 @@ func CheckRelayTime(e *RelayEvent, now time.Time) error {
 	// Bounds, not a subtraction: a hostile time near the int64 limits
 	// cannot overflow.
 	if e.Time < now.Unix()-limit || e.Time > now.Unix()+limit {
-		return fmt.Errorf("relay %q: time %d is more than %ds from now: %w", truncate(e.ID, relayMaxID), e.Time, limit, ErrInvalid)
+		return fmt.Errorf("relay %q: time %d is more than %ds from now: %w", truncate(e.ID, maxSenderID), e.Time, limit, ErrInvalid)
 	}
 	return nil
 }
@@ -121,8 +122,8 @@ func (e *RelayEvent) validate() error {
 	switch {
 	case e.ID == "":
 		return fmt.Errorf("id: %w", ErrMissingField)
-	case len(e.ID) > relayMaxID:
-		return fmt.Errorf("id longer than %d bytes: %w", relayMaxID, ErrInvalid)
+	case len(e.ID) > maxSenderID:
+		return fmt.Errorf("id longer than %d bytes: %w", maxSenderID, ErrInvalid)
 	case e.GroupID == "":
 		return fmt.Errorf("group_id: %w", ErrMissingField)
 	case e.Time <= 0:
