@@ -391,13 +391,18 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 
-	var botAt time.Time
-	if bot, ok := in.(*wechat.BotMessage); ok && bot.MsgType != "stream" {
-		if botAt, err = h.Service.Store.AnchorBotMessage(ctx, r.acct.ID, bot.MsgID, h.Now()); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+	// Normalised, and so checked, before the smart bot's anchor is
+	// written: bad input writes nothing.
+	norm, err := normalise(r.acct, in, time.Time{})
+	if err != nil {
+		if bad := protocolError(err); bad != nil {
+			return events.APIGatewayV2HTTPResponse{}, bad
 		}
+		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if ev, ok := in.(*wechat.RelayEvent); ok {
+		// The id's first body decides the record: a later one with other
+		// fields is recorded as that one (claimRelay rewrites ev).
 		ignore, err := h.claimRelay(ctx, r.acct, ev)
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
@@ -405,13 +410,18 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 		if ignore {
 			return text(http.StatusOK, "success"), nil
 		}
-	}
-	norm, err := normalise(r.acct, in, botAt)
-	if err != nil {
-		if bad := protocolError(err); bad != nil {
-			return events.APIGatewayV2HTTPResponse{}, bad
+		if norm, err = normalise(r.acct, in, time.Time{}); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
 		}
-		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if bot, ok := in.(*wechat.BotMessage); ok && bot.MsgType != "stream" {
+		botAt, err := h.Service.Store.AnchorBotMessage(ctx, r.acct.ID, bot.MsgID, h.Now())
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if norm, err = normalise(r.acct, in, botAt); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
 	}
 	out, err := h.Service.Handle(ctx, norm)
 	if err != nil {

@@ -125,7 +125,50 @@ func normalise(acct qunyun.Account, in wechat.Inbound, botAt time.Time) (Inbound
 	default:
 		return Inbound{}, fmt.Errorf("callback %T: %w", in, wechat.ErrInvalid)
 	}
+	if err := checkSizes(out); err != nil {
+		return Inbound{}, err
+	}
 	return out, nil
+}
+
+// What one callback may carry. Its ids become parts of DynamoDB keys (at
+// most 1024 bytes for a sort key) and its content goes into one item (at
+// most 400 KB); WeChat's own ids are a few dozen bytes. Past these limits a
+// callback is bad input, refused with a 400, not a write DynamoDB refuses
+// with an error the handler must answer 503 (so WeChat or the bridge would
+// retry it for ever).
+const (
+	maxIDBytes      = 256
+	maxContentBytes = 64 << 10
+)
+
+func checkSizes(in Inbound) error {
+	var ids []string
+	content := 0
+	if m := in.Message; m != nil {
+		ids = append(ids, m.ID, m.GroupID, m.MemberID, m.ReplyTo)
+		content += len(m.Text) + len(m.URL) + len(m.MemberName)
+		for _, id := range m.Mentions {
+			content += len(id)
+		}
+	}
+	for _, e := range in.GroupEvents {
+		ids = append(ids, e.ID, e.GroupID, e.MemberID, e.ActorID)
+		content += len(e.MemberName) + len(e.GroupName)
+	}
+	if e := in.AccountEvent; e != nil {
+		ids = append(ids, e.ID, e.MemberID)
+		content += len(e.Key)
+	}
+	for _, id := range ids {
+		if len(id) > maxIDBytes {
+			return fmt.Errorf("an id of %d bytes (at most %d): %w", len(id), maxIDBytes, wechat.ErrInvalid)
+		}
+	}
+	if content > maxContentBytes {
+		return fmt.Errorf("%d bytes of content (at most %d): %w", content, maxContentBytes, wechat.ErrInvalid)
+	}
+	return nil
 }
 
 // externalChatEvents turns one change_external_chat into group events: one
