@@ -34,6 +34,7 @@ FUZZ_TARGETS += ./internal/wechat:FuzzParseXML
 FUZZ_TARGETS += ./internal/wechat:FuzzRelayJSON
 FUZZ_TARGETS += ./internal/callback:FuzzHandler
 FUZZ_TARGETS += ./internal/callback:FuzzSignedCallback
+FUZZ_TARGETS += ./internal/push:FuzzInvoke
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
