@@ -35,6 +35,8 @@ FUZZ_TARGETS += ./internal/wechat:FuzzRelayJSON
 FUZZ_TARGETS += ./internal/callback:FuzzHandler
 FUZZ_TARGETS += ./internal/callback:FuzzSignedCallback
 FUZZ_TARGETS += ./internal/push:FuzzInvoke
+FUZZ_TARGETS += ./internal/session:FuzzInvoke
+FUZZ_TARGETS += ./internal/session:FuzzPageToken
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
