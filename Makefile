@@ -37,6 +37,7 @@ FUZZ_TARGETS += ./internal/callback:FuzzSignedCallback
 FUZZ_TARGETS += ./internal/push:FuzzInvoke
 FUZZ_TARGETS += ./internal/session:FuzzInvoke
 FUZZ_TARGETS += ./internal/session:FuzzPageToken
+FUZZ_TARGETS += ./internal/scoring:FuzzHandle
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
