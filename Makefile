@@ -38,6 +38,8 @@ FUZZ_TARGETS += ./internal/push:FuzzInvoke
 FUZZ_TARGETS += ./internal/session:FuzzInvoke
 FUZZ_TARGETS += ./internal/session:FuzzPageToken
 FUZZ_TARGETS += ./internal/scoring:FuzzHandle
+FUZZ_TARGETS += ./internal/callback:FuzzInvoke
+FUZZ_TARGETS += ./internal/callback:FuzzLinkPath
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
