@@ -40,6 +40,8 @@ FUZZ_TARGETS += ./internal/session:FuzzPageToken
 FUZZ_TARGETS += ./internal/scoring:FuzzHandle
 FUZZ_TARGETS += ./internal/callback:FuzzInvoke
 FUZZ_TARGETS += ./internal/callback:FuzzLinkPath
+FUZZ_TARGETS += ./internal/callback:FuzzRules
+FUZZ_TARGETS += ./internal/callback:FuzzNormalise
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction

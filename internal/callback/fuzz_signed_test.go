@@ -8,8 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,8 +52,8 @@ func FuzzSignedCallback(f *testing.F) {
 	for _, a := range all {
 		byKind[a.Kind] = a
 	}
-	for _, s := range samplePlaintexts(f, dir) {
-		f.Add(s.channel, s.plain)
+	for _, s := range callback.SamplePlaintexts(f) {
+		f.Add(byte(slices.Index(signedChannels, s.Account.Kind)), s.Plain)
 	}
 
 	clk := clock.NewManual(sampleTime)
@@ -177,65 +176,6 @@ func checkReply(t *testing.T, acct qunyun.Account, resp events.APIGatewayV2HTTPR
 	if _, err := c.Open(r.MsgSignature, r.TimeStamp.String(), r.Nonce, r.Encrypt); err != nil {
 		t.Fatalf("the %s reply does not open: %v\n%s", acct.Kind, err, resp.Body)
 	}
-}
-
-type signedSample struct {
-	channel byte
-	plain   []byte
-}
-
-// samplePlaintexts recovers the plaintext of every POST in
-// events/callback-*.json (they are signed for the demo accounts).
-func samplePlaintexts(tb testing.TB, dir accounts.Directory) []signedSample {
-	tb.Helper()
-	files, _ := filepath.Glob("../../events/callback-*.json")
-	var out []signedSample
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var req events.APIGatewayV2HTTPRequest
-		if json.Unmarshal(data, &req) != nil || req.RequestContext.HTTP.Method != "POST" {
-			continue
-		}
-		acct, err := dir.Account(context.Background(), req.PathParameters["account"])
-		if err != nil {
-			tb.Fatalf("%s: %v", file, err)
-		}
-		ch := -1
-		for i, k := range signedChannels {
-			if k == acct.Kind {
-				ch = i
-			}
-		}
-		if ch < 0 {
-			tb.Fatalf("%s: account %s is %s", file, acct.ID, acct.Kind)
-		}
-		plain := []byte(req.Body)
-		if q, _ := url.ParseQuery(req.RawQueryString); q.Get("msg_signature") != "" {
-			parse := wechat.ParseEnvelopeXML
-			if acct.Kind == qunyun.ChannelWeComBot {
-				parse = wechat.ParseEnvelopeJSON
-			}
-			env, err := parse(plain)
-			if err != nil {
-				tb.Fatalf("%s: %v", file, err)
-			}
-			c, err := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, acct.ReceiveID())
-			if err != nil {
-				tb.Fatal(err)
-			}
-			if plain, err = c.Decrypt(env.Encrypt); err != nil {
-				tb.Fatalf("%s: %v", file, err)
-			}
-		}
-		out = append(out, signedSample{byte(ch), plain})
-	}
-	if len(out) == 0 {
-		tb.Fatal("no callback samples in events/")
-	}
-	return out
 }
 
 // countingDB counts the writes that reach DynamoDB and the calls it
