@@ -42,6 +42,7 @@ FUZZ_TARGETS += ./internal/callback:FuzzInvoke
 FUZZ_TARGETS += ./internal/callback:FuzzLinkPath
 FUZZ_TARGETS += ./internal/callback:FuzzRules
 FUZZ_TARGETS += ./internal/callback:FuzzNormalise
+FUZZ_TARGETS += ./internal/moderation:FuzzMatcher
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
