@@ -43,6 +43,8 @@ FUZZ_TARGETS += ./internal/callback:FuzzLinkPath
 FUZZ_TARGETS += ./internal/callback:FuzzRules
 FUZZ_TARGETS += ./internal/callback:FuzzNormalise
 FUZZ_TARGETS += ./internal/moderation:FuzzMatcher
+FUZZ_TARGETS += ./internal/contest:FuzzParseVote
+FUZZ_TARGETS += ./internal/contest:FuzzImportLikes
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
