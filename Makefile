@@ -45,6 +45,7 @@ FUZZ_TARGETS += ./internal/callback:FuzzNormalise
 FUZZ_TARGETS += ./internal/moderation:FuzzMatcher
 FUZZ_TARGETS += ./internal/contest:FuzzParseVote
 FUZZ_TARGETS += ./internal/contest:FuzzImportLikes
+FUZZ_TARGETS += ./internal/awscron:FuzzParse
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
