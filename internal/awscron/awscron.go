@@ -23,6 +23,7 @@ package awscron
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -137,6 +138,9 @@ func parseRate(body string) (time.Duration, error) {
 	}
 	if n > 1 && !plural {
 		return 0, fmt.Errorf("unit %q: use the plural when the value is greater than 1", f[1])
+	}
+	if time.Duration(n) > math.MaxInt64/unit {
+		return 0, fmt.Errorf("value %d %s is longer than a Go duration (about 292 years)", n, f[1])
 	}
 	return time.Duration(n) * unit, nil
 }
