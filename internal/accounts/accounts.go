@@ -16,7 +16,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path"
@@ -72,6 +74,10 @@ func LoadFile(path string) (*Static, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&list); err != nil {
 		return nil, fmt.Errorf("accounts file %s: want a JSON array of accounts: %w", path, err)
+	}
+	// A second array (two files pasted together) must not be ignored.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("accounts file %s: want one JSON array of accounts, found more after it", path)
 	}
 	s, err := NewStatic(list)
 	if err != nil {
