@@ -46,6 +46,7 @@ FUZZ_TARGETS += ./internal/moderation:FuzzMatcher
 FUZZ_TARGETS += ./internal/contest:FuzzParseVote
 FUZZ_TARGETS += ./internal/contest:FuzzImportLikes
 FUZZ_TARGETS += ./internal/awscron:FuzzParse
+FUZZ_TARGETS += ./internal/accounts:FuzzAccounts
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
