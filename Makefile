@@ -47,6 +47,7 @@ FUZZ_TARGETS += ./internal/contest:FuzzParseVote
 FUZZ_TARGETS += ./internal/contest:FuzzImportLikes
 FUZZ_TARGETS += ./internal/awscron:FuzzParse
 FUZZ_TARGETS += ./internal/accounts:FuzzAccounts
+FUZZ_TARGETS += ./internal/community:FuzzParse
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
