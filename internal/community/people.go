@@ -100,6 +100,9 @@ func readJSONPeople(name string, data []byte) ([]Person, error) {
 		if err := dec.Decode(&p); err != nil {
 			return nil, Problems{{File: name, Line: line, Column: 1, Message: fmt.Sprintf("expected a JSON object with id, name, tier, tags, group: %v", err)}}
 		}
+		if p.ID == "" {
+			return nil, Problems{{File: name, Line: line, Column: 1, Message: "empty id"}}
+		}
 		p.Line = line
 		people = append(people, p)
 	}
