@@ -2,8 +2,12 @@ package community
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -173,13 +177,30 @@ func GroupsFragment(as []Assignment, sizeCap int) string {
 		if a.Tier == "vip" {
 			purpose = qunyun.PurposeVIP
 		}
-		fmt.Fprintf(&b, "  - id: %s\n    purpose: %s\n", a.GroupID, purpose)
+		fmt.Fprintf(&b, "  - id: %s\n    purpose: %s\n", yamlScalar(a.GroupID), purpose)
 		if tier == "vip" || tier == tierRegular {
 			fmt.Fprintf(&b, "    tier: %s\n", tier)
 		} else {
-			fmt.Fprintf(&b, "    tags: [%s]\n", tier)
+			fmt.Fprintf(&b, "    tags: [%s]\n", yamlScalar(tier))
 		}
 		fmt.Fprintf(&b, "    sizeCap: %d\n    # %d members\n", sizeCap, len(a.Members))
 	}
 	return b.String()
+}
+
+// plainScalar is text YAML reads back as itself when written bare, in a
+// block or a flow: an id-like word.
+var plainScalar = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// yamlScalar writes s for the fragment: bare when that reads back as the
+// same string, else double-quoted with Go's escapes, which YAML shares
+// (\n, \x7f, \u0085, ...), an invalid byte as U+FFFD: a tier or prefix
+// from the member list or the command line can neither break the YAML nor
+// turn into a number or a boolean.
+func yamlScalar(s string) string {
+	var back any
+	if plainScalar.MatchString(s) && yaml.Unmarshal([]byte(s), &back) == nil && back == s {
+		return s
+	}
+	return strconv.Quote(string([]rune(s)))
 }
