@@ -48,6 +48,7 @@ FUZZ_TARGETS += ./internal/contest:FuzzImportLikes
 FUZZ_TARGETS += ./internal/awscron:FuzzParse
 FUZZ_TARGETS += ./internal/accounts:FuzzAccounts
 FUZZ_TARGETS += ./internal/community:FuzzParse
+FUZZ_TARGETS += ./cmd/qunyun:FuzzSplitMembers
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
