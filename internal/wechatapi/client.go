@@ -372,6 +372,7 @@ type TaskResult struct {
 func (c *Client) GroupMsgSendResult(ctx context.Context, a qunyun.Account, msgID, sender string) ([]TaskResult, error) {
 	var all []TaskResult
 	cursor := ""
+	seen := map[string]bool{}
 	for {
 		var out struct {
 			SendList   []TaskResult `json:"send_list"`
@@ -384,6 +385,11 @@ func (c *Client) GroupMsgSendResult(ctx context.Context, a qunyun.Account, msgID
 		if out.NextCursor == "" {
 			return all, nil
 		}
+		// A cursor seen before would page for ever.
+		if seen[out.NextCursor] {
+			return nil, qunyun.Errorf(qunyun.EUNAVAILABLE, "get_groupmsg_send_result of %s: cursor %q came back again", msgID, out.NextCursor)
+		}
+		seen[out.NextCursor] = true
 		cursor = out.NextCursor
 	}
 }
