@@ -171,8 +171,18 @@ func (c *Client) fetcher(a qunyun.Account) FetchFunc {
 		if out.AccessToken == "" || out.ExpiresIn <= 0 {
 			return "", 0, qunyun.Errorf(qunyun.EUNAVAILABLE, "token answer for %s has no token", a.ID)
 		}
-		return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+		return out.AccessToken, TokenLife(out.ExpiresIn), nil
 	}
+}
+
+// maxTokenLife bounds the life a token answer may claim: WeChat's last
+// 7200 s, and a huge expires_in would overflow into the past, so every call
+// would fetch a new token.
+const maxTokenLife = 24 * time.Hour
+
+// TokenLife is the life of a token answered with expires_in seconds (> 0).
+func TokenLife(expiresIn int) time.Duration {
+	return time.Duration(min(expiresIn, int(maxTokenLife/time.Second))) * time.Second
 }
 
 // call POSTs body to an authenticated API of account a: rate-limited, with
