@@ -49,6 +49,7 @@ FUZZ_TARGETS += ./internal/awscron:FuzzParse
 FUZZ_TARGETS += ./internal/accounts:FuzzAccounts
 FUZZ_TARGETS += ./internal/community:FuzzParse
 FUZZ_TARGETS += ./cmd/qunyun:FuzzSplitMembers
+FUZZ_TARGETS += ./internal/wechatapi:FuzzAnswers
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
