@@ -233,6 +233,7 @@ func (r *Runner) Run(ctx context.Context, c qunyun.Contest) ([]qunyun.ContestEnt
 // fetchAll pages through every comment of the article.
 func fetchAll(ctx context.Context, api Comments, c qunyun.Contest) ([]Comment, error) {
 	var all []Comment
+	seen := map[int64]bool{}
 	for begin := 0; ; begin += PageSize {
 		total, page, err := api.List(ctx, c, begin, PageSize)
 		if err != nil {
@@ -241,6 +242,15 @@ func fetchAll(ctx context.Context, api Comments, c qunyun.Contest) ([]Comment, e
 		all = append(all, page...)
 		if len(page) == 0 || begin+len(page) >= total {
 			return all, nil
+		}
+		// A page of comments seen before would page for ever.
+		fresh := false
+		for _, cm := range page {
+			fresh = fresh || !seen[cm.ID]
+			seen[cm.ID] = true
+		}
+		if !fresh {
+			return nil, qunyun.Errorf(qunyun.EUNAVAILABLE, "list comments from %d: the page repeats earlier ones (total %d)", begin, total)
 		}
 	}
 }
