@@ -147,7 +147,10 @@ func StableToken(tokens *wechatapi.Tokens, client *http.Client, base string, a q
 		if out.ErrCode != 0 || out.AccessToken == "" {
 			return "", 0, &wechatapi.APIError{API: "/cgi-bin/stable_token", Code: out.ErrCode, Message: out.ErrMsg}
 		}
-		return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+		if out.ExpiresIn <= 0 {
+			return "", 0, qunyun.Errorf(qunyun.EUNAVAILABLE, "wechat stable_token: the token has no lifetime")
+		}
+		return out.AccessToken, wechatapi.TokenLife(out.ExpiresIn), nil
 	}
 	return func(ctx context.Context) (string, error) {
 		return tokens.Get(ctx, "oa:"+a.AppID, fetch)
