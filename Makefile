@@ -50,6 +50,7 @@ FUZZ_TARGETS += ./internal/accounts:FuzzAccounts
 FUZZ_TARGETS += ./internal/community:FuzzParse
 FUZZ_TARGETS += ./cmd/qunyun:FuzzSplitMembers
 FUZZ_TARGETS += ./internal/wechatapi:FuzzAnswers
+FUZZ_TARGETS += ./internal/contest:FuzzCommentAnswers
 
 # `make invoke FN=PushFunction EVENT=events/push-tick.json`
 FN    ?= PushFunction
