@@ -28,7 +28,7 @@ func FuzzSplitMembers(f *testing.F) {
 	f.Add([]byte("\ufeffID, Name ,TIER\n\"a,b\",\"x\ny\",gold\n"), uint8(1), uint8(1))
 	f.Add([]byte("name,tier\nx,vip\n"), uint8(0), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, groups, sizeCap uint8) {
-		people, err := readPeople("members.csv", data)
+		people, err := community.ReadPeople("members.csv", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "members.csv") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -40,7 +40,7 @@ func FuzzSplitMembers(f *testing.F) {
 				t.Fatalf("read a member without an id: %+v", people)
 			}
 		}
-		back, err := readPeople("members.csv", writePeople(t, people, bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\ufeff"), []byte("{"))))
+		back, err := community.ReadPeople("members.csv", writePeople(t, people, bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\ufeff"), []byte("{"))))
 		if err != nil || !slices.EqualFunc(back, people, samePerson) {
 			t.Fatalf("%+v written back reads as %+v, %v", people, back, err)
 		}

@@ -10,21 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
 	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/paramstore"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 // paramSSM serves each line of its text as one account parameter.
 type paramSSM struct{ lines []string }
 
-func (p paramSSM) GetParametersByPath(_ context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
-	out := &ssm.GetParametersByPathOutput{}
+func (p paramSSM) ParametersByPath(_ context.Context, path string) ([]paramstore.Parameter, error) {
+	var out []paramstore.Parameter
 	for i, l := range p.lines {
-		out.Parameters = append(out.Parameters, types.Parameter{Name: aws.String(aws.ToString(in.Path) + string(rune('a'+i))), Value: aws.String(l)})
+		out = append(out, paramstore.Parameter{Name: path + string(rune('a'+i)), Value: l})
 	}
 	return out, nil
 }

@@ -46,7 +46,7 @@ func FuzzInvoke(f *testing.F) {
 	clk := clock.NewManual(sampleTime)
 	table, db := dynamotest.NewEmptyTable(clk)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := callback.NewService(table, &recordingBus{}, clk.Now, log)
+	svc, err := callback.NewService(table, &recordingBus{}, clk.Now, nil, log)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func FuzzLinkPath(f *testing.F) {
 	table, _ := dynamotest.NewEmptyTable(clk)
 	store := &links{Table: table}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := callback.NewService(store, nil, clk.Now, log)
+	svc, err := callback.NewService(store, nil, clk.Now, nil, log)
 	if err != nil {
 		f.Fatal(err)
 	}
