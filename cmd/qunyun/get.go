@@ -159,16 +159,9 @@ func getGroups(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) 
 }
 
 func getMembers(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {
-	ids := []string{f.group}
-	if f.group == "" {
-		groups, err := t.Groups(ctx)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		ids = ids[:0]
-		for _, g := range groups {
-			ids = append(ids, g.ID)
-		}
+	ids, err := groupIDs(ctx, t, f.group)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	loc := qunyun.LoadLocation(f.tz)
 	var all []qunyun.Member
@@ -429,16 +422,9 @@ func getHeat(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) 
 // getRoles lists the role changes operators made (promote, demote), oldest
 // first; the member's name comes from the group's members.
 func getRoles(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {
-	ids := []string{f.group}
-	if f.group == "" {
-		groups, err := t.Groups(ctx)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		ids = ids[:0]
-		for _, g := range groups {
-			ids = append(ids, g.ID)
-		}
+	ids, err := groupIDs(ctx, t, f.group)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	people := dynamo.People{Table: t}
 	changes := []qunyun.RoleChange{} // --json prints [], not null
@@ -485,4 +471,20 @@ func filter[T any](in []T, keep func(T) bool) []T {
 		}
 	}
 	return out
+}
+
+// groupIDs is the group --group names, or every group when it names none.
+func groupIDs(ctx context.Context, t *dynamo.Table, group string) ([]string, error) {
+	if group != "" {
+		return []string{group}, nil
+	}
+	groups, err := t.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(groups))
+	for _, g := range groups {
+		ids = append(ids, g.ID)
+	}
+	return ids, nil
 }
