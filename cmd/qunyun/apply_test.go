@@ -29,10 +29,15 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err
 	return out.String(), errOut.String(), err
 }
 
-// tableArgs points a command at a fresh table in the test engine.
+// tableArgs points a command at a fresh table in the test engine, on the
+// test's clock (a test may set QUNYUN_CLOCK_START again after it).
 func tableArgs(t *testing.T) (*dynamo.Table, []string) {
 	t.Helper()
-	tb := dynamotest.NewTable(t, clock.NewManual(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)))
+	// The commands tell time by the same clock as the table: what the test
+	// writes is dated then, and must not read as expired on a later day.
+	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	t.Setenv(clock.EnvStart, at.Format(time.RFC3339))
+	tb := dynamotest.NewTable(t, clock.NewManual(at))
 	return tb, []string{"--endpoint", dynamotest.Endpoint(t), "--table", tb.Name}
 }
 

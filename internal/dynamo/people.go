@@ -16,7 +16,7 @@ import (
 // Keys (docs/data-model.md):
 //
 //	STAFF#<sid>     #META                 a staff record; GSI1 STAFF / <sid>
-//	GROUP#<gid>     ROLE#<ms>#<mid>       one role change (qunyun.RoleChange)
+//	GROUP#<gid>     ROLE#<ms>#<mid>#<from>><to>  one role change (qunyun.RoleChange)
 //
 // It is a store type of its own rather than more methods on Table
 // (STYLE.md: one small store per area).
@@ -72,7 +72,10 @@ func (p People) ChangeRole(ctx context.Context, rc qunyun.RoleChange) (qunyun.Ro
 	if err != nil {
 		return rc, err
 	}
-	k := Keys{PK: "GROUP#" + rc.GroupID, SK: "ROLE#" + Millis(rc.At) + "#" + rc.MemberID, Type: "RoleChange"}
+	// The change is in the key: a promotion and a demotion in the same
+	// millisecond are two records, not one written over the other.
+	sk := "ROLE#" + Millis(rc.At) + "#" + rc.MemberID + "#" + string(rc.From) + ">" + string(rc.To)
+	k := Keys{PK: "GROUP#" + rc.GroupID, SK: sk, Type: "RoleChange"}
 	if err := p.Table.Put(ctx, roleChangeItem{k, rc}); err != nil {
 		return rc, fmt.Errorf("%s of %s is now %s, but its audit record was not written: %w", rc.MemberID, rc.GroupID, rc.To, err)
 	}
