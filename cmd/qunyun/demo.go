@@ -67,6 +67,9 @@ func demoHook(ctx context.Context, st *local.Stack) error {
 	if err := table.PutLink(ctx, demoLink); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	if err := promoteDemoLeader(ctx, table, now); err != nil {
+		return err
+	}
 	loc := qunyun.LoadLocation("")
 	soon := now.In(loc).Truncate(time.Minute)
 	fmt.Printf(`demo: applied %s (%d created, %d changed) with a demo push at %s and a host session at %s

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/contribution"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 	"github.com/qunyun/qunyun/internal/wechat"
@@ -58,5 +59,22 @@ func showcase(ctx context.Context, gateway string, relay qunyun.Account, clk clo
 		contribution.ID(sub), showcaseGroup, contribution.ID(sub))
 	fmt.Printf("demo: %d ads in %s from one member: one moderation alert and one follow-up to the moderators (see /_local/sandbox/calls)\n",
 		showcaseBurst, showcaseGroup)
+	return nil
+}
+
+// The demo's promoted leader: an imported VIP member (infra/local/members.csv)
+// made moderator, as an operator would from the report's leader list, so
+// `qunyun get roles` and the members list show a promotion from the start.
+var demoLeader = qunyun.LeaderCandidate{GroupID: "g-vip-1", MemberID: "wm-demo-02", Role: qunyun.RoleModerator,
+	Why: "演示：28 天内答疑 6 次，被回复最多"}
+
+// promoteDemoLeader records the demo's promotion, audited like `qunyun
+// promote`; an earlier run's promotion stands (the role is already held).
+func promoteDemoLeader(ctx context.Context, table *dynamo.Table, at time.Time) error {
+	_, err := dynamo.People{Table: table}.ChangeRole(ctx, qunyun.RoleChange{GroupID: demoLeader.GroupID,
+		MemberID: demoLeader.MemberID, To: demoLeader.Role, By: "demo", At: at.UTC(), Reason: demoLeader.Why})
+	if err != nil && !strings.Contains(err.Error(), "already "+string(demoLeader.Role)) {
+		return fmt.Errorf("demo: promote %s: %w", demoLeader.MemberID, err)
+	}
 	return nil
 }
