@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -226,24 +227,34 @@ func CSWindowCap(memberID string, lastMessage time.Time) CapCounter {
 	return CapCounter{"PERSON#" + memberID, fmt.Sprintf("CSWIN#%013d", lastMessage.UnixMilli())}
 }
 
-// ReserveCap adds one to the counter if it is below max and reports whether
-// it did. ttl bounds how long the counter is kept.
-func (t *Table) ReserveCap(ctx context.Context, c CapCounter, max int, ttl time.Duration) (bool, error) {
+// ReserveCap adds one to the counter for holder (a delivery's id) if it is
+// below max and reports whether it did. ttl bounds how long the counter is
+// kept. The counter remembers its holders, so the SDK's retry of a write
+// whose answer was lost does not count the holder twice: a failed
+// condition is read back, and a reservation the holder already has counts
+// as made.
+func (t *Table) ReserveCap(ctx context.Context, c CapCounter, max int, ttl time.Duration, holder string) (bool, error) {
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(t.Name),
 		Key:                      Key(c.PK, c.SK),
-		UpdateExpression:         aws.String("ADD n :one SET #type = :type, expiresAt = :exp"),
-		ConditionExpression:      aws.String("attribute_not_exists(n) OR n < :max"),
+		UpdateExpression:         aws.String("ADD n :one, holders :h SET #type = :type, expiresAt = :exp"),
+		ConditionExpression:      aws.String("(attribute_not_exists(n) OR n < :max) AND NOT contains(holders, :id)"),
 		ExpressionAttributeNames: map[string]string{"#type": "type"},
 		ExpressionAttributeValues: Item{
 			":one":  &types.AttributeValueMemberN{Value: "1"},
 			":max":  &types.AttributeValueMemberN{Value: strconv.Itoa(max)},
+			":h":    &types.AttributeValueMemberSS{Value: []string{holder}},
+			":id":   &types.AttributeValueMemberS{Value: holder},
 			":type": &types.AttributeValueMemberS{Value: "Cap"},
 			":exp":  &types.AttributeValueMemberN{Value: strconv.FormatInt(TTL(t.now(), ttl), 10)},
 		},
 	})
 	if IsConditionFailed(err) {
-		return false, nil
+		held, err := t.capHeld(ctx, c, holder)
+		if err != nil {
+			return false, Unavailable("reserve cap "+c.String(), err)
+		}
+		return held, nil
 	}
 	if err != nil {
 		return false, Unavailable("reserve cap "+c.String(), err)
@@ -251,19 +262,39 @@ func (t *Table) ReserveCap(ctx context.Context, c CapCounter, max int, ttl time.
 	return true, nil
 }
 
-// ReleaseCap gives one back (a reserved send that did not go out).
-func (t *Table) ReleaseCap(ctx context.Context, c CapCounter) error {
+// ReleaseCap gives holder's reservation back (a reserved send that did not
+// go out). Only a holder gives one back, once: a retried release, or one of
+// a reservation made before counters remembered their holders, changes
+// nothing (the counter stays taken, the safe side of a platform quota).
+func (t *Table) ReleaseCap(ctx context.Context, c CapCounter, holder string) error {
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
-		Key:                       Key(c.PK, c.SK),
-		UpdateExpression:          aws.String("ADD n :minus"),
-		ConditionExpression:       aws.String("n > :zero"),
-		ExpressionAttributeValues: Item{":minus": &types.AttributeValueMemberN{Value: "-1"}, ":zero": &types.AttributeValueMemberN{Value: "0"}},
+		TableName:           aws.String(t.Name),
+		Key:                 Key(c.PK, c.SK),
+		UpdateExpression:    aws.String("ADD n :minus DELETE holders :h"),
+		ConditionExpression: aws.String("contains(holders, :id)"),
+		ExpressionAttributeValues: Item{
+			":minus": &types.AttributeValueMemberN{Value: "-1"},
+			":h":     &types.AttributeValueMemberSS{Value: []string{holder}},
+			":id":    &types.AttributeValueMemberS{Value: holder},
+		},
 	})
 	if err != nil && !IsConditionFailed(err) {
 		return Unavailable("release cap "+c.String(), err)
 	}
 	return nil
+}
+
+// capHeld reads (consistently) whether holder holds a reservation on c.
+func (t *Table) capHeld(ctx context.Context, c CapCounter, holder string) (bool, error) {
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.Name), Key: Key(c.PK, c.SK), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("holders"),
+	})
+	if err != nil {
+		return false, err
+	}
+	ss, _ := out.Item["holders"].(*types.AttributeValueMemberSS)
+	return ss != nil && slices.Contains(ss.Value, holder), nil
 }
 
 // CapCount reads a counter (0 when absent).

@@ -19,31 +19,39 @@ func TestReserveCapUnderConcurrency(t *testing.T) {
 	c := dynamo.GroupDayCap("g1", "2026-11-22")
 	var won atomic.Int32
 	var wg sync.WaitGroup
-	for range 30 {
+	held := make(chan string, 30)
+	for i := range 30 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := tb.ReserveCap(ctx, c, 3, time.Hour)
+			ok, err := tb.ReserveCap(ctx, c, 3, time.Hour, fmt.Sprint("d", i))
 			if err != nil {
 				t.Error(err)
 			}
 			if ok {
 				won.Add(1)
+				held <- fmt.Sprint("d", i)
 			}
 		}()
 	}
 	wg.Wait()
+	close(held)
+	first := <-held
 	if won.Load() != 3 {
 		t.Fatalf("%d reservations won, want 3", won.Load())
 	}
-	if err := tb.ReleaseCap(ctx, c); err != nil {
+	if err := tb.ReleaseCap(ctx, c, first); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := tb.CapCount(ctx, c); n != 2 {
 		t.Fatalf("count after release = %d, want 2", n)
 	}
-	for range 5 { // never below zero
-		tb.ReleaseCap(ctx, c)
+	for range 3 { // a holder gives back once; others give back nothing
+		tb.ReleaseCap(ctx, c, first)
+		tb.ReleaseCap(ctx, c, "never-held")
+	}
+	for h := range held {
+		tb.ReleaseCap(ctx, c, h)
 	}
 	if n, _ := tb.CapCount(ctx, c); n != 0 {
 		t.Fatalf("count = %d, want 0", n)
@@ -101,6 +109,38 @@ func TestDeliveryClaimAndUpdate(t *testing.T) {
 // An update DynamoDB applied but whose answer was lost (the SDK's retry
 // then fails the version condition) is the caller's own: changed, not a race
 // lost to someone else.
+// A reservation whose answer was lost counts once (the SDK's retry fails
+// the condition, and the holder finds its own reservation), and a release
+// retried the same way gives back one, not two: a platform cap is never
+// passed, nor a delivery skipped for its own reservation.
+func TestCapSurvivesALostAnswer(t *testing.T) {
+	tb := newTable(t)
+	ctx := context.Background()
+	c := dynamo.GroupMonthCap("g1", "2026-11")
+	for i := range 2 {
+		if ok, err := tb.ReserveCap(ctx, c, 3, time.Hour, fmt.Sprint("other-", i)); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	lossy := &dynamo.Table{DB: &lostAnswer{API: tb.DB}, Name: tb.Name, Now: tb.Now}
+	if ok, err := lossy.ReserveCap(ctx, c, 3, time.Hour, "d1"); err != nil || !ok {
+		t.Fatalf("the last place, answer lost: ok=%v err=%v, want it reserved", ok, err)
+	}
+	if n, _ := tb.CapCount(ctx, c); n != 3 {
+		t.Fatalf("count %d after a lost answer, want 3", n)
+	}
+	if ok, _ := tb.ReserveCap(ctx, c, 3, time.Hour, "d2"); ok {
+		t.Fatal("a fourth reservation of a cap of 3")
+	}
+	lossy = &dynamo.Table{DB: &lostAnswer{API: tb.DB}, Name: tb.Name, Now: tb.Now}
+	if err := lossy.ReleaseCap(ctx, c, "d1"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := tb.CapCount(ctx, c); n != 2 {
+		t.Fatalf("count %d after a release whose answer was lost, want 2", n)
+	}
+}
+
 func TestUpdateDeliverySurvivesALostAnswer(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()

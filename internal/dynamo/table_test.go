@@ -96,6 +96,17 @@ func (l *lostAnswer) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opt
 	return l.API.PutItem(ctx, in, opts...)
 }
 
+// UpdateItem of lostAnswer does the same for the first update.
+func (l *lostAnswer) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if !l.lost {
+		l.lost = true
+		if _, err := l.API.UpdateItem(ctx, in, opts...); err != nil {
+			return nil, err
+		}
+	}
+	return l.API.UpdateItem(ctx, in, opts...)
+}
+
 func TestPutNewSurvivesALostAnswer(t *testing.T) {
 	real := newTable(t)
 	ctx := context.Background()

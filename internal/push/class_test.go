@@ -86,8 +86,8 @@ func TestMonthlyPlatformCapBindsEveryClass(t *testing.T) {
 	e.groups(1, func(g *qunyun.Group) { g.ID = "cg"; g.Caps.DailyMax = 10; g.Caps.SessionMax = 20 })
 	month := dynamo.GroupMonthCap("cg", "2026-11")
 	reserve := push.MonthReserve(local(2026, 11, 23, 15, 0)) // 10 of November's 30
-	for range 30 - reserve {
-		if ok, err := e.tb.ReserveCap(e.ctx, month, 30, time.Hour); err != nil || !ok {
+	for i := range 30 - reserve {
+		if ok, err := e.tb.ReserveCap(e.ctx, month, 30, time.Hour, fmt.Sprint("other-", i)); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
 	}

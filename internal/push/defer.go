@@ -49,7 +49,7 @@ func (s *Service) requeue(ctx context.Context, it *dynamo.DeliveryItem, until ti
 		return err
 	}
 	out.add(func(o *Outcome) { o.Deferred++ })
-	return s.releaseCaps(ctx, caps)
+	return s.releaseCaps(ctx, it.ID, caps)
 }
 
 // QuietEnd is when the quiet hours that local time t falls in end, in t's

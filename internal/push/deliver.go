@@ -276,7 +276,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	if err != nil {
 		// The caps reserved above are not recorded on the item yet: give
 		// them back, or the resumed delivery finds its own reservation.
-		return errors.Join(err, s.releaseCaps(ctx, it.Caps))
+		return errors.Join(err, s.releaseCaps(ctx, it.ID, it.Caps))
 	}
 	if reason != "" {
 		return s.finish(ctx, it, qunyun.DeliveryFailed, reason, out)
@@ -287,7 +287,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	msg, err := s.render(ctx, d, *content, operator, s.templateData(d, group, member, it.Data))
 	if err != nil {
 		if qunyun.ErrorCode(err) == qunyun.EUNAVAILABLE {
-			return errors.Join(err, s.releaseCaps(ctx, it.Caps))
+			return errors.Join(err, s.releaseCaps(ctx, it.ID, it.Caps))
 		}
 		s.log().Warn("content template failed", "delivery", d.ID, "content", content.ID, "err", err)
 		return s.finish(ctx, it, qunyun.DeliveryFailed, qunyun.ReasonTemplate, out)
@@ -301,7 +301,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	if err != nil || !changed {
 		// Not sending (someone else moved it on, or the table failed): the
 		// counters reserved above are not ours to keep.
-		return errors.Join(err, s.releaseCaps(ctx, it.Caps))
+		return errors.Join(err, s.releaseCaps(ctx, it.ID, it.Caps))
 	}
 	to.DeliveryID = d.ID
 	taskID, sendErr := ch.Send(ctx, *acct, to, msg)
@@ -355,7 +355,7 @@ func (s *Service) retryLater(ctx context.Context, it *dynamo.DeliveryItem, reaso
 		return err
 	}
 	out.add(func(o *Outcome) { o.Deferred++ })
-	return s.releaseCaps(ctx, caps)
+	return s.releaseCaps(ctx, it.ID, caps)
 }
 
 // route picks the account, channel and address for a delivery, or a skip
@@ -488,12 +488,12 @@ func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qun
 		// Before the send the caps are only in memory (they are recorded
 		// with the send-started mark): nobody else will give them back.
 		if giveBack && it.SendStartedAt.IsZero() {
-			return errors.Join(err, s.releaseCaps(ctx, caps))
+			return errors.Join(err, s.releaseCaps(ctx, it.ID, caps))
 		}
 		return err
 	}
 	if giveBack {
-		if err := s.releaseCaps(ctx, caps); err != nil {
+		if err := s.releaseCaps(ctx, it.ID, caps); err != nil {
 			return err
 		}
 	}
@@ -521,10 +521,11 @@ func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qun
 	return s.announce(ctx, it)
 }
 
-func (s *Service) releaseCaps(ctx context.Context, caps []string) error {
+// releaseCaps gives back the caps holder (a delivery's id) reserved.
+func (s *Service) releaseCaps(ctx context.Context, holder string, caps []string) error {
 	for _, c := range caps {
 		if cc, ok := dynamo.ParseCapCounter(c); ok {
-			if err := s.Table.ReleaseCap(ctx, cc); err != nil {
+			if err := s.Table.ReleaseCap(ctx, cc, holder); err != nil {
 				return err
 			}
 		}
@@ -617,12 +618,12 @@ func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g 
 	}
 	var got []string
 	for _, w := range want {
-		ok, err := s.Table.ReserveCap(ctx, w.counter, w.max, w.ttl)
+		ok, err := s.Table.ReserveCap(ctx, w.counter, w.max, w.ttl, it.ID)
 		if err != nil {
-			return "", errors.Join(err, s.releaseCaps(ctx, got))
+			return "", errors.Join(err, s.releaseCaps(ctx, it.ID, got))
 		}
 		if !ok {
-			return w.reason, s.releaseCaps(ctx, got)
+			return w.reason, s.releaseCaps(ctx, it.ID, got)
 		}
 		got = append(got, w.counter.String())
 	}

@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,16 +71,16 @@ func TestPoliciesRecordWhy(t *testing.T) {
 		return qunyun.DeliveryRequest{ID: id, Source: "test", TargetKind: qunyun.TargetMember, TargetID: mid, GroupID: "oa-group", AccountID: oa.ID, Content: inline}
 	}
 	// The customer group has used this month's tasks: 30 in November.
-	for range 30 {
-		if ok, err := e.tb.ReserveCap(e.ctx, dynamo.GroupMonthCap("customer", "2026-11"), 30, time.Hour); err != nil || !ok {
+	for i := range 30 {
+		if ok, err := e.tb.ReserveCap(e.ctx, dynamo.GroupMonthCap("customer", "2026-11"), 30, time.Hour, fmt.Sprint("task-", i)); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
 	}
 	// o-recent wrote 1 h ago; o-silent never did; o-busy has used 5 replies.
 	putProfile(t, e, "o-recent", e.clk.Now().Add(-time.Hour))
 	putProfile(t, e, "o-busy", e.clk.Now().Add(-time.Hour))
-	for range 5 {
-		e.tb.ReserveCap(e.ctx, dynamo.CSWindowCap("o-busy", e.clk.Now().Add(-time.Hour)), 5, time.Hour)
+	for i := range 5 {
+		e.tb.ReserveCap(e.ctx, dynamo.CSWindowCap("o-busy", e.clk.Now().Add(-time.Hour)), 5, time.Hour, fmt.Sprint("reply-", i))
 	}
 	putProfile(t, e, "o-old", e.clk.Now().Add(-49*time.Hour))
 
