@@ -403,6 +403,7 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 	if ev, ok := in.(*wechat.RelayEvent); ok {
 		// The id's first body decides the record: a later one with other
 		// fields is recorded as that one (claimRelay rewrites ev).
+		group, at := ev.GroupID, ev.Time
 		ignore, err := h.claimRelay(ctx, r.acct, ev)
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
@@ -410,8 +411,10 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 		if ignore {
 			return text(http.StatusOK, "success"), nil
 		}
-		if norm, err = normalise(r.acct, in, time.Time{}); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+		if ev.GroupID != group || ev.Time != at {
+			if norm, err = normalise(r.acct, in, time.Time{}); err != nil {
+				return events.APIGatewayV2HTTPResponse{}, err
+			}
 		}
 	}
 	if bot, ok := in.(*wechat.BotMessage); ok && bot.MsgType != "stream" {
