@@ -26,8 +26,9 @@ func main() {
 		p, err := base.Parameters.GetParameter(ctx, name) // sessions still run without it: no page link
 		if err != nil {
 			slog.Error("public base URL not loaded; reminders carry no page link", "parameter", name, "error", err.Error())
+		} else {
+			publicBase = p.Value
 		}
-		publicBase = p.Value
 	}
 	lambdainit.Check(base.Env.Err())
 	svc := &session.Service{Store: base.Table, Bus: base.Bus, Clock: base.Clock, Segmenter: segment.Shared, PublicBaseURL: publicBase}

@@ -38,6 +38,11 @@ func (s *Service) submit(ctx context.Context, m qunyun.Message) (string, error) 
 		return "", err
 	}
 	if !editor {
+		if _, marked := s.Submitting.Body(stripMention(m.Text)); !marked {
+			// A member sharing a link 1:1 did not ask to submit anything:
+			// only one who wrote 「投稿」 is told that editors submit.
+			return "", nil
+		}
 		reply, err := s.Submitting.Render(s.Submitting.Replies.NotEditor, "", "")
 		if err != nil {
 			return "", err
