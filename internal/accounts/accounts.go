@@ -219,7 +219,10 @@ func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
 			}
 			i, ok := byID[path.Base(name)]
 			if !ok {
-				return fmt.Errorf("SSM parameter %s: no account %q under %s", name, path.Base(name), s.Prefix)
+				// A stray or renamed parameter must not take every
+				// account's sending away: say so and go on.
+				s.log().Warn("SSM sending parameter names no account; ignored", "parameter", name, "prefix", s.Prefix)
+				return nil
 			}
 			if snd.Secret != "" {
 				list[i].Secret = snd.Secret
