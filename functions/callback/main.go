@@ -11,6 +11,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/callback"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/lambdainit"
 )
 
@@ -26,6 +27,7 @@ func main() {
 	}
 	m := base.Metrics("Function", "callback")
 	svc := lambdainit.Must(callback.NewService(base.Table, base.Bus, base.Clock.Now, m, slog.Default()))
+	svc.Moderation, svc.Contributions = dynamo.Moderation{Table: base.Table}, dynamo.Contributions{Table: base.Table}
 	h := callback.NewHandler(dir, svc, slog.Default())
 	h.VerifyCode = env.Optional("WECOM_VERIFY_CODE", "")
 	lambdainit.Check(env.Err())

@@ -162,6 +162,7 @@ func newFixtureOn(tb testing.TB, store callback.Store, clk *clock.Manual) *fixtu
 	f := &fixture{t: tb, clock: clk, bus: rb, handler: callback.NewHandler(dir, svc, log)}
 	if t, ok := store.(*dynamo.Table); ok {
 		f.table = t
+		svc.Moderation, svc.Contributions = dynamo.Moderation{Table: t}, dynamo.Contributions{Table: t}
 	}
 	return f
 }

@@ -50,6 +50,7 @@ func FuzzInvoke(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	svc.Moderation, svc.Contributions = dynamo.Moderation{Table: table}, dynamo.Contributions{Table: table}
 	h := callback.NewHandler(dir, svc, log)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		before := db.Writes()

@@ -74,6 +74,7 @@ func FuzzSignedCallback(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	svc.Moderation, svc.Contributions = dynamo.Moderation{Table: table}, dynamo.Contributions{Table: table}
 	h := callback.NewHandler(dir, svc, log)
 
 	f.Fuzz(func(t *testing.T, channel byte, plain []byte) {

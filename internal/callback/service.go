@@ -151,12 +151,6 @@ func NewService(store Store, pub Publisher, now func() time.Time, m *metrics.Emi
 		links:     newCache[string, qunyun.Link](linkTTL, 50000),
 		checkers:  newCache[string, *moderation.Checker](rulesTTL, 1000),
 	}
-	// The table holds the accounts' moderation lists too; another store
-	// (a tool's) moderates by the built-in lists.
-	if t, ok := store.(*dynamo.Table); ok {
-		s.Moderation = dynamo.Moderation{Table: t}
-		s.Contributions = dynamo.Contributions{Table: t}
-	}
 	return s, nil
 }
 

@@ -87,6 +87,7 @@ func newRun(t *testing.T) *run {
 	if r.cb, err = callback.NewService(r.tb, pub, r.clk.Now, nil, quiet); err != nil {
 		t.Fatal(err)
 	}
+	r.cb.Moderation, r.cb.Contributions = dynamo.Moderation{Table: r.tb}, dynamo.Contributions{Table: r.tb}
 	r.svc = &session.Service{Store: r.tb, Bus: pub, Clock: r.clk, Log: quiet}
 	r.must(r.tb.PutGroup(r.ctx, qunyun.Group{ID: "g1", Name: "增长群", AccountID: "relay1"}))
 	r.must(r.tb.PutHost(r.ctx, qunyun.Host{ID: "h1", Name: "王老师", MemberID: "host", WeComUserID: "wang"}))
