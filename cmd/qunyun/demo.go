@@ -17,7 +17,7 @@ import (
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/local"
-	"github.com/qunyun/qunyun/internal/local/dynalite"
+	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate"
 )
@@ -39,7 +39,7 @@ var demoLink = qunyun.Link{Code: "demo-link-1", URL: "https://example.com/articl
 
 func demoHook(ctx context.Context, st *local.Stack) error {
 	e := st.Endpoints()
-	root, err := dynalite.FindRoot(".")
+	root, err := host.FindRoot(".")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

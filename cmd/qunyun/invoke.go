@@ -16,7 +16,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/local"
-	"github.com/qunyun/qunyun/internal/local/dynalite"
+	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/local/runner"
 	"github.com/qunyun/qunyun/internal/sam"
 )
@@ -38,7 +38,7 @@ so a stored sample replays as it was sent; --clock-start (QUNYUN_CLOCK_START)
 sets another, and an event without a time runs on the stack's clock.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, err := dynalite.FindRoot(".")
+			root, err := host.FindRoot(".")
 			if err != nil {
 				return err
 			}

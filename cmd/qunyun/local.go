@@ -18,8 +18,8 @@ import (
 
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/local"
-	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
+	"github.com/qunyun/qunyun/internal/local/host"
 )
 
 // upHook runs once the local stack is up (e.g. to apply the demo
@@ -58,7 +58,7 @@ event bus with the template's rules and schedules, and the WeChat/WeCom
 API sandbox. Flags default to the environment variables in brackets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, err := dynalite.FindRoot(".")
+			root, err := host.FindRoot(".")
 			if err != nil {
 				return err
 			}

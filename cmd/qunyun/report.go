@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/qunyun/qunyun/internal/local/dynalite"
+	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/report"
 )
@@ -89,7 +89,7 @@ On a terminal it then opens the page with xdg-open (open on macOS) unless
 // repository's git-ignored .local/reports/, so pages never land among the
 // sources; outside a repository, the working directory.
 func reportPath(name string) (string, error) {
-	root, err := dynalite.FindRoot(".")
+	root, err := host.FindRoot(".")
 	if err != nil {
 		return name, nil
 	}

@@ -23,7 +23,7 @@ import (
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/local"
-	"github.com/qunyun/qunyun/internal/local/dynalite"
+	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/report"
 	"github.com/qunyun/qunyun/internal/simulate"
@@ -127,7 +127,7 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 		}
 		return err
 	}
-	root, err := dynalite.FindRoot(".")
+	root, err := host.FindRoot(".")
 	if err != nil {
 		return fmt.Errorf("simulate runs from the repository (it builds the functions): %w", err)
 	}

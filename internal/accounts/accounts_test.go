@@ -193,8 +193,8 @@ func TestSSMLegacyLayout(t *testing.T) {
 
 func TestSSMSendingHalfErrors(t *testing.T) {
 	for name, value := range map[string]string{
-		"unknown field":   `{"secret":"s","token":"t"}`,
-		"not JSON":        `s3cret`,
+		"unknown field": `{"secret":"s","token":"t"}`,
+		"not JSON":      `s3cret`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			id := "oa1"

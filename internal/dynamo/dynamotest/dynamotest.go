@@ -25,6 +25,7 @@ import (
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/localtable"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
+	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/sam"
 )
 
@@ -84,7 +85,7 @@ func NewTable(tb testing.TB, clk clock.Clock) *dynamo.Table {
 
 // CreateFromTemplate creates the template's table under name.
 func CreateFromTemplate(ctx context.Context, c *dynamodb.Client, name string) error {
-	root, err := dynalite.FindRoot(".")
+	root, err := host.FindRoot(".")
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func CreateFromTemplate(ctx context.Context, c *dynamodb.Client, name string) er
 }
 
 func start() (string, error) {
-	root, err := dynalite.FindRoot(".")
+	root, err := host.FindRoot(".")
 	if err != nil {
 		return "", err
 	}

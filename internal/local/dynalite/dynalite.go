@@ -15,7 +15,6 @@ package dynalite
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +23,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/qunyun/qunyun/internal/local/host"
 )
 
 // startTimeout bounds how long Start waits for the readiness line: node
@@ -74,11 +75,11 @@ func Start(ctx context.Context, o Options) (*Engine, error) {
 	if err := Installed(o.Root); err != nil {
 		return nil, err
 	}
-	host, port, err := net.SplitHostPort(o.Addr)
+	addrHost, port, err := net.SplitHostPort(o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("dynalite address: %w", err)
 	}
-	args := []string{launcher(o.Root), "--host", host, "--port", port}
+	args := []string{launcher(o.Root), "--host", addrHost, "--port", port}
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("dynalite data dir: %w", err)
@@ -92,7 +93,7 @@ func Start(ctx context.Context, o Options) (*Engine, error) {
 	cmd := exec.Command("node", args...)
 	out, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, log
-	KillWithParent(cmd)
+	host.KillWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dynalite (is node installed?): %w", err)
 	}
@@ -150,24 +151,4 @@ func (e *Engine) Wait() error {
 func (e *Engine) Stop() {
 	e.cmd.Process.Kill()
 	<-e.done
-}
-
-// FindRoot returns the checkout at or above dir: the directory holding
-// go.mod, and with it template.yaml and infra/. Tests run in their package's
-// directory, the CLI anywhere inside the repository.
-func FindRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("find repository root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in the working directory or above: run from the repository")
-		}
-		dir = parent
-	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
+	"github.com/qunyun/qunyun/internal/local/host"
 )
 
 // TestEngineSurvivesAbortedRequests aborts 100 requests in the ways a
@@ -27,7 +28,7 @@ import (
 // and holds every write it acknowledged.
 func TestEngineSurvivesAbortedRequests(t *testing.T) {
 	t.Parallel()
-	root, err := dynalite.FindRoot(".")
+	root, err := host.FindRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}

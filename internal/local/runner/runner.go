@@ -24,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/local/dynalite"
+	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/local/runtimeapi"
 )
 
@@ -283,7 +283,7 @@ func (p *Pool) start() (*process, error) {
 	cmd.Dir = filepath.Dir(p.fn.Binary) // Lambda runs bootstrap from its task root
 	out := &lineWriter{prefix: "[" + p.fn.Name + "] ", out: p.log}
 	cmd.Stdout, cmd.Stderr = out, out
-	dynalite.KillWithParent(cmd)
+	host.KillWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		api.Close()
 		return nil, fmt.Errorf("runner: start %s (%s): %w", p.fn.Name, p.fn.Binary, err)

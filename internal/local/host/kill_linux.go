@@ -1,4 +1,4 @@
-package dynalite
+package host
 
 import (
 	"os/exec"
