@@ -59,7 +59,7 @@ func TestApplyDemoTwiceIsNoOp(t *testing.T) {
 	if !strings.Contains(out, "no changes") || strings.Contains(out, "applied:") {
 		t.Fatalf("second apply output:\n%s", out)
 	}
-	groups, err := tb.Groups(context.Background())
+	groups, err := dynamo.Catalog{Table: tb}.Groups(context.Background())
 	if err != nil || len(groups) != 10 {
 		t.Fatalf("%d groups, %v", len(groups), err)
 	}
@@ -85,8 +85,8 @@ func TestApplyTypoWritesNothing(t *testing.T) {
 	if !strings.Contains(stderr, want) {
 		t.Fatalf("stderr:\n%s\nwant:\n%s", stderr, want)
 	}
-	groups, _ := tb.Groups(context.Background())
-	contents, _ := tb.Contents(context.Background())
+	groups, _ := dynamo.Catalog{Table: tb}.Groups(context.Background())
+	contents, _ := dynamo.Catalog{Table: tb}.Contents(context.Background())
 	if len(groups)+len(contents) != 0 {
 		t.Fatalf("a bad file wrote %d groups, %d contents", len(groups), len(contents))
 	}
@@ -98,7 +98,7 @@ func TestApplyDryRunAndPrune(t *testing.T) {
 	if err != nil || !strings.Contains(out, "+ plan p-lunch") {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
-	if groups, _ := tb.Groups(context.Background()); len(groups) != 0 {
+	if groups, _ := (dynamo.Catalog{Table: tb}).Groups(context.Background()); len(groups) != 0 {
 		t.Fatalf("dry run wrote %d groups", len(groups))
 	}
 	if _, _, err := run(t, "", append([]string{"apply", "-f", demoFile}, targs...)...); err != nil {
@@ -111,14 +111,14 @@ func TestApplyDryRunAndPrune(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--yes") {
 		t.Fatalf("prune without --yes: %v", err)
 	}
-	if groups, _ := tb.Groups(context.Background()); len(groups) != 10 {
+	if groups, _ := (dynamo.Catalog{Table: tb}).Groups(context.Background()); len(groups) != 10 {
 		t.Fatalf("refused prune left %d groups", len(groups))
 	}
 	out, _, err = run(t, "", append([]string{"apply", "--prune", "--yes", "-f", small}, targs...)...)
 	if err != nil || !strings.Contains(out, "- group g-vip-1") || !strings.Contains(out, "~ group g-shelf") {
 		t.Fatalf("prune: %v\n%s", err, out)
 	}
-	if groups, _ := tb.Groups(context.Background()); len(groups) != 1 {
+	if groups, _ := (dynamo.Catalog{Table: tb}).Groups(context.Background()); len(groups) != 1 {
 		t.Fatalf("after prune: %d groups", len(groups))
 	}
 }

@@ -68,8 +68,8 @@ func TestContentReview(t *testing.T) {
 			t.Errorf("%v: no error", bad)
 		}
 	}
-	a, _, _ := tb.Content(ctx, "tg-a")
-	b, _, _ := tb.Content(ctx, "tg-b")
+	a, _, _ := dynamo.Catalog{Table: tb}.Content(ctx, "tg-a")
+	b, _, _ := dynamo.Catalog{Table: tb}.Content(ctx, "tg-b")
 	if a.Contribution.State != qunyun.ContentApproved || a.Contribution.ReviewedBy != "ops-lin" || !a.Pickable() {
 		t.Errorf("tg-a = %+v", a.Contribution)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qunyun/qunyun/internal/contest"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -49,14 +50,14 @@ whole file, and nothing is written.`,
 			if err != nil {
 				return err
 			}
-			contests, err := t.Contests(ctx)
+			contests, err := dynamo.Catalog{Table: t}.Contests(ctx)
 			if err != nil {
 				return tableError(cmd, err)
 			}
 			if !slices.ContainsFunc(contests, func(c qunyun.Contest) bool { return c.ID == id }) {
 				return fmt.Errorf("--contest %q: no such contest (qunyun apply defines contests); nothing imported", id)
 			}
-			n, err := contest.ImportLikes(ctx, t, id, f)
+			n, err := contest.ImportLikes(ctx, dynamo.Scores{Table: t}, id, f)
 			if err != nil {
 				return fmt.Errorf("%s: %w", file, tableError(cmd, err))
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -15,12 +16,12 @@ import (
 func TestContestImportLikes(t *testing.T) {
 	tb, targs := tableArgs(t)
 	ctx := t.Context()
-	if err := tb.PutContest(ctx, qunyun.Contest{ID: "c1", AccountID: "oa1", Title: "好物留言", MsgDataID: "1",
+	if err := (dynamo.Catalog{Table: tb}).PutContest(ctx, qunyun.Contest{ID: "c1", AccountID: "oa1", Title: "好物留言", MsgDataID: "1",
 		Start: "2026-11-20T00:00:00+08:00", End: "2026-11-27T20:00:00+08:00"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []int64{5, 6, 7} {
-		if err := tb.PutContestEntry(ctx, qunyun.ContestEntry{ContestID: "c1", CommentID: id, OpenID: "u" + string(rune('0'+id)), Content: "好用"}); err != nil {
+		if err := (dynamo.Scores{Table: tb}).PutContestEntry(ctx, qunyun.ContestEntry{ContestID: "c1", CommentID: id, OpenID: "u" + string(rune('0'+id)), Content: "好用"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,7 +34,7 @@ func TestContestImportLikes(t *testing.T) {
 		return p
 	}
 	likes := func() map[int64]int {
-		entries, err := tb.ContestEntries(ctx, "c1")
+		entries, err := dynamo.Scores{Table: tb}.ContestEntries(ctx, "c1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -64,7 +64,7 @@ func demoHook(ctx context.Context, st *local.Stack) error {
 	if err := d.Apply(ctx, table, nil); err != nil {
 		return fmt.Errorf("demo: apply %s: %w", file, err)
 	}
-	if err := table.PutLink(ctx, demoLink); err != nil {
+	if err := (dynamo.Links{Table: table}).PutLink(ctx, demoLink); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	if err := promoteDemoLeader(ctx, table, now); err != nil {

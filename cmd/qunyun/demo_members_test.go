@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
 )
 
 const demoMembers = "../../infra/local/members.csv"
@@ -32,12 +34,12 @@ func TestDemoImportsMembers(t *testing.T) {
 		f := strings.Split(l, ",")
 		want[f[0]+"/"+f[1]] = f[2]
 	}
-	groups, err := tb.Groups(context.Background())
+	groups, err := dynamo.Catalog{Table: tb}.Groups(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, g := range groups {
-		members, err := tb.Members(context.Background(), g.ID)
+		members, err := dynamo.Catalog{Table: tb}.Members(context.Background(), g.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

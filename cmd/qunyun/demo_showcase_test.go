@@ -21,7 +21,7 @@ func TestDemoPromotesALeader(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m, found, err := tb.Member(ctx, demoLeader.GroupID, demoLeader.MemberID)
+	m, found, err := dynamo.Catalog{Table: tb}.Member(ctx, demoLeader.GroupID, demoLeader.MemberID)
 	if err != nil || !found || m.Role != qunyun.RoleModerator {
 		t.Fatalf("member %+v found=%v err=%v, want moderator", m, found, err)
 	}

@@ -21,15 +21,15 @@ var exportKinds = []struct {
 	read func(ctx context.Context, t *dynamo.Table, scope exportScope, emit func(v any) error) error
 }{
 	{"group", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		return emitAll(ctx, t.Groups, emit)
+		return emitAll(ctx, dynamo.Catalog{Table: t}.Groups, emit)
 	}},
 	{"member", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		groups, err := t.Groups(ctx)
+		groups, err := dynamo.Catalog{Table: t}.Groups(ctx)
 		if err != nil {
 			return err
 		}
 		for _, g := range groups {
-			members, err := t.Members(ctx, g.ID)
+			members, err := dynamo.Catalog{Table: t}.Members(ctx, g.ID)
 			if err != nil {
 				return err
 			}
@@ -45,52 +45,52 @@ var exportKinds = []struct {
 		return emitAll(ctx, dynamo.People{Table: t}.Staff, emit)
 	}},
 	{"content", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		return emitAll(ctx, t.Contents, emit)
+		return emitAll(ctx, dynamo.Catalog{Table: t}.Contents, emit)
 	}},
 	{"plan", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		return emitAll(ctx, t.Plans, emit)
+		return emitAll(ctx, dynamo.Catalog{Table: t}.Plans, emit)
 	}},
 	{"host", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		return emitAll(ctx, t.Hosts, emit)
+		return emitAll(ctx, dynamo.Catalog{Table: t}.Hosts, emit)
 	}},
 	{"keyword-rule", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		keywords, _, err := t.AllRules(ctx)
+		keywords, _, err := dynamo.Catalog{Table: t}.AllRules(ctx)
 		if err != nil {
 			return err
 		}
 		return emitEach(keywords, emit)
 	}},
 	{"checkin-rule", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		_, checkins, err := t.AllRules(ctx)
+		_, checkins, err := dynamo.Catalog{Table: t}.AllRules(ctx)
 		if err != nil {
 			return err
 		}
 		return emitEach(checkins, emit)
 	}},
 	{"contest", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		return emitAll(ctx, t.Contests, emit)
+		return emitAll(ctx, dynamo.Catalog{Table: t}.Contests, emit)
 	}},
 	{"moderation", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, dynamo.Moderation{Table: t}.AllRules, emit)
 	}},
 	{"session-target", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		return emitAll(ctx, t.SessionTargets, emit)
+		return emitAll(ctx, dynamo.Catalog{Table: t}.SessionTargets, emit)
 	}},
 	{"session", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		// Every session, through the start-time index.
-		sessions, err := t.SessionsStarting(ctx, time.Unix(0, 0), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
+		sessions, err := dynamo.Sessions{Table: t}.SessionsStarting(ctx, time.Unix(0, 0), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			return err
 		}
 		return emitEach(sessions, emit)
 	}},
 	{"score", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
-		groups, err := t.Groups(ctx)
+		groups, err := dynamo.Catalog{Table: t}.Groups(ctx)
 		if err != nil {
 			return err
 		}
 		for _, g := range groups {
-			scores, err := t.GroupScores(ctx, g.ID, "0000-00-00", "9999-99-99")
+			scores, err := dynamo.Scores{Table: t}.GroupScores(ctx, g.ID, "0000-00-00", "9999-99-99")
 			if err != nil {
 				return err
 			}
@@ -103,7 +103,7 @@ var exportKinds = []struct {
 	{"delivery", func(ctx context.Context, t *dynamo.Table, scope exportScope, emit func(any) error) error {
 		// Deliveries are keyed by day: the last --days UTC dates.
 		for _, date := range scope.deliveryDates {
-			items, err := t.DayDeliveries(ctx, date, "")
+			items, err := dynamo.Deliveries{Table: t}.DayDeliveries(ctx, date, "")
 			if err != nil {
 				return err
 			}

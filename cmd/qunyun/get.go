@@ -140,7 +140,7 @@ func yesNo(b bool) string {
 }
 
 func getGroups(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {
-	groups, err := t.Groups(ctx)
+	groups, err := dynamo.Catalog{Table: t}.Groups(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -167,7 +167,7 @@ func getMembers(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time)
 	var all []qunyun.Member
 	var rows [][]string
 	for _, id := range ids {
-		members, err := t.Members(ctx, id)
+		members, err := dynamo.Catalog{Table: t}.Members(ctx, id)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -183,7 +183,7 @@ func getMembers(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time)
 }
 
 func getPlans(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) ([]string, [][]string, any, error) {
-	plans, err := t.Plans(ctx)
+	plans, err := dynamo.Catalog{Table: t}.Plans(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -232,7 +232,7 @@ func describeSelector(s qunyun.GroupSelector) string {
 }
 
 func getContents(ctx context.Context, t *dynamo.Table, _ getFilters, _ time.Time) ([]string, [][]string, any, error) {
-	contents, err := t.Contents(ctx)
+	contents, err := dynamo.Catalog{Table: t}.Contents(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -248,7 +248,7 @@ func getContents(ctx context.Context, t *dynamo.Table, _ getFilters, _ time.Time
 }
 
 func getHosts(ctx context.Context, t *dynamo.Table, _ getFilters, _ time.Time) ([]string, [][]string, any, error) {
-	hosts, err := t.Hosts(ctx)
+	hosts, err := dynamo.Catalog{Table: t}.Hosts(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -266,17 +266,17 @@ func getHosts(ctx context.Context, t *dynamo.Table, _ getFilters, _ time.Time) (
 
 func getDeliveries(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) ([]string, [][]string, any, error) {
 	from, to, dates := localDay(f.date, f.tz, now)
-	var items []dynamo.DeliveryItem
+	var items []qunyun.DeliveryRecord
 	for _, date := range dates {
-		var got []dynamo.DeliveryItem
+		var got []qunyun.DeliveryRecord
 		var err error
 		switch {
 		case f.group != "":
-			got, err = t.GroupDayDeliveries(ctx, f.group, date)
+			got, err = dynamo.Deliveries{Table: t}.GroupDayDeliveries(ctx, f.group, date)
 		case f.plan != "":
-			got, err = t.PlanDeliveries(ctx, f.plan, date)
+			got, err = dynamo.Deliveries{Table: t}.PlanDeliveries(ctx, f.plan, date)
 		default:
-			got, err = t.DayDeliveries(ctx, date, qunyun.DeliveryState(f.state))
+			got, err = dynamo.Deliveries{Table: t}.DayDeliveries(ctx, date, qunyun.DeliveryState(f.state))
 		}
 		if err != nil {
 			return nil, nil, nil, err
@@ -320,9 +320,9 @@ func getSessions(ctx context.Context, t *dynamo.Table, f getFilters, now time.Ti
 	var sessions []qunyun.Session
 	var err error
 	if f.group != "" {
-		sessions, err = t.GroupSessions(ctx, f.group, from, to)
+		sessions, err = dynamo.Sessions{Table: t}.GroupSessions(ctx, f.group, from, to)
 	} else {
-		sessions, err = t.SessionsStarting(ctx, from, to)
+		sessions, err = dynamo.Sessions{Table: t}.SessionsStarting(ctx, from, to)
 	}
 	if err != nil {
 		return nil, nil, nil, err
@@ -350,9 +350,9 @@ func getScores(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time
 	var scores []qunyun.GroupScore
 	var err error
 	if f.group != "" {
-		scores, err = t.GroupScores(ctx, f.group, date, date)
+		scores, err = dynamo.Scores{Table: t}.GroupScores(ctx, f.group, date, date)
 	} else {
-		scores, err = t.ScoresOn(ctx, date)
+		scores, err = dynamo.Scores{Table: t}.ScoresOn(ctx, date)
 	}
 	if err != nil {
 		return nil, nil, nil, err
@@ -381,7 +381,7 @@ func getHeat(ctx context.Context, t *dynamo.Table, f getFilters, now time.Time) 
 	}
 	_, to, _ := localDay(f.date, f.tz, now)
 	from := to.AddDate(0, 0, -f.days)
-	heat, err := t.ReadingHeat(ctx, from, to)
+	heat, err := dynamo.Links{Table: t}.ReadingHeat(ctx, from, to)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -437,7 +437,7 @@ func getRoles(ctx context.Context, t *dynamo.Table, f getFilters, _ time.Time) (
 		if len(got) == 0 {
 			continue
 		}
-		members, err := t.Members(ctx, id)
+		members, err := dynamo.Catalog{Table: t}.Members(ctx, id)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -478,7 +478,7 @@ func groupIDs(ctx context.Context, t *dynamo.Table, group string) ([]string, err
 	if group != "" {
 		return []string{group}, nil
 	}
-	groups, err := t.Groups(ctx)
+	groups, err := dynamo.Catalog{Table: t}.Groups(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -25,18 +25,18 @@ func TestGetHeat(t *testing.T) {
 		{ID: "p-lunch|h1|o-fan", TargetKind: qunyun.TargetMember, TargetID: "o-fan"},
 	} {
 		d.Source, d.ContentID, d.AccountID, d.At = "p-lunch", "c-coupon", "oa-demo", at
-		_, it, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
+		_, it, err := dynamo.Deliveries{Table: tb}.ClaimDelivery(ctx, qunyun.DeliveryRecord{Delivery: d})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tb.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) { d.State = qunyun.DeliverySent }); err != nil {
+		if _, err := (dynamo.Deliveries{Table: tb}).UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) { d.State = qunyun.DeliverySent }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Opens as the callback's /r/{code} records them.
 	open := func(l qunyun.Link, from, req string) {
 		o := qunyun.LinkOpen{GroupID: l.GroupID, ContentID: l.ContentID, DeliveryID: l.DeliveryID, MemberID: l.MemberID, From: from, At: at.Add(time.Hour)}
-		if err := tb.RecordLinkOpen(ctx, l, o, req, "MicroMessenger"); err != nil {
+		if err := (dynamo.Links{Table: tb}).RecordLinkOpen(ctx, l, o, req, "MicroMessenger"); err != nil {
 			t.Fatal(err)
 		}
 	}

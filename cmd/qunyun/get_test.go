@@ -23,12 +23,12 @@ func appliedDemo(t *testing.T) (*dynamo.Table, []string) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := tb.PutMember(ctx, qunyun.Member{GroupID: "g-vip-1", ID: "wm-alice", Name: "王小美", Role: qunyun.RoleMember, Tier: "vip",
+	if err := (dynamo.Catalog{Table: tb}).PutMember(ctx, qunyun.Member{GroupID: "g-vip-1", ID: "wm-alice", Name: "王小美", Role: qunyun.RoleMember, Tier: "vip",
 		JoinedAt: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC), Tags: []string{"会员"}}); err != nil {
 		t.Fatal(err)
 	}
 	// Scoring writes tier and auto tags onto the member, as a night does.
-	if err := tb.SetMemberTier(ctx, "g-vip-1", "wm-alice", qunyun.TierCore, []string{"跨境", "选品"}); err != nil {
+	if err := (dynamo.Scores{Table: tb}).SetMemberTier(ctx, "g-vip-1", "wm-alice", qunyun.TierCore, []string{"跨境", "选品"}); err != nil {
 		t.Fatal(err)
 	}
 	// 2026-11-22 03:00 UTC is 11:00 in Shanghai; 17:00 UTC is already the 23rd there.
@@ -38,7 +38,7 @@ func appliedDemo(t *testing.T) (*dynamo.Table, []string) {
 		{ID: "p-punch|slot2|g-punch", Source: "p-punch", TargetKind: qunyun.TargetGroup, TargetID: "g-punch", GroupID: "g-punch",
 			ContentID: "c-punch-reminder", At: time.Date(2026, 11, 22, 23, 0, 0, 0, time.UTC)},
 	} {
-		if _, _, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d}); err != nil {
+		if _, _, err := (dynamo.Deliveries{Table: tb}).ClaimDelivery(ctx, qunyun.DeliveryRecord{Delivery: d}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,7 +48,7 @@ func appliedDemo(t *testing.T) (*dynamo.Table, []string) {
 			Flags: []qunyun.Flag{{Kind: qunyun.FlagVolume, Why: "x"}}},
 		{GroupID: "g-shelf", Purpose: qunyun.PurposeShelf, Date: "2026-11-20", Value: 10},
 	} {
-		if err := tb.PutGroupScore(ctx, sc); err != nil {
+		if err := (dynamo.Scores{Table: tb}).PutGroupScore(ctx, sc); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -36,7 +37,7 @@ func TestInvokeReplaysEverySample(t *testing.T) {
 	if _, _, err := run(t, "", "apply", "-f", demoFile, "--endpoint", st.Endpoints.DynamoDB, "--table", st.Endpoints.TableName); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Table.PutLink(context.Background(), demoLink); err != nil {
+	if err := (dynamo.Links{Table: st.Table}).PutLink(context.Background(), demoLink); err != nil {
 		t.Fatal(err)
 	}
 	state := filepath.Join(t.TempDir(), "stack.json")
@@ -119,7 +120,7 @@ func checkPushTick(t *testing.T, st *runtimetest.Stack, out string) {
 	if rep.Deliveries != 4 || rep.Tasks != 1 || rep.Failed != 3 {
 		t.Errorf("tick: %s, want 4 deliveries: 1 task, 3 failed", out)
 	}
-	items, err := st.Table.PlanDeliveries(context.Background(), "p-lunch", "2026-11-23")
+	items, err := dynamo.Deliveries{Table: st.Table}.PlanDeliveries(context.Background(), "p-lunch", "2026-11-23")
 	if err != nil {
 		t.Fatal(err)
 	}

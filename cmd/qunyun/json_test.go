@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/loadtest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate"
@@ -106,16 +107,16 @@ func TestJSONOfTableCommands(t *testing.T) {
 	tb, targs := appliedDemo(t)
 	ctx := context.Background()
 	start := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	if _, err := tb.CreateSession(ctx, qunyun.Session{ID: "s-json", GroupID: "g-vip-1", HostID: "h-founder",
+	if _, err := (dynamo.Sessions{Table: tb}).CreateSession(ctx, qunyun.Session{ID: "s-json", GroupID: "g-vip-1", HostID: "h-founder",
 		Start: start, End: start.Add(time.Hour), State: qunyun.SessionScheduled}); err != nil {
 		t.Fatal(err)
 	}
 	// As scoring writes it: every dimension, even one with no demand.
-	if err := tb.PutGroupScore(ctx, qunyun.GroupScore{GroupID: "g-shelf", Purpose: qunyun.PurposeShelf, Date: "2026-11-19", Value: 40,
+	if err := (dynamo.Scores{Table: tb}).PutGroupScore(ctx, qunyun.GroupScore{GroupID: "g-shelf", Purpose: qunyun.PurposeShelf, Date: "2026-11-19", Value: 40,
 		Dimensions: []qunyun.DimensionScore{{Name: qunyun.DimensionInformation, Score: 40, Weight: 1, Evidence: true, Why: "好物被打开"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tb.PutReport(ctx, qunyun.Report{Date: "2026-11-21", GeneratedAt: time.Date(2026, 11, 21, 18, 5, 0, 0, time.UTC)}); err != nil {
+	if err := (dynamo.Scores{Table: tb}).PutReport(ctx, qunyun.Report{Date: "2026-11-21", GeneratedAt: time.Date(2026, 11, 21, 18, 5, 0, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
 	}
 	lists := []struct {

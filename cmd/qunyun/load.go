@@ -16,6 +16,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/loadtest"
 	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -210,7 +211,7 @@ proxy in front of dynalite.`,
 				for _, id := range strings.Split(groupsS, ",") {
 					groups = append(groups, qunyun.Group{ID: strings.TrimSpace(id)})
 				}
-			} else if groups, err = t.Groups(ctx); err != nil {
+			} else if groups, err = (dynamo.Catalog{Table: t}).Groups(ctx); err != nil {
 				return fmt.Errorf("read the groups to load (or pass --groups): %w", err)
 			}
 			targets := loadTargets(all, groups)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/session"
 )
@@ -42,7 +43,7 @@ tick does not plan it again. Planning a week twice adds nothing.`,
 			if err != nil {
 				return err
 			}
-			svc := &session.Service{Store: t, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			svc := &session.Service{Sessions: dynamo.Sessions{Table: t}, Catalog: dynamo.Catalog{Table: t}, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			var plan session.Plan
 			if apply {
 				plan, err = svc.PlanAndMark(ctx, start)
@@ -52,7 +53,7 @@ tick does not plan it again. Planning a week twice adds nothing.`,
 			if err != nil {
 				return tableError(cmd, err)
 			}
-			hosts, err := t.Hosts(ctx)
+			hosts, err := dynamo.Catalog{Table: t}.Hosts(ctx)
 			if err != nil {
 				return tableError(cmd, err)
 			}

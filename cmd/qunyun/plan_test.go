@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -47,7 +48,7 @@ func TestPlan(t *testing.T) {
 	if founder == nil || founder.Booked != 1 || founder.Planned != 0 || founder.Limit != 1 || founder.Name != "林小满（创始人）" {
 		t.Fatalf("founder's load (one manual session, limit 1): %+v", founder)
 	}
-	if ss, _ := tb.SessionsStarting(ctx, week, week.AddDate(0, 0, 7)); len(ss) != 1 {
+	if ss, _ := (dynamo.Sessions{Table: tb}).SessionsStarting(ctx, week, week.AddDate(0, 0, 7)); len(ss) != 1 {
 		t.Fatalf("the preview wrote sessions: %d in the week", len(ss))
 	}
 
@@ -67,11 +68,11 @@ func TestPlan(t *testing.T) {
 	if _, _, err := run(t, "", append([]string{"plan", "--apply"}, targs...)...); err != nil {
 		t.Fatal(err)
 	}
-	ss, err := tb.SessionsStarting(ctx, week, week.AddDate(0, 0, 7))
+	ss, err := dynamo.Sessions{Table: tb}.SessionsStarting(ctx, week, week.AddDate(0, 0, 7))
 	if err != nil || len(ss) != 1+len(p.Sessions) {
 		t.Fatalf("after --apply: %d sessions, want %d (%v)", len(ss), 1+len(p.Sessions), err)
 	}
-	if done, err := tb.WeekPlanned(ctx, week); err != nil || !done {
+	if done, err := (dynamo.Sessions{Table: tb}).WeekPlanned(ctx, week); err != nil || !done {
 		t.Fatalf("week not marked planned: %v %v", done, err)
 	}
 	out, _, err = run(t, "", append([]string{"plan", "--json"}, targs...)...)

@@ -52,7 +52,7 @@ func TestPromoteAndDemote(t *testing.T) {
 	if l := log[1]; l.To != qunyun.RoleMember || l.By != "ops-chen" || l.Reason != "换岗" {
 		t.Errorf("demotion audit: %+v", l)
 	}
-	if m, _, _ := tb.Member(ctx, "g-vip-1", "owner-chen"); m.Role != qunyun.RoleOwner {
+	if m, _, _ := (dynamo.Catalog{Table: tb}).Member(ctx, "g-vip-1", "owner-chen"); m.Role != qunyun.RoleOwner {
 		t.Errorf("owner-chen after a refused demote: %+v", m)
 	}
 }

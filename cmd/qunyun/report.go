@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/report"
@@ -47,7 +48,7 @@ On a terminal it then opens the page with xdg-open (open on macOS) unless
 			if err != nil {
 				return err
 			}
-			r, found, err := t.Report(ctx, date)
+			r, found, err := dynamo.Scores{Table: t}.Report(ctx, date)
 			if err != nil {
 				return tableError(cmd, err)
 			}

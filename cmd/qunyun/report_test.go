@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -22,7 +23,7 @@ func TestReport(t *testing.T) {
 		Deliveries:  map[string]int{"sent": 4},
 		GeneratedAt: time.Date(2026, 11, 21, 18, 5, 0, 0, time.UTC),
 	}
-	if err := tb.PutReport(context.Background(), r); err != nil {
+	if err := (dynamo.Scores{Table: tb}).PutReport(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "r.html")

@@ -312,7 +312,7 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 
 // writeSimReport renders the stored daily report of date as HTML.
 func writeSimReport(ctx context.Context, t *dynamo.Table, date, out string) error {
-	r, found, err := t.Report(ctx, date)
+	r, found, err := dynamo.Scores{Table: t}.Report(ctx, date)
 	if err != nil {
 		return err
 	}

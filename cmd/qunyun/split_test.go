@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qunyun/qunyun/internal/dynamo"
 )
 
 func writeMembersCSV(t *testing.T, n, vip int) string {
@@ -119,7 +121,7 @@ func TestSplitOutputApplies(t *testing.T) {
 	if !strings.Contains(out, "+ member g-vip-01/u000") || !strings.Contains(out, "applied: 123 created") {
 		t.Fatalf("apply:\n%.500s", out)
 	}
-	ms, err := tb.Members(context.Background(), "g-vip-01")
+	ms, err := dynamo.Catalog{Table: tb}.Members(context.Background(), "g-vip-01")
 	if err != nil || len(ms) != 30 || !ms[0].VIP || ms[0].Role != "member" {
 		t.Fatalf("g-vip-01: %d members, first %+v, %v", len(ms), ms[0], err)
 	}

@@ -26,8 +26,11 @@ func main() {
 		slog.Warn("accounts not loaded at start", "error", err.Error())
 	}
 	m := base.Metrics("Function", "callback")
-	svc := lambdainit.Must(callback.NewService(base.Table, base.Bus, base.Clock.Now, m, slog.Default()))
-	svc.Moderation, svc.Contributions = dynamo.Moderation{Table: base.Table}, dynamo.Contributions{Table: base.Table}
+	t := base.Table
+	stores := callback.Stores{Log: dynamo.Log{Table: t}, Followups: dynamo.Followups{Table: t}, Sessions: dynamo.Sessions{Table: t},
+		Catalog: dynamo.Catalog{Table: t}, Links: dynamo.Links{Table: t}}
+	svc := lambdainit.Must(callback.NewService(stores, base.Bus, base.Clock.Now, m, slog.Default()))
+	svc.Moderation, svc.Contributions = dynamo.Moderation{Table: t}, dynamo.Contributions{Table: t}
 	h := callback.NewHandler(dir, svc, slog.Default())
 	h.VerifyCode = env.Optional("WECOM_VERIFY_CODE", "")
 	lambdainit.Check(env.Err())

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/lambdainit"
 	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/wechatapi"
@@ -21,12 +22,14 @@ func main() {
 	client := &wechatapi.Client{
 		OABase:    env.Optional("WECHAT_API_BASE", "https://api.weixin.qq.com"),
 		WeComBase: env.Optional("WECOM_API_BASE", "https://qyapi.weixin.qq.com"),
-		Tokens:    &wechatapi.Tokens{Store: table, Now: clk.Now, IPAlerts: &wechatapi.IPAlerts{EgressIP: env.Optional("EGRESS_IP", ""), Metrics: m}},
+		Tokens:    &wechatapi.Tokens{Store: dynamo.Tokens{Table: table}, Now: clk.Now, IPAlerts: &wechatapi.IPAlerts{EgressIP: env.Optional("EGRESS_IP", ""), Metrics: m}},
 		Limits:    &wechatapi.Limits{},
 		Now:       clk.Now,
 	}
 	svc := &push.Service{
-		Table: table, Accounts: lambdainit.Must(accounts.FromEnv(env.Getenv, base.Parameters)),
+		Store: push.Stores{Catalog: dynamo.Catalog{Table: table}, Deliveries: dynamo.Deliveries{Table: table}, Log: dynamo.Log{Table: table},
+			Links: dynamo.Links{Table: table}, Moderation: dynamo.Moderation{Table: table}},
+		Accounts: lambdainit.Must(accounts.FromEnv(env.Getenv, base.Parameters)),
 		Channels: push.NewChannels(client), Tasks: client, Bus: base.Bus, Metrics: m, Clock: clk,
 		PublicBaseURL: env.Required("PUBLIC_BASE_URL"), Log: slog.Default(),
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/lambdainit"
 	"github.com/qunyun/qunyun/internal/segment"
 	"github.com/qunyun/qunyun/internal/session"
@@ -31,6 +32,6 @@ func main() {
 		}
 	}
 	lambdainit.Check(base.Env.Err())
-	svc := &session.Service{Store: base.Table, Bus: base.Bus, Clock: base.Clock, Segmenter: segment.Shared, PublicBaseURL: publicBase}
+	svc := &session.Service{Sessions: dynamo.Sessions{Table: base.Table}, Catalog: dynamo.Catalog{Table: base.Table}, Bus: base.Bus, Clock: base.Clock, Segmenter: segment.Shared, PublicBaseURL: publicBase}
 	lambda.Start(svc.Invoke)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechat"
 )
@@ -131,7 +132,7 @@ func (f *fixture) handler2(req events.APIGatewayV2HTTPRequest, method string) ev
 // an unknown code gets the 404 page.
 func TestTrackedLink(t *testing.T) {
 	f := newFixture(t, nil)
-	if err := f.table.PutLink(context.Background(), qunyun.Link{Code: "abc123", URL: "https://example.com/a", GroupID: "g1", ContentID: "c1", DeliveryID: "d1", AccountID: "oa-doc"}); err != nil {
+	if err := (dynamo.Links{Table: f.table}).PutLink(context.Background(), qunyun.Link{Code: "abc123", URL: "https://example.com/a", GroupID: "g1", ContentID: "c1", DeliveryID: "d1", AccountID: "oa-doc"}); err != nil {
 		t.Fatal(err)
 	}
 	get := func(code, q string) events.APIGatewayV2HTTPResponse {
@@ -145,11 +146,11 @@ func TestTrackedLink(t *testing.T) {
 		t.Fatalf("%d %v", resp.StatusCode, resp.Headers)
 	}
 	get("abc123", "")
-	opens, err := f.table.GroupOpens(context.Background(), "g1", f.clock.Now().UTC().Format(time.DateOnly))
+	opens, err := dynamo.Links{Table: f.table}.GroupOpens(context.Background(), "g1", f.clock.Now().UTC().Format(time.DateOnly))
 	if err != nil || len(opens) != 2 {
 		t.Fatalf("%d opens %v", len(opens), err)
 	}
-	if heat, _ := f.table.ContentHeat(context.Background(), "c1", "2026-11-01", "2026-11-30"); heat.Opens != 2 || heat.Shares != 1 {
+	if heat, _ := (dynamo.Links{Table: f.table}).ContentHeat(context.Background(), "c1", "2026-11-01", "2026-11-30"); heat.Opens != 2 || heat.Shares != 1 {
 		t.Fatalf("heat %+v", heat)
 	}
 	if resp := get("nope", ""); resp.StatusCode != 404 || !strings.Contains(resp.Body, "链接不存在") {

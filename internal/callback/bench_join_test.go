@@ -21,7 +21,7 @@ func BenchmarkJoinDynamo(b *testing.B) {
 	start := f.clock.Now().Add(-24 * time.Hour)
 	for g := range 20 {
 		for m := range 50 {
-			if err := f.table.PutMember(ctx, qunyun.Member{GroupID: fmt.Sprint("g", g), ID: fmt.Sprintf("old%d", m),
+			if err := (dynamo.Catalog{Table: f.table}).PutMember(ctx, qunyun.Member{GroupID: fmt.Sprint("g", g), ID: fmt.Sprintf("old%d", m),
 				Name: "老成员", Role: qunyun.RoleMember, JoinedAt: start}); err != nil {
 				b.Fatal(err)
 			}

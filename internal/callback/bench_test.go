@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/qunyun/qunyun/internal/callback"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -26,36 +27,36 @@ type memStore struct {
 	msgs map[string]bool
 }
 
-func (s *memStore) RecordMessageWith(_ context.Context, m qunyun.Message, f dynamo.Followup) (qunyun.Message, dynamo.Recorded, error) {
+func (s *memStore) RecordMessage(_ context.Context, m qunyun.Message, f qunyun.Followup) (qunyun.Message, qunyun.Recorded, error) {
 	k := dynamo.MessageKeys(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.msgs[k.PK+k.SK] {
-		return m, dynamo.Recorded{}, nil
+		return m, qunyun.Recorded{}, nil
 	}
 	s.msgs[k.PK+k.SK] = true
-	return m, dynamo.Recorded{Created: true, Followup: f}, nil
+	return m, qunyun.Recorded{Created: true, Followup: f}, nil
 }
-func (s *memStore) RecordGroupEventWith(_ context.Context, _ qunyun.GroupEvent, f dynamo.Followup) (dynamo.Recorded, error) {
-	return dynamo.Recorded{Created: true, Followup: f}, nil
+func (s *memStore) RecordGroupEvent(_ context.Context, _ qunyun.GroupEvent, f qunyun.Followup) (qunyun.Recorded, error) {
+	return qunyun.Recorded{Created: true, Followup: f}, nil
 }
-func (s *memStore) RecordAccountEventWith(_ context.Context, _ qunyun.AccountEvent, f dynamo.Followup) (dynamo.Recorded, error) {
-	return dynamo.Recorded{Created: true, Followup: f}, nil
+func (s *memStore) RecordAccountEvent(_ context.Context, _ qunyun.AccountEvent, f qunyun.Followup) (qunyun.Recorded, error) {
+	return qunyun.Recorded{Created: true, Followup: f}, nil
 }
-func (s *memStore) FinishFollowup(context.Context, dynamo.Keys, string) error { return nil }
-func (s *memStore) NoteStuckFollowup(context.Context, dynamo.Keys, time.Time) error {
+func (s *memStore) FinishFollowup(context.Context, qunyun.Record, string) error { return nil }
+func (s *memStore) NoteStuckFollowup(context.Context, qunyun.Record, time.Time) error {
 	return nil
 }
-func (s *memStore) FollowupNotes(context.Context, string) ([]dynamo.FollowupNote, error) {
+func (s *memStore) FollowupNotes(context.Context, string) ([]qunyun.FollowupNote, error) {
 	return nil, nil
 }
-func (s *memStore) ClaimFollowupNote(context.Context, *dynamo.FollowupNote, time.Time) (bool, error) {
+func (s *memStore) ClaimFollowupNote(context.Context, *qunyun.FollowupNote, time.Time) (bool, error) {
 	return false, nil
 }
-func (s *memStore) FollowupRecord(context.Context, dynamo.FollowupNote) (dynamo.StuckRecord, bool, error) {
-	return dynamo.StuckRecord{}, false, nil
+func (s *memStore) FollowupRecord(context.Context, qunyun.FollowupNote) (qunyun.StuckRecord, bool, error) {
+	return qunyun.StuckRecord{}, false, nil
 }
-func (s *memStore) ClearFollowupNote(context.Context, dynamo.FollowupNote) error { return nil }
+func (s *memStore) ClearFollowupNote(context.Context, qunyun.FollowupNote) error { return nil }
 func (s *memStore) GroupLiveSession(context.Context, string) (qunyun.LiveSession, bool, error) {
 	return qunyun.LiveSession{}, false, nil
 }
@@ -105,7 +106,7 @@ func (s *memStore) RecordLinkOpen(context.Context, qunyun.Link, qunyun.LinkOpen,
 }
 func (s *memStore) TouchPerson(context.Context, string, string, time.Time, bool) error { return nil }
 func (s *memStore) DeletePersonData(context.Context, string, string) (int, error)      { return 0, nil }
-func (s *memStore) ClaimRelayID(_ context.Context, _, _ string, c dynamo.RelayClaim) (dynamo.RelayClaim, error) {
+func (s *memStore) ClaimRelayID(_ context.Context, _, _ string, c qunyun.RelayClaim) (qunyun.RelayClaim, error) {
 	return c, nil
 }
 func (s *memStore) AnchorBotMessage(_ context.Context, _, _ string, now time.Time) (time.Time, error) {
@@ -118,7 +119,7 @@ func (s *memStore) AnchorBotMessage(_ context.Context, _, _ string, now time.Tim
 // Reports p50/p99 per message next to the mean.
 func BenchmarkEncryptedText(b *testing.B) {
 	clk := clock.NewManual(time.Unix(1410349438, 0))
-	f := newFixtureOn(b, &memStore{msgs: map[string]bool{}}, clk)
+	f := newFixtureOn(b, memStores(&memStore{msgs: map[string]bool{}}), clk)
 	v := loadVector(b, "oa_cpp_sample_spamtest")
 	c, err := wechat.NewCrypto(v.Token, v.EncodingAESKey, v.ReceiveID)
 	if err != nil {
@@ -253,4 +254,9 @@ func BenchmarkGroupMessageDynamo(b *testing.B) {
 	b.ReportMetric(float64(db.requests.Load())/float64(msgs), "requests/msg")
 	b.ReportMetric(db.wcu/float64(msgs), "WCU/msg")
 	b.ReportMetric(db.rcu/float64(msgs), "RCU/msg")
+}
+
+// memStores are one memStore in every role.
+func memStores(m *memStore) callback.Stores {
+	return callback.Stores{Log: m, Followups: m, Sessions: m, Catalog: m, Links: m}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechat"
 )
@@ -55,25 +56,25 @@ func TestWeComExternalChat(t *testing.T) {
 	if n := f.bus.count(qunyun.EventMemberJoined); n != 2 {
 		t.Fatalf("%d MemberJoined", n)
 	}
-	if g, _, _ := f.table.Group(context.Background(), "wrC1"); g.MemberCount != 2 {
+	if g, _, _ := (dynamo.Catalog{Table: f.table}).Group(context.Background(), "wrC1"); g.MemberCount != 2 {
 		t.Fatalf("member count %d after add_member of two, want 2", g.MemberCount)
 	}
 	for _, id := range []string{"wm1", "wm2"} {
-		m, found, _ := f.table.Member(context.Background(), "wrC1", id)
+		m, found, _ := dynamo.Catalog{Table: f.table}.Member(context.Background(), "wrC1", id)
 		if !found || m.JoinScene != 3 {
 			t.Fatalf("member %s: %+v %v", id, m, found)
 		}
 	}
 	post(fmt.Sprintf(`<xml><ToUserName>%s</ToUserName><FromUserName>sys</FromUserName><CreateTime>%d</CreateTime><MsgType>event</MsgType><Event>change_external_chat</Event><ChatId>wrC1</ChatId><ChangeType>update</ChangeType><UpdateDetail>del_member</UpdateDetail><QuitScene>1</QuitScene><MemChangeList><Item>wm2</Item></MemChangeList></xml>`, acct.CorpID, f.clock.Now().Unix()+5))
-	if m, _, _ := f.table.Member(context.Background(), "wrC1", "wm2"); m.Active() || m.QuitScene != 1 {
+	if m, _, _ := (dynamo.Catalog{Table: f.table}).Member(context.Background(), "wrC1", "wm2"); m.Active() || m.QuitScene != 1 {
 		t.Fatalf("left member %+v", m)
 	}
-	if g, _, _ := f.table.Group(context.Background(), "wrC1"); g.MemberCount != 1 {
+	if g, _, _ := (dynamo.Catalog{Table: f.table}).Group(context.Background(), "wrC1"); g.MemberCount != 1 {
 		t.Fatalf("member count %d after two joins and a leave, want 1", g.MemberCount)
 	}
 	post(fmt.Sprintf(`<xml><ToUserName>%s</ToUserName><FromUserName>sys</FromUserName><CreateTime>%d</CreateTime><MsgType>event</MsgType><Event>change_external_chat</Event><ChatId>wrC1</ChatId><ChangeType>update</ChangeType><UpdateDetail>change_name</UpdateDetail></xml>`, acct.CorpID, f.clock.Now().Unix()+6))
 	post(fmt.Sprintf(`<xml><ToUserName>%s</ToUserName><FromUserName>sys</FromUserName><CreateTime>%d</CreateTime><MsgType>event</MsgType><Event>change_external_chat</Event><ChatId>wrC1</ChatId><ChangeType>dismiss</ChangeType></xml>`, acct.CorpID, f.clock.Now().Unix()+7))
-	if g, _, _ := f.table.Group(context.Background(), "wrC1"); g.State != qunyun.GroupDismissed {
+	if g, _, _ := (dynamo.Catalog{Table: f.table}).Group(context.Background(), "wrC1"); g.State != qunyun.GroupDismissed {
 		t.Fatalf("group %+v", g)
 	}
 	if n := f.countSK("EVT#"); n != 5 {
@@ -85,7 +86,7 @@ func TestWeComExternalChat(t *testing.T) {
 // stream reply that opens with the bot's key; enter_chat gets the welcome.
 func TestBotReplies(t *testing.T) {
 	f := newFixture(t, nil)
-	if err := f.table.PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "bot"}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "bot"}); err != nil {
 		t.Fatal(err)
 	}
 	acct := account("bot")
@@ -137,7 +138,7 @@ func contains(s, sub string) bool { return indexOf(s, sub) >= 0 }
 // A click menu item answers with the keyword rule of its key.
 func TestMenuClickReply(t *testing.T) {
 	f := newFixture(t, nil)
-	if err := f.table.PutKeywordRule(context.Background(), qunyun.KeywordRule{ID: "m", AccountID: "oa-doc", Match: "exact", Keywords: []string{"MENU_TODAY"}, Reply: "今日推荐"}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutKeywordRule(context.Background(), qunyun.KeywordRule{ID: "m", AccountID: "oa-doc", Match: "exact", Keywords: []string{"MENU_TODAY"}, Reply: "今日推荐"}); err != nil {
 		t.Fatal(err)
 	}
 	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)

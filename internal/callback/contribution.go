@@ -70,10 +70,10 @@ func (s *Service) submit(ctx context.Context, m qunyun.Message) (string, error) 
 // came from, or for a 1:1 message the first group they edit.
 func (s *Service) editorGroup(ctx context.Context, m qunyun.Message) (string, bool, error) {
 	if m.GroupID != "" {
-		mem, found, err := s.Store.Member(ctx, m.GroupID, m.MemberID)
+		mem, found, err := s.Store.Catalog.Member(ctx, m.GroupID, m.MemberID)
 		return m.GroupID, err == nil && found && mem.Active() && mem.Role == qunyun.RoleEditor, err
 	}
-	groups, err := s.Store.MemberGroups(ctx, m.MemberID)
+	groups, err := s.Store.Catalog.MemberGroups(ctx, m.MemberID)
 	if err != nil {
 		return "", false, err
 	}

@@ -12,7 +12,7 @@
 // with a reason for bad input, having written nothing; 503 when DynamoDB
 // failed before the record, so WeChat retries and the retry is recorded
 // once; 503 too when the work after the record failed: the record lists
-// that work (dynamo.Followup), and the retry does it again, each step being
+// that work (qunyun.Followup), and the retry does it again, each step being
 // idempotent, then marks it done. A retry of a record whose work is done is
 // a pure duplicate, answered with the reply the record kept. Work that
 // WeChat's retries did not finish is finished by Resume, which the

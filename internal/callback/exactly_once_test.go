@@ -72,7 +72,7 @@ func TestSameCallbackThreeTimes(t *testing.T) {
 
 	// OA: three deliveries of one text message, each answered with the
 	// keyword reply, one record.
-	if err := f.table.PutKeywordRule(context.Background(), qunyun.KeywordRule{ID: "k1", AccountID: "oa-spam", Match: "exact", Keywords: []string{"abcdteT"}, Reply: "你好 {{.Name}}"}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutKeywordRule(context.Background(), qunyun.KeywordRule{ID: "k1", AccountID: "oa-spam", Match: "exact", Keywords: []string{"abcdteT"}, Reply: "你好 {{.Name}}"}); err != nil {
 		t.Fatal(err)
 	}
 	v := loadVector(t, "oa_cpp_sample_spamtest")
@@ -140,11 +140,11 @@ func TestJoinUpsertsAndPublishesOnce(t *testing.T) {
 	if n := f.countSK("EVT#"); n != 1 {
 		t.Fatalf("%d events", n)
 	}
-	m, found, err := f.table.Member(context.Background(), "g9", "u7")
+	m, found, err := dynamo.Catalog{Table: f.table}.Member(context.Background(), "g9", "u7")
 	if err != nil || !found || m.Name != "阿青" || m.Role != qunyun.RoleMember {
 		t.Fatalf("member %+v %v %v", m, found, err)
 	}
-	g, found, err := f.table.Group(context.Background(), "g9")
+	g, found, err := dynamo.Catalog{Table: f.table}.Group(context.Background(), "g9")
 	if err != nil || !found || g.State != qunyun.GroupActive || g.AccountID != "relay" {
 		t.Fatalf("group %+v %v %v", g, found, err)
 	}
@@ -155,7 +155,7 @@ func TestJoinUpsertsAndPublishesOnce(t *testing.T) {
 	if r := f.relay(dismiss); r.StatusCode != 200 {
 		t.Fatal(r.Body)
 	}
-	if g, _, _ := f.table.Group(context.Background(), "g9"); g.State != qunyun.GroupDismissed {
+	if g, _, _ := (dynamo.Catalog{Table: f.table}).Group(context.Background(), "g9"); g.State != qunyun.GroupDismissed {
 		t.Fatalf("dismissed group is %q", g.State)
 	}
 }
@@ -164,7 +164,7 @@ func TestJoinUpsertsAndPublishesOnce(t *testing.T) {
 // consecutive days and a retry never counts twice.
 func TestCheckinStreak(t *testing.T) {
 	f := newFixture(t, nil)
-	if err := f.table.PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "relay"}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "relay"}); err != nil {
 		t.Fatal(err)
 	}
 	// 23:30 UTC is 07:30 the next day in Shanghai.
@@ -217,7 +217,7 @@ func TestVotes(t *testing.T) {
 // Moderation: a non-staff link raises ModerationHit once; staff are exempt.
 func TestModeration(t *testing.T) {
 	f := newFixture(t, nil)
-	if err := f.table.PutMember(context.Background(), qunyun.Member{GroupID: "g1", ID: "mod", Role: qunyun.RoleModerator}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutMember(context.Background(), qunyun.Member{GroupID: "g1", ID: "mod", Role: qunyun.RoleModerator}); err != nil {
 		t.Fatal(err)
 	}
 	at := f.clock.Now()
@@ -423,7 +423,7 @@ func TestTenThousandMixedCallbacks(t *testing.T) {
 	// Every join was a new member of its group: the counts add up.
 	counted := 0
 	for g := range 17 {
-		grp, _, err := f.table.Group(context.Background(), "g"+strconv.Itoa(g))
+		grp, _, err := dynamo.Catalog{Table: f.table}.Group(context.Background(), "g"+strconv.Itoa(g))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -457,7 +457,7 @@ func TestLiveSessionCapturesQuestionsNotSmallTalk(t *testing.T) {
 			t.Fatalf("%q: %d %q", tc.text, r.StatusCode, r.Body)
 		}
 	}
-	qs, err := f.table.Questions(context.Background(), "s1")
+	qs, err := dynamo.Sessions{Table: f.table}.Questions(context.Background(), "s1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,6 +130,7 @@ type fixture struct {
 	table   *dynamo.Table
 	clock   *clock.Manual
 	bus     *recordingBus
+	svc     *callback.Service
 	handler *callback.Handler
 }
 
@@ -141,10 +142,13 @@ func newFixture(tb testing.TB, db func(dynamo.API) dynamo.API) *fixture {
 	if db != nil {
 		table.DB = db(table.DB)
 	}
-	return newFixtureOn(tb, table, clk)
+	f := newFixtureOn(tb, callbackStores(table), clk)
+	f.table = table
+	f.svc.Moderation, f.svc.Contributions = dynamo.Moderation{Table: table}, dynamo.Contributions{Table: table}
+	return f
 }
 
-func newFixtureOn(tb testing.TB, store callback.Store, clk *clock.Manual) *fixture {
+func newFixtureOn(tb testing.TB, store callback.Stores, clk *clock.Manual) *fixture {
 	tb.Helper()
 	dir, err := accounts.NewStatic(testAccounts)
 	if err != nil {
@@ -159,12 +163,7 @@ func newFixtureOn(tb testing.TB, store callback.Store, clk *clock.Manual) *fixtu
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &fixture{t: tb, clock: clk, bus: rb, handler: callback.NewHandler(dir, svc, log)}
-	if t, ok := store.(*dynamo.Table); ok {
-		f.table = t
-		svc.Moderation, svc.Contributions = dynamo.Moderation{Table: t}, dynamo.Contributions{Table: t}
-	}
-	return f
+	return &fixture{t: tb, clock: clk, bus: rb, svc: svc, handler: callback.NewHandler(dir, svc, log)}
 }
 
 func (f *fixture) setTime(unix string) {

@@ -156,7 +156,7 @@ func TestWorkAfterRecordIsRetriedToCompletion(t *testing.T) {
 				putLive(t, f, "g1", "s1", "host")
 			}
 			if tc.checkin {
-				if err := f.table.PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "relay"}); err != nil {
+				if err := (dynamo.Catalog{Table: f.table}).PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "relay"}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -197,7 +197,7 @@ func TestWorkAfterRecordIsRetriedToCompletion(t *testing.T) {
 						t.Fatalf("%s: %d items %s…, want %d", when, got, prefix, want)
 					}
 				}
-				if g, _, _ := f.table.Group(context.Background(), "g1"); g.MemberCount != tc.want.members {
+				if g, _, _ := (dynamo.Catalog{Table: f.table}).Group(context.Background(), "g1"); g.MemberCount != tc.want.members {
 					t.Fatalf("%s: member count %d, want %d", when, g.MemberCount, tc.want.members)
 				}
 			}
@@ -249,7 +249,7 @@ func relayEvent(id, typ, group, member string, at time.Time) string {
 func TestCheckinReplySameOnRetry(t *testing.T) {
 	var db *stepFaultDB
 	f := newFixture(t, func(api dynamo.API) dynamo.API { db = &stepFaultDB{API: api}; return db })
-	if err := f.table.PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "bot"}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "bot"}); err != nil {
 		t.Fatal(err)
 	}
 	acct := account("bot")
@@ -341,11 +341,11 @@ func TestMemberCountConcurrentJoins(t *testing.T) {
 	if failed.Load() > 0 {
 		t.Fatalf("%d callbacks never answered 200", failed.Load())
 	}
-	g, _, err := f.table.Group(context.Background(), "g1")
+	g, _, err := dynamo.Catalog{Table: f.table}.Group(context.Background(), "g1")
 	if err != nil || g.MemberCount != 11 {
 		t.Fatalf("member count %d (%v), want 11", g.MemberCount, err)
 	}
-	if m, _, _ := f.table.Member(context.Background(), "g1", "x"); m.Active() {
+	if m, _, _ := (dynamo.Catalog{Table: f.table}).Member(context.Background(), "g1", "x"); m.Active() {
 		t.Fatalf("x joined and left, still in: %+v", m)
 	}
 	if n := f.bus.distinct(qunyun.EventMemberJoined); n != 12 {
@@ -363,7 +363,7 @@ func TestMemberCountOutOfOrder(t *testing.T) {
 	t0 := f.clock.Now().Add(-5 * time.Minute) // relay times are within 10 min of our clock
 	count := func() int {
 		t.Helper()
-		g, _, err := f.table.Group(context.Background(), "g1")
+		g, _, err := dynamo.Catalog{Table: f.table}.Group(context.Background(), "g1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -396,10 +396,10 @@ func TestMemberCountOutOfOrder(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Fatalf("count %d after a repeated join, want 1", n)
 	}
-	if m, _, _ := f.table.Member(context.Background(), "g1", "u1"); m.Active() {
+	if m, _, _ := (dynamo.Catalog{Table: f.table}).Member(context.Background(), "g1", "u1"); m.Active() {
 		t.Fatalf("u1 is in: %+v", m)
 	}
-	if m, _, _ := f.table.Member(context.Background(), "g1", "u2"); !m.Active() {
+	if m, _, _ := (dynamo.Catalog{Table: f.table}).Member(context.Background(), "g1", "u2"); !m.Active() {
 		t.Fatalf("u2 is out: %+v", m)
 	}
 }
@@ -495,7 +495,7 @@ func TestResumeAfterRetriesRanOut(t *testing.T) {
 		t.Fatalf("published %d MemberJoined, %d ModerationHit; want 1 and 1",
 			f.bus.count(qunyun.EventMemberJoined), f.bus.count(qunyun.EventModerationHit))
 	}
-	if g, _, _ := f.table.Group(context.Background(), "g1"); g.MemberCount != 1 {
+	if g, _, _ := (dynamo.Catalog{Table: f.table}).Group(context.Background(), "g1"); g.MemberCount != 1 {
 		t.Fatalf("member count %d, want 1", g.MemberCount)
 	}
 	if n := f.followupLeft(); n != 0 {

@@ -46,7 +46,7 @@ func FuzzInvoke(f *testing.F) {
 	clk := clock.NewManual(sampleTime)
 	table, db := dynamotest.NewEmptyTable(clk)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := callback.NewService(table, &recordingBus{}, clk.Now, nil, log)
+	svc, err := callback.NewService(callbackStores(table), &recordingBus{}, clk.Now, nil, log)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -125,7 +125,9 @@ func FuzzLinkPath(f *testing.F) {
 	table, _ := dynamotest.NewEmptyTable(clk)
 	store := &links{Table: table}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := callback.NewService(store, nil, clk.Now, nil, log)
+	stores := callbackStores(table)
+	stores.Links = store
+	svc, err := callback.NewService(stores, nil, clk.Now, nil, log)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -63,14 +63,14 @@ func FuzzSignedCallback(f *testing.F) {
 	ctx := context.Background()
 	// A live session and a check-in rule, so questions, votes and check-ins
 	// of the demo group get past their rules too.
-	if ok, err := table.PutLiveSession(ctx, qunyun.LiveSession{SessionID: "s-demo", GroupID: "group-demo-1", HostMemberID: "host", End: sampleTime.Add(time.Hour)}); err != nil || !ok {
+	if ok, err := (dynamo.Sessions{Table: table}).PutLiveSession(ctx, qunyun.LiveSession{SessionID: "s-demo", GroupID: "group-demo-1", HostMemberID: "host", End: sampleTime.Add(time.Hour)}); err != nil || !ok {
 		f.Fatal(err)
 	}
-	if err := table.PutCheckinRule(ctx, qunyun.CheckinRule{ID: "daily", AccountID: "demo-bot"}); err != nil {
+	if err := (dynamo.Catalog{Table: table}).PutCheckinRule(ctx, qunyun.CheckinRule{ID: "daily", AccountID: "demo-bot"}); err != nil {
 		f.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := callback.NewService(table, &recordingBus{}, clk.Now, nil, log)
+	svc, err := callback.NewService(callbackStores(table), &recordingBus{}, clk.Now, nil, log)
 	if err != nil {
 		f.Fatal(err)
 	}

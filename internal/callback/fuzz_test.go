@@ -29,7 +29,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add("oa-spam", "GET", "", "", false)
 
 	clk := clock.NewManual(time.Unix(1410349438, 0))
-	fx := newFixtureOn(f, &memStore{msgs: map[string]bool{}}, clk)
+	fx := newFixtureOn(f, memStores(&memStore{msgs: map[string]bool{}}), clk)
 	f.Fuzz(func(t *testing.T, account, method, rawQuery, body string, b64 bool) {
 		req := events.APIGatewayV2HTTPRequest{
 			RawPath: "/wechat/" + url.PathEscape(account), RawQueryString: rawQuery, Body: body, IsBase64Encoded: b64,

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/qunyun/qunyun/internal/accounts"
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechat"
@@ -418,7 +417,7 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 		}
 	}
 	if bot, ok := in.(*wechat.BotMessage); ok && bot.MsgType != "stream" {
-		botAt, err := h.Service.Store.AnchorBotMessage(ctx, r.acct.ID, bot.MsgID, h.Now())
+		botAt, err := h.Service.Store.Log.AnchorBotMessage(ctx, r.acct.ID, bot.MsgID, h.Now())
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
@@ -440,8 +439,8 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 // delivery whose record failed). A later body of another type cannot be
 // that record: it is a duplicate, answered as one, and writes nothing.
 func (h *Handler) claimRelay(ctx context.Context, acct qunyun.Account, ev *wechat.RelayEvent) (ignore bool, err error) {
-	first, err := h.Service.Store.ClaimRelayID(ctx, acct.ID, ev.ID,
-		dynamo.RelayClaim{GroupID: ev.GroupID, Event: ev.Type, At: time.Unix(ev.Time, 0)})
+	first, err := h.Service.Store.Log.ClaimRelayID(ctx, acct.ID, ev.ID,
+		qunyun.RelayClaim{GroupID: ev.GroupID, Event: ev.Type, At: time.Unix(ev.Time, 0)})
 	if err != nil {
 		return false, err
 	}
@@ -568,7 +567,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 		return notFoundPage(h.Service.Texts.LinkNotFoundPage)
 	}
 	s := h.Service
-	l, found, err := s.links.load(code, h.Now(), func() (qunyun.Link, bool, error) { return s.Store.Link(ctx, code) })
+	l, found, err := s.links.load(code, h.Now(), func() (qunyun.Link, bool, error) { return s.Store.Links.Link(ctx, code) })
 	if err != nil {
 		h.Log.ErrorContext(ctx, "callback: read link", "code", code, "error", err.Error())
 		return text(http.StatusServiceUnavailable, "temporarily unavailable, retry")
@@ -591,7 +590,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 	}
 	// HEAD is a preview or a crawler, not a reader.
 	if req.RequestContext.HTTP.Method != http.MethodHead {
-		if err := s.Store.RecordLinkOpen(ctx, l, open, reqID, ua); err != nil {
+		if err := s.Store.Links.RecordLinkOpen(ctx, l, open, reqID, ua); err != nil {
 			s.secondary(ctx, "record link open", err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -78,7 +79,7 @@ func sha1Sorted(parts ...string) string {
 func TestInteropSafeMode(t *testing.T) {
 	f := newFixture(t, nil)
 	acct := account("oa-doc")
-	if err := f.table.PutKeywordRule(t.Context(), qunyun.KeywordRule{ID: "k", AccountID: acct.ID, Match: "contains", Keywords: []string{"菜单"}, Reply: "今日菜单：番茄牛腩饭"}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutKeywordRule(t.Context(), qunyun.KeywordRule{ID: "k", AccountID: acct.ID, Match: "contains", Keywords: []string{"菜单"}, Reply: "今日菜单：番茄牛腩饭"}); err != nil {
 		t.Fatal(err)
 	}
 	x := newIndie(t, acct.EncodingAESKey)

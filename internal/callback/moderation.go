@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -16,10 +15,10 @@ import (
 // moderators answer.
 type ModerationStore interface {
 	Rules(ctx context.Context, accountID string) (qunyun.ModerationRules, bool, error)
-	Allowed(ctx context.Context, accountID string) ([]dynamo.Allow, error)
+	Allowed(ctx context.Context, accountID string) ([]qunyun.Allow, error)
 	Case(ctx context.Context, code string) (qunyun.ModerationCase, bool, error)
 	Decide(ctx context.Context, code string, d qunyun.ModerationDecision) (qunyun.ModerationCase, error)
-	PutAllow(ctx context.Context, a dynamo.Allow) error
+	PutAllow(ctx context.Context, a qunyun.Allow) error
 }
 
 // defaultRules are the lists of texts.yaml: what an account that gives
@@ -48,7 +47,7 @@ func (s *Service) checker(ctx context.Context, accountID string) *moderation.Che
 		var allowed []moderation.Allowance
 		for _, a := range allows {
 			group := a.Scope
-			if group == dynamo.AllowScopeAccount {
+			if group == qunyun.AllowScopeAccount {
 				group = ""
 			}
 			allowed = append(allowed, moderation.Allowance{Group: group, Kind: a.Kind, Value: a.Value})
@@ -108,7 +107,7 @@ func (s *Service) decide(ctx context.Context, m qunyun.Message, arg string) (str
 	if err != nil {
 		return "", err
 	}
-	members, err := s.Store.Members(ctx, c.GroupID)
+	members, err := s.Store.Catalog.Members(ctx, c.GroupID)
 	if err != nil {
 		return "", err
 	}

@@ -58,7 +58,7 @@ func TestRecordedEventBeforeAFailedRecordIsResumed(t *testing.T) {
 	if rep.Finished != 1 {
 		t.Fatalf("resume: %+v, want the recorded join finished", rep)
 	}
-	if m, found, _ := f.table.Member(context.Background(), "g1", "u7"); !found || !m.Active() {
+	if m, found, _ := (dynamo.Catalog{Table: f.table}).Member(context.Background(), "g1", "u7"); !found || !m.Active() {
 		t.Fatalf("u7 not in g1 after Resume (found %v)", found)
 	}
 	if n := f.bus.count(qunyun.EventMemberJoined); n != 1 {

@@ -55,13 +55,13 @@ func newPushSide(t *testing.T, f *fixture, db dynamo.API) *pushSide {
 	}
 	client := &wechatapi.Client{
 		WeComBase: wc.URL,
-		Tokens:    &wechatapi.Tokens{Store: table, Now: f.clock.Now, Poll: 5 * time.Millisecond},
+		Tokens:    &wechatapi.Tokens{Store: dynamo.Tokens{Table: table}, Now: f.clock.Now, Poll: 5 * time.Millisecond},
 		Limits:    &wechatapi.Limits{ByPath: map[string]wechatapi.Limit{"": {PerSecond: 100000, Burst: 100000}}},
 		Backoff:   []time.Duration{time.Millisecond},
 		Now:       f.clock.Now,
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &push.Service{Table: table, Accounts: dir, Channels: push.NewChannels(client), Tasks: client,
+	svc := &push.Service{Store: pushStores(table), Accounts: dir, Channels: push.NewChannels(client), Tasks: client,
 		Clock: f.clock, PublicBaseURL: "https://cb.example.test", Log: quiet}
 	p.bus, err = eventbus.New(eventbus.Config{Clock: f.clock, Logger: quiet, Rules: []eventbus.Rule{{Function: "PushFunction",
 		EventBusName: "qunyun-test", Pattern: []byte(`{"source":["qunyun"],"detail-type":["ModerationHit","MemberJoined"]}`)}},
@@ -135,11 +135,11 @@ func TestRepublishAfterMidnightIsTheSameEvent(t *testing.T) {
 	f := newFixture(t, func(api dynamo.API) dynamo.API { db = &stepFaultDB{API: api}; return db })
 	p := newPushSide(t, f, db.API)
 	ctx := context.Background()
-	if err := f.table.PutGroup(ctx, qunyun.Group{ID: "g1", AccountID: "relay", Name: "读书会", TimeZone: "Asia/Shanghai",
+	if err := (dynamo.Catalog{Table: f.table}).PutGroup(ctx, qunyun.Group{ID: "g1", AccountID: "relay", Name: "读书会", TimeZone: "Asia/Shanghai",
 		State: qunyun.GroupActive, CreatedAt: f.clock.Now().AddDate(0, -1, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.table.PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "mod-a", Role: qunyun.RoleModerator, JoinedAt: f.clock.Now().AddDate(0, -1, 0)}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "mod-a", Role: qunyun.RoleModerator, JoinedAt: f.clock.Now().AddDate(0, -1, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 22, 23, 59, 50, 0, time.UTC)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -49,7 +48,7 @@ type ResumeReport struct {
 // still failing moves forward with the days; a failure just before
 // midnight is read the next day from yesterday's notes.
 func (s *Service) ResumeDue(ctx context.Context, now time.Time) (ResumeReport, error) {
-	return s.Resume(ctx, dynamo.LogDate(now.AddDate(0, 0, -1)), dynamo.LogDate(now))
+	return s.Resume(ctx, now.AddDate(0, 0, -1).UTC().Format(time.DateOnly), now.UTC().Format(time.DateOnly))
 }
 
 // Resume does the work still listed on the records noted on dates (UTC,
@@ -65,9 +64,9 @@ func (s *Service) ResumeDue(ctx context.Context, now time.Time) (ResumeReport, e
 func (s *Service) Resume(ctx context.Context, dates ...string) (ResumeReport, error) {
 	rep := ResumeReport{Dates: dates}
 	defer s.reportResume(ctx, &rep)
-	var notes []dynamo.FollowupNote
+	var notes []qunyun.FollowupNote
 	for _, date := range dates {
-		n, err := s.Store.FollowupNotes(ctx, date)
+		n, err := s.Store.Followups.FollowupNotes(ctx, date)
 		if err != nil {
 			return rep, err
 		}
@@ -91,17 +90,17 @@ func (s *Service) Resume(ctx context.Context, dates ...string) (ResumeReport, er
 
 // resumeNote takes one note through claim, read and work, counting the
 // outcome in rep.
-func (s *Service) resumeNote(ctx context.Context, n *dynamo.FollowupNote, wait time.Duration, rep *ResumeReport) {
+func (s *Service) resumeNote(ctx context.Context, n *qunyun.FollowupNote, wait time.Duration, rep *ResumeReport) {
 	now := s.Now()
-	if now.Sub(n.NotedAt()) < wait {
+	if now.Sub(n.NotedAt) < wait {
 		rep.Waiting++
 		return
 	}
 	fail := func(what string, err error) {
 		rep.Failed++
-		s.Log.ErrorContext(ctx, "callback: resume: "+what, "record", n.Record.PK+" "+n.Record.SK, "error", err.Error())
+		s.Log.ErrorContext(ctx, "callback: resume: "+what, "record", n.Record, "error", err.Error())
 	}
-	claimed, err := s.Store.ClaimFollowupNote(ctx, n, now)
+	claimed, err := s.Store.Followups.ClaimFollowupNote(ctx, n, now)
 	if err != nil {
 		fail("claim failed", err)
 		return
@@ -110,7 +109,7 @@ func (s *Service) resumeNote(ctx context.Context, n *dynamo.FollowupNote, wait t
 		rep.Taken++
 		return
 	}
-	r, pending, err := s.Store.FollowupRecord(ctx, *n)
+	r, pending, err := s.Store.Followups.FollowupRecord(ctx, *n)
 	if err != nil {
 		fail("read failed", err)
 		return
@@ -118,7 +117,7 @@ func (s *Service) resumeNote(ctx context.Context, n *dynamo.FollowupNote, wait t
 	if pending {
 		switch {
 		case r.Message != nil:
-			_, err = s.finishMessage(ctx, *r.Message, dynamo.Recorded{Followup: r.Followup})
+			_, err = s.finishMessage(ctx, *r.Message, qunyun.Recorded{Followup: r.Followup})
 		case r.Event != nil:
 			err = s.finishEvents(ctx, []qunyun.GroupEvent{*r.Event})
 		}
@@ -128,13 +127,13 @@ func (s *Service) resumeNote(ctx context.Context, n *dynamo.FollowupNote, wait t
 			return
 		}
 	}
-	if err := s.Store.ClearFollowupNote(ctx, *n); err != nil {
+	if err := s.Store.Followups.ClearFollowupNote(ctx, *n); err != nil {
 		// Harmless: a later run reads the record as done and clears it.
 		s.secondary(ctx, "clear a resumed note", err)
 	}
 	if pending {
 		rep.Finished++
-		s.Log.InfoContext(ctx, "callback: resume: finished the work after a record", "record", n.Record.PK+" "+n.Record.SK,
+		s.Log.InfoContext(ctx, "callback: resume: finished the work after a record", "record", n.Record,
 			"steps", r.Steps, "noted", n.Date)
 	} else {
 		rep.Cleared++

@@ -38,14 +38,14 @@ func setUpGroup(t *testing.T, f *fixture) {
 	t.Helper()
 	ctx := context.Background()
 	since := f.clock.Now().AddDate(0, -1, 0)
-	if err := f.table.PutGroup(ctx, qunyun.Group{ID: "g1", AccountID: "relay", Name: "读书会", TimeZone: "Asia/Shanghai",
+	if err := (dynamo.Catalog{Table: f.table}).PutGroup(ctx, qunyun.Group{ID: "g1", AccountID: "relay", Name: "读书会", TimeZone: "Asia/Shanghai",
 		State: qunyun.GroupActive, CreatedAt: since}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.table.PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "mod-a", Role: qunyun.RoleModerator, JoinedAt: since}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "mod-a", Role: qunyun.RoleModerator, JoinedAt: since}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.table.PutCheckinRule(ctx, qunyun.CheckinRule{ID: "c", AccountID: "relay"}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutCheckinRule(ctx, qunyun.CheckinRule{ID: "c", AccountID: "relay"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -125,7 +125,7 @@ func TestResumeRacesLiveRetries(t *testing.T) {
 	if _, err := f.table.Get(ctx, "GROUP#g1", "STREAK#u2", &s); err != nil || s.Total != 1 {
 		t.Fatalf("streak %+v %v, want total 1", s.CheckinStreak, err)
 	}
-	if g, _, _ := f.table.Group(ctx, "g1"); g.MemberCount != 2 { // mod-a and u7
+	if g, _, _ := (dynamo.Catalog{Table: f.table}).Group(ctx, "g1"); g.MemberCount != 2 { // mod-a and u7
 		t.Fatalf("member count %d, want 2", g.MemberCount)
 	}
 	if n := len(p.delivered(t, qunyun.EventMemberJoined)); n < 1 {

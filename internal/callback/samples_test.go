@@ -17,6 +17,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/callback"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechat"
 )
@@ -177,10 +178,10 @@ func TestSampleEventsReplay(t *testing.T) {
 	f := newFixture(t, nil)
 	f.clock.Set(sampleTime)
 	f.handler.Accounts = dir
-	if err := f.table.PutLink(t.Context(), qunyun.Link{Code: "demo-link-1", URL: "https://example.com/menu", GroupID: "group-demo-1", ContentID: "c1"}); err != nil {
+	if err := (dynamo.Links{Table: f.table}).PutLink(t.Context(), qunyun.Link{Code: "demo-link-1", URL: "https://example.com/menu", GroupID: "group-demo-1", ContentID: "c1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.table.PutCheckinRule(t.Context(), qunyun.CheckinRule{ID: "daily", AccountID: "demo-bot"}); err != nil {
+	if err := (dynamo.Catalog{Table: f.table}).PutCheckinRule(t.Context(), qunyun.CheckinRule{ID: "daily", AccountID: "demo-bot"}); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob("../../events/callback-*.json")

@@ -12,46 +12,75 @@ import (
 
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/contribution"
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// Store is what the callback needs from the table (*dynamo.Table).
-type Store interface {
-	RecordMessageWith(ctx context.Context, m qunyun.Message, f dynamo.Followup) (qunyun.Message, dynamo.Recorded, error)
-	RecordGroupEventWith(ctx context.Context, e qunyun.GroupEvent, f dynamo.Followup) (dynamo.Recorded, error)
-	RecordAccountEventWith(ctx context.Context, e qunyun.AccountEvent, f dynamo.Followup) (dynamo.Recorded, error)
-	FinishFollowup(ctx context.Context, k dynamo.Keys, reply string) error
-	NoteStuckFollowup(ctx context.Context, k dynamo.Keys, now time.Time) error
-	FollowupNotes(ctx context.Context, date string) ([]dynamo.FollowupNote, error)
-	ClaimFollowupNote(ctx context.Context, n *dynamo.FollowupNote, now time.Time) (bool, error)
-	FollowupRecord(ctx context.Context, n dynamo.FollowupNote) (dynamo.StuckRecord, bool, error)
-	ClearFollowupNote(ctx context.Context, n dynamo.FollowupNote) error
+// Stores are the parts of the table the callback uses, each an interface
+// of its own; main gives it the dynamo stores.
+type Stores struct {
+	Log       Log
+	Followups Followups
+	Sessions  Sessions
+	Catalog   Catalog
+	Links     Links
+}
+
+// Log is where the callback records what happened, once: messages, group
+// and account events, check-ins, people's last contact and relay id claims
+// (dynamo.Log).
+type Log interface {
+	RecordMessage(ctx context.Context, m qunyun.Message, f qunyun.Followup) (qunyun.Message, qunyun.Recorded, error)
+	RecordGroupEvent(ctx context.Context, e qunyun.GroupEvent, f qunyun.Followup) (qunyun.Recorded, error)
+	RecordAccountEvent(ctx context.Context, e qunyun.AccountEvent, f qunyun.Followup) (qunyun.Recorded, error)
+	CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (qunyun.CheckinStreak, bool, error)
+	RecordCheckin(ctx context.Context, groupID, memberID, localDate string, streak int, at time.Time) error
+	TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error
+	DeletePersonData(ctx context.Context, accountID, memberID string) (int, error)
+	AnchorBotMessage(ctx context.Context, accountID, msgID string, now time.Time) (time.Time, error)
+	ClaimRelayID(ctx context.Context, accountID, id string, c qunyun.RelayClaim) (qunyun.RelayClaim, error)
+}
+
+// Followups is the work after a record that is still to do, and the notes
+// that let Resume finish it (dynamo.Followups).
+type Followups interface {
+	FinishFollowup(ctx context.Context, r qunyun.Record, reply string) error
+	NoteStuckFollowup(ctx context.Context, r qunyun.Record, now time.Time) error
+	FollowupNotes(ctx context.Context, date string) ([]qunyun.FollowupNote, error)
+	ClaimFollowupNote(ctx context.Context, n *qunyun.FollowupNote, now time.Time) (bool, error)
+	FollowupRecord(ctx context.Context, n qunyun.FollowupNote) (qunyun.StuckRecord, bool, error)
+	ClearFollowupNote(ctx context.Context, n qunyun.FollowupNote) error
+}
+
+// Sessions is what the callback reads and writes of a live session: the
+// pointer in the group and the questions members ask (dynamo.Sessions).
+type Sessions interface {
 	GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error)
 	CaptureQuestion(ctx context.Context, q qunyun.Question) (bool, error)
 	VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error)
 	OpenQuestion(ctx context.Context, sessionID, replyTo string) (string, bool, error)
-	CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (qunyun.CheckinStreak, bool, error)
-	RecordCheckin(ctx context.Context, groupID, memberID, localDate string, streak int, at time.Time) error
+}
+
+// Catalog is what the callback reads of the community, and the group and
+// member records a membership event changes (dynamo.Catalog).
+type Catalog interface {
 	Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
 	Member(ctx context.Context, groupID, memberID string) (qunyun.Member, bool, error)
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	MemberGroups(ctx context.Context, memberID string) ([]qunyun.Member, error)
 	UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
-	UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 	UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error)
-	Link(ctx context.Context, code string) (qunyun.Link, bool, error)
-	RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.LinkOpen, requestID, ua string) error
-	TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error
-	DeletePersonData(ctx context.Context, accountID, memberID string) (int, error)
-	AnchorBotMessage(ctx context.Context, accountID, msgID string, now time.Time) (time.Time, error)
-	ClaimRelayID(ctx context.Context, accountID, id string, c dynamo.RelayClaim) (dynamo.RelayClaim, error)
+	UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 }
 
-var _ Store = (*dynamo.Table)(nil)
+// Links are the tracked links the callback redirects and counts
+// (dynamo.Links).
+type Links interface {
+	Link(ctx context.Context, code string) (qunyun.Link, bool, error)
+	RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.LinkOpen, requestID, ua string) error
+}
 
 // Publisher puts events on the bus (*bus.Publisher).
 type Publisher interface {
@@ -77,7 +106,7 @@ type Outcome struct {
 
 // Service records inbound callbacks once and runs the inline rules.
 type Service struct {
-	Store   Store
+	Store   Stores
 	Bus     Publisher // nil: publish nothing (tools, tests)
 	Now     func() time.Time
 	Log     *slog.Logger
@@ -125,7 +154,7 @@ const (
 // NewService builds a service with the embedded texts and moderation lists.
 // now is required: the callback's business time comes only from the clock
 // its main wires (internal/clock).
-func NewService(store Store, pub Publisher, now func() time.Time, m *metrics.Emitter, log *slog.Logger) (*Service, error) {
+func NewService(store Stores, pub Publisher, now func() time.Time, m *metrics.Emitter, log *slog.Logger) (*Service, error) {
 	texts, err := DefaultTexts()
 	if err != nil {
 		return nil, err
@@ -179,7 +208,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	return out, err
 }
 
-// Steps of the work after a record (dynamo.Followup.Steps). A step carries
+// Steps of the work after a record (qunyun.Followup.Steps). A step carries
 // what it needs that the record does not: the session of a vote, the rule
 // of a check-in.
 const (
@@ -208,7 +237,7 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 	// Everything that decides the work after the record is read before it:
 	// a failed read answers 503 with nothing recorded, rather than a record
 	// whose question or check-in is silently lost.
-	var f dynamo.Followup
+	var f qunyun.Followup
 	if m.GroupID != "" {
 		live, isLive, err := s.liveSession(ctx, m.GroupID)
 		if err != nil {
@@ -219,7 +248,7 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 			case s.isVote(m.Text):
 				// The question is chosen now and kept in the step, so a retry
 				// votes for it even if a newer question came in meanwhile.
-				sk, found, err := s.Store.OpenQuestion(ctx, live.SessionID, m.ReplyTo)
+				sk, found, err := s.Store.Sessions.OpenQuestion(ctx, live.SessionID, m.ReplyTo)
 				if err != nil {
 					return Outcome{}, err
 				}
@@ -262,18 +291,18 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 		// Before the record: the touch only moves lastMessageAt forward, so
 		// doing it again on a retry changes nothing, and a 1:1 message costs
 		// no write to mark its work done.
-		if err := s.Store.TouchPerson(ctx, m.AccountID, m.MemberID, m.At, false); err != nil {
+		if err := s.Store.Log.TouchPerson(ctx, m.AccountID, m.MemberID, m.At, false); err != nil {
 			return Outcome{}, err
 		}
 	}
 
-	stored, rec, err := s.Store.RecordMessageWith(ctx, m, f)
+	stored, rec, err := s.Store.Log.RecordMessage(ctx, m, f)
 	if err != nil {
 		if f.Pending() {
 			// The write may have landed with its answer lost: if no retry
 			// gets further, its work would be listed with nobody to do it.
 			// A note of a record that does not exist is cleared by Resume.
-			s.noteStuck(ctx, dynamo.MessageKeys(m))
+			s.noteStuck(ctx, qunyun.Record{Message: &m})
 		}
 		return Outcome{}, err
 	}
@@ -294,16 +323,16 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 
 // finishMessage does the work a message record lists, then marks it done
 // with the reply; it returns that reply.
-func (s *Service) finishMessage(ctx context.Context, m qunyun.Message, rec dynamo.Recorded) (string, error) {
+func (s *Service) finishMessage(ctx context.Context, m qunyun.Message, rec qunyun.Recorded) (string, error) {
 	reply, err := s.followMessage(ctx, m, rec.Steps)
 	if err == nil {
 		if reply == "" || !canReply(m.Channel) {
 			reply = rec.Reply
 		}
-		err = s.Store.FinishFollowup(ctx, dynamo.MessageKeys(m), reply)
+		err = s.Store.Followups.FinishFollowup(ctx, qunyun.Record{Message: &m}, reply)
 	}
 	if err != nil {
-		s.noteStuck(ctx, dynamo.MessageKeys(m))
+		s.noteStuck(ctx, qunyun.Record{Message: &m})
 		return "", &FollowupError{err}
 	}
 	return reply, nil
@@ -311,8 +340,8 @@ func (s *Service) finishMessage(ctx context.Context, m qunyun.Message, rec dynam
 
 // noteStuck notes a record whose work failed, so Resume finds it if no
 // retry finishes it. Best effort: the retry is the first remedy.
-func (s *Service) noteStuck(ctx context.Context, k dynamo.Keys) {
-	if err := s.Store.NoteStuckFollowup(ctx, k, s.Now()); err != nil {
+func (s *Service) noteStuck(ctx context.Context, r qunyun.Record) {
+	if err := s.Store.Followups.NoteStuckFollowup(ctx, r, s.Now()); err != nil {
 		s.secondary(ctx, "note unfinished work", err)
 	}
 }
@@ -329,7 +358,7 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 			var v url.Values
 			if v, err = url.ParseQuery(arg); err == nil {
 				// A member votes once per question: a retry adds nothing.
-				_, err = s.Store.VoteQuestion(ctx, v.Get("session"), v.Get("question"), m.MemberID)
+				_, err = s.Store.Sessions.VoteQuestion(ctx, v.Get("session"), v.Get("question"), m.MemberID)
 			}
 		case stepModeration:
 			err = s.publish(ctx, qunyun.EventModerationHit, m.At, s.moderationHit(ctx, m))
@@ -398,7 +427,7 @@ type MemberJoined struct {
 func (s *Service) liveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
 	now := s.Now()
 	l, found, err := s.live.load(groupID, now, func() (qunyun.LiveSession, bool, error) {
-		return s.Store.GroupLiveSession(ctx, groupID)
+		return s.Store.Sessions.GroupLiveSession(ctx, groupID)
 	})
 	if err != nil {
 		return l, false, err
@@ -432,7 +461,7 @@ func (s *Service) signals(ctx context.Context, m qunyun.Message) []string {
 // staff": at worst the moderators get one alert too many.
 func (s *Service) member(ctx context.Context, groupID, memberID string) (qunyun.Member, bool) {
 	mem, found, err := s.members.load(groupID+"\x00"+memberID, s.Now(), func() (qunyun.Member, bool, error) {
-		return s.Store.Member(ctx, groupID, memberID)
+		return s.Store.Catalog.Member(ctx, groupID, memberID)
 	})
 	if err != nil {
 		s.secondary(ctx, "read member", err)
@@ -449,17 +478,17 @@ func (s *Service) captureQuestion(ctx context.Context, m qunyun.Message) error {
 		SessionID: m.SessionID, GroupID: m.GroupID, MemberID: m.MemberID, MemberName: m.MemberName,
 		Text: m.Text, At: m.At, MessageID: m.ID,
 	}
-	if _, err := s.Store.CaptureQuestion(ctx, q); err != nil {
+	if _, err := s.Store.Sessions.CaptureQuestion(ctx, q); err != nil {
 		return err
 	}
 	return s.publish(ctx, qunyun.EventQuestionAsked, m.At, qunyun.QuestionAsked{
-		ID: m.ID, SessionID: m.SessionID, GroupID: m.GroupID, QuestionKey: dynamo.QuestionSK(q),
+		ID: m.ID, SessionID: m.SessionID, GroupID: m.GroupID, QuestionKey: qunyun.QuestionKey(q),
 	})
 }
 
 func (s *Service) ruleSet(ctx context.Context, accountID string) (ruleSet, error) {
 	rs, _, err := s.rules.load(accountID, s.Now(), func() (ruleSet, bool, error) {
-		kw, ci, err := s.Store.Rules(ctx, accountID)
+		kw, ci, err := s.Store.Catalog.Rules(ctx, accountID)
 		return ruleSet{kw, ci}, true, err
 	})
 	return rs, err
@@ -499,7 +528,7 @@ func (s *Service) checkin(ctx context.Context, m qunyun.Message, ruleID string) 
 	local := m.At.In(g.Location())
 	today := local.Format(time.DateOnly)
 	yesterday := local.AddDate(0, 0, -1).Format(time.DateOnly)
-	streak, counted, err := s.Store.CheckIn(ctx, m.GroupID, m.MemberID, m.ID, today, yesterday)
+	streak, counted, err := s.Store.Log.CheckIn(ctx, m.GroupID, m.MemberID, m.ID, today, yesterday)
 	if err != nil {
 		return "", err
 	}
@@ -511,7 +540,7 @@ func (s *Service) checkin(ctx context.Context, m qunyun.Message, ruleID string) 
 		if streak.Last > today {
 			logged = 0
 		}
-		if err := s.Store.RecordCheckin(ctx, m.GroupID, m.MemberID, today, logged, m.At); err != nil {
+		if err := s.Store.Log.RecordCheckin(ctx, m.GroupID, m.MemberID, today, logged, m.At); err != nil {
 			return "", err
 		}
 		tpl = s.Texts.CheckinReply
@@ -581,7 +610,7 @@ func appliesTo(groups []string, groupID string) bool {
 
 func (s *Service) group(ctx context.Context, id string) (qunyun.Group, bool, error) {
 	return s.groups.load(id, s.Now(), func() (qunyun.Group, bool, error) {
-		return s.Store.Group(ctx, id)
+		return s.Store.Catalog.Group(ctx, id)
 	})
 }
 
@@ -591,11 +620,11 @@ func (s *Service) groupEvents(ctx context.Context, events []qunyun.GroupEvent) (
 	out := Outcome{Duplicate: true}
 	var todo []qunyun.GroupEvent
 	for _, e := range events {
-		var f dynamo.Followup
+		var f qunyun.Followup
 		if hasWork(e) {
 			f.Steps = []string{stepApply}
 		}
-		rec, err := s.Store.RecordGroupEventWith(ctx, e, f)
+		rec, err := s.Store.Log.RecordGroupEvent(ctx, e, f)
 		if err != nil {
 			// Earlier events of this callback may be recorded: the retry
 			// finds them recorded (with their work, if not done) and records
@@ -603,10 +632,10 @@ func (s *Service) groupEvents(ctx context.Context, events []qunyun.GroupEvent) (
 			// listed with nobody to do it: note them for Resume.
 			// This event's write may also have landed with its answer lost.
 			for _, done := range todo {
-				s.noteStuck(ctx, dynamo.GroupEventKeys(done))
+				s.noteStuck(ctx, qunyun.Record{Event: &done})
 			}
 			if f.Pending() {
-				s.noteStuck(ctx, dynamo.GroupEventKeys(e))
+				s.noteStuck(ctx, qunyun.Record{Event: &e})
 			}
 			return Outcome{}, err
 		}
@@ -632,11 +661,11 @@ func (s *Service) finishEvents(ctx context.Context, events []qunyun.GroupEvent) 
 	err := s.apply(ctx, events)
 	for i, e := range events {
 		if err == nil {
-			err = s.Store.FinishFollowup(ctx, dynamo.GroupEventKeys(e), "")
+			err = s.Store.Followups.FinishFollowup(ctx, qunyun.Record{Event: &e}, "")
 		}
 		if err != nil {
 			for _, left := range events[i:] {
-				s.noteStuck(ctx, dynamo.GroupEventKeys(left))
+				s.noteStuck(ctx, qunyun.Record{Event: &left})
 			}
 			return &FollowupError{err}
 		}
@@ -692,7 +721,7 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 				}})
 			}
 		case qunyun.EventGroupCreated, qunyun.EventGroupRenamed, qunyun.EventGroupDismissed, EventGroupOwnerChanged:
-			if _, err := s.Store.UpdateGroup(ctx, e.GroupID, func(g *qunyun.Group, found bool) error {
+			if _, err := s.Store.Catalog.UpdateGroup(ctx, e.GroupID, func(g *qunyun.Group, found bool) error {
 				ensure(e)(g, found)
 				if e.GroupName != "" {
 					g.Name = e.GroupName
@@ -712,7 +741,7 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 		}
 	}
 	for _, e := range recount {
-		if _, err := s.Store.UpdateGroupCounted(ctx, e.GroupID, ensure(e)); err != nil {
+		if _, err := s.Store.Catalog.UpdateGroupCounted(ctx, e.GroupID, ensure(e)); err != nil {
 			return fmt.Errorf("count members of %s: %w", e.GroupID, err)
 		}
 	}
@@ -728,7 +757,7 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 // forward, so events in any order, and again, leave the member in or out as
 // the latest of them says (a join and a leave in the same second: out).
 func (s *Service) applyMember(ctx context.Context, e qunyun.GroupEvent) error {
-	_, err := s.Store.UpdateMember(ctx, e.GroupID, e.MemberID, func(m *qunyun.Member, found bool) error {
+	_, err := s.Store.Catalog.UpdateMember(ctx, e.GroupID, e.MemberID, func(m *qunyun.Member, found bool) error {
 		m.GroupID, m.ID = e.GroupID, e.MemberID
 		if e.Type == qunyun.EventMemberLeft {
 			if e.At.After(m.LeftAt) {
@@ -763,19 +792,19 @@ const (
 )
 
 func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outcome, error) {
-	var f dynamo.Followup
+	var f qunyun.Followup
 	switch e.Type {
 	case qunyun.EventUnsubscribed:
 		// WeChat requires deleting the user's data. Delete first: if that
 		// fails, nothing is recorded and the retry deletes again.
-		n, err := s.Store.DeletePersonData(ctx, e.AccountID, e.MemberID)
+		n, err := s.Store.Log.DeletePersonData(ctx, e.AccountID, e.MemberID)
 		if err != nil {
 			return Outcome{}, err
 		}
 		s.Log.InfoContext(ctx, "personal data deleted", "account", e.AccountID, "items", n)
 	case qunyun.EventSubscribed:
 		// Before the record, like a 1:1 message's touch: forward-only.
-		if err := s.Store.TouchPerson(ctx, e.AccountID, e.MemberID, e.At, true); err != nil {
+		if err := s.Store.Log.TouchPerson(ctx, e.AccountID, e.MemberID, e.At, true); err != nil {
 			return Outcome{}, err
 		}
 		f.Reply = s.Texts.WelcomeReply
@@ -788,7 +817,7 @@ func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outc
 		}
 		f.Reply = reply
 	}
-	rec, err := s.Store.RecordAccountEventWith(ctx, e, f)
+	rec, err := s.Store.Log.RecordAccountEvent(ctx, e, f)
 	if err != nil {
 		return Outcome{}, err
 	}

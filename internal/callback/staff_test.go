@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/qunyun/qunyun/internal/community"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -65,7 +66,7 @@ func TestJoinKeepsOperatorRole(t *testing.T) {
 	post(change("add_member", "<JoinScene>0</JoinScene>", now+10))
 	ctx := context.Background()
 	for id, want := range map[string]qunyun.Role{"wm1": qunyun.RoleModerator, "wm2": qunyun.RoleMember} {
-		m, found, err := f.table.Member(ctx, "wrC1", id)
+		m, found, err := dynamo.Catalog{Table: f.table}.Member(ctx, "wrC1", id)
 		if err != nil || !found || m.Role != want || !m.Active() || m.JoinScene != 0 {
 			t.Errorf("%s after join, leave, join: %+v (found %v, %v), want role %s", id, m, found, err, want)
 		}

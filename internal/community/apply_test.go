@@ -59,11 +59,11 @@ func TestApplyDemoTwice(t *testing.T) {
 		t.Fatalf("second apply changed %v", second.Changes)
 	}
 	ctx := context.Background()
-	groups, err := tb.Groups(ctx)
+	groups, err := dynamo.Catalog{Table: tb}.Groups(ctx)
 	if err != nil || len(groups) != len(c.Groups) {
 		t.Fatalf("groups in table: %d, %v", len(groups), err)
 	}
-	s, found, err := tb.Session(ctx, c.Sessions[0].ID)
+	s, found, err := dynamo.Sessions{Table: tb}.Session(ctx, c.Sessions[0].ID)
 	if err != nil || !found || s.State != qunyun.SessionScheduled || !s.Manual {
 		t.Fatalf("manual session: %+v found=%v err=%v", s, found, err)
 	}
@@ -85,7 +85,7 @@ func TestApplyKeepsFieldsOthersMaintain(t *testing.T) {
 	ctx := context.Background()
 	apply(t, tb, mustParse(t, base), false)
 	// Scoring flags g1 noisy and the callback counts its members.
-	if _, err := tb.UpdateGroup(ctx, "g1", func(g *qunyun.Group, _ bool) error {
+	if _, err := (dynamo.Catalog{Table: tb}).UpdateGroup(ctx, "g1", func(g *qunyun.Group, _ bool) error {
 		g.Noisy, g.MemberCount, g.State = true, 42, qunyun.GroupActive
 		return nil
 	}); err != nil {
@@ -114,7 +114,7 @@ plans:
 	if got, want := d.Changes[0].String(), `~ group g1 (name: "一群" → "一群（新）", state: "active" → "paused")`; got != want {
 		t.Errorf("diff line\n%s\nwant\n%s", got, want)
 	}
-	g, _, err := tb.Group(ctx, "g1")
+	g, _, err := dynamo.Catalog{Table: tb}.Group(ctx, "g1")
 	if err != nil || !g.Noisy || g.MemberCount != 42 || g.State != qunyun.GroupPaused || g.Name != "一群（新）" {
 		t.Fatalf("g1 after apply: %+v %v", g, err)
 	}
@@ -144,8 +144,8 @@ groups:
 	if d.Changes[0].Kind != community.KindPlan {
 		t.Errorf("first delete is %v, want the plan", d.Changes[0])
 	}
-	groups, _ := tb.Groups(ctx)
-	plans, _ := tb.Plans(ctx)
+	groups, _ := dynamo.Catalog{Table: tb}.Groups(ctx)
+	plans, _ := dynamo.Catalog{Table: tb}.Plans(ctx)
 	if len(groups) != 1 || len(plans) != 0 {
 		t.Fatalf("after prune: %d groups, %d plans", len(groups), len(plans))
 	}
@@ -165,7 +165,7 @@ sessions:
 	if len(d.Changes) != 1 || d.Changes[0].Kind != community.KindSession {
 		t.Fatalf("changes %v", d.Changes)
 	}
-	s, _, _ := tb.Session(ctx, "s1")
+	s, _, _ := dynamo.Sessions{Table: tb}.Session(ctx, "s1")
 	if s.State != qunyun.SessionCancelled {
 		t.Fatalf("state %s", s.State)
 	}
@@ -182,7 +182,7 @@ func TestApplyChecksManualBookings(t *testing.T) {
 	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
 	// A planned session of g2 with h1 already in the table, 20:00–20:45 on Tuesday.
 	tue := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	if _, err := tb.CreateSession(ctx, qunyun.Session{ID: "w20261130-g2-1", GroupID: "g2", HostID: "h1", Start: tue, End: tue.Add(45 * time.Minute), State: qunyun.SessionScheduled}); err != nil {
+	if _, err := (dynamo.Sessions{Table: tb}).CreateSession(ctx, qunyun.Session{ID: "w20261130-g2-1", GroupID: "g2", HostID: "h1", Start: tue, End: tue.Add(45 * time.Minute), State: qunyun.SessionScheduled}); err != nil {
 		t.Fatal(err)
 	}
 	file := base + `
@@ -219,7 +219,7 @@ sessions:
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if _, found, _ := tb.Session(ctx, "quiet"); found {
+	if _, found, _ := (dynamo.Sessions{Table: tb}).Session(ctx, "quiet"); found {
 		t.Fatal("a session was written despite the problems")
 	}
 
@@ -241,7 +241,7 @@ sessions:
 	if len(d.Notes) == 0 || !strings.Contains(strings.Join(d.Notes, "\n"), "session long booked by override (主持人同意)") {
 		t.Fatalf("override notes %q", d.Notes)
 	}
-	if s, _, _ := tb.Session(ctx, "long"); s.Start.Hour() != 15 {
+	if s, _, _ := (dynamo.Sessions{Table: tb}).Session(ctx, "long"); s.Start.Hour() != 15 {
 		t.Fatalf("overridden booking not moved: %+v", s)
 	}
 	apply(t, tb, mustParse(t, fixed), false)

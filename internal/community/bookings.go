@@ -24,7 +24,7 @@ func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems
 		if w.State == qunyun.SessionCancelled {
 			continue
 		}
-		have, found, err := t.Session(ctx, w.ID)
+		have, found, err := dynamo.Sessions{Table: t}.Session(ctx, w.ID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read session %s: %w", w.ID, err)
 		}
@@ -43,7 +43,7 @@ func checkBookings(ctx context.Context, t *dynamo.Table, c *Community) (Problems
 	for _, s := range todo {
 		from, to = minTime(from, s.Start), maxTime(to, s.End)
 	}
-	stored, err := t.SessionsStarting(ctx, from.Add(-8*24*time.Hour), to.Add(8*24*time.Hour))
+	stored, err := dynamo.Sessions{Table: t}.SessionsStarting(ctx, from.Add(-8*24*time.Hour), to.Add(8*24*time.Hour))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read sessions around the manual ones: %w", err)
 	}

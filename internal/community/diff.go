@@ -133,7 +133,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		}
 	}
 
-	contents, err := t.Contents(ctx)
+	contents, err := dynamo.Catalog{Table: t}.Contents(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read contents: %w", err)
 	}
@@ -144,13 +144,15 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		func(v qunyun.Content) string { return v.ID },
 		func(_ qunyun.Content, want qunyun.Content) qunyun.Content { return want },
 		func(v qunyun.Content) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.PutContent(ctx, v) }
+			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.PutContent(ctx, v) }
 		},
 		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteContent(ctx, id) }
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Catalog{Table: t}.DeleteContent(ctx, id)
+			}
 		}))
 
-	hosts, err := t.Hosts(ctx)
+	hosts, err := dynamo.Catalog{Table: t}.Hosts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read hosts: %w", err)
 	}
@@ -158,10 +160,10 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		func(v qunyun.Host) string { return v.ID },
 		func(_ qunyun.Host, want qunyun.Host) qunyun.Host { return want },
 		func(v qunyun.Host) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.PutHost(ctx, v) }
+			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.PutHost(ctx, v) }
 		},
 		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteHost(ctx, id) }
+			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.DeleteHost(ctx, id) }
 		}))
 
 	staff, err := dynamo.People{Table: t}.Staff(ctx)
@@ -170,7 +172,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	}
 	add(diffStaff(staff, c.Staff))
 
-	groups, err := t.Groups(ctx)
+	groups, err := dynamo.Catalog{Table: t}.Groups(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read groups: %w", err)
 	}
@@ -190,7 +192,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 			// UpdateGroup re-reads the record, so fields scoring or the
 			// callback changed since Compute survive.
 			return func(ctx context.Context, t *dynamo.Table) error {
-				_, err := t.UpdateGroup(ctx, want.ID, func(g *qunyun.Group, _ bool) error {
+				_, err := dynamo.Catalog{Table: t}.UpdateGroup(ctx, want.ID, func(g *qunyun.Group, _ bool) error {
 					*g = mergeGroup(*g, want)
 					return nil
 				})
@@ -198,7 +200,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 			}
 		},
 		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteGroup(ctx, id) }
+			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.DeleteGroup(ctx, id) }
 		}))
 
 	members, err := diffMembers(ctx, t, c, staff, groups, prune)
@@ -207,7 +209,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	}
 	upserts = append(upserts, members...)
 
-	plans, err := t.Plans(ctx)
+	plans, err := dynamo.Catalog{Table: t}.Plans(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read plans: %w", err)
 	}
@@ -216,15 +218,15 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		func(_ qunyun.Plan, want qunyun.Plan) qunyun.Plan { return want },
 		func(want qunyun.Plan) writeFunc {
 			return func(ctx context.Context, t *dynamo.Table) error {
-				_, err := t.UpdatePlan(ctx, want.ID, func(p *qunyun.Plan, _ bool) error { *p = want; return nil })
+				_, err := dynamo.Catalog{Table: t}.UpdatePlan(ctx, want.ID, func(p *qunyun.Plan, _ bool) error { *p = want; return nil })
 				return err
 			}
 		},
 		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.DeletePlan(ctx, id) }
+			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.DeletePlan(ctx, id) }
 		}))
 
-	keywords, checkins, err := t.AllRules(ctx)
+	keywords, checkins, err := dynamo.Catalog{Table: t}.AllRules(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
 	}
@@ -232,24 +234,32 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		func(v qunyun.KeywordRule) string { return v.AccountID + "/" + v.ID },
 		func(_ qunyun.KeywordRule, want qunyun.KeywordRule) qunyun.KeywordRule { return want },
 		func(v qunyun.KeywordRule) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.PutKeywordRule(ctx, v) }
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Catalog{Table: t}.PutKeywordRule(ctx, v)
+			}
 		},
 		func(key string) writeFunc {
 			acct, id := splitRuleKey(key)
-			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteKeywordRule(ctx, acct, id) }
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Catalog{Table: t}.DeleteKeywordRule(ctx, acct, id)
+			}
 		}))
 	add(diffRecords(KindCheckinRule, checkins, c.CheckinRules,
 		func(v qunyun.CheckinRule) string { return v.AccountID + "/" + v.ID },
 		func(_ qunyun.CheckinRule, want qunyun.CheckinRule) qunyun.CheckinRule { return want },
 		func(v qunyun.CheckinRule) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.PutCheckinRule(ctx, v) }
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Catalog{Table: t}.PutCheckinRule(ctx, v)
+			}
 		},
 		func(key string) writeFunc {
 			acct, id := splitRuleKey(key)
-			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteCheckinRule(ctx, acct, id) }
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Catalog{Table: t}.DeleteCheckinRule(ctx, acct, id)
+			}
 		}))
 
-	contests, err := t.Contests(ctx)
+	contests, err := dynamo.Catalog{Table: t}.Contests(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read contests: %w", err)
 	}
@@ -257,10 +267,12 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		func(v qunyun.Contest) string { return v.ID },
 		func(_ qunyun.Contest, want qunyun.Contest) qunyun.Contest { return want },
 		func(v qunyun.Contest) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.PutContest(ctx, v) }
+			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.PutContest(ctx, v) }
 		},
 		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteContest(ctx, id) }
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Catalog{Table: t}.DeleteContest(ctx, id)
+			}
 		}))
 
 	mod := dynamo.Moderation{Table: t}
@@ -280,7 +292,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 			}
 		}))
 
-	targets, err := t.SessionTargets(ctx)
+	targets, err := dynamo.Catalog{Table: t}.SessionTargets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read session targets: %w", err)
 	}
@@ -288,10 +300,14 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		func(v qunyun.SessionTarget) string { return v.Key() },
 		func(_ qunyun.SessionTarget, want qunyun.SessionTarget) qunyun.SessionTarget { return want },
 		func(v qunyun.SessionTarget) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.PutSessionTarget(ctx, v) }
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Catalog{Table: t}.PutSessionTarget(ctx, v)
+			}
 		},
 		func(key string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return t.DeleteSessionTarget(ctx, key) }
+			return func(ctx context.Context, t *dynamo.Table) error {
+				return dynamo.Catalog{Table: t}.DeleteSessionTarget(ctx, key)
+			}
 		}))
 
 	sessionChanges, sessionNotes, err := diffSessions(ctx, t, c.Sessions)

@@ -63,7 +63,7 @@ func diffMembers(ctx context.Context, t *dynamo.Table, c *Community, storedStaff
 	}
 	stored := map[memberKey]qunyun.Member{}
 	for _, g := range sortedKeys(groups) {
-		ms, err := t.Members(ctx, g)
+		ms, err := dynamo.Catalog{Table: t}.Members(ctx, g)
 		if err != nil {
 			return nil, fmt.Errorf("read members of %s: %w", g, err)
 		}
@@ -78,7 +78,7 @@ func diffMembers(ctx context.Context, t *dynamo.Table, c *Community, storedStaff
 		write := func(ctx context.Context, t *dynamo.Table) error {
 			// UpdateMember re-reads the record, so what the callback or
 			// scoring wrote since Compute survives.
-			_, err := t.UpdateMember(ctx, want.GroupID, want.ID, func(m *qunyun.Member, _ bool) error {
+			_, err := dynamo.Catalog{Table: t}.UpdateMember(ctx, want.GroupID, want.ID, func(m *qunyun.Member, _ bool) error {
 				*m = MergeMember(*m, want)
 				return nil
 			})
@@ -104,7 +104,7 @@ func diffMembers(ctx context.Context, t *dynamo.Table, c *Community, storedStaff
 		ch := edits(have, next)
 		ch.Op, ch.Kind, ch.ID = Update, KindMember, old.GroupID+"/"+old.ID
 		ch.write = func(ctx context.Context, t *dynamo.Table) error {
-			_, err := t.UpdateMember(ctx, old.GroupID, old.ID, func(m *qunyun.Member, found bool) error {
+			_, err := dynamo.Catalog{Table: t}.UpdateMember(ctx, old.GroupID, old.ID, func(m *qunyun.Member, found bool) error {
 				if !found || m.Role != old.Role {
 					return qunyun.ErrNoChange
 				}

@@ -61,7 +61,7 @@ func load(t *testing.T, path string) *community.Community {
 
 func member(t *testing.T, tb *dynamo.Table, g, id string) qunyun.Member {
 	t.Helper()
-	m, found, err := tb.Member(context.Background(), g, id)
+	m, found, err := dynamo.Catalog{Table: tb}.Member(context.Background(), g, id)
 	if err != nil || !found {
 		t.Fatalf("member %s/%s: found=%v %v", g, id, found, err)
 	}
@@ -75,7 +75,7 @@ func TestApplyStaffAndMembers(t *testing.T) {
 	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
 	ctx := context.Background()
 	// wm-a joined before the file was applied.
-	if _, err := tb.UpdateMember(ctx, "g1", "wm-a", func(m *qunyun.Member, _ bool) error {
+	if _, err := (dynamo.Catalog{Table: tb}).UpdateMember(ctx, "g1", "wm-a", func(m *qunyun.Member, _ bool) error {
 		m.Name, m.Role, m.JoinedAt, m.JoinScene = "微信昵称", qunyun.RoleMember, applyNow.Add(-48*time.Hour), 3
 		return nil
 	}); err != nil {

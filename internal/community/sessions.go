@@ -16,7 +16,7 @@ func diffSessions(ctx context.Context, t *dynamo.Table, want []qunyun.Session) (
 	var changes []Change
 	var notes []string
 	for _, w := range want {
-		have, found, err := t.Session(ctx, w.ID)
+		have, found, err := dynamo.Sessions{Table: t}.Session(ctx, w.ID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read session %s: %w", w.ID, err)
 		}
@@ -24,7 +24,7 @@ func diffSessions(ctx context.Context, t *dynamo.Table, want []qunyun.Session) (
 			s := w
 			changes = append(changes, Change{Op: Create, Kind: KindSession, ID: w.ID,
 				write: func(ctx context.Context, t *dynamo.Table) error {
-					_, err := t.CreateSession(ctx, s)
+					_, err := dynamo.Sessions{Table: t}.CreateSession(ctx, s)
 					return err
 				}})
 			continue
@@ -49,7 +49,7 @@ func diffSessions(ctx context.Context, t *dynamo.Table, want []qunyun.Session) (
 		id := w.ID
 		ch.Op, ch.Kind, ch.ID = Update, KindSession, id
 		ch.write = func(ctx context.Context, t *dynamo.Table) error {
-			_, _, err := t.UpdateSession(ctx, id, func(s *qunyun.Session) error {
+			_, _, err := dynamo.Sessions{Table: t}.UpdateSession(ctx, id, func(s *qunyun.Session) error {
 				switch s.State {
 				case qunyun.SessionScheduled, qunyun.SessionReminded, qunyun.SessionCancelled:
 				default:

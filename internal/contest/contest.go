@@ -53,15 +53,33 @@ type Comments interface {
 	Reply(ctx context.Context, c qunyun.Contest, commentID int64, text string) error
 }
 
-// Store is what a contest reads and writes (dynamo.Table implements it).
-type Store interface {
+// Stores are the parts of the table a contest reads and writes; main
+// gives it the dynamo stores.
+type Stores struct {
+	Catalog Catalog
+	Log     Log
+	Scores  Scores
+}
+
+// Catalog is what a contest reads of the community: the contests and a
+// member's groups (dynamo.Catalog).
+type Catalog interface {
 	Contests(ctx context.Context) ([]qunyun.Contest, error)
+	MemberGroups(ctx context.Context, memberID string) ([]qunyun.Member, error)
+}
+
+// Log is what a contest reads of an account's 1:1 log, for the votes
+// (dynamo.Log).
+type Log interface {
+	AccountLog(ctx context.Context, accountID string, from, to time.Time) ([]qunyun.Message, []qunyun.AccountEvent, error)
+}
+
+// Scores is where a contest keeps its entries and votes (dynamo.Scores).
+type Scores interface {
 	ContestEntries(ctx context.Context, contestID string) ([]qunyun.ContestEntry, error)
 	PutContestEntry(ctx context.Context, e qunyun.ContestEntry) error
 	RecordContestVote(ctx context.Context, v qunyun.ContestVote) (bool, error)
 	ContestVotes(ctx context.Context, contestID string) ([]qunyun.ContestVote, error)
-	AccountLog(ctx context.Context, accountID string, from, to time.Time) ([]qunyun.Message, []qunyun.AccountEvent, error)
-	MemberGroups(ctx context.Context, memberID string) ([]qunyun.Member, error)
 }
 
 // Publisher puts events on the bus.
@@ -77,7 +95,7 @@ const DefaultWinners = 3
 
 // Runner runs contests. Create it with New.
 type Runner struct {
-	Store    Store
+	Stores   Stores
 	Comments func(accountID string) (Comments, error) // the comment API of an OA
 	Bus      Publisher
 	Now      func() time.Time
@@ -91,7 +109,7 @@ type Runner struct {
 }
 
 // New returns a Runner with its texts loaded.
-func New(store Store, comments func(accountID string) (Comments, error), pub Publisher, now func() time.Time) (*Runner, error) {
+func New(stores Stores, comments func(accountID string) (Comments, error), pub Publisher, now func() time.Time) (*Runner, error) {
 	var f struct {
 		Reply    string `yaml:"reply"`
 		Notify   string `yaml:"notify"`
@@ -100,7 +118,7 @@ func New(store Store, comments func(accountID string) (Comments, error), pub Pub
 	if err := yaml.Unmarshal(textsYAML, &f); err != nil {
 		return nil, fmt.Errorf("contest texts: %w", err)
 	}
-	r := &Runner{Store: store, Comments: comments, Bus: pub, Now: now, voteWord: f.VoteWord}
+	r := &Runner{Stores: stores, Comments: comments, Bus: pub, Now: now, voteWord: f.VoteWord}
 	var err error
 	if r.reply, err = template.New("reply").Parse(f.Reply); err != nil {
 		return nil, fmt.Errorf("contest texts: reply: %w", err)
@@ -124,7 +142,7 @@ func window(c qunyun.Contest) (time.Time, time.Time, error) {
 // RunAll updates every contest that has started and not been settled for
 // more than a week: standings while it runs, winners once it ended.
 func (r *Runner) RunAll(ctx context.Context) error {
-	contests, err := r.Store.Contests(ctx)
+	contests, err := r.Stores.Catalog.Contests(ctx)
 	if err != nil {
 		return fmt.Errorf("contests: %w", err)
 	}
@@ -160,7 +178,7 @@ func (r *Runner) Run(ctx context.Context, c qunyun.Contest) ([]qunyun.ContestEnt
 	if err != nil {
 		return nil, fmt.Errorf("contest %s: %w", c.ID, err)
 	}
-	stored, err := r.Store.ContestEntries(ctx, c.ID)
+	stored, err := r.Stores.Scores.ContestEntries(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +213,7 @@ func (r *Runner) Run(ctx context.Context, c qunyun.Contest) ([]qunyun.ContestEnt
 		if _, seen := staff[e.OpenID]; seen {
 			continue
 		}
-		groups, err := r.Store.MemberGroups(ctx, e.OpenID)
+		groups, err := r.Stores.Catalog.MemberGroups(ctx, e.OpenID)
 		if err != nil {
 			return nil, fmt.Errorf("contest %s: %w", c.ID, err)
 		}
@@ -217,13 +235,13 @@ func (r *Runner) Run(ctx context.Context, c qunyun.Contest) ([]qunyun.ContestEnt
 		if ended && entries[i].Winner {
 			if err := r.settle(ctx, api, c, &entries[i]); err != nil {
 				// Keep what was done, so the retry does not do it again.
-				if perr := r.Store.PutContestEntry(ctx, entries[i]); perr != nil {
+				if perr := r.Stores.Scores.PutContestEntry(ctx, entries[i]); perr != nil {
 					slog.ErrorContext(ctx, "contest entry not saved", "contest", c.ID, "comment", entries[i].CommentID, "err", perr)
 				}
 				return entries, err
 			}
 		}
-		if err := r.Store.PutContestEntry(ctx, entries[i]); err != nil {
+		if err := r.Stores.Scores.PutContestEntry(ctx, entries[i]); err != nil {
 			return entries, err
 		}
 	}
@@ -322,7 +340,7 @@ func ParseVote(text, word string) (int64, bool) {
 // (one per member: the first counts) and counts them onto the entries. It
 // returns the members who subscribed during the contest.
 func (r *Runner) votes(ctx context.Context, c qunyun.Contest, start, end time.Time, entries map[int64]qunyun.ContestEntry) (map[string]bool, error) {
-	msgs, evts, err := r.Store.AccountLog(ctx, c.AccountID, start, end)
+	msgs, evts, err := r.Stores.Log.AccountLog(ctx, c.AccountID, start, end)
 	if err != nil {
 		return nil, fmt.Errorf("contest %s: %w", c.ID, err)
 	}
@@ -341,12 +359,12 @@ func (r *Runner) votes(ctx context.Context, c qunyun.Contest, start, end time.Ti
 		if _, exists := entries[id]; !exists {
 			continue // a vote for no entry counts for nothing (and uses no vote)
 		}
-		if _, err := r.Store.RecordContestVote(ctx, qunyun.ContestVote{ContestID: c.ID, MemberID: m.MemberID,
+		if _, err := r.Stores.Scores.RecordContestVote(ctx, qunyun.ContestVote{ContestID: c.ID, MemberID: m.MemberID,
 			CommentID: id, MessageID: m.ID, At: m.At}); err != nil {
 			return nil, err
 		}
 	}
-	votes, err := r.Store.ContestVotes(ctx, c.ID)
+	votes, err := r.Stores.Scores.ContestVotes(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -79,20 +79,20 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 		BaseEndpoint: aws.String(busSrv.URL), Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})}
 
 	account := qunyun.Account{ID: "oa1", Kind: qunyun.ChannelOA, AppID: "wxapp1", Secret: "s3cret"}
-	tokens := &wechatapi.Tokens{Store: table, Now: clk.Now}
+	tokens := &wechatapi.Tokens{Store: dynamo.Tokens{Table: table}, Now: clk.Now}
 	comments := func(id string) (contest.Comments, error) {
 		if id != account.ID {
 			return nil, fmt.Errorf("unknown account %s", id)
 		}
 		return &contest.OAComments{Base: api.URL, Token: contest.StableToken(tokens, nil, api.URL, account)}, nil
 	}
-	runner, err := contest.New(table, comments, pub, clk.Now)
+	runner, err := contest.New(contestStores(table), comments, pub, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := qunyun.Contest{ID: "c1", AccountID: "oa1", Title: "年度好文留言", MsgDataID: "2247483", Index: 0,
 		Start: start.Format(time.RFC3339), End: end.Format(time.RFC3339), MinLength: 6, Winners: 2}
-	if err := table.PutContest(ctx, c); err != nil {
+	if err := (dynamo.Catalog{Table: table}).PutContest(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	// 60 comments: more than one page. u07 writes twice, u08 too briefly,
@@ -109,7 +109,7 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 		}
 		sb.AddComment(c.MsgDataID, c.Index, openid, text)
 	}
-	if err := table.PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "u09", Role: qunyun.RoleModerator}); err != nil {
+	if err := (dynamo.Catalog{Table: table}).PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "u09", Role: qunyun.RoleModerator}); err != nil {
 		t.Fatal(err)
 	}
 	// u11 is in no group, but community.yaml names them staff by their openid.
@@ -124,8 +124,8 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 	// Votes sent to the OA, as the callback records them; v1 votes twice,
 	// v3 followed during the contest.
 	vote := func(voter, text string, at time.Time) {
-		_, err := table.RecordMessage(ctx, qunyun.Message{ID: voter + text, AccountID: "oa1", Channel: qunyun.ChannelOA,
-			MemberID: voter, Kind: qunyun.KindText, Text: text, At: at})
+		_, _, err := dynamo.Log{Table: table}.RecordMessage(ctx, qunyun.Message{ID: voter + text, AccountID: "oa1", Channel: qunyun.ChannelOA,
+			MemberID: voter, Kind: qunyun.KindText, Text: text, At: at}, qunyun.Followup{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,8 +140,8 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 	vote("v6", "投票 10", start.Add(-time.Hour))   // before the start
 	vote("v7", "投票 10", day.Add(5*time.Minute))  // the staff member's entry: counted, but it cannot win
 	vote("v8", "投票 9", day.Add(6*time.Minute))   // u08's too-short entry
-	if _, err := table.RecordAccountEvent(ctx, qunyun.AccountEvent{ID: "sub-v3", Type: qunyun.EventSubscribed,
-		AccountID: "oa1", Channel: qunyun.ChannelOA, MemberID: "v3", At: day}); err != nil {
+	if _, err := (dynamo.Log{Table: table}).RecordAccountEvent(ctx, qunyun.AccountEvent{ID: "sub-v3", Type: qunyun.EventSubscribed,
+		AccountID: "oa1", Channel: qunyun.ChannelOA, MemberID: "v3", At: day}, qunyun.Followup{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -162,18 +162,18 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 	}
 
 	// The operator's likes: a bad file changes nothing.
-	if _, err := contest.ImportLikes(ctx, table, "c1", strings.NewReader("编号,点赞\n5,10\n6,lots\n1000,3\n")); qunyun.ErrorCode(err) != qunyun.EINVALID {
+	if _, err := contest.ImportLikes(ctx, dynamo.Scores{Table: table}, "c1", strings.NewReader("编号,点赞\n5,10\n6,lots\n1000,3\n")); qunyun.ErrorCode(err) != qunyun.EINVALID {
 		t.Fatalf("bad CSV: %v", err)
 	} else if !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "line 4") {
 		t.Fatalf("bad CSV error does not say where: %v", err)
 	}
-	stored, _ := table.ContestEntries(ctx, "c1")
+	stored, _ := dynamo.Scores{Table: table}.ContestEntries(ctx, "c1")
 	for _, e := range stored {
 		if e.Likes != 0 {
 			t.Fatalf("a rejected import changed entry %d", e.CommentID)
 		}
 	}
-	n, err := contest.ImportLikes(ctx, table, "c1", strings.NewReader("\ufeff编号,昵称,点赞\n5,甲,1\n21,乙,9\n10,丙,50\n"))
+	n, err := contest.ImportLikes(ctx, dynamo.Scores{Table: table}, "c1", strings.NewReader("\ufeff编号,昵称,点赞\n5,甲,1\n21,乙,9\n10,丙,50\n"))
 	if err != nil || n != 3 {
 		t.Fatalf("import: %d, %v", n, err)
 	}
@@ -238,7 +238,7 @@ func TestContestAgainstTheSandbox(t *testing.T) {
 			t.Errorf("notice: %+v", r)
 		}
 	}
-	votes, _ := table.ContestVotes(ctx, "c1")
+	votes, _ := dynamo.Scores{Table: table}.ContestVotes(ctx, "c1")
 	// v1 (its first vote only), v2, v3, v7, v8; v4 voted for no entry, v5
 	// and v6 outside the contest.
 	if len(votes) != 5 {

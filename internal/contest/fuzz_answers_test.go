@@ -13,7 +13,6 @@ import (
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/contest"
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechatapi"
@@ -44,11 +43,11 @@ func (a *commentAPI) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // tokenCache is a wechatapi.TokenStore in memory that keeps every token
 // stored.
-type tokenCache struct{ stored []dynamo.CachedToken }
+type tokenCache struct{ stored []qunyun.AccessToken }
 
-func (c *tokenCache) AccessToken(context.Context, string) (dynamo.CachedToken, error) {
+func (c *tokenCache) AccessToken(context.Context, string) (qunyun.AccessToken, error) {
 	if len(c.stored) == 0 {
-		return dynamo.CachedToken{}, nil
+		return qunyun.AccessToken{}, nil
 	}
 	return c.stored[len(c.stored)-1], nil
 }
@@ -57,7 +56,7 @@ func (c *tokenCache) LeaseToken(context.Context, string, string, time.Time) (boo
 	return true, nil
 }
 
-func (c *tokenCache) StoreToken(_ context.Context, _, _ string, tok dynamo.CachedToken) (bool, error) {
+func (c *tokenCache) StoreToken(_ context.Context, _, _ string, tok qunyun.AccessToken) (bool, error) {
 	c.stored = append(c.stored, tok)
 	return true, nil
 }
@@ -97,7 +96,7 @@ func FuzzCommentAnswers(f *testing.F) {
 		cache := &tokenCache{}
 		tokens := &wechatapi.Tokens{Store: cache, Now: clk.Now, Poll: time.Millisecond, Wait: time.Millisecond}
 		comments := &contest.OAComments{HTTP: client, Base: base, Token: contest.StableToken(tokens, client, base, acct)}
-		runner, err := contest.New(table, func(string) (contest.Comments, error) { return comments, nil }, nopBus{}, clk.Now)
+		runner, err := contest.New(contestStores(table), func(string) (contest.Comments, error) { return comments, nil }, nopBus{}, clk.Now)
 		if err != nil {
 			t.Fatal(err)
 		}

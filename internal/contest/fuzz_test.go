@@ -44,7 +44,7 @@ func FuzzParseVote(f *testing.F) {
 
 // likesStore holds a contest's entries in memory and counts the puts.
 type likesStore struct {
-	contest.Store
+	contest.Scores
 	entries map[int64]qunyun.ContestEntry
 	puts    []qunyun.ContestEntry
 }

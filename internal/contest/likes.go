@@ -23,7 +23,7 @@ var (
 // naming the columns, then one row per comment) and stores them on the
 // contest's entries. It checks every row first: any bad row, or a comment
 // that is not an entry, fails the whole import and changes nothing.
-func ImportLikes(ctx context.Context, store Store, contestID string, in io.Reader) (int, error) {
+func ImportLikes(ctx context.Context, store Scores, contestID string, in io.Reader) (int, error) {
 	rd := csv.NewReader(in)
 	rd.TrimLeadingSpace = true
 	rd.FieldsPerRecord = -1

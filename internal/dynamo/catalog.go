@@ -146,13 +146,13 @@ func (e entity[T]) list(ctx context.Context, t *Table, q Query) ([]T, error) {
 
 // PutGroup writes a whole group record. Prefer UpdateGroup when the record
 // may hold fields others maintain (Noisy from scoring, State from WeChat).
-func (t *Table) PutGroup(ctx context.Context, g qunyun.Group) error {
-	return groupEntity.put(ctx, t, g)
+func (c Catalog) PutGroup(ctx context.Context, g qunyun.Group) error {
+	return groupEntity.put(ctx, c.Table, g)
 }
 
 // UpdateGroup changes a group through fn, creating it when missing.
-func (t *Table) UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error) {
-	return groupEntity.update(ctx, t, "GROUP#"+id, meta, func(g *qunyun.Group, found bool) error {
+func (c Catalog) UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error) {
+	return groupEntity.update(ctx, c.Table, "GROUP#"+id, meta, func(g *qunyun.Group, found bool) error {
 		if !found {
 			g.ID = id
 		}
@@ -161,31 +161,31 @@ func (t *Table) UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Gr
 }
 
 // Group reads one group.
-func (t *Table) Group(ctx context.Context, id string) (qunyun.Group, bool, error) {
-	g, _, found, err := groupEntity.get(ctx, t, "GROUP#"+id, meta)
+func (c Catalog) Group(ctx context.Context, id string) (qunyun.Group, bool, error) {
+	g, _, found, err := groupEntity.get(ctx, c.Table, "GROUP#"+id, meta)
 	return g, found, err
 }
 
 // Groups lists every group, by id.
-func (t *Table) Groups(ctx context.Context) ([]qunyun.Group, error) {
-	return groupEntity.list(ctx, t, Query{Index: GSI1, PK: "GROUPS"})
+func (c Catalog) Groups(ctx context.Context) ([]qunyun.Group, error) {
+	return groupEntity.list(ctx, c.Table, Query{Index: GSI1, PK: "GROUPS"})
 }
 
 // DeleteGroup removes a group record (not its log or members).
-func (t *Table) DeleteGroup(ctx context.Context, id string) error {
-	return t.Delete(ctx, "GROUP#"+id, meta)
+func (c Catalog) DeleteGroup(ctx context.Context, id string) error {
+	return c.Table.Delete(ctx, "GROUP#"+id, meta)
 }
 
 // Members
 
 // PutMember writes a whole member record.
-func (t *Table) PutMember(ctx context.Context, m qunyun.Member) error {
-	return memberEntity.put(ctx, t, m)
+func (c Catalog) PutMember(ctx context.Context, m qunyun.Member) error {
+	return memberEntity.put(ctx, c.Table, m)
 }
 
 // UpdateMember changes a member through fn, creating it when missing.
-func (t *Table) UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error) {
-	return memberEntity.update(ctx, t, "GROUP#"+groupID, "MEMBER#"+memberID, func(m *qunyun.Member, found bool) error {
+func (c Catalog) UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error) {
+	return memberEntity.update(ctx, c.Table, "GROUP#"+groupID, "MEMBER#"+memberID, func(m *qunyun.Member, found bool) error {
 		if !found {
 			m.GroupID, m.ID = groupID, memberID
 		}
@@ -194,78 +194,82 @@ func (t *Table) UpdateMember(ctx context.Context, groupID, memberID string, fn f
 }
 
 // Member reads one member of a group.
-func (t *Table) Member(ctx context.Context, groupID, memberID string) (qunyun.Member, bool, error) {
-	m, _, found, err := memberEntity.get(ctx, t, "GROUP#"+groupID, "MEMBER#"+memberID)
+func (c Catalog) Member(ctx context.Context, groupID, memberID string) (qunyun.Member, bool, error) {
+	m, _, found, err := memberEntity.get(ctx, c.Table, "GROUP#"+groupID, "MEMBER#"+memberID)
 	return m, found, err
 }
 
 // Members lists a group's members (including those who left; see Member.Active).
-func (t *Table) Members(ctx context.Context, groupID string) ([]qunyun.Member, error) {
-	return memberEntity.list(ctx, t, Query{PK: "GROUP#" + groupID, SKPrefix: "MEMBER#"})
+func (c Catalog) Members(ctx context.Context, groupID string) ([]qunyun.Member, error) {
+	return memberEntity.list(ctx, c.Table, Query{PK: "GROUP#" + groupID, SKPrefix: "MEMBER#"})
 }
 
 // MemberGroups lists one person's memberships across groups.
-func (t *Table) MemberGroups(ctx context.Context, memberID string) ([]qunyun.Member, error) {
-	return memberEntity.list(ctx, t, Query{Index: GSI1, PK: "MEMBER#" + memberID})
+func (c Catalog) MemberGroups(ctx context.Context, memberID string) ([]qunyun.Member, error) {
+	return memberEntity.list(ctx, c.Table, Query{Index: GSI1, PK: "MEMBER#" + memberID})
 }
 
 // DeleteMember removes a member record.
-func (t *Table) DeleteMember(ctx context.Context, groupID, memberID string) error {
-	return t.Delete(ctx, "GROUP#"+groupID, "MEMBER#"+memberID)
+func (c Catalog) DeleteMember(ctx context.Context, groupID, memberID string) error {
+	return c.Table.Delete(ctx, "GROUP#"+groupID, "MEMBER#"+memberID)
 }
 
 // Hosts
 
 // PutHost writes a host.
-func (t *Table) PutHost(ctx context.Context, h qunyun.Host) error { return hostEntity.put(ctx, t, h) }
+func (c Catalog) PutHost(ctx context.Context, h qunyun.Host) error {
+	return hostEntity.put(ctx, c.Table, h)
+}
 
 // Host reads one host.
-func (t *Table) Host(ctx context.Context, id string) (qunyun.Host, bool, error) {
-	h, _, found, err := hostEntity.get(ctx, t, "HOST#"+id, meta)
+func (c Catalog) Host(ctx context.Context, id string) (qunyun.Host, bool, error) {
+	h, _, found, err := hostEntity.get(ctx, c.Table, "HOST#"+id, meta)
 	return h, found, err
 }
 
 // Hosts lists every host.
-func (t *Table) Hosts(ctx context.Context) ([]qunyun.Host, error) {
-	return hostEntity.list(ctx, t, Query{Index: GSI1, PK: "HOSTS"})
+func (c Catalog) Hosts(ctx context.Context) ([]qunyun.Host, error) {
+	return hostEntity.list(ctx, c.Table, Query{Index: GSI1, PK: "HOSTS"})
 }
 
 // DeleteHost removes a host.
-func (t *Table) DeleteHost(ctx context.Context, id string) error {
-	return t.Delete(ctx, "HOST#"+id, meta)
+func (c Catalog) DeleteHost(ctx context.Context, id string) error {
+	return c.Table.Delete(ctx, "HOST#"+id, meta)
 }
 
 // Contents
 
 // PutContent writes a content item.
-func (t *Table) PutContent(ctx context.Context, c qunyun.Content) error {
-	return contentEntity.put(ctx, t, c)
+func (cs Catalog) PutContent(ctx context.Context, c qunyun.Content) error {
+	return contentEntity.put(ctx, cs.Table, c)
 }
 
 // Content reads one content item.
-func (t *Table) Content(ctx context.Context, id string) (qunyun.Content, bool, error) {
-	c, _, found, err := contentEntity.get(ctx, t, "CONTENT#"+id, meta)
+func (cs Catalog) Content(ctx context.Context, id string) (qunyun.Content, bool, error) {
+	c, _, found, err := contentEntity.get(ctx, cs.Table, "CONTENT#"+id, meta)
 	return c, found, err
 }
 
 // Contents lists every content item.
-func (t *Table) Contents(ctx context.Context) ([]qunyun.Content, error) {
-	return contentEntity.list(ctx, t, Query{Index: GSI1, PK: "CONTENTS"})
+func (c Catalog) Contents(ctx context.Context) ([]qunyun.Content, error) {
+	return contentEntity.list(ctx, c.Table, Query{Index: GSI1, PK: "CONTENTS"})
 }
 
 // DeleteContent removes a content item.
-func (t *Table) DeleteContent(ctx context.Context, id string) error {
-	return t.Delete(ctx, "CONTENT#"+id, meta)
+func (c Catalog) DeleteContent(ctx context.Context, id string) error {
+	return c.Table.Delete(ctx, "CONTENT#"+id, meta)
 }
 
 // Plans
 
 // PutPlan writes a plan.
-func (t *Table) PutPlan(ctx context.Context, p qunyun.Plan) error { return planEntity.put(ctx, t, p) }
+func (c Catalog) PutPlan(ctx context.Context, p qunyun.Plan) error {
+	return planEntity.put(ctx, c.Table, p)
+}
 
 // UpdatePlan changes a plan through fn (pause and resume), creating it when missing.
-func (t *Table) UpdatePlan(ctx context.Context, id string, fn func(p *qunyun.Plan, found bool) error) (qunyun.Plan, error) {
-	return planEntity.update(ctx, t, "PLAN#"+id, meta, func(p *qunyun.Plan, found bool) error {
+func (c Catalog) UpdatePlan(ctx context.Context, id string, fn func(p *qunyun.Plan, found bool) error) (qunyun.Plan, error) {
+	return planEntity.update(ctx, c.Table, "PLAN#"+id, meta, func(p *qunyun.Plan, found bool) error {
 		if !found {
 			p.ID = id
 		}
@@ -274,40 +278,40 @@ func (t *Table) UpdatePlan(ctx context.Context, id string, fn func(p *qunyun.Pla
 }
 
 // Plan reads one plan.
-func (t *Table) Plan(ctx context.Context, id string) (qunyun.Plan, bool, error) {
-	p, _, found, err := planEntity.get(ctx, t, "PLAN#"+id, meta)
+func (c Catalog) Plan(ctx context.Context, id string) (qunyun.Plan, bool, error) {
+	p, _, found, err := planEntity.get(ctx, c.Table, "PLAN#"+id, meta)
 	return p, found, err
 }
 
 // Plans lists every plan.
-func (t *Table) Plans(ctx context.Context) ([]qunyun.Plan, error) {
-	return planEntity.list(ctx, t, Query{Index: GSI1, PK: "PLANS"})
+func (c Catalog) Plans(ctx context.Context) ([]qunyun.Plan, error) {
+	return planEntity.list(ctx, c.Table, Query{Index: GSI1, PK: "PLANS"})
 }
 
 // DeletePlan removes a plan.
-func (t *Table) DeletePlan(ctx context.Context, id string) error {
-	return t.Delete(ctx, "PLAN#"+id, meta)
+func (c Catalog) DeletePlan(ctx context.Context, id string) error {
+	return c.Table.Delete(ctx, "PLAN#"+id, meta)
 }
 
 // Rules
 
 // PutKeywordRule writes a keyword rule.
-func (t *Table) PutKeywordRule(ctx context.Context, r qunyun.KeywordRule) error {
-	return keywordRuleEntity.put(ctx, t, r)
+func (c Catalog) PutKeywordRule(ctx context.Context, r qunyun.KeywordRule) error {
+	return keywordRuleEntity.put(ctx, c.Table, r)
 }
 
 // PutCheckinRule writes a check-in rule.
-func (t *Table) PutCheckinRule(ctx context.Context, r qunyun.CheckinRule) error {
-	return checkinRuleEntity.put(ctx, t, r)
+func (c Catalog) PutCheckinRule(ctx context.Context, r qunyun.CheckinRule) error {
+	return checkinRuleEntity.put(ctx, c.Table, r)
 }
 
 // Rules returns an account's keyword and check-in rules.
-func (t *Table) Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error) {
-	kw, err := keywordRuleEntity.list(ctx, t, Query{PK: "ACCOUNT#" + accountID, SKPrefix: "RULE#keyword#"})
+func (c Catalog) Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error) {
+	kw, err := keywordRuleEntity.list(ctx, c.Table, Query{PK: "ACCOUNT#" + accountID, SKPrefix: "RULE#keyword#"})
 	if err != nil {
 		return nil, nil, err
 	}
-	ci, err := checkinRuleEntity.list(ctx, t, Query{PK: "ACCOUNT#" + accountID, SKPrefix: "RULE#checkin#"})
+	ci, err := checkinRuleEntity.list(ctx, c.Table, Query{PK: "ACCOUNT#" + accountID, SKPrefix: "RULE#checkin#"})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -315,12 +319,12 @@ func (t *Table) Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRu
 }
 
 // AllRules returns every account's rules.
-func (t *Table) AllRules(ctx context.Context) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error) {
-	kw, err := keywordRuleEntity.list(ctx, t, Query{Index: GSI1, PK: "RULES#keyword"})
+func (c Catalog) AllRules(ctx context.Context) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error) {
+	kw, err := keywordRuleEntity.list(ctx, c.Table, Query{Index: GSI1, PK: "RULES#keyword"})
 	if err != nil {
 		return nil, nil, err
 	}
-	ci, err := checkinRuleEntity.list(ctx, t, Query{Index: GSI1, PK: "RULES#checkin"})
+	ci, err := checkinRuleEntity.list(ctx, c.Table, Query{Index: GSI1, PK: "RULES#checkin"})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -328,34 +332,34 @@ func (t *Table) AllRules(ctx context.Context) ([]qunyun.KeywordRule, []qunyun.Ch
 }
 
 // DeleteKeywordRule removes a keyword rule.
-func (t *Table) DeleteKeywordRule(ctx context.Context, accountID, id string) error {
-	return t.Delete(ctx, "ACCOUNT#"+accountID, "RULE#keyword#"+id)
+func (c Catalog) DeleteKeywordRule(ctx context.Context, accountID, id string) error {
+	return c.Table.Delete(ctx, "ACCOUNT#"+accountID, "RULE#keyword#"+id)
 }
 
 // DeleteCheckinRule removes a check-in rule.
-func (t *Table) DeleteCheckinRule(ctx context.Context, accountID, id string) error {
-	return t.Delete(ctx, "ACCOUNT#"+accountID, "RULE#checkin#"+id)
+func (c Catalog) DeleteCheckinRule(ctx context.Context, accountID, id string) error {
+	return c.Table.Delete(ctx, "ACCOUNT#"+accountID, "RULE#checkin#"+id)
 }
 
 // Contests
 
 // PutContest writes a contest.
-func (t *Table) PutContest(ctx context.Context, c qunyun.Contest) error {
-	return contestEntity.put(ctx, t, c)
+func (cs Catalog) PutContest(ctx context.Context, c qunyun.Contest) error {
+	return contestEntity.put(ctx, cs.Table, c)
 }
 
 // Contest reads one contest.
-func (t *Table) Contest(ctx context.Context, id string) (qunyun.Contest, bool, error) {
-	c, _, found, err := contestEntity.get(ctx, t, "CONTEST#"+id, meta)
+func (cs Catalog) Contest(ctx context.Context, id string) (qunyun.Contest, bool, error) {
+	c, _, found, err := contestEntity.get(ctx, cs.Table, "CONTEST#"+id, meta)
 	return c, found, err
 }
 
 // Contests lists every contest.
-func (t *Table) Contests(ctx context.Context) ([]qunyun.Contest, error) {
-	return contestEntity.list(ctx, t, Query{Index: GSI1, PK: "CONTESTS"})
+func (c Catalog) Contests(ctx context.Context) ([]qunyun.Contest, error) {
+	return contestEntity.list(ctx, c.Table, Query{Index: GSI1, PK: "CONTESTS"})
 }
 
 // DeleteContest removes a contest record.
-func (t *Table) DeleteContest(ctx context.Context, id string) error {
-	return t.Delete(ctx, "CONTEST#"+id, meta)
+func (c Catalog) DeleteContest(ctx context.Context, id string) error {
+	return c.Table.Delete(ctx, "CONTEST#"+id, meta)
 }

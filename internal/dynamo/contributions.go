@@ -44,7 +44,7 @@ func (s Contributions) Submit(ctx context.Context, c qunyun.Content) (created bo
 
 // Drafts lists the contributions waiting for review, oldest first.
 func (s Contributions) Drafts(ctx context.Context) ([]qunyun.Content, error) {
-	all, err := s.Table.Contents(ctx)
+	all, err := Catalog{Table: s.Table}.Contents(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -248,7 +248,7 @@ func (m Moderation) Decide(ctx context.Context, code string, d qunyun.Moderation
 	if d.Action == qunyun.ActionFine {
 		allow := func(kind, value string) error {
 			d.Allowed = append(d.Allowed, kind+":"+value)
-			return m.PutAllow(ctx, Allow{AccountID: c.AccountID, Scope: c.GroupID, Kind: kind, Value: value, By: d.By, At: d.At, Case: code})
+			return m.PutAllow(ctx, qunyun.Allow{AccountID: c.AccountID, Scope: c.GroupID, Kind: kind, Value: value, By: d.By, At: d.At, Case: code})
 		}
 		for _, dom := range c.Domains {
 			if err := allow("domain", dom); err != nil {
@@ -275,29 +275,14 @@ func (m Moderation) Decide(ctx context.Context, code string, d qunyun.Moderation
 	})
 }
 
-// Allow is one allow-list entry: a domain or phrase moderation lets pass in
-// a group (or every group of the account, Scope "*").
-type Allow struct {
-	AccountID string    `dynamodbav:"account"`
-	Scope     string    `dynamodbav:"scope"`
-	Kind      string    `dynamodbav:"kind"` // "domain" or "phrase"
-	Value     string    `dynamodbav:"value"`
-	By        string    `dynamodbav:"by"`
-	At        time.Time `dynamodbav:"at"`
-	Case      string    `dynamodbav:"case,omitempty"` // the code whose "fine" added it
-}
-
 type allowItem struct {
 	Keys
-	Allow
+	qunyun.Allow
 }
-
-// AllowScopeAccount is the scope of an entry that holds in every group.
-const AllowScopeAccount = "*"
 
 // PutAllow adds an allow-list entry (again: the first stands, with its who
 // and when).
-func (m Moderation) PutAllow(ctx context.Context, a Allow) error {
+func (m Moderation) PutAllow(ctx context.Context, a qunyun.Allow) error {
 	it := allowItem{Keys: Keys{PK: "ACCOUNT#" + a.AccountID, SK: "ALLOW#" + a.Scope + "#" + a.Kind + "#" + a.Value, Type: "ModerationAllow"}, Allow: a}
 	if _, err := m.Table.PutNew(ctx, it); err != nil {
 		return fmt.Errorf("allow %s %s in %s: %w", a.Kind, a.Value, a.Scope, err)
@@ -306,12 +291,12 @@ func (m Moderation) PutAllow(ctx context.Context, a Allow) error {
 }
 
 // Allowed lists an account's allow-list (one Query).
-func (m Moderation) Allowed(ctx context.Context, accountID string) ([]Allow, error) {
+func (m Moderation) Allowed(ctx context.Context, accountID string) ([]qunyun.Allow, error) {
 	items, err := QueryInto[allowItem](ctx, m.Table, Query{PK: "ACCOUNT#" + accountID, SKPrefix: "ALLOW#"})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Allow, len(items))
+	out := make([]qunyun.Allow, len(items))
 	for i, it := range items {
 		out[i] = it.Allow
 	}

@@ -55,7 +55,7 @@ type roleChangeItem struct {
 // operators cannot both promote from the same state; if the audit write
 // then fails the error says so, and the role stands.
 func (p People) ChangeRole(ctx context.Context, rc qunyun.RoleChange) (qunyun.RoleChange, error) {
-	_, err := p.Table.UpdateMember(ctx, rc.GroupID, rc.MemberID, func(m *qunyun.Member, found bool) error {
+	_, err := Catalog{Table: p.Table}.UpdateMember(ctx, rc.GroupID, rc.MemberID, func(m *qunyun.Member, found bool) error {
 		if !found {
 			return qunyun.Errorf(qunyun.ENOTFOUND, "member %s is not in group %s", rc.MemberID, rc.GroupID)
 		}

@@ -14,7 +14,7 @@ func TestChangeRoleAudits(t *testing.T) {
 	ctx := context.Background()
 	p := dynamo.People{Table: tb}
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	if err := tb.PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "m1", Role: qunyun.RoleMember, JoinedAt: at.Add(-time.Hour)}); err != nil {
+	if err := (dynamo.Catalog{Table: tb}).PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "m1", Role: qunyun.RoleMember, JoinedAt: at.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	up := qunyun.RoleChange{GroupID: "g1", MemberID: "m1", To: qunyun.RoleModerator, By: "ops-lin", At: at, Reason: "答疑 7 次"}
@@ -32,7 +32,7 @@ func TestChangeRoleAudits(t *testing.T) {
 	if _, err := p.ChangeRole(ctx, down); err != nil {
 		t.Fatal(err)
 	}
-	m, _, _ := tb.Member(ctx, "g1", "m1")
+	m, _, _ := dynamo.Catalog{Table: tb}.Member(ctx, "g1", "m1")
 	if m.Role != qunyun.RoleMember || m.JoinedAt.IsZero() {
 		t.Fatalf("member after: %+v", m)
 	}
@@ -47,7 +47,7 @@ func TestChangeRoleAudits(t *testing.T) {
 		t.Errorf("second audit record: %+v", l)
 	}
 	// Owners and hosts are community.yaml's: a command does not demote them.
-	tb.PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "boss", Role: qunyun.RoleOwner})
+	dynamo.Catalog{Table: tb}.PutMember(ctx, qunyun.Member{GroupID: "g1", ID: "boss", Role: qunyun.RoleOwner})
 	if _, err := p.ChangeRole(ctx, qunyun.RoleChange{GroupID: "g1", MemberID: "boss", To: qunyun.RoleMember, At: at}); qunyun.ErrorCode(err) != qunyun.EINVALID {
 		t.Fatalf("demote the owner: %v", err)
 	}

@@ -15,10 +15,10 @@ import (
 // DeliveriesBetween lists every delivery due in [from, to), whatever its
 // target kind or state. Deliveries are keyed by the UTC date they are due
 // on, so a local day reads the one or two UTC dates it overlaps.
-func (t *Table) DeliveriesBetween(ctx context.Context, from, to time.Time) ([]qunyun.Delivery, error) {
+func (d Deliveries) DeliveriesBetween(ctx context.Context, from, to time.Time) ([]qunyun.Delivery, error) {
 	var out []qunyun.Delivery
 	for _, date := range utcDates(from, to) {
-		items, err := t.DayDeliveries(ctx, date, "")
+		items, err := d.DayDeliveries(ctx, date, "")
 		if err != nil {
 			return nil, err
 		}
@@ -47,20 +47,20 @@ func utcDates(from, to time.Time) []string {
 // the span is left out; the most opened come first. Opens of content sent
 // earlier count where they fall: heat is when members read, not when we
 // sent.
-func (t *Table) ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.ContentHeat, error) {
+func (k Links) ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.ContentHeat, error) {
 	dates := utcDates(from, to)
 	if len(dates) == 0 {
 		return []qunyun.ContentHeat{}, nil
 	}
-	deliveries, err := t.DeliveriesBetween(ctx, from, to)
+	deliveries, err := Deliveries{Table: k.Table}.DeliveriesBetween(ctx, from, to)
 	if err != nil {
 		return nil, err
 	}
-	contents, err := t.Contents(ctx)
+	contents, err := Catalog{Table: k.Table}.Contents(ctx)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := t.Groups(ctx)
+	groups, err := Catalog{Table: k.Table}.Groups(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (t *Table) ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.C
 	}
 	out := []qunyun.ContentHeat{}
 	for id, title := range titles {
-		all, err := t.ContentOpens(ctx, id, dates[0], dates[len(dates)-1])
+		all, err := k.ContentOpens(ctx, id, dates[0], dates[len(dates)-1])
 		if err != nil {
 			return nil, err
 		}

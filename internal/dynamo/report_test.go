@@ -17,7 +17,7 @@ import (
 func openAs(t *testing.T, tb *dynamo.Table, l qunyun.Link, from string, at time.Time, req string) {
 	t.Helper()
 	o := qunyun.LinkOpen{GroupID: l.GroupID, ContentID: l.ContentID, DeliveryID: l.DeliveryID, MemberID: l.MemberID, From: from, At: at.UTC()}
-	if err := tb.RecordLinkOpen(context.Background(), l, o, req, "MicroMessenger"); err != nil {
+	if err := (dynamo.Links{Table: tb}).RecordLinkOpen(context.Background(), l, o, req, "MicroMessenger"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -25,11 +25,11 @@ func openAs(t *testing.T, tb *dynamo.Table, l qunyun.Link, from string, at time.
 func deliver(t *testing.T, tb *dynamo.Table, d qunyun.Delivery, state qunyun.DeliveryState) {
 	t.Helper()
 	ctx := context.Background()
-	_, it, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
+	_, it, err := dynamo.Deliveries{Table: tb}.ClaimDelivery(ctx, qunyun.DeliveryRecord{Delivery: d})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) { d.State = state }); err != nil {
+	if _, err := (dynamo.Deliveries{Table: tb}).UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) { d.State = state }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -44,14 +44,14 @@ func TestReadingHeatAndShareMap(t *testing.T) {
 	from := testNow.Truncate(24 * time.Hour)
 	to := from.Add(24 * time.Hour)
 	for _, g := range []qunyun.Group{{ID: "g1", Name: "午餐一群"}, {ID: "g2", Name: "好物群"}} {
-		if err := tb.PutGroup(ctx, g); err != nil {
+		if err := (dynamo.Catalog{Table: tb}).PutGroup(ctx, g); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := tb.PutContent(ctx, qunyun.Content{ID: "art", Kind: qunyun.ContentText, Title: "今日菜单"}); err != nil {
+	if err := (dynamo.Catalog{Table: tb}).PutContent(ctx, qunyun.Content{ID: "art", Kind: qunyun.ContentText, Title: "今日菜单"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tb.PutContent(ctx, qunyun.Content{ID: "idle", Kind: qunyun.ContentText, Text: "没人看"}); err != nil {
+	if err := (dynamo.Catalog{Table: tb}).PutContent(ctx, qunyun.Content{ID: "idle", Kind: qunyun.ContentText, Text: "没人看"}); err != nil {
 		t.Fatal(err)
 	}
 	at := from.Add(3 * time.Hour)
@@ -80,7 +80,7 @@ func TestReadingHeatAndShareMap(t *testing.T) {
 	openAs(t, tb, personal, "timeline", at.Add(2*time.Hour), "r6")
 	openAs(t, tb, personal, "", to.Add(time.Minute), "r7") // the day after
 
-	heat, err := tb.ReadingHeat(ctx, from, to)
+	heat, err := dynamo.Links{Table: tb}.ReadingHeat(ctx, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestReadingHeatAndShareMap(t *testing.T) {
 		t.Fatalf("heat\n got %+v\nwant %+v", heat, want)
 	}
 	// A span with nothing sent or opened is an empty list, not nil (JSON []).
-	none, err := tb.ReadingHeat(ctx, to.Add(48*time.Hour), to.Add(72*time.Hour))
+	none, err := dynamo.Links{Table: tb}.ReadingHeat(ctx, to.Add(48*time.Hour), to.Add(72*time.Hour))
 	if err != nil || none == nil || len(none) != 0 {
 		t.Fatalf("empty span: %#v %v", none, err)
 	}

@@ -4,14 +4,19 @@
 // there are no transactions (they cost double and the local engine lacks
 // them) and no Scan on a hot path.
 //
-// Each area keeps its store code in files named after it, on top of Table:
-// callback*.go (messages, events, check-ins, follow-up notes), catalog.go
-// and community.go (groups, members, plans, contents, hosts, rules),
-// push*.go (deliveries, caps, tokens, tracked links, requests), session*.go,
-// scoring*.go and report.go. The newer stores are small types of their own
-// over the table (People, Contributions, the moderation store), the shape
-// the older areas are to move to; table creation from template.yaml is local
-// tooling's (localtable), never a function's.
+// Table holds the primitives: get, put-new (with read-back of a lost
+// answer), put, update closures (entity[T].update), paginated queries,
+// delete and TTL filtering. Each area has a small store type over it, in
+// files named after the store: Catalog (catalog*.go: groups, members,
+// hosts, contents, plans, rules, contests, session targets), Log (log.go:
+// messages, events, check-ins, people), Followups (followups*.go), Sessions
+// (sessions*.go), Deliveries (deliveries*.go: the state machine, caps,
+// cursors, requests), Links (links.go), Tokens (tokens.go), Scores
+// (scores*.go, report.go), People, Contributions and Moderation. A store
+// is a value made where it is used, dynamo.Catalog{Table: t}; the use
+// cases never see this package: they declare the interfaces they need and
+// the functions' mains hand them these stores. Table creation from template.yaml
+// is local tooling's (localtable), never a function's.
 package dynamo
 
 import (
@@ -333,3 +338,37 @@ func Unavailable(op string, err error) error {
 
 // TTL returns the epoch-seconds expiry d after now.
 func TTL(now time.Time, d time.Duration) int64 { return now.Add(d).Unix() }
+
+// The stores: one small type per area over the table (docs/data-model.md
+// names their keys). Each is a value holding the table, made where it is
+// used, e.g. dynamo.Catalog{Table: t}.
+
+// Catalog is the store of what operators configure: groups, members, hosts,
+// contents, plans, rules, contests and session targets.
+type Catalog struct{ Table *Table }
+
+// Log is the store of what happened: messages, group and account events,
+// check-ins, people's last messages and the relay id claims.
+type Log struct{ Table *Table }
+
+// Followups is the store of the work after a callback's record: the
+// pending steps on records and the notes that let a sweep resume them.
+type Followups struct{ Table *Table }
+
+// Sessions is the store of host sessions: the sessions, the live pointer
+// in their group, questions, recaps and the week's planning marks.
+type Sessions struct{ Table *Table }
+
+// Deliveries is the store of outbound messages: the delivery state
+// machine, cap counters, push cursors and run marks.
+type Deliveries struct{ Table *Table }
+
+// Links is the store of tracked links and their opens (reading heat).
+type Links struct{ Table *Table }
+
+// Tokens is the store of the platform access tokens shared by containers.
+type Tokens struct{ Table *Table }
+
+// Scores is the store of the night's results: group scores, member levels
+// and tiers, reports, scoring runs and contest entries and votes.
+type Scores struct{ Table *Table }

@@ -140,3 +140,25 @@ func TestMainsOnlyWire(t *testing.T) {
 		}
 	}
 }
+
+// useCases are the packages that hold the product's logic. Each declares
+// the stores it needs as interfaces in its own words; the functions' mains
+// give them the dynamo stores. None of them may link package dynamo.
+var useCases = []string{"callback", "push", "session", "scoring", "contest", "wechatapi"}
+
+// TestUseCasesDoNotImportDynamo: the adapters meet only in main.
+func TestUseCasesDoNotImportDynamo(t *testing.T) {
+	for _, uc := range useCases {
+		cmd := exec.Command("go", "list", "-deps", "./internal/"+uc)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps ./internal/%s: %v", uc, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == "github.com/qunyun/qunyun/internal/dynamo" || strings.HasPrefix(dep, "github.com/qunyun/qunyun/internal/dynamo/") {
+				t.Errorf("internal/%s links %s: declare the store as an interface in its own words and wire it in main", uc, dep)
+			}
+		}
+	}
+}

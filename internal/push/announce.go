@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/bus"
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -35,7 +34,7 @@ import (
 const AnnounceEvery = 10 * time.Minute
 
 // announce publishes what a final delivery owes the bus and clears the mark.
-func (s *Service) announce(ctx context.Context, it *dynamo.DeliveryItem) error {
+func (s *Service) announce(ctx context.Context, it *qunyun.DeliveryRecord) error {
 	if s.Bus == nil || !it.AnnouncePending || !it.State.Final() {
 		return nil
 	}
@@ -55,7 +54,7 @@ func (s *Service) announce(ctx context.Context, it *dynamo.DeliveryItem) error {
 		return fmt.Errorf("announce delivery %s: %w", d.ID, err)
 	}
 	// Not changed: another invocation announced it meanwhile.
-	if _, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.AnnouncePending = false }); err != nil {
+	if _, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.AnnouncePending = false }); err != nil {
 		return fmt.Errorf("announce delivery %s: %w", d.ID, err)
 	}
 	return nil
@@ -66,7 +65,7 @@ func (s *Service) announce(ctx context.Context, it *dynamo.DeliveryItem) error {
 func (s *Service) unknownAlerts(ctx context.Context, d qunyun.Delivery) ([]bus.Event, error) {
 	var g *qunyun.Group
 	if d.GroupID != "" {
-		v, found, err := s.Table.Group(ctx, d.GroupID)
+		v, found, err := s.Store.Catalog.Group(ctx, d.GroupID)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +118,7 @@ func (s *Service) AnnounceOwed(ctx context.Context, scheduled time.Time) error {
 	now := s.now()
 	for back := 2; back >= 0; back-- {
 		date := scheduled.AddDate(0, 0, -back).Format(time.DateOnly)
-		items, err := s.Table.UnannouncedDeliveries(ctx, date)
+		items, err := s.Store.Deliveries.UnannouncedDeliveries(ctx, date)
 		if err != nil {
 			return err
 		}

@@ -133,7 +133,7 @@ func TestFinishedEventOfTaskIsPublishedBySweep(t *testing.T) {
 	for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 30)); m = m.Add(time.Minute) {
 		e.minute(m)
 	}
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliverySent {
 		t.Fatalf("state %s %v, want sent", got.State, err)
 	}
@@ -190,7 +190,7 @@ func TestFinishedEventRepeatedWhenTheMarkIsNotCleared(t *testing.T) {
 		_, pending := it["announcePending"]
 		return attrHasPrefix("state", string(qunyun.DeliverySent))(it) && !pending
 	}
-	e.svc.Table = &dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: clearing, fail: 1}, Name: e.tb.Name, Now: e.clk.Now}
+	e.svc.Store = pushStores(&dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: clearing, fail: 1}, Name: e.tb.Name, Now: e.clk.Now})
 	r := qunyun.DeliveryRequest{ID: "r1", Source: "session", TargetKind: qunyun.TargetGroup, TargetID: "g000",
 		Content: &qunyun.Content{Kind: qunyun.ContentText, Text: "hi"}}
 	if err := e.request(r); err == nil {
@@ -223,7 +223,7 @@ func TestFinishedEventOwedAcrossMidnightIsPublished(t *testing.T) {
 	failBus(e, qunyun.EventDeliveryFinished, 1000)
 	e.sbx.Confirm(d.TaskID)
 	e.ticksUntil(local(2026, 11, 24, 7, 21), local(2026, 11, 24, 7, 59), time.Minute)
-	if got, _, _ := e.tb.GetDelivery(e.ctx, d); got.State != qunyun.DeliverySent || !got.AnnouncePending {
+	if got, _, _ := (dynamo.Deliveries{Table: e.tb}).GetDelivery(e.ctx, d); got.State != qunyun.DeliverySent || !got.AnnouncePending {
 		t.Fatalf("before midnight UTC: %s pending=%v, want sent with its announcement owed", got.State, got.AnnouncePending)
 	}
 	e.svc.Bus.(*flakyBus).fail[qunyun.EventDeliveryFinished] = 0 // the bus is back

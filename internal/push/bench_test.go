@@ -57,7 +57,7 @@ func manyGroups(b *testing.B, e *env, n int, mutate func(g *qunyun.Group)) {
 			if mutate != nil {
 				mutate(&g)
 			}
-			if err := e.tb.PutGroup(e.ctx, g); err != nil {
+			if err := (dynamo.Catalog{Table: e.tb}).PutGroup(e.ctx, g); err != nil {
 				failed.Store(err)
 			}
 		}()

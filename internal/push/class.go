@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -106,16 +105,16 @@ func budget(d qunyun.Delivery, g *qunyun.Group, caps qunyun.Caps, local time.Tim
 	var want []capWant
 	switch class {
 	case qunyun.ClassContent:
-		want = append(want, capWant{dynamo.GroupDayCap(g.ID, date), caps.DailyMax, 48 * time.Hour, qunyun.ReasonDailyCap})
+		want = append(want, capWant{qunyun.GroupDayCap(g.ID, date), caps.DailyMax, 48 * time.Hour, qunyun.ReasonDailyCap})
 	case qunyun.ClassSession:
-		want = append(want, capWant{dynamo.GroupSessionDayCap(g.ID, date), caps.SessionMax, 48 * time.Hour, qunyun.ReasonSessionCap})
+		want = append(want, capWant{qunyun.GroupSessionDayCap(g.ID, date), caps.SessionMax, 48 * time.Hour, qunyun.ReasonSessionCap})
 	}
 	if customerGroup {
 		max := DaysIn(local)
 		if class == qunyun.ClassContent {
 			max -= MonthReserve(local)
 		}
-		want = append(want, capWant{dynamo.GroupMonthCap(g.ID, local.Format("2006-01")), max, 62 * 24 * time.Hour, qunyun.ReasonMonthlyCap})
+		want = append(want, capWant{qunyun.GroupMonthCap(g.ID, local.Format("2006-01")), max, 62 * 24 * time.Hour, qunyun.ReasonMonthlyCap})
 	}
 	return want
 }

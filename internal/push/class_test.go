@@ -70,10 +70,10 @@ func TestSessionMessagesDoNotShareTheContentCap(t *testing.T) {
 		}
 	}
 	// Each class counted in its own budget.
-	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g", "2026-11-23")); n != 3 {
+	if n, _ := (dynamo.Deliveries{Table: e.tb}).CapCount(e.ctx, qunyun.GroupDayCap("g", "2026-11-23")); n != 3 {
 		t.Errorf("content counter = %d, want 3", n)
 	}
-	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupSessionDayCap("g", "2026-11-23")); n != 3 {
+	if n, _ := (dynamo.Deliveries{Table: e.tb}).CapCount(e.ctx, qunyun.GroupSessionDayCap("g", "2026-11-23")); n != 3 {
 		t.Errorf("session counter = %d, want 3", n)
 	}
 }
@@ -84,10 +84,10 @@ func TestSessionMessagesDoNotShareTheContentCap(t *testing.T) {
 func TestMonthlyPlatformCapBindsEveryClass(t *testing.T) {
 	e := newEnv(t, local(2026, 11, 23, 15, 0))
 	e.groups(1, func(g *qunyun.Group) { g.ID = "cg"; g.Caps.DailyMax = 10; g.Caps.SessionMax = 20 })
-	month := dynamo.GroupMonthCap("cg", "2026-11")
+	month := qunyun.GroupMonthCap("cg", "2026-11")
 	reserve := push.MonthReserve(local(2026, 11, 23, 15, 0)) // 10 of November's 30
 	for i := range 30 - reserve {
-		if ok, err := e.tb.ReserveCap(e.ctx, month, 30, time.Hour, fmt.Sprint("other-", i)); err != nil || !ok {
+		if ok, err := (dynamo.Deliveries{Table: e.tb}).ReserveCap(e.ctx, month, 30, time.Hour, fmt.Sprint("other-", i)); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
 	}
@@ -118,7 +118,7 @@ func TestMonthlyPlatformCapBindsEveryClass(t *testing.T) {
 	if got := e.stateOf(last); got.State != qunyun.DeliverySkipped || got.Reason != qunyun.ReasonMonthlyCap {
 		t.Errorf("session message past the platform cap: %s/%s, want skipped/monthly_cap", got.State, got.Reason)
 	}
-	if n, _ := e.tb.CapCount(e.ctx, month); n != 30 {
+	if n, _ := (dynamo.Deliveries{Table: e.tb}).CapCount(e.ctx, month); n != 30 {
 		t.Errorf("month counter = %d, want the platform's 30", n)
 	}
 }
@@ -193,7 +193,7 @@ func TestSessionNoticeEndsAtItsDeadline(t *testing.T) {
 		t.Fatalf("closing notice: %s, deadline %s; want a task until the session's end", d.State, d.Deadline)
 	}
 	e.ticksUntil(end.Add(-4*time.Minute), end.Add(time.Minute), time.Minute)
-	got, _, err := e.tb.GetDelivery(e.ctx, d.Delivery)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d.Delivery)
 	if err != nil || got.State != qunyun.DeliveryExpired || got.Reason != qunyun.ReasonExpired {
 		t.Fatalf("after the session's end: %s/%s %v, want expired/expired", got.State, got.Reason, err)
 	}
@@ -242,7 +242,7 @@ func TestQuietHoursDeferWhatIsStillWorthSending(t *testing.T) {
 	}
 	e.ticksUntil(local(2026, 11, 24, 7, 51), local(2026, 11, 24, 8, 2), time.Minute)
 
-	byPlan := map[string]dynamo.DeliveryItem{}
+	byPlan := map[string]qunyun.DeliveryRecord{}
 	for _, it := range e.deliveries(local(2026, 11, 23, 22, 50), local(2026, 11, 24, 8, 0)) {
 		byPlan[it.Source] = it
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -18,12 +17,12 @@ import (
 
 // skip ends a delivery a policy held back: deferred when checkPolicies set
 // a DeferredUntil still ahead, else skipped with reason.
-func (s *Service) skip(ctx context.Context, it *dynamo.DeliveryItem, reason string, out *Outcome) error {
+func (s *Service) skip(ctx context.Context, it *qunyun.DeliveryRecord, reason string, out *Outcome) error {
 	until := it.DeferredUntil
 	if !until.After(s.now()) {
 		return s.finish(ctx, it, qunyun.DeliverySkipped, reason, out)
 	}
-	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+	changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
 		d.DeferredUntil, d.Reason, d.Caps = until, reason, nil
 	})
 	if err != nil || !changed {
@@ -37,9 +36,9 @@ func (s *Service) skip(ctx context.Context, it *dynamo.DeliveryItem, reason stri
 // claim deferred until they end: the withdrawal was read back unsent, so
 // the owner can no longer post the old task, and the morning's run makes
 // a new one. The caps of the old task are given back.
-func (s *Service) requeue(ctx context.Context, it *dynamo.DeliveryItem, until time.Time, out *Outcome) error {
+func (s *Service) requeue(ctx context.Context, it *qunyun.DeliveryRecord, until time.Time, out *Outcome) error {
 	caps := it.Caps
-	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+	changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
 		d.State, d.Reason, d.DeferredUntil = qunyun.DeliveryClaimed, qunyun.ReasonQuietHours, until
 		d.TaskID, d.SendStartedAt, d.Caps = "", time.Time{}, nil
 		d.Reminders, d.LastRemindedAt = 0, time.Time{}

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -51,7 +50,7 @@ func (c *catalog) group(ctx context.Context, id string) (*qunyun.Group, error) {
 	if ok {
 		return g, nil
 	}
-	v, found, err := c.s.Table.Group(ctx, id)
+	v, found, err := c.s.Store.Catalog.Group(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +70,7 @@ func (c *catalog) content(ctx context.Context, id string) (*qunyun.Content, erro
 	if ok {
 		return v, nil
 	}
-	got, found, err := c.s.Table.Content(ctx, id)
+	got, found, err := c.s.Store.Catalog.Content(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +163,7 @@ func (s *Service) emit(o *Outcome) {
 
 // job is one delivery to run, with what it needs to render.
 type job struct {
-	item   dynamo.DeliveryItem
+	item   qunyun.DeliveryRecord
 	member MemberVars
 }
 
@@ -206,7 +205,7 @@ func (s *Service) claimAndRun(ctx context.Context, cat *catalog, j job, out *Out
 		return err
 	}
 	s.prepare(&j.item.Delivery, g)
-	claimed, stored, err := s.Table.ClaimDelivery(ctx, j.item)
+	claimed, stored, err := s.Store.Deliveries.ClaimDelivery(ctx, j.item)
 	if err != nil {
 		return err
 	}
@@ -222,7 +221,7 @@ func (s *Service) claimAndRun(ctx context.Context, cat *catalog, j job, out *Out
 // old, its process died. Died after the send started → unknown (never
 // re-sent); died before → run it now, nothing went out. A delivery that
 // quiet hours deferred waits here, claimed, until its DeferredUntil.
-func (s *Service) resolveStale(ctx context.Context, cat *catalog, it dynamo.DeliveryItem, out *Outcome) error {
+func (s *Service) resolveStale(ctx context.Context, cat *catalog, it qunyun.DeliveryRecord, out *Outcome) error {
 	if it.State.Final() {
 		// A retry of what finished it (EventBridge's, a re-expanded
 		// minute): publish what its first run may have failed to.
@@ -253,7 +252,7 @@ func (s *Service) resolveStale(ctx context.Context, cat *catalog, it dynamo.Deli
 }
 
 // run takes a claimed delivery through policies, send and confirm.
-func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem, member MemberVars, out *Outcome) error {
+func (s *Service) run(ctx context.Context, cat *catalog, it *qunyun.DeliveryRecord, member MemberVars, out *Outcome) error {
 	d := it.Delivery
 	group, err := cat.group(ctx, d.GroupID)
 	if err != nil {
@@ -297,7 +296,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	// invocation knows the message may be out and will not send it again.
 	// A mark whose answer was lost is still ours (UpdateDelivery reads it
 	// back), and we send: the API was not called yet, so it is not unknown.
-	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.SendStartedAt = s.now() })
+	changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.SendStartedAt = s.now() })
 	if err != nil || !changed {
 		// Not sending (someone else moved it on, or the table failed): the
 		// counters reserved above are not ours to keep.
@@ -310,7 +309,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *dynamo.DeliveryItem
 	}
 	switch {
 	case sendErr == nil && taskID != "":
-		_, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+		_, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
 			d.State, d.TaskID = qunyun.DeliveryTaskCreated, taskID
 		})
 		if err == nil {
@@ -346,9 +345,9 @@ func retryReason(err error) string {
 // retryLater undoes the send-started mark of a delivery that certainly did
 // not go out and gives its caps back; the sweep resumes it once the claim is
 // stale, within RetryWindow of its slot, and fails it with reason after that.
-func (s *Service) retryLater(ctx context.Context, it *dynamo.DeliveryItem, reason string, out *Outcome) error {
+func (s *Service) retryLater(ctx context.Context, it *qunyun.DeliveryRecord, reason string, out *Outcome) error {
 	caps := it.Caps
-	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+	changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
 		d.SendStartedAt, d.Caps, d.Reason = time.Time{}, nil, reason
 	})
 	if err != nil || !changed {
@@ -426,7 +425,7 @@ func hasTag(tags []string, tag string) bool {
 	return false
 }
 
-func (s *Service) contentOf(ctx context.Context, cat *catalog, it dynamo.DeliveryItem) (*qunyun.Content, string, error) {
+func (s *Service) contentOf(ctx context.Context, cat *catalog, it qunyun.DeliveryRecord) (*qunyun.Content, string, error) {
 	if it.Inline != nil {
 		c := *it.Inline
 		if c.ID == "" {
@@ -473,11 +472,11 @@ func (s *Service) templateData(d qunyun.Delivery, g *qunyun.Group, m MemberVars,
 // reserved unless it went out, and announces it. The same write marks the
 // announcement pending, so a publish lost to a failure or a crash is made
 // later (announce.go) rather than never.
-func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qunyun.DeliveryState, reason string, out *Outcome) error {
+func (s *Service) finish(ctx context.Context, it *qunyun.DeliveryRecord, state qunyun.DeliveryState, reason string, out *Outcome) error {
 	caps := it.Caps
 	// Sent or maybe sent: the counters stay taken.
 	giveBack := state != qunyun.DeliverySent && state != qunyun.DeliveryUnknown
-	changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+	changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
 		d.State, d.Reason = state, reason
 		d.AnnouncePending = s.Bus != nil
 		if giveBack {
@@ -524,8 +523,8 @@ func (s *Service) finish(ctx context.Context, it *dynamo.DeliveryItem, state qun
 // releaseCaps gives back the caps holder (a delivery's id) reserved.
 func (s *Service) releaseCaps(ctx context.Context, holder string, caps []string) error {
 	for _, c := range caps {
-		if cc, ok := dynamo.ParseCapCounter(c); ok {
-			if err := s.Table.ReleaseCap(ctx, cc, holder); err != nil {
+		if cc, ok := qunyun.ParseCapCounter(c); ok {
+			if err := s.Store.Deliveries.ReleaseCap(ctx, cc, holder); err != nil {
 				return err
 			}
 		}
@@ -536,7 +535,7 @@ func (s *Service) releaseCaps(ctx context.Context, holder string, caps []string)
 // markUnknown records that a send may or may not have happened: the metric
 // DeliveryUnknown (an alarm watches it), and with the announcement an urgent
 // alert to the group's moderators. The delivery is never sent again.
-func (s *Service) markUnknown(ctx context.Context, it *dynamo.DeliveryItem, reason string, out *Outcome) error {
+func (s *Service) markUnknown(ctx context.Context, it *qunyun.DeliveryRecord, reason string, out *Outcome) error {
 	return s.finish(ctx, it, qunyun.DeliveryUnknown, reason, out)
 }
 
@@ -552,7 +551,7 @@ func (s *Service) moderators(ctx context.Context, g *qunyun.Group) ([]string, er
 	if g == nil {
 		return nil, nil
 	}
-	members, err := s.Table.Members(ctx, g.ID)
+	members, err := s.Store.Catalog.Members(ctx, g.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -564,7 +563,7 @@ func (s *Service) moderators(ctx context.Context, g *qunyun.Group) ([]string, er
 // send-started mark) and returns a skip reason, or "" to send. A delivery
 // that quiet hours hold back while its deadline allows comes back with its
 // reason and it.DeferredUntil set: skip defers it.
-func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g *qunyun.Group, a *qunyun.Account, customerGroup bool) (string, error) {
+func (s *Service) checkPolicies(ctx context.Context, it *qunyun.DeliveryRecord, g *qunyun.Group, a *qunyun.Account, customerGroup bool) (string, error) {
 	d := it.Delivery
 	now := s.now()
 	if g != nil && d.TargetKind != qunyun.TargetStaff {
@@ -604,21 +603,21 @@ func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g 
 	switch d.TargetKind {
 	case qunyun.TargetMember:
 		// Fatigue protects the person, whatever the message is for.
-		want = append(want, capWant{dynamo.MemberDayCap(d.TargetID, local.Format(time.DateOnly)), qunyun.DefaultMemberDailyMax, 48 * time.Hour, qunyun.ReasonFatigue})
+		want = append(want, capWant{qunyun.MemberDayCap(d.TargetID, local.Format(time.DateOnly)), qunyun.DefaultMemberDailyMax, 48 * time.Hour, qunyun.ReasonFatigue})
 		if a != nil && a.Kind == qunyun.ChannelOA {
-			last, err := s.Table.PersonLastMessage(ctx, d.TargetID)
+			last, err := s.Store.Log.PersonLastMessage(ctx, d.TargetID)
 			if err != nil {
 				return "", err
 			}
 			if last.IsZero() || now.Sub(last) >= qunyun.CSWindowHours*time.Hour {
 				return qunyun.ReasonCSWindow, nil
 			}
-			want = append(want, capWant{dynamo.CSWindowCap(d.TargetID, last), qunyun.CSWindowMax, 50 * time.Hour, qunyun.ReasonCSQuota})
+			want = append(want, capWant{qunyun.CSWindowCap(d.TargetID, last), qunyun.CSWindowMax, 50 * time.Hour, qunyun.ReasonCSQuota})
 		}
 	}
 	var got []string
 	for _, w := range want {
-		ok, err := s.Table.ReserveCap(ctx, w.counter, w.max, w.ttl, it.ID)
+		ok, err := s.Store.Deliveries.ReserveCap(ctx, w.counter, w.max, w.ttl, it.ID)
 		if err != nil {
 			return "", errors.Join(err, s.releaseCaps(ctx, it.ID, got))
 		}
@@ -632,7 +631,7 @@ func (s *Service) checkPolicies(ctx context.Context, it *dynamo.DeliveryItem, g 
 }
 
 type capWant struct {
-	counter dynamo.CapCounter
+	counter qunyun.CapCounter
 	max     int
 	ttl     time.Duration
 	reason  string

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -109,7 +108,7 @@ func (s *Service) dateOnce(ctx context.Context, jobs []job) error {
 		if now.Sub(d.At) > s.retryWindow() || d.At.UTC().Format(time.DateOnly) != today {
 			d.At = now
 		}
-		first, err := s.Table.RequestedDelivery(ctx, *d)
+		first, err := s.Store.Deliveries.RequestedDelivery(ctx, *d)
 		if err != nil {
 			return err
 		}
@@ -168,7 +167,7 @@ func requestJob(r qunyun.DeliveryRequest, at time.Time) (job, error) {
 	if r.Content != nil && d.ContentID == "" {
 		d.ContentID = r.Content.ID
 	}
-	return job{item: dynamo.DeliveryItem{Delivery: d, Inline: r.Content}}, nil
+	return job{item: qunyun.DeliveryRecord{Delivery: d, Inline: r.Content}}, nil
 }
 
 // welcomeJobs sends the day-0 journey steps (without a time) of every active

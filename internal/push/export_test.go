@@ -15,11 +15,11 @@ func CrashAfterSend(s *Service, crash func(qunyun.Delivery) bool) { s.crashAfter
 // the first half of a tick, for the benchmark. It returns how many were
 // claimed.
 func PlanAndClaim(ctx context.Context, s *Service, m time.Time) (int, error) {
-	plans, err := s.Table.Plans(ctx)
+	plans, err := s.Store.Catalog.Plans(ctx)
 	if err != nil {
 		return 0, err
 	}
-	groups, err := s.Table.Groups(ctx)
+	groups, err := s.Store.Catalog.Groups(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -34,7 +34,7 @@ func PlanAndClaim(ctx context.Context, s *Service, m time.Time) (int, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem }()
-			ok, _, err := s.Table.ClaimDelivery(ctx, j.item)
+			ok, _, err := s.Store.Deliveries.ClaimDelivery(ctx, j.item)
 			errs <- err
 			claimed <- ok
 		}()

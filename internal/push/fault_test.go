@@ -42,7 +42,7 @@ func TestNeverTwiceWhenDynamoDBMisbehaves(t *testing.T) {
 	defer srv.Close()
 	clean := e.svc
 	faulty := e.newService()
-	faulty.Table = &dynamo.Table{DB: dynamotest.NewClient(srv.URL), Name: e.tb.Name, Now: e.clk.Now}
+	faulty.Store = pushStores(&dynamo.Table{DB: dynamotest.NewClient(srv.URL), Name: e.tb.Name, Now: e.clk.Now})
 	tickErrs := 0
 	for m := local(2026, 11, 23, 11, 0); !m.After(local(2026, 11, 23, 11, 10)); m = m.Add(time.Minute) {
 		e.clk.Set(m)
@@ -161,7 +161,7 @@ func TestFirstTickFailingHalfwayLosesNothing(t *testing.T) {
 	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
 
 	faulty := e.newService()
-	faulty.Table = &dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("SK", "DLV#"), pass: 4, fail: -1}, Name: e.tb.Name, Now: e.clk.Now}
+	faulty.Store = pushStores(&dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("SK", "DLV#"), pass: 4, fail: -1}, Name: e.tb.Name, Now: e.clk.Now})
 	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
 		t.Fatal("the faulty tick reported success")
 	}
@@ -199,7 +199,7 @@ func TestFailedRenderGivesCapsBack(t *testing.T) {
 	e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
 
 	faulty := e.newService()
-	faulty.Table = &dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("PK", "LINK#"), fail: 1}, Name: e.tb.Name, Now: e.clk.Now}
+	faulty.Store = pushStores(&dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("PK", "LINK#"), fail: 1}, Name: e.tb.Name, Now: e.clk.Now})
 	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
 		t.Fatal("the faulty tick reported success")
 	}
@@ -213,7 +213,7 @@ func TestFailedRenderGivesCapsBack(t *testing.T) {
 	if n := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"g000"`); n != 1 {
 		t.Fatalf("%d posts, want 1", n)
 	}
-	n, err := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g000", "2026-11-23"))
+	n, err := dynamo.Deliveries{Table: e.tb}.CapCount(e.ctx, qunyun.GroupDayCap("g000", "2026-11-23"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestFailedFinishBeforeSendGivesCapsBack(t *testing.T) {
 	e.put(qunyun.Plan{ID: "p", Contents: []string{"missing"}, Cron: "0 11 * * ? *"})
 
 	faulty := e.newService()
-	faulty.Table = &dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("state", string(qunyun.DeliveryFailed)), fail: 1}, Name: e.tb.Name, Now: e.clk.Now}
+	faulty.Store = pushStores(&dynamo.Table{DB: &failingPuts{API: e.tb.DB, match: attrHasPrefix("state", string(qunyun.DeliveryFailed)), fail: 1}, Name: e.tb.Name, Now: e.clk.Now})
 	if _, err := faulty.Tick(context.Background(), local(2026, 11, 23, 11, 0)); err == nil {
 		t.Fatal("the faulty tick reported success")
 	}
@@ -241,7 +241,7 @@ func TestFailedFinishBeforeSendGivesCapsBack(t *testing.T) {
 	if len(items) != 1 || items[0].State != qunyun.DeliveryFailed {
 		t.Fatalf("deliveries = %+v, want one failed", items)
 	}
-	n, err := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g000", "2026-11-23"))
+	n, err := dynamo.Deliveries{Table: e.tb}.CapCount(e.ctx, qunyun.GroupDayCap("g000", "2026-11-23"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func (l *lostPut) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts .
 // sendStartedMark selects the write of the send-started mark: a claimed
 // delivery that carries sendStartedAt.
 func sendStartedMark(item dynamo.Item) bool {
-	var it dynamo.DeliveryItem
+	var it qunyun.DeliveryRecord
 	if sk, _ := item["SK"].(*types.AttributeValueMemberS); sk == nil || !strings.HasPrefix(sk.Value, "DLV#") {
 		return false
 	}
@@ -307,7 +307,7 @@ func TestLostSendStartedMarkIsNotUnknown(t *testing.T) {
 			e.put(qunyun.Plan{ID: "p", Contents: []string{"c"}, Cron: "0 11 * * ? *"})
 
 			faulty := e.newService()
-			faulty.Table = &dynamo.Table{DB: tc.db(e.tb.DB), Name: e.tb.Name, Now: e.clk.Now}
+			faulty.Store = pushStores(&dynamo.Table{DB: tc.db(e.tb.DB), Name: e.tb.Name, Now: e.clk.Now})
 			faulty.Tick(e.ctx, local(2026, 11, 23, 11, 0)) // may fail: the next ticks recover
 			if n := e.sendsTo("/cgi-bin/appchat/send", `"chatid":"g000"`); n > 1 {
 				t.Fatalf("%d posts in the faulty tick", n)

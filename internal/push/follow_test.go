@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/accounts"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -28,12 +29,12 @@ func TestTaskWithMissingAccountEndsUnknownAtExpiry(t *testing.T) {
 		t.Fatal("no TaskAccountMissing metric while the task's account is missing")
 	}
 	e.ticksUntil(local(2026, 11, 23, 11, 30), local(2026, 11, 24, 10, 30), 30*time.Minute)
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryTaskCreated {
 		t.Fatalf("before expiry: %s/%s %v, want still task_created", got.State, got.Reason, err)
 	}
 	e.minute(local(2026, 11, 24, 11, 0)) // 24 h
-	got, _, err = e.tb.GetDelivery(e.ctx, d)
+	got, _, err = dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryUnknown || got.Reason != push.ReasonAccountMissing {
 		t.Fatalf("at expiry: %s/%s %v, want unknown/%s", got.State, got.Reason, err, push.ReasonAccountMissing)
 	}
@@ -68,7 +69,7 @@ func TestLongTaskExpiryEndsBeforeTheSweepForgetsIt(t *testing.T) {
 	d := e.deliveries(local(2026, 11, 23, 7, 59))[0].Delivery
 	e.ticksUntil(local(2026, 11, 23, 8, 29), local(2026, 11, 24, 6, 59), 30*time.Minute)
 	e.ticksUntil(local(2026, 11, 24, 7, 0), local(2026, 11, 24, 9, 0), 10*time.Minute)
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryExpired {
 		t.Fatalf("after its day left the sweep: %s/%s %v, want expired", got.State, got.Reason, err)
 	}
@@ -102,7 +103,7 @@ func TestRetriedTaskPastMidnightEndsBeforeTheSweepForgetsIt(t *testing.T) {
 	}
 	e.ticksUntil(local(2026, 11, 23, 8, 30), local(2026, 11, 24, 6, 30), 30*time.Minute)
 	e.ticksUntil(local(2026, 11, 24, 6, 40), local(2026, 11, 24, 9, 0), 10*time.Minute)
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryExpired {
 		t.Fatalf("after its day left the sweep: %s/%s %v, want expired", got.State, got.Reason, err)
 	}

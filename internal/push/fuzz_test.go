@@ -41,7 +41,7 @@ func FuzzInvoke(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc := &push.Service{Table: table, Accounts: dir, Bus: &recBus{}, Clock: clk, PublicBaseURL: publicBase,
+	svc := &push.Service{Store: pushStores(table), Accounts: dir, Bus: &recBus{}, Clock: clk, PublicBaseURL: publicBase,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		before := db.Writes()

@@ -139,13 +139,13 @@ func (e *env) newService() *push.Service {
 	}
 	client := &wechatapi.Client{
 		OABase: e.oaURL, WeComBase: e.wcURL,
-		Tokens:  &wechatapi.Tokens{Store: e.tb, Now: e.clk.Now, Poll: 5 * time.Millisecond},
+		Tokens:  &wechatapi.Tokens{Store: dynamo.Tokens{Table: e.tb}, Now: e.clk.Now, Poll: 5 * time.Millisecond},
 		Limits:  &wechatapi.Limits{ByPath: map[string]wechatapi.Limit{"": {PerSecond: 100000, Burst: 100000}}},
 		Backoff: []time.Duration{time.Millisecond},
 		Now:     e.clk.Now,
 	}
 	return &push.Service{
-		Table: e.tb, Accounts: dir, Channels: push.NewChannels(client), Tasks: client, Bus: e.bus,
+		Store: pushStores(e.tb), Accounts: dir, Channels: push.NewChannels(client), Tasks: client, Bus: e.bus,
 		Metrics: &metrics.Emitter{W: e.metrics, Dimensions: map[string]string{"Stage": "test"}, Now: e.clk.Now},
 		Clock:   e.clk, PublicBaseURL: publicBase,
 	}
@@ -165,7 +165,7 @@ func (e *env) groups(n int, mutate func(g *qunyun.Group)) []qunyun.Group {
 		if mutate != nil {
 			mutate(&g)
 		}
-		if err := e.tb.PutGroup(e.ctx, g); err != nil {
+		if err := (dynamo.Catalog{Table: e.tb}).PutGroup(e.ctx, g); err != nil {
 			e.t.Fatal(err)
 		}
 		out = append(out, g)
@@ -178,11 +178,11 @@ func (e *env) put(v any) {
 	var err error
 	switch v := v.(type) {
 	case qunyun.Plan:
-		err = e.tb.PutPlan(e.ctx, v)
+		err = dynamo.Catalog{Table: e.tb}.PutPlan(e.ctx, v)
 	case qunyun.Content:
-		err = e.tb.PutContent(e.ctx, v)
+		err = dynamo.Catalog{Table: e.tb}.PutContent(e.ctx, v)
 	case qunyun.Member:
-		err = e.tb.PutMember(e.ctx, v)
+		err = dynamo.Catalog{Table: e.tb}.PutMember(e.ctx, v)
 	default:
 		e.t.Fatalf("put %T", v)
 	}
@@ -203,9 +203,9 @@ func (e *env) tick(at time.Time) push.TickReport {
 }
 
 // deliveries returns every delivery dated on the UTC dates of the given times.
-func (e *env) deliveries(days ...time.Time) []dynamo.DeliveryItem {
+func (e *env) deliveries(days ...time.Time) []qunyun.DeliveryRecord {
 	e.t.Helper()
-	var out []dynamo.DeliveryItem
+	var out []qunyun.DeliveryRecord
 	seen := map[string]bool{}
 	for _, d := range days {
 		date := d.UTC().Format(time.DateOnly)
@@ -213,7 +213,7 @@ func (e *env) deliveries(days ...time.Time) []dynamo.DeliveryItem {
 			continue
 		}
 		seen[date] = true
-		items, err := e.tb.DayDeliveries(e.ctx, date, "")
+		items, err := dynamo.Deliveries{Table: e.tb}.DayDeliveries(e.ctx, date, "")
 		if err != nil {
 			e.t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -72,7 +71,7 @@ func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderation
 	// same batch however late it comes.
 	window := at.UTC().Truncate(s.alertWindow())
 	sample := qunyun.ModerationSample{HitID: h.ID, MemberID: h.MemberID, MemberName: h.MemberName, Signals: h.Signals, Text: h.Text}
-	store := dynamo.Moderation{Table: s.Table}
+	store := s.Store.Moderation
 	batch, levels, err := store.AddHit(ctx, g.ID, window, sample, s.escalateAfter())
 	if err != nil {
 		return nil, err
@@ -97,7 +96,7 @@ func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderation
 				TargetKind: qunyun.TargetStaff, TargetID: id, GroupID: g.ID, AccountID: orString(h.AccountID, g.AccountID),
 				ContentID: "moderation-alert", At: at, Urgent: true,
 			}
-			jobs = append(jobs, job{item: dynamo.DeliveryItem{Delivery: d, Inline: &qunyun.Content{ID: "moderation-alert", Kind: qunyun.ContentText, Text: text}}})
+			jobs = append(jobs, job{item: qunyun.DeliveryRecord{Delivery: d, Inline: &qunyun.Content{ID: "moderation-alert", Kind: qunyun.ContentText, Text: text}}})
 		}
 	}
 	return jobs, nil

@@ -13,11 +13,11 @@ import (
 // invocation. Members' contributions are pickable once staff approved them,
 // so an approved contribution is sent like any content of the library.
 func (s *Service) plans(ctx context.Context) ([]qunyun.Plan, error) {
-	plans, err := s.Table.Plans(ctx)
+	plans, err := s.Store.Catalog.Plans(ctx)
 	if err != nil || !slices.ContainsFunc(plans, func(p qunyun.Plan) bool { return len(p.ContentTags) > 0 }) {
 		return plans, err
 	}
-	library, err := s.Table.Contents(ctx)
+	library, err := s.Store.Catalog.Contents(ctx)
 	if err != nil {
 		return nil, err
 	}

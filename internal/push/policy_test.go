@@ -41,13 +41,13 @@ func (e *env) request(r qunyun.DeliveryRequest) error {
 	return err
 }
 
-func (e *env) stateOf(r qunyun.DeliveryRequest) dynamo.DeliveryItem {
+func (e *env) stateOf(r qunyun.DeliveryRequest) qunyun.DeliveryRecord {
 	e.t.Helper()
 	d := qunyun.Delivery{ID: r.ID, TargetKind: r.TargetKind, TargetID: r.TargetID, GroupID: r.GroupID, At: e.clk.Now()}
 	if d.TargetKind == qunyun.TargetGroup && d.GroupID == "" {
 		d.GroupID = d.TargetID
 	}
-	it, found, err := e.tb.GetDelivery(e.ctx, d)
+	it, found, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || !found {
 		e.t.Fatalf("delivery %s: found=%v err=%v", r.ID, found, err)
 	}
@@ -72,7 +72,7 @@ func TestPoliciesRecordWhy(t *testing.T) {
 	}
 	// The customer group has used this month's tasks: 30 in November.
 	for i := range 30 {
-		if ok, err := e.tb.ReserveCap(e.ctx, dynamo.GroupMonthCap("customer", "2026-11"), 30, time.Hour, fmt.Sprint("task-", i)); err != nil || !ok {
+		if ok, err := (dynamo.Deliveries{Table: e.tb}).ReserveCap(e.ctx, qunyun.GroupMonthCap("customer", "2026-11"), 30, time.Hour, fmt.Sprint("task-", i)); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
 	}
@@ -80,7 +80,7 @@ func TestPoliciesRecordWhy(t *testing.T) {
 	putProfile(t, e, "o-recent", e.clk.Now().Add(-time.Hour))
 	putProfile(t, e, "o-busy", e.clk.Now().Add(-time.Hour))
 	for i := range 5 {
-		e.tb.ReserveCap(e.ctx, dynamo.CSWindowCap("o-busy", e.clk.Now().Add(-time.Hour)), 5, time.Hour, fmt.Sprint("reply-", i))
+		dynamo.Deliveries{Table: e.tb}.ReserveCap(e.ctx, qunyun.CSWindowCap("o-busy", e.clk.Now().Add(-time.Hour)), 5, time.Hour, fmt.Sprint("reply-", i))
 	}
 	putProfile(t, e, "o-old", e.clk.Now().Add(-49*time.Hour))
 
@@ -115,7 +115,7 @@ func TestPoliciesRecordWhy(t *testing.T) {
 		}
 	}
 	// A skip gives its reservations back: the daily counter stays at 3.
-	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("active", "2026-11-23")); n != 3 {
+	if n, _ := (dynamo.Deliveries{Table: e.tb}).CapCount(e.ctx, qunyun.GroupDayCap("active", "2026-11-23")); n != 3 {
 		t.Errorf("daily counter = %d, want 3", n)
 	}
 	// The inline text went out to the two members sent to.
@@ -139,7 +139,7 @@ func TestPlatformRefusalIsASkip(t *testing.T) {
 	if got := e.stateOf(r); got.State != qunyun.DeliverySkipped || got.Reason != qunyun.ReasonCSQuota {
 		t.Fatalf("state %s/%s, want skipped/cs_quota", got.State, got.Reason)
 	}
-	if n, _ := e.tb.CapCount(e.ctx, dynamo.MemberDayCap("o1", "2026-11-23")); n != 0 {
+	if n, _ := (dynamo.Deliveries{Table: e.tb}).CapCount(e.ctx, qunyun.MemberDayCap("o1", "2026-11-23")); n != 0 {
 		t.Fatalf("fatigue counter = %d after a refused send, want 0", n)
 	}
 }
@@ -273,7 +273,7 @@ func TestTrackedLinksAndHeat(t *testing.T) {
 	}
 	i := strings.Index(body, "/r/") + 3
 	code := body[i : i+16]
-	l, found, err := e.tb.Link(e.ctx, code)
+	l, found, err := dynamo.Links{Table: e.tb}.Link(e.ctx, code)
 	if err != nil || !found || l.URL != "https://example.com/a?x=1" || l.GroupID != "g000" || l.ContentID != "art" || l.DeliveryID == "" {
 		t.Fatalf("link %s = %+v found=%v err=%v", code, l, found, err)
 	}
@@ -283,11 +283,11 @@ func TestTrackedLinksAndHeat(t *testing.T) {
 		o.GroupID, o.ContentID, o.DeliveryID, o.At = "g000", "art", l.DeliveryID, e.clk.Now()
 		putOpen(t, e, o, i)
 	}
-	h, err := e.tb.ContentHeat(e.ctx, "art", "2026-11-23", "2026-11-23")
+	h, err := dynamo.Links{Table: e.tb}.ContentHeat(e.ctx, "art", "2026-11-23", "2026-11-23")
 	if err != nil || h != (qunyun.Heat{Opens: 4, Readers: 4, Shares: 1}) {
 		t.Fatalf("content heat = %+v, %v", h, err)
 	}
-	gh, err := e.tb.GroupHeat(e.ctx, "g000", e.clk.Now(), e.clk.Now())
+	gh, err := dynamo.Links{Table: e.tb}.GroupHeat(e.ctx, "g000", e.clk.Now(), e.clk.Now())
 	if err != nil || gh != h {
 		t.Fatalf("group heat = %+v, %v", gh, err)
 	}

@@ -99,7 +99,7 @@ func (s *Service) render(ctx context.Context, d qunyun.Delivery, c qunyun.Conten
 		m.URL = track(c.URL)
 	}
 	for _, l := range links {
-		if err := s.Table.PutLink(ctx, l); err != nil {
+		if err := s.Store.Links.PutLink(ctx, l); err != nil {
 			return wechatapi.Message{}, err
 		}
 	}

@@ -61,7 +61,6 @@ import (
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/clock"
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechatapi"
@@ -106,6 +105,60 @@ type TaskAPI interface {
 
 var _ TaskAPI = (*wechatapi.Client)(nil)
 
+// Stores are the parts of the table push uses, each an interface of its
+// own; main gives it the dynamo stores.
+type Stores struct {
+	Catalog    Catalog
+	Deliveries Deliveries
+	Log        Log
+	Links      Links
+	Moderation Moderation
+}
+
+// Catalog is what push reads of the community: groups, members, plans
+// and contents (dynamo.Catalog).
+type Catalog interface {
+	Content(ctx context.Context, id string) (qunyun.Content, bool, error)
+	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
+	Contents(ctx context.Context) ([]qunyun.Content, error)
+	Groups(ctx context.Context) ([]qunyun.Group, error)
+	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
+	Plans(ctx context.Context) ([]qunyun.Plan, error)
+}
+
+// Deliveries is the delivery state machine's store: claims, conditional
+// transitions, cap counters, requests and the tick's cursor
+// (dynamo.Deliveries).
+type Deliveries interface {
+	AdvanceCursor(ctx context.Context, function, kind string, at time.Time) error
+	ClaimDelivery(ctx context.Context, it qunyun.DeliveryRecord) (claimed bool, stored qunyun.DeliveryRecord, err error)
+	Cursor(ctx context.Context, function, kind string) (time.Time, error)
+	DayDeliveries(ctx context.Context, date string, state qunyun.DeliveryState) ([]qunyun.DeliveryRecord, error)
+	ReleaseCap(ctx context.Context, c qunyun.CapCounter, holder string) error
+	RequestedDelivery(ctx context.Context, d qunyun.Delivery) (time.Time, error)
+	ReserveCap(ctx context.Context, c qunyun.CapCounter, max int, ttl time.Duration, holder string) (bool, error)
+	UnannouncedDeliveries(ctx context.Context, date string) ([]qunyun.DeliveryRecord, error)
+	UpdateDelivery(ctx context.Context, it *qunyun.DeliveryRecord, fn func(d *qunyun.Delivery)) (changed bool, err error)
+}
+
+// Log is what push reads of what members did: a person's last message,
+// which opens the customer-service window (dynamo.Log).
+type Log interface {
+	PersonLastMessage(ctx context.Context, memberID string) (time.Time, error)
+}
+
+// Links is where push files the tracked links it sends (dynamo.Links).
+type Links interface {
+	PutLink(ctx context.Context, l qunyun.Link) error
+}
+
+// Moderation batches moderation hits into alerts and opens their cases
+// (dynamo.Moderation).
+type Moderation interface {
+	AddHit(ctx context.Context, groupID string, window time.Time, s qunyun.ModerationSample, escalateAfter int) (qunyun.ModerationBatch, []int, error)
+	OpenCase(ctx context.Context, c qunyun.ModerationCase) error
+}
+
 // Publisher puts events on the bus (bus.Publisher implements it).
 type Publisher interface {
 	Publish(ctx context.Context, events ...bus.Event) error
@@ -113,7 +166,7 @@ type Publisher interface {
 
 // Service is PushFunction's logic.
 type Service struct {
-	Table    *dynamo.Table
+	Store    Stores
 	Accounts accounts.Directory
 	Channels Channels
 	Tasks    TaskAPI

@@ -37,7 +37,7 @@ func demoCatalog(e *env) []qunyun.Group {
 		g("g-newcomers", "wc", "小满新人群", qunyun.PurposeGeneral, []string{"新人"}, "owner-lin", qunyun.Caps{}),
 	}
 	for _, gr := range groups {
-		if err := e.tb.PutGroup(e.ctx, gr); err != nil {
+		if err := (dynamo.Catalog{Table: e.tb}).PutGroup(e.ctx, gr); err != nil {
 			e.t.Fatal(err)
 		}
 	}
@@ -130,9 +130,9 @@ func TestThirtySimulatedDays(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	monthly := map[string]int{}
-	var all []dynamo.DeliveryItem
+	var all []qunyun.DeliveryRecord
 	for d := start.AddDate(0, 0, -1); d.Before(start.AddDate(0, 0, 31)); d = d.AddDate(0, 0, 1) {
-		items, err := e.tb.DayDeliveries(e.ctx, d.UTC().Format(time.DateOnly), "")
+		items, err := dynamo.Deliveries{Table: e.tb}.DayDeliveries(e.ctx, d.UTC().Format(time.DateOnly), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +186,7 @@ func TestThirtySimulatedDays(t *testing.T) {
 			if n > caps.DailyMax {
 				t.Errorf("%s on %s: %d group posts, cap %d", gid, date, n, caps.DailyMax)
 			}
-			if opens, err := e.tb.GroupOpens(e.ctx, gid, date); err == nil {
+			if opens, err := (dynamo.Links{Table: e.tb}).GroupOpens(e.ctx, gid, date); err == nil {
 				st.opened = len(opens) // UTC date ≈ local date for the report
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -51,7 +52,7 @@ func TestOwnerConfirmationMovesTaskToSent(t *testing.T) {
 	for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 10)); m = m.Add(time.Minute) {
 		e.tick(m)
 	}
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliverySent {
 		t.Fatalf("after confirmation: %s %v, want sent", got.State, err)
 	}
@@ -81,7 +82,7 @@ func TestUnconfirmedTaskRemindedThriceThenExpires(t *testing.T) {
 			t.Fatalf("reminder at %s errcode %d: want 3 accepted reminders within 24 h", r.At.In(shanghai), r.ErrCode)
 		}
 	}
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryExpired || got.Reminders != 3 {
 		t.Fatalf("after 26 h: state %s reminders %d %v, want expired after 3", got.State, got.Reminders, err)
 	}
@@ -104,7 +105,7 @@ func TestUnconfirmedTaskWithdrawnAtQuietHours(t *testing.T) {
 	}
 	// Withdrawn, and since its deadline is later, deferred until the
 	// quiet hours end.
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryClaimed || got.Reason != qunyun.ReasonQuietHours || !got.DeferredUntil.Equal(local(2026, 11, 24, 8, 0)) {
 		t.Fatalf("at 22:30: %s/%s until %s %v, want claimed/quiet_hours until 08:00", got.State, got.Reason, got.DeferredUntil, err)
 	}
@@ -125,7 +126,7 @@ func TestUnconfirmedTaskWithdrawnAtQuietHours(t *testing.T) {
 	// The morning makes a new task, which the owner can confirm.
 	e.ticksUntil(local(2026, 11, 23, 22, 40), local(2026, 11, 24, 8, 0), 20*time.Minute)
 	e.minute(local(2026, 11, 24, 8, 1))
-	got, _, err = e.tb.GetDelivery(e.ctx, d)
+	got, _, err = dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryTaskCreated || got.TaskID == d.TaskID || !e.sbx.Confirm(got.TaskID) {
 		t.Fatalf("after 08:00: %s/%s task %s %v, want a new task", got.State, got.Reason, got.TaskID, err)
 	}

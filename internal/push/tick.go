@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/awscron"
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechatapi"
@@ -52,7 +51,7 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	if cursor.Before(scheduled.Add(-time.Minute)) {
 		// Cold, or the tick before this one ran elsewhere: the table knows
 		// better. (Warm and in step, the container's own cursor is enough.)
-		stored, err := s.Table.Cursor(ctx, function, tickKind)
+		stored, err := s.Store.Deliveries.Cursor(ctx, function, tickKind)
 		if err != nil {
 			return rep, err
 		}
@@ -73,7 +72,7 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 		// this tick fails halfway the next one expands this minute again
 		// instead of starting at its own (which would lose the unclaimed).
 		cursor = scheduled.Add(-time.Minute)
-		if err := s.Table.AdvanceCursor(ctx, function, tickKind, cursor); err != nil {
+		if err := s.Store.Deliveries.AdvanceCursor(ctx, function, tickKind, cursor); err != nil {
 			return rep, err
 		}
 		s.remember(func(m *tickMemory) { m.cursor, m.saved = later(m.cursor, cursor), later(m.saved, cursor) })
@@ -101,7 +100,7 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 		if err != nil {
 			return rep, err
 		}
-		groups, err := s.Table.Groups(ctx)
+		groups, err := s.Store.Catalog.Groups(ctx)
 		if err != nil {
 			return rep, err
 		}
@@ -139,7 +138,7 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	saved := s.memory.saved
 	s.memory.mu.Unlock()
 	if due || scheduled.Sub(saved) >= CursorEvery {
-		if err := s.Table.AdvanceCursor(ctx, function, tickKind, scheduled); err != nil {
+		if err := s.Store.Deliveries.AdvanceCursor(ctx, function, tickKind, scheduled); err != nil {
 			return rep, err
 		}
 		s.remember(func(m *tickMemory) { m.saved = later(m.saved, scheduled) })
@@ -198,7 +197,7 @@ func (s *Service) expand(ctx context.Context, plans []qunyun.Plan, groups []quny
 						TargetKind: qunyun.TargetGroup, TargetID: g.ID, GroupID: g.ID, AccountID: g.AccountID,
 						ContentID: picks[loc.String()], At: m,
 					}
-					jobs = append(jobs, job{item: dynamo.DeliveryItem{Delivery: d}})
+					jobs = append(jobs, job{item: qunyun.DeliveryRecord{Delivery: d}})
 				}
 			}
 			js, err := s.journeyDue(ctx, p, g, m)
@@ -258,7 +257,7 @@ func (s *Service) journeyDue(ctx context.Context, p qunyun.Plan, g *qunyun.Group
 	if len(due) == 0 {
 		return nil, nil
 	}
-	members, err := s.Table.Members(ctx, g.ID)
+	members, err := s.Store.Catalog.Members(ctx, g.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +282,7 @@ func journeyJob(p qunyun.Plan, st qunyun.JourneyStep, g qunyun.Group, mem qunyun
 		ContentID: st.Content, At: at,
 	}
 	// The name is kept on the item so a resumed claim renders the same text.
-	it := dynamo.DeliveryItem{Delivery: d, Data: map[string]string{"memberName": mem.Name}}
+	it := qunyun.DeliveryRecord{Delivery: d, Data: map[string]string{"memberName": mem.Name}}
 	return job{item: it, member: MemberVars{ID: mem.ID, Name: mem.Name}}
 }
 
@@ -355,7 +354,7 @@ func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force 
 			if !s.needSweep(k, now, force) {
 				continue
 			}
-			items, err := s.Table.DayDeliveries(ctx, date, state)
+			items, err := s.Store.Deliveries.DayDeliveries(ctx, date, state)
 			if err != nil {
 				return err
 			}
@@ -380,7 +379,7 @@ func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force 
 // at midnight. Reminders are not sent in quiet hours. A task whose account
 // is not in the directory is a configuration error until it expires, then
 // unknown (accountMissing).
-func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.DeliveryItem, now time.Time, out *Outcome) error {
+func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.DeliveryRecord, now time.Time, out *Outcome) error {
 	g, err := cat.group(ctx, it.GroupID)
 	if err != nil {
 		return err
@@ -449,7 +448,7 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 	case remindDue:
 		// Record the reminder first: a reminder lost to a crash is better
 		// than a fourth one.
-		changed, err := s.Table.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) {
+		changed, err := s.Store.Deliveries.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) {
 			d.Reminders++
 			d.LastRemindedAt = clock
 		})
@@ -469,7 +468,7 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it dynamo.Delive
 // and logs it, in case the directory is fixed in time; at expiry the task
 // ends unknown, keeping its caps (the owner may have posted it or still
 // may), and the announcement alerts the group's moderators.
-func (s *Service) accountMissing(ctx context.Context, it *dynamo.DeliveryItem, now time.Time, expiring bool, out *Outcome) error {
+func (s *Service) accountMissing(ctx context.Context, it *qunyun.DeliveryRecord, now time.Time, expiring bool, out *Outcome) error {
 	if !expiring && taskMinute(it.ID) != now.Minute()%10 {
 		return nil // not its minute: quiet hours or a reminder brought it here
 	}
@@ -484,7 +483,7 @@ func (s *Service) accountMissing(ctx context.Context, it *dynamo.DeliveryItem, n
 
 // followEdge is the latest time task d stays open, whatever TaskExpiry
 // says: sweepMargin before the sweep stops reading it (it reads d's UTC day,
-// dynamo.DeliveryDate, and the one after). withdrawDeadline (withdraw.go)
+// qunyun.DeliveryDate, and the one after). withdrawDeadline (withdraw.go)
 // stops retrying a failing withdrawal at the same edge, so the task ends
 // there, expired or unknown, rather than open and unfollowed for ever. The
 // edge is at least 23 h 50 min after d's slot: the default TaskExpiry
@@ -492,7 +491,7 @@ func (s *Service) accountMissing(ctx context.Context, it *dynamo.DeliveryItem, n
 // last ten minutes of their slot's UTC day or later (a send resumed past
 // midnight).
 func followEdge(d qunyun.Delivery) time.Time {
-	day, err := time.Parse(time.DateOnly, dynamo.DeliveryDate(d))
+	day, err := time.Parse(time.DateOnly, qunyun.DeliveryDate(d))
 	if err != nil {
 		return d.At // cannot happen for a stored delivery; end it at once
 	}

@@ -58,11 +58,11 @@ func TestTwoHundredGroupsAtElevenShanghai(t *testing.T) {
 		t.Fatalf("rendered text for g007 found %d times, want 1", n)
 	}
 	// Queryable per plan and per group.
-	byPlan, err := e.tb.PlanDeliveries(e.ctx, "before-lunch", "2026-11-23")
+	byPlan, err := dynamo.Deliveries{Table: e.tb}.PlanDeliveries(e.ctx, "before-lunch", "2026-11-23")
 	if err != nil || len(byPlan) != 200 {
 		t.Fatalf("PlanDeliveries = %d, %v; want 200", len(byPlan), err)
 	}
-	byGroup, err := e.tb.GroupDayDeliveries(e.ctx, "g042", "2026-11-23")
+	byGroup, err := dynamo.Deliveries{Table: e.tb}.GroupDayDeliveries(e.ctx, "g042", "2026-11-23")
 	if err != nil || len(byGroup) != 1 {
 		t.Fatalf("GroupDayDeliveries = %d, %v; want 1", len(byGroup), err)
 	}
@@ -126,7 +126,7 @@ func TestQuietHoursAndDailyCapHold(t *testing.T) {
 		if n != qunyun.DefaultDailyMax {
 			t.Fatalf("group %s sent %d, want the cap %d", g, n, qunyun.DefaultDailyMax)
 		}
-		count, err := e.tb.CapCount(e.ctx, dynamo.GroupDayCap(g, "2026-11-23"))
+		count, err := dynamo.Deliveries{Table: e.tb}.CapCount(e.ctx, qunyun.GroupDayCap(g, "2026-11-23"))
 		if err != nil || count != qunyun.DefaultDailyMax {
 			t.Fatalf("cap counter of %s = %d, %v", g, count, err)
 		}
@@ -244,7 +244,7 @@ func TestClaimAbandonedBeforeSendIsResumed(t *testing.T) {
 		ID: "abandoned", Source: "p", TargetKind: qunyun.TargetGroup, TargetID: "g000", GroupID: "g000",
 		AccountID: wecom.ID, ContentID: "c", At: local(2026, 11, 23, 11, 0),
 	}
-	if ok, _, err := e.tb.ClaimDelivery(e.ctx, dynamo.DeliveryItem{Delivery: d}); err != nil || !ok {
+	if ok, _, err := (dynamo.Deliveries{Table: e.tb}).ClaimDelivery(e.ctx, qunyun.DeliveryRecord{Delivery: d}); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	e.tick(local(2026, 11, 23, 11, 1)) // too fresh
@@ -252,7 +252,7 @@ func TestClaimAbandonedBeforeSendIsResumed(t *testing.T) {
 		t.Fatalf("fresh claim was taken over")
 	}
 	e.tick(local(2026, 11, 23, 11, 5))
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliverySent {
 		t.Fatalf("abandoned claim: %s %v, want sent", got.State, err)
 	}
@@ -325,7 +325,7 @@ func TestPauseAndResume(t *testing.T) {
 	if rep := e.tick(local(2026, 11, 23, 11, 0)); rep.Deliveries != 0 {
 		t.Fatalf("paused plan expanded %d deliveries", rep.Deliveries)
 	}
-	if _, err := e.tb.UpdatePlan(e.ctx, "p", func(p *qunyun.Plan, _ bool) error { p.Paused = false; return nil }); err != nil {
+	if _, err := (dynamo.Catalog{Table: e.tb}).UpdatePlan(e.ctx, "p", func(p *qunyun.Plan, _ bool) error { p.Paused = false; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if rep := e.tick(local(2026, 11, 24, 11, 0)); rep.Sent != 2 {
@@ -366,7 +366,7 @@ func TestThrottledDeliveryIsRetriedThenFails(t *testing.T) {
 	if rep.Deferred != 2 || rep.Sent != 0 {
 		t.Fatalf("first tick: %s, want 2 deferred", rep.Outcome)
 	}
-	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g000", "2026-11-23")); n != 0 {
+	if n, _ := (dynamo.Deliveries{Table: e.tb}).CapCount(e.ctx, qunyun.GroupDayCap("g000", "2026-11-23")); n != 0 {
 		t.Fatalf("a deferred delivery kept its cap reservation (%d)", n)
 	}
 	for m := local(2026, 11, 23, 11, 1); !m.After(local(2026, 11, 23, 11, 4)); m = m.Add(time.Minute) {
@@ -437,7 +437,7 @@ func TestBrokenTemplateFails(t *testing.T) {
 	if len(e.sbx.Calls("/cgi-bin/appchat/send")) != 0 {
 		t.Fatal("a broken template was sent")
 	}
-	if n, _ := e.tb.CapCount(e.ctx, dynamo.GroupDayCap("g000", "2026-11-23")); n != 0 {
+	if n, _ := (dynamo.Deliveries{Table: e.tb}).CapCount(e.ctx, qunyun.GroupDayCap("g000", "2026-11-23")); n != 0 {
 		t.Fatalf("cap kept after a failure: %d", n)
 	}
 }

@@ -181,7 +181,7 @@ func (s *Service) dueView(ctx context.Context) (*dueView, error) {
 		*v = *old // a copy: an earlier tick may still hold the old one
 	}
 	if old == nil || stale(old.zonesAt, ZonesTTL) {
-		groups, err := s.Table.Groups(ctx)
+		groups, err := s.Store.Catalog.Groups(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -27,7 +28,7 @@ func TestIdleTicksReadLittle(t *testing.T) {
 	}
 	// The cursor was still written now and then, so a cold container does
 	// not start an hour back.
-	cursor, err := e.tb.Cursor(e.ctx, "push", "tick")
+	cursor, err := dynamo.Deliveries{Table: e.tb}.Cursor(e.ctx, "push", "tick")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,14 +56,14 @@ func TestPlanChangesReachAWarmContainer(t *testing.T) {
 		t.Fatalf("%d sends at the new plan's first slot, want 2", n)
 	}
 	// Paused a second before a slot the container expects: nothing is sent.
-	if err := e.tb.PutPlan(e.ctx, qunyun.Plan{ID: "q", Contents: []string{"c"}, Cron: "5 11 * * ? *"}); err != nil {
+	if err := (dynamo.Catalog{Table: e.tb}).PutPlan(e.ctx, qunyun.Plan{ID: "q", Contents: []string{"c"}, Cron: "5 11 * * ? *"}); err != nil {
 		t.Fatal(err)
 	}
 	for m := local(2026, 11, 23, 10, 59); !m.After(local(2026, 11, 23, 11, 4)); m = m.Add(time.Minute) {
 		e.tick(m)
 	}
 	e.clk.Set(local(2026, 11, 23, 11, 4).Add(59 * time.Second))
-	if _, err := e.tb.UpdatePlan(e.ctx, "q", func(p *qunyun.Plan, _ bool) error { p.Paused = true; return nil }); err != nil {
+	if _, err := (dynamo.Catalog{Table: e.tb}).UpdatePlan(e.ctx, "q", func(p *qunyun.Plan, _ bool) error { p.Paused = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	e.tick(local(2026, 11, 23, 11, 5))

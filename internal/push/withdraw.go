@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -33,7 +32,7 @@ const sweepMargin = 10 * time.Minute
 // the expired delivery records it: its deadline passed (expired), the quiet
 // hours began (quiet_hours), or "" for TaskExpiry. With resume set, a task
 // known withdrawn is deferred until then instead of expired.
-func (s *Service) withdrawTask(ctx context.Context, it *dynamo.DeliveryItem, a qunyun.Account, sender, reason string, resume time.Time, out *Outcome) error {
+func (s *Service) withdrawTask(ctx context.Context, it *qunyun.DeliveryRecord, a qunyun.Account, sender, reason string, resume time.Time, out *Outcome) error {
 	// The owner may have acted since the last look: nothing to withdraw.
 	results, lookErr := s.Tasks.GroupMsgSendResult(ctx, a, it.TaskID, sender)
 	if lookErr == nil {
@@ -50,7 +49,7 @@ func (s *Service) withdrawTask(ctx context.Context, it *dynamo.DeliveryItem, a q
 		results, lookErr = s.Tasks.GroupMsgSendResult(ctx, a, it.TaskID, sender)
 		if lookErr != nil {
 			// Remember the cancel was taken: the next tick only looks.
-			if _, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.WithdrawnAt = s.now() }); err != nil {
+			if _, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.WithdrawnAt = s.now() }); err != nil {
 				return errors.Join(lookErr, err)
 			}
 		}
@@ -70,10 +69,10 @@ func (s *Service) withdrawTask(ctx context.Context, it *dynamo.DeliveryItem, a q
 // withdrawLater leaves a task whose withdrawal failed open for the next tick
 // (its caps stay taken) and returns cause; once the retries have run out it
 // makes the task unknown instead.
-func (s *Service) withdrawLater(ctx context.Context, it *dynamo.DeliveryItem, cause error, out *Outcome) error {
+func (s *Service) withdrawLater(ctx context.Context, it *qunyun.DeliveryRecord, cause error, out *Outcome) error {
 	now := s.now()
 	if it.WithdrawFailedAt.IsZero() {
-		changed, err := s.Table.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.WithdrawFailedAt = now })
+		changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) { d.WithdrawFailedAt = now })
 		if err != nil || !changed {
 			return errors.Join(cause, err) // someone else moved it on: theirs now
 		}
@@ -91,7 +90,7 @@ func (s *Service) withdrawLater(ctx context.Context, it *dynamo.DeliveryItem, ca
 // leaves the sweep.
 func withdrawDeadline(d qunyun.Delivery) time.Time {
 	deadline := d.WithdrawFailedAt.Add(withdrawRetryFor)
-	day, err := time.Parse(time.DateOnly, dynamo.DeliveryDate(d))
+	day, err := time.Parse(time.DateOnly, qunyun.DeliveryDate(d))
 	if err != nil {
 		return deadline
 	}

@@ -22,7 +22,7 @@ var noQuietHours = func(g *qunyun.Group) { g.Caps = qunyun.Caps{QuietStart: "00:
 // monthCount reads g000's November task counter.
 func monthCount(t *testing.T, e *env) int {
 	t.Helper()
-	n, err := e.tb.CapCount(e.ctx, dynamo.GroupMonthCap("g000", "2026-11"))
+	n, err := dynamo.Deliveries{Table: e.tb}.CapCount(e.ctx, qunyun.GroupMonthCap("g000", "2026-11"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestRefusedCancelKeepsTaskAndCapsThenUnknown(t *testing.T) {
 	e.sbx.Fail(cancelPath, 60011, 1000)
 	e.ticksUntil(local(2026, 11, 23, 11, 30), local(2026, 11, 24, 10, 30), 30*time.Minute)
 	e.minute(local(2026, 11, 24, 11, 0)) // 24 h: expiring, the cancel is refused
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryTaskCreated {
 		t.Fatalf("after a refused cancel: %s/%s %v, want still task_created (the task is live in WeCom)", got.State, got.Reason, err)
 	}
@@ -55,7 +55,7 @@ func TestRefusedCancelKeepsTaskAndCapsThenUnknown(t *testing.T) {
 		t.Fatalf("month counter = %d while the task is live, want 1", n)
 	}
 	e.ticksUntil(local(2026, 11, 24, 11, 1), local(2026, 11, 24, 12, 0), time.Minute)
-	got, _, err = e.tb.GetDelivery(e.ctx, d)
+	got, _, err = dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryUnknown || got.Reason != qunyun.ReasonWithdrawFailed {
 		t.Fatalf("after the retries: %s/%s %v, want unknown/%s", got.State, got.Reason, err, qunyun.ReasonWithdrawFailed)
 	}
@@ -86,7 +86,7 @@ func TestCancelRetriedUntilWeComTakesIt(t *testing.T) {
 	e.sbx.Fail(cancelPath, 45009, 2*2) // each refusal outlives one client retry
 	e.ticksUntil(local(2026, 11, 23, 11, 30), local(2026, 11, 24, 10, 30), 30*time.Minute)
 	e.ticksUntil(local(2026, 11, 24, 11, 0), local(2026, 11, 24, 11, 10), time.Minute)
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryExpired {
 		t.Fatalf("%s/%s %v, want expired", got.State, got.Reason, err)
 	}
@@ -126,7 +126,7 @@ func TestUnansweredCancelEndsBeforeTheSweepForgetsIt(t *testing.T) {
 	if dropped.Load() == 0 {
 		t.Fatal("no cancel was attempted: the test proves nothing")
 	}
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliveryUnknown || got.Reason != qunyun.ReasonWithdrawFailed {
 		t.Fatalf("%s/%s %v, want unknown/%s before its day leaves the sweep", got.State, got.Reason, err, qunyun.ReasonWithdrawFailed)
 	}
@@ -166,7 +166,7 @@ func TestConfirmationRacingTheCancelIsNotLost(t *testing.T) {
 	e.svc = e.newService()
 	e.ticksUntil(local(2026, 11, 23, 11, 30), local(2026, 11, 24, 10, 30), 30*time.Minute)
 	e.ticksUntil(local(2026, 11, 24, 11, 0), local(2026, 11, 24, 11, 10), time.Minute)
-	got, _, err := e.tb.GetDelivery(e.ctx, d)
+	got, _, err := dynamo.Deliveries{Table: e.tb}.GetDelivery(e.ctx, d)
 	if err != nil || got.State != qunyun.DeliverySent {
 		t.Fatalf("%s/%s %v, want sent (the owner posted it)", got.State, got.Reason, err)
 	}

@@ -1,6 +1,9 @@
 package qunyun
 
-import "log/slog"
+import (
+	"log/slog"
+	"time"
+)
 
 // Channel is how an Account talks to WeChat (DESIGN.md §2).
 type Channel string
@@ -86,4 +89,10 @@ func (a Account) Validate() error {
 // LogValue keeps secrets out of logs: only the id and kind are printed.
 func (a Account) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", a.ID), slog.String("kind", string(a.Kind)))
+}
+
+// AccessToken is a platform access token as the containers share it.
+type AccessToken struct {
+	Token     string
+	ExpiresAt time.Time // zero when there is none
 }

@@ -1,6 +1,10 @@
 package qunyun
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // DeliveryState is where one outbound message to one target stands. Posting
 // to a group is at most once: claimed → (sent | task_created → sent/not_sent/expired);
@@ -157,3 +161,60 @@ type DeliveryFinished struct {
 	State      DeliveryState `json:"state"`
 	Reason     string        `json:"reason,omitempty"`
 }
+
+// Cap counters: a delivery reserves a place in each counter that limits
+// it (Delivery.Caps lists them by name); the store keeps one item per
+// counter, named by the counter.
+
+// CapCounter names one counter item.
+type CapCounter struct{ PK, SK string }
+
+// String encodes the counter for Delivery.Caps.
+func (c CapCounter) String() string { return c.PK + "|" + c.SK }
+
+// ParseCapCounter reverses String.
+func ParseCapCounter(s string) (CapCounter, bool) {
+	pk, sk, ok := strings.Cut(s, "|")
+	return CapCounter{pk, sk}, ok && pk != "" && sk != ""
+}
+
+// GroupDayCap counts pushes to a group on its local date.
+func GroupDayCap(groupID, localDate string) CapCounter {
+	return CapCounter{"GROUP#" + groupID, "CAP#" + localDate}
+}
+
+// GroupSessionDayCap counts session messages to a group on its local date:
+// their own budget, apart from the SOP content of GroupDayCap.
+func GroupSessionDayCap(groupID, localDate string) CapCounter {
+	return CapCounter{"GROUP#" + groupID, "CAP#" + localDate + "#session"}
+}
+
+// GroupMonthCap counts customer-group tasks in the group's local month.
+func GroupMonthCap(groupID, localMonth string) CapCounter {
+	return CapCounter{"GROUP#" + groupID, "CAP#" + localMonth}
+}
+
+// MemberDayCap counts 1:1 messages to a person on a date (fatigue).
+func MemberDayCap(memberID, date string) CapCounter {
+	return CapCounter{"PERSON#" + memberID, "CAP#" + date}
+}
+
+// CSWindowCap counts customer-service messages in the 48 h window opened by
+// the person's last message (keyed by its time, so a new message opens a new
+// counter).
+func CSWindowCap(memberID string, lastMessage time.Time) CapCounter {
+	return CapCounter{"PERSON#" + memberID, fmt.Sprintf("CSWIN#%013d", lastMessage.UnixMilli())}
+}
+
+// DeliveryRecord is a delivery as stored: with its version (every
+// transition is conditional on it), the content a request carried inline
+// and the template variables it carried (e.g. a member name).
+type DeliveryRecord struct {
+	Delivery
+	Version int64             `dynamodbav:"version"`
+	Inline  *Content          `dynamodbav:"inline,omitempty"`
+	Data    map[string]string `dynamodbav:"data,omitempty"`
+}
+
+// DeliveryDate is the UTC date that keys a delivery: the date of its slot.
+func DeliveryDate(d Delivery) string { return d.At.UTC().Format(time.DateOnly) }

@@ -95,3 +95,18 @@ func (r ModerationRules) WithDefaults(def ModerationRules) ModerationRules {
 	r.MiniProgramWords = fill(r.MiniProgramWords, def.MiniProgramWords)
 	return r
 }
+
+// Allow is one allow-list entry: a domain or phrase moderation lets pass in
+// a group (or every group of the account, Scope "*").
+type Allow struct {
+	AccountID string    `dynamodbav:"account"`
+	Scope     string    `dynamodbav:"scope"`
+	Kind      string    `dynamodbav:"kind"` // "domain" or "phrase"
+	Value     string    `dynamodbav:"value"`
+	By        string    `dynamodbav:"by"`
+	At        time.Time `dynamodbav:"at"`
+	Case      string    `dynamodbav:"case,omitempty"` // the code whose "fine" added it
+}
+
+// AllowScopeAccount is the scope of an entry that holds in every group.
+const AllowScopeAccount = "*"

@@ -104,7 +104,7 @@ func seedGroups(b *testing.B, table *dynamo.Table, groups, msgs int) {
 	var items []any
 	for g := range groups {
 		gid := fmt.Sprintf("bench%03d", g)
-		if err := table.PutGroup(context.Background(), qunyun.Group{ID: gid, Name: gid, Purpose: qunyun.PurposeGeneral}); err != nil {
+		if err := (dynamo.Catalog{Table: table}).PutGroup(context.Background(), qunyun.Group{ID: gid, Name: gid, Purpose: qunyun.PurposeGeneral}); err != nil {
 			b.Fatal(err)
 		}
 		for i := range 50 {
@@ -124,7 +124,7 @@ func benchNight(b *testing.B, table *dynamo.Table) *scoring.Night {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &scoring.Night{Store: table, Scorer: scorer, GroupsPerShard: 1 << 20, Now: table.Now}
+	return &scoring.Night{Stores: scoringStores(table), Scorer: scorer, GroupsPerShard: 1 << 20, Now: table.Now}
 }
 
 // BenchmarkNight scores a night of 20 groups × 300 messages against
@@ -154,7 +154,7 @@ func BenchmarkGroupDay(b *testing.B) {
 			table := dynamotest.NewTable(b, benchClock())
 			seedGroups(b, table, 1, msgs)
 			n := benchNight(b, table)
-			g, _, err := table.Group(context.Background(), "bench000")
+			g, _, err := dynamo.Catalog{Table: table}.Group(context.Background(), "bench000")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -43,7 +43,7 @@ func TestApprovedContributionsCountTowardLevel(t *testing.T) {
 	if _, err := store.Review(ctx, "tg-1", false, "ops-chen", clk.Now(), "x"); qunyun.ErrorCode(err) != qunyun.ECONFLICT {
 		t.Fatalf("a second review of tg-1: %v, want conflict", err)
 	}
-	log, err := tb.GroupLog(ctx, "g1", d.Start, d.End)
+	log, err := dynamo.Log{Table: tb}.GroupLog(ctx, "g1", d.Start, d.End)
 	if err != nil {
 		t.Fatal(err)
 	}

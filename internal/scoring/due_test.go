@@ -118,7 +118,7 @@ func TestDueDateEveryDayOnce(t *testing.T) {
 
 // countingStore counts and times score writes per group and date.
 type countingStore struct {
-	*dynamo.Table
+	dynamo.Scores
 	now func() time.Time
 	mu  sync.Mutex
 	at  map[string][]time.Time // "<group> <date>" → when written
@@ -128,7 +128,7 @@ func (s *countingStore) PutGroupScore(ctx context.Context, sc qunyun.GroupScore)
 	s.mu.Lock()
 	s.at[sc.GroupID+" "+sc.Date] = append(s.at[sc.GroupID+" "+sc.Date], s.now())
 	s.mu.Unlock()
-	return s.Table.PutGroupScore(ctx, sc)
+	return s.Scores.PutGroupScore(ctx, sc)
 }
 
 // busLog records what the night publishes (ScoresComputed).
@@ -168,11 +168,11 @@ func TestEachGroupScoredForItsOwnDay(t *testing.T) {
 	var pending []msg
 	first, last := "2026-10-24", "2026-11-02"
 	for gid, zone := range zones {
-		if err := table.PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, Purpose: qunyun.PurposeGeneral, TimeZone: zone}); err != nil {
+		if err := (dynamo.Catalog{Table: table}).PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, Purpose: qunyun.PurposeGeneral, TimeZone: zone}); err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range []string{"a", "b"} {
-			if err := table.PutMember(ctx, qunyun.Member{GroupID: gid, ID: gid + "-" + m, Name: m, Role: qunyun.RoleMember, JoinedAt: utc("2026-10-01T00:00:00Z")}); err != nil {
+			if err := (dynamo.Catalog{Table: table}).PutMember(ctx, qunyun.Member{GroupID: gid, ID: gid + "-" + m, Name: m, Role: qunyun.RoleMember, JoinedAt: utc("2026-10-01T00:00:00Z")}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -190,10 +190,10 @@ func TestEachGroupScoredForItsOwnDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := &countingStore{Table: table, now: clk.Now, at: map[string][]time.Time{}}
+	store := &countingStore{Scores: dynamo.Scores{Table: table}, now: clk.Now, at: map[string][]time.Time{}}
 	pub := &busLog{}
 	contests := &contestCount{now: clk.Now}
-	h := &scoring.Handler{Night: &scoring.Night{Store: store, Bus: pub, Scorer: scorer, Now: clk.Now}, Contests: contests}
+	h := &scoring.Handler{Night: &scoring.Night{Stores: countingStores(table, store), Bus: pub, Scorer: scorer, Now: clk.Now}, Contests: contests}
 	seq := 0
 	// From after the 23rd's last night (Los Angeles, 09:00Z) to after the
 	// 2nd's (10:00Z on the 3rd); Shanghai's 3rd ends later.
@@ -201,8 +201,8 @@ func TestEachGroupScoredForItsOwnDay(t *testing.T) {
 		clk.Set(run)
 		for len(pending) > 0 && !pending[0].at.After(run) {
 			seq++
-			_, err := table.RecordMessage(ctx, qunyun.Message{ID: fmt.Sprintf("m%04d", seq), AccountID: "relay1", Channel: qunyun.ChannelRelay,
-				GroupID: pending[0].group, MemberID: pending[0].group + "-a", Kind: qunyun.KindText, Text: "今天的资料已经整理好了", At: pending[0].at.UTC()})
+			_, _, err := dynamo.Log{Table: table}.RecordMessage(ctx, qunyun.Message{ID: fmt.Sprintf("m%04d", seq), AccountID: "relay1", Channel: qunyun.ChannelRelay,
+				GroupID: pending[0].group, MemberID: pending[0].group + "-a", Kind: qunyun.KindText, Text: "今天的资料已经整理好了", At: pending[0].at.UTC()}, qunyun.Followup{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,7 +217,7 @@ func TestEachGroupScoredForItsOwnDay(t *testing.T) {
 	t.Run("every day of every group once, after it ended, complete", func(t *testing.T) {
 		for gid, zone := range zones {
 			loc := mustZone(t, zone)
-			scores, err := table.GroupScores(ctx, gid, "2026-10-01", "2026-12-01")
+			scores, err := dynamo.Scores{Table: table}.GroupScores(ctx, gid, "2026-10-01", "2026-12-01")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -282,7 +282,7 @@ func TestEachGroupScoredForItsOwnDay(t *testing.T) {
 		if groups[want[0]] != 1 || groups[want[1]] != 2 || groups[want[2]] != 3 {
 			t.Fatalf("groups per ScoresComputed: %v", groups)
 		}
-		rep, found, err := table.Report(ctx, "2026-10-30")
+		rep, found, err := dynamo.Scores{Table: table}.Report(ctx, "2026-10-30")
 		if err != nil || !found || len(rep.Groups) != 3 {
 			t.Fatalf("report of 10-30: found=%v err=%v groups=%d", found, err, len(rep.Groups))
 		}
@@ -307,7 +307,7 @@ func TestRerunByDateSkipsDaysNotOver(t *testing.T) {
 	clk := clock.NewManual(utc("2026-11-23T02:00:00Z")) // London's 11-22 just scored; LA's not over
 	table := dynamotest.NewTable(t, clk)
 	for gid, zone := range map[string]string{"sh": "Asia/Shanghai", "ldn": "Europe/London", "la": "America/Los_Angeles"} {
-		if err := table.PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, TimeZone: zone}); err != nil {
+		if err := (dynamo.Catalog{Table: table}).PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, TimeZone: zone}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -315,11 +315,11 @@ func TestRerunByDateSkipsDaysNotOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &scoring.Handler{Night: &scoring.Night{Store: table, Bus: &busLog{}, Scorer: scorer, Now: clk.Now}}
+	h := &scoring.Handler{Night: &scoring.Night{Stores: scoringStores(table), Bus: &busLog{}, Scorer: scorer, Now: clk.Now}}
 	if err := h.Handle(ctx, json.RawMessage(`{"kind":"nightly","scheduledTime":"2026-11-23T02:00:00Z","date":"2026-11-22"}`)); err != nil {
 		t.Fatal(err)
 	}
-	scores, err := table.ScoresOn(ctx, "2026-11-22")
+	scores, err := dynamo.Scores{Table: table}.ScoresOn(ctx, "2026-11-22")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestMissedRunIsCaughtUp(t *testing.T) {
 	clk := clock.NewManual(utc("2026-10-29T00:00:00Z"))
 	table := dynamotest.NewTable(t, clk)
 	for gid, zone := range map[string]string{"sh": "Asia/Shanghai", "ldn": "Europe/London"} {
-		if err := table.PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, TimeZone: zone}); err != nil {
+		if err := (dynamo.Catalog{Table: table}).PutGroup(ctx, qunyun.Group{ID: gid, Name: gid, TimeZone: zone}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -349,8 +349,8 @@ func TestMissedRunIsCaughtUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := &countingStore{Table: table, now: clk.Now, at: map[string][]time.Time{}}
-	h := &scoring.Handler{Night: &scoring.Night{Store: store, Bus: &busLog{}, Scorer: scorer, Now: clk.Now}}
+	store := &countingStore{Scores: dynamo.Scores{Table: table}, now: clk.Now, at: map[string][]time.Time{}}
+	h := &scoring.Handler{Night: &scoring.Night{Stores: countingStores(table, store), Bus: &busLog{}, Scorer: scorer, Now: clk.Now}}
 	missed := utc("2026-10-31T02:00:00Z")
 	for run := utc("2026-10-29T10:00:00Z"); !run.After(utc("2026-11-01T12:00:00Z")); run = run.Add(time.Hour) {
 		if run.Equal(missed) {
@@ -358,7 +358,7 @@ func TestMissedRunIsCaughtUp(t *testing.T) {
 		}
 		clk.Set(run)
 		if run.Equal(missed.Add(time.Hour)) {
-			if err := table.PutGroup(ctx, qunyun.Group{ID: "late", Name: "late", TimeZone: "Europe/London", CreatedAt: run}); err != nil {
+			if err := (dynamo.Catalog{Table: table}).PutGroup(ctx, qunyun.Group{ID: "late", Name: "late", TimeZone: "Europe/London", CreatedAt: run}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -388,4 +388,11 @@ func TestMissedRunIsCaughtUp(t *testing.T) {
 	if len(store.at["ldn 2026-10-28"]) != 0 || len(store.at["sh 2026-10-28"]) != 0 {
 		t.Errorf("days before the first run were scored: %v", store.at)
 	}
+}
+
+// countingStores are the table's stores with the score writes counted.
+func countingStores(table *dynamo.Table, c *countingStore) scoring.Stores {
+	st := scoringStores(table)
+	st.Scores = c
+	return st
 }

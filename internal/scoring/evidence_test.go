@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/scoring"
@@ -26,11 +27,11 @@ func oneNight(t *testing.T, seg scoring.Segmenter, seed func(w *world)) (map[str
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &scoring.Night{Store: table, Scorer: scorer, Now: clk.Now}
+	n := &scoring.Night{Stores: scoringStores(table), Scorer: scorer, Now: clk.Now}
 	if err := n.Run(t.Context(), monthStart); err != nil {
 		t.Fatal(err)
 	}
-	scores, err := table.ScoresOn(t.Context(), monthStart)
+	scores, err := dynamo.Scores{Table: table}.ScoresOn(t.Context(), monthStart)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +46,10 @@ func oneNight(t *testing.T, seg scoring.Segmenter, seed func(w *world)) (map[str
 func (w *world) group(id string, p qunyun.Purpose, n int) {
 	w.t.Helper()
 	created := localDay(-30).UTC()
-	w.must(w.table.PutGroup(w.ctx, qunyun.Group{ID: id, Name: id + " 群", AccountID: "wecom1", Purpose: p, CreatedAt: created}))
-	w.must(w.table.PutMember(w.ctx, qunyun.Member{GroupID: id, ID: id + "-owner", Name: "群主", Role: qunyun.RoleOwner, JoinedAt: created}))
+	w.must(dynamo.Catalog{Table: w.table}.PutGroup(w.ctx, qunyun.Group{ID: id, Name: id + " 群", AccountID: "wecom1", Purpose: p, CreatedAt: created}))
+	w.must(dynamo.Catalog{Table: w.table}.PutMember(w.ctx, qunyun.Member{GroupID: id, ID: id + "-owner", Name: "群主", Role: qunyun.RoleOwner, JoinedAt: created}))
 	for i := range n {
-		w.must(w.table.PutMember(w.ctx, qunyun.Member{GroupID: id, ID: member(id, i), Name: member(id, i), Role: qunyun.RoleMember, JoinedAt: created}))
+		w.must(dynamo.Catalog{Table: w.table}.PutMember(w.ctx, qunyun.Member{GroupID: id, ID: member(id, i), Name: member(id, i), Role: qunyun.RoleMember, JoinedAt: created}))
 	}
 }
 
@@ -71,7 +72,7 @@ func TestMissingEvidenceCountsZero(t *testing.T) {
 		return localDay(0).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
 	}
 	by, _ := oneNight(t, nil, func(w *world) {
-		w.must(w.table.PutContent(w.ctx, qunyun.Content{ID: "news", Kind: qunyun.ContentLink, Title: "本周行业简报"}))
+		w.must(dynamo.Catalog{Table: w.table}.PutContent(w.ctx, qunyun.Content{ID: "news", Kind: qunyun.ContentLink, Title: "本周行业简报"}))
 
 		// Idle: the owner alone, one delivery nobody opened.
 		w.group("idle", qunyun.PurposeGeneral, 0)

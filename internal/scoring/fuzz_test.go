@@ -37,7 +37,7 @@ func FuzzHandle(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := &scoring.Handler{Night: &scoring.Night{Store: table, Bus: nopBus{}, Scorer: scorer, Now: clk.Now}}
+	h := &scoring.Handler{Night: &scoring.Night{Stores: scoringStores(table), Bus: nopBus{}, Scorer: scorer, Now: clk.Now}}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		before := db.Writes()
 		err := h.Handle(context.Background(), raw)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/scoring"
@@ -69,7 +70,7 @@ func TestSampleEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &scoring.Handler{Night: &scoring.Night{Store: table, Scorer: scorer, Now: clk.Now}}
+	h := &scoring.Handler{Night: &scoring.Night{Stores: scoringStores(table), Scorer: scorer, Now: clk.Now}}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -79,7 +80,7 @@ func TestSampleEvents(t *testing.T) {
 			t.Errorf("%s: %v", filepath.Base(f), err)
 		}
 	}
-	if _, found, _ := table.Report(t.Context(), "2026-11-21"); !found {
+	if _, found, _ := (dynamo.Scores{Table: table}).Report(t.Context(), "2026-11-21"); !found {
 		t.Fatal("the nightly sample stored no report")
 	}
 }

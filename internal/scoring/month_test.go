@@ -72,7 +72,7 @@ func (w *world) message(gid, member, text string, at time.Time, kind qunyun.Mess
 	if kind == qunyun.KindLink {
 		m.URL = "https://example.org/a/" + id
 	}
-	_, err := w.table.RecordMessage(w.ctx, m)
+	_, _, err := dynamo.Log{Table: w.table}.RecordMessage(w.ctx, m, qunyun.Followup{})
 	w.must(err)
 	return id
 }
@@ -80,23 +80,23 @@ func (w *world) message(gid, member, text string, at time.Time, kind qunyun.Mess
 func (w *world) deliver(gid, content string, at time.Time) {
 	d := qunyun.Delivery{ID: w.id("dlv"), Source: "plan-daily", TargetKind: qunyun.TargetGroup, TargetID: gid,
 		GroupID: gid, AccountID: "wecom1", ContentID: content, At: at.UTC()}
-	_, it, err := w.table.ClaimDelivery(w.ctx, dynamo.DeliveryItem{Delivery: d})
+	_, it, err := dynamo.Deliveries{Table: w.table}.ClaimDelivery(w.ctx, qunyun.DeliveryRecord{Delivery: d})
 	w.must(err)
-	_, err = w.table.UpdateDelivery(w.ctx, &it, func(d *qunyun.Delivery) { d.State = qunyun.DeliverySent })
+	_, err = dynamo.Deliveries{Table: w.table}.UpdateDelivery(w.ctx, &it, func(d *qunyun.Delivery) { d.State = qunyun.DeliverySent })
 	w.must(err)
 }
 
 func (w *world) open(gid, content, member, from string, at time.Time) {
 	l := qunyun.Link{Code: w.id("lnk"), URL: "https://example.org/" + content, GroupID: gid, ContentID: content, Source: "plan-daily"}
 	o := qunyun.LinkOpen{GroupID: gid, ContentID: content, MemberID: member, From: from, At: at.UTC()}
-	w.must(w.table.RecordLinkOpen(w.ctx, l, o, w.id("req"), "test"))
+	w.must(dynamo.Links{Table: w.table}.RecordLinkOpen(w.ctx, l, o, w.id("req"), "test"))
 }
 
 func (w *world) leave(gid, member string, at time.Time) {
-	_, err := w.table.RecordGroupEvent(w.ctx, qunyun.GroupEvent{ID: w.id("evt"), Type: qunyun.EventMemberLeft,
-		AccountID: "wecom1", Channel: qunyun.ChannelWeCom, GroupID: gid, MemberID: member, Scene: 0, At: at.UTC()})
+	_, err := dynamo.Log{Table: w.table}.RecordGroupEvent(w.ctx, qunyun.GroupEvent{ID: w.id("evt"), Type: qunyun.EventMemberLeft,
+		AccountID: "wecom1", Channel: qunyun.ChannelWeCom, GroupID: gid, MemberID: member, Scene: 0, At: at.UTC()}, qunyun.Followup{})
 	w.must(err)
-	_, err = w.table.UpdateMember(w.ctx, gid, member, func(m *qunyun.Member, _ bool) error { m.LeftAt = at.UTC(); return nil })
+	_, err = dynamo.Catalog{Table: w.table}.UpdateMember(w.ctx, gid, member, func(m *qunyun.Member, _ bool) error { m.LeftAt = at.UTC(); return nil })
 	w.must(err)
 }
 
@@ -114,24 +114,24 @@ func (w *world) seed() {
 		{ID: "dying", Name: "老客户群", AccountID: "wecom1", Purpose: qunyun.PurposeGeneral, OwnerID: "dying-owner", CreatedAt: created},
 	}
 	for _, g := range groups {
-		w.must(w.table.PutGroup(ctx, g))
-		w.must(w.table.PutMember(ctx, qunyun.Member{GroupID: g.ID, ID: g.ID + "-owner", Name: "群主", Role: qunyun.RoleOwner, JoinedAt: created}))
+		w.must(dynamo.Catalog{Table: w.table}.PutGroup(ctx, g))
+		w.must(dynamo.Catalog{Table: w.table}.PutMember(ctx, qunyun.Member{GroupID: g.ID, ID: g.ID + "-owner", Name: "群主", Role: qunyun.RoleOwner, JoinedAt: created}))
 		for i := range 50 {
-			w.must(w.table.PutMember(ctx, qunyun.Member{GroupID: g.ID, ID: member(g.ID, i), Name: member(g.ID, i), Role: qunyun.RoleMember, JoinedAt: created}))
+			w.must(dynamo.Catalog{Table: w.table}.PutMember(ctx, qunyun.Member{GroupID: g.ID, ID: member(g.ID, i), Name: member(g.ID, i), Role: qunyun.RoleMember, JoinedAt: created}))
 		}
 	}
-	w.must(w.table.PutMember(ctx, qunyun.Member{GroupID: "vip", ID: "vip-host", Name: "嘉宾", Role: qunyun.RoleHost, JoinedAt: created}))
-	w.must(w.table.PutContent(ctx, qunyun.Content{ID: "news", Kind: qunyun.ContentLink, Title: "今日好物", Tags: []string{"好物"}}))
-	w.must(w.table.PutContent(ctx, qunyun.Content{ID: "offer", Kind: qunyun.ContentLink, Title: "会员优惠", Benefit: true, Tags: []string{"优惠"}}))
-	w.must(w.table.PutContent(ctx, qunyun.Content{ID: "brief", Kind: qunyun.ContentLink, Title: "行业简报", Tags: []string{"行业"}}))
-	w.must(w.table.PutKeywordRule(ctx, qunyun.KeywordRule{ID: "k1", AccountID: "wecom1", Match: "contains",
+	w.must(dynamo.Catalog{Table: w.table}.PutMember(ctx, qunyun.Member{GroupID: "vip", ID: "vip-host", Name: "嘉宾", Role: qunyun.RoleHost, JoinedAt: created}))
+	w.must(dynamo.Catalog{Table: w.table}.PutContent(ctx, qunyun.Content{ID: "news", Kind: qunyun.ContentLink, Title: "今日好物", Tags: []string{"好物"}}))
+	w.must(dynamo.Catalog{Table: w.table}.PutContent(ctx, qunyun.Content{ID: "offer", Kind: qunyun.ContentLink, Title: "会员优惠", Benefit: true, Tags: []string{"优惠"}}))
+	w.must(dynamo.Catalog{Table: w.table}.PutContent(ctx, qunyun.Content{ID: "brief", Kind: qunyun.ContentLink, Title: "行业简报", Tags: []string{"行业"}}))
+	w.must(dynamo.Catalog{Table: w.table}.PutKeywordRule(ctx, qunyun.KeywordRule{ID: "k1", AccountID: "wecom1", Match: "contains",
 		Keywords: []string{"融资"}, Reply: "收到", Tag: "融资"}))
 
 	// A comment contest ends on the last evening; a shelf member wins it.
 	end := localDay(monthDays - 1).Add(20 * time.Hour)
-	w.must(w.table.PutContest(ctx, qunyun.Contest{ID: "c1", AccountID: "oa1", Title: "好物留言", MsgDataID: "1",
+	w.must(dynamo.Catalog{Table: w.table}.PutContest(ctx, qunyun.Contest{ID: "c1", AccountID: "oa1", Title: "好物留言", MsgDataID: "1",
 		Start: end.AddDate(0, 0, -7).Format(time.RFC3339), End: end.Format(time.RFC3339), Winners: 1}))
-	w.must(w.table.PutContestEntry(ctx, qunyun.ContestEntry{ContestID: "c1", CommentID: 1, OpenID: member("shelf", 5),
+	w.must(dynamo.Scores{Table: w.table}.PutContestEntry(ctx, qunyun.ContestEntry{ContestID: "c1", CommentID: 1, OpenID: member("shelf", 5),
 		Content: "这个好物真的好用", Votes: 3, Rank: 1, Winner: true, Elected: true, Replied: true, Notified: true}))
 
 	chat := []string{"今天天气不错", "哈哈哈", "中午吃什么", "刚下班", "周末去哪玩", "这个视频好笑", "早上好", "晚安"}
@@ -217,18 +217,18 @@ func (w *world) session(day int, start time.Time) {
 	sid := fmt.Sprintf("s-vip-%02d", day)
 	s := qunyun.Session{ID: sid, GroupID: "vip", HostID: "h1", Topic: "融资", Start: start.UTC(), End: start.Add(45 * time.Minute).UTC(),
 		State: qunyun.SessionRecapped, AccountID: "wecom1", Run: qunyun.SessionRun{OpenedAt: start.UTC(), HostSeen: true}}
-	_, err := w.table.CreateSession(ctx, s)
+	_, err := dynamo.Sessions{Table: w.table}.CreateSession(ctx, s)
 	w.must(err)
 	for i := range 4 {
 		at := start.Add(time.Duration(5+i*5) * time.Minute).UTC()
 		mid := w.id("q")
 		q := qunyun.Question{SessionID: sid, GroupID: "vip", MemberID: member("vip", 30+i), Text: "估值怎么谈？", At: at, MessageID: mid}
-		_, err := w.table.CaptureQuestion(ctx, q)
+		_, err := dynamo.Sessions{Table: w.table}.CaptureQuestion(ctx, q)
 		w.must(err)
-		_, err = w.table.MarkAnswered(ctx, sid, dynamo.QuestionSK(q), "看可比公司", "vip-host", at.Add(3*time.Minute))
+		_, err = dynamo.Sessions{Table: w.table}.MarkAnswered(ctx, sid, dynamo.QuestionSK(q), "看可比公司", "vip-host", at.Add(3*time.Minute))
 		w.must(err)
 	}
-	_, err = w.table.PutRecapOnce(ctx, qunyun.Recap{SessionID: sid, GroupID: "vip", HostID: "h1", Topic: "融资",
+	_, err = dynamo.Sessions{Table: w.table}.PutRecapOnce(ctx, qunyun.Recap{SessionID: sid, GroupID: "vip", HostID: "h1", Topic: "融资",
 		Start: s.Start, End: s.End, KeyPoints: []string{"估值看可比公司"}, Text: "嘉宾场回顾", CreatedAt: s.End})
 	w.must(err)
 }
@@ -291,7 +291,7 @@ func newStack(t *testing.T, perShard int) *stack {
 	eb := eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	pub := &bus.Publisher{Client: eb, BusName: "qunyun-test"}
-	iv.handler = &scoring.Handler{Night: &scoring.Night{Store: table, Bus: pub, Scorer: scorer, Now: clk.Now, GroupsPerShard: perShard}}
+	iv.handler = &scoring.Handler{Night: &scoring.Night{Stores: scoringStores(table), Bus: pub, Scorer: scorer, Now: clk.Now, GroupsPerShard: perShard}}
 	return &stack{table: table, bus: b, iv: iv, clk: clk}
 }
 
@@ -319,7 +319,7 @@ func TestSimulatedMonth(t *testing.T) {
 		s.night(t, day)
 	}
 	ctx := t.Context()
-	scores, err := s.table.ScoresOn(ctx, lastDate)
+	scores, err := dynamo.Scores{Table: s.table}.ScoresOn(ctx, lastDate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,8 +349,8 @@ func TestSimulatedMonth(t *testing.T) {
 		if len(flagKinds(shelf)) != 0 {
 			t.Errorf("shelf group flagged: %+v", shelf.Flags)
 		}
-		g, _, _ := s.table.Group(ctx, "noisy")
-		sg, _, _ := s.table.Group(ctx, "shelf")
+		g, _, _ := dynamo.Catalog{Table: s.table}.Group(ctx, "noisy")
+		sg, _, _ := dynamo.Catalog{Table: s.table}.Group(ctx, "shelf")
 		if !g.Noisy || sg.Noisy {
 			t.Fatalf("Group.Noisy: noisy=%v shelf=%v", g.Noisy, sg.Noisy)
 		}
@@ -378,7 +378,7 @@ func TestSimulatedMonth(t *testing.T) {
 		if !slices.Contains(flagKinds(d), qunyun.FlagDormant) {
 			t.Fatalf("dying group not dormant: %+v", d.Flags)
 		}
-		early, _ := s.table.GroupScores(ctx, "dying", "2026-11-03", "2026-11-05")
+		early, _ := dynamo.Scores{Table: s.table}.GroupScores(ctx, "dying", "2026-11-03", "2026-11-05")
 		leaves := false
 		for _, e := range early {
 			leaves = leaves || slices.Contains(flagKinds(e), qunyun.FlagPushLeaves)
@@ -389,7 +389,7 @@ func TestSimulatedMonth(t *testing.T) {
 	})
 
 	t.Run("the VIP group's leaders are found", func(t *testing.T) {
-		rep, found, err := s.table.Report(ctx, lastDate)
+		rep, found, err := dynamo.Scores{Table: s.table}.Report(ctx, lastDate)
 		if err != nil || !found {
 			t.Fatalf("report: %v %v", found, err)
 		}
@@ -407,12 +407,12 @@ func TestSimulatedMonth(t *testing.T) {
 		if roles["vip-m01"] != qunyun.RoleModerator || roles["vip-m02"] != qunyun.RoleEditor {
 			t.Fatalf("leaders = %v, want vip-m01 moderator and vip-m02 editor", roles)
 		}
-		m, _, _ := s.table.Member(ctx, "vip", "vip-m01")
+		m, _, _ := dynamo.Catalog{Table: s.table}.Member(ctx, "vip", "vip-m01")
 		if m.Tier != qunyun.TierCore {
 			t.Fatalf("vip-m01 tier %q", m.Tier)
 		}
-		m2, _, _ := s.table.Member(ctx, "vip", "vip-m02")
-		m10, _, _ := s.table.Member(ctx, "vip", "vip-m10")
+		m2, _, _ := dynamo.Catalog{Table: s.table}.Member(ctx, "vip", "vip-m02")
+		m10, _, _ := dynamo.Catalog{Table: s.table}.Member(ctx, "vip", "vip-m10")
 		if !slices.Contains(m2.AutoTags, "融资") || !slices.Contains(m10.AutoTags, "行业") {
 			t.Fatalf("vip-m02 tags %v, want the keyword rule's 融资; vip-m10 tags %v, want the opened content's 行业", m2.AutoTags, m10.AutoTags)
 		}
@@ -507,13 +507,13 @@ func flagKinds(s qunyun.GroupScore) []string {
 // snapshot is the last night's scores and every level, as JSON.
 func snapshot(t *testing.T, table *dynamo.Table) string {
 	t.Helper()
-	scores, err := table.ScoresOn(t.Context(), lastDate)
+	scores, err := dynamo.Scores{Table: table}.ScoresOn(t.Context(), lastDate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	all := []any{scores}
 	for _, g := range []string{"shelf", "noisy", "vip", "dying"} {
-		l, err := table.MemberLevels(t.Context(), g)
+		l, err := dynamo.Scores{Table: table}.MemberLevels(t.Context(), g)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,24 +18,57 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// Store is what a night reads and writes (dynamo.Table implements it).
-type Store interface {
+// Stores are the parts of the table a night reads and writes, each an
+// interface of its own; main gives it the dynamo stores.
+type Stores struct {
+	Catalog    Catalog
+	Log        Log
+	Deliveries Deliveries
+	Links      Links
+	Sessions   Sessions
+	Scores     Scores
+}
+
+// Catalog is what a night reads of the community: groups, members, contents,
+// rules and contests (dynamo.Catalog).
+type Catalog interface {
 	Groups(ctx context.Context) ([]qunyun.Group, error)
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	Contents(ctx context.Context) ([]qunyun.Content, error)
 	AllRules(ctx context.Context) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
+	Contests(ctx context.Context) ([]qunyun.Contest, error)
+}
+
+// Log is what a night reads of what happened in a group (dynamo.Log).
+type Log interface {
 	GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error)
+}
+
+// Deliveries is what a night reads of the deliveries (dynamo.Deliveries).
+type Deliveries interface {
 	GroupDeliveriesBetween(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Delivery, error)
 	DeliveriesBetween(ctx context.Context, from, to time.Time) ([]qunyun.Delivery, error)
+}
+
+// Links is what a night reads of tracked links: reading heat (dynamo.Links).
+type Links interface {
 	ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.ContentHeat, error)
+}
+
+// Sessions is what a night reads of host sessions (dynamo.Sessions).
+type Sessions interface {
 	GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error)
 	SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error)
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
 	Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error)
+}
+
+// Scores is where a night keeps its results: scores, levels, tiers, the
+// noisy flag, reports, runs and contest entries (dynamo.Scores).
+type Scores interface {
 	GroupScores(ctx context.Context, groupID, from, to string) ([]qunyun.GroupScore, error)
 	ScoresOn(ctx context.Context, date string) ([]qunyun.GroupScore, error)
 	MemberLevels(ctx context.Context, groupID string) ([]qunyun.MemberLevel, error)
-	Contests(ctx context.Context) ([]qunyun.Contest, error)
 	ContestEntries(ctx context.Context, contestID string) ([]qunyun.ContestEntry, error)
 	PutGroupScore(ctx context.Context, s qunyun.GroupScore) error
 	PutMemberLevel(ctx context.Context, l qunyun.MemberLevel) error
@@ -63,7 +96,7 @@ const sessionLookBehind = 6 * time.Hour
 // Night scores every group for one local date, fanning out by shard when
 // there are more groups than one invocation should take.
 type Night struct {
-	Store          Store
+	Stores         Stores
 	Bus            Publisher
 	Scorer         *Scorer
 	Now            func() time.Time
@@ -180,7 +213,7 @@ const (
 
 func (n *Night) catchUp(ctx context.Context, t time.Time, groups []qunyun.Group) error {
 	oldest, latest := t.Add(-CatchUpFrom), t.Add(-CatchUpAfter)
-	runs, err := n.Store.ScoringRuns(ctx, oldest.AddDate(0, 0, -2).Format(time.DateOnly), t.AddDate(0, 0, 1).Format(time.DateOnly))
+	runs, err := n.Stores.Scores.ScoringRuns(ctx, oldest.AddDate(0, 0, -2).Format(time.DateOnly), t.AddDate(0, 0, 1).Format(time.DateOnly))
 	if err != nil {
 		return fmt.Errorf("scoring catch-up at %s: %w", t.Format(time.RFC3339), err)
 	}
@@ -294,7 +327,7 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 	if err != nil {
 		return err
 	}
-	contents, err := n.Store.Contents(ctx)
+	contents, err := n.Stores.Catalog.Contents(ctx)
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
@@ -302,7 +335,7 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 	for _, c := range contents {
 		byID[c.ID] = c
 	}
-	keywords, checkins, err := n.Store.AllRules(ctx)
+	keywords, checkins, err := n.Stores.Catalog.AllRules(ctx)
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
@@ -347,7 +380,7 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 	if err != nil {
 		return err
 	}
-	done, err := n.Store.FinishScoringShard(ctx, runKey(run), shard, shards)
+	done, err := n.Stores.Scores.FinishScoringShard(ctx, runKey(run), shard, shards)
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
@@ -358,7 +391,7 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 }
 
 func (n *Night) groups(ctx context.Context) ([]qunyun.Group, error) {
-	all, err := n.Store.Groups(ctx)
+	all, err := n.Stores.Catalog.Groups(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
@@ -387,26 +420,26 @@ func (n *Night) Day(ctx context.Context, g qunyun.Group, date string, contents m
 	d := GroupDay{Group: g, Date: date, Start: start, End: end, Contents: contents,
 		KeywordRules: keywords, CheckinRules: checkins, Levels: map[string]qunyun.MemberLevel{}}
 	wrap := func(what string, err error) error { return fmt.Errorf("score %s on %s: %s: %w", g.ID, date, what, err) }
-	if d.Members, err = n.Store.Members(ctx, g.ID); err != nil {
+	if d.Members, err = n.Stores.Catalog.Members(ctx, g.ID); err != nil {
 		return d, wrap("members", err)
 	}
-	if d.Log, err = n.Store.GroupLog(ctx, g.ID, start, end); err != nil {
+	if d.Log, err = n.Stores.Log.GroupLog(ctx, g.ID, start, end); err != nil {
 		return d, wrap("log", err)
 	}
 	// Pushes of the evening before count for leaves after a push.
-	earlier, err := n.Store.GroupDeliveriesBetween(ctx, g.ID, start.Add(-24*time.Hour), start)
+	earlier, err := n.Stores.Deliveries.GroupDeliveriesBetween(ctx, g.ID, start.Add(-24*time.Hour), start)
 	if err != nil {
 		return d, wrap("deliveries", err)
 	}
 	d.Log.Deliveries = append(earlier, d.Log.Deliveries...)
 	// Sessions that began a little before the day too: a question asked
 	// after midnight counts on the day it was asked (facts filter by time).
-	sessions, err := n.Store.GroupSessions(ctx, g.ID, start.Add(-sessionLookBehind), end)
+	sessions, err := n.Stores.Sessions.GroupSessions(ctx, g.ID, start.Add(-sessionLookBehind), end)
 	if err != nil {
 		return d, wrap("sessions", err)
 	}
 	for _, s := range sessions {
-		qs, err := n.Store.Questions(ctx, s.ID)
+		qs, err := n.Stores.Sessions.Questions(ctx, s.ID)
 		if err != nil {
 			return d, wrap("questions", err)
 		}
@@ -414,10 +447,10 @@ func (n *Night) Day(ctx context.Context, g qunyun.Group, date string, contents m
 	}
 	from := start.AddDate(0, 0, -(windowDays - 1)).Format(time.DateOnly)
 	before := start.AddDate(0, 0, -1).Format(time.DateOnly)
-	if d.History, err = n.Store.GroupScores(ctx, g.ID, from, before); err != nil {
+	if d.History, err = n.Stores.Scores.GroupScores(ctx, g.ID, from, before); err != nil {
 		return d, wrap("history", err)
 	}
-	levels, err := n.Store.MemberLevels(ctx, g.ID)
+	levels, err := n.Stores.Scores.MemberLevels(ctx, g.ID)
 	if err != nil {
 		return d, wrap("levels", err)
 	}
@@ -430,7 +463,7 @@ func (n *Night) Day(ctx context.Context, g qunyun.Group, date string, contents m
 // winners counts, per winner's id, the prizes of the contests that ended on
 // date (in the default time zone).
 func (n *Night) winners(ctx context.Context, date string) (map[string]int, error) {
-	contests, err := n.Store.Contests(ctx)
+	contests, err := n.Stores.Catalog.Contests(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +473,7 @@ func (n *Night) winners(ctx context.Context, date string) (map[string]int, error
 		if err != nil || end.In(qunyun.LoadLocation("")).Format(time.DateOnly) != date {
 			continue
 		}
-		entries, err := n.Store.ContestEntries(ctx, c.ID)
+		entries, err := n.Stores.Scores.ContestEntries(ctx, c.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -476,7 +509,7 @@ func (n *Night) score(ctx context.Context, d GroupDay) (Result, error) {
 		return Result{}, fmt.Errorf("score %s on %s: %w", g.ID, date, err)
 	}
 	res := n.Scorer.Score(d)
-	if err := n.Store.PutGroupScore(ctx, res.Score); err != nil {
+	if err := n.Stores.Scores.PutGroupScore(ctx, res.Score); err != nil {
 		return res, err
 	}
 	current := map[string]qunyun.Member{}
@@ -485,11 +518,11 @@ func (n *Night) score(ctx context.Context, d GroupDay) (Result, error) {
 	}
 	err := forEach(len(res.Levels), 2*n.concurrency(), func(i int) error {
 		l := res.Levels[i]
-		if err := n.Store.PutMemberLevel(ctx, l); err != nil {
+		if err := n.Stores.Scores.PutMemberLevel(ctx, l); err != nil {
 			return err
 		}
 		if m, ok := current[l.MemberID]; ok && (m.Tier != l.Tier || !sameTags(m.AutoTags, l.Tags)) {
-			if err := n.Store.SetMemberTier(ctx, g.ID, l.MemberID, l.Tier, l.Tags); err != nil {
+			if err := n.Stores.Scores.SetMemberTier(ctx, g.ID, l.MemberID, l.Tier, l.Tags); err != nil {
 				return fmt.Errorf("score %s on %s: %w", g.ID, date, err)
 			}
 		}
@@ -500,7 +533,7 @@ func (n *Night) score(ctx context.Context, d GroupDay) (Result, error) {
 	}
 	// Only the newest night decides the flag push acts on.
 	if latest := n.today(g); date >= latest.AddDate(0, 0, -1).Format(time.DateOnly) {
-		if _, err := n.Store.SetGroupNoisy(ctx, g.ID, res.Score.Noisy); err != nil {
+		if _, err := n.Stores.Scores.SetGroupNoisy(ctx, g.ID, res.Score.Noisy); err != nil {
 			return res, fmt.Errorf("score %s on %s: %w", g.ID, date, err)
 		}
 	}
@@ -530,7 +563,7 @@ const RecapDays = 7
 // with the run's key as its id. Each run that scored groups for date
 // rebuilds it, so it grows as the date ends in zones further west.
 func (n *Night) Report(ctx context.Context, date, run string) error {
-	scores, err := n.Store.ScoresOn(ctx, date)
+	scores, err := n.Stores.Scores.ScoresOn(ctx, date)
 	if err != nil {
 		return err
 	}
@@ -551,7 +584,7 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 		for i, t := range s.Tags {
 			tags[t] += float64(len(s.Tags) - i)
 		}
-		history, err := n.Store.GroupScores(ctx, s.GroupID, from, date)
+		history, err := n.Stores.Scores.GroupScores(ctx, s.GroupID, from, date)
 		if err != nil {
 			return err
 		}
@@ -574,12 +607,12 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 	// its session.
 	end, _ := time.ParseInLocation(time.DateOnly, date, loc)
 	end = end.AddDate(0, 0, 1)
-	sessions, err := n.Store.SessionsStarting(ctx, end.AddDate(0, 0, -RecapDays), end)
+	sessions, err := n.Stores.Sessions.SessionsStarting(ctx, end.AddDate(0, 0, -RecapDays), end)
 	if err != nil {
 		return err
 	}
 	for _, ss := range sessions {
-		if rc, ok, err := n.Store.Recap(ctx, ss.ID); err != nil {
+		if rc, ok, err := n.Stores.Sessions.Recap(ctx, ss.ID); err != nil {
 			return err
 		} else if ok {
 			rc.DigestMembers = nil // personal: not for the dashboard
@@ -589,7 +622,7 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 	// Skips are counted over every delivery of the day, not only the
 	// groups' (GroupScore.Deliveries): a 1:1 message skipped for fatigue or
 	// the customer-service window is a skip the operator should see too.
-	deliveries, err := n.Store.DeliveriesBetween(ctx, end.AddDate(0, 0, -1), end)
+	deliveries, err := n.Stores.Deliveries.DeliveriesBetween(ctx, end.AddDate(0, 0, -1), end)
 	if err != nil {
 		return err
 	}
@@ -604,7 +637,7 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 	if r.Contests, err = n.contestStandings(ctx, end.AddDate(0, 0, -ContestDays), end); err != nil {
 		return err
 	}
-	if r.Heat, err = n.Store.ReadingHeat(ctx, end.AddDate(0, 0, -1), end); err != nil {
+	if r.Heat, err = n.Stores.Links.ReadingHeat(ctx, end.AddDate(0, 0, -1), end); err != nil {
 		return err
 	}
 	r.Heat = r.Heat[:min(len(r.Heat), HeatTop)] // the report is one item, at most 400 KB
@@ -620,7 +653,7 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 	if len(r.Tags) > 20 {
 		r.Tags = r.Tags[:20]
 	}
-	if err := n.Store.PutReport(ctx, r); err != nil {
+	if err := n.Stores.Scores.PutReport(ctx, r); err != nil {
 		return err
 	}
 	if n.Bus != nil {
@@ -648,7 +681,7 @@ const (
 // contest's last nightly run gave (contest.Rank); an entry never ranked
 // (excluded, or the contest not run yet) is not shown.
 func (n *Night) contestStandings(ctx context.Context, from, to time.Time) ([]qunyun.ContestStanding, error) {
-	contests, err := n.Store.Contests(ctx)
+	contests, err := n.Stores.Catalog.Contests(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -659,7 +692,7 @@ func (n *Night) contestStandings(ctx context.Context, from, to time.Time) ([]qun
 		if err1 != nil || err2 != nil || !start.Before(to) || !end.After(from) {
 			continue
 		}
-		entries, err := n.Store.ContestEntries(ctx, c.ID)
+		entries, err := n.Stores.Scores.ContestEntries(ctx, c.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/scoring"
@@ -22,16 +23,16 @@ func TestSessionAcrossMidnight(t *testing.T) {
 	table := dynamotest.NewTable(t, clock.NewManual(d1.AddDate(0, 0, 3)))
 	start := d1.Add(23*time.Hour + 40*time.Minute)
 	g := qunyun.Group{ID: "g1", Name: "VIP", Purpose: qunyun.PurposeVIP}
-	if err := table.PutGroup(ctx, g); err != nil {
+	if err := (dynamo.Catalog{Table: table}).PutGroup(ctx, g); err != nil {
 		t.Fatal(err)
 	}
 	s := qunyun.Session{ID: "late", GroupID: "g1", HostID: "h1", Start: start.UTC(), End: start.Add(45 * time.Minute).UTC(),
 		State: qunyun.SessionRecapped, Run: qunyun.SessionRun{OpenedAt: start.UTC(), HostSeen: true}}
-	if _, err := table.CreateSession(ctx, s); err != nil {
+	if _, err := (dynamo.Sessions{Table: table}).CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	for i, at := range []time.Time{start.Add(10 * time.Minute), start.Add(25 * time.Minute)} { // 23:50 and 00:05
-		if _, err := table.CaptureQuestion(ctx, qunyun.Question{SessionID: "late", GroupID: "g1", MemberID: "m1",
+		if _, err := (dynamo.Sessions{Table: table}).CaptureQuestion(ctx, qunyun.Question{SessionID: "late", GroupID: "g1", MemberID: "m1",
 			Text: "估值怎么谈？", At: at.UTC(), MessageID: "q" + string(rune('1'+i))}); err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +41,7 @@ func TestSessionAcrossMidnight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &scoring.Night{Store: table, Scorer: scorer, Now: table.Now}
+	n := &scoring.Night{Stores: scoringStores(table), Scorer: scorer, Now: table.Now}
 	questions := func(date string) (q, sessions float64) {
 		res, err := n.Group(ctx, g, date, nil, nil, nil)
 		if err != nil {
@@ -75,15 +76,15 @@ func TestReportShowsTheWeeksSessions(t *testing.T) {
 			day       int
 		}{{"s-old", "vip", -8}, {"s-mon", "vip", -3}, {"s-today", "learn", 0}, {"s-next", "learn", 1}} {
 			start := localDay(s.day).Add(20 * time.Hour).UTC()
-			_, err := w.table.CreateSession(w.ctx, qunyun.Session{ID: s.id, GroupID: s.group, HostID: "h1", Topic: s.id,
+			_, err := dynamo.Sessions{Table: w.table}.CreateSession(w.ctx, qunyun.Session{ID: s.id, GroupID: s.group, HostID: "h1", Topic: s.id,
 				Start: start, End: start.Add(45 * time.Minute), State: qunyun.SessionRecapped})
 			w.must(err)
-			_, err = w.table.PutRecapOnce(w.ctx, qunyun.Recap{SessionID: s.id, GroupID: s.group, HostID: "h1", Topic: s.id,
+			_, err = dynamo.Sessions{Table: w.table}.PutRecapOnce(w.ctx, qunyun.Recap{SessionID: s.id, GroupID: s.group, HostID: "h1", Topic: s.id,
 				Start: start, KeyPoints: []string{"要点"}, DigestMembers: []string{"vip-m01"}})
 			w.must(err)
 		}
 	})
-	rep, found, err := w.table.Report(t.Context(), monthStart)
+	rep, found, err := dynamo.Scores{Table: w.table}.Report(t.Context(), monthStart)
 	if err != nil || !found {
 		t.Fatalf("report: %v %v", found, err)
 	}

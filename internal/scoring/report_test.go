@@ -13,9 +13,9 @@ func (w *world) skip(kind qunyun.TargetKind, target, group, reason string, at ti
 	w.t.Helper()
 	d := qunyun.Delivery{ID: w.id("dlv"), Source: "plan-daily", TargetKind: kind, TargetID: target, GroupID: group,
 		AccountID: "wecom1", ContentID: "c1", At: at.UTC()}
-	_, it, err := w.table.ClaimDelivery(w.ctx, dynamo.DeliveryItem{Delivery: d})
+	_, it, err := dynamo.Deliveries{Table: w.table}.ClaimDelivery(w.ctx, qunyun.DeliveryRecord{Delivery: d})
 	w.must(err)
-	_, err = w.table.UpdateDelivery(w.ctx, &it, func(d *qunyun.Delivery) { d.State, d.Reason = qunyun.DeliverySkipped, reason })
+	_, err = dynamo.Deliveries{Table: w.table}.UpdateDelivery(w.ctx, &it, func(d *qunyun.Delivery) { d.State, d.Reason = qunyun.DeliverySkipped, reason })
 	w.must(err)
 }
 
@@ -33,7 +33,7 @@ func TestReportSkipsAndContests(t *testing.T) {
 		w.skip(qunyun.TargetGroup, "vip", "vip", qunyun.ReasonDailyCap, day.Add(-time.Minute)) // the day before
 		w.skip(qunyun.TargetGroup, "vip", "vip", qunyun.ReasonNoisy, day.Add(24*time.Hour))    // the day after
 		w.deliver("vip", "c-menu", day.Add(11*time.Hour))
-		w.must(w.table.PutContent(w.ctx, qunyun.Content{ID: "c-menu", Kind: qunyun.ContentText, Title: "今日菜单"}))
+		w.must(dynamo.Catalog{Table: w.table}.PutContent(w.ctx, qunyun.Content{ID: "c-menu", Kind: qunyun.ContentText, Title: "今日菜单"}))
 		w.open("vip", "c-menu", "", "", day.Add(12*time.Hour))
 		w.open("vip", "c-menu", "", "groupmessage", day.Add(13*time.Hour))
 		rfc := func(d int) string { return localDay(d).Format(time.RFC3339) }
@@ -43,14 +43,14 @@ func TestReportSkipsAndContests(t *testing.T) {
 			{ID: "old", Title: "早就结束", AccountID: "oa1", Start: rfc(-20), End: rfc(-7)},
 			{ID: "later", Title: "还没开始", AccountID: "oa1", Start: rfc(1), End: rfc(8)},
 		} {
-			w.must(w.table.PutContest(w.ctx, c))
+			w.must(dynamo.Catalog{Table: w.table}.PutContest(w.ctx, c))
 		}
 		for i, rank := range []int{3, 1, 0, 2, 4} {
-			w.must(w.table.PutContestEntry(w.ctx, qunyun.ContestEntry{ContestID: "running", CommentID: int64(100 + i),
+			w.must(dynamo.Scores{Table: w.table}.PutContestEntry(w.ctx, qunyun.ContestEntry{ContestID: "running", CommentID: int64(100 + i),
 				OpenID: "o-secret", Content: "留言", Likes: 10 - rank, Rank: rank, Winner: rank == 1}))
 		}
 	})
-	rep, found, err := w.table.Report(t.Context(), monthStart)
+	rep, found, err := dynamo.Scores{Table: w.table}.Report(t.Context(), monthStart)
 	if err != nil || !found {
 		t.Fatalf("report: %v %v", found, err)
 	}

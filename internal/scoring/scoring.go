@@ -15,7 +15,7 @@
 //
 // Score is a pure function of its input so a night can be re-run with the
 // same result. Reading the table, writing results and fanning out by shard
-// is Night's job (night.go), through the Store interface.
+// is Night's job (night.go), through its Stores.
 //
 // It must not send anything to WeChat or change what push decided; its only
 // effect on other areas is the Noisy flag on a group (which, per the group's

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -17,9 +18,9 @@ func TestGroupSize(t *testing.T) {
 		return localDay(0).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
 	}
 	by, _ := oneNight(t, nil, func(w *world) {
-		w.must(w.table.PutContent(w.ctx, qunyun.Content{ID: "news", Kind: qunyun.ContentLink, Title: "今日好物"}))
+		w.must(dynamo.Catalog{Table: w.table}.PutContent(w.ctx, qunyun.Content{ID: "news", Kind: qunyun.ContentLink, Title: "今日好物"}))
 		// Bot: 12 members speak, 3 others open a link; nobody is recorded.
-		w.must(w.table.PutGroup(w.ctx, qunyun.Group{ID: "bot", Name: "机器人群", AccountID: "bot1", Purpose: qunyun.PurposeGeneral, CreatedAt: localDay(-30).UTC()}))
+		w.must(dynamo.Catalog{Table: w.table}.PutGroup(w.ctx, qunyun.Group{ID: "bot", Name: "机器人群", AccountID: "bot1", Purpose: qunyun.PurposeGeneral, CreatedAt: localDay(-30).UTC()}))
 		for i := range 24 {
 			w.message("bot", member("bot", i%12), "今天的课程几点开始？", at(10, i), "", "")
 		}
@@ -32,7 +33,7 @@ func TestGroupSize(t *testing.T) {
 		w.leave("rec", member("rec", 1), at(9, 5))
 		w.message("rec", member("rec", 2), "大家好", at(10, 0), "", "")
 		// Unknown: nothing recorded, nobody seen.
-		w.must(w.table.PutGroup(w.ctx, qunyun.Group{ID: "empty", Name: "空群", AccountID: "bot1", CreatedAt: localDay(-30).UTC()}))
+		w.must(dynamo.Catalog{Table: w.table}.PutGroup(w.ctx, qunyun.Group{ID: "empty", Name: "空群", AccountID: "bot1", CreatedAt: localDay(-30).UTC()}))
 		w.deliver("empty", "news", at(9, 0))
 	})
 	bot, rec, empty := by["bot"], by["rec"], by["empty"]

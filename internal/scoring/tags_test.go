@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/segment"
 )
@@ -59,7 +60,7 @@ func TestTagsNameTopics(t *testing.T) {
 				t.Errorf("group %s's topics include the filler %q: %v", g, tag, by[g].Tags)
 			}
 		}
-		members, err := w.table.Members(t.Context(), g)
+		members, err := dynamo.Catalog{Table: w.table}.Members(t.Context(), g)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +76,7 @@ func TestTagsNameTopics(t *testing.T) {
 	}
 	want := map[string]string{"kj": "跨境", "xp": "选品", "zb": "直播", "rz": "融资"}
 	for g, topic := range want {
-		m, _, err := w.table.Member(t.Context(), g, member(g, 7))
+		m, _, err := dynamo.Catalog{Table: w.table}.Member(t.Context(), g, member(g, 7))
 		if err != nil {
 			t.Fatal(err)
 		}

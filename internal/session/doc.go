@@ -7,8 +7,8 @@
 // (GET /sessions/{id}: the session, its questions and its recap, behind a
 // random per-session key; page.go).
 //
-// It talks to the outside world only through the Store and Publisher it is
-// given: everything outbound is a DeliveryRequested event for PushFunction;
+// It talks to the outside world only through the stores (Sessions, Catalog)
+// and the Publisher it is given: everything outbound is a DeliveryRequested event for PushFunction;
 // it never calls a WeChat API itself and never reads the clock except
 // through the injected one. Chinese text lives in texts.tmpl (messages)
 // and page.html (the host's page).

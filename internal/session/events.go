@@ -19,14 +19,14 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 		if err := json.Unmarshal(detail, &q); err != nil || q.SessionID == "" {
 			return qunyun.Errorf(qunyun.EINVALID, "QuestionAsked: detail without a session: %s", detail)
 		}
-		sess, found, err := s.Store.Session(ctx, q.SessionID)
+		sess, found, err := s.Sessions.Session(ctx, q.SessionID)
 		if err != nil || !found {
 			return err
 		}
 		if sess.State != qunyun.SessionOpen && sess.State != qunyun.SessionClosing {
 			return nil
 		}
-		qs, err := s.Store.Questions(ctx, sess.ID)
+		qs, err := s.Sessions.Questions(ctx, sess.ID)
 		if err != nil {
 			return err
 		}
@@ -44,7 +44,7 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 			return nil
 		}
 		s.log().Info("session: recap not delivered 1:1; goes to the group digest", "session", sessionID, "member", d.TargetID, "reason", d.Reason)
-		err := s.Store.AddRecapDigestMember(ctx, sessionID, d.TargetID)
+		err := s.Sessions.AddRecapDigestMember(ctx, sessionID, d.TargetID)
 		if qunyun.ErrorCode(err) == qunyun.ENOTFOUND {
 			// No recap to attach to (deleted, or a forged id): a retry cannot help.
 			s.log().Warn("session: no recap for an undelivered 1:1 recap", "session", sessionID, "member", d.TargetID)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/session"
@@ -38,7 +39,7 @@ func FuzzInvoke(f *testing.F) {
 
 	clk := clock.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	table, db := dynamotest.NewEmptyTable(clk)
-	svc := &session.Service{Store: table, Bus: nopBus{}, Clock: clk, PublicBaseURL: "https://cb.example.test",
+	svc := &session.Service{Sessions: dynamo.Sessions{Table: table}, Catalog: dynamo.Catalog{Table: table}, Bus: nopBus{}, Clock: clk, PublicBaseURL: "https://cb.example.test",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		before := db.Writes()

@@ -26,7 +26,11 @@ import (
 	"github.com/qunyun/qunyun/internal/session"
 )
 
-var _ session.Store = (*dynamo.Table)(nil)
+// The dynamo stores are what main gives the service.
+var (
+	_ session.Sessions = dynamo.Sessions{}
+	_ session.Catalog  = dynamo.Catalog{}
+)
 
 // recorder is an EventBridge API that records what the real bus.Publisher
 // puts, so tests see exactly what PushFunction would receive.
@@ -89,11 +93,11 @@ func newFixture(t *testing.T) *fixture {
 	tb := dynamotest.NewTable(t, clk)
 	rec := &recorder{}
 	f := &fixture{t: t, ctx: ctx, tb: tb, clk: clk, rec: rec, svc: &session.Service{
-		Store: tb, Bus: &bus.Publisher{Client: rec, BusName: "test"}, Clock: clk, PublicBaseURL: "https://api.example.com",
+		Sessions: dynamo.Sessions{Table: tb}, Catalog: dynamo.Catalog{Table: tb}, Bus: &bus.Publisher{Client: rec, BusName: "test"}, Clock: clk, PublicBaseURL: "https://api.example.com",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}}
-	must(t, tb.PutGroup(ctx, qunyun.Group{ID: "g1", Name: "增长VIP群", AccountID: "wecom1", Tier: "vip", OwnerID: "owner1"}))
-	must(t, tb.PutHost(ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", Topics: []string{"私域复购"}}))
+	must(t, dynamo.Catalog{Table: tb}.PutGroup(ctx, qunyun.Group{ID: "g1", Name: "增长VIP群", AccountID: "wecom1", Tier: "vip", OwnerID: "owner1"}))
+	must(t, dynamo.Catalog{Table: tb}.PutHost(ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", Topics: []string{"私域复购"}}))
 	members := []qunyun.Member{
 		{GroupID: "g1", ID: "hostm", Name: "李老师", Role: qunyun.RoleHost},
 		{GroupID: "g1", ID: "mod1", Name: "小助手", Role: qunyun.RoleModerator},
@@ -104,7 +108,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	members = append(members, qunyun.Member{GroupID: "g1", ID: "gone", Role: qunyun.RoleMember, JoinedAt: start.Add(-48 * time.Hour), LeftAt: start.Add(-24 * time.Hour)})
 	for _, m := range members {
-		must(t, tb.PutMember(ctx, m))
+		must(t, dynamo.Catalog{Table: tb}.PutMember(ctx, m))
 	}
 	return f
 }
@@ -118,7 +122,7 @@ func must(t *testing.T, err error) {
 
 func (f *fixture) createSession(id string, at time.Time) {
 	f.t.Helper()
-	_, err := f.tb.CreateSession(f.ctx, qunyun.Session{ID: id, GroupID: "g1", HostID: "h1", Topic: "私域复购", Start: at, End: at.Add(45 * time.Minute), AccountID: "wecom1"})
+	_, err := dynamo.Sessions{Table: f.tb}.CreateSession(f.ctx, qunyun.Session{ID: id, GroupID: "g1", HostID: "h1", Topic: "私域复购", Start: at, End: at.Add(45 * time.Minute), AccountID: "wecom1"})
 	must(f.t, err)
 }
 
@@ -130,7 +134,7 @@ func (f *fixture) tickAt(at time.Time) {
 
 func (f *fixture) state(id string) qunyun.Session {
 	f.t.Helper()
-	s, found, err := f.tb.Session(f.ctx, id)
+	s, found, err := dynamo.Sessions{Table: f.tb}.Session(f.ctx, id)
 	if err != nil || !found {
 		f.t.Fatalf("session %s: found=%v err=%v", id, found, err)
 	}
@@ -241,7 +245,7 @@ func TestSessionLifeCycle(t *testing.T) {
 	if strings.Contains(opening[0].Content.Text, "晚了") {
 		t.Errorf("an on-time opening apologises for being late:\n%s", opening[0].Content.Text)
 	}
-	live, found, err := f.tb.LiveSession(f.ctx, "g1")
+	live, found, err := dynamo.Sessions{Table: f.tb}.LiveSession(f.ctx, "g1")
 	if err != nil || !found || live.SessionID != "s1" || live.HostMemberID != "hostm" || !live.End.Equal(start.Add(45*time.Minute)) {
 		t.Fatalf("live pointer: %+v %v %v", live, found, err)
 	}
@@ -284,7 +288,7 @@ func TestSessionLifeCycle(t *testing.T) {
 	if !f.state("s1").Run.HostSeen {
 		t.Fatal("host not seen")
 	}
-	qs, err := f.tb.Questions(f.ctx, "s1")
+	qs, err := dynamo.Sessions{Table: f.tb}.Questions(f.ctx, "s1")
 	must(t, err)
 	if len(qs) != 4 || qs[3].Answered || qs[0].Answer != "健康的复购率在百分之三十以上，母婴和美妆类目会更高。" || !strings.HasPrefix(qs[1].Answer, "会员分层建议") || !qs[2].Hidden || qs[2].Answered {
 		t.Fatalf("Q&A after the tick: %+v", qs)
@@ -302,7 +306,7 @@ func TestSessionLifeCycle(t *testing.T) {
 	if st := f.state("s1"); st.State != qunyun.SessionClosed || !st.Run.ClosedAt.Equal(start.Add(45*time.Minute)) {
 		t.Fatalf("not closed at the minute: %+v", st)
 	}
-	if _, found, _ := f.tb.LiveSession(f.ctx, "g1"); found {
+	if _, found, _ := (dynamo.Sessions{Table: f.tb}).LiveSession(f.ctx, "g1"); found {
 		t.Fatal("live pointer survived the close")
 	}
 
@@ -313,7 +317,7 @@ func TestSessionLifeCycle(t *testing.T) {
 	if f.rec.count() != events || f.state("s1").State != qunyun.SessionRecapped {
 		t.Fatalf("recap: state %s, events %d → %d", f.state("s1").State, events, f.rec.count())
 	}
-	r, found, err := f.tb.Recap(f.ctx, "s1")
+	r, found, err := dynamo.Sessions{Table: f.tb}.Recap(f.ctx, "s1")
 	if err != nil || !found {
 		t.Fatalf("recap stored: %v %v", found, err)
 	}
@@ -366,7 +370,7 @@ func TestSessionLifeCycle(t *testing.T) {
 	}
 	fin(qunyun.DeliverySkipped)
 	fin(qunyun.DeliverySkipped)
-	r, _, _ = f.tb.Recap(f.ctx, "s1")
+	r, _, _ = dynamo.Sessions{Table: f.tb}.Recap(f.ctx, "s1")
 	if !slices.Equal(r.DigestMembers, []string{"u5"}) {
 		t.Fatalf("digest members %v", r.DigestMembers)
 	}
@@ -462,7 +466,7 @@ func TestHostNoShowAlertsModerators(t *testing.T) {
 // reminder lead, clear of the group's other sessions.
 func TestNoShowOffersNextFreeSlot(t *testing.T) {
 	f := newFixture(t)
-	must(t, f.tb.PutHost(f.ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", Availability: evenings("MON", "TUE")}))
+	must(t, dynamo.Catalog{Table: f.tb}.PutHost(f.ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", Availability: evenings("MON", "TUE")}))
 	f.createSession("ns", start) // Monday 20:00–20:45 in Shanghai
 	// Tuesday 19:00 is taken in the group; 19:30 would overlap it.
 	f.createSession("busy", time.Date(2026, 11, 24, 19, 0, 0, 0, shanghai))
@@ -508,21 +512,21 @@ func TestCancelledSessionTellsGroupOnce(t *testing.T) {
 
 func TestWeeklyPlanningTick(t *testing.T) {
 	f := newFixture(t)
-	must(t, f.tb.PutSessionTarget(f.ctx, qunyun.SessionTarget{Tier: "vip", PerWeek: 2}))
-	must(t, f.tb.PutHost(f.ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", MaxPerWeek: 3, Availability: evenings("TUE", "THU")}))
+	must(t, dynamo.Catalog{Table: f.tb}.PutSessionTarget(f.ctx, qunyun.SessionTarget{Tier: "vip", PerWeek: 2}))
+	must(t, dynamo.Catalog{Table: f.tb}.PutHost(f.ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", MaxPerWeek: 3, Availability: evenings("TUE", "THU")}))
 	sunday := time.Date(2026, 11, 22, 19, 59, 0, 0, shanghai)
 	f.tickAt(sunday)
-	if ss, _ := f.tb.GroupSessions(f.ctx, "g1", monday, monday.AddDate(0, 0, 7)); len(ss) != 0 {
+	if ss, _ := (dynamo.Sessions{Table: f.tb}).GroupSessions(f.ctx, "g1", monday, monday.AddDate(0, 0, 7)); len(ss) != 0 {
 		t.Fatal("planned before Sunday 20:00")
 	}
 	f.tickAt(sunday.Add(time.Minute))
 	f.tickAt(sunday.Add(2 * time.Minute))
-	ss, err := f.tb.GroupSessions(f.ctx, "g1", monday, monday.AddDate(0, 0, 7))
+	ss, err := dynamo.Sessions{Table: f.tb}.GroupSessions(f.ctx, "g1", monday, monday.AddDate(0, 0, 7))
 	must(t, err)
 	if len(ss) != 2 || ss[0].HostID != "h1" || ss[0].AccountID != "wecom1" || ss[0].State != qunyun.SessionScheduled {
 		t.Fatalf("planned: %+v", ss)
 	}
-	done, err := f.tb.WeekPlanned(f.ctx, monday)
+	done, err := dynamo.Sessions{Table: f.tb}.WeekPlanned(f.ctx, monday)
 	if err != nil || !done {
 		t.Fatalf("week not marked planned: %v %v", done, err)
 	}
@@ -561,7 +565,7 @@ func TestNoShowSessionSendsNoEmptyRecap(t *testing.T) {
 	if n := len(byStep(f.rec.deliveries(t), "recap")) + len(byStep(f.rec.deliveries(t), "recap-dm")); n != 0 {
 		t.Fatalf("%d recap messages for a session where nothing was said", n)
 	}
-	if _, found, _ := f.tb.Recap(f.ctx, "empty"); !found {
+	if _, found, _ := (dynamo.Sessions{Table: f.tb}).Recap(f.ctx, "empty"); !found {
 		t.Fatal("the empty recap is not stored for the report")
 	}
 }
@@ -626,7 +630,7 @@ func TestHostMessageAnswersOneQuestionAcrossTicks(t *testing.T) {
 	f.tickAt(start.Add(5 * time.Minute))
 	f.tickAt(start.Add(6 * time.Minute))
 	f.tickAt(start.Add(7 * time.Minute))
-	qs, err := f.tb.Questions(f.ctx, "a")
+	qs, err := dynamo.Sessions{Table: f.tb}.Questions(f.ctx, "a")
 	must(t, err)
 	if len(qs) != 2 || !qs[0].Answered || qs[1].Answered {
 		t.Fatalf("one host message answered %+v", qs)
@@ -661,7 +665,7 @@ func TestMemberLinksQuotedUnclickable(t *testing.T) {
 			t.Errorf("member's link not quoted as text:\n%s", text)
 		}
 	}
-	r, found, err := f.tb.Recap(f.ctx, "a")
+	r, found, err := dynamo.Sessions{Table: f.tb}.Recap(f.ctx, "a")
 	if err != nil || !found || len(r.Top) == 0 || !strings.Contains(r.Top[0].Text, "https://spam.example/x") {
 		t.Fatalf("stored recap %+v %v %v", r.Top, found, err)
 	}
@@ -676,7 +680,7 @@ func TestOneLiveSessionPerGroup(t *testing.T) {
 	f.createSession("b", start.Add(15*time.Minute))
 	f.tickAt(start)
 	f.tickAt(start.Add(15 * time.Minute))
-	live, found, err := f.tb.LiveSession(f.ctx, "g1")
+	live, found, err := dynamo.Sessions{Table: f.tb}.LiveSession(f.ctx, "g1")
 	if err != nil || !found || live.SessionID != "a" {
 		t.Fatalf("live pointer while a is open: %+v %v %v", live, found, err)
 	}
@@ -685,7 +689,7 @@ func TestOneLiveSessionPerGroup(t *testing.T) {
 	}
 	f.tickAt(start.Add(45 * time.Minute))
 	f.tickAt(start.Add(46 * time.Minute))
-	live, found, err = f.tb.LiveSession(f.ctx, "g1")
+	live, found, err = dynamo.Sessions{Table: f.tb}.LiveSession(f.ctx, "g1")
 	if err != nil || !found || live.SessionID != "b" {
 		t.Fatalf("live pointer after a closed: %+v %v %v", live, found, err)
 	}
@@ -698,20 +702,20 @@ func TestOneLiveSessionPerGroup(t *testing.T) {
 // tick, not only next week on Sunday evening, and only once.
 func TestFirstTickPlansRestOfCurrentWeek(t *testing.T) {
 	f := newFixture(t)
-	must(t, f.tb.PutSessionTarget(f.ctx, qunyun.SessionTarget{Tier: "vip", PerWeek: 2}))
-	must(t, f.tb.PutHost(f.ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", MaxPerWeek: 3, Availability: evenings("MON", "WED", "FRI")}))
+	must(t, dynamo.Catalog{Table: f.tb}.PutSessionTarget(f.ctx, qunyun.SessionTarget{Tier: "vip", PerWeek: 2}))
+	must(t, dynamo.Catalog{Table: f.tb}.PutHost(f.ctx, qunyun.Host{ID: "h1", Name: "李老师", MemberID: "hostm", WeComUserID: "li.wecom", MaxPerWeek: 3, Availability: evenings("MON", "WED", "FRI")}))
 	wednesday := time.Date(2026, 11, 25, 10, 0, 0, 0, shanghai)
 	f.tickAt(wednesday)
 	f.tickAt(wednesday.Add(time.Minute))
-	ss, err := f.tb.GroupSessions(f.ctx, "g1", monday, monday.AddDate(0, 0, 7))
+	ss, err := dynamo.Sessions{Table: f.tb}.GroupSessions(f.ctx, "g1", monday, monday.AddDate(0, 0, 7))
 	must(t, err)
 	if len(ss) != 2 || ss[0].Start.Before(wednesday) || ss[0].Start.Weekday() == time.Monday {
 		t.Fatalf("planned this week: %+v", ss)
 	}
-	if done, err := f.tb.WeekPlanned(f.ctx, monday); err != nil || !done {
+	if done, err := (dynamo.Sessions{Table: f.tb}).WeekPlanned(f.ctx, monday); err != nil || !done {
 		t.Fatalf("this week not marked planned: %v %v", done, err)
 	}
-	if done, _ := f.tb.WeekPlanned(f.ctx, monday.AddDate(0, 0, 7)); done {
+	if done, _ := (dynamo.Sessions{Table: f.tb}).WeekPlanned(f.ctx, monday.AddDate(0, 0, 7)); done {
 		t.Fatal("next week planned before Sunday 20:00")
 	}
 }

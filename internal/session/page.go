@@ -55,7 +55,7 @@ func (s *Service) PageLink(ctx context.Context, sessionID string) (string, error
 	if s.PublicBaseURL == "" {
 		return "", nil
 	}
-	key, err := s.Store.EnsureSessionPageKey(ctx, sessionID, rand.Text())
+	key, err := s.Sessions.EnsureSessionPageKey(ctx, sessionID, rand.Text())
 	if err != nil {
 		return "", fmt.Errorf("session %s: page link: %w", sessionID, err)
 	}
@@ -161,11 +161,11 @@ type pageRecap struct {
 // pageView reads everything the page shows; found is false for an unknown
 // session or a key that does not match.
 func (s *Service) pageView(ctx context.Context, sessionID, key string) (pageView, bool, error) {
-	stored, found, err := s.Store.SessionPageKey(ctx, sessionID)
+	stored, found, err := s.Sessions.SessionPageKey(ctx, sessionID)
 	if err != nil || !found || subtle.ConstantTimeCompare([]byte(stored), []byte(key)) != 1 {
 		return pageView{}, false, err
 	}
-	sess, found, err := s.Store.Session(ctx, sessionID)
+	sess, found, err := s.Sessions.Session(ctx, sessionID)
 	if err != nil || !found {
 		return pageView{}, false, err
 	}
@@ -191,7 +191,7 @@ func (s *Service) pageView(ctx context.Context, sessionID, key string) (pageView
 	if sess.State == qunyun.SessionCancelled {
 		return v, true, nil
 	}
-	qs, err := s.Store.Questions(ctx, sess.ID)
+	qs, err := s.Sessions.Questions(ctx, sess.ID)
 	if err != nil {
 		return v, false, err
 	}
@@ -214,7 +214,7 @@ func (s *Service) pageView(ctx context.Context, sessionID, key string) (pageView
 	if sess.State != qunyun.SessionRecapped {
 		return v, true, nil
 	}
-	r, found, err := s.Store.Recap(ctx, sess.ID)
+	r, found, err := s.Sessions.Recap(ctx, sess.ID)
 	if err != nil {
 		return v, false, err
 	}
@@ -238,7 +238,7 @@ func (s *Service) pageView(ctx context.Context, sessionID, key string) (pageView
 // to Monday, Asia/Shanghai, as the planner plans), in order.
 func (s *Service) rotation(ctx context.Context, sess qunyun.Session, g qunyun.Group) ([]rotationRow, error) {
 	week := NextWeekStart(sess.Start).AddDate(0, 0, -7)
-	all, err := s.Store.SessionsStarting(ctx, week, week.AddDate(0, 0, 7))
+	all, err := s.Sessions.SessionsStarting(ctx, week, week.AddDate(0, 0, 7))
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func (s *Service) rotation(ctx context.Context, sess qunyun.Session, g qunyun.Gr
 		}
 		xg, ok := groups[x.GroupID]
 		if !ok {
-			if xg, ok, err = s.Store.Group(ctx, x.GroupID); err != nil {
+			if xg, ok, err = s.Catalog.Group(ctx, x.GroupID); err != nil {
 				return nil, err
 			} else if !ok {
 				xg = qunyun.Group{ID: x.GroupID}

@@ -166,8 +166,8 @@ func TestHostPage(t *testing.T) {
 	f := newFixture(t)
 	f.createSession("s1", start)
 	// The host's rotation this week: another group, later.
-	must(t, f.tb.PutGroup(f.ctx, qunyun.Group{ID: "g2", Name: "伦敦华人创业群", TimeZone: "Europe/London"}))
-	_, err := f.tb.CreateSession(f.ctx, qunyun.Session{ID: "s2", GroupID: "g2", HostID: "h1", Topic: "出海", Start: start.Add(48 * time.Hour), End: start.Add(48*time.Hour + time.Hour)})
+	must(t, dynamo.Catalog{Table: f.tb}.PutGroup(f.ctx, qunyun.Group{ID: "g2", Name: "伦敦华人创业群", TimeZone: "Europe/London"}))
+	_, err := dynamo.Sessions{Table: f.tb}.CreateSession(f.ctx, qunyun.Session{ID: "s2", GroupID: "g2", HostID: "h1", Topic: "出海", Start: start.Add(48 * time.Hour), End: start.Add(48*time.Hour + time.Hour)})
 	must(t, err)
 
 	f.tickAt(start.Add(-30 * time.Minute))
@@ -273,7 +273,7 @@ func TestHostPage(t *testing.T) {
 		if f.state("s1").State != qunyun.SessionRecapped {
 			t.Fatal("not recapped")
 		}
-		r, _, err := f.tb.Recap(f.ctx, "s1")
+		r, _, err := dynamo.Sessions{Table: f.tb}.Recap(f.ctx, "s1")
 		must(t, err)
 		dm := byStep(f.rec.deliveries(t), "recap-dm")
 		if len(dm) == 0 || len(r.Absent) != len(dm) {
@@ -310,14 +310,14 @@ func TestHostPage(t *testing.T) {
 
 func TestHostPageTimeZoneAndCancel(t *testing.T) {
 	f := newFixture(t)
-	must(t, f.tb.PutGroup(f.ctx, qunyun.Group{ID: "g1", Name: "增长VIP群", AccountID: "wecom1", TimeZone: "America/Los_Angeles"}))
+	must(t, dynamo.Catalog{Table: f.tb}.PutGroup(f.ctx, qunyun.Group{ID: "g1", Name: "增长VIP群", AccountID: "wecom1", TimeZone: "America/Los_Angeles"}))
 	f.createSession("s1", start)
 	f.tickAt(start.Add(-30 * time.Minute))
 	link := f.reminderLink()
 	// 12:00 UTC on 23 Nov is 04:00 in Los Angeles (PST).
 	contains(t, f.open(link).Body, "2026-11-23 04:00–04:45", "America/Los_Angeles 时间")
 
-	_, _, err := f.tb.CancelSession(f.ctx, "s1")
+	_, _, err := dynamo.Sessions{Table: f.tb}.CancelSession(f.ctx, "s1")
 	must(t, err)
 	p := f.open(link)
 	contains(t, p.Body, "已取消")
@@ -364,20 +364,20 @@ func BenchmarkServePage(b *testing.B) {
 	ctx := context.Background()
 	clk := clock.NewManual(start)
 	tb := dynamotest.NewTable(b, clk)
-	svc := &session.Service{Store: tb, Clock: clk, PublicBaseURL: "https://api.example.com",
+	svc := &session.Service{Sessions: dynamo.Sessions{Table: tb}, Catalog: dynamo.Catalog{Table: tb}, Clock: clk, PublicBaseURL: "https://api.example.com",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := tb.PutGroup(ctx, qunyun.Group{ID: "g1", Name: "增长VIP群"}); err != nil {
+	if err := (dynamo.Catalog{Table: tb}).PutGroup(ctx, qunyun.Group{ID: "g1", Name: "增长VIP群"}); err != nil {
 		b.Fatal(err)
 	}
-	if err := tb.PutHost(ctx, qunyun.Host{ID: "h1", Name: "李老师"}); err != nil {
+	if err := (dynamo.Catalog{Table: tb}).PutHost(ctx, qunyun.Host{ID: "h1", Name: "李老师"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := tb.CreateSession(ctx, qunyun.Session{ID: "s1", GroupID: "g1", HostID: "h1", Topic: "私域复购", Start: start, End: start.Add(45 * time.Minute), State: qunyun.SessionOpen}); err != nil {
+	if _, err := (dynamo.Sessions{Table: tb}).CreateSession(ctx, qunyun.Session{ID: "s1", GroupID: "g1", HostID: "h1", Topic: "私域复购", Start: start, End: start.Add(45 * time.Minute), State: qunyun.SessionOpen}); err != nil {
 		b.Fatal(err)
 	}
 	for i := range 50 {
 		at := start.Add(time.Duration(i) * 20 * time.Second)
-		if _, err := tb.CaptureQuestion(ctx, qunyun.Question{SessionID: "s1", GroupID: "g1", MemberID: fmt.Sprintf("u%d", i), Text: "提问：复购率一般多少算健康？", At: at, MessageID: fmt.Sprintf("q%d", i)}); err != nil {
+		if _, err := (dynamo.Sessions{Table: tb}).CaptureQuestion(ctx, qunyun.Question{SessionID: "s1", GroupID: "g1", MemberID: fmt.Sprintf("u%d", i), Text: "提问：复购率一般多少算健康？", At: at, MessageID: fmt.Sprintf("q%d", i)}); err != nil {
 			b.Fatal(err)
 		}
 	}

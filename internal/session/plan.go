@@ -40,7 +40,7 @@ func (s *Service) planIfDue(ctx context.Context, now time.Time) error {
 		if s.memory.weekPlanned(week) {
 			continue
 		}
-		done, err := s.Store.WeekPlanned(ctx, week)
+		done, err := s.Sessions.WeekPlanned(ctx, week)
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (s *Service) PlanAndMark(ctx context.Context, week time.Time) (Plan, error)
 		s.log().Warn("session: unmet demand", "week", week.Format(time.DateOnly), "group", u.GroupID, "wanted", u.Wanted, "planned", u.Planned, "reason", u.Reason)
 		unmet = append(unmet, u.String())
 	}
-	_, err = s.Store.MarkWeekPlanned(ctx, week, len(plan.Sessions), unmet)
+	_, err = s.Sessions.MarkWeekPlanned(ctx, week, len(plan.Sessions), unmet)
 	return plan, err
 }
 
@@ -74,21 +74,21 @@ func (s *Service) PlanAndMark(ctx context.Context, week time.Time) (Plan, error)
 // hosts, targets and sessions, and (unless dryRun) creates the sessions.
 // The CLI calls it; the tick calls it on Sunday evening.
 func (s *Service) PlanWeek(ctx context.Context, weekStart time.Time, dryRun bool) (Plan, error) {
-	groups, err := s.Store.Groups(ctx)
+	groups, err := s.Catalog.Groups(ctx)
 	if err != nil {
 		return Plan{}, fmt.Errorf("plan week: %w", err)
 	}
-	hosts, err := s.Store.Hosts(ctx)
+	hosts, err := s.Catalog.Hosts(ctx)
 	if err != nil {
 		return Plan{}, fmt.Errorf("plan week: %w", err)
 	}
-	targets, err := s.Store.SessionTargets(ctx)
+	targets, err := s.Catalog.SessionTargets(ctx)
 	if err != nil {
 		return Plan{}, fmt.Errorf("plan week: %w", err)
 	}
 	// History for rotation and limits: the lookback, this week, and a day
 	// after it (rest time across the boundary).
-	sessions, err := s.Store.SessionsStarting(ctx, weekStart.Add(-rotationLookback), weekStart.Add(8*24*time.Hour))
+	sessions, err := s.Sessions.SessionsStarting(ctx, weekStart.Add(-rotationLookback), weekStart.Add(8*24*time.Hour))
 	if err != nil {
 		return Plan{}, fmt.Errorf("plan week: %w", err)
 	}
@@ -99,7 +99,7 @@ func (s *Service) PlanWeek(ctx context.Context, weekStart time.Time, dryRun bool
 		return plan, nil
 	}
 	for _, ss := range plan.Sessions {
-		if _, err := s.Store.CreateSession(ctx, ss); err != nil {
+		if _, err := s.Sessions.CreateSession(ctx, ss); err != nil {
 			return plan, fmt.Errorf("plan week %s: %w", weekStart.Format(time.DateOnly), err)
 		}
 	}
@@ -110,6 +110,6 @@ func (s *Service) PlanWeek(ctx context.Context, weekStart time.Time, dryRun bool
 // CancelSession cancels a session before it opens; the next tick tells the
 // group. The CLI's apply calls it for a manual session marked cancelled.
 func (s *Service) CancelSession(ctx context.Context, id string) error {
-	_, _, err := s.Store.CancelSession(ctx, id)
+	_, _, err := s.Sessions.CancelSession(ctx, id)
 	return err
 }

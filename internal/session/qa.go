@@ -41,11 +41,11 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 		return st, err
 	}
 	host := hostMember(h)
-	qs, err := s.Store.Questions(ctx, sess.ID)
+	qs, err := s.Sessions.Questions(ctx, sess.ID)
 	if err != nil {
 		return st, err
 	}
-	msgs, err := s.Store.SessionMessages(ctx, sess.GroupID, sess.Start, until)
+	msgs, err := s.Sessions.SessionMessages(ctx, sess.GroupID, sess.Start, until)
 	if err != nil {
 		return st, err
 	}
@@ -83,7 +83,7 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 		if i < 0 || qs[i].Hidden {
 			continue
 		}
-		if err := s.Store.HideQuestion(ctx, sess.ID, qs[i].Key); err != nil {
+		if err := s.Sessions.HideQuestion(ctx, sess.ID, qs[i].Key); err != nil {
 			return st, err
 		}
 		qs[i].Hidden = true
@@ -127,7 +127,7 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 		if i < 0 {
 			continue
 		}
-		if _, err := s.Store.MarkAnswered(ctx, sess.ID, qs[i].Key, text, m.MemberID, m.At); err != nil {
+		if _, err := s.Sessions.MarkAnswered(ctx, sess.ID, qs[i].Key, text, m.MemberID, m.At); err != nil {
 			return st, err
 		}
 		qs[i].Answered, qs[i].Answer, qs[i].AnsweredBy, qs[i].AnsweredAt = true, text, m.MemberID, m.At
@@ -140,7 +140,7 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 // staffOf returns the ids of the group's staff (owner, hosts, moderators,
 // editors), who may hide questions and whom a no-show alert reaches.
 func (s *Service) staffOf(ctx context.Context, groupID string) (map[string]bool, error) {
-	members, err := s.Store.Members(ctx, groupID)
+	members, err := s.Catalog.Members(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (s *Service) watch(ctx context.Context, sess qunyun.Session, now time.Time)
 		return err
 	}
 	if st.hostSpoke && !sess.Run.HostSeen {
-		if _, _, err := s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
+		if _, _, err := s.Sessions.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
 			if x.Run.HostSeen {
 				return qunyun.ErrNoChange
 			}
@@ -200,7 +200,7 @@ func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time
 	if err != nil {
 		return err
 	}
-	members, err := s.Store.Members(ctx, sess.GroupID)
+	members, err := s.Catalog.Members(ctx, sess.GroupID)
 	if err != nil {
 		return err
 	}
@@ -237,7 +237,7 @@ func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time
 			}
 		}
 	}
-	_, _, err = s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
+	_, _, err = s.Sessions.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
 		if x.Run.NoShow {
 			return qunyun.ErrNoChange
 		}
@@ -253,7 +253,7 @@ func (s *Service) alertNoShow(ctx context.Context, sess qunyun.Session, now time
 func (s *Service) rescheduleSlot(ctx context.Context, sess qunyun.Session, g qunyun.Group, h qunyun.Host, now time.Time) (string, error) {
 	after := later(sess.End, now.Add(RemindBefore+30*time.Minute))
 	from := WeekStart(after).AddDate(0, 0, -1)
-	others, err := s.Store.SessionsStarting(ctx, from, from.AddDate(0, 0, 7*(rescheduleWeeks+1)+2))
+	others, err := s.Sessions.SessionsStarting(ctx, from, from.AddDate(0, 0, 7*(rescheduleWeeks+1)+2))
 	if err != nil {
 		return "", fmt.Errorf("session %s: sessions around a reschedule: %w", sess.ID, err)
 	}
@@ -294,7 +294,7 @@ func (s *Service) forwardQueue(ctx context.Context, sess qunyun.Session, qs []qu
 		return err
 	}
 	sent := sess.Run.QueueSent
-	_, marked, err := s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
+	_, marked, err := s.Sessions.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
 		if !x.Run.QueueSent.Equal(sent) {
 			return qunyun.ErrNoChange // another run sent it
 		}
@@ -339,7 +339,7 @@ func (s *Service) mergeRepeats(ctx context.Context, sess qunyun.Session, qs []qu
 				if voter == qs[j].MemberID || voter == host {
 					continue
 				}
-				added, err := s.Store.VoteQuestion(ctx, sess.ID, qs[j].Key, voter)
+				added, err := s.Sessions.VoteQuestion(ctx, sess.ID, qs[j].Key, voter)
 				if err != nil {
 					return err
 				}
@@ -348,7 +348,7 @@ func (s *Service) mergeRepeats(ctx context.Context, sess qunyun.Session, qs []qu
 					qs[j].Voters = append(qs[j].Voters, voter)
 				}
 			}
-			if err := s.Store.MergeQuestion(ctx, sess.ID, qs[i].Key, qs[j].Key); err != nil {
+			if err := s.Sessions.MergeQuestion(ctx, sess.ID, qs[i].Key, qs[j].Key); err != nil {
 				return err
 			}
 			qs[i].MergedInto = qs[j].Key

@@ -18,7 +18,7 @@ import (
 // state. A retry finds the stored recap and asks push for the same
 // deliveries (fixed ids), which push sends once.
 func (s *Service) recap(ctx context.Context, sess qunyun.Session, now time.Time) (bool, error) {
-	r, found, err := s.Store.Recap(ctx, sess.ID)
+	r, found, err := s.Sessions.Recap(ctx, sess.ID)
 	if err != nil {
 		return false, err
 	}
@@ -27,7 +27,7 @@ func (s *Service) recap(ctx context.Context, sess qunyun.Session, now time.Time)
 		if err != nil {
 			return false, err
 		}
-		if r, err = s.Store.PutRecapOnce(ctx, built); err != nil {
+		if r, err = s.Sessions.PutRecapOnce(ctx, built); err != nil {
 			return false, err
 		}
 	}
@@ -138,7 +138,7 @@ func (s *Service) BuildRecap(ctx context.Context, sess qunyun.Session, now time.
 		}
 	}
 	delete(attended, host)
-	members, err := s.Store.Members(ctx, sess.GroupID)
+	members, err := s.Catalog.Members(ctx, sess.GroupID)
 	if err != nil {
 		return r, err
 	}

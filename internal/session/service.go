@@ -14,9 +14,10 @@ import (
 	"github.com/qunyun/qunyun/internal/segment"
 )
 
-// Store is what the session function needs from the table; *dynamo.Table
-// implements it.
-type Store interface {
+// Sessions is what the session function keeps of its sessions: the
+// sessions, the live pointer in their group, questions, recaps and the
+// week's planning marks (dynamo.Sessions).
+type Sessions interface {
 	Session(ctx context.Context, id string) (qunyun.Session, bool, error)
 	SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error)
 	GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error)
@@ -24,31 +25,32 @@ type Store interface {
 	TransitionSession(ctx context.Context, id string, from, to qunyun.SessionState, fn func(*qunyun.Session)) (qunyun.Session, bool, error)
 	UpdateSession(ctx context.Context, id string, fn func(*qunyun.Session) error) (qunyun.Session, bool, error)
 	CancelSession(ctx context.Context, id string) (qunyun.Session, bool, error)
-
 	PutLiveSession(ctx context.Context, l qunyun.LiveSession) (bool, error)
 	DeleteLiveSession(ctx context.Context, groupID, sessionID string) error
-
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
 	MarkAnswered(ctx context.Context, sessionID, key, answer, by string, at time.Time) (bool, error)
 	HideQuestion(ctx context.Context, sessionID, key string) error
 	VoteQuestion(ctx context.Context, sessionID, key, memberID string) (bool, error)
 	MergeQuestion(ctx context.Context, sessionID, key, into string) error
 	SessionMessages(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Message, error)
-
 	PutRecapOnce(ctx context.Context, r qunyun.Recap) (qunyun.Recap, error)
 	Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error)
 	AddRecapDigestMember(ctx context.Context, sessionID, memberID string) error
 	EnsureSessionPageKey(ctx context.Context, sessionID, key string) (string, error)
 	SessionPageKey(ctx context.Context, sessionID string) (string, bool, error)
+	MarkWeekPlanned(ctx context.Context, weekStart time.Time, sessions int, unmet []string) (bool, error)
+	WeekPlanned(ctx context.Context, weekStart time.Time) (bool, error)
+}
 
+// Catalog is what the session function reads of the community: groups,
+// hosts, members and the sessions operators asked for (dynamo.Catalog).
+type Catalog interface {
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
 	Groups(ctx context.Context) ([]qunyun.Group, error)
 	Host(ctx context.Context, id string) (qunyun.Host, bool, error)
 	Hosts(ctx context.Context) ([]qunyun.Host, error)
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	SessionTargets(ctx context.Context) ([]qunyun.SessionTarget, error)
-	MarkWeekPlanned(ctx context.Context, weekStart time.Time, sessions int, unmet []string) (bool, error)
-	WeekPlanned(ctx context.Context, weekStart time.Time) (bool, error)
 }
 
 // Publisher puts events on the bus; *bus.Publisher implements it.
@@ -86,7 +88,8 @@ var PlanAt = struct {
 // Service runs sessions. All fields are required except Segmenter (default
 // segment.Shared) and PublicBaseURL (no link in reminders).
 type Service struct {
-	Store         Store
+	Sessions      Sessions
+	Catalog       Catalog
 	Bus           Publisher
 	Clock         clock.Clock
 	Segmenter     func() (*segment.Segmenter, error)
@@ -179,7 +182,7 @@ func (s *Service) Tick(ctx context.Context) error {
 // Advance takes one session as far along as the clock allows.
 func (s *Service) Advance(ctx context.Context, id string) error {
 	for range 8 { // at most every state once
-		sess, found, err := s.Store.Session(ctx, id)
+		sess, found, err := s.Sessions.Session(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -246,7 +249,7 @@ func (s *Service) step(ctx context.Context, sess qunyun.Session, now time.Time) 
 }
 
 func (s *Service) move(ctx context.Context, sess qunyun.Session, from, to qunyun.SessionState, fn func(*qunyun.Session)) (bool, error) {
-	_, moved, err := s.Store.TransitionSession(ctx, sess.ID, from, to, fn)
+	_, moved, err := s.Sessions.TransitionSession(ctx, sess.ID, from, to, fn)
 	if err != nil {
 		return false, fmt.Errorf("session %s %s→%s: %w", sess.ID, from, to, err)
 	}
@@ -258,14 +261,14 @@ func (s *Service) move(ctx context.Context, sess qunyun.Session, from, to qunyun
 
 // context loads the group and host a message needs.
 func (s *Service) parties(ctx context.Context, sess qunyun.Session) (qunyun.Group, qunyun.Host, error) {
-	g, found, err := s.Store.Group(ctx, sess.GroupID)
+	g, found, err := s.Catalog.Group(ctx, sess.GroupID)
 	if err != nil {
 		return g, qunyun.Host{}, err
 	}
 	if !found {
 		g = qunyun.Group{ID: sess.GroupID}
 	}
-	h, found, err := s.Store.Host(ctx, sess.HostID)
+	h, found, err := s.Catalog.Host(ctx, sess.HostID)
 	if err != nil {
 		return g, h, err
 	}
@@ -345,7 +348,7 @@ func (s *Service) open(ctx context.Context, sess qunyun.Session, now time.Time) 
 	if sess.AccountID == "" {
 		sess.AccountID = g.AccountID
 	}
-	live, err := s.Store.PutLiveSession(ctx, qunyun.LiveSession{SessionID: sess.ID, GroupID: sess.GroupID, HostMemberID: hostMember(h), End: sess.End})
+	live, err := s.Sessions.PutLiveSession(ctx, qunyun.LiveSession{SessionID: sess.ID, GroupID: sess.GroupID, HostMemberID: hostMember(h), End: sess.End})
 	if err != nil {
 		return false, err
 	}
@@ -386,7 +389,7 @@ func (s *Service) open(ctx context.Context, sess qunyun.Session, now time.Time) 
 // recap when some absent members could not be reached 1:1: the opening
 // announcement carries them, which is their "next group digest".
 func (s *Service) previousRecapForDigest(ctx context.Context, sess qunyun.Session) []string {
-	prev, err := s.Store.GroupSessions(ctx, sess.GroupID, sess.Start.Add(-30*24*time.Hour), sess.Start)
+	prev, err := s.Sessions.GroupSessions(ctx, sess.GroupID, sess.Start.Add(-30*24*time.Hour), sess.Start)
 	if err != nil {
 		s.log().Warn("session: previous sessions", "session", sess.ID, "err", err)
 		return nil
@@ -395,7 +398,7 @@ func (s *Service) previousRecapForDigest(ctx context.Context, sess qunyun.Sessio
 		if prev[i].ID == sess.ID || prev[i].State != qunyun.SessionRecapped {
 			continue
 		}
-		r, found, err := s.Store.Recap(ctx, prev[i].ID)
+		r, found, err := s.Sessions.Recap(ctx, prev[i].ID)
 		if err != nil || !found || len(r.DigestMembers) == 0 {
 			return nil
 		}
@@ -418,7 +421,7 @@ func (s *Service) closingNotice(ctx context.Context, sess qunyun.Session) error 
 
 // close ends capture and records the state; the recap follows a minute later.
 func (s *Service) close(ctx context.Context, sess qunyun.Session, now time.Time) (bool, error) {
-	if err := s.Store.DeleteLiveSession(ctx, sess.GroupID, sess.ID); err != nil {
+	if err := s.Sessions.DeleteLiveSession(ctx, sess.GroupID, sess.ID); err != nil {
 		return false, err
 	}
 	if err := s.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventSessionClosed, Detail: map[string]any{
@@ -449,7 +452,7 @@ func (s *Service) notifyCancelled(ctx context.Context, sess qunyun.Session, now 
 	if err := s.deliver(ctx, sess, "cancelled", qunyun.TargetGroup, sess.GroupID, text, false, sess.Start); err != nil {
 		return err
 	}
-	_, _, err = s.Store.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
+	_, _, err = s.Sessions.UpdateSession(ctx, sess.ID, func(x *qunyun.Session) error {
 		if x.Run.CancelNotified {
 			return qunyun.ErrNoChange
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/community"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/session"
@@ -49,7 +50,7 @@ func applied(t *testing.T) *fixture {
 	must(t, d.Apply(ctx, tb, nil))
 	rec := &recorder{}
 	return &fixture{t: t, ctx: ctx, tb: tb, clk: clk, rec: rec, svc: &session.Service{
-		Store: tb, Bus: &bus.Publisher{Client: rec, BusName: "test"}, Clock: clk, PublicBaseURL: "https://api.example.com",
+		Sessions: dynamo.Sessions{Table: tb}, Catalog: dynamo.Catalog{Table: tb}, Bus: &bus.Publisher{Client: rec, BusName: "test"}, Clock: clk, PublicBaseURL: "https://api.example.com",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}}
 }
@@ -81,14 +82,14 @@ func TestStaffFromCommunityHideAndRecap(t *testing.T) {
 	f.say("m4", "u2", "隐藏 2", "", start.Add(4*time.Minute))
 	f.say("m5", "mod1", "隐藏 1", "", start.Add(5*time.Minute))
 	f.tickAt(start.Add(6 * time.Minute))
-	qs, err := f.tb.Questions(f.ctx, "s1")
+	qs, err := dynamo.Sessions{Table: f.tb}.Questions(f.ctx, "s1")
 	must(t, err)
 	if len(qs) != 2 || !qs[0].Hidden || qs[1].Hidden {
 		t.Fatalf("questions after the hides: %+v", qs)
 	}
 	f.tickAt(start.Add(45 * time.Minute))
 	f.tickAt(start.Add(46 * time.Minute))
-	r, found, err := f.tb.Recap(f.ctx, "s1")
+	r, found, err := dynamo.Sessions{Table: f.tb}.Recap(f.ctx, "s1")
 	if err != nil || !found {
 		t.Fatalf("recap: %v %v", found, err)
 	}
@@ -96,7 +97,7 @@ func TestStaffFromCommunityHideAndRecap(t *testing.T) {
 		t.Errorf("absent %v, want only u3 (the owner and the host are staff)", r.Absent)
 	}
 	var m qunyun.Member
-	m, _, _ = f.tb.Member(f.ctx, "g1", "owner1")
+	m, _, _ = dynamo.Catalog{Table: f.tb}.Member(f.ctx, "g1", "owner1")
 	if m.Role != qunyun.RoleOwner {
 		t.Fatalf("owner1: %+v", m)
 	}

@@ -58,7 +58,7 @@ func (s *Service) currentSessions(ctx context.Context, now, from, to time.Time) 
 	}
 	// Read a little further ahead than asked, so the list still covers the
 	// window of the next ticks.
-	list, err := s.Store.SessionsStarting(ctx, from, to.Add(ListTTL))
+	list, err := s.Sessions.SessionsStarting(ctx, from, to.Add(ListTTL))
 	if err != nil {
 		return nil, err
 	}

@@ -6,30 +6,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/session"
 )
 
 // countingStore counts the tick's session-list queries.
 type countingStore struct {
-	session.Store
+	session.Sessions
 	lists atomic.Int64
 }
 
 func (c *countingStore) SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error) {
 	c.lists.Add(1)
-	return c.Store.SessionsStarting(ctx, from, to)
+	return c.Sessions.SessionsStarting(ctx, from, to)
 }
 
 // A warm container lists the current sessions every ListTTL, not every
 // minute, and still sees a session created elsewhere within ListTTL.
 func TestTickListsSessionsEveryListTTL(t *testing.T) {
 	f := newFixture(t)
-	store := &countingStore{Store: f.tb}
-	f.svc.Store = store
+	store := &countingStore{Sessions: dynamo.Sessions{Table: f.tb}}
+	f.svc.Sessions = store
 	t0 := start.Add(-40 * time.Minute)
 	// The week is planned already: planning reads sessions too, once.
-	if _, err := f.tb.MarkWeekPlanned(f.ctx, session.WeekStart(t0), 0, nil); err != nil {
+	if _, err := (dynamo.Sessions{Table: f.tb}).MarkWeekPlanned(f.ctx, session.WeekStart(t0), 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.tickAt(t0)

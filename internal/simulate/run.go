@@ -577,7 +577,7 @@ func seedBytes(seed uint64) [32]byte {
 // observeSessions plans the Q&A of sessions about to start in simulated
 // groups: members ask, the host answers, others "+1" questions they share.
 func (s *Simulation) observeSessions(ctx context.Context, now time.Time) {
-	list, err := s.Stack.Table.SessionsStarting(ctx, now, now.Add(2*sessionsEvery))
+	list, err := dynamo.Sessions{Table: s.Stack.Table}.SessionsStarting(ctx, now, now.Add(2*sessionsEvery))
 	if err != nil {
 		s.Log.Warn("simulate: read sessions", "error", err)
 		return
@@ -755,7 +755,7 @@ func (s *Simulation) scheduleOpens(after time.Time, groupID, body string) {
 			continue
 		}
 		s.codes[code] = true
-		l, found, err := s.Stack.Table.Link(context.Background(), code)
+		l, found, err := dynamo.Links{Table: s.Stack.Table}.Link(context.Background(), code)
 		if err != nil || !found {
 			continue
 		}

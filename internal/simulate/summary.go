@@ -93,7 +93,7 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 	for d := s.Start.Add(-24 * time.Hour); d.Before(end.Add(24 * time.Hour)); d = d.Add(24 * time.Hour) {
 		date := d.UTC().Format(time.DateOnly)
 		for _, st := range deliveryStates {
-			items, err := t.DayDeliveries(ctx, date, st)
+			items, err := dynamo.Deliveries{Table: t}.DayDeliveries(ctx, date, st)
 			if err != nil {
 				return nil, fmt.Errorf("summary: deliveries of %s: %w", date, err)
 			}
@@ -106,7 +106,7 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 			}
 		}
 	}
-	sessions, err := t.SessionsStarting(ctx, s.Start, end)
+	sessions, err := dynamo.Sessions{Table: t}.SessionsStarting(ctx, s.Start, end)
 	if err != nil {
 		return nil, fmt.Errorf("summary: sessions: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/local/sandbox"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -68,7 +69,7 @@ func TestTokenRefreshedOnceUnder50ConcurrentSenders(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					c := r.client(tb) // 50 "processes"
+					c := r.client(dynamo.Tokens{Table: tb}) // 50 "processes"
 					var err error
 					if acct.Kind == qunyun.ChannelOA {
 						err = c.CustomSend(context.Background(), acct, "openid", wechatapi.Message{Text: "你好"})
@@ -105,7 +106,7 @@ func TestTokenRefreshedOnceUnder50ConcurrentSenders(t *testing.T) {
 func TestTokenKeptInMemoryUntilNearExpiry(t *testing.T) {
 	r := newRig(t)
 	tb := dynamotest.NewTable(t, r.clk)
-	c := r.client(tb)
+	c := r.client(dynamo.Tokens{Table: tb})
 	ctx := context.Background()
 	for range 3 {
 		if err := c.CustomSend(ctx, oaAccount, "o1", wechatapi.Message{Text: "x"}); err != nil {
@@ -127,7 +128,7 @@ func TestTokenKeptInMemoryUntilNearExpiry(t *testing.T) {
 func TestInvalidTokenRefreshesOnceAndRetriesOnce(t *testing.T) {
 	r := newRig(t)
 	tb := dynamotest.NewTable(t, r.clk)
-	c := r.client(tb)
+	c := r.client(dynamo.Tokens{Table: tb})
 	ctx := context.Background()
 	if err := c.CustomSend(ctx, oaAccount, "o1", wechatapi.Message{Text: "x"}); err != nil {
 		t.Fatal(err)
@@ -158,7 +159,7 @@ func TestInvalidTokenRefreshesOnceAndRetriesOnce(t *testing.T) {
 func TestThrottledCallBacksOff(t *testing.T) {
 	r := newRig(t)
 	tb := dynamotest.NewTable(t, r.clk)
-	c := r.client(tb)
+	c := r.client(dynamo.Tokens{Table: tb})
 	ctx := context.Background()
 	r.sbx.Fail("/cgi-bin/appchat/send", 45009, 2)
 	if err := c.AppChatSend(ctx, wecomAccount, "chat1", wechatapi.Message{Text: "x"}); err != nil {
@@ -177,7 +178,7 @@ func TestThrottledCallBacksOff(t *testing.T) {
 func TestCustomerServiceLimitsAreSkipReasons(t *testing.T) {
 	r := newRig(t)
 	tb := dynamotest.NewTable(t, r.clk)
-	c := r.client(tb)
+	c := r.client(dynamo.Tokens{Table: tb})
 	ctx := context.Background()
 	for code, want := range map[int]string{45015: qunyun.ReasonCSWindow, 45047: qunyun.ReasonCSQuota} {
 		r.sbx.Fail("/cgi-bin/message/custom/send", code, 1)
@@ -190,7 +191,7 @@ func TestCustomerServiceLimitsAreSkipReasons(t *testing.T) {
 
 func TestRobotStaysUnder20AMinute(t *testing.T) {
 	r := newRig(t)
-	c := r.client(dynamotest.NewTable(t, r.clk))
+	c := r.client(dynamo.Tokens{Table: dynamotest.NewTable(t, r.clk)})
 	// The buckets' clock stands still, so however slowly the machine
 	// sends, no token comes back: the burst is all that may go.
 	c.Limits = &wechatapi.Limits{Now: r.clk.Now} // default: 20 a minute for the robot
@@ -227,7 +228,7 @@ func TestRejectedTokenRefreshedOnceUnder50ConcurrentSenders(t *testing.T) {
 			}
 			clients := make([]*wechatapi.Client, 50)
 			for i := range clients {
-				clients[i] = r.client(tb)
+				clients[i] = r.client(dynamo.Tokens{Table: tb})
 				if err := send(clients[i]); err != nil { // warm: each holds the token in memory
 					t.Fatal(err)
 				}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -32,7 +33,7 @@ func TestIPRefusalAlertsOncePerAppPerHour(t *testing.T) {
 			r := newRig(t)
 			tb := dynamotest.NewTable(t, r.clk)
 			var logs, emf strings.Builder
-			c := r.client(tb)
+			c := r.client(dynamo.Tokens{Table: tb})
 			c.Tokens.IPAlerts = &wechatapi.IPAlerts{
 				EgressIP: "198.51.100.20",
 				Metrics:  &metrics.Emitter{W: &emf, Dimensions: map[string]string{"Stage": "dev"}, Now: r.clk.Now},

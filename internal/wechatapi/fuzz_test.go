@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/clock"
-	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/wechatapi"
 )
 
@@ -43,11 +43,11 @@ func (a *answers) RoundTrip(req *http.Request) (*http.Response, error) {
 // memTokens is a TokenStore in memory; it records the tokens stored.
 type memTokens struct {
 	mu     sync.Mutex
-	tok    map[string]dynamo.CachedToken
-	stored []dynamo.CachedToken
+	tok    map[string]qunyun.AccessToken
+	stored []qunyun.AccessToken
 }
 
-func (m *memTokens) AccessToken(_ context.Context, app string) (dynamo.CachedToken, error) {
+func (m *memTokens) AccessToken(_ context.Context, app string) (qunyun.AccessToken, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.tok[app], nil
@@ -57,7 +57,7 @@ func (m *memTokens) LeaseToken(context.Context, string, string, time.Time) (bool
 	return true, nil
 }
 
-func (m *memTokens) StoreToken(_ context.Context, app, _ string, tok dynamo.CachedToken) (bool, error) {
+func (m *memTokens) StoreToken(_ context.Context, app, _ string, tok qunyun.AccessToken) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.tok[app] = tok
@@ -97,7 +97,7 @@ func FuzzAnswers(f *testing.F) {
 		}
 		apiJSON := json.Unmarshal(apiAnswer, &env) == nil
 		a := &answers{status: status, tokenAnswer: tokenAnswer, apiAnswer: apiAnswer}
-		store := &memTokens{tok: map[string]dynamo.CachedToken{}}
+		store := &memTokens{tok: map[string]qunyun.AccessToken{}}
 		sleeps := 0
 		c := &wechatapi.Client{
 			HTTP:   &http.Client{Transport: a},

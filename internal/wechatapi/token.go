@@ -8,19 +8,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// TokenStore is the shared cache the Tokens use (dynamo.Table implements it).
+// TokenStore is the shared cache the Tokens use (dynamo.Tokens implements it).
 type TokenStore interface {
-	AccessToken(ctx context.Context, app string) (dynamo.CachedToken, error)
+	AccessToken(ctx context.Context, app string) (qunyun.AccessToken, error)
 	LeaseToken(ctx context.Context, app, owner string, until time.Time) (bool, error)
-	StoreToken(ctx context.Context, app, owner string, tok dynamo.CachedToken) (bool, error)
+	StoreToken(ctx context.Context, app, owner string, tok qunyun.AccessToken) (bool, error)
 	ReleaseTokenLease(ctx context.Context, app, owner string) error
 }
-
-var _ TokenStore = (*dynamo.Table)(nil)
 
 // FetchFunc asks WeChat for a new token. force asks for a fresh one even if
 // the platform still holds a valid one (the cached one was rejected).
@@ -52,7 +49,7 @@ type Tokens struct {
 
 type appToken struct {
 	mu  sync.Mutex // one fetch per app per process
-	tok dynamo.CachedToken
+	tok qunyun.AccessToken
 }
 
 func (ts *Tokens) init() {
@@ -102,7 +99,7 @@ func (ts *Tokens) Refresh(ctx context.Context, app, bad string, fetch FetchFunc)
 	return ts.get(ctx, app, bad, fetch)
 }
 
-func (ts *Tokens) fresh(tok dynamo.CachedToken, bad string) bool {
+func (ts *Tokens) fresh(tok qunyun.AccessToken, bad string) bool {
 	return tok.Token != "" && tok.Token != bad && tok.ExpiresAt.After(ts.Now().Add(ts.Margin))
 }
 
@@ -164,7 +161,7 @@ func (ts *Tokens) fetch(ctx context.Context, a *appToken, app string, force bool
 		}
 		return "", fmt.Errorf("fetch token %s: %w", app, err)
 	}
-	tok := dynamo.CachedToken{Token: token, ExpiresAt: ts.Now().Add(expiresIn)}
+	tok := qunyun.AccessToken{Token: token, ExpiresAt: ts.Now().Add(expiresIn)}
 	if _, err := ts.Store.StoreToken(ctx, app, ts.owner, tok); err != nil {
 		return "", fmt.Errorf("store token %s: %w", app, err)
 	}

@@ -52,7 +52,7 @@ func TestTokenLeaseSurvivesALostAnswer(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs <- r.client(lossy).CustomSend(context.Background(), oaAccount, "openid", wechatapi.Message{Text: "你好"})
+					errs <- r.client(dynamo.Tokens{Table: lossy}).CustomSend(context.Background(), oaAccount, "openid", wechatapi.Message{Text: "你好"})
 				}()
 			}
 			wg.Wait()

@@ -84,20 +84,20 @@ func newRun(t *testing.T) *run {
 	pub := &bus.Publisher{Client: r.rec, BusName: "test"}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var err error
-	if r.cb, err = callback.NewService(r.tb, pub, r.clk.Now, nil, quiet); err != nil {
+	if r.cb, err = callback.NewService(callbackStores(r.tb), pub, r.clk.Now, nil, quiet); err != nil {
 		t.Fatal(err)
 	}
 	r.cb.Moderation, r.cb.Contributions = dynamo.Moderation{Table: r.tb}, dynamo.Contributions{Table: r.tb}
-	r.svc = &session.Service{Store: r.tb, Bus: pub, Clock: r.clk, Log: quiet}
-	r.must(r.tb.PutGroup(r.ctx, qunyun.Group{ID: "g1", Name: "增长群", AccountID: "relay1"}))
-	r.must(r.tb.PutHost(r.ctx, qunyun.Host{ID: "h1", Name: "王老师", MemberID: "host", WeComUserID: "wang"}))
+	r.svc = &session.Service{Sessions: dynamo.Sessions{Table: r.tb}, Catalog: dynamo.Catalog{Table: r.tb}, Bus: pub, Clock: r.clk, Log: quiet}
+	r.must(dynamo.Catalog{Table: r.tb}.PutGroup(r.ctx, qunyun.Group{ID: "g1", Name: "增长群", AccountID: "relay1"}))
+	r.must(dynamo.Catalog{Table: r.tb}.PutHost(r.ctx, qunyun.Host{ID: "h1", Name: "王老师", MemberID: "host", WeComUserID: "wang"}))
 	for _, m := range []qunyun.Member{
 		{GroupID: "g1", ID: "host", Role: qunyun.RoleHost}, {GroupID: "g1", ID: "mod", Role: qunyun.RoleModerator},
 		{GroupID: "g1", ID: "u1"}, {GroupID: "g1", ID: "u2"}, {GroupID: "g1", ID: "u3"}, {GroupID: "g1", ID: "u4"}, {GroupID: "g1", ID: "u5"},
 	} {
-		r.must(r.tb.PutMember(r.ctx, m))
+		r.must(dynamo.Catalog{Table: r.tb}.PutMember(r.ctx, m))
 	}
-	_, err = r.tb.CreateSession(r.ctx, qunyun.Session{ID: "s1", GroupID: "g1", HostID: "h1", Topic: "社群增长", Start: r.start, End: r.start.Add(30 * time.Minute), AccountID: "relay1"})
+	_, err = dynamo.Sessions{Table: r.tb}.CreateSession(r.ctx, qunyun.Session{ID: "s1", GroupID: "g1", HostID: "h1", Topic: "社群增长", Start: r.start, End: r.start.Add(30 * time.Minute), AccountID: "relay1"})
 	r.must(err)
 	return r
 }
@@ -159,7 +159,7 @@ func TestSessionThroughCallbacks(t *testing.T) {
 	tick(start.Add(30 * time.Minute))
 	tick(start.Add(31 * time.Minute))
 
-	recap, found, err := tb.Recap(ctx, "s1")
+	recap, found, err := dynamo.Sessions{Table: tb}.Recap(ctx, "s1")
 	if err != nil || !found {
 		t.Fatalf("recap: %v %v", found, err)
 	}
@@ -224,7 +224,7 @@ func TestAnswersPairWithTheirQuestions(t *testing.T) {
 	r.tick(r.start.Add(20 * time.Minute))
 	r.tick(r.start.Add(21 * time.Minute)) // a second look changes nothing
 
-	qs, err := r.tb.Questions(r.ctx, "s1")
+	qs, err := dynamo.Sessions{Table: r.tb}.Questions(r.ctx, "s1")
 	r.must(err)
 	if len(qs) != 6 {
 		t.Fatalf("%d questions: %+v", len(qs), qs)
@@ -248,7 +248,7 @@ func TestAnswersPairWithTheirQuestions(t *testing.T) {
 
 	r.tick(r.start.Add(30 * time.Minute))
 	r.tick(r.start.Add(31 * time.Minute))
-	recap, found, err := r.tb.Recap(r.ctx, "s1")
+	recap, found, err := dynamo.Sessions{Table: r.tb}.Recap(r.ctx, "s1")
 	if err != nil || !found {
 		t.Fatalf("recap: %v %v", found, err)
 	}

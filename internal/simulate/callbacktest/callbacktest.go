@@ -74,7 +74,7 @@ func Start(tb testing.TB, o Options) *Stack {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := callback.NewService(store, nil, o.Clock.Now, nil, log)
+	svc, err := callback.NewService(callbackStores(store), nil, o.Clock.Now, nil, log)
 	if err != nil {
 		tb.Fatal(err)
 	}

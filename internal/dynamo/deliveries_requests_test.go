@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -24,7 +25,7 @@ func TestRequestedDeliveryKeepsTheFirstTime(t *testing.T) {
 			defer wg.Done()
 			c := d
 			c.At = base.Add(time.Duration(i) * 24 * time.Hour)
-			at, err := tb.RequestedDelivery(ctx, c)
+			at, err := dynamo.Deliveries{Table: tb}.RequestedDelivery(ctx, c)
 			if err != nil {
 				t.Error(err)
 			}
@@ -38,11 +39,11 @@ func TestRequestedDeliveryKeepsTheFirstTime(t *testing.T) {
 		}
 	}
 	d.At = base.AddDate(1, 0, 0)
-	if at, err := tb.RequestedDelivery(ctx, d); err != nil || !at.Equal(got[0]) {
+	if at, err := (dynamo.Deliveries{Table: tb}).RequestedDelivery(ctx, d); err != nil || !at.Equal(got[0]) {
 		t.Fatalf("a year later: %v %v, want %v", at, err, got[0])
 	}
 	d.TargetID, d.GroupID = "g2", "g2"
-	if _, err := tb.RequestedDelivery(ctx, d); qunyun.ErrorCode(err) != qunyun.EINVALID {
+	if _, err := (dynamo.Deliveries{Table: tb}).RequestedDelivery(ctx, d); qunyun.ErrorCode(err) != qunyun.EINVALID {
 		t.Fatalf("the id for another group: %v, want EINVALID", err)
 	}
 }

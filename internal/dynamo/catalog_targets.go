@@ -20,16 +20,16 @@ type sessionTargetItem struct {
 }
 
 // PutSessionTarget writes (or replaces) one session target.
-func (t *Table) PutSessionTarget(ctx context.Context, st qunyun.SessionTarget) error {
-	return t.Put(ctx, sessionTargetItem{
+func (c Catalog) PutSessionTarget(ctx context.Context, st qunyun.SessionTarget) error {
+	return c.Table.Put(ctx, sessionTargetItem{
 		Keys:          Keys{PK: sessionTargetsPK, SK: st.Key(), Type: "SessionTarget"},
 		SessionTarget: st,
 	})
 }
 
 // SessionTargets lists every session target, by key.
-func (t *Table) SessionTargets(ctx context.Context) ([]qunyun.SessionTarget, error) {
-	items, err := QueryInto[sessionTargetItem](ctx, t, Query{PK: sessionTargetsPK})
+func (c Catalog) SessionTargets(ctx context.Context) ([]qunyun.SessionTarget, error) {
+	items, err := QueryInto[sessionTargetItem](ctx, c.Table, Query{PK: sessionTargetsPK})
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +41,6 @@ func (t *Table) SessionTargets(ctx context.Context) ([]qunyun.SessionTarget, err
 }
 
 // DeleteSessionTarget removes the target with the given key.
-func (t *Table) DeleteSessionTarget(ctx context.Context, key string) error {
-	return t.Delete(ctx, sessionTargetsPK, key)
+func (c Catalog) DeleteSessionTarget(ctx context.Context, key string) error {
+	return c.Table.Delete(ctx, sessionTargetsPK, key)
 }

@@ -21,44 +21,44 @@ func TestSessionStore(t *testing.T) {
 
 	t.Run("create is idempotent and validates", func(t *testing.T) {
 		s := testSession("s1", "g1", base)
-		created, err := tb.CreateSession(ctx, s)
+		created, err := dynamo.Sessions{Table: tb}.CreateSession(ctx, s)
 		if err != nil || !created {
 			t.Fatalf("create: %v %v", created, err)
 		}
 		s.Topic = "changed"
-		created, err = tb.CreateSession(ctx, s)
+		created, err = dynamo.Sessions{Table: tb}.CreateSession(ctx, s)
 		if err != nil || created {
 			t.Fatalf("second create: created=%v err=%v", created, err)
 		}
-		got, found, err := tb.Session(ctx, "s1")
+		got, found, err := dynamo.Sessions{Table: tb}.Session(ctx, "s1")
 		if err != nil || !found || got.Topic != "" || got.State != qunyun.SessionScheduled {
 			t.Fatalf("got %+v found=%v err=%v", got, found, err)
 		}
 		bad := testSession("bad#id", "g1", base)
-		if _, err := tb.CreateSession(ctx, bad); qunyun.ErrorCode(err) != qunyun.EINVALID {
+		if _, err := (dynamo.Sessions{Table: tb}).CreateSession(ctx, bad); qunyun.ErrorCode(err) != qunyun.EINVALID {
 			t.Fatalf("bad id: %v", err)
 		}
 		bad = testSession("bad", "g1", base)
 		bad.End = bad.Start
-		if _, err := tb.CreateSession(ctx, bad); qunyun.ErrorCode(err) != qunyun.EINVALID {
+		if _, err := (dynamo.Sessions{Table: tb}).CreateSession(ctx, bad); qunyun.ErrorCode(err) != qunyun.EINVALID {
 			t.Fatalf("empty window: %v", err)
 		}
 	})
 
 	t.Run("ranges by start and group", func(t *testing.T) {
 		for i, g := range []string{"g1", "g2", "g1"} {
-			if _, err := tb.CreateSession(ctx, testSession(fmt.Sprintf("r%d", i), g, base.Add(time.Duration(i+1)*time.Hour))); err != nil {
+			if _, err := (dynamo.Sessions{Table: tb}).CreateSession(ctx, testSession(fmt.Sprintf("r%d", i), g, base.Add(time.Duration(i+1)*time.Hour))); err != nil {
 				t.Fatal(err)
 			}
 		}
-		got, err := tb.SessionsStarting(ctx, base.Add(time.Hour), base.Add(3*time.Hour))
+		got, err := dynamo.Sessions{Table: tb}.SessionsStarting(ctx, base.Add(time.Hour), base.Add(3*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 || got[0].ID != "r0" || got[1].ID != "r1" {
 			t.Fatalf("range [1h,3h): %+v", got)
 		}
-		got, err = tb.GroupSessions(ctx, "g1", base, base.Add(24*time.Hour))
+		got, err = dynamo.Sessions{Table: tb}.GroupSessions(ctx, "g1", base, base.Add(24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,63 +68,63 @@ func TestSessionStore(t *testing.T) {
 	})
 
 	t.Run("transition happens once", func(t *testing.T) {
-		_, moved, err := tb.TransitionSession(ctx, "s1", qunyun.SessionScheduled, qunyun.SessionReminded, nil)
+		_, moved, err := dynamo.Sessions{Table: tb}.TransitionSession(ctx, "s1", qunyun.SessionScheduled, qunyun.SessionReminded, nil)
 		if err != nil || !moved {
 			t.Fatalf("first: %v %v", moved, err)
 		}
-		_, moved, err = tb.TransitionSession(ctx, "s1", qunyun.SessionScheduled, qunyun.SessionReminded, nil)
+		_, moved, err = dynamo.Sessions{Table: tb}.TransitionSession(ctx, "s1", qunyun.SessionScheduled, qunyun.SessionReminded, nil)
 		if err != nil || moved {
 			t.Fatalf("second: %v %v", moved, err)
 		}
-		if _, _, err := tb.TransitionSession(ctx, "missing", qunyun.SessionScheduled, qunyun.SessionReminded, nil); qunyun.ErrorCode(err) != qunyun.ENOTFOUND {
+		if _, _, err := (dynamo.Sessions{Table: tb}).TransitionSession(ctx, "missing", qunyun.SessionScheduled, qunyun.SessionReminded, nil); qunyun.ErrorCode(err) != qunyun.ENOTFOUND {
 			t.Fatalf("missing: %v", err)
 		}
 	})
 
 	t.Run("cancel", func(t *testing.T) {
-		s, ok, err := tb.CancelSession(ctx, "r0")
+		s, ok, err := dynamo.Sessions{Table: tb}.CancelSession(ctx, "r0")
 		if err != nil || !ok || s.State != qunyun.SessionCancelled {
 			t.Fatalf("cancel: %+v %v %v", s, ok, err)
 		}
-		if _, ok, err := tb.CancelSession(ctx, "r0"); err != nil || ok {
+		if _, ok, err := (dynamo.Sessions{Table: tb}).CancelSession(ctx, "r0"); err != nil || ok {
 			t.Fatalf("cancel twice: %v %v", ok, err)
 		}
-		if _, _, err := tb.TransitionSession(ctx, "r1", qunyun.SessionScheduled, qunyun.SessionOpen, nil); err != nil {
+		if _, _, err := (dynamo.Sessions{Table: tb}).TransitionSession(ctx, "r1", qunyun.SessionScheduled, qunyun.SessionOpen, nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := tb.CancelSession(ctx, "r1"); qunyun.ErrorCode(err) != qunyun.ECONFLICT {
+		if _, _, err := (dynamo.Sessions{Table: tb}).CancelSession(ctx, "r1"); qunyun.ErrorCode(err) != qunyun.ECONFLICT {
 			t.Fatalf("cancel open: %v", err)
 		}
 	})
 
 	t.Run("live pointer", func(t *testing.T) {
 		l := qunyun.LiveSession{SessionID: "s1", GroupID: "g1", HostMemberID: "hm", End: testNow.Add(time.Hour)}
-		if live, err := tb.PutLiveSession(ctx, l); err != nil || !live {
+		if live, err := (dynamo.Sessions{Table: tb}).PutLiveSession(ctx, l); err != nil || !live {
 			t.Fatal(live, err)
 		}
 		// A second session of the group cannot take the pointer while the
 		// first is live: it would take its questions.
 		other := qunyun.LiveSession{SessionID: "s2", GroupID: "g1", HostMemberID: "hm2", End: testNow.Add(2 * time.Hour)}
-		if live, err := tb.PutLiveSession(ctx, other); err != nil || live {
+		if live, err := (dynamo.Sessions{Table: tb}).PutLiveSession(ctx, other); err != nil || live {
 			t.Fatalf("second live session in the group: %v %v", live, err)
 		}
-		if live, err := tb.PutLiveSession(ctx, l); err != nil || !live {
+		if live, err := (dynamo.Sessions{Table: tb}).PutLiveSession(ctx, l); err != nil || !live {
 			t.Fatalf("the live session again: %v %v", live, err)
 		}
-		if err := tb.DeleteLiveSession(ctx, "g1", "other"); err != nil {
+		if err := (dynamo.Sessions{Table: tb}).DeleteLiveSession(ctx, "g1", "other"); err != nil {
 			t.Fatal(err)
 		}
-		got, found, err := tb.LiveSession(ctx, "g1")
+		got, found, err := dynamo.Sessions{Table: tb}.LiveSession(ctx, "g1")
 		if err != nil || !found || got.SessionID != "s1" {
 			t.Fatalf("after deleting another session's pointer: %+v %v %v", got, found, err)
 		}
-		if err := tb.DeleteLiveSession(ctx, "g1", "s1"); err != nil {
+		if err := (dynamo.Sessions{Table: tb}).DeleteLiveSession(ctx, "g1", "s1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, found, _ := tb.LiveSession(ctx, "g1"); found {
+		if _, found, _ := (dynamo.Sessions{Table: tb}).LiveSession(ctx, "g1"); found {
 			t.Fatal("pointer survived its delete")
 		}
-		if live, err := tb.PutLiveSession(ctx, other); err != nil || !live {
+		if live, err := (dynamo.Sessions{Table: tb}).PutLiveSession(ctx, other); err != nil || !live {
 			t.Fatalf("the next session after the first closed: %v %v", live, err)
 		}
 	})
@@ -141,24 +141,24 @@ func TestSessionStore(t *testing.T) {
 		if err := tb.Put(ctx, q); err != nil {
 			t.Fatal(err)
 		}
-		ok, err := tb.MarkAnswered(ctx, "s1", key, "这样做", "hm", at.Add(time.Minute))
+		ok, err := dynamo.Sessions{Table: tb}.MarkAnswered(ctx, "s1", key, "这样做", "hm", at.Add(time.Minute))
 		if err != nil || !ok {
 			t.Fatalf("answer: %v %v", ok, err)
 		}
-		ok, err = tb.MarkAnswered(ctx, "s1", key, "另一个", "hm", at.Add(2*time.Minute))
+		ok, err = dynamo.Sessions{Table: tb}.MarkAnswered(ctx, "s1", key, "另一个", "hm", at.Add(2*time.Minute))
 		if err != nil || ok {
 			t.Fatalf("second answer: %v %v", ok, err)
 		}
-		if ok, err := tb.MarkAnswered(ctx, "s1", "Q#missing", "x", "hm", at); err != nil || ok {
+		if ok, err := (dynamo.Sessions{Table: tb}).MarkAnswered(ctx, "s1", "Q#missing", "x", "hm", at); err != nil || ok {
 			t.Fatalf("answer missing question: %v %v", ok, err)
 		}
-		if err := tb.HideQuestion(ctx, "s1", key); err != nil {
+		if err := (dynamo.Sessions{Table: tb}).HideQuestion(ctx, "s1", key); err != nil {
 			t.Fatal(err)
 		}
-		if err := tb.HideQuestion(ctx, "s1", "Q#missing"); qunyun.ErrorCode(err) != qunyun.ENOTFOUND {
+		if err := (dynamo.Sessions{Table: tb}).HideQuestion(ctx, "s1", "Q#missing"); qunyun.ErrorCode(err) != qunyun.ENOTFOUND {
 			t.Fatalf("hide missing: %v", err)
 		}
-		qs, err := tb.Questions(ctx, "s1")
+		qs, err := dynamo.Sessions{Table: tb}.Questions(ctx, "s1")
 		if err != nil || len(qs) != 1 {
 			t.Fatalf("questions: %+v %v", qs, err)
 		}
@@ -170,24 +170,24 @@ func TestSessionStore(t *testing.T) {
 
 	t.Run("recap once and digest members", func(t *testing.T) {
 		r := qunyun.Recap{SessionID: "s1", GroupID: "g1", Text: "first", CreatedAt: base}
-		if _, err := tb.PutRecapOnce(ctx, r); err != nil {
+		if _, err := (dynamo.Sessions{Table: tb}).PutRecapOnce(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		r.Text = "second"
-		got, err := tb.PutRecapOnce(ctx, r)
+		got, err := dynamo.Sessions{Table: tb}.PutRecapOnce(ctx, r)
 		if err != nil || got.Text != "first" {
 			t.Fatalf("second put: %+v %v", got, err)
 		}
 		for _, m := range []string{"u9", "u8", "u9"} {
-			if err := tb.AddRecapDigestMember(ctx, "s1", m); err != nil {
+			if err := (dynamo.Sessions{Table: tb}).AddRecapDigestMember(ctx, "s1", m); err != nil {
 				t.Fatal(err)
 			}
 		}
-		got, _, err = tb.Recap(ctx, "s1")
+		got, _, err = dynamo.Sessions{Table: tb}.Recap(ctx, "s1")
 		if err != nil || len(got.DigestMembers) != 2 {
 			t.Fatalf("digest members: %+v %v", got.DigestMembers, err)
 		}
-		if err := tb.AddRecapDigestMember(ctx, "nope", "u1"); qunyun.ErrorCode(err) != qunyun.ENOTFOUND {
+		if err := (dynamo.Sessions{Table: tb}).AddRecapDigestMember(ctx, "nope", "u1"); qunyun.ErrorCode(err) != qunyun.ENOTFOUND {
 			t.Fatalf("no recap: %v", err)
 		}
 	})
@@ -205,7 +205,7 @@ func TestSessionStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := tb.SessionMessages(ctx, "g1", mid.Add(-10*time.Minute), mid.Add(30*time.Minute))
+		got, err := dynamo.Sessions{Table: tb}.SessionMessages(ctx, "g1", mid.Add(-10*time.Minute), mid.Add(30*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}

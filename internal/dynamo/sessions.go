@@ -81,14 +81,14 @@ func validSession(s qunyun.Session) error {
 // CreateSession writes a new session in state scheduled (when State is
 // empty). It returns created=false, and changes nothing, when a session
 // with that id exists: planning and apply are idempotent.
-func (t *Table) CreateSession(ctx context.Context, s qunyun.Session) (created bool, err error) {
+func (ss Sessions) CreateSession(ctx context.Context, s qunyun.Session) (created bool, err error) {
 	if err := validSession(s); err != nil {
 		return false, err
 	}
 	if s.State == "" {
 		s.State = qunyun.SessionScheduled
 	}
-	created, err = t.PutNew(ctx, sessionItemOf(s, 1))
+	created, err = ss.Table.PutNew(ctx, sessionItemOf(s, 1))
 	if err != nil {
 		return false, fmt.Errorf("create session %s: %w", s.ID, err)
 	}
@@ -96,8 +96,8 @@ func (t *Table) CreateSession(ctx context.Context, s qunyun.Session) (created bo
 }
 
 // Session reads one session.
-func (t *Table) Session(ctx context.Context, id string) (qunyun.Session, bool, error) {
-	s, _, found, err := t.sessionVersion(ctx, id)
+func (ss Sessions) Session(ctx context.Context, id string) (qunyun.Session, bool, error) {
+	s, _, found, err := ss.Table.sessionVersion(ctx, id)
 	return s, found, err
 }
 
@@ -111,8 +111,8 @@ func (t *Table) sessionVersion(ctx context.Context, id string) (qunyun.Session, 
 }
 
 // SessionsStarting lists sessions whose start is in [from, to), by start.
-func (t *Table) SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error) {
-	items, err := QueryInto[sessionItem](ctx, t, Query{
+func (s Sessions) SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error) {
+	items, err := QueryInto[sessionItem](ctx, s.Table, Query{
 		Index: GSI1, PK: sessionsIndexPK,
 		// "#" sorts before any id character, "$" after "#": [from#, to#) exactly.
 		SKFrom: sessionStartKey(from) + "#", SKTo: sessionStartKey(to.Add(-time.Second)) + "$",
@@ -124,8 +124,8 @@ func (t *Table) SessionsStarting(ctx context.Context, from, to time.Time) ([]qun
 }
 
 // GroupSessions lists one group's sessions whose start is in [from, to).
-func (t *Table) GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error) {
-	items, err := QueryInto[sessionItem](ctx, t, Query{
+func (s Sessions) GroupSessions(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Session, error) {
+	items, err := QueryInto[sessionItem](ctx, s.Table, Query{
 		Index: GSI2, PK: "GROUP#" + groupID + "#SESSIONS",
 		SKFrom: sessionStartKey(from), SKTo: sessionStartKey(to.Add(-time.Second)),
 	})
@@ -146,9 +146,9 @@ func sessionsOf(items []sessionItem) []qunyun.Session {
 // UpdateSession changes a session through fn and writes it back only if
 // nobody wrote in between; fn's error aborts and changes nothing. It
 // returns changed=false (no error) when fn returns ErrNoChange.
-func (t *Table) UpdateSession(ctx context.Context, id string, fn func(s *qunyun.Session) error) (qunyun.Session, bool, error) {
+func (ss Sessions) UpdateSession(ctx context.Context, id string, fn func(s *qunyun.Session) error) (qunyun.Session, bool, error) {
 	for attempt := 0; attempt < 8; attempt++ {
-		s, version, found, err := t.sessionVersion(ctx, id)
+		s, version, found, err := ss.Table.sessionVersion(ctx, id)
 		if err != nil {
 			return s, false, err
 		}
@@ -171,8 +171,8 @@ func (t *Table) UpdateSession(ctx context.Context, id string, fn func(s *qunyun.
 		if err != nil {
 			return before, false, err
 		}
-		_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 aws.String(t.Name),
+		_, err = ss.Table.DB.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 aws.String(ss.Table.Name),
 			Item:                      item,
 			ConditionExpression:       aws.String("version = :v"),
 			ExpressionAttributeValues: Item{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}},
@@ -194,8 +194,8 @@ var ErrNoChange = qunyun.ErrNoChange
 // TransitionSession moves a session from one state to the next once: it
 // applies fn and writes only if the stored state is still from. It returns
 // moved=false when another run already moved it (or it is elsewhere).
-func (t *Table) TransitionSession(ctx context.Context, id string, from, to qunyun.SessionState, fn func(s *qunyun.Session)) (qunyun.Session, bool, error) {
-	return t.UpdateSession(ctx, id, func(s *qunyun.Session) error {
+func (ss Sessions) TransitionSession(ctx context.Context, id string, from, to qunyun.SessionState, fn func(s *qunyun.Session)) (qunyun.Session, bool, error) {
+	return ss.UpdateSession(ctx, id, func(s *qunyun.Session) error {
 		if s.State != from {
 			return ErrNoChange
 		}
@@ -209,8 +209,8 @@ func (t *Table) TransitionSession(ctx context.Context, id string, from, to qunyu
 
 // CancelSession marks a session cancelled unless it has already opened.
 // It returns cancelled=false (no error) when it was already cancelled.
-func (t *Table) CancelSession(ctx context.Context, id string) (qunyun.Session, bool, error) {
-	return t.UpdateSession(ctx, id, func(s *qunyun.Session) error {
+func (ss Sessions) CancelSession(ctx context.Context, id string) (qunyun.Session, bool, error) {
+	return ss.UpdateSession(ctx, id, func(s *qunyun.Session) error {
 		switch s.State {
 		case qunyun.SessionCancelled:
 			return ErrNoChange
@@ -236,7 +236,7 @@ type sessionLiveItem struct {
 // holds one live session at a time, so two overlapping sessions never
 // steal each other's questions. It reports whether l is the pointer now.
 // It expires a little after the window ends.
-func (t *Table) PutLiveSession(ctx context.Context, l qunyun.LiveSession) (bool, error) {
+func (s Sessions) PutLiveSession(ctx context.Context, l qunyun.LiveSession) (bool, error) {
 	item, err := Marshal(sessionLiveItem{
 		Keys:        Keys{PK: "GROUP#" + l.GroupID, SK: livesk, Type: "LiveSession", ExpiresAt: l.End.Add(liveGrace).Unix()},
 		LiveSession: l,
@@ -245,14 +245,14 @@ func (t *Table) PutLiveSession(ctx context.Context, l qunyun.LiveSession) (bool,
 	if err != nil {
 		return false, err
 	}
-	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(t.Name),
+	_, err = s.Table.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.Table.Name),
 		Item:                     item,
 		ConditionExpression:      aws.String("attribute_not_exists(PK) OR #s = :s OR attribute_not_exists(endAt) OR endAt <= :now"),
 		ExpressionAttributeNames: map[string]string{"#s": "session"},
 		ExpressionAttributeValues: Item{
 			":s":   &types.AttributeValueMemberS{Value: l.SessionID},
-			":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(t.now().Unix(), 10)},
+			":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Table.now().Unix(), 10)},
 		},
 	})
 	if IsConditionFailed(err) {
@@ -265,9 +265,9 @@ func (t *Table) PutLiveSession(ctx context.Context, l qunyun.LiveSession) (bool,
 }
 
 // LiveSession reads a group's live pointer.
-func (t *Table) LiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
+func (s Sessions) LiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
 	var it sessionLiveItem
-	found, err := t.Get(ctx, "GROUP#"+groupID, livesk, &it)
+	found, err := s.Table.Get(ctx, "GROUP#"+groupID, livesk, &it)
 	if err != nil {
 		return qunyun.LiveSession{}, false, fmt.Errorf("get live session of %s: %w", groupID, err)
 	}
@@ -276,9 +276,9 @@ func (t *Table) LiveSession(ctx context.Context, groupID string) (qunyun.LiveSes
 
 // DeleteLiveSession removes the group's live pointer if it still points at
 // sessionID, so closing one session never ends the next one's capture.
-func (t *Table) DeleteLiveSession(ctx context.Context, groupID, sessionID string) error {
-	_, err := t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 aws.String(t.Name),
+func (s Sessions) DeleteLiveSession(ctx context.Context, groupID, sessionID string) error {
+	_, err := s.Table.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.Table.Name),
 		Key:                       Key("GROUP#"+groupID, livesk),
 		ConditionExpression:       aws.String("#s = :s"),
 		ExpressionAttributeNames:  map[string]string{"#s": "session"},
@@ -298,8 +298,8 @@ func QuestionKey(at time.Time, messageKey string) string {
 }
 
 // Questions lists a session's questions in the order they were asked.
-func (t *Table) Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error) {
-	items, err := t.QueryItems(ctx, Query{PK: SessionPK(sessionID), SKPrefix: questionPrefix})
+func (s Sessions) Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error) {
+	items, err := s.Table.QueryItems(ctx, Query{PK: SessionPK(sessionID), SKPrefix: questionPrefix})
 	if err != nil {
 		return nil, fmt.Errorf("list questions of %s: %w", sessionID, err)
 	}
@@ -319,9 +319,9 @@ func (t *Table) Questions(ctx context.Context, sessionID string) ([]qunyun.Quest
 
 // MarkAnswered records a question's answer. It never overwrites an answer
 // already recorded (the first answer wins) and never touches votes.
-func (t *Table) MarkAnswered(ctx context.Context, sessionID, key, answer, by string, at time.Time) (bool, error) {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(t.Name),
+func (s Sessions) MarkAnswered(ctx context.Context, sessionID, key, answer, by string, at time.Time) (bool, error) {
+	_, err := s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.Table.Name),
 		Key:                 Key(SessionPK(sessionID), key),
 		UpdateExpression:    aws.String("SET answered = :t, answer = :a, answeredBy = :b, answeredAt = :at"),
 		ConditionExpression: aws.String("attribute_exists(PK) AND (attribute_not_exists(answered) OR answered = :f)"),
@@ -341,9 +341,9 @@ func (t *Table) MarkAnswered(ctx context.Context, sessionID, key, answer, by str
 }
 
 // HideQuestion hides a question from the host's queue and the recap.
-func (t *Table) HideQuestion(ctx context.Context, sessionID, key string) error {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
+func (s Sessions) HideQuestion(ctx context.Context, sessionID, key string) error {
+	_, err := s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table.Name),
 		Key:                       Key(SessionPK(sessionID), key),
 		UpdateExpression:          aws.String("SET #h = :t"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
@@ -362,9 +362,9 @@ func (t *Table) HideQuestion(ctx context.Context, sessionID, key string) error {
 // MergeQuestion marks question key as a repeat of question into. The
 // caller first adds its asker and voters to into (VoteQuestion, once per
 // member), so a run cut short between the two is finished by the next one.
-func (t *Table) MergeQuestion(ctx context.Context, sessionID, key, into string) error {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
+func (s Sessions) MergeQuestion(ctx context.Context, sessionID, key, into string) error {
+	_, err := s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table.Name),
 		Key:                       Key(SessionPK(sessionID), key),
 		UpdateExpression:          aws.String("SET mergedInto = :i"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
@@ -388,22 +388,22 @@ type recapItem struct {
 
 // PutRecapOnce stores a session's recap unless one is stored already; it
 // returns the stored recap either way, so a retried close sends the same one.
-func (t *Table) PutRecapOnce(ctx context.Context, r qunyun.Recap) (qunyun.Recap, error) {
-	created, err := t.PutNew(ctx, recapItem{Keys: Keys{PK: SessionPK(r.SessionID), SK: recapSK, Type: "Recap"}, Recap: r})
+func (s Sessions) PutRecapOnce(ctx context.Context, r qunyun.Recap) (qunyun.Recap, error) {
+	created, err := s.Table.PutNew(ctx, recapItem{Keys: Keys{PK: SessionPK(r.SessionID), SK: recapSK, Type: "Recap"}, Recap: r})
 	if err != nil {
 		return r, fmt.Errorf("put recap of %s: %w", r.SessionID, err)
 	}
 	if created {
 		return r, nil
 	}
-	stored, _, err := t.Recap(ctx, r.SessionID)
+	stored, _, err := s.Recap(ctx, r.SessionID)
 	return stored, err
 }
 
 // Recap reads a session's recap.
-func (t *Table) Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error) {
+func (s Sessions) Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error) {
 	var it recapItem
-	found, err := t.Get(ctx, SessionPK(sessionID), recapSK, &it)
+	found, err := s.Table.Get(ctx, SessionPK(sessionID), recapSK, &it)
 	if err != nil {
 		return qunyun.Recap{}, false, fmt.Errorf("get recap of %s: %w", sessionID, err)
 	}
@@ -412,9 +412,9 @@ func (t *Table) Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool
 
 // AddRecapDigestMember records an absent member whom no 1:1 channel
 // reached, so the group's next announcement carries the recap for them.
-func (t *Table) AddRecapDigestMember(ctx context.Context, sessionID, memberID string) error {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
+func (s Sessions) AddRecapDigestMember(ctx context.Context, sessionID, memberID string) error {
+	_, err := s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table.Name),
 		Key:                       Key(SessionPK(sessionID), recapSK),
 		UpdateExpression:          aws.String("ADD digestMembers :m"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
@@ -433,10 +433,10 @@ func (t *Table) AddRecapDigestMember(ctx context.Context, sessionID, memberID st
 
 // SessionMessages reads a group's messages with at in [from, to), oldest
 // first, from the one or more UTC group-day partitions the window covers.
-func (t *Table) SessionMessages(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Message, error) {
+func (s Sessions) SessionMessages(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Message, error) {
 	var out []qunyun.Message
 	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
-		items, err := t.QueryItems(ctx, Query{
+		items, err := s.Table.QueryItems(ctx, Query{
 			PK:     "GROUP#" + groupID + "#D#" + day.Format(time.DateOnly),
 			SKFrom: fmt.Sprintf("MSG#%013d#", from.UnixMilli()),
 			SKTo:   fmt.Sprintf("MSG#%013d#", to.UnixMilli()),
@@ -475,13 +475,13 @@ type planRunItem struct {
 
 // MarkWeekPlanned records that the week starting at weekStart is planned,
 // with how many sessions the plan created and every unmet demand.
-func (t *Table) MarkWeekPlanned(ctx context.Context, weekStart time.Time, sessions int, unmet []string) (bool, error) {
-	return t.PutNew(ctx, planRunItem{Keys: Keys{PK: planRunPK, SK: sessionStartKey(weekStart), Type: "Run"},
-		At: t.now(), Sessions: sessions, Unmet: unmet})
+func (s Sessions) MarkWeekPlanned(ctx context.Context, weekStart time.Time, sessions int, unmet []string) (bool, error) {
+	return s.Table.PutNew(ctx, planRunItem{Keys: Keys{PK: planRunPK, SK: sessionStartKey(weekStart), Type: "Run"},
+		At: s.Table.now(), Sessions: sessions, Unmet: unmet})
 }
 
 // WeekPlanned reports whether the week starting at weekStart is planned.
-func (t *Table) WeekPlanned(ctx context.Context, weekStart time.Time) (bool, error) {
+func (s Sessions) WeekPlanned(ctx context.Context, weekStart time.Time) (bool, error) {
 	var it planRunItem
-	return t.Get(ctx, planRunPK, sessionStartKey(weekStart), &it)
+	return s.Table.Get(ctx, planRunPK, sessionStartKey(weekStart), &it)
 }

@@ -33,9 +33,9 @@ func deliveryRequestKeys(id string) Keys {
 // conditional put), or returns the time its first copy was keyed under, so
 // every copy claims the same delivery item. An id already used for another
 // target is EINVALID: the sender reused an idempotency key.
-func (t *Table) RequestedDelivery(ctx context.Context, d qunyun.Delivery) (time.Time, error) {
+func (ds Deliveries) RequestedDelivery(ctx context.Context, d qunyun.Delivery) (time.Time, error) {
 	it := deliveryRequestItem{Keys: deliveryRequestKeys(d.ID), ID: d.ID, At: d.At.UTC(), TargetKind: d.TargetKind, TargetID: d.TargetID, GroupID: d.GroupID}
-	created, err := t.PutNew(ctx, it)
+	created, err := ds.Table.PutNew(ctx, it)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("record delivery request %s: %w", d.ID, err)
 	}
@@ -43,7 +43,7 @@ func (t *Table) RequestedDelivery(ctx context.Context, d qunyun.Delivery) (time.
 		return it.At, nil
 	}
 	var stored deliveryRequestItem
-	found, err := t.Get(ctx, it.PK, it.SK, &stored)
+	found, err := ds.Table.Get(ctx, it.PK, it.SK, &stored)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read delivery request %s: %w", d.ID, err)
 	}

@@ -18,28 +18,29 @@ func TestRecordWithFollowup(t *testing.T) {
 	ctx := context.Background()
 	m := qunyun.Message{ID: "m1", AccountID: "a", GroupID: "g", MemberID: "u", Kind: qunyun.KindText, Text: "打卡",
 		At: testNow, Signals: []string{"link"}}
-	_, rec, err := tb.RecordMessageWith(ctx, m, dynamo.Followup{Steps: []string{"checkin:c"}})
+	_, rec, err := dynamo.Log{Table: tb}.RecordMessage(ctx, m, qunyun.Followup{Steps: []string{"checkin:c"}})
 	if err != nil || !rec.Created || !rec.Pending() {
 		t.Fatalf("first: %+v %v", rec, err)
 	}
 	retry := m
 	retry.Signals = nil // a retry computed differently: the record wins
-	stored, rec, err := tb.RecordMessageWith(ctx, retry, dynamo.Followup{})
+	stored, rec, err := dynamo.Log{Table: tb}.RecordMessage(ctx, retry, qunyun.Followup{})
 	if err != nil || rec.Created || !rec.Pending() || rec.Steps[0] != "checkin:c" || len(stored.Signals) != 1 {
 		t.Fatalf("retry before finish: %+v %+v %v", rec, stored, err)
 	}
-	if err := tb.FinishFollowup(ctx, dynamo.MessageKeys(m), "打卡成功"); err != nil {
+	if err := (dynamo.Followups{Table: tb}).FinishFollowup(ctx, qunyun.Record{Message: &m}, "打卡成功"); err != nil {
 		t.Fatal(err)
 	}
-	_, rec, err = tb.RecordMessageWith(ctx, retry, dynamo.Followup{Steps: []string{"x"}})
+	_, rec, err = dynamo.Log{Table: tb}.RecordMessage(ctx, retry, qunyun.Followup{Steps: []string{"x"}})
 	if err != nil || rec.Created || rec.Pending() || rec.Reply != "打卡成功" {
 		t.Fatalf("retry after finish: %+v %v", rec, err)
 	}
 	// Finishing a record that is gone is not an error.
-	if err := tb.FinishFollowup(ctx, dynamo.Keys{PK: "nope", SK: "nope"}, ""); err != nil {
+	gone := qunyun.Message{ID: "nope", GroupID: "nope", At: m.At}
+	if err := (dynamo.Followups{Table: tb}).FinishFollowup(ctx, qunyun.Record{Message: &gone}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(items(t, tb, "nope")); n != 0 {
+	if n := len(items(t, tb, dynamo.MessageKeys(gone).PK)); n != 0 {
 		t.Fatalf("finishing a missing record created %d items", n)
 	}
 }
@@ -59,7 +60,7 @@ func TestTouchPersonOnlyForward(t *testing.T) {
 	ctx := context.Background()
 	base := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	for _, at := range []time.Time{base.Add(10 * time.Second), base, base.Add(9 * time.Second), base.Add(10 * time.Second)} {
-		if err := tb.TouchPerson(ctx, "oa", "o1", at, false); err != nil {
+		if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", at, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,10 +76,10 @@ func TestTouchPersonOnlyForward(t *testing.T) {
 		t.Fatalf("lastMessageAt %v, want %v", p.LastMessageAt, base.Add(10*time.Second))
 	}
 	// Sub-second times compare right too (a fixed-width fraction).
-	if err := tb.TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+500*time.Millisecond), false); err != nil {
+	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+500*time.Millisecond), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := tb.TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+50*time.Millisecond), false); err != nil {
+	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+50*time.Millisecond), false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p); err != nil {
@@ -87,7 +88,7 @@ func TestTouchPersonOnlyForward(t *testing.T) {
 	if !p.LastMessageAt.Equal(base.Add(10*time.Second + 500*time.Millisecond)) {
 		t.Fatalf("lastMessageAt %v after sub-second touches", p.LastMessageAt)
 	}
-	if err := tb.TouchPerson(ctx, "oa", "o1", base, true); err != nil || !func() bool {
+	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base, true); err != nil || !func() bool {
 		_, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p)
 		return err == nil && p.SubscribedAt.Equal(base)
 	}() {
@@ -101,7 +102,7 @@ func TestUpdateGroupCounted(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	if err := tb.PutGroup(ctx, qunyun.Group{ID: "g", Name: "一群", Purpose: qunyun.PurposeVIP}); err != nil {
+	if err := (dynamo.Catalog{Table: tb}).PutGroup(ctx, qunyun.Group{ID: "g", Name: "一群", Purpose: qunyun.PurposeVIP}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -110,7 +111,7 @@ func TestUpdateGroupCounted(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			id := fmt.Sprint("u", i)
-			if _, err := tb.UpdateMember(ctx, "g", id, func(m *qunyun.Member, _ bool) error {
+			if _, err := (dynamo.Catalog{Table: tb}).UpdateMember(ctx, "g", id, func(m *qunyun.Member, _ bool) error {
 				m.JoinedAt = at
 				if i%4 == 0 { // left later: not in the group
 					m.LeftAt = at.Add(time.Minute)
@@ -120,17 +121,17 @@ func TestUpdateGroupCounted(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			if _, err := tb.UpdateGroupCounted(ctx, "g", func(*qunyun.Group, bool) error { return nil }); err != nil {
+			if _, err := (dynamo.Catalog{Table: tb}).UpdateGroupCounted(ctx, "g", func(*qunyun.Group, bool) error { return nil }); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	g, _, err := tb.Group(ctx, "g")
+	g, _, err := dynamo.Catalog{Table: tb}.Group(ctx, "g")
 	if err != nil || g.MemberCount != 9 || g.Name != "一群" || g.Purpose != qunyun.PurposeVIP {
 		t.Fatalf("group %+v %v, want 9 members", g, err)
 	}
-	if n, err := tb.ActiveMembers(ctx, "g"); err != nil || n != 9 {
+	if n, err := (dynamo.Catalog{Table: tb}).ActiveMembers(ctx, "g"); err != nil || n != 9 {
 		t.Fatalf("ActiveMembers %d %v", n, err)
 	}
 }

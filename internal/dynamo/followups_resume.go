@@ -31,90 +31,78 @@ import (
 // expiresAt = the failure's time + followupNoteTTL.
 const followupNoteTTL = 14 * 24 * time.Hour
 
-// FollowupNote is one note of unfinished work after a callback record.
-type FollowupNote struct {
-	Date   string // the UTC date it is noted under
-	Record Keys   // the record's PK and SK
-
-	expiresAt int64 // as read or claimed: the note's version
-}
-
-// NotedAt is when the work last failed (or the note was claimed), to the
-// second: the note's expiry less followupNoteTTL.
-func (n FollowupNote) NotedAt() time.Time {
-	return time.Unix(n.expiresAt, 0).Add(-followupNoteTTL).UTC()
-}
-
 // FollowupNotes returns the notes of date (UTC), in key order.
-func (t *Table) FollowupNotes(ctx context.Context, date string) ([]FollowupNote, error) {
-	notes, err := QueryInto[stuckNote](ctx, t, Query{PK: "FOLLOWUP#" + date})
+func (f Followups) FollowupNotes(ctx context.Context, date string) ([]qunyun.FollowupNote, error) {
+	notes, err := QueryInto[stuckNote](ctx, f.Table, Query{PK: "FOLLOWUP#" + date})
 	if err != nil {
 		return nil, fmt.Errorf("unfinished work of %s: %w", date, err)
 	}
-	out := make([]FollowupNote, len(notes))
+	out := make([]qunyun.FollowupNote, len(notes))
 	for i, n := range notes {
-		out[i] = FollowupNote{Date: date, Record: Keys{PK: n.RecordPK, SK: n.RecordSK}, expiresAt: n.ExpiresAt}
+		out[i] = qunyun.FollowupNote{Date: date, Record: n.RecordPK + " " + n.RecordSK, NotedAt: notedAt(n.ExpiresAt), Version: n.ExpiresAt}
 	}
 	return out, nil
 }
 
-func followupNoteKey(n FollowupNote) Item {
-	return Key("FOLLOWUP#"+n.Date, n.Record.PK+" "+n.Record.SK)
+func followupNoteKey(n qunyun.FollowupNote) Item {
+	return Key("FOLLOWUP#"+n.Date, n.Record)
 }
 
 // ClaimFollowupNote takes n for one resumer at now: it rewrites the note's
 // time (and so its version) if nobody changed it since it was read. false:
 // another resumer claimed it, or the work failed again meanwhile; either way
 // it is not this caller's to do now.
-func (t *Table) ClaimFollowupNote(ctx context.Context, n *FollowupNote, now time.Time) (bool, error) {
+func (f Followups) ClaimFollowupNote(ctx context.Context, n *qunyun.FollowupNote, now time.Time) (bool, error) {
 	claimed := TTL(now, followupNoteTTL)
-	if claimed == n.expiresAt {
+	if claimed == n.Version {
 		claimed++ // a claim must change the version, even within the second
 	}
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
+	_, err := f.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(f.Table.Name),
 		Key:                       followupNoteKey(*n),
 		UpdateExpression:          aws.String("SET expiresAt = :new"),
 		ConditionExpression:       aws.String("expiresAt = :old"),
-		ExpressionAttributeValues: Item{":new": epoch(claimed), ":old": epoch(n.expiresAt)},
+		ExpressionAttributeValues: Item{":new": epoch(claimed), ":old": epoch(n.Version)},
 	})
 	if IsConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
-		return false, Unavailable("claim the note of "+n.Record.SK, err)
+		return false, Unavailable("claim the note of "+n.Record, err)
 	}
-	n.expiresAt = claimed
+	n.Version, n.NotedAt = claimed, notedAt(claimed)
 	return true, nil
 }
 
 // ClearFollowupNote deletes n, unless it changed since it was read or
 // claimed (a newer failure noted again: that note stays for a later run).
-func (t *Table) ClearFollowupNote(ctx context.Context, n FollowupNote) error {
-	_, err := t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 aws.String(t.Name),
+func (f Followups) ClearFollowupNote(ctx context.Context, n qunyun.FollowupNote) error {
+	_, err := f.Table.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(f.Table.Name),
 		Key:                       followupNoteKey(n),
 		ConditionExpression:       aws.String("expiresAt = :v"),
-		ExpressionAttributeValues: Item{":v": epoch(n.expiresAt)},
+		ExpressionAttributeValues: Item{":v": epoch(n.Version)},
 	})
 	if err != nil && !IsConditionFailed(err) {
-		return Unavailable("clear the note of "+n.Record.SK, err)
+		return Unavailable("clear the note of "+n.Record, err)
 	}
 	return nil
 }
 
 // FollowupRecord reads the record n names. pending is false when its work
 // is done (a retry finished it) or the record no longer exists.
-func (t *Table) FollowupRecord(ctx context.Context, n FollowupNote) (r StuckRecord, pending bool, err error) {
-	res, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name),
-		Key: Key(n.Record.PK, n.Record.SK), ConsistentRead: aws.Bool(true)})
+func (f Followups) FollowupRecord(ctx context.Context, n qunyun.FollowupNote) (r qunyun.StuckRecord, pending bool, err error) {
+	pk, sk, _ := strings.Cut(n.Record, " ")
+	res, err := f.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.Table.Name),
+		Key: Key(pk, sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return r, false, Unavailable("read "+n.Record.SK, err)
+		return r, false, Unavailable("read "+sk, err)
 	}
 	if res.Item == nil {
 		return r, false, nil
 	}
-	if err := Unmarshal(res.Item, &r.Keys); err != nil {
+	var k Keys
+	if err := Unmarshal(res.Item, &k); err != nil {
 		return r, false, err
 	}
 	if err := Unmarshal(res.Item, &r.Followup); err != nil {
@@ -124,19 +112,25 @@ func (t *Table) FollowupRecord(ctx context.Context, n FollowupNote) (r StuckReco
 		return r, false, nil
 	}
 	switch {
-	case strings.HasPrefix(r.SK, "MSG#"):
+	case strings.HasPrefix(k.SK, "MSG#"):
 		r.Message = new(qunyun.Message)
 		err = Unmarshal(res.Item, r.Message)
-	case strings.HasPrefix(r.SK, "EVT#"):
+	case strings.HasPrefix(k.SK, "EVT#"):
 		r.Event = new(qunyun.GroupEvent)
 		err = Unmarshal(res.Item, r.Event)
-		r.Event.Type = r.Type
+		r.Event.Type = k.Type
 	default:
 		// Only messages and group events list work; anything else is not
 		// ours to finish.
 		return r, false, nil
 	}
 	return r, err == nil, err
+}
+
+// notedAt is when a note's work last failed (or it was claimed), to the
+// second: its expiry less followupNoteTTL.
+func notedAt(expiresAt int64) time.Time {
+	return time.Unix(expiresAt, 0).Add(-followupNoteTTL).UTC()
 }
 
 func epoch(sec int64) types.AttributeValue {

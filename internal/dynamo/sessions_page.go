@@ -26,13 +26,13 @@ type sessionPageItem struct {
 // EnsureSessionPageKey stores key as the session's page key unless it has
 // one already, and returns the stored key either way: the first key wins,
 // so a retried reminder carries the same link.
-func (t *Table) EnsureSessionPageKey(ctx context.Context, sessionID, key string) (string, error) {
+func (s Sessions) EnsureSessionPageKey(ctx context.Context, sessionID, key string) (string, error) {
 	if sessionID == "" || key == "" {
 		return "", qunyun.Errorf(qunyun.EINVALID, "session page key: session id and key are required")
 	}
-	created, err := t.PutNew(ctx, sessionPageItem{
+	created, err := s.Table.PutNew(ctx, sessionPageItem{
 		Keys:    Keys{PK: SessionPK(sessionID), SK: sessionPageSK, Type: "SessionPage"},
-		Session: sessionID, PageKey: key, CreatedAt: t.now(),
+		Session: sessionID, PageKey: key, CreatedAt: s.Table.now(),
 	})
 	if err != nil {
 		return "", fmt.Errorf("put page key of session %s: %w", sessionID, err)
@@ -40,7 +40,7 @@ func (t *Table) EnsureSessionPageKey(ctx context.Context, sessionID, key string)
 	if created {
 		return key, nil
 	}
-	stored, found, err := t.SessionPageKey(ctx, sessionID)
+	stored, found, err := s.SessionPageKey(ctx, sessionID)
 	if err != nil {
 		return "", err
 	}
@@ -52,9 +52,9 @@ func (t *Table) EnsureSessionPageKey(ctx context.Context, sessionID, key string)
 
 // SessionPageKey reads the session's page key; found is false when the
 // session never had a link made.
-func (t *Table) SessionPageKey(ctx context.Context, sessionID string) (key string, found bool, err error) {
+func (s Sessions) SessionPageKey(ctx context.Context, sessionID string) (key string, found bool, err error) {
 	var it sessionPageItem
-	found, err = t.Get(ctx, SessionPK(sessionID), sessionPageSK, &it)
+	found, err = s.Table.Get(ctx, SessionPK(sessionID), sessionPageSK, &it)
 	if err != nil {
 		return "", false, fmt.Errorf("get page key of session %s: %w", sessionID, err)
 	}

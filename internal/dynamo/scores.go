@@ -46,13 +46,13 @@ type reportItem struct {
 
 // GroupLog reads a group's log items whose time is in [from, to): one Query
 // per UTC date the span touches (a local day touches one or two).
-func (t *Table) GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error) {
-	return t.groupLog(ctx, groupID, from, to, "")
+func (l Log) GroupLog(ctx context.Context, groupID string, from, to time.Time) (qunyun.GroupLog, error) {
+	return l.Table.groupLog(ctx, groupID, from, to, "")
 }
 
 // GroupDeliveriesBetween reads only the deliveries of a group's log in [from, to).
-func (t *Table) GroupDeliveriesBetween(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Delivery, error) {
-	log, err := t.groupLog(ctx, groupID, from, to, "DLV#")
+func (d Deliveries) GroupDeliveriesBetween(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.Delivery, error) {
+	log, err := d.Table.groupLog(ctx, groupID, from, to, "DLV#")
 	return log.Deliveries, err
 }
 
@@ -115,17 +115,17 @@ func (t *Table) groupLog(ctx context.Context, groupID string, from, to time.Time
 }
 
 // PutGroupScore stores a group's score for its date (an idempotent overwrite).
-func (t *Table) PutGroupScore(ctx context.Context, s qunyun.GroupScore) error {
+func (sc Scores) PutGroupScore(ctx context.Context, s qunyun.GroupScore) error {
 	k := Keys{PK: "GROUP#" + s.GroupID, SK: "SCORE#" + s.Date, GSI1PK: "SCORES#" + s.Date, GSI1SK: s.GroupID, Type: "GroupScore"}
-	if err := t.Put(ctx, scoreItem{k, s}); err != nil {
+	if err := sc.Table.Put(ctx, scoreItem{k, s}); err != nil {
 		return fmt.Errorf("put score of %s on %s: %w", s.GroupID, s.Date, err)
 	}
 	return nil
 }
 
 // GroupScores reads a group's scores with dates in [from, to], oldest first.
-func (t *Table) GroupScores(ctx context.Context, groupID, from, to string) ([]qunyun.GroupScore, error) {
-	items, err := QueryInto[scoreItem](ctx, t, Query{PK: "GROUP#" + groupID, SKFrom: "SCORE#" + from, SKTo: "SCORE#" + to})
+func (sc Scores) GroupScores(ctx context.Context, groupID, from, to string) ([]qunyun.GroupScore, error) {
+	items, err := QueryInto[scoreItem](ctx, sc.Table, Query{PK: "GROUP#" + groupID, SKFrom: "SCORE#" + from, SKTo: "SCORE#" + to})
 	if err != nil {
 		return nil, fmt.Errorf("read scores of %s: %w", groupID, err)
 	}
@@ -137,8 +137,8 @@ func (t *Table) GroupScores(ctx context.Context, groupID, from, to string) ([]qu
 }
 
 // ScoresOn reads every group's score for a date, by group id.
-func (t *Table) ScoresOn(ctx context.Context, date string) ([]qunyun.GroupScore, error) {
-	items, err := QueryInto[scoreItem](ctx, t, Query{Index: GSI1, PK: "SCORES#" + date})
+func (sc Scores) ScoresOn(ctx context.Context, date string) ([]qunyun.GroupScore, error) {
+	items, err := QueryInto[scoreItem](ctx, sc.Table, Query{Index: GSI1, PK: "SCORES#" + date})
 	if err != nil {
 		return nil, fmt.Errorf("read scores on %s: %w", date, err)
 	}
@@ -150,18 +150,18 @@ func (t *Table) ScoresOn(ctx context.Context, date string) ([]qunyun.GroupScore,
 }
 
 // PutMemberLevel stores a member's level (an idempotent overwrite).
-func (t *Table) PutMemberLevel(ctx context.Context, l qunyun.MemberLevel) error {
+func (sc Scores) PutMemberLevel(ctx context.Context, l qunyun.MemberLevel) error {
 	k := Keys{PK: "GROUP#" + l.GroupID, SK: "LEVEL#" + l.MemberID,
 		GSI1PK: "LEVELS#" + l.Date, GSI1SK: l.GroupID + "#" + l.MemberID, Type: "MemberLevel"}
-	if err := t.Put(ctx, levelItem{k, l}); err != nil {
+	if err := sc.Table.Put(ctx, levelItem{k, l}); err != nil {
 		return fmt.Errorf("put level of %s in %s: %w", l.MemberID, l.GroupID, err)
 	}
 	return nil
 }
 
 // MemberLevels reads the stored levels of a group's members.
-func (t *Table) MemberLevels(ctx context.Context, groupID string) ([]qunyun.MemberLevel, error) {
-	items, err := QueryInto[levelItem](ctx, t, Query{PK: "GROUP#" + groupID, SKPrefix: "LEVEL#"})
+func (sc Scores) MemberLevels(ctx context.Context, groupID string) ([]qunyun.MemberLevel, error) {
+	items, err := QueryInto[levelItem](ctx, sc.Table, Query{PK: "GROUP#" + groupID, SKPrefix: "LEVEL#"})
 	if err != nil {
 		return nil, fmt.Errorf("read levels of %s: %w", groupID, err)
 	}
@@ -174,7 +174,7 @@ func (t *Table) MemberLevels(ctx context.Context, groupID string) ([]qunyun.Memb
 
 // SetGroupNoisy sets a group's Noisy flag, touching nothing else; it reports
 // whether the flag changed. A group that does not exist is left alone.
-func (t *Table) SetGroupNoisy(ctx context.Context, groupID string, noisy bool) (bool, error) {
+func (sc Scores) SetGroupNoisy(ctx context.Context, groupID string, noisy bool) (bool, error) {
 	cond := "attribute_exists(PK) AND (attribute_not_exists(noisy) OR noisy <> :n)"
 	if !noisy {
 		cond = "attribute_exists(PK) AND noisy = :y"
@@ -183,8 +183,8 @@ func (t *Table) SetGroupNoisy(ctx context.Context, groupID string, noisy bool) (
 	if !noisy {
 		vals[":y"] = &types.AttributeValueMemberBOOL{Value: true}
 	}
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
+	_, err := sc.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(sc.Table.Name),
 		Key:                       Key("GROUP#"+groupID, meta),
 		UpdateExpression:          aws.String("SET noisy = :n ADD version :one"),
 		ConditionExpression:       aws.String(cond),
@@ -201,7 +201,7 @@ func (t *Table) SetGroupNoisy(ctx context.Context, groupID string, noisy bool) (
 
 // SetMemberTier writes the tier and tags scoring found onto a member, so
 // push can target by them; a member who is not in the catalog is left alone.
-func (t *Table) SetMemberTier(ctx context.Context, groupID, memberID, tier string, tags []string) error {
+func (sc Scores) SetMemberTier(ctx context.Context, groupID, memberID, tier string, tags []string) error {
 	expr := "SET tier = :t REMOVE autoTags ADD version :one"
 	vals := Item{":t": &types.AttributeValueMemberS{Value: tier}, ":one": &types.AttributeValueMemberN{Value: "1"}}
 	if len(tags) > 0 {
@@ -212,8 +212,8 @@ func (t *Table) SetMemberTier(ctx context.Context, groupID, memberID, tier strin
 		}
 		vals[":tags"] = &types.AttributeValueMemberL{Value: l}
 	}
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
+	_, err := sc.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(sc.Table.Name),
 		Key:                       Key("GROUP#"+groupID, "MEMBER#"+memberID),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
@@ -226,17 +226,17 @@ func (t *Table) SetMemberTier(ctx context.Context, groupID, memberID, tier strin
 }
 
 // PutReport stores the daily report (an idempotent overwrite).
-func (t *Table) PutReport(ctx context.Context, r qunyun.Report) error {
-	if err := t.Put(ctx, reportItem{Keys{PK: "REPORT", SK: r.Date, Type: "Report"}, r}); err != nil {
+func (sc Scores) PutReport(ctx context.Context, r qunyun.Report) error {
+	if err := sc.Table.Put(ctx, reportItem{Keys{PK: "REPORT", SK: r.Date, Type: "Report"}, r}); err != nil {
 		return fmt.Errorf("put report %s: %w", r.Date, err)
 	}
 	return nil
 }
 
 // Report reads the daily report of a date.
-func (t *Table) Report(ctx context.Context, date string) (qunyun.Report, bool, error) {
+func (sc Scores) Report(ctx context.Context, date string) (qunyun.Report, bool, error) {
 	var it reportItem
-	found, err := t.Get(ctx, "REPORT", date, &it)
+	found, err := sc.Table.Get(ctx, "REPORT", date, &it)
 	if err != nil {
 		return qunyun.Report{}, false, fmt.Errorf("get report %s: %w", date, err)
 	}
@@ -246,9 +246,9 @@ func (t *Table) Report(ctx context.Context, date string) (qunyun.Report, bool, e
 // FinishScoringShard records that one shard of a run is done and reports
 // whether every shard of it is now done. Recording twice is harmless. run
 // is the date of a re-run by date, or date@<scheduled time> (scoring.Night).
-func (t *Table) FinishScoringShard(ctx context.Context, run string, shard, shards int) (bool, error) {
-	out, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Name),
+func (sc Scores) FinishScoringShard(ctx context.Context, run string, shard, shards int) (bool, error) {
+	out, err := sc.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(sc.Table.Name),
 		Key:                      Key("RUN#scoring#nightly", run),
 		UpdateExpression:         aws.String("SET #type = :type, #total = :total ADD #shards :s"),
 		ExpressionAttributeNames: map[string]string{"#type": "type", "#total": "total", "#shards": "shards"},
@@ -278,8 +278,8 @@ func (t *Table) FinishScoringShard(ctx context.Context, run string, shard, shard
 // ScoringRuns reads the run markers whose key (a date, or date@<scheduled
 // time>) starts with a date in [fromDate, toDate], and tells which runs
 // finished every shard.
-func (t *Table) ScoringRuns(ctx context.Context, fromDate, toDate string) (map[string]bool, error) {
-	items, err := t.QueryItems(ctx, Query{PK: "RUN#scoring#nightly", SKFrom: fromDate, SKTo: toDate + "~"}) // '~' sorts after '@'
+func (sc Scores) ScoringRuns(ctx context.Context, fromDate, toDate string) (map[string]bool, error) {
+	items, err := sc.Table.QueryItems(ctx, Query{PK: "RUN#scoring#nightly", SKFrom: fromDate, SKTo: toDate + "~"}) // '~' sorts after '@'
 	if err != nil {
 		return nil, fmt.Errorf("read scoring runs %s..%s: %w", fromDate, toDate, err)
 	}

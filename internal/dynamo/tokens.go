@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 // Access-token cache with a lease (docs/data-model.md "Access token cache"):
@@ -17,25 +18,19 @@ import (
 // WeChat's token API at a time (a second fetch would invalidate the first
 // token for every other process).
 
-// CachedToken is a shared access token.
-type CachedToken struct {
-	Token     string
-	ExpiresAt time.Time // zero when there is none
-}
-
 type tokenItem struct {
 	Token          string `dynamodbav:"token"`
 	TokenExpiresMs int64  `dynamodbav:"tokenExpiresMs"`
 }
 
 // AccessToken reads an app's shared token.
-func (t *Table) AccessToken(ctx context.Context, app string) (CachedToken, error) {
+func (tk Tokens) AccessToken(ctx context.Context, app string) (qunyun.AccessToken, error) {
 	var v tokenItem
-	found, err := t.Get(ctx, "TOKEN#"+app, meta, &v)
+	found, err := tk.Table.Get(ctx, "TOKEN#"+app, meta, &v)
 	if err != nil || !found || v.Token == "" {
-		return CachedToken{}, err
+		return qunyun.AccessToken{}, err
 	}
-	return CachedToken{Token: v.Token, ExpiresAt: time.UnixMilli(v.TokenExpiresMs)}, nil
+	return qunyun.AccessToken{Token: v.Token, ExpiresAt: time.UnixMilli(v.TokenExpiresMs)}, nil
 }
 
 // LeaseToken takes the app's refresh lease until "until" if nobody else
@@ -43,10 +38,10 @@ func (t *Table) AccessToken(ctx context.Context, app string) (CachedToken, error
 // already holds succeeds: when DynamoDB applied the write but its answer was
 // lost, the SDK's retry (or the owner's next attempt) must not read the
 // owner's own lease as someone else's, or nobody refreshes until it expires.
-func (t *Table) LeaseToken(ctx context.Context, app, owner string, until time.Time) (bool, error) {
-	now := t.now()
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Name),
+func (tk Tokens) LeaseToken(ctx context.Context, app, owner string, until time.Time) (bool, error) {
+	now := tk.Table.now()
+	_, err := tk.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(tk.Table.Name),
 		Key:                      Key("TOKEN#"+app, meta),
 		UpdateExpression:         aws.String("SET leaseOwner = :o, leaseUntilMs = :u, #type = :type"),
 		ConditionExpression:      aws.String("attribute_not_exists(leaseUntilMs) OR leaseUntilMs < :now OR leaseOwner = :o"),
@@ -70,9 +65,9 @@ func (t *Table) LeaseToken(ctx context.Context, app, owner string, until time.Ti
 // StoreToken writes the new token and releases the lease, only while owner
 // still holds it (a holder whose lease ran out must not overwrite a newer
 // token). It reports whether the write happened.
-func (t *Table) StoreToken(ctx context.Context, app, owner string, tok CachedToken) (bool, error) {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Name),
+func (tk Tokens) StoreToken(ctx context.Context, app, owner string, tok qunyun.AccessToken) (bool, error) {
+	_, err := tk.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(tk.Table.Name),
 		Key:                      Key("TOKEN#"+app, meta),
 		UpdateExpression:         aws.String("SET #token = :t, tokenExpiresMs = :e REMOVE leaseOwner, leaseUntilMs"),
 		ConditionExpression:      aws.String("leaseOwner = :o"),
@@ -93,9 +88,9 @@ func (t *Table) StoreToken(ctx context.Context, app, owner string, tok CachedTok
 }
 
 // ReleaseTokenLease drops owner's lease without a new token (the fetch failed).
-func (t *Table) ReleaseTokenLease(ctx context.Context, app, owner string) error {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
+func (tk Tokens) ReleaseTokenLease(ctx context.Context, app, owner string) error {
+	_, err := tk.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(tk.Table.Name),
 		Key:                       Key("TOKEN#"+app, meta),
 		UpdateExpression:          aws.String("REMOVE leaseOwner, leaseUntilMs"),
 		ConditionExpression:       aws.String("leaseOwner = :o"),

@@ -16,7 +16,7 @@ import (
 func TestReserveCapUnderConcurrency(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
-	c := dynamo.GroupDayCap("g1", "2026-11-22")
+	c := qunyun.GroupDayCap("g1", "2026-11-22")
 	var won atomic.Int32
 	var wg sync.WaitGroup
 	held := make(chan string, 30)
@@ -24,7 +24,7 @@ func TestReserveCapUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := tb.ReserveCap(ctx, c, 3, time.Hour, fmt.Sprint("d", i))
+			ok, err := dynamo.Deliveries{Table: tb}.ReserveCap(ctx, c, 3, time.Hour, fmt.Sprint("d", i))
 			if err != nil {
 				t.Error(err)
 			}
@@ -40,23 +40,23 @@ func TestReserveCapUnderConcurrency(t *testing.T) {
 	if won.Load() != 3 {
 		t.Fatalf("%d reservations won, want 3", won.Load())
 	}
-	if err := tb.ReleaseCap(ctx, c, first); err != nil {
+	if err := (dynamo.Deliveries{Table: tb}).ReleaseCap(ctx, c, first); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := tb.CapCount(ctx, c); n != 2 {
+	if n, _ := (dynamo.Deliveries{Table: tb}).CapCount(ctx, c); n != 2 {
 		t.Fatalf("count after release = %d, want 2", n)
 	}
 	for range 3 { // a holder gives back once; others give back nothing
-		tb.ReleaseCap(ctx, c, first)
-		tb.ReleaseCap(ctx, c, "never-held")
+		dynamo.Deliveries{Table: tb}.ReleaseCap(ctx, c, first)
+		dynamo.Deliveries{Table: tb}.ReleaseCap(ctx, c, "never-held")
 	}
 	for h := range held {
-		tb.ReleaseCap(ctx, c, h)
+		dynamo.Deliveries{Table: tb}.ReleaseCap(ctx, c, h)
 	}
-	if n, _ := tb.CapCount(ctx, c); n != 0 {
+	if n, _ := (dynamo.Deliveries{Table: tb}).CapCount(ctx, c); n != 0 {
 		t.Fatalf("count = %d, want 0", n)
 	}
-	if back, ok := dynamo.ParseCapCounter(c.String()); !ok || back != c {
+	if back, ok := qunyun.ParseCapCounter(c.String()); !ok || back != c {
 		t.Fatalf("ParseCapCounter(%q) = %v %v", c.String(), back, ok)
 	}
 }
@@ -66,42 +66,48 @@ func TestDeliveryClaimAndUpdate(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
 	d := qunyun.Delivery{ID: "d1", Source: "p1", TargetKind: qunyun.TargetGroup, TargetID: "g1", GroupID: "g1", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
-	ok, first, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
+	ok, first, err := dynamo.Deliveries{Table: tb}.ClaimDelivery(ctx, qunyun.DeliveryRecord{Delivery: d})
 	if err != nil || !ok || first.State != qunyun.DeliveryClaimed {
 		t.Fatalf("first claim: %v %v %s", ok, err, first.State)
 	}
-	ok, stored, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
+	ok, stored, err := dynamo.Deliveries{Table: tb}.ClaimDelivery(ctx, qunyun.DeliveryRecord{Delivery: d})
 	if err != nil || ok || stored.ID != "d1" {
 		t.Fatalf("second claim: %v %v %+v", ok, err, stored)
 	}
 	stale := stored
-	changed, err := tb.UpdateDelivery(ctx, &stored, func(d *qunyun.Delivery) { d.State = qunyun.DeliverySent })
+	changed, err := dynamo.Deliveries{Table: tb}.UpdateDelivery(ctx, &stored, func(d *qunyun.Delivery) { d.State = qunyun.DeliverySent })
 	if err != nil || !changed {
 		t.Fatal(changed, err)
 	}
-	changed, err = tb.UpdateDelivery(ctx, &stale, func(d *qunyun.Delivery) { d.State = qunyun.DeliveryFailed })
+	changed, err = dynamo.Deliveries{Table: tb}.UpdateDelivery(ctx, &stale, func(d *qunyun.Delivery) { d.State = qunyun.DeliveryFailed })
 	if err != nil || changed {
 		t.Fatalf("a stale update went through: %v %v", changed, err)
 	}
-	for name, q := range map[string]func() ([]dynamo.DeliveryItem, error){
-		"group": func() ([]dynamo.DeliveryItem, error) { return tb.GroupDayDeliveries(ctx, "g1", "2026-11-22") },
-		"plan":  func() ([]dynamo.DeliveryItem, error) { return tb.PlanDeliveries(ctx, "p1", "2026-11-22") },
-		"sent":  func() ([]dynamo.DeliveryItem, error) { return tb.DayDeliveries(ctx, "2026-11-22", qunyun.DeliverySent) },
+	for name, q := range map[string]func() ([]qunyun.DeliveryRecord, error){
+		"group": func() ([]qunyun.DeliveryRecord, error) {
+			return dynamo.Deliveries{Table: tb}.GroupDayDeliveries(ctx, "g1", "2026-11-22")
+		},
+		"plan": func() ([]qunyun.DeliveryRecord, error) {
+			return dynamo.Deliveries{Table: tb}.PlanDeliveries(ctx, "p1", "2026-11-22")
+		},
+		"sent": func() ([]qunyun.DeliveryRecord, error) {
+			return dynamo.Deliveries{Table: tb}.DayDeliveries(ctx, "2026-11-22", qunyun.DeliverySent)
+		},
 	} {
 		items, err := q()
 		if err != nil || len(items) != 1 || items[0].State != qunyun.DeliverySent {
 			t.Fatalf("%s query: %+v %v", name, items, err)
 		}
 	}
-	if items, _ := tb.DayDeliveries(ctx, "2026-11-22", qunyun.DeliveryClaimed); len(items) != 0 {
+	if items, _ := (dynamo.Deliveries{Table: tb}).DayDeliveries(ctx, "2026-11-22", qunyun.DeliveryClaimed); len(items) != 0 {
 		t.Fatalf("the GSI2 state key did not move: %+v", items)
 	}
 	// Person deliveries live under their own partition.
 	m := qunyun.Delivery{ID: "d2", Source: "alert", TargetKind: qunyun.TargetStaff, TargetID: "mod-1", At: d.At}
-	if ok, _, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: m}); !ok || err != nil {
+	if ok, _, err := (dynamo.Deliveries{Table: tb}).ClaimDelivery(ctx, qunyun.DeliveryRecord{Delivery: m}); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if items, err := tb.TargetDeliveries(ctx, qunyun.TargetStaff, "mod-1", "2026-11-22"); err != nil || len(items) != 1 {
+	if items, err := (dynamo.Deliveries{Table: tb}).TargetDeliveries(ctx, qunyun.TargetStaff, "mod-1", "2026-11-22"); err != nil || len(items) != 1 {
 		t.Fatalf("target deliveries: %+v %v", items, err)
 	}
 }
@@ -116,27 +122,27 @@ func TestDeliveryClaimAndUpdate(t *testing.T) {
 func TestCapSurvivesALostAnswer(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
-	c := dynamo.GroupMonthCap("g1", "2026-11")
+	c := qunyun.GroupMonthCap("g1", "2026-11")
 	for i := range 2 {
-		if ok, err := tb.ReserveCap(ctx, c, 3, time.Hour, fmt.Sprint("other-", i)); err != nil || !ok {
+		if ok, err := (dynamo.Deliveries{Table: tb}).ReserveCap(ctx, c, 3, time.Hour, fmt.Sprint("other-", i)); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
 	}
 	lossy := &dynamo.Table{DB: &lostAnswer{API: tb.DB}, Name: tb.Name, Now: tb.Now}
-	if ok, err := lossy.ReserveCap(ctx, c, 3, time.Hour, "d1"); err != nil || !ok {
+	if ok, err := (dynamo.Deliveries{Table: lossy}).ReserveCap(ctx, c, 3, time.Hour, "d1"); err != nil || !ok {
 		t.Fatalf("the last place, answer lost: ok=%v err=%v, want it reserved", ok, err)
 	}
-	if n, _ := tb.CapCount(ctx, c); n != 3 {
+	if n, _ := (dynamo.Deliveries{Table: tb}).CapCount(ctx, c); n != 3 {
 		t.Fatalf("count %d after a lost answer, want 3", n)
 	}
-	if ok, _ := tb.ReserveCap(ctx, c, 3, time.Hour, "d2"); ok {
+	if ok, _ := (dynamo.Deliveries{Table: tb}).ReserveCap(ctx, c, 3, time.Hour, "d2"); ok {
 		t.Fatal("a fourth reservation of a cap of 3")
 	}
 	lossy = &dynamo.Table{DB: &lostAnswer{API: tb.DB}, Name: tb.Name, Now: tb.Now}
-	if err := lossy.ReleaseCap(ctx, c, "d1"); err != nil {
+	if err := (dynamo.Deliveries{Table: lossy}).ReleaseCap(ctx, c, "d1"); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := tb.CapCount(ctx, c); n != 2 {
+	if n, _ := (dynamo.Deliveries{Table: tb}).CapCount(ctx, c); n != 2 {
 		t.Fatalf("count %d after a release whose answer was lost, want 2", n)
 	}
 }
@@ -145,22 +151,22 @@ func TestUpdateDeliverySurvivesALostAnswer(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
 	d := qunyun.Delivery{ID: "d1", Source: "p1", TargetKind: qunyun.TargetGroup, TargetID: "g1", GroupID: "g1", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
-	_, it, err := tb.ClaimDelivery(ctx, dynamo.DeliveryItem{Delivery: d})
+	_, it, err := dynamo.Deliveries{Table: tb}.ClaimDelivery(ctx, qunyun.DeliveryRecord{Delivery: d})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stale := it
 	lossy := &dynamo.Table{DB: &lostAnswer{API: tb.DB}, Name: tb.Name, Now: tb.Now}
-	changed, err := lossy.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) { d.SendStartedAt = d.At })
+	changed, err := dynamo.Deliveries{Table: lossy}.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) { d.SendStartedAt = d.At })
 	if err != nil || !changed || it.Version != 2 {
 		t.Fatalf("update with a lost answer: changed=%v err=%v version=%d, want changed at version 2", changed, err, it.Version)
 	}
 	// Someone else's write is still a lost race.
-	changed, err = tb.UpdateDelivery(ctx, &stale, func(d *qunyun.Delivery) { d.State = qunyun.DeliveryFailed })
+	changed, err = dynamo.Deliveries{Table: tb}.UpdateDelivery(ctx, &stale, func(d *qunyun.Delivery) { d.State = qunyun.DeliveryFailed })
 	if err != nil || changed {
 		t.Fatalf("a stale update went through: %v %v", changed, err)
 	}
-	stored, _, err := tb.GetDelivery(ctx, d)
+	stored, _, err := dynamo.Deliveries{Table: tb}.GetDelivery(ctx, d)
 	if err != nil || stored.SendStartedAt.IsZero() || stored.State != qunyun.DeliveryClaimed {
 		t.Fatalf("stored %+v %v, want the send-started mark", stored.Delivery, err)
 	}
@@ -183,7 +189,7 @@ func TestTokenLease(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			owner := fmt.Sprintf("p%d", i)
-			if ok, err := tb.LeaseToken(ctx, "oa:wx", owner, now.Add(30*time.Second)); err == nil && ok {
+			if ok, err := (dynamo.Tokens{Table: tb}).LeaseToken(ctx, "oa:wx", owner, now.Add(30*time.Second)); err == nil && ok {
 				mu.Lock()
 				owners = append(owners, owner)
 				mu.Unlock()
@@ -195,28 +201,28 @@ func TestTokenLease(t *testing.T) {
 		t.Fatalf("lease holders %v, want 1", owners)
 	}
 	p := owners[0]
-	if ok, _ := tb.StoreToken(ctx, "oa:wx", "someone-else", dynamo.CachedToken{Token: "x", ExpiresAt: now.Add(time.Hour)}); ok {
+	if ok, _ := (dynamo.Tokens{Table: tb}).StoreToken(ctx, "oa:wx", "someone-else", qunyun.AccessToken{Token: "x", ExpiresAt: now.Add(time.Hour)}); ok {
 		t.Fatal("a non-holder stored a token")
 	}
-	if ok, err := tb.StoreToken(ctx, "oa:wx", p, dynamo.CachedToken{Token: "tok", ExpiresAt: now.Add(time.Hour)}); !ok || err != nil {
+	if ok, err := (dynamo.Tokens{Table: tb}).StoreToken(ctx, "oa:wx", p, qunyun.AccessToken{Token: "tok", ExpiresAt: now.Add(time.Hour)}); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	got, err := tb.AccessToken(ctx, "oa:wx")
+	got, err := dynamo.Tokens{Table: tb}.AccessToken(ctx, "oa:wx")
 	if err != nil || got.Token != "tok" || !got.ExpiresAt.Equal(now.Add(time.Hour)) {
 		t.Fatalf("token = %+v %v", got, err)
 	}
-	if ok, _ := tb.LeaseToken(ctx, "oa:wx", "q", now.Add(30*time.Second)); !ok {
+	if ok, _ := (dynamo.Tokens{Table: tb}).LeaseToken(ctx, "oa:wx", "q", now.Add(30*time.Second)); !ok {
 		t.Fatal("storing did not release the lease")
 	}
-	if ok, _ := tb.LeaseToken(ctx, "oa:wx", "r", now.Add(30*time.Second)); ok {
+	if ok, _ := (dynamo.Tokens{Table: tb}).LeaseToken(ctx, "oa:wx", "r", now.Add(30*time.Second)); ok {
 		t.Fatal("a held lease was taken")
 	}
 	// The SDK's retry of a lease write whose answer was lost.
-	if ok, err := tb.LeaseToken(ctx, "oa:wx", "q", now.Add(30*time.Second)); !ok || err != nil {
+	if ok, err := (dynamo.Tokens{Table: tb}).LeaseToken(ctx, "oa:wx", "q", now.Add(30*time.Second)); !ok || err != nil {
 		t.Fatalf("the holder could not take its own lease again: %v %v", ok, err)
 	}
 	now = now.Add(31 * time.Second)
-	if ok, _ := tb.LeaseToken(ctx, "oa:wx", "r", now.Add(30*time.Second)); !ok {
+	if ok, _ := (dynamo.Tokens{Table: tb}).LeaseToken(ctx, "oa:wx", "r", now.Add(30*time.Second)); !ok {
 		t.Fatal("an expired lease could not be taken")
 	}
 }
@@ -225,21 +231,21 @@ func TestCursorOnlyMovesForward(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
 	t1 := time.Date(2026, 11, 22, 3, 5, 0, 0, time.UTC)
-	if err := tb.AdvanceCursor(ctx, "push", "tick", t1); err != nil {
+	if err := (dynamo.Deliveries{Table: tb}).AdvanceCursor(ctx, "push", "tick", t1); err != nil {
 		t.Fatal(err)
 	}
-	if err := tb.AdvanceCursor(ctx, "push", "tick", t1.Add(-time.Minute)); err != nil {
+	if err := (dynamo.Deliveries{Table: tb}).AdvanceCursor(ctx, "push", "tick", t1.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := tb.Cursor(ctx, "push", "tick")
+	got, err := dynamo.Deliveries{Table: tb}.Cursor(ctx, "push", "tick")
 	if err != nil || !got.Equal(t1) {
 		t.Fatalf("cursor = %s %v, want %s", got, err, t1)
 	}
-	if done, _ := tb.RunDone(ctx, "push", "tick", t1); done {
+	if done, _ := (dynamo.Deliveries{Table: tb}).RunDone(ctx, "push", "tick", t1); done {
 		t.Fatal("run marked done before MarkRunDone")
 	}
-	tb.MarkRunDone(ctx, "push", "tick", t1, time.Hour)
-	if done, _ := tb.RunDone(ctx, "push", "tick", t1); !done {
+	dynamo.Deliveries{Table: tb}.MarkRunDone(ctx, "push", "tick", t1, time.Hour)
+	if done, _ := (dynamo.Deliveries{Table: tb}).RunDone(ctx, "push", "tick", t1); !done {
 		t.Fatal("run not marked done")
 	}
 }

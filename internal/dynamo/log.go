@@ -1,7 +1,6 @@
 package dynamo
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -14,7 +13,8 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// The callback's store (docs/data-model.md, rows written by "callback"):
+// The log store and what the callback writes next to it (docs/data-model.md,
+// rows written by "callback"):
 //
 //	GROUP#<gid>#D#<date>     MSG#<ms>#<key>     a group message (qunyun.Message, type Message)
 //	GROUP#<gid>#D#<date>     EVT#<ms>#<key>     a membership/group event (qunyun.GroupEvent)
@@ -32,7 +32,7 @@ import (
 // <date> is the UTC date of the event's own time and <ms> its 13-digit Unix
 // milliseconds, so a retry computes the same key and the conditional put
 // turns it into a no-op: the log item is the idempotency record. The work a
-// record implies, and its done marker, are in callback_followup.go.
+// record implies, and its done marker, are the Followups store (followups.go).
 
 // LogDate is the UTC date used in log partition keys.
 func LogDate(t time.Time) string { return t.UTC().Format(time.DateOnly) }
@@ -71,131 +71,14 @@ func MessageKeys(m qunyun.Message) Keys {
 		GSI1PK: personLogPK(m.AccountID, m.MemberID), GSI1SK: Millis(m.At)}
 }
 
-// RecordMessage writes the message once: created is false when it was
-// already recorded (a retry). This is the only write of an ordinary message.
-func (t *Table) RecordMessage(ctx context.Context, m qunyun.Message) (created bool, err error) {
-	created, err = t.PutNew(ctx, loggedMessage{MessageKeys(m), m})
-	if err != nil {
-		return false, fmt.Errorf("record message %s: %w", m.ID, err)
-	}
-	return created, nil
-}
-
 type loggedGroupEvent struct {
 	Keys
 	qunyun.GroupEvent
 }
 
-// RecordGroupEvent writes a membership or group event once.
-func (t *Table) RecordGroupEvent(ctx context.Context, e qunyun.GroupEvent) (created bool, err error) {
-	created, err = t.PutNew(ctx, loggedGroupEvent{GroupEventKeys(e), e})
-	if err != nil {
-		return false, fmt.Errorf("record %s %s: %w", e.Type, e.ID, err)
-	}
-	return created, nil
-}
-
 type loggedAccountEvent struct {
 	Keys
 	qunyun.AccountEvent
-}
-
-// RecordAccountEvent writes an OA 1:1 event once. An Unsubscribed event is
-// kept out of the person index so deleting the person's data keeps it.
-func (t *Table) RecordAccountEvent(ctx context.Context, e qunyun.AccountEvent) (created bool, err error) {
-	created, err = t.PutNew(ctx, loggedAccountEvent{AccountEventKeys(e), e})
-	if err != nil {
-		return false, fmt.Errorf("record %s %s: %w", e.Type, e.ID, err)
-	}
-	return created, nil
-}
-
-// GroupLiveSession reads the live-session pointer GROUP#<gid>/#LIVE that the
-// session function writes. An expired pointer, or one whose end has passed,
-// counts as no session.
-func (t *Table) GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
-	var it struct {
-		Keys
-		qunyun.LiveSession
-	}
-	found, err := t.Get(ctx, "GROUP#"+groupID, "#LIVE", &it)
-	if err != nil {
-		return qunyun.LiveSession{}, false, fmt.Errorf("live session of %s: %w", groupID, err)
-	}
-	if !found || it.SessionID == "" || (!it.End.IsZero() && !it.End.After(t.now())) {
-		return qunyun.LiveSession{}, false, nil
-	}
-	return it.LiveSession, true, nil
-}
-
-type capturedQuestion struct {
-	Keys
-	qunyun.Question
-}
-
-// QuestionSK is the sort key of a captured question.
-func QuestionSK(q qunyun.Question) string {
-	return "Q#" + Millis(q.At) + "#" + q.MessageID
-}
-
-// CaptureQuestion writes a session question once.
-func (t *Table) CaptureQuestion(ctx context.Context, q qunyun.Question) (created bool, err error) {
-	q.Votes, q.Voters = 0, nil
-	created, err = t.PutNew(ctx, capturedQuestion{Keys{PK: "SESSION#" + q.SessionID, SK: QuestionSK(q), Type: "Question"}, q})
-	if err != nil {
-		return false, fmt.Errorf("capture question %s: %w", q.MessageID, err)
-	}
-	return created, nil
-}
-
-// VoteQuestion adds memberID's vote to a question; a member votes once, so
-// a second vote (or a retry) adds nothing and returns false.
-func (t *Table) VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error) {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Name),
-		Key:                      Key("SESSION#"+sessionID, questionSK),
-		UpdateExpression:         aws.String("ADD #votes :one, #voters :m"),
-		ConditionExpression:      aws.String("attribute_exists(PK) AND NOT contains(#voters, :mid)"),
-		ExpressionAttributeNames: map[string]string{"#votes": "votes", "#voters": "voters"},
-		ExpressionAttributeValues: Item{
-			":one": &types.AttributeValueMemberN{Value: "1"},
-			":m":   &types.AttributeValueMemberSS{Value: []string{memberID}},
-			":mid": &types.AttributeValueMemberS{Value: memberID},
-		},
-	})
-	if IsConditionFailed(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, Unavailable("vote question "+questionSK, err)
-	}
-	return true, nil
-}
-
-// OpenQuestion finds the question a "+1" votes for: the one asked in the
-// quoted message when replyTo is set (or the one it was merged into), else
-// the most recent one neither answered, hidden nor merged. It looks at the latest 50 questions.
-func (t *Table) OpenQuestion(ctx context.Context, sessionID, replyTo string) (sk string, found bool, err error) {
-	items, err := t.QueryItems(ctx, Query{PK: "SESSION#" + sessionID, SKPrefix: "Q#", Desc: true, Limit: 50})
-	if err != nil {
-		return "", false, fmt.Errorf("open question of %s: %w", sessionID, err)
-	}
-	for _, it := range items {
-		var q capturedQuestion
-		if err := Unmarshal(it, &q); err != nil {
-			return "", false, err
-		}
-		if replyTo != "" {
-			if q.MessageID == replyTo {
-				return cmp.Or(q.MergedInto, q.SK), true, nil
-			}
-			continue
-		}
-		if !q.Answered && q.Shown() {
-			return q.SK, true, nil
-		}
-	}
-	return "", false, nil
 }
 
 type streakItem struct {
@@ -228,10 +111,10 @@ const lateDays = 14
 // It reads the member's streak and writes it back conditional on its
 // version, again on a conflict; the message ids it keeps per day make a
 // write whose answer was lost safe to redo.
-func (t *Table) CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (s qunyun.CheckinStreak, counted bool, err error) {
+func (l Log) CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (s qunyun.CheckinStreak, counted bool, err error) {
 	for attempt := 0; attempt < 20; attempt++ {
 		var it streakItem
-		if _, err := t.Get(ctx, "GROUP#"+groupID, "STREAK#"+memberID, &it); err != nil {
+		if _, err := l.Table.Get(ctx, "GROUP#"+groupID, "STREAK#"+memberID, &it); err != nil {
 			return s, false, fmt.Errorf("read streak of %s: %w", memberID, err)
 		}
 		next, counts, decided := it.checkIn(msgID, today, yesterday)
@@ -245,7 +128,7 @@ func (t *Table) CheckIn(ctx context.Context, groupID, memberID, msgID, today, ye
 		}
 		// Version 0: no item yet, or one written before versions.
 		in := &dynamodb.PutItemInput{
-			TableName: aws.String(t.Name), Item: item,
+			TableName: aws.String(l.Table.Name), Item: item,
 			ConditionExpression:      aws.String("attribute_not_exists(#v)"),
 			ExpressionAttributeNames: map[string]string{"#v": "v"},
 		}
@@ -253,7 +136,7 @@ func (t *Table) CheckIn(ctx context.Context, groupID, memberID, msgID, today, ye
 			in.ConditionExpression = aws.String("#v = :v")
 			in.ExpressionAttributeValues = Item{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(it.Version)}}
 		}
-		_, err = t.DB.PutItem(ctx, in)
+		_, err = l.Table.DB.PutItem(ctx, in)
 		if err == nil {
 			return next.CheckinStreak, true, nil
 		}
@@ -335,37 +218,10 @@ type checkinItem struct {
 
 // RecordCheckin logs a counted check-in in the group-day log, for scoring.
 // It is an idempotent overwrite: a retry writes the same item.
-func (t *Table) RecordCheckin(ctx context.Context, groupID, memberID, localDate string, streak int, at time.Time) error {
+func (l Log) RecordCheckin(ctx context.Context, groupID, memberID, localDate string, streak int, at time.Time) error {
 	k := Keys{PK: GroupLogPK(groupID, at), SK: "CHECKIN#" + memberID + "#" + localDate, Type: "Checkin"}
-	if err := t.Put(ctx, checkinItem{k, groupID, memberID, localDate, streak, at}); err != nil {
+	if err := l.Table.Put(ctx, checkinItem{k, groupID, memberID, localDate, streak, at}); err != nil {
 		return fmt.Errorf("record check-in of %s: %w", memberID, err)
-	}
-	return nil
-}
-
-type openItem struct {
-	Keys
-	qunyun.LinkOpen
-	AccountID string `dynamodbav:"account,omitempty"`
-	Source    string `dynamodbav:"source,omitempty"`
-	Code      string `dynamodbav:"code"`
-	UA        string `dynamodbav:"ua,omitempty"`
-}
-
-// RecordLinkOpen logs one open of a tracked link under the link's group (or
-// its account for a 1:1 link), indexed by content for reading heat.
-func (t *Table) RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.LinkOpen, requestID, ua string) error {
-	k := Keys{SK: "OPEN#" + Millis(o.At) + "#" + requestID, Type: "Open"}
-	if l.GroupID != "" {
-		k.PK = GroupLogPK(l.GroupID, o.At)
-	} else {
-		k.PK = AccountLogPK(l.AccountID, o.At)
-	}
-	if l.ContentID != "" {
-		k.GSI1PK, k.GSI1SK = "CONTENT#"+l.ContentID+"#OPENS", LogDate(o.At)+"#"+l.GroupID
-	}
-	if _, err := t.PutNew(ctx, openItem{Keys: k, LinkOpen: o, AccountID: l.AccountID, Source: l.Source, Code: l.Code, UA: ua}); err != nil {
-		return fmt.Errorf("record open of %s: %w", l.Code, err)
 	}
 	return nil
 }
@@ -375,13 +231,13 @@ func (t *Table) RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.Link
 // Either only moves forward: callbacks arrive out of order (a retried older
 // message after a newer one), and an older time must not shorten the window.
 // The times are stored in a fixed-width UTC form so they compare as strings.
-func (t *Table) TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error {
+func (l Log) TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error {
 	field := "lastMessageAt"
 	if subscribed {
 		field = "subscribedAt"
 	}
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Name),
+	_, err := l.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(l.Table.Name),
 		Key:                      Key("PERSON#"+memberID, "#PROFILE"),
 		UpdateExpression:         aws.String("SET #type = :type, #acct = :acct, #at = :at"),
 		ConditionExpression:      aws.String("attribute_not_exists(#at) OR #at < :at"),
@@ -410,8 +266,8 @@ func SortableTime(t time.Time) string {
 // DeletePersonData removes what Qunyun keeps about an OA user who
 // unsubscribed: the PERSON#<openid> profile and every 1:1 log item found
 // through the person index. It returns how many items it deleted.
-func (t *Table) DeletePersonData(ctx context.Context, accountID, memberID string) (int, error) {
-	items, err := t.QueryItems(ctx, Query{Index: GSI1, PK: personLogPK(accountID, memberID)})
+func (l Log) DeletePersonData(ctx context.Context, accountID, memberID string) (int, error) {
+	items, err := l.Table.QueryItems(ctx, Query{Index: GSI1, PK: personLogPK(accountID, memberID)})
 	if err != nil {
 		return 0, fmt.Errorf("find personal data: %w", err)
 	}
@@ -422,12 +278,12 @@ func (t *Table) DeletePersonData(ctx context.Context, accountID, memberID string
 		if pk == nil || sk == nil {
 			continue
 		}
-		if err := t.Delete(ctx, pk.Value, sk.Value); err != nil {
+		if err := l.Table.Delete(ctx, pk.Value, sk.Value); err != nil {
 			return n, fmt.Errorf("delete personal data: %w", err)
 		}
 		n++
 	}
-	if err := t.Delete(ctx, "PERSON#"+memberID, "#PROFILE"); err != nil {
+	if err := l.Table.Delete(ctx, "PERSON#"+memberID, "#PROFILE"); err != nil {
 		return n, fmt.Errorf("delete profile: %w", err)
 	}
 	return n + 1, nil
@@ -442,9 +298,9 @@ type botAnchor struct {
 // recorded. The bot's JSON carries no time of its own, so the first delivery
 // fixes it (now) and retries read it back: they then compute the same log
 // key. It costs a second write, paid only by @bot messages.
-func (t *Table) AnchorBotMessage(ctx context.Context, accountID, msgID string, now time.Time) (time.Time, error) {
+func (l Log) AnchorBotMessage(ctx context.Context, accountID, msgID string, now time.Time) (time.Time, error) {
 	k := Keys{PK: "BOTMSG#" + accountID, SK: "ID#" + msgID, Type: "BotAnchor", ExpiresAt: TTL(now, 48*time.Hour)}
-	created, err := t.PutNew(ctx, botAnchor{k, now.UnixMilli()})
+	created, err := l.Table.PutNew(ctx, botAnchor{k, now.UnixMilli()})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("anchor bot message %s: %w", msgID, err)
 	}
@@ -452,7 +308,7 @@ func (t *Table) AnchorBotMessage(ctx context.Context, accountID, msgID string, n
 		return time.UnixMilli(now.UnixMilli()).UTC(), nil
 	}
 	var it botAnchor
-	found, err := t.Get(ctx, k.PK, k.SK, &it)
+	found, err := l.Table.Get(ctx, k.PK, k.SK, &it)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read bot anchor %s: %w", msgID, err)
 	}
@@ -462,18 +318,9 @@ func (t *Table) AnchorBotMessage(ctx context.Context, accountID, msgID string, n
 	return time.UnixMilli(it.At).UTC(), nil
 }
 
-// RelayClaim is what decides where a relay event is recorded: its group,
-// its relay type and its own time. The first delivery of a relay id claims
-// the id with these; every later delivery is recorded as that one.
-type RelayClaim struct {
-	GroupID string    `dynamodbav:"group"`
-	Event   string    `dynamodbav:"event"` // the relay type: message, member_joined, …
-	At      time.Time `dynamodbav:"at"`
-}
-
 type relayClaimItem struct {
 	Keys
-	RelayClaim
+	qunyun.RelayClaim
 }
 
 // ClaimRelayID returns the claim of relay id under the account: c when
@@ -485,19 +332,19 @@ type relayClaimItem struct {
 // id is recorded once whatever else a later body says. It costs a second
 // write per relay event; it has no TTL because the protocol promises once
 // per id, not once per day.
-func (t *Table) ClaimRelayID(ctx context.Context, accountID, id string, c RelayClaim) (RelayClaim, error) {
+func (l Log) ClaimRelayID(ctx context.Context, accountID, id string, c qunyun.RelayClaim) (qunyun.RelayClaim, error) {
 	c.At = c.At.UTC()
 	k := Keys{PK: "RELAYID#" + accountID + "#" + id, SK: "#ID", Type: "RelayClaim"}
-	created, stored, err := t.putNew(ctx, relayClaimItem{k, c}, true)
+	created, stored, err := l.Table.putNew(ctx, relayClaimItem{k, c}, true)
 	if err != nil {
-		return RelayClaim{}, fmt.Errorf("claim relay id %s: %w", id, err)
+		return qunyun.RelayClaim{}, fmt.Errorf("claim relay id %s: %w", id, err)
 	}
 	if created {
 		return c, nil
 	}
 	var first relayClaimItem
 	if err := Unmarshal(stored, &first); err != nil {
-		return RelayClaim{}, fmt.Errorf("read relay claim %s: %w", id, err)
+		return qunyun.RelayClaim{}, fmt.Errorf("read relay claim %s: %w", id, err)
 	}
 	return first.RelayClaim, nil
 }

@@ -50,7 +50,7 @@ func TestCheckInStreaks(t *testing.T) {
 	}
 	last := ""
 	for i, s := range steps {
-		got, counted, err := tb.CheckIn(ctx, "g", "m", s.msg, s.today, s.yesterday)
+		got, counted, err := dynamo.Log{Table: tb}.CheckIn(ctx, "g", "m", s.msg, s.today, s.yesterday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestCheckInStreaks(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, counted, err := tb.CheckIn(ctx, "g", "m2", fmt.Sprint("msg", i), "2026-11-25", "2026-11-24")
+			_, counted, err := dynamo.Log{Table: tb}.CheckIn(ctx, "g", "m2", fmt.Sprint("msg", i), "2026-11-25", "2026-11-24")
 			if err != nil {
 				t.Error(err)
 			}
@@ -112,7 +112,7 @@ func TestCheckInOnAStreakWithoutDays(t *testing.T) {
 		{"y", "2026-11-19", "2026-11-18", false, 1, 12}, // before Since: unknown
 	}
 	for i, s := range steps {
-		got, counted, err := tb.CheckIn(ctx, "g", "m", s.msg, s.today, s.yesterday)
+		got, counted, err := dynamo.Log{Table: tb}.CheckIn(ctx, "g", "m", s.msg, s.today, s.yesterday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,28 +126,28 @@ func TestVoteQuestionOncePerMember(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
 	q := qunyun.Question{SessionID: "s", GroupID: "g", MemberID: "a", Text: "why?", At: testNow, MessageID: "m1"}
-	if created, err := tb.CaptureQuestion(ctx, q); err != nil || !created {
+	if created, err := (dynamo.Sessions{Table: tb}).CaptureQuestion(ctx, q); err != nil || !created {
 		t.Fatal(created, err)
 	}
-	if created, _ := tb.CaptureQuestion(ctx, q); created {
+	if created, _ := (dynamo.Sessions{Table: tb}).CaptureQuestion(ctx, q); created {
 		t.Fatal("captured twice")
 	}
-	sk, found, err := tb.OpenQuestion(ctx, "s", "")
+	sk, found, err := dynamo.Sessions{Table: tb}.OpenQuestion(ctx, "s", "")
 	if err != nil || !found || sk != dynamo.QuestionSK(q) {
 		t.Fatal(sk, found, err)
 	}
-	if sk2, found, _ := tb.OpenQuestion(ctx, "s", "m1"); !found || sk2 != sk {
+	if sk2, found, _ := (dynamo.Sessions{Table: tb}).OpenQuestion(ctx, "s", "m1"); !found || sk2 != sk {
 		t.Fatal("quoted question not found")
 	}
 	for i, tc := range []struct {
 		member string
 		want   bool
 	}{{"b", true}, {"b", false}, {"c", true}} {
-		if ok, err := tb.VoteQuestion(ctx, "s", sk, tc.member); err != nil || ok != tc.want {
+		if ok, err := (dynamo.Sessions{Table: tb}).VoteQuestion(ctx, "s", sk, tc.member); err != nil || ok != tc.want {
 			t.Fatalf("vote %d: %v %v", i, ok, err)
 		}
 	}
-	if ok, _ := tb.VoteQuestion(ctx, "s", "Q#missing", "b"); ok {
+	if ok, _ := (dynamo.Sessions{Table: tb}).VoteQuestion(ctx, "s", "Q#missing", "b"); ok {
 		t.Fatal("voted for a missing question")
 	}
 }
@@ -156,11 +156,11 @@ func TestAnchorBotMessageIsStable(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
 	first := time.Date(2026, 11, 22, 3, 0, 0, 123e6, time.UTC)
-	a, err := tb.AnchorBotMessage(ctx, "bot", "m1", first)
+	a, err := dynamo.Log{Table: tb}.AnchorBotMessage(ctx, "bot", "m1", first)
 	if err != nil || !a.Equal(first) {
 		t.Fatal(a, err)
 	}
-	b, err := tb.AnchorBotMessage(ctx, "bot", "m1", first.Add(7*time.Second))
+	b, err := dynamo.Log{Table: tb}.AnchorBotMessage(ctx, "bot", "m1", first.Add(7*time.Second))
 	if err != nil || !b.Equal(first) {
 		t.Fatalf("retry anchored at %v, want %v (%v)", b, first, err)
 	}
@@ -181,17 +181,17 @@ func TestMessageKeys(t *testing.T) {
 func TestClaimRelayIDKeepsTheFirst(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
-	first := dynamo.RelayClaim{GroupID: "g1", Event: "message", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
-	got, err := tb.ClaimRelayID(ctx, "relay", "b-1", first)
+	first := qunyun.RelayClaim{GroupID: "g1", Event: "message", At: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
+	got, err := dynamo.Log{Table: tb}.ClaimRelayID(ctx, "relay", "b-1", first)
 	if err != nil || got != first {
 		t.Fatalf("first claim %+v, %v", got, err)
 	}
-	later := dynamo.RelayClaim{GroupID: "g2", Event: "member_joined", At: first.At.Add(-time.Hour)}
-	if got, err = tb.ClaimRelayID(ctx, "relay", "b-1", later); err != nil || !got.At.Equal(first.At) || got.GroupID != "g1" || got.Event != "message" {
+	later := qunyun.RelayClaim{GroupID: "g2", Event: "member_joined", At: first.At.Add(-time.Hour)}
+	if got, err = (dynamo.Log{Table: tb}).ClaimRelayID(ctx, "relay", "b-1", later); err != nil || !got.At.Equal(first.At) || got.GroupID != "g1" || got.Event != "message" {
 		t.Fatalf("later claim %+v, %v; want the first", got, err)
 	}
 	// Ids are scoped by account.
-	if got, err = tb.ClaimRelayID(ctx, "other", "b-1", later); err != nil || got.GroupID != "g2" {
+	if got, err = (dynamo.Log{Table: tb}).ClaimRelayID(ctx, "other", "b-1", later); err != nil || got.GroupID != "g2" {
 		t.Fatalf("another account's id %+v, %v", got, err)
 	}
 }

@@ -32,17 +32,17 @@ type contestVoteItem struct {
 func contestEntrySK(commentID int64) string { return fmt.Sprintf("ENTRY#%020d", commentID) }
 
 // PutContestEntry stores an entry (an idempotent overwrite).
-func (t *Table) PutContestEntry(ctx context.Context, e qunyun.ContestEntry) error {
+func (sc Scores) PutContestEntry(ctx context.Context, e qunyun.ContestEntry) error {
 	k := Keys{PK: "CONTEST#" + e.ContestID, SK: contestEntrySK(e.CommentID), Type: "ContestEntry"}
-	if err := t.Put(ctx, contestEntryItem{k, e}); err != nil {
+	if err := sc.Table.Put(ctx, contestEntryItem{k, e}); err != nil {
 		return fmt.Errorf("put entry %d of contest %s: %w", e.CommentID, e.ContestID, err)
 	}
 	return nil
 }
 
 // ContestEntries lists a contest's entries by comment id.
-func (t *Table) ContestEntries(ctx context.Context, contestID string) ([]qunyun.ContestEntry, error) {
-	items, err := QueryInto[contestEntryItem](ctx, t, Query{PK: "CONTEST#" + contestID, SKPrefix: "ENTRY#"})
+func (sc Scores) ContestEntries(ctx context.Context, contestID string) ([]qunyun.ContestEntry, error) {
+	items, err := QueryInto[contestEntryItem](ctx, sc.Table, Query{PK: "CONTEST#" + contestID, SKPrefix: "ENTRY#"})
 	if err != nil {
 		return nil, fmt.Errorf("list entries of contest %s: %w", contestID, err)
 	}
@@ -55,9 +55,9 @@ func (t *Table) ContestEntries(ctx context.Context, contestID string) ([]qunyun.
 
 // RecordContestVote stores a member's vote unless they already voted in
 // this contest: created is false for a second vote (or a retry).
-func (t *Table) RecordContestVote(ctx context.Context, v qunyun.ContestVote) (bool, error) {
+func (sc Scores) RecordContestVote(ctx context.Context, v qunyun.ContestVote) (bool, error) {
 	k := Keys{PK: "CONTEST#" + v.ContestID, SK: "VOTE#" + v.MemberID, Type: "ContestVote"}
-	created, err := t.PutNew(ctx, contestVoteItem{k, v})
+	created, err := sc.Table.PutNew(ctx, contestVoteItem{k, v})
 	if err != nil {
 		return false, fmt.Errorf("record vote of %s in contest %s: %w", v.MemberID, v.ContestID, err)
 	}
@@ -65,8 +65,8 @@ func (t *Table) RecordContestVote(ctx context.Context, v qunyun.ContestVote) (bo
 }
 
 // ContestVotes lists a contest's votes.
-func (t *Table) ContestVotes(ctx context.Context, contestID string) ([]qunyun.ContestVote, error) {
-	items, err := QueryInto[contestVoteItem](ctx, t, Query{PK: "CONTEST#" + contestID, SKPrefix: "VOTE#"})
+func (sc Scores) ContestVotes(ctx context.Context, contestID string) ([]qunyun.ContestVote, error) {
+	items, err := QueryInto[contestVoteItem](ctx, sc.Table, Query{PK: "CONTEST#" + contestID, SKPrefix: "VOTE#"})
 	if err != nil {
 		return nil, fmt.Errorf("list votes of contest %s: %w", contestID, err)
 	}
@@ -79,13 +79,13 @@ func (t *Table) ContestVotes(ctx context.Context, contestID string) ([]qunyun.Co
 
 // AccountLog reads an account's OA 1:1 messages and events with times in
 // [from, to), one Query per UTC date.
-func (t *Table) AccountLog(ctx context.Context, accountID string, from, to time.Time) ([]qunyun.Message, []qunyun.AccountEvent, error) {
+func (l Log) AccountLog(ctx context.Context, accountID string, from, to time.Time) ([]qunyun.Message, []qunyun.AccountEvent, error) {
 	var msgs []qunyun.Message
 	var evts []qunyun.AccountEvent
 	in := func(at time.Time) bool { return !at.Before(from) && at.Before(to) }
 	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
 		pk := AccountLogPK(accountID, day)
-		items, err := t.QueryItems(ctx, Query{PK: pk})
+		items, err := l.Table.QueryItems(ctx, Query{PK: pk})
 		if err != nil {
 			return nil, nil, fmt.Errorf("read log %s: %w", pk, err)
 		}

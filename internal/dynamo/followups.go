@@ -27,50 +27,32 @@ import (
 //	followup  list of steps still to do (absent: done, or nothing to do)
 //	reply     the passive reply the callback answered, answered again on a retry
 
-// Followup is what a callback record says about the work after it.
-type Followup struct {
-	// Steps names the work still to do after the record; none means done.
-	Steps []string `dynamodbav:"followup,omitempty"`
-	// Reply is the passive reply of the callback, kept so that a retry
-	// answers exactly as the first delivery did (or should have).
-	Reply string `dynamodbav:"reply,omitempty"`
-}
-
-// Pending reports whether work after the record is still to do.
-func (f Followup) Pending() bool { return len(f.Steps) > 0 }
-
-// Recorded is the outcome of writing a callback record once.
-type Recorded struct {
-	Created  bool // this call wrote the record; false: it existed (a retry)
-	Followup      // what the record says now
-}
-
 type followedMessage struct {
 	Keys
 	qunyun.Message
-	Followup
+	qunyun.Followup
 }
 
-// RecordMessageWith writes the message once, with the work after it. When
+// RecordMessage writes the message once, with the work after it. When
 // the message was recorded before, stored is the message as recorded (its
 // moderation signals and session as the first delivery found them) and the
 // Recorded says whether that delivery's work is still to do.
-func (t *Table) RecordMessageWith(ctx context.Context, m qunyun.Message, f Followup) (stored qunyun.Message, rec Recorded, err error) {
+func (l Log) RecordMessage(ctx context.Context, m qunyun.Message, f qunyun.Followup) (stored qunyun.Message, rec qunyun.Recorded, err error) {
 	var old followedMessage
-	created, err := t.recordOnce(ctx, followedMessage{MessageKeys(m), m, f}, &old)
+	created, err := l.Table.recordOnce(ctx, followedMessage{MessageKeys(m), m, f}, &old)
 	if err != nil {
-		return m, Recorded{}, err
+		return m, qunyun.Recorded{}, err
 	}
 	if created {
-		return m, Recorded{Created: true, Followup: f}, nil
+		return m, qunyun.Recorded{Created: true, Followup: f}, nil
 	}
-	return old.Message, Recorded{Followup: old.Followup}, nil
+	return old.Message, qunyun.Recorded{Followup: old.Followup}, nil
 }
 
 type followedGroupEvent struct {
 	Keys
 	qunyun.GroupEvent
-	Followup
+	qunyun.Followup
 }
 
 // GroupEventKeys returns where a membership or group event lives.
@@ -78,21 +60,21 @@ func GroupEventKeys(e qunyun.GroupEvent) Keys {
 	return Keys{PK: GroupLogPK(e.GroupID, e.At), SK: "EVT#" + Millis(e.At) + "#" + e.ID, Type: e.Type}
 }
 
-// RecordGroupEventWith writes a membership or group event once, with the
+// RecordGroupEvent writes a membership or group event once, with the
 // work after it.
-func (t *Table) RecordGroupEventWith(ctx context.Context, e qunyun.GroupEvent, f Followup) (Recorded, error) {
+func (l Log) RecordGroupEvent(ctx context.Context, e qunyun.GroupEvent, f qunyun.Followup) (qunyun.Recorded, error) {
 	var old followedGroupEvent
-	created, err := t.recordOnce(ctx, followedGroupEvent{GroupEventKeys(e), e, f}, &old)
+	created, err := l.Table.recordOnce(ctx, followedGroupEvent{GroupEventKeys(e), e, f}, &old)
 	if err != nil || created {
-		return Recorded{Created: created, Followup: f}, err
+		return qunyun.Recorded{Created: created, Followup: f}, err
 	}
-	return Recorded{Followup: old.Followup}, nil
+	return qunyun.Recorded{Followup: old.Followup}, nil
 }
 
 type followedAccountEvent struct {
 	Keys
 	qunyun.AccountEvent
-	Followup
+	qunyun.Followup
 }
 
 // AccountEventKeys returns where an OA 1:1 event lives. An Unsubscribed
@@ -105,14 +87,14 @@ func AccountEventKeys(e qunyun.AccountEvent) Keys {
 	return k
 }
 
-// RecordAccountEventWith writes an OA 1:1 event once, with its reply.
-func (t *Table) RecordAccountEventWith(ctx context.Context, e qunyun.AccountEvent, f Followup) (Recorded, error) {
+// RecordAccountEvent writes an OA 1:1 event once, with its reply.
+func (l Log) RecordAccountEvent(ctx context.Context, e qunyun.AccountEvent, f qunyun.Followup) (qunyun.Recorded, error) {
 	var old followedAccountEvent
-	created, err := t.recordOnce(ctx, followedAccountEvent{AccountEventKeys(e), e, f}, &old)
+	created, err := l.Table.recordOnce(ctx, followedAccountEvent{AccountEventKeys(e), e, f}, &old)
 	if err != nil || created {
-		return Recorded{Created: created, Followup: f}, err
+		return qunyun.Recorded{Created: created, Followup: f}, err
 	}
-	return Recorded{Followup: old.Followup}, nil
+	return qunyun.Recorded{Followup: old.Followup}, nil
 }
 
 // recordOnce is PutNew that also reads back what an existing record says
@@ -133,9 +115,10 @@ func (t *Table) recordOnce(ctx context.Context, v, old any) (created bool, err e
 
 // FinishFollowup marks a record's work done and keeps the reply its
 // callback answered. A record that no longer exists has nothing to finish.
-func (t *Table) FinishFollowup(ctx context.Context, k Keys, reply string) error {
+func (f Followups) FinishFollowup(ctx context.Context, r qunyun.Record, reply string) error {
+	k := recordKeys(r)
 	in := &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Name),
+		TableName:                aws.String(f.Table.Name),
 		Key:                      Key(k.PK, k.SK),
 		UpdateExpression:         aws.String("REMOVE #f"),
 		ConditionExpression:      aws.String("attribute_exists(PK)"),
@@ -146,7 +129,7 @@ func (t *Table) FinishFollowup(ctx context.Context, k Keys, reply string) error 
 		in.ExpressionAttributeNames["#r"] = "reply"
 		in.ExpressionAttributeValues = Item{":r": &types.AttributeValueMemberS{Value: reply}}
 	}
-	if _, err := t.DB.UpdateItem(ctx, in); err != nil && !IsConditionFailed(err) {
+	if _, err := f.Table.DB.UpdateItem(ctx, in); err != nil && !IsConditionFailed(err) {
 		return Unavailable("finish work after "+k.SK, err)
 	}
 	return nil
@@ -155,9 +138,9 @@ func (t *Table) FinishFollowup(ctx context.Context, k Keys, reply string) error 
 // ActiveMembers counts the group's members who are in it now
 // (qunyun.Member.Active), reading every member item of the group with a
 // strongly consistent query, so a member update made just before is seen.
-func (t *Table) ActiveMembers(ctx context.Context, groupID string) (int, error) {
+func (c Catalog) ActiveMembers(ctx context.Context, groupID string) (int, error) {
 	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(t.Name),
+		TableName:                 aws.String(c.Table.Name),
 		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: Item{":pk": &types.AttributeValueMemberS{Value: "GROUP#" + groupID}, ":sk": &types.AttributeValueMemberS{Value: "MEMBER#"}},
 		ProjectionExpression:      aws.String("joinedAt, leftAt"),
@@ -165,7 +148,7 @@ func (t *Table) ActiveMembers(ctx context.Context, groupID string) (int, error) 
 	}
 	n := 0
 	for {
-		res, err := t.DB.Query(ctx, in)
+		res, err := c.Table.DB.Query(ctx, in)
 		if err != nil {
 			return 0, Unavailable("count members of "+groupID, err)
 		}
@@ -195,13 +178,13 @@ func (t *Table) ActiveMembers(ctx context.Context, groupID string) (int, error) 
 // and duplicate joins change nothing, and the count is never negative.
 // Concurrent joins to one group conflict on the version; UpdateGroup tries
 // 8 times, and this retries that a few times with a short random pause.
-func (t *Table) UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error) {
+func (c Catalog) UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error) {
 	for round := 0; ; round++ {
-		g, err := t.UpdateGroup(ctx, id, func(g *qunyun.Group, found bool) error {
+		g, err := c.UpdateGroup(ctx, id, func(g *qunyun.Group, found bool) error {
 			if err := fn(g, found); err != nil {
 				return err
 			}
-			n, err := t.ActiveMembers(ctx, id)
+			n, err := c.ActiveMembers(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -237,21 +220,21 @@ type stuckNote struct {
 	RecordSK string `dynamodbav:"recordSK"`
 }
 
-// NoteStuckFollowup notes that the work after record k failed at now.
-func (t *Table) NoteStuckFollowup(ctx context.Context, k Keys, now time.Time) error {
+// NoteStuckFollowup notes that the work after record r failed at now.
+func (f Followups) NoteStuckFollowup(ctx context.Context, r qunyun.Record, now time.Time) error {
+	k := recordKeys(r)
 	note := stuckNote{Keys{PK: "FOLLOWUP#" + LogDate(now), SK: k.PK + " " + k.SK, Type: "StuckFollowup",
 		ExpiresAt: TTL(now, followupNoteTTL)}, k.PK, k.SK}
-	if err := t.Put(ctx, note); err != nil {
+	if err := f.Table.Put(ctx, note); err != nil {
 		return fmt.Errorf("note unfinished work of %s: %w", k.SK, err)
 	}
 	return nil
 }
 
-// StuckRecord is a callback record whose work is still to do: a group
-// message or a group event (the only records that list work).
-type StuckRecord struct {
-	Keys
-	Message *qunyun.Message    // a message record, or
-	Event   *qunyun.GroupEvent // a group event record (Type from the item's type)
-	Followup
+// recordKeys are the keys of a record whose work can be pending.
+func recordKeys(r qunyun.Record) Keys {
+	if r.Message != nil {
+		return MessageKeys(*r.Message)
+	}
+	return GroupEventKeys(*r.Event)
 }

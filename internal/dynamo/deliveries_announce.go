@@ -26,6 +26,6 @@ func deliveryStateKey(d qunyun.Delivery) string {
 
 // UnannouncedDeliveries lists the final deliveries of a UTC date whose
 // DeliveryFinished is not known to be on the bus.
-func (t *Table) UnannouncedDeliveries(ctx context.Context, date string) ([]DeliveryItem, error) {
-	return QueryInto[DeliveryItem](ctx, t, Query{Index: GSI2, PK: "DLV#D#" + date, SKPrefix: unannounced})
+func (d Deliveries) UnannouncedDeliveries(ctx context.Context, date string) ([]qunyun.DeliveryRecord, error) {
+	return records(QueryInto[deliveryItem](ctx, d.Table, Query{Index: GSI2, PK: "DLV#D#" + date, SKPrefix: unannounced}))
 }

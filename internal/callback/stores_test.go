@@ -1,0 +1,19 @@
+package callback_test
+
+import (
+	"github.com/qunyun/qunyun/internal/callback"
+	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/push"
+)
+
+// callbackStores are the dynamo stores over t, as functions/callback/main.go wires them.
+func callbackStores(t *dynamo.Table) callback.Stores {
+	return callback.Stores{Log: dynamo.Log{Table: t}, Followups: dynamo.Followups{Table: t}, Sessions: dynamo.Sessions{Table: t},
+		Catalog: dynamo.Catalog{Table: t}, Links: dynamo.Links{Table: t}}
+}
+
+// pushStores are the dynamo stores over t, as functions/push/main.go wires them.
+func pushStores(t *dynamo.Table) push.Stores {
+	return push.Stores{Catalog: dynamo.Catalog{Table: t}, Deliveries: dynamo.Deliveries{Table: t}, Log: dynamo.Log{Table: t},
+		Links: dynamo.Links{Table: t}, Moderation: dynamo.Moderation{Table: t}}
+}
