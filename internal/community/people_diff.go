@@ -9,19 +9,6 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// diffStaff compares the staff records, as diffRecords does hosts.
-func diffStaff(stored, want []qunyun.Staff) (changes, gone []Change) {
-	return diffRecords(KindStaff, stored, want,
-		func(v qunyun.Staff) string { return v.ID },
-		func(_ qunyun.Staff, want qunyun.Staff) qunyun.Staff { return want },
-		func(v qunyun.Staff) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.People{Table: t}.PutStaff(ctx, v) }
-		},
-		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.People{Table: t}.DeleteStaff(ctx, id) }
-		})
-}
-
 // diffMembers compares what the file says about members with their
 // records. Members are never deleted (who is in a group is WeChat's to
 // say); a staff role the file no longer gives goes back to member: the
