@@ -27,22 +27,42 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 	}
 	r := qunyun.Report{Date: date, Groups: scores, Levels: map[string]int{}, Deliveries: map[string]int{}}
 	r.GeneratedAt = n.now().UTC()
-	day, _ := time.Parse(time.DateOnly, date)
-	from := day.AddDate(0, 0, -27).Format(time.DateOnly)
-	tags := map[string]float64{}
-	noisy := 0
+	if err := n.addScores(ctx, &r, scores); err != nil {
+		return err
+	}
 	loc := qunyun.LoadLocation("") // recaps: the report's day in the default zone
+	end, _ := time.ParseInLocation(time.DateOnly, date, loc)
+	end = end.AddDate(0, 0, 1)
+	if r.Recaps, err = n.recaps(ctx, end); err != nil {
+		return err
+	}
+	if r.Skips, err = n.skips(ctx, end); err != nil {
+		return err
+	}
+	if r.Contests, err = n.contestStandings(ctx, end.AddDate(0, 0, -ContestDays), end); err != nil {
+		return err
+	}
+	if r.Heat, err = n.Store.ReadingHeat(ctx, end.AddDate(0, 0, -1), end); err != nil {
+		return err
+	}
+	r.Heat = r.Heat[:min(len(r.Heat), HeatTop)] // the report is one item, at most 400 KB
+	r.Tags = reportTags(scores)
+	if err := n.Store.PutReport(ctx, r); err != nil {
+		return err
+	}
+	return n.publish(ctx, date, run, scores)
+}
+
+// addScores adds up the groups' scores of r's date: deliveries, levels
+// and leaders, and each group's trend over the 28 days to the date.
+func (n *Night) addScores(ctx context.Context, r *qunyun.Report, scores []qunyun.GroupScore) error {
+	day, _ := time.Parse(time.DateOnly, r.Date)
+	from := day.AddDate(0, 0, -27).Format(time.DateOnly)
 	for _, s := range scores {
-		if s.Noisy {
-			noisy++
-		}
 		for st, c := range s.Deliveries {
 			r.Deliveries[st] += c
 		}
-		for i, t := range s.Tags {
-			tags[t] += float64(len(s.Tags) - i)
-		}
-		history, err := n.Store.GroupScores(ctx, s.GroupID, from, date)
+		history, err := n.Store.GroupScores(ctx, s.GroupID, from, r.Date)
 		if err != nil {
 			return err
 		}
@@ -59,67 +79,92 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 			r.Leaders = append(r.Leaders, l)
 		}
 	}
-	// Recaps of the week ending with the date, every group's: sessions run
-	// a few times a week, so the date alone mostly had none ("今天没有
-	// 嘉宾场" in a week of sessions), and a group not scored yet still had
-	// its session.
-	end, _ := time.ParseInLocation(time.DateOnly, date, loc)
-	end = end.AddDate(0, 0, 1)
+	return nil
+}
+
+// recaps are the recaps of the week before end, every group's: sessions
+// run a few times a week, so the date alone mostly had none ("今天没有
+// 嘉宾场" in a week of sessions), and a group not scored yet still had its
+// session.
+func (n *Night) recaps(ctx context.Context, end time.Time) ([]qunyun.Recap, error) {
 	sessions, err := n.Store.SessionsStarting(ctx, end.AddDate(0, 0, -RecapDays), end)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var out []qunyun.Recap
 	for _, ss := range sessions {
 		if rc, ok, err := n.Store.Recap(ctx, ss.ID); err != nil {
-			return err
+			return nil, err
 		} else if ok {
 			rc.DigestMembers = nil // personal: not for the dashboard
-			r.Recaps = append(r.Recaps, rc)
+			out = append(out, rc)
 		}
 	}
-	// Skips are counted over every delivery of the day, not only the
-	// groups' (GroupScore.Deliveries): a 1:1 message skipped for fatigue or
-	// the customer-service window is a skip the operator should see too.
+	return out, nil
+}
+
+// skips counts the deliveries skipped in the day before end, by reason;
+// nil when none was. They are counted over every delivery of the day, not
+// only the groups' (GroupScore.Deliveries): a 1:1 message skipped for
+// fatigue or the customer-service window is a skip the operator should
+// see too.
+func (n *Night) skips(ctx context.Context, end time.Time) (map[string]int, error) {
 	deliveries, err := n.Store.DeliveriesBetween(ctx, end.AddDate(0, 0, -1), end)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var skips map[string]int
 	for _, d := range deliveries {
 		if d.State == qunyun.DeliverySkipped {
-			if r.Skips == nil {
-				r.Skips = map[string]int{}
+			if skips == nil {
+				skips = map[string]int{}
 			}
-			r.Skips[d.Reason]++
+			skips[d.Reason]++
 		}
 	}
-	if r.Contests, err = n.contestStandings(ctx, end.AddDate(0, 0, -ContestDays), end); err != nil {
-		return err
+	return skips, nil
+}
+
+// reportTags are the 20 tags the groups' scores rank highest: a group's
+// first tag weighs most.
+func reportTags(scores []qunyun.GroupScore) []qunyun.TagCount {
+	tags := map[string]float64{}
+	for _, s := range scores {
+		for i, t := range s.Tags {
+			tags[t] += float64(len(s.Tags) - i)
+		}
 	}
-	if r.Heat, err = n.Store.ReadingHeat(ctx, end.AddDate(0, 0, -1), end); err != nil {
-		return err
-	}
-	r.Heat = r.Heat[:min(len(r.Heat), HeatTop)] // the report is one item, at most 400 KB
+	var out []qunyun.TagCount
 	for t, sc := range tags {
-		r.Tags = append(r.Tags, qunyun.TagCount{Tag: t, Score: sc})
+		out = append(out, qunyun.TagCount{Tag: t, Score: sc})
 	}
-	sort.Slice(r.Tags, func(i, j int) bool {
-		if r.Tags[i].Score != r.Tags[j].Score {
-			return r.Tags[i].Score > r.Tags[j].Score
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
 		}
-		return r.Tags[i].Tag < r.Tags[j].Tag
+		return out[i].Tag < out[j].Tag
 	})
-	if len(r.Tags) > 20 {
-		r.Tags = r.Tags[:20]
+	if len(out) > 20 {
+		out = out[:20]
 	}
-	if err := n.Store.PutReport(ctx, r); err != nil {
-		return err
+	return out
+}
+
+// publish announces the scores of date on the bus, when there is one.
+func (n *Night) publish(ctx context.Context, date, run string, scores []qunyun.GroupScore) error {
+	if n.Bus == nil {
+		return nil
 	}
-	if n.Bus != nil {
-		err := n.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventScoresComputed,
-			Detail: qunyun.ScoresComputed{ID: cmp.Or(run, date), Date: date, Groups: len(scores), Noisy: noisy}})
-		if err != nil {
-			return fmt.Errorf("publish scores of %s: %w", date, err)
+	noisy := 0
+	for _, s := range scores {
+		if s.Noisy {
+			noisy++
 		}
+	}
+	err := n.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventScoresComputed,
+		Detail: qunyun.ScoresComputed{ID: cmp.Or(run, date), Date: date, Groups: len(scores), Noisy: noisy}})
+	if err != nil {
+		return fmt.Errorf("publish scores of %s: %w", date, err)
 	}
 	return nil
 }
