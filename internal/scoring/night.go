@@ -110,18 +110,9 @@ func forEach(count, limit int, fn func(i int) error) error {
 // day is over.
 func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 	date, shard, shards := run.Date, run.Shard, run.Shards
-	if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return qunyun.Errorf(qunyun.EINVALID, "score night: bad date %q", date)
-	}
-	if shards <= 0 || shard < 0 || shard >= shards {
-		return qunyun.Errorf(qunyun.EINVALID, "score night %s: bad shard %d of %d", date, shard, shards)
-	}
-	var at time.Time
-	if run.Run != "" {
-		var err error
-		if at, err = time.Parse(time.RFC3339, run.Run); err != nil {
-			return qunyun.Errorf(qunyun.EINVALID, "score night %s: bad run time %q", date, run.Run)
-		}
+	at, err := checkShard(run)
+	if err != nil {
+		return err
 	}
 	groups, err := n.groups(ctx)
 	if err != nil {
@@ -143,22 +134,7 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
-	now := n.now()
-	var mine []qunyun.Group
-	for _, g := range groups {
-		if ShardOf(g.ID, shards) != shard {
-			continue
-		}
-		if run.Run != "" {
-			if due, ok := dueFor(g, at); !ok || due != date {
-				continue
-			}
-		} else if !dayOver(g.Location(), date, now) {
-			slog.WarnContext(ctx, "scoring: day not over in the group's zone; not scored", "group", g.ID, "date", date, "zone", g.Location().String())
-			continue
-		}
-		mine = append(mine, g)
-	}
+	mine := n.shardGroups(ctx, groups, run, at)
 	// Every day is read before any is scored: tags weigh a word by how
 	// many of the groups scored together used it (Corpus).
 	days := make([]GroupDay, len(mine))
@@ -188,6 +164,47 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 		return nil
 	}
 	return n.Report(ctx, date, runKey(run))
+}
+
+// checkShard checks a shard request and returns the time of its scheduled
+// run (zero for a re-run by date).
+func checkShard(run qunyun.ScoringShard) (at time.Time, err error) {
+	date, shard, shards := run.Date, run.Shard, run.Shards
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return at, qunyun.Errorf(qunyun.EINVALID, "score night: bad date %q", date)
+	}
+	if shards <= 0 || shard < 0 || shard >= shards {
+		return at, qunyun.Errorf(qunyun.EINVALID, "score night %s: bad shard %d of %d", date, shard, shards)
+	}
+	if run.Run != "" {
+		if at, err = time.Parse(time.RFC3339, run.Run); err != nil {
+			return at, qunyun.Errorf(qunyun.EINVALID, "score night %s: bad run time %q", date, run.Run)
+		}
+	}
+	return at, nil
+}
+
+// shardGroups picks the groups of run's shard that it scores: those due
+// for its date at its scheduled time at, or for a re-run by date, those
+// whose day is over.
+func (n *Night) shardGroups(ctx context.Context, groups []qunyun.Group, run qunyun.ScoringShard, at time.Time) []qunyun.Group {
+	date, now := run.Date, n.now()
+	var mine []qunyun.Group
+	for _, g := range groups {
+		if ShardOf(g.ID, run.Shards) != run.Shard {
+			continue
+		}
+		if run.Run != "" {
+			if due, ok := dueFor(g, at); !ok || due != date {
+				continue
+			}
+		} else if !dayOver(g.Location(), date, now) {
+			slog.WarnContext(ctx, "scoring: day not over in the group's zone; not scored", "group", g.ID, "date", date, "zone", g.Location().String())
+			continue
+		}
+		mine = append(mine, g)
+	}
+	return mine
 }
 
 func (n *Night) groups(ctx context.Context) ([]qunyun.Group, error) {
