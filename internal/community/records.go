@@ -186,7 +186,7 @@ func groupRecords(file []Group) (records[qunyun.Group], []qunyun.Group) {
 	}, want
 }
 
-// splitRuleKey splits the "<account>/<id>" key records gives rules.
+// splitRuleKey splits the "<account>/<id>" key of a keyword or check-in rule.
 func splitRuleKey(key string) (account, id string) {
 	account, id, _ = strings.Cut(key, "/")
 	return account, id
