@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
-	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 // Op is what a Change does to one record.
@@ -122,6 +120,10 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	if len(ps) > 0 {
 		return nil, ps
 	}
+	have, err := readStored(ctx, t)
+	if err != nil {
+		return nil, err
+	}
 	var upserts, deletes []Change
 	d := &Diff{Notes: overridden}
 	add := func(changes, gone []Change) {
@@ -132,184 +134,23 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 			d.Unnamed += len(gone)
 		}
 	}
-
-	contents, err := dynamo.Catalog{Table: t}.Contents(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read contents: %w", err)
-	}
-	// Members' contributions live in the library beside the file's content
-	// but are not the file's: apply neither shows nor prunes them.
-	contents = slices.DeleteFunc(contents, func(c qunyun.Content) bool { return c.Contribution != nil })
-	add(diffRecords(KindContent, contents, c.Contents,
-		func(v qunyun.Content) string { return v.ID },
-		func(_ qunyun.Content, want qunyun.Content) qunyun.Content { return want },
-		func(v qunyun.Content) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.PutContent(ctx, v) }
-		},
-		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Catalog{Table: t}.DeleteContent(ctx, id)
-			}
-		}))
-
-	hosts, err := dynamo.Catalog{Table: t}.Hosts(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read hosts: %w", err)
-	}
-	add(diffRecords(KindHost, hosts, c.Hosts,
-		func(v qunyun.Host) string { return v.ID },
-		func(_ qunyun.Host, want qunyun.Host) qunyun.Host { return want },
-		func(v qunyun.Host) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.PutHost(ctx, v) }
-		},
-		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.DeleteHost(ctx, id) }
-		}))
-
-	staff, err := dynamo.People{Table: t}.Staff(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read staff: %w", err)
-	}
-	add(diffStaff(staff, c.Staff))
-
-	groups, err := dynamo.Catalog{Table: t}.Groups(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read groups: %w", err)
-	}
-	wantGroups := make([]qunyun.Group, len(c.Groups))
-	paused := map[string]bool{}
-	for i, g := range c.Groups {
-		wantGroups[i] = g.Group
-		paused[g.ID] = g.Paused
-	}
-	mergeGroup := func(have, want qunyun.Group) qunyun.Group {
-		return MergeGroup(have, want, paused[want.ID])
-	}
-	add(diffRecords(KindGroup, groups, wantGroups,
-		func(v qunyun.Group) string { return v.ID },
-		mergeGroup,
-		func(want qunyun.Group) writeFunc {
-			// UpdateGroup re-reads the record, so fields scoring or the
-			// callback changed since Compute survive.
-			return func(ctx context.Context, t *dynamo.Table) error {
-				_, err := dynamo.Catalog{Table: t}.UpdateGroup(ctx, want.ID, func(g *qunyun.Group, _ bool) error {
-					*g = mergeGroup(*g, want)
-					return nil
-				})
-				return err
-			}
-		},
-		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.DeleteGroup(ctx, id) }
-		}))
-
-	members, err := diffMembers(ctx, t, c, staff, groups, prune)
+	// In the order apply writes them: what others refer to first.
+	add(contentRecords.diff(have.contents, c.Contents))
+	add(hostRecords.diff(have.hosts, c.Hosts))
+	add(staffRecords.diff(have.staff, c.Staff))
+	groups, wantGroups := groupRecords(c.Groups)
+	add(groups.diff(have.groups, wantGroups))
+	members, err := diffMembers(ctx, t, c, have.staff, have.groups, prune)
 	if err != nil {
 		return nil, err
 	}
 	upserts = append(upserts, members...)
-
-	plans, err := dynamo.Catalog{Table: t}.Plans(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read plans: %w", err)
-	}
-	add(diffRecords(KindPlan, plans, c.Plans,
-		func(v qunyun.Plan) string { return v.ID },
-		func(_ qunyun.Plan, want qunyun.Plan) qunyun.Plan { return want },
-		func(want qunyun.Plan) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error {
-				_, err := dynamo.Catalog{Table: t}.UpdatePlan(ctx, want.ID, func(p *qunyun.Plan, _ bool) error { *p = want; return nil })
-				return err
-			}
-		},
-		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.DeletePlan(ctx, id) }
-		}))
-
-	keywords, checkins, err := dynamo.Catalog{Table: t}.AllRules(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read rules: %w", err)
-	}
-	add(diffRecords(KindKeywordRule, keywords, c.KeywordRules,
-		func(v qunyun.KeywordRule) string { return v.AccountID + "/" + v.ID },
-		func(_ qunyun.KeywordRule, want qunyun.KeywordRule) qunyun.KeywordRule { return want },
-		func(v qunyun.KeywordRule) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Catalog{Table: t}.PutKeywordRule(ctx, v)
-			}
-		},
-		func(key string) writeFunc {
-			acct, id := splitRuleKey(key)
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Catalog{Table: t}.DeleteKeywordRule(ctx, acct, id)
-			}
-		}))
-	add(diffRecords(KindCheckinRule, checkins, c.CheckinRules,
-		func(v qunyun.CheckinRule) string { return v.AccountID + "/" + v.ID },
-		func(_ qunyun.CheckinRule, want qunyun.CheckinRule) qunyun.CheckinRule { return want },
-		func(v qunyun.CheckinRule) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Catalog{Table: t}.PutCheckinRule(ctx, v)
-			}
-		},
-		func(key string) writeFunc {
-			acct, id := splitRuleKey(key)
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Catalog{Table: t}.DeleteCheckinRule(ctx, acct, id)
-			}
-		}))
-
-	contests, err := dynamo.Catalog{Table: t}.Contests(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read contests: %w", err)
-	}
-	add(diffRecords(KindContest, contests, c.Contests,
-		func(v qunyun.Contest) string { return v.ID },
-		func(_ qunyun.Contest, want qunyun.Contest) qunyun.Contest { return want },
-		func(v qunyun.Contest) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Catalog{Table: t}.PutContest(ctx, v) }
-		},
-		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Catalog{Table: t}.DeleteContest(ctx, id)
-			}
-		}))
-
-	mod := dynamo.Moderation{Table: t}
-	lists, err := mod.AllRules(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read moderation lists: %w", err)
-	}
-	add(diffRecords(KindModeration, lists, c.Moderation,
-		func(v qunyun.ModerationRules) string { return v.AccountID },
-		func(_ qunyun.ModerationRules, want qunyun.ModerationRules) qunyun.ModerationRules { return want },
-		func(v qunyun.ModerationRules) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error { return dynamo.Moderation{Table: t}.PutRules(ctx, v) }
-		},
-		func(id string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Moderation{Table: t}.DeleteRules(ctx, id)
-			}
-		}))
-
-	targets, err := dynamo.Catalog{Table: t}.SessionTargets(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read session targets: %w", err)
-	}
-	add(diffRecords(KindSessionTarget, targets, c.SessionTargets,
-		func(v qunyun.SessionTarget) string { return v.Key() },
-		func(_ qunyun.SessionTarget, want qunyun.SessionTarget) qunyun.SessionTarget { return want },
-		func(v qunyun.SessionTarget) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Catalog{Table: t}.PutSessionTarget(ctx, v)
-			}
-		},
-		func(key string) writeFunc {
-			return func(ctx context.Context, t *dynamo.Table) error {
-				return dynamo.Catalog{Table: t}.DeleteSessionTarget(ctx, key)
-			}
-		}))
-
+	add(planRecords.diff(have.plans, c.Plans))
+	add(keywordRuleRecords.diff(have.keywordRules, c.KeywordRules))
+	add(checkinRuleRecords.diff(have.checkinRules, c.CheckinRules))
+	add(contestRecords.diff(have.contests, c.Contests))
+	add(moderationRecords.diff(have.moderation, c.Moderation))
+	add(sessionTargetRecords.diff(have.targets, c.SessionTargets))
 	sessionChanges, sessionNotes, err := diffSessions(ctx, t, c.Sessions)
 	if err != nil {
 		return nil, err
@@ -319,47 +160,6 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 
 	d.Changes = append(append([]Change{}, upserts...), deletes...) // [] in JSON when nothing changes
 	return d, nil
-}
-
-type writeFunc = func(ctx context.Context, t *dynamo.Table) error
-
-// diffRecords compares one kind of record: merge gives what the table
-// should hold for a stored record (have) and the file's (want); a record
-// whose merge equals what is stored is left alone, which makes apply
-// idempotent.
-func diffRecords[T any](kind string, stored, wanted []T, key func(T) string, merge func(have, want T) T,
-	write func(T) writeFunc, remove func(key string) writeFunc) (changes, gone []Change) {
-	have := make(map[string]T, len(stored))
-	for _, v := range stored {
-		have[key(v)] = v
-	}
-	named := make(map[string]bool, len(wanted))
-	for _, want := range wanted {
-		k := key(want)
-		named[k] = true
-		old, found := have[k]
-		if !found {
-			var zero T
-			changes = append(changes, Change{Op: Create, Kind: kind, ID: k, write: write(merge(zero, want))})
-			continue
-		}
-		next := merge(old, want)
-		if ch := edits(old, next); len(ch.Fields) > 0 {
-			ch.Op, ch.Kind, ch.ID, ch.write = Update, kind, k, write(want)
-			changes = append(changes, ch)
-		}
-	}
-	var unnamed []string
-	for k := range have {
-		if !named[k] {
-			unnamed = append(unnamed, k)
-		}
-	}
-	sort.Strings(unnamed)
-	for _, k := range unnamed {
-		gone = append(gone, Change{Op: Delete, Kind: kind, ID: k, write: remove(k)})
-	}
-	return changes, gone
 }
 
 // edits lists the top-level JSON fields that differ between a and b, with
@@ -438,34 +238,6 @@ func normaliseTimes(m map[string]any) {
 			}
 		}
 	}
-}
-
-// splitRuleKey splits the "<account>/<id>" key diffRecords gives rules.
-func splitRuleKey(key string) (account, id string) {
-	account, id, _ = strings.Cut(key, "/")
-	return account, id
-}
-
-// MergeGroup returns what the table should hold for a group: the
-// operator's fields from want, and from have everything others maintain
-// (scoring's noise flag, the member count, WeChat's state and creation
-// time, the update stamp). paused maps onto the state without reviving a
-// group WeChat dismissed.
-func MergeGroup(have, want qunyun.Group, paused bool) qunyun.Group {
-	g := want
-	g.Noisy, g.MemberCount, g.UpdatedAt = have.Noisy, have.MemberCount, have.UpdatedAt
-	if g.CreatedAt.IsZero() {
-		g.CreatedAt = have.CreatedAt
-	}
-	g.State = have.State
-	switch {
-	case have.State == qunyun.GroupDismissed:
-	case paused:
-		g.State = qunyun.GroupPaused
-	case have.State == qunyun.GroupPaused:
-		g.State = qunyun.GroupActive
-	}
-	return g
 }
 
 // Apply writes the changes in order, calling progress after each. It stops

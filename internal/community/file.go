@@ -167,55 +167,16 @@ func (f *File) community() *Community {
 		Contests:       f.Contests,
 		Staff:          f.Staff,
 		Moderation:     f.Moderation,
+		Members:        f.members(),
+		Sessions:       f.Sessions.sessions(),
+		overrides:      f.Sessions.overrides(),
 	}
-	c.Members = f.members()
 	c.MinSessionMinutes, c.MaxSessionMinutes = f.Sessions.minutes()
-	for _, ms := range f.Sessions.Manual {
-		if ms.Override != "" {
-			if c.overrides == nil {
-				c.overrides = map[string]string{}
-			}
-			c.overrides[ms.ID] = ms.Override
-		}
-	}
 	for _, gs := range f.Groups {
-		g := gs.Group
-		if g.TimeZone == "" {
-			g.TimeZone = f.Defaults.TimeZone
-		}
-		if g.TimeZone == "" {
-			g.TimeZone = qunyun.DefaultTimeZone
-		}
-		if g.SizeCap == 0 {
-			g.SizeCap = f.Defaults.SizeCap
-		}
-		if g.SizeCap == 0 {
-			g.SizeCap = qunyun.DefaultSizeCap
-		}
-		if g.Caps.DailyMax == 0 {
-			g.Caps.DailyMax = f.Defaults.Caps.DailyMax
-		}
-		if g.Caps.SessionMax == 0 {
-			g.Caps.SessionMax = f.Defaults.Caps.SessionMax
-		}
-		if g.Caps.QuietStart == "" && g.Caps.QuietEnd == "" {
-			g.Caps.QuietStart, g.Caps.QuietEnd = f.Defaults.Caps.QuietStart, f.Defaults.Caps.QuietEnd
-		}
-		if g.Lifecycle.Kind == "" {
-			g.Lifecycle.Kind = "created"
-		}
-		// Stored resolved, so push, get groups and the report all read
-		// the same action from the group.
-		g.OnNoisy = cmp.Or(g.OnNoisy, f.Purposes[g.Purpose].OnNoisy, f.Defaults.OnNoisy, qunyun.DefaultNoisyAction)
-		g.CreatedAt = g.CreatedAt.UTC()
-		c.Groups = append(c.Groups, Group{Group: g, Paused: gs.Paused})
+		c.Groups = append(c.Groups, Group{Group: f.group(gs.Group), Paused: gs.Paused})
 	}
 	for _, ps := range f.Plans {
-		p := qunyun.Plan{ID: ps.ID, Name: ps.Name, Contents: ps.Contents, ContentTags: ps.ContentTags, Select: ps.Select,
-			Cron: cronExpr(ps.Cron), Journey: ps.Journey, Paused: ps.Paused}
-		p.Start, _ = parseTime(ps.Start)
-		p.End, _ = parseTime(ps.End)
-		c.Plans = append(c.Plans, p)
+		c.Plans = append(c.Plans, ps.plan())
 	}
 	for i := range c.KeywordRules {
 		if c.KeywordRules[i].Match == "" {
@@ -232,17 +193,80 @@ func (f *File) community() *Community {
 			c.SessionTargets[i].Minutes = qunyun.DefaultSessionMinutes
 		}
 	}
-	for _, ms := range f.Sessions.Manual {
+	return c
+}
+
+// group fills in what g leaves out from the file's defaults, then the
+// system's.
+func (f *File) group(g qunyun.Group) qunyun.Group {
+	if g.TimeZone == "" {
+		g.TimeZone = f.Defaults.TimeZone
+	}
+	if g.TimeZone == "" {
+		g.TimeZone = qunyun.DefaultTimeZone
+	}
+	if g.SizeCap == 0 {
+		g.SizeCap = f.Defaults.SizeCap
+	}
+	if g.SizeCap == 0 {
+		g.SizeCap = qunyun.DefaultSizeCap
+	}
+	if g.Caps.DailyMax == 0 {
+		g.Caps.DailyMax = f.Defaults.Caps.DailyMax
+	}
+	if g.Caps.SessionMax == 0 {
+		g.Caps.SessionMax = f.Defaults.Caps.SessionMax
+	}
+	if g.Caps.QuietStart == "" && g.Caps.QuietEnd == "" {
+		g.Caps.QuietStart, g.Caps.QuietEnd = f.Defaults.Caps.QuietStart, f.Defaults.Caps.QuietEnd
+	}
+	if g.Lifecycle.Kind == "" {
+		g.Lifecycle.Kind = "created"
+	}
+	// Stored resolved, so push, get groups and the report all read
+	// the same action from the group.
+	g.OnNoisy = cmp.Or(g.OnNoisy, f.Purposes[g.Purpose].OnNoisy, f.Defaults.OnNoisy, qunyun.DefaultNoisyAction)
+	g.CreatedAt = g.CreatedAt.UTC()
+	return g
+}
+
+func (ps PlanSpec) plan() qunyun.Plan {
+	p := qunyun.Plan{ID: ps.ID, Name: ps.Name, Contents: ps.Contents, ContentTags: ps.ContentTags, Select: ps.Select,
+		Cron: cronExpr(ps.Cron), Journey: ps.Journey, Paused: ps.Paused}
+	p.Start, _ = parseTime(ps.Start)
+	p.End, _ = parseTime(ps.End)
+	return p
+}
+
+// sessions are the sessions booked by hand.
+func (s SessionsSpec) sessions() []qunyun.Session {
+	var out []qunyun.Session
+	for _, ms := range s.Manual {
 		start, _ := parseTime(ms.Start)
-		s := qunyun.Session{ID: ms.ID, GroupID: ms.Group, HostID: ms.Host, Topic: ms.Topic,
+		booked := qunyun.Session{ID: ms.ID, GroupID: ms.Group, HostID: ms.Host, Topic: ms.Topic,
 			Start: start, End: start.Add(time.Duration(ms.Minutes) * time.Minute),
 			State: qunyun.SessionScheduled, Manual: true}
 		if ms.Cancelled {
-			s.State = qunyun.SessionCancelled
+			booked.State = qunyun.SessionCancelled
 		}
-		c.Sessions = append(c.Sessions, s)
+		out = append(out, booked)
 	}
-	return c
+	return out
+}
+
+// overrides are the operator's reasons for the sessions booked despite
+// the rules, by id; nil when there are none.
+func (s SessionsSpec) overrides() map[string]string {
+	var out map[string]string
+	for _, ms := range s.Manual {
+		if ms.Override != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[ms.ID] = ms.Override
+		}
+	}
+	return out
 }
 
 // parseTime reads an RFC 3339 time (stored in UTC so a round trip through

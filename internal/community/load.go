@@ -177,17 +177,9 @@ func (ix *index) walk(n *yaml.Node, tokens []string, path string) (any, error) {
 			if _, dup := obj[k.Value]; dup {
 				return nil, Problems{{File: ix.file, Line: k.Line, Column: k.Column, Path: path, Message: fmt.Sprintf("%q appears twice in this mapping", k.Value)}}
 			}
-			child := append(append([]string(nil), tokens...), k.Value)
-			ix.nodes[pointer(child)] = located{key: k}
-			cpath := k.Value
-			if path != "" {
-				cpath = path + "." + k.Value
-			}
-			val, err := ix.walk(v, child, cpath)
-			if err != nil {
+			if err := ix.entry(obj, k, v, tokens, path); err != nil {
 				return nil, err
 			}
-			obj[k.Value] = val
 		}
 		// "<<: *anchor" merges an anchored mapping's entries (positions
 		// from where the anchor was written); explicit keys win.
@@ -234,18 +226,27 @@ func (ix *index) merge(obj map[string]any, m *yaml.Node, tokens []string, path s
 		if _, explicit := obj[k.Value]; explicit {
 			continue
 		}
-		child := append(append([]string(nil), tokens...), k.Value)
-		ix.nodes[pointer(child)] = located{key: k}
-		cpath := k.Value
-		if path != "" {
-			cpath = path + "." + k.Value
-		}
-		val, err := ix.walk(v, child, cpath)
-		if err != nil {
+		if err := ix.entry(obj, k, v, tokens, path); err != nil {
 			return err
 		}
-		obj[k.Value] = val
 	}
+	return nil
+}
+
+// entry walks the value v of the mapping's key k into obj, recording
+// where the key was written.
+func (ix *index) entry(obj map[string]any, k, v *yaml.Node, tokens []string, path string) error {
+	child := append(append([]string(nil), tokens...), k.Value)
+	ix.nodes[pointer(child)] = located{key: k}
+	cpath := k.Value
+	if path != "" {
+		cpath = path + "." + k.Value
+	}
+	val, err := ix.walk(v, child, cpath)
+	if err != nil {
+		return err
+	}
+	obj[k.Value] = val
 	return nil
 }
 

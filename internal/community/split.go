@@ -58,14 +58,32 @@ func Split(people []Person, opt SplitOptions) ([]Assignment, error) {
 	if opt.Prefix == "" {
 		opt.Prefix = "g"
 	}
-	byTier := map[string][]Person{}
+	byTier, tiers, err := splitTiers(people)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := groupCounts(byTier, tiers, opt, len(people))
+	if err != nil {
+		return nil, err
+	}
+	var out []Assignment
+	for _, t := range tiers {
+		out = append(out, deal(byTier[t], t, counts[t], opt.Prefix)...)
+	}
+	return out, nil
+}
+
+// splitTiers sorts people by tier, VIP first; a person without an id or
+// named twice is an error.
+func splitTiers(people []Person) (byTier map[string][]Person, tiers []string, err error) {
+	byTier = map[string][]Person{}
 	seen := map[string]bool{}
 	for i, p := range people {
 		if p.ID == "" {
-			return nil, qunyun.Errorf(qunyun.EINVALID, "member %d has no id", i+1)
+			return nil, nil, qunyun.Errorf(qunyun.EINVALID, "member %d has no id", i+1)
 		}
 		if seen[p.ID] {
-			return nil, qunyun.Errorf(qunyun.EINVALID, "member %q appears twice", p.ID)
+			return nil, nil, qunyun.Errorf(qunyun.EINVALID, "member %q appears twice", p.ID)
 		}
 		seen[p.ID] = true
 		tier := strings.ToLower(strings.TrimSpace(p.Tier))
@@ -76,17 +94,22 @@ func Split(people []Person, opt SplitOptions) ([]Assignment, error) {
 		byTier[tier] = append(byTier[tier], p)
 	}
 	if len(byTier) == 0 {
-		return nil, qunyun.Errorf(qunyun.EINVALID, "the member list is empty")
+		return nil, nil, qunyun.Errorf(qunyun.EINVALID, "the member list is empty")
 	}
-	tiers := make([]string, 0, len(byTier))
+	tiers = make([]string, 0, len(byTier))
 	for t := range byTier {
 		tiers = append(tiers, t)
 	}
 	sort.Slice(tiers, func(i, j int) bool {
 		return tierRank(tiers[i]) < tierRank(tiers[j]) || (tierRank(tiers[i]) == tierRank(tiers[j]) && tiers[i] < tiers[j])
 	})
+	return byTier, tiers, nil
+}
 
-	// The fewest groups each tier needs under the cap.
+// groupCounts gives each tier the fewest groups it needs under the cap,
+// and the groups opt asks for beyond those to the tiers whose groups are
+// fullest.
+func groupCounts(byTier map[string][]Person, tiers []string, opt SplitOptions, people int) (map[string]int, error) {
 	counts := make(map[string]int, len(tiers))
 	need := 0
 	var needs []string
@@ -95,55 +118,55 @@ func Split(people []Person, opt SplitOptions) ([]Assignment, error) {
 		need += counts[t]
 		needs = append(needs, fmt.Sprintf("%d %s", counts[t], t))
 	}
-	if opt.Groups > 0 {
-		if opt.Groups < need {
-			return nil, qunyun.Errorf(qunyun.EINVALID,
-				"%d members need at least %d groups at size cap %d (%s; tiers never share a group): ask for more groups or a larger cap",
-				len(people), need, opt.SizeCap, strings.Join(needs, " + "))
-		}
-		// Extra groups go, one at a time, to the tier whose groups are
-		// fullest, so sizes end up as even as the tiers allow.
-		for extra := opt.Groups - need; extra > 0; extra-- {
-			best := tiers[0]
-			for _, t := range tiers[1:] {
-				if len(byTier[t])*counts[best] > len(byTier[best])*counts[t] {
-					best = t
-				}
-			}
-			if counts[best] >= len(byTier[best]) {
-				return nil, qunyun.Errorf(qunyun.EINVALID, "%d groups for %d members would leave groups empty", opt.Groups, len(people))
-			}
-			counts[best]++
-		}
+	if opt.Groups == 0 {
+		return counts, nil
 	}
+	if opt.Groups < need {
+		return nil, qunyun.Errorf(qunyun.EINVALID,
+			"%d members need at least %d groups at size cap %d (%s; tiers never share a group): ask for more groups or a larger cap",
+			people, need, opt.SizeCap, strings.Join(needs, " + "))
+	}
+	// Extra groups go, one at a time, to the tier whose groups are
+	// fullest, so sizes end up as even as the tiers allow.
+	for extra := opt.Groups - need; extra > 0; extra-- {
+		best := tiers[0]
+		for _, t := range tiers[1:] {
+			if len(byTier[t])*counts[best] > len(byTier[best])*counts[t] {
+				best = t
+			}
+		}
+		if counts[best] >= len(byTier[best]) {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "%d groups for %d members would leave groups empty", opt.Groups, people)
+		}
+		counts[best]++
+	}
+	return counts, nil
+}
 
-	var out []Assignment
-	for _, t := range tiers {
-		members := byTier[t]
-		sort.Slice(members, func(i, j int) bool {
-			a, b := firstTag(members[i]), firstTag(members[j])
-			if a != b {
-				return a < b
-			}
-			return members[i].ID < members[j].ID
-		})
-		groups := make([]Assignment, counts[t])
-		for i := range groups {
-			id := fmt.Sprintf("%s-%02d", opt.Prefix, i+1)
-			if t != tierRegular {
-				id = fmt.Sprintf("%s-%s-%02d", opt.Prefix, t, i+1)
-			}
-			groups[i] = Assignment{GroupID: id, Tier: t}
+// deal spreads the members of one tier over its groups.
+func deal(members []Person, tier string, groups int, prefix string) []Assignment {
+	sort.Slice(members, func(i, j int) bool {
+		a, b := firstTag(members[i]), firstTag(members[j])
+		if a != b {
+			return a < b
 		}
-		// Dealing round-robin keeps sizes within one of each other and
-		// spreads each tag over the groups.
-		for i, m := range members {
-			g := &groups[i%len(groups)]
-			g.Members = append(g.Members, m)
+		return members[i].ID < members[j].ID
+	})
+	out := make([]Assignment, groups)
+	for i := range out {
+		id := fmt.Sprintf("%s-%02d", prefix, i+1)
+		if tier != tierRegular {
+			id = fmt.Sprintf("%s-%s-%02d", prefix, tier, i+1)
 		}
-		out = append(out, groups...)
+		out[i] = Assignment{GroupID: id, Tier: tier}
 	}
-	return out, nil
+	// Dealing round-robin keeps sizes within one of each other and
+	// spreads each tag over the groups.
+	for i, m := range members {
+		g := &out[i%len(out)]
+		g.Members = append(g.Members, m)
+	}
+	return out
 }
 
 func tierRank(t string) int {

@@ -197,32 +197,9 @@ func (r *Runner) Run(ctx context.Context, c qunyun.Contest) ([]qunyun.ContestEnt
 	if err != nil {
 		return nil, err
 	}
-	staff := map[string]bool{}
-	if r.Staff != nil {
-		list, err := r.Staff(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("contest %s: %w", c.ID, err)
-		}
-		for _, s := range list {
-			if id := s.IDs[c.AccountID]; id != "" {
-				staff[id] = true
-			}
-		}
-	}
-	for _, e := range byID {
-		if _, seen := staff[e.OpenID]; seen {
-			continue
-		}
-		groups, err := r.Stores.Catalog.MemberGroups(ctx, e.OpenID)
-		if err != nil {
-			return nil, fmt.Errorf("contest %s: %w", c.ID, err)
-		}
-		staff[e.OpenID] = false
-		for _, m := range groups {
-			if m.Role.Staff() {
-				staff[e.OpenID] = true
-			}
-		}
+	staff, err := r.staffOf(ctx, c, byID)
+	if err != nil {
+		return nil, err
 	}
 	entries := make([]qunyun.ContestEntry, 0, len(byID))
 	for _, e := range byID {
@@ -246,6 +223,40 @@ func (r *Runner) Run(ctx context.Context, c qunyun.Contest) ([]qunyun.ContestEnt
 		}
 	}
 	return entries, nil
+}
+
+// staffOf tells, for every author of entries, whether they are staff: on
+// the operator's staff list for the contest's account, or staff in one of
+// their groups. Rank excludes staff's entries.
+func (r *Runner) staffOf(ctx context.Context, c qunyun.Contest, entries map[int64]qunyun.ContestEntry) (map[string]bool, error) {
+	staff := map[string]bool{}
+	if r.Staff != nil {
+		list, err := r.Staff(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("contest %s: %w", c.ID, err)
+		}
+		for _, s := range list {
+			if id := s.IDs[c.AccountID]; id != "" {
+				staff[id] = true
+			}
+		}
+	}
+	for _, e := range entries {
+		if _, seen := staff[e.OpenID]; seen {
+			continue
+		}
+		groups, err := r.Stores.Catalog.MemberGroups(ctx, e.OpenID)
+		if err != nil {
+			return nil, fmt.Errorf("contest %s: %w", c.ID, err)
+		}
+		staff[e.OpenID] = false
+		for _, m := range groups {
+			if m.Role.Staff() {
+				staff[e.OpenID] = true
+			}
+		}
+	}
+	return staff, nil
 }
 
 // fetchAll pages through every comment of the article.

@@ -116,7 +116,34 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 		}
 		return groups[i].GroupID < groups[j].GroupID
 	})
-	data := chartData{Charts: Charts, Trend: map[string][]any{}, Flags: map[string]int{}, Levels: r.Levels,
+	data, flagged := newChartData(r, groups)
+	js, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("report %s: chart data: %w", r.Date, err)
+	}
+	sort.SliceStable(r.Recaps, func(i, j int) bool { return r.Recaps[i].Start.After(r.Recaps[j].Start) })
+	p := page{Report: r, Groups: groups, Flagged: flagged, Skips: skipCounts(r.Skips),
+		Data: template.JS(js), ECharts: template.JS(echartsJS)}
+	tpl, err := d.tpl.Clone()
+	if err != nil {
+		return fmt.Errorf("report %s: %w", r.Date, err)
+	}
+	tpl.Funcs(template.FuncMap{"group": func(id string) string {
+		if n := data.Names[id]; n != "" {
+			return n
+		}
+		return id
+	}})
+	if err := tpl.Execute(w, p); err != nil {
+		return fmt.Errorf("report %s: render: %w", r.Date, err)
+	}
+	return nil
+}
+
+// newChartData gathers the charts' data from r and its groups, ordered by
+// value; flagged are the groups with a flag, in that order.
+func newChartData(r qunyun.Report, groups []qunyun.GroupScore) (data chartData, flagged []qunyun.GroupScore) {
+	data = chartData{Charts: Charts, Trend: map[string][]any{}, Flags: map[string]int{}, Levels: r.Levels,
 		Tags: r.Tags, Deliveries: r.Deliveries, Names: map[string]string{}}
 	if data.Levels == nil {
 		data.Levels = map[string]int{}
@@ -127,7 +154,6 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 	if data.Tags == nil {
 		data.Tags = []qunyun.TagCount{}
 	}
-	var flagged []qunyun.GroupScore
 	for _, g := range groups {
 		name := g.Name
 		if name == "" {
@@ -143,8 +169,15 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 			flagged = append(flagged, g)
 		}
 	}
+	data.addTrend(r.Trend)
+	return data, flagged
+}
+
+// addTrend lays the trend points out by group name and date; a date a
+// group has no score for stays null.
+func (data *chartData) addTrend(trend []qunyun.TrendPoint) {
 	dates := map[string]bool{}
-	for _, p := range r.Trend {
+	for _, p := range trend {
 		dates[p.Date] = true
 	}
 	for dt := range dates {
@@ -155,7 +188,7 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 	for i, dt := range data.Dates {
 		index[dt] = i
 	}
-	for _, p := range r.Trend {
+	for _, p := range trend {
 		name := data.Names[p.GroupID]
 		if name == "" {
 			name = p.GroupID
@@ -165,33 +198,19 @@ func (d *Dashboard) Write(w io.Writer, r qunyun.Report) error {
 		}
 		data.Trend[name][index[p.Date]] = p.Value
 	}
-	js, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("report %s: chart data: %w", r.Date, err)
+}
+
+// skipCounts lists the skip reasons, most frequent first.
+func skipCounts(skips map[string]int) []reasonCount {
+	var out []reasonCount
+	for reason, c := range skips {
+		out = append(out, reasonCount{reason, c})
 	}
-	sort.SliceStable(r.Recaps, func(i, j int) bool { return r.Recaps[i].Start.After(r.Recaps[j].Start) })
-	p := page{Report: r, Groups: groups, Flagged: flagged, Data: template.JS(js), ECharts: template.JS(echartsJS)}
-	for reason, c := range r.Skips {
-		p.Skips = append(p.Skips, reasonCount{reason, c})
-	}
-	sort.Slice(p.Skips, func(i, j int) bool {
-		if p.Skips[i].Count != p.Skips[j].Count {
-			return p.Skips[i].Count > p.Skips[j].Count
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
 		}
-		return p.Skips[i].Reason < p.Skips[j].Reason
+		return out[i].Reason < out[j].Reason
 	})
-	tpl, err := d.tpl.Clone()
-	if err != nil {
-		return fmt.Errorf("report %s: %w", r.Date, err)
-	}
-	tpl.Funcs(template.FuncMap{"group": func(id string) string {
-		if n := data.Names[id]; n != "" {
-			return n
-		}
-		return id
-	}})
-	if err := tpl.Execute(w, p); err != nil {
-		return fmt.Errorf("report %s: render: %w", r.Date, err)
-	}
-	return nil
+	return out
 }

@@ -49,40 +49,83 @@ var adSignals = []string{qunyun.SignalQRCode, qunyun.SignalCard, qunyun.SignalSe
 const linkFlood = 3
 
 func (s *Scorer) facts(d GroupDay) *facts {
+	t := newTally(s, d)
+	t.messages()
+	t.sessions()
+	t.deliveries()
+	t.opens()
+	t.contributions()
+	t.checkins()
+	t.size() // needed by every rate, so it comes after everyone seen today
+	t.prizes()
+	t.membership()
+	return t.f
+}
+
+// answer counts a question answered, and how long the answer took.
+func (f *facts) answer(asked, answered time.Time) {
+	f.answered++
+	f.responseMins = append(f.responseMins, answered.Sub(asked).Minutes())
+}
+
+// A tally counts one group-day into facts, one kind of log item a method,
+// in the order facts calls them: each reads what those before it noted.
+type tally struct {
+	s *Scorer
+	d GroupDay
+	f *facts
+
+	staff     map[string]bool
+	links     map[string]int       // links each member posted so far
+	questions map[string]*question // the day's questions, by message id
+	pushTimes []time.Time          // pushes sent to the group up to the day's end
+	checkers  map[string]bool
+}
+
+// question is a question asked in a group message.
+type question struct {
+	asker string
+	at    time.Time
+	done  bool // answered
+}
+
+func newTally(s *Scorer, d GroupDay) *tally {
 	f := &facts{perMember: map[string]int{}, deliveryStates: map[string]int{},
 		contrib: map[string]*qunyun.Contributions{}, names: map[string]string{},
 		texts: map[string][]string{}, opened: map[string][]string{}}
-	in := func(t time.Time) bool { return !t.Before(d.Start) && t.Before(d.End) }
-	staff := map[string]bool{}
+	t := &tally{s: s, d: d, f: f, staff: map[string]bool{}, links: map[string]int{},
+		questions: map[string]*question{}, checkers: map[string]bool{}}
 	for _, m := range d.Members {
 		if m.Role.Staff() {
-			staff[m.ID] = true
+			t.staff[m.ID] = true
 		}
 		f.names[m.ID] = m.Name
 	}
-	c := func(id string) *qunyun.Contributions {
-		if f.contrib[id] == nil {
-			f.contrib[id] = &qunyun.Contributions{}
-		}
-		return f.contrib[id]
-	}
+	return t
+}
 
-	// Messages: activity, ads, questions, answers and connections.
-	msgs := make([]qunyun.Message, 0, len(d.Log.Messages))
-	for _, m := range d.Log.Messages {
-		if in(m.At) && m.MemberID != "" {
+// in reports whether at falls on the day.
+func (t *tally) in(at time.Time) bool { return !at.Before(t.d.Start) && at.Before(t.d.End) }
+
+// credit returns the contributions of member id, to add to.
+func (t *tally) credit(id string) *qunyun.Contributions {
+	if t.f.contrib[id] == nil {
+		t.f.contrib[id] = &qunyun.Contributions{}
+	}
+	return t.f.contrib[id]
+}
+
+// messages counts activity, ads, questions, answers and connections.
+func (t *tally) messages() {
+	f := t.f
+	msgs := make([]qunyun.Message, 0, len(t.d.Log.Messages))
+	for _, m := range t.d.Log.Messages {
+		if t.in(m.At) && m.MemberID != "" {
 			msgs = append(msgs, m)
 		}
 	}
 	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].At.Before(msgs[j].At) })
 	byID := make(map[string]*qunyun.Message, len(msgs))
-	links := map[string]int{}
-	type question struct {
-		asker string
-		at    time.Time
-		done  bool
-	}
-	questions := map[string]*question{}
 	pairs := map[[2]string]bool{}
 	reach := map[string]bool{}
 	for i := range msgs {
@@ -92,34 +135,16 @@ func (s *Scorer) facts(d GroupDay) *facts {
 		if m.MemberName != "" {
 			f.names[m.MemberID] = m.MemberName
 		}
-		mc := c(m.MemberID)
-		ad := hasAny(m.Signals, adSignals)
+		t.credit(m.MemberID) // even an ad's author was seen
 		isLink := m.Kind == qunyun.KindLink || m.Kind == qunyun.KindMiniProgram || m.Kind == qunyun.KindFile
-		if isLink && !staff[m.MemberID] {
-			links[m.MemberID]++
-			if links[m.MemberID] > linkFlood {
-				ad = true
-			}
-		}
-		if ad && !staff[m.MemberID] {
+		if t.isAd(m, isLink) {
 			f.ads++
 			continue // an ad is neither a contribution nor a connection
 		}
 		if m.Text != "" {
 			f.texts[m.MemberID] = append(f.texts[m.MemberID], m.Text)
 		}
-		// Who this message answers or talks to.
-		var to []string
-		if q := byID[m.ReplyTo]; q != nil && q.MemberID != m.MemberID {
-			to = append(to, q.MemberID)
-		}
-		for _, id := range m.Mentions {
-			if id != m.MemberID && id != "" && !slices.Contains(to, id) {
-				to = append(to, id)
-			}
-		}
-		answered := false
-		for _, other := range to {
+		for _, other := range talksTo(m, byID) {
 			a, b := m.MemberID, other
 			if b < a {
 				a, b = b, a
@@ -127,26 +152,7 @@ func (s *Scorer) facts(d GroupDay) *facts {
 			pairs[[2]string{a, b}] = true
 			reach[a], reach[b] = true, true
 		}
-		if q := questions[m.ReplyTo]; q != nil && q.asker != m.MemberID && !s.isVote(m.Text) {
-			answered = true
-			if !q.done {
-				q.done = true
-				f.answered++
-				f.responseMins = append(f.responseMins, m.At.Sub(q.at).Minutes())
-			}
-		}
-		switch {
-		case answered:
-			mc.Answers++
-		case isLink:
-			mc.Shares++
-		case s.isQuestion(m.Text) && !staff[m.MemberID]:
-			mc.Questions++
-			f.questions++
-			questions[m.ID] = &question{asker: m.MemberID, at: m.At}
-		default:
-			mc.Chats++
-		}
+		t.classify(m, isLink)
 	}
 	f.activity.Messages = len(msgs)
 	f.activity.Speakers = len(f.perMember)
@@ -154,75 +160,145 @@ func (s *Scorer) facts(d GroupDay) *facts {
 		f.topSpeaker = max(f.topSpeaker, n)
 	}
 	f.pairs, f.reach = len(pairs), len(reach)
+}
 
-	// Session questions answered by the host (or anyone) count as answers.
-	for _, sd := range d.Sessions {
-		st := sd.Session.State
-		// Held: it opened (a window that passed unopened is closed quietly)
-		// and its host came, even after the no-show alert.
-		run := sd.Session.Run
-		if in(sd.Session.Start) && st != qunyun.SessionCancelled && st != qunyun.SessionScheduled &&
-			st != qunyun.SessionReminded && !run.OpenedAt.IsZero() && (run.HostSeen || !run.NoShow) {
-			f.sessions++
+// isAd reports whether m counts as an ad: a moderation signal, or a link
+// beyond the flood of its non-staff author.
+func (t *tally) isAd(m *qunyun.Message, isLink bool) bool {
+	if t.staff[m.MemberID] {
+		return false
+	}
+	ad := hasAny(m.Signals, adSignals)
+	if isLink {
+		t.links[m.MemberID]++
+		if t.links[m.MemberID] > linkFlood {
+			ad = true
+		}
+	}
+	return ad
+}
+
+// talksTo returns who m answers (the author of the message it quotes) or
+// mentions, its author aside.
+func talksTo(m *qunyun.Message, byID map[string]*qunyun.Message) []string {
+	var to []string
+	if q := byID[m.ReplyTo]; q != nil && q.MemberID != m.MemberID {
+		to = append(to, q.MemberID)
+	}
+	for _, id := range m.Mentions {
+		if id != m.MemberID && id != "" && !slices.Contains(to, id) {
+			to = append(to, id)
+		}
+	}
+	return to
+}
+
+// classify credits m's author with an answer, a share, a question or a
+// chat.
+func (t *tally) classify(m *qunyun.Message, isLink bool) {
+	answered := false
+	if q := t.questions[m.ReplyTo]; q != nil && q.asker != m.MemberID && !t.s.isVote(m.Text) {
+		answered = true
+		if !q.done {
+			q.done = true
+			t.f.answer(q.at, m.At)
+		}
+	}
+	mc := t.credit(m.MemberID)
+	switch {
+	case answered:
+		mc.Answers++
+	case isLink:
+		mc.Shares++
+	case t.s.isQuestion(m.Text) && !t.staff[m.MemberID]:
+		mc.Questions++
+		t.f.questions++
+		t.questions[m.ID] = &question{asker: m.MemberID, at: m.At}
+	default:
+		mc.Chats++
+	}
+}
+
+// sessions counts the sessions held; session questions answered by the
+// host (or anyone) count as answers.
+func (t *tally) sessions() {
+	for _, sd := range t.d.Sessions {
+		if t.in(sd.Session.Start) && held(sd.Session) {
+			t.f.sessions++
 		}
 		for _, q := range sd.Questions {
-			if !in(q.At) || !q.Shown() {
-				continue
-			}
-			// The question is a group message too: when the messages above
-			// already counted it (and perhaps its quoted answer), count only
-			// what they missed.
-			if seen := questions[q.MessageID]; seen != nil && q.MessageID != "" {
-				if q.Answered && !seen.done {
-					seen.done = true
-					f.answered++
-					f.responseMins = append(f.responseMins, q.AnsweredAt.Sub(q.At).Minutes())
-					if q.AnsweredBy != "" && q.AnsweredBy != q.MemberID {
-						c(q.AnsweredBy).Answers++
-					}
-				}
-				continue
-			}
-			f.questions++
-			c(q.MemberID).Questions++
-			if q.Answered {
-				f.answered++
-				f.responseMins = append(f.responseMins, q.AnsweredAt.Sub(q.At).Minutes())
-				if q.AnsweredBy != "" && q.AnsweredBy != q.MemberID {
-					c(q.AnsweredBy).Answers++
-				}
+			if t.in(q.At) && q.Shown() {
+				t.sessionQuestion(q)
 			}
 		}
 	}
+}
 
-	// Deliveries: what went out, and pushes for the leave check.
-	var pushTimes []time.Time
-	for _, dl := range d.Log.Deliveries {
+// held reports whether a session opened (a window that passed unopened is
+// closed quietly) and its host came, even after the no-show alert.
+func held(s qunyun.Session) bool {
+	st, run := s.State, s.Run
+	return st != qunyun.SessionCancelled && st != qunyun.SessionScheduled && st != qunyun.SessionReminded &&
+		!run.OpenedAt.IsZero() && (run.HostSeen || !run.NoShow)
+}
+
+func (t *tally) sessionQuestion(q qunyun.Question) {
+	// The question is a group message too: when the messages already
+	// counted it (and perhaps its quoted answer), count only what they
+	// missed.
+	if seen := t.questions[q.MessageID]; seen != nil && q.MessageID != "" {
+		if q.Answered && !seen.done {
+			seen.done = true
+			t.sessionAnswer(q)
+		}
+		return
+	}
+	t.f.questions++
+	t.credit(q.MemberID).Questions++
+	if q.Answered {
+		t.sessionAnswer(q)
+	}
+}
+
+func (t *tally) sessionAnswer(q qunyun.Question) {
+	t.f.answer(q.At, q.AnsweredAt)
+	if q.AnsweredBy != "" && q.AnsweredBy != q.MemberID {
+		t.credit(q.AnsweredBy).Answers++
+	}
+}
+
+// deliveries counts what went out, and notes pushes for the leave check.
+func (t *tally) deliveries() {
+	f := t.f
+	for _, dl := range t.d.Log.Deliveries {
 		if dl.TargetKind != "" && dl.TargetKind != qunyun.TargetGroup {
 			continue
 		}
-		if dl.State == qunyun.DeliverySent && !dl.At.After(d.End) {
-			pushTimes = append(pushTimes, dl.At)
+		if dl.State == qunyun.DeliverySent && !dl.At.After(t.d.End) {
+			t.pushTimes = append(t.pushTimes, dl.At)
 		}
-		if !in(dl.At) {
+		if !t.in(dl.At) {
 			continue
 		}
 		f.deliveryStates[string(dl.State)]++
 		if dl.State == qunyun.DeliverySent {
 			f.sent++
-			if d.Contents[dl.ContentID].Benefit {
+			if t.d.Contents[dl.ContentID].Benefit {
 				f.benefitSent++
 			}
 		}
 	}
-	f.pushes = len(pushTimes)
+	f.pushes = len(t.pushTimes)
+}
 
-	// Opens: reading heat, shares onward, benefits.
+// opens counts reading heat, shares onward and benefits.
+func (t *tally) opens() {
+	f := t.f
 	readers := map[string]bool{}
 	benefitReaders := map[string]bool{}
 	sharedFrom := map[string]bool{}
-	for i, o := range d.Log.Opens {
-		if !in(o.At) {
+	for i, o := range t.d.Log.Opens {
+		if !t.in(o.At) {
 			continue
 		}
 		f.opens++
@@ -234,7 +310,7 @@ func (s *Scorer) facts(d GroupDay) *facts {
 			who = "anonymous#" + strconv.Itoa(i)
 		}
 		readers[who] = true
-		if d.Contents[o.ContentID].Benefit {
+		if t.d.Contents[o.ContentID].Benefit {
 			benefitReaders[who] = true
 		}
 		if o.From != "" {
@@ -246,48 +322,55 @@ func (s *Scorer) facts(d GroupDay) *facts {
 			_, member := f.names[o.MemberID]
 			if key := o.MemberID + "#" + o.ContentID; member && !sharedFrom[key] {
 				sharedFrom[key] = true
-				c(o.MemberID).Shares++
+				t.credit(o.MemberID).Shares++
 			}
 			continue
 		}
 		if o.MemberID != "" {
-			c(o.MemberID).Reads++
+			t.credit(o.MemberID).Reads++
 			if o.ContentID != "" {
 				f.opened[o.MemberID] = append(f.opened[o.MemberID], o.ContentID)
 			}
 		}
 	}
 	f.readers, f.benefitReaders = len(readers), len(benefitReaders)
+}
 
-	// Contributions staff approved: content the member made for everyone.
-	for _, ct := range d.Log.Contributions {
-		if in(ct.At) {
-			c(ct.MemberID).Contributed++
+// contributions counts the contributions staff approved: content the
+// member made for everyone.
+func (t *tally) contributions() {
+	for _, ct := range t.d.Log.Contributions {
+		if t.in(ct.At) {
+			t.credit(ct.MemberID).Contributed++
 		}
 	}
+}
 
-	// Check-ins and their rewards.
-	checkers := map[string]bool{}
-	for _, ci := range d.Log.Checkins {
-		if !in(ci.At) {
+// checkins counts check-ins and their rewards.
+func (t *tally) checkins() {
+	for _, ci := range t.d.Log.Checkins {
+		if !t.in(ci.At) {
 			continue
 		}
-		checkers[ci.MemberID] = true
-		for _, r := range d.CheckinRules {
-			if r.RewardEvery > 0 && ci.Streak > 0 && ci.Streak%r.RewardEvery == 0 && ruleApplies(r.AccountID, r.Groups, d.Group) {
-				f.rewards++
+		t.checkers[ci.MemberID] = true
+		for _, r := range t.d.CheckinRules {
+			if r.RewardEvery > 0 && ci.Streak > 0 && ci.Streak%r.RewardEvery == 0 && ruleApplies(r.AccountID, r.Groups, t.d.Group) {
+				t.f.rewards++
 				break
 			}
 		}
 	}
-	f.checkers = len(checkers)
+	t.f.checkers = len(t.checkers)
+}
 
-	// Size: needed by every rate, so it comes after everyone seen today.
-	seen := make([]string, 0, len(f.contrib)+len(checkers)+len(d.Levels))
+// size counts the group's members: those recorded and everyone seen.
+func (t *tally) size() {
+	f, d := t.f, t.d
+	seen := make([]string, 0, len(f.contrib)+len(t.checkers)+len(d.Levels))
 	for id := range f.contrib { // who wrote, asked, answered or read
 		seen = append(seen, id)
 	}
-	for id := range checkers {
+	for id := range t.checkers {
 		seen = append(seen, id)
 	}
 	for id := range d.Levels {
@@ -295,34 +378,38 @@ func (s *Scorer) facts(d GroupDay) *facts {
 	}
 	f.members, f.membersSeen = size(d.Members, seen, d.End)
 	f.activity.Members, f.activity.MembersSeen = f.members, f.membersSeen
-	f.activity.MessagesPerMember = round3(share(float64(len(msgs)), float64(f.members)))
+	f.activity.MessagesPerMember = round3(share(float64(f.activity.Messages), float64(f.members)))
+}
 
-	// Prizes: contest wins of the group's members settled during the day.
-	for _, m := range d.Members {
-		if inGroupAt(m, d.End) {
-			f.prizes += d.Prizes[m.ID]
+// prizes counts the contest wins of the group's members settled during
+// the day.
+func (t *tally) prizes() {
+	for _, m := range t.d.Members {
+		if inGroupAt(m, t.d.End) {
+			t.f.prizes += t.d.Prizes[m.ID]
 		}
 	}
+}
 
-	// Membership: joins, leaves, and leaves within 24 h after a push.
-	for _, e := range d.Log.Events {
-		if !in(e.At) {
+// membership counts joins, leaves, and leaves within 24 h after a push.
+func (t *tally) membership() {
+	for _, e := range t.d.Log.Events {
+		if !t.in(e.At) {
 			continue
 		}
 		switch e.Type {
 		case qunyun.EventMemberJoined:
-			f.activity.Joins++
+			t.f.activity.Joins++
 		case qunyun.EventMemberLeft:
-			f.activity.Leaves++
-			for _, p := range pushTimes {
+			t.f.activity.Leaves++
+			for _, p := range t.pushTimes {
 				if !e.At.Before(p) && e.At.Sub(p) <= 24*time.Hour {
-					f.pushLeaves++
+					t.f.pushLeaves++
 					break
 				}
 			}
 		}
 	}
-	return f
 }
 
 // size is a group's size at end: the members its records place in the

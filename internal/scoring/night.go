@@ -1,16 +1,10 @@
 package scoring
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"slices"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -142,167 +136,6 @@ func forEach(count, limit int, fn func(i int) error) error {
 	return first
 }
 
-// RunAt is the scheduled run at t (hourly): it scores every group whose
-// local day ended in the run's window (DueDate) for that day, and at the
-// default zone's nightly run (ReportDue) stores that date's report even if
-// no group is due. Groups in different zones may be due for different
-// dates in one run (UTC+14 and UTC−10 share a clock, not a date). Then it
-// runs again any earlier run that never finished (catchUp).
-func (n *Night) RunAt(ctx context.Context, t time.Time) error {
-	t = t.Truncate(RunEvery).UTC()
-	groups, err := n.groups(ctx)
-	if err != nil {
-		return err
-	}
-	err = n.runOnce(ctx, t, groups)
-	return errors.Join(err, n.catchUp(ctx, t, groups))
-}
-
-// dueAt groups the groups due at run h by the date they are due for; the
-// default zone's nightly run always has its date, for the report.
-func dueAt(groups []qunyun.Group, h time.Time) map[string][]qunyun.Group {
-	byDate := map[string][]qunyun.Group{}
-	for _, g := range groups {
-		if date, ok := dueFor(g, h); ok {
-			byDate[date] = append(byDate[date], g)
-		}
-	}
-	if date, ok := ReportDue(h); ok && byDate[date] == nil {
-		byDate[date] = []qunyun.Group{}
-	}
-	return byDate
-}
-
-// dueFor is DueDate for a group that existed at the run: a run caught up
-// later does not score a day from before the group was created.
-func dueFor(g qunyun.Group, h time.Time) (string, bool) {
-	if !g.CreatedAt.IsZero() && g.CreatedAt.After(h) {
-		return "", false
-	}
-	return DueDate(g.Location(), h)
-}
-
-func (n *Night) runOnce(ctx context.Context, h time.Time, groups []qunyun.Group) error {
-	byDate := dueAt(groups, h)
-	dates := make([]string, 0, len(byDate))
-	for d := range byDate {
-		dates = append(dates, d)
-	}
-	sort.Strings(dates)
-	run := h.Format(time.RFC3339)
-	for _, date := range dates {
-		slog.InfoContext(ctx, "scoring run", "run", run, "date", date, "groups", len(byDate[date]))
-		if err := n.fanOut(ctx, qunyun.ScoringShard{Date: date, Run: run}, len(byDate[date])); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Catch-up: a run that failed for good (its retries spent, its event in the
-// dead-letter queue) would leave its groups' day unscored. Each run looks
-// at the runs between CatchUpFrom and CatchUpAfter ago that had groups
-// due and finished no marker, and runs them again. It starts only after
-// the oldest run in that window that did finish, so a new table (or the
-// first hourly run after the nightly-only schedule) replays nothing, and
-// it leaves the last few hours to Lambda's own retries.
-const (
-	CatchUpFrom  = 24 * time.Hour
-	CatchUpAfter = 3 * time.Hour
-)
-
-func (n *Night) catchUp(ctx context.Context, t time.Time, groups []qunyun.Group) error {
-	oldest, latest := t.Add(-CatchUpFrom), t.Add(-CatchUpAfter)
-	runs, err := n.Stores.Scores.ScoringRuns(ctx, oldest.AddDate(0, 0, -2).Format(time.DateOnly), t.AddDate(0, 0, 1).Format(time.DateOnly))
-	if err != nil {
-		return fmt.Errorf("scoring catch-up at %s: %w", t.Format(time.RFC3339), err)
-	}
-	var anchor time.Time
-	for key, done := range runs {
-		_, at, ok := strings.Cut(key, "@")
-		h, err := time.Parse(time.RFC3339, at)
-		if !ok || err != nil || !done || h.Before(oldest) || !h.Before(t) {
-			continue
-		}
-		if anchor.IsZero() || h.Before(anchor) {
-			anchor = h
-		}
-	}
-	if anchor.IsZero() {
-		return nil
-	}
-	var errs []error
-	for h := anchor.Add(RunEvery); !h.After(latest); h = h.Add(RunEvery) {
-		missed := false
-		for date := range dueAt(groups, h) {
-			missed = missed || !runs[date+"@"+h.Format(time.RFC3339)]
-		}
-		if !missed {
-			continue
-		}
-		slog.WarnContext(ctx, "scoring: an earlier run never finished; running it again", "run", h.Format(time.RFC3339))
-		errs = append(errs, n.runOnce(ctx, h, groups))
-	}
-	return errors.Join(errs...)
-}
-
-// Run scores date (YYYY-MM-DD, each group's local date) for every group
-// whose day has ended (an operator's re-run). With few groups it scores them
-// all and assembles the report; with many it asks the bus for one
-// ScoringShardRequested per shard and returns.
-func (n *Night) Run(ctx context.Context, date string) error {
-	if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return qunyun.Errorf(qunyun.EINVALID, "score night: bad date %q", date)
-	}
-	groups, err := n.groups(ctx)
-	if err != nil {
-		return err
-	}
-	return n.fanOut(ctx, qunyun.ScoringShard{Date: date}, len(groups))
-}
-
-// fanOut scores the run's groups here, or asks the bus for shards of it.
-func (n *Night) fanOut(ctx context.Context, run qunyun.ScoringShard, groups int) error {
-	per := n.GroupsPerShard
-	if per <= 0 {
-		per = DefaultGroupsPerShard
-	}
-	if groups <= per {
-		run.Shard, run.Shards = 0, 1
-		return n.Shard(ctx, run)
-	}
-	shards := (groups + per - 1) / per
-	events := make([]bus.Event, shards)
-	for i := range events {
-		s := run
-		s.Shard, s.Shards = i, shards
-		s.ID = runKey(s) + "#" + strconv.Itoa(i)
-		events[i] = bus.Event{DetailType: qunyun.EventScoringShardRequested, Detail: s}
-	}
-	if err := n.Bus.Publish(ctx, events...); err != nil {
-		return fmt.Errorf("fan out %d scoring shards for %s: %w", shards, runKey(run), err)
-	}
-	slog.InfoContext(ctx, "scoring fanned out", "date", run.Date, "run", run.Run, "groups", groups, "shards", shards)
-	return nil
-}
-
-// runKey names one run of a date: the date for a re-run by date,
-// date@<scheduled time> for a scheduled run.
-func runKey(s qunyun.ScoringShard) string {
-	if s.Run == "" {
-		return s.Date
-	}
-	return s.Date + "@" + s.Run
-}
-
-// ShardOf assigns a group to one of shards by a hash of its id, so every
-// shard agrees without coordination.
-func ShardOf(groupID string, shards int) int {
-	h := fnv.New32a()
-	h.Write([]byte(groupID))
-	return int(h.Sum32() % uint32(shards))
-}
-
 // Shard scores the groups of one shard of a run; the shard that finds every
 // shard done assembles the report and publishes ScoresComputed. Re-running
 // a shard writes the same items again. A scheduled run's shard scores the
@@ -310,18 +143,9 @@ func ShardOf(groupID string, shards int) int {
 // day is over.
 func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 	date, shard, shards := run.Date, run.Shard, run.Shards
-	if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return qunyun.Errorf(qunyun.EINVALID, "score night: bad date %q", date)
-	}
-	if shards <= 0 || shard < 0 || shard >= shards {
-		return qunyun.Errorf(qunyun.EINVALID, "score night %s: bad shard %d of %d", date, shard, shards)
-	}
-	var at time.Time
-	if run.Run != "" {
-		var err error
-		if at, err = time.Parse(time.RFC3339, run.Run); err != nil {
-			return qunyun.Errorf(qunyun.EINVALID, "score night %s: bad run time %q", date, run.Run)
-		}
+	at, err := checkShard(run)
+	if err != nil {
+		return err
 	}
 	groups, err := n.groups(ctx)
 	if err != nil {
@@ -343,22 +167,7 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)
 	}
-	now := n.now()
-	var mine []qunyun.Group
-	for _, g := range groups {
-		if ShardOf(g.ID, shards) != shard {
-			continue
-		}
-		if run.Run != "" {
-			if due, ok := dueFor(g, at); !ok || due != date {
-				continue
-			}
-		} else if !dayOver(g.Location(), date, now) {
-			slog.WarnContext(ctx, "scoring: day not over in the group's zone; not scored", "group", g.ID, "date", date, "zone", g.Location().String())
-			continue
-		}
-		mine = append(mine, g)
-	}
+	mine := n.shardGroups(ctx, groups, run, at)
 	// Every day is read before any is scored: tags weigh a word by how
 	// many of the groups scored together used it (Corpus).
 	days := make([]GroupDay, len(mine))
@@ -388,6 +197,47 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 		return nil
 	}
 	return n.Report(ctx, date, runKey(run))
+}
+
+// checkShard checks a shard request and returns the time of its scheduled
+// run (zero for a re-run by date).
+func checkShard(run qunyun.ScoringShard) (at time.Time, err error) {
+	date, shard, shards := run.Date, run.Shard, run.Shards
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return at, qunyun.Errorf(qunyun.EINVALID, "score night: bad date %q", date)
+	}
+	if shards <= 0 || shard < 0 || shard >= shards {
+		return at, qunyun.Errorf(qunyun.EINVALID, "score night %s: bad shard %d of %d", date, shard, shards)
+	}
+	if run.Run != "" {
+		if at, err = time.Parse(time.RFC3339, run.Run); err != nil {
+			return at, qunyun.Errorf(qunyun.EINVALID, "score night %s: bad run time %q", date, run.Run)
+		}
+	}
+	return at, nil
+}
+
+// shardGroups picks the groups of run's shard that it scores: those due
+// for its date at its scheduled time at, or for a re-run by date, those
+// whose day is over.
+func (n *Night) shardGroups(ctx context.Context, groups []qunyun.Group, run qunyun.ScoringShard, at time.Time) []qunyun.Group {
+	date, now := run.Date, n.now()
+	var mine []qunyun.Group
+	for _, g := range groups {
+		if ShardOf(g.ID, run.Shards) != run.Shard {
+			continue
+		}
+		if run.Run != "" {
+			if due, ok := dueFor(g, at); !ok || due != date {
+				continue
+			}
+		} else if !dayOver(g.Location(), date, now) {
+			slog.WarnContext(ctx, "scoring: day not over in the group's zone; not scored", "group", g.ID, "date", date, "zone", g.Location().String())
+			continue
+		}
+		mine = append(mine, g)
+	}
+	return mine
 }
 
 func (n *Night) groups(ctx context.Context) ([]qunyun.Group, error) {
@@ -552,167 +402,6 @@ func (n *Night) now() time.Time {
 func (n *Night) today(g qunyun.Group) time.Time {
 	t := n.now().In(g.Location())
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, g.Location())
-}
-
-// RecapDays is how many days of session recaps a report shows, the date
-// the last of them.
-const RecapDays = 7
-
-// Report assembles the daily report from the stored scores of date (and the
-// 27 days before, for the trend), stores it and publishes ScoresComputed
-// with the run's key as its id. Each run that scored groups for date
-// rebuilds it, so it grows as the date ends in zones further west.
-func (n *Night) Report(ctx context.Context, date, run string) error {
-	scores, err := n.Stores.Scores.ScoresOn(ctx, date)
-	if err != nil {
-		return err
-	}
-	r := qunyun.Report{Date: date, Groups: scores, Levels: map[string]int{}, Deliveries: map[string]int{}}
-	r.GeneratedAt = n.now().UTC()
-	day, _ := time.Parse(time.DateOnly, date)
-	from := day.AddDate(0, 0, -27).Format(time.DateOnly)
-	tags := map[string]float64{}
-	noisy := 0
-	loc := qunyun.LoadLocation("") // recaps: the report's day in the default zone
-	for _, s := range scores {
-		if s.Noisy {
-			noisy++
-		}
-		for st, c := range s.Deliveries {
-			r.Deliveries[st] += c
-		}
-		for i, t := range s.Tags {
-			tags[t] += float64(len(s.Tags) - i)
-		}
-		history, err := n.Stores.Scores.GroupScores(ctx, s.GroupID, from, date)
-		if err != nil {
-			return err
-		}
-		for _, h := range history {
-			r.Trend = append(r.Trend, qunyun.TrendPoint{GroupID: h.GroupID, Date: h.Date, Value: h.Value})
-		}
-		for name, c := range s.Levels {
-			r.Levels[name] += c
-		}
-		for _, l := range s.Leaders {
-			if l.Promote == "" { // scored before candidates carried it
-				l.Promote = l.PromoteCommand()
-			}
-			r.Leaders = append(r.Leaders, l)
-		}
-	}
-	// Recaps of the week ending with the date, every group's: sessions run
-	// a few times a week, so the date alone mostly had none ("今天没有
-	// 嘉宾场" in a week of sessions), and a group not scored yet still had
-	// its session.
-	end, _ := time.ParseInLocation(time.DateOnly, date, loc)
-	end = end.AddDate(0, 0, 1)
-	sessions, err := n.Stores.Sessions.SessionsStarting(ctx, end.AddDate(0, 0, -RecapDays), end)
-	if err != nil {
-		return err
-	}
-	for _, ss := range sessions {
-		if rc, ok, err := n.Stores.Sessions.Recap(ctx, ss.ID); err != nil {
-			return err
-		} else if ok {
-			rc.DigestMembers = nil // personal: not for the dashboard
-			r.Recaps = append(r.Recaps, rc)
-		}
-	}
-	// Skips are counted over every delivery of the day, not only the
-	// groups' (GroupScore.Deliveries): a 1:1 message skipped for fatigue or
-	// the customer-service window is a skip the operator should see too.
-	deliveries, err := n.Stores.Deliveries.DeliveriesBetween(ctx, end.AddDate(0, 0, -1), end)
-	if err != nil {
-		return err
-	}
-	for _, d := range deliveries {
-		if d.State == qunyun.DeliverySkipped {
-			if r.Skips == nil {
-				r.Skips = map[string]int{}
-			}
-			r.Skips[d.Reason]++
-		}
-	}
-	if r.Contests, err = n.contestStandings(ctx, end.AddDate(0, 0, -ContestDays), end); err != nil {
-		return err
-	}
-	if r.Heat, err = n.Stores.Links.ReadingHeat(ctx, end.AddDate(0, 0, -1), end); err != nil {
-		return err
-	}
-	r.Heat = r.Heat[:min(len(r.Heat), HeatTop)] // the report is one item, at most 400 KB
-	for t, sc := range tags {
-		r.Tags = append(r.Tags, qunyun.TagCount{Tag: t, Score: sc})
-	}
-	sort.Slice(r.Tags, func(i, j int) bool {
-		if r.Tags[i].Score != r.Tags[j].Score {
-			return r.Tags[i].Score > r.Tags[j].Score
-		}
-		return r.Tags[i].Tag < r.Tags[j].Tag
-	})
-	if len(r.Tags) > 20 {
-		r.Tags = r.Tags[:20]
-	}
-	if err := n.Stores.Scores.PutReport(ctx, r); err != nil {
-		return err
-	}
-	if n.Bus != nil {
-		err := n.Bus.Publish(ctx, bus.Event{DetailType: qunyun.EventScoresComputed,
-			Detail: qunyun.ScoresComputed{ID: cmp.Or(run, date), Date: date, Groups: len(scores), Noisy: noisy}})
-		if err != nil {
-			return fmt.Errorf("publish scores of %s: %w", date, err)
-		}
-	}
-	return nil
-}
-
-// HeatTop is how many of the day's most opened content items a report keeps.
-const HeatTop = 20
-
-// ContestDays is how many days back a report looks for contests that ran,
-// the date the last of them; ContestTop how many entries of each it shows.
-const (
-	ContestDays = 7
-	ContestTop  = 3
-)
-
-// contestStandings lists the contests whose window overlaps [from, to),
-// newest start first, each with its top ranked entries. Ranks are what the
-// contest's last nightly run gave (contest.Rank); an entry never ranked
-// (excluded, or the contest not run yet) is not shown.
-func (n *Night) contestStandings(ctx context.Context, from, to time.Time) ([]qunyun.ContestStanding, error) {
-	contests, err := n.Stores.Catalog.Contests(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []qunyun.ContestStanding
-	for _, c := range contests {
-		start, err1 := time.Parse(time.RFC3339, c.Start)
-		end, err2 := time.Parse(time.RFC3339, c.End)
-		if err1 != nil || err2 != nil || !start.Before(to) || !end.After(from) {
-			continue
-		}
-		entries, err := n.Stores.Scores.ContestEntries(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		st := qunyun.ContestStanding{ContestID: c.ID, Title: c.Title, Start: c.Start, End: c.End, Entries: []qunyun.ContestEntry{}}
-		for _, e := range entries {
-			if e.Rank > 0 {
-				e.OpenID = ""
-				st.Entries = append(st.Entries, e)
-			}
-		}
-		slices.SortFunc(st.Entries, func(a, b qunyun.ContestEntry) int { return cmp.Compare(a.Rank, b.Rank) })
-		st.Entries = st.Entries[:min(len(st.Entries), ContestTop)]
-		out = append(out, st)
-	}
-	slices.SortStableFunc(out, func(a, b qunyun.ContestStanding) int {
-		sa, _ := time.Parse(time.RFC3339, a.Start) // parsed above
-		sb, _ := time.Parse(time.RFC3339, b.Start)
-		return sb.Compare(sa)
-	})
-	return out, nil
 }
 
 // sameTags compares tags as sets: their order shifts daily (today's first)

@@ -14,8 +14,9 @@
 //     candidates, tiers for push targeting and tags.
 //
 // Score is a pure function of its input so a night can be re-run with the
-// same result. Reading the table, writing results and fanning out by shard
-// is Night's job (night.go), through its Stores.
+// same result. Reading the table and writing results is Night's job
+// (night.go), through its Stores; which run scores which date and
+// the fan-out by shard are in runs.go, the daily report in report.go.
 //
 // It must not send anything to WeChat or change what push decided; its only
 // effect on other areas is the Noisy flag on a group (which, per the group's

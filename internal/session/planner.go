@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -129,29 +128,57 @@ func PlanWeek(in PlanInput) Plan {
 
 	hosts := slices.Clone(in.Hosts)
 	slices.SortFunc(hosts, func(a, b qunyun.Host) int { return cmp.Compare(a.ID, b.ID) })
-	past := slices.Clone(in.Sessions)
-	slices.SortFunc(past, func(a, b qunyun.Session) int {
+	hs, notes := hostStates(hosts, week)
+	plan.Notes = notes
+	groups := resolveTargets(in.Groups, in.Targets, week)
+	gs := make(map[string]*groupState, len(groups))
+	for _, g := range groups {
+		gs[g.group.ID] = g
+	}
+	countBooked(in.Sessions, in.WeekStart, week, hs, gs)
+	plan.Sessions = bookRounds(groups, hosts, hs, step, week, in.NotBefore)
+
+	for _, h := range hosts {
+		st := hs[h.ID]
+		plan.Loads = append(plan.Loads, HostLoad{HostID: h.ID, Booked: st.booked, Planned: st.load - st.booked, Limit: st.max})
+	}
+	for _, g := range groups {
+		if g.wanted > 0 && g.planned < g.wanted {
+			plan.Unmet = append(plan.Unmet, Unmet{GroupID: g.group.ID, Wanted: g.wanted, Planned: g.planned, Reason: g.reason})
+		}
+	}
+	slices.SortFunc(plan.Sessions, func(a, b qunyun.Session) int {
 		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.ID, b.ID))
 	})
+	return plan
+}
 
+// hostStates sets up every host for planning the week: limit, rest and
+// availability; notes are the host records' problems it worked around.
+func hostStates(hosts []qunyun.Host, week interval) (map[string]*hostState, []string) {
+	var notes []string
 	hs := make(map[string]*hostState, len(hosts))
 	for _, h := range hosts {
 		st := &hostState{host: h, max: h.MaxPerWeek, rest: int64(h.MinRestHours * 3600)}
 		if st.max <= 0 {
 			st.max = DefaultMaxPerWeek
 		}
-		var notes []string
-		st.available, notes = availability(h, week)
-		plan.Notes = append(plan.Notes, notes...)
+		var hostNotes []string
+		st.available, hostNotes = availability(h, week)
+		notes = append(notes, hostNotes...)
 		hs[h.ID] = st
 	}
+	return hs, notes
+}
 
-	groups := resolveTargets(in.Groups, in.Targets, week)
-	gs := make(map[string]*groupState, len(groups))
-	for _, g := range groups {
-		gs[g.group.ID] = g
-	}
-
+// countBooked counts the sessions already booked against the hosts' limits
+// and rest and the groups' wants, and notes who each group has seen for
+// rotation.
+func countBooked(sessions []qunyun.Session, weekStart time.Time, week interval, hs map[string]*hostState, gs map[string]*groupState) {
+	past := slices.Clone(sessions)
+	slices.SortFunc(past, func(a, b qunyun.Session) int {
+		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.ID, b.ID))
+	})
 	for _, s := range past {
 		if s.State == qunyun.SessionCancelled {
 			// A cancelled planned session still holds its id and its place in
@@ -173,7 +200,7 @@ func PlanWeek(in PlanInput) Plan {
 		if g == nil {
 			continue
 		}
-		if s.Start.After(in.WeekStart.Add(-rotationLookback)) {
+		if s.Start.After(weekStart.Add(-rotationLookback)) {
 			g.seen[s.HostID]++
 			g.lastSaw[s.HostID] = s.Start.Unix()
 		}
@@ -184,14 +211,16 @@ func PlanWeek(in PlanInput) Plan {
 			g.wanted--
 		}
 	}
-
 	for _, h := range hs {
 		h.booked = h.load
 	}
+}
 
-	// Rounds: every group gets its first session before any gets its
-	// second, VIP groups first within a round, so scarce hosts are shared
-	// and VIP groups are served first when supply runs out.
+// bookRounds books the groups' wanted sessions in rounds: every group gets
+// its first session before any gets its second, VIP groups first within a
+// round, so scarce hosts are shared and VIP groups are served first when
+// supply runs out.
+func bookRounds(groups []*groupState, hosts []qunyun.Host, hs map[string]*hostState, step time.Duration, week interval, notBefore time.Time) []qunyun.Session {
 	order := slices.Clone(groups)
 	slices.SortStableFunc(order, func(a, b *groupState) int {
 		return cmp.Or(cmp.Compare(tierRank(a.group), tierRank(b.group)), cmp.Compare(a.group.ID, b.group.ID))
@@ -200,6 +229,7 @@ func PlanWeek(in PlanInput) Plan {
 	for _, g := range order {
 		maxWanted = max(maxWanted, g.wanted)
 	}
+	var sessions []qunyun.Session
 	for round := 0; round < maxWanted; round++ {
 		for _, g := range order {
 			// A group that found no slot once will not find one later:
@@ -207,29 +237,16 @@ func PlanWeek(in PlanInput) Plan {
 			if g.planned >= g.wanted || g.reason != "" {
 				continue
 			}
-			s, ok, why := bestSlot(g, hosts, hs, step, week, in.NotBefore)
+			s, ok, why := bestSlot(g, hosts, hs, step, week, notBefore)
 			if !ok {
 				g.reason = why
 				continue
 			}
-			plan.Sessions = append(plan.Sessions, s)
+			sessions = append(sessions, s)
 			g.planned++
 		}
 	}
-
-	for _, h := range hosts {
-		st := hs[h.ID]
-		plan.Loads = append(plan.Loads, HostLoad{HostID: h.ID, Booked: st.booked, Planned: st.load - st.booked, Limit: st.max})
-	}
-	for _, g := range groups {
-		if g.wanted > 0 && g.planned < g.wanted {
-			plan.Unmet = append(plan.Unmet, Unmet{GroupID: g.group.ID, Wanted: g.wanted, Planned: g.planned, Reason: g.reason})
-		}
-	}
-	slices.SortFunc(plan.Sessions, func(a, b qunyun.Session) int {
-		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.ID, b.ID))
-	})
-	return plan
+	return sessions
 }
 
 func (w interval) contains(t time.Time) bool { return t.Unix() >= w.start && t.Unix() < w.end }
@@ -279,278 +296,12 @@ func resolveTargets(groups []qunyun.Group, targets []qunyun.SessionTarget, week 
 	return out
 }
 
-// quietCheck reports whether a session would touch the group's quiet hours,
-// when push would hold its announcement back. The quiet spans of the week
-// are computed once, so the check is a few comparisons: the planner asks it
-// for every candidate slot.
-func quietCheck(g qunyun.Group, week interval) func(interval) bool {
-	caps := g.EffectiveCaps()
-	qs, err1 := clockMinutes(caps.QuietStart)
-	qe, err2 := clockMinutes(caps.QuietEnd)
-	if err1 != nil || err2 != nil || qs == qe {
-		return func(interval) bool { return false }
-	}
-	loc := g.Location()
-	first := time.Unix(week.start, 0).In(loc)
-	var quiet []interval
-	for i := -1; i <= 7; i++ {
-		day := time.Date(first.Year(), first.Month(), first.Day()+i, 0, 0, 0, 0, loc)
-		at := func(dayOffset, min int) time.Time {
-			return time.Date(day.Year(), day.Month(), day.Day()+dayOffset, min/60, min%60, 0, 0, loc)
-		}
-		if qs < qe {
-			quiet = append(quiet, span(at(0, qs), at(0, qe)))
-		} else {
-			quiet = append(quiet, span(at(0, qs), at(1, qe)))
-		}
-	}
-	return func(iv interval) bool { return clashes(iv, quiet) }
-}
-
-// clockMinutes parses "HH:MM" into minutes after midnight.
-func clockMinutes(s string) (int, error) {
-	t, err := time.Parse("15:04", s)
-	if err != nil {
-		return 0, fmt.Errorf("time of day %q: want HH:MM", s)
-	}
-	return t.Hour()*60 + t.Minute(), nil
-}
-
-var weekdays = map[string]time.Weekday{
-	"MON": time.Monday, "TUE": time.Tuesday, "WED": time.Wednesday, "THU": time.Thursday,
-	"FRI": time.Friday, "SAT": time.Saturday, "SUN": time.Sunday,
-}
-
-// availability turns a host's weekly windows (in their own zone) and
-// exceptions into absolute intervals inside the week.
-func availability(h qunyun.Host, week interval) ([]interval, []string) {
-	var notes []string
-	loc, err := time.LoadLocation(cmp.Or(h.TimeZone, qunyun.DefaultTimeZone))
-	if err != nil {
-		notes = append(notes, fmt.Sprintf("host %s: time zone %q unknown, using %s", h.ID, h.TimeZone, qunyun.DefaultTimeZone))
-		loc = qunyun.LoadLocation("")
-	}
-	type dayRange struct{ from, to string }
-	var off, on []dayRange
-	for _, e := range h.Exceptions {
-		if _, err1 := time.Parse(time.DateOnly, e.From); err1 != nil {
-			notes = append(notes, fmt.Sprintf("host %s: exception from %q is not YYYY-MM-DD; ignored", h.ID, e.From))
-			continue
-		}
-		to := cmp.Or(e.To, e.From)
-		if _, err2 := time.Parse(time.DateOnly, to); err2 != nil {
-			notes = append(notes, fmt.Sprintf("host %s: exception to %q is not YYYY-MM-DD; ignored", h.ID, e.To))
-			continue
-		}
-		if e.Available {
-			on = append(on, dayRange{e.From, to})
-		} else {
-			off = append(off, dayRange{e.From, to})
-		}
-	}
-	in := func(rs []dayRange, date string) bool {
-		for _, r := range rs {
-			if date >= r.from && date <= r.to {
-				return true
-			}
-		}
-		return false
-	}
-
-	var out []interval
-	add := func(from, to time.Time) {
-		iv := span(from, to)
-		iv.start, iv.end = max(iv.start, week.start), min(iv.end, week.end)
-		if iv.start < iv.end {
-			out = append(out, iv)
-		}
-	}
-	type window struct {
-		day        time.Weekday
-		start, end int
-	}
-	var windows []window
-	for _, w := range h.Availability {
-		d, ok := weekdays[strings.ToUpper(w.Day)]
-		s, err1 := clockMinutes(w.Start)
-		e, err2 := clockMinutes(w.End)
-		if w.End == "24:00" {
-			e, err2 = 24*60, nil
-		}
-		if !ok || err1 != nil || err2 != nil || e <= s {
-			notes = append(notes, fmt.Sprintf("host %s: window %s %s-%s is not a day MON..SUN with start before end; ignored", h.ID, w.Day, w.Start, w.End))
-			continue
-		}
-		windows = append(windows, window{d, s, e})
-	}
-	// Walk the host's local days that overlap the week (a day either side
-	// covers any zone offset).
-	first := time.Unix(week.start, 0).In(loc)
-	day0 := time.Date(first.Year(), first.Month(), first.Day()-1, 0, 0, 0, 0, loc)
-	for i := 0; i < 9; i++ {
-		day := time.Date(day0.Year(), day0.Month(), day0.Day()+i, 0, 0, 0, 0, loc)
-		date := day.Format(time.DateOnly)
-		at := func(min int) time.Time {
-			return time.Date(day.Year(), day.Month(), day.Day(), min/60, min%60, 0, 0, loc)
-		}
-		if in(on, date) {
-			add(at(int(ExceptionDayStart/time.Minute)), at(int(ExceptionDayEnd/time.Minute)))
-		}
-		if in(off, date) {
-			continue
-		}
-		for _, w := range windows {
-			if w.day == day.Weekday() {
-				add(at(w.start), at(w.end))
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b interval) int { return cmp.Compare(a.start, b.start) })
-	return out, notes
-}
-
 // eligible reports whether the host may serve the group.
 func eligible(h qunyun.Host, g qunyun.Group) bool {
 	if len(h.Groups) == 0 && len(h.Tiers) == 0 {
 		return true
 	}
 	return slices.Contains(h.Groups, g.ID) || slices.Contains(h.Tiers, groupTier(g))
-}
-
-// candidate is a possible booking, with the scores that rank it.
-type candidate struct {
-	host     *hostState
-	iv       interval
-	tooClose bool  // nearer than half the ideal spacing to the group's other sessions
-	again    int   // sessions the group already has with this host this week
-	seen     int   // how often the group has had this host lately
-	gap      int64 // seconds to the group's nearest session, capped at the ideal
-	lastSaw  int64 // when the group last had this host (Unix seconds, 0 = never)
-}
-
-// better ranks candidates: a host new to the group this week first, then
-// spread (no bunching), then rotation over time (the host the group has seen
-// least, longest ago), then the larger gap, the less loaded host, the
-// earlier start and the host id, so ties are deterministic.
-func (c candidate) better(o candidate) bool {
-	if c.again != o.again {
-		return c.again < o.again
-	}
-	if c.tooClose != o.tooClose {
-		return !c.tooClose
-	}
-	if c.seen != o.seen {
-		return c.seen < o.seen
-	}
-	if c.gap != o.gap {
-		return c.gap > o.gap
-	}
-	if c.lastSaw != o.lastSaw {
-		return c.lastSaw < o.lastSaw
-	}
-	if c.host.load != o.host.load {
-		return c.host.load < o.host.load
-	}
-	if c.iv.start != o.iv.start {
-		return c.iv.start < o.iv.start
-	}
-	return c.host.host.ID < o.host.host.ID
-}
-
-// bestSlot finds the best booking for one more session in g, books it and
-// returns it; or says why there is none.
-func bestSlot(g *groupState, hosts []qunyun.Host, hs map[string]*hostState, step time.Duration, week interval, notBefore time.Time) (qunyun.Session, bool, string) {
-	minutes := g.target.SessionMinutes()
-	dur := int64(minutes) * 60
-	ideal := int64(7*24*3600) / int64(max(g.target.PerWeek, 1))
-	stepS, notBeforeS := int64(step/time.Second), notBefore.Unix()
-	var best candidate
-	found := false
-	var nEligible, nCapacity, nWindows, nQuietOnly int
-	for _, h := range hosts {
-		st := hs[h.ID]
-		if !eligible(h, g.group) {
-			continue
-		}
-		nEligible++
-		if st.load >= st.max {
-			continue
-		}
-		nCapacity++
-		if found && best.again < g.thisWeek[h.ID] {
-			// Cannot beat the best: it is a host new to the group this week.
-			continue
-		}
-		hasWindow, notQuiet := false, false
-		for _, av := range st.available {
-			for start := av.start; start+dur <= av.end; start += stepS {
-				if start < notBeforeS {
-					continue
-				}
-				iv := interval{start, start + dur}
-				hasWindow = true
-				if g.quiet(iv) {
-					continue
-				}
-				notQuiet = true
-				if clashes(iv, st.busy) || clashes(iv, g.booked) {
-					continue
-				}
-				c := candidate{host: st, iv: iv, again: g.thisWeek[h.ID], seen: g.seen[h.ID], lastSaw: g.lastSaw[h.ID], gap: ideal}
-				for _, b := range g.booked {
-					d := min(abs(iv.start-b.start), ideal)
-					c.gap = min(c.gap, d)
-				}
-				c.tooClose = c.gap < ideal/2
-				if !found || c.better(best) {
-					best, found = c, true
-				}
-			}
-		}
-		if hasWindow {
-			nWindows++
-		}
-		if hasWindow && !notQuiet {
-			nQuietOnly++
-		}
-	}
-	if !found {
-		switch {
-		case nEligible == 0:
-			return qunyun.Session{}, false, fmt.Sprintf("no host may serve this group (tier %s)", groupTier(g.group))
-		case nCapacity == 0:
-			return qunyun.Session{}, false, fmt.Sprintf("all %d eligible hosts are at their weekly limit", nEligible)
-		case nWindows == 0:
-			return qunyun.Session{}, false, fmt.Sprintf("none of the %d eligible hosts with capacity has a %d-minute window this week", nCapacity, minutes)
-		case nQuietOnly == nWindows:
-			return qunyun.Session{}, false, "the eligible hosts are only available in the group's quiet hours"
-		default:
-			return qunyun.Session{}, false, "every free window of the eligible hosts clashes with their other sessions, their rest time or this group's sessions"
-		}
-	}
-
-	h := best.host
-	h.busy = append(h.busy, h.widen(best.iv))
-	h.load++
-	g.booked = append(g.booked, best.iv)
-	g.seen[h.host.ID]++
-	g.thisWeek[h.host.ID]++
-	g.lastSaw[h.host.ID] = best.iv.start
-	topic := ""
-	if n := len(h.host.Topics); n > 0 {
-		topic = h.host.Topics[h.topicNext%n]
-		h.topicNext++
-	}
-	return qunyun.Session{
-		ID:        g.nextID(time.Unix(week.start, 0)),
-		GroupID:   g.group.ID,
-		HostID:    h.host.ID,
-		Topic:     topic,
-		Start:     time.Unix(best.iv.start, 0).UTC(),
-		End:       time.Unix(best.iv.end, 0).UTC(),
-		State:     qunyun.SessionScheduled,
-		AccountID: g.group.AccountID,
-	}, true, ""
 }
 
 // nextID gives the group's next planned session id for the week: stable, so
@@ -572,25 +323,8 @@ func PlannedSessionID(weekStart time.Time, groupID string, n int) string {
 	return fmt.Sprintf("w%s-%s-%d", weekStart.In(qunyun.LoadLocation("")).Format("20060102"), groupID, n)
 }
 
-// clashes reports whether iv overlaps any of busy.
-func clashes(iv interval, busy []interval) bool {
-	for _, b := range busy {
-		if iv.overlaps(b) {
-			return true
-		}
-	}
-	return false
-}
-
 // widen grows a booking by the host's rest time on both sides, so one
 // overlap test covers both double-booking and rest.
 func (h *hostState) widen(iv interval) interval {
 	return interval{iv.start - h.rest, iv.end + h.rest}
-}
-
-func abs(d int64) int64 {
-	if d < 0 {
-		return -d
-	}
-	return d
 }

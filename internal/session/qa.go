@@ -62,8 +62,30 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 	for i, q := range qs {
 		byMessage[q.MessageID] = i
 	}
-
 	// Hides first, so a hidden question is never taken as answered.
+	if err := s.applyHides(ctx, sess, msgs, qs, staff, byMessage); err != nil {
+		return st, err
+	}
+	var words [][]string
+	if len(qs) > 0 {
+		if words, err = s.questionWords(qs); err != nil {
+			return st, err
+		}
+	}
+	if err := s.mergeRepeats(ctx, sess, qs, words, host); err != nil {
+		return st, err
+	}
+	if st.hostSpoke, err = s.recordAnswers(ctx, sess, msgs, qs, words, byMessage, host); err != nil {
+		return st, err
+	}
+	st.questions = qs
+	return st, nil
+}
+
+// applyHides hides the questions staff's hide commands among msgs point
+// at, by number or by quoting (byMessage: question index by message id).
+func (s *Service) applyHides(ctx context.Context, sess qunyun.Session, msgs []qunyun.Message, qs []qunyun.Question,
+	staff map[string]bool, byMessage map[string]int) error {
 	for _, m := range msgs {
 		if !staff[m.MemberID] {
 			continue
@@ -84,23 +106,18 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 			continue
 		}
 		if err := s.Sessions.HideQuestion(ctx, sess.ID, qs[i].Key); err != nil {
-			return st, err
+			return err
 		}
 		qs[i].Hidden = true
 	}
+	return nil
+}
 
-	var words [][]string
-	if len(qs) > 0 {
-		if words, err = s.questionWords(qs); err != nil {
-			return st, err
-		}
-	}
-	if err := s.mergeRepeats(ctx, sess, qs, words, host); err != nil {
-		return st, err
-	}
-
-	// Answers (pairing.go): a host message answers the question it quotes,
-	// numbers, @s the asker of, or repeats the words of; else none.
+// recordAnswers records the host's answers (pairing.go): a host message
+// answers the question it quotes, numbers, @s the asker of, or repeats the
+// words of; else none. hostSpoke says whether the host wrote at all.
+func (s *Service) recordAnswers(ctx context.Context, sess qunyun.Session, msgs []qunyun.Message, qs []qunyun.Question,
+	words [][]string, byMessage map[string]int, host string) (hostSpoke bool, err error) {
 	used := map[string]bool{}
 	// A host message that answered a question on an earlier run is used:
 	// reading it again must not make it the answer to another one too.
@@ -116,7 +133,7 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 		if m.MemberID != host || host == "" {
 			continue
 		}
-		st.hostSpoke = true
+		hostSpoke = true
 		if used[m.ID] || (m.ReplyTo == "" && utf8.RuneCountInString(strings.TrimSpace(m.Text)) < minAnswerRunes) {
 			continue
 		}
@@ -128,13 +145,12 @@ func (s *Service) reconcile(ctx context.Context, sess qunyun.Session, until time
 			continue
 		}
 		if _, err := s.Sessions.MarkAnswered(ctx, sess.ID, qs[i].Key, text, m.MemberID, m.At); err != nil {
-			return st, err
+			return hostSpoke, err
 		}
 		qs[i].Answered, qs[i].Answer, qs[i].AnsweredBy, qs[i].AnsweredAt = true, text, m.MemberID, m.At
 		used[m.ID] = true
 	}
-	st.questions = qs
-	return st, nil
+	return hostSpoke, nil
 }
 
 // staffOf returns the ids of the group's staff (owner, hosts, moderators,

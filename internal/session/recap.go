@@ -80,29 +80,56 @@ func (s *Service) BuildRecap(ctx context.Context, sess qunyun.Session, now time.
 	r := qunyun.Recap{SessionID: sess.ID, GroupID: sess.GroupID, HostID: sess.HostID, Topic: sess.Topic,
 		Start: sess.Start, End: sess.End, CreatedAt: now}
 
-	// Key points: the host's own words, ranked by information.
+	if err := s.keyPoints(&r, st.messages, host); err != nil {
+		return r, err
+	}
+	recapQuestions(&r, st.questions)
+	names, err := s.attendance(ctx, &r, sess, st, host)
+	if err != nil {
+		return r, err
+	}
+	v := recapView(sess, g, h, r)
+	var shown []string
+	for _, id := range r.Attendees[:min(len(r.Attendees), 20)] {
+		shown = append(shown, cmp.Or(names[id], id))
+	}
+	v.AttendeeNames = strings.Join(shown, "、")
+	if r.Text, err = render("recap", v); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// keyPoints fills in the recap's key points and keywords: the host's own
+// words, ranked by information.
+func (s *Service) keyPoints(r *qunyun.Recap, msgs []qunyun.Message, host string) error {
 	var hostText []string
-	for _, m := range st.messages {
+	for _, m := range msgs {
 		if m.MemberID == host && host != "" && m.Text != "" && !hideCommand.MatchString(m.Text) {
 			hostText = append(hostText, segment.Sentences(m.Text)...)
 		}
 	}
-	if len(hostText) > 0 {
-		seg, err := s.segmenter()
-		if err != nil {
-			return r, err
-		}
-		for _, ks := range seg.KeySentences(hostText, recapKeyPoints) {
-			r.KeyPoints = append(r.KeyPoints, ks.Text)
-		}
-		for _, kw := range seg.Keywords(strings.Join(hostText, "\n"), 5) {
-			r.Keywords = append(r.Keywords, kw.Word)
-		}
+	if len(hostText) == 0 {
+		return nil
 	}
+	seg, err := s.segmenter()
+	if err != nil {
+		return err
+	}
+	for _, ks := range seg.KeySentences(hostText, recapKeyPoints) {
+		r.KeyPoints = append(r.KeyPoints, ks.Text)
+	}
+	for _, kw := range seg.Keywords(strings.Join(hostText, "\n"), 5) {
+		r.Keywords = append(r.Keywords, kw.Word)
+	}
+	return nil
+}
 
-	// Questions: most votes first, then the earliest.
+// recapQuestions fills in the recap's top questions, most votes first, then
+// the earliest, and those left unanswered.
+func recapQuestions(r *qunyun.Recap, questions []qunyun.Question) {
 	var visible []qunyun.Question
-	for _, q := range st.questions {
+	for _, q := range questions {
 		if q.Shown() {
 			visible = append(visible, q)
 		}
@@ -121,8 +148,12 @@ func (s *Service) BuildRecap(ctx context.Context, sess qunyun.Session, now time.
 			r.Unanswered = append(r.Unanswered, q)
 		}
 	}
+}
 
-	// Attendance: members who spoke or voted (or asked) in the window.
+// attendance fills in the recap's attendees, members who spoke or voted (or
+// asked) in the window, and its absent members; it returns the names it
+// knows by member id.
+func (s *Service) attendance(ctx context.Context, r *qunyun.Recap, sess qunyun.Session, st qaState, host string) (map[string]string, error) {
 	names := map[string]string{}
 	attended := map[string]bool{}
 	for _, m := range st.messages {
@@ -140,7 +171,7 @@ func (s *Service) BuildRecap(ctx context.Context, sess qunyun.Session, now time.
 	delete(attended, host)
 	members, err := s.Catalog.Members(ctx, sess.GroupID)
 	if err != nil {
-		return r, err
+		return nil, err
 	}
 	for _, m := range members {
 		if m.Name != "" {
@@ -155,17 +186,7 @@ func (s *Service) BuildRecap(ctx context.Context, sess qunyun.Session, now time.
 	}
 	slices.Sort(r.Attendees)
 	slices.Sort(r.Absent)
-
-	v := recapView(sess, g, h, r)
-	var shown []string
-	for _, id := range r.Attendees[:min(len(r.Attendees), 20)] {
-		shown = append(shown, cmp.Or(names[id], id))
-	}
-	v.AttendeeNames = strings.Join(shown, "、")
-	if r.Text, err = render("recap", v); err != nil {
-		return r, err
-	}
-	return r, nil
+	return names, nil
 }
 
 func recapView(sess qunyun.Session, g qunyun.Group, h qunyun.Host, r qunyun.Recap) view {
