@@ -12,6 +12,30 @@ import (
 	"github.com/qunyun/qunyun/internal/clock"
 )
 
+// initClock sets the stack's clock as Config asks: the wall clock; a
+// stepped one kept in Config.ClockFile; or, for a fast or shifted clock,
+// one standing at its start until the stack is up (see Run), so a schedule
+// due at the very start time still fires.
+func (s *Stack) initClock() error {
+	cfg := s.cfg
+	s.clk = &stackClock{c: clock.Real{}} // wallclock: the stack's clock, when none is configured
+	if cfg.ClockFile != "" {
+		s.clockStart = cmpTime(cfg.ClockStart, time.Now()) // wallclock: the stack's clock starts now unless configured
+		var err error
+		if s.stepped, err = clock.NewStepped(cfg.ClockFile, s.clockStart); err != nil {
+			return err
+		}
+		s.clk = &stackClock{c: s.stepped}
+	} else if cfg.ClockSpeed != 1 || !cfg.ClockStart.IsZero() {
+		s.clockStart = cfg.ClockStart
+		if s.clockStart.IsZero() {
+			s.clockStart = time.Now() // wallclock: the stack's clock starts now unless configured
+		}
+		s.clk = &stackClock{c: clock.NewManual(s.clockStart)}
+	}
+	return nil
+}
+
 // newClock makes the stack's running clock, at its start time now, and
 // records it in e.
 func (s *Stack) newClock(e *Endpoints) clock.Clock {

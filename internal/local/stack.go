@@ -27,13 +27,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
-	"github.com/qunyun/qunyun/internal/dynamo/localtable"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
@@ -138,12 +133,39 @@ type Stack struct {
 // missing accounts file, a port in use or a missing dynalite each give one
 // clear error. Nothing is started until Run.
 func New(cfg Config) (*Stack, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := cfg.load()
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{cfg: cfg, log: cfg.Logger, tpl: tpl, ready: make(chan struct{}),
+		pools: map[string]*runner.Pool{}, missing: map[string]string{}}
+	if err := s.initClock(); err != nil {
+		return nil, err
+	}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	s.sandbox = sandbox.New(s.clk)
+	if err := s.wire(); err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	return s, nil
+}
+
+// withDefaults fills in what cfg leaves empty (see Config) and makes Root
+// absolute.
+func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Root == "" {
-		return nil, errors.New("local: Config.Root is required")
+		return cfg, errors.New("local: Config.Root is required")
 	}
 	root, err := filepath.Abs(cfg.Root)
 	if err != nil {
-		return nil, fmt.Errorf("local: root: %w", err)
+		return cfg, fmt.Errorf("local: root: %w", err)
 	}
 	cfg.Root = root
 	def := func(p *string, v string) {
@@ -172,9 +194,15 @@ func New(cfg Config) (*Stack, error) {
 		cfg.ClockSpeed = 1
 	}
 	if cfg.ClockSpeed < 0 {
-		return nil, fmt.Errorf("clock speed %v: want a positive number", cfg.ClockSpeed)
+		return cfg, fmt.Errorf("clock speed %v: want a positive number", cfg.ClockSpeed)
 	}
+	return cfg, nil
+}
 
+// load checks the inputs the stack reads before it starts anything: the
+// template, the accounts file (made absolute in cfg) and, unless an engine
+// is given, dynalite's installation.
+func (cfg *Config) load() (*sam.Template, error) {
 	if err := sam.Validate(cfg.Template); err != nil {
 		return nil, err
 	}
@@ -192,62 +220,53 @@ func New(cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	if cfg.DynamoEndpoint == "" {
-		if err := dynalite.Installed(root); err != nil {
+		if err := dynalite.Installed(cfg.Root); err != nil {
 			return nil, err
 		}
 	}
+	return tpl, nil
+}
 
-	s := &Stack{cfg: cfg, log: cfg.Logger, tpl: tpl, ready: make(chan struct{}),
-		pools: map[string]*runner.Pool{}, missing: map[string]string{}}
+// listen takes the gateway's and the bus's ports, checks DynamoDB's, and
+// sets the stack's endpoints.
+func (s *Stack) listen() error {
+	cfg := s.cfg
 	e := Endpoints{Accounts: cfg.Accounts, TableName: "qunyun-" + Stage, EventBusName: "qunyun-" + Stage, Region: Region, Stage: Stage}
-	s.clk = &stackClock{c: clock.Real{}} // wallclock: the stack's clock, when none is configured
-	if cfg.ClockFile != "" {
-		s.clockStart = cmpTime(cfg.ClockStart, time.Now()) // wallclock: the stack's clock starts now unless configured
-		if s.stepped, err = clock.NewStepped(cfg.ClockFile, s.clockStart); err != nil {
-			return nil, err
-		}
-		s.clk = &stackClock{c: s.stepped}
-	} else if cfg.ClockSpeed != 1 || !cfg.ClockStart.IsZero() {
-		s.clockStart = cfg.ClockStart
-		if s.clockStart.IsZero() {
-			s.clockStart = time.Now() // wallclock: the stack's clock starts now unless configured
-		}
-		// The clock stands at its start until the stack is up (see Run),
-		// so a schedule due at the very start time still fires.
-		s.clk = &stackClock{c: clock.NewManual(s.clockStart)}
-	}
-
 	if cfg.DynamoEndpoint != "" {
 		e.DynamoDB = cfg.DynamoEndpoint
 	} else {
 		addr, err := freeAddr(cfg.DynamoAddr)
 		if err != nil {
-			return nil, fmt.Errorf("DynamoDB address %s: %w (set QUNYUN_DYNAMODB_ADDR or --dynamodb-addr)", cfg.DynamoAddr, err)
+			return fmt.Errorf("DynamoDB address %s: %w (set QUNYUN_DYNAMODB_ADDR or --dynamodb-addr)", cfg.DynamoAddr, err)
 		}
 		e.DynamoDB = "http://" + addr
 	}
+	var err error
 	if s.gwListener, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("gateway address %s: %w (set QUNYUN_ADDR or --addr)", cfg.Addr, unwrapListen(err))
+		return fmt.Errorf("gateway address %s: %w (set QUNYUN_ADDR or --addr)", cfg.Addr, unwrapListen(err))
 	}
 	if s.busListener, err = net.Listen("tcp", cfg.BusAddr); err != nil {
 		s.gwListener.Close()
-		return nil, fmt.Errorf("event bus address %s: %w (set QUNYUN_BUS_ADDR or --bus-addr)", cfg.BusAddr, unwrapListen(err))
+		return fmt.Errorf("event bus address %s: %w (set QUNYUN_BUS_ADDR or --bus-addr)", cfg.BusAddr, unwrapListen(err))
 	}
 	e.Gateway = "http://" + s.gwListener.Addr().String()
 	e.EventBus = "http://" + s.busListener.Addr().String()
 	e.SandboxOA = e.Gateway + "/_sandbox/oa"
 	e.SandboxWeCom = e.Gateway + "/_sandbox/wecom"
 	s.endpoints = e
+	return nil
+}
 
-	s.sandbox = sandbox.New(s.clk)
-	rules, schedules, routes, err := triggers(tpl, e)
+// wire makes the event bus and the gateway from the template's triggers,
+// both invoking the stack's functions.
+func (s *Stack) wire() error {
+	rules, schedules, routes, err := triggers(s.tpl, s.endpoints)
 	if err != nil {
-		s.closeListeners()
-		return nil, err
+		return err
 	}
 	busCfg := eventbus.Config{
 		Invoker: busInvoker{s}, Clock: s.clk, Rules: rules, Schedules: schedules,
-		Account: AccountID, Region: Region, Poll: cfg.Poll, Logger: s.log,
+		Account: AccountID, Region: Region, Poll: s.cfg.Poll, Logger: s.log,
 	}
 	if s.stepped != nil {
 		// One invocation at a time, in a fixed order, with event and
@@ -257,12 +276,11 @@ func New(cfg Config) (*Stack, error) {
 	}
 	s.bus, err = eventbus.New(busCfg)
 	if err != nil {
-		s.closeListeners()
-		return nil, fmt.Errorf("template %s: %w", cfg.Template, err)
+		return fmt.Errorf("template %s: %w", s.cfg.Template, err)
 	}
 	// The request time is the stack's clock, the one the functions read.
 	s.gateway = &gateway.Gateway{Routes: routes, Invoker: syncInvoker{s}, Now: s.clk.Now, AccountID: AccountID, Logger: s.log}
-	return s, nil
+	return nil
 }
 
 // Endpoints returns where the stack serves. The addresses are set by New;
@@ -300,26 +318,7 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	s.runCtx = ctx
 	defer func() {
 		cancel() // ends the scheduler loop and pending retries
-		shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
-		defer stop()
-		gw.Shutdown(shutdownCtx)
-		busSrv.Shutdown(shutdownCtx)
-		s.bus.Wait()
-		s.retries.Wait()
-		for _, p := range s.pools {
-			p.Close()
-		}
-		if engine != nil {
-			engine.Stop()
-		}
-		if s.stepped != nil {
-			s.stepped.Close()
-		}
-		// Only our own state: another stack may have written the file since.
-		if saved, err := ReadState(s.cfg.StateFile); err == nil && saved.Gateway == s.Endpoints().Gateway {
-			os.Remove(s.cfg.StateFile)
-		}
-		s.log.Info("local stack stopped")
+		s.stop(engine, gw, busSrv)
 	}()
 
 	// Building is the slow part: it runs while dynalite starts.
@@ -333,27 +332,13 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 		builds <- buildResult{b, err}
 	}()
 
-	engineDied := make(chan error, 1)
-	if s.cfg.DynamoEndpoint == "" {
-		engine, err = dynalite.Start(ctx, dynalite.Options{
-			Root: s.cfg.Root, Addr: strings.TrimPrefix(s.endpoints.DynamoDB, "http://"),
-			DataDir: dataDir(s.cfg.DataDir), Log: &prefixWriter{prefix: "[dynalite] ", out: s.cfg.Log},
-		})
-		if err != nil {
-			return err
-		}
-		go func() { engineDied <- engine.Wait() }()
+	engine, engineDied, err := s.startEngine(ctx)
+	if err != nil {
+		return err
 	}
-	db := dynamodb.New(dynamodb.Options{
-		Region: Region, BaseEndpoint: aws.String(s.endpoints.DynamoDB),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
-	if err := localtable.CreateTable(ctx, db, s.tpl.Tables[0], s.endpoints.TableName); err != nil {
-		return fmt.Errorf("create table %s on %s: %w", s.endpoints.TableName, s.endpoints.DynamoDB, err)
+	if err := s.createTable(ctx); err != nil {
+		return err
 	}
-	s.log.Info("table ready; TTL and point-in-time recovery skipped (dynalite lacks them)",
-		"table", s.endpoints.TableName, "ttlAttribute", s.tpl.Tables[0].TTLAttribute)
-
 	if err := s.startFaults(ctx); err != nil {
 		return err
 	}
@@ -361,14 +346,13 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	if built.err != nil {
 		return built.err
 	}
-	binaries := built.binaries
 	// A fast clock starts running at its start time when the stack is up,
 	// not when the builds began: QUNYUN_CLOCK_START is the time at ready.
 	// It stood still until now, so the schedules' first times stay right.
 	s.mu.Lock()
 	s.clk.set(s.newClock(&s.endpoints))
 	s.mu.Unlock()
-	if err := s.startPools(binaries); err != nil {
+	if err := s.startPools(built.binaries); err != nil {
 		return err
 	}
 	if s.stepped == nil {
@@ -386,6 +370,34 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	case err := <-engineDied:
 		return fmt.Errorf("dynalite stopped: %v", err)
 	}
+}
+
+// stop stops what Run started, once its context is cancelled: the servers,
+// the bus and the retries in flight, the function processes, the engine
+// (nil when none was started) and the stepped clock, and removes the
+// stack's state file.
+func (s *Stack) stop(engine *dynalite.Engine, servers ...*http.Server) {
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	for _, srv := range servers {
+		srv.Shutdown(shutdownCtx)
+	}
+	s.bus.Wait()
+	s.retries.Wait()
+	for _, p := range s.pools {
+		p.Close()
+	}
+	if engine != nil {
+		engine.Stop()
+	}
+	if s.stepped != nil {
+		s.stepped.Close()
+	}
+	// Only our own state: another stack may have written the file since.
+	if saved, err := ReadState(s.cfg.StateFile); err == nil && saved.Gateway == s.Endpoints().Gateway {
+		os.Remove(s.cfg.StateFile)
+	}
+	s.log.Info("local stack stopped")
 }
 
 func (s *Stack) closeListeners() {
