@@ -4,9 +4,53 @@ import (
 	"container/heap"
 	"context"
 	"hash/fnv"
+	"math/rand/v2"
+	"sync"
 	"time"
+
+	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 )
 
+// runRealTime plays the events as the stack's clock reaches them, on
+// s.Workers workers, then lets the stack score the last day.
+func (s *Simulation) runRealTime(ctx context.Context, end time.Time) error {
+	// One queue per worker, and a group's events always on the same one:
+	// a question reaches the stack before the "+1" quoting it.
+	queues := make([]chan job, s.Workers)
+	var wg sync.WaitGroup
+	for i := range queues {
+		queues[i] = make(chan job, 4)
+		wg.Add(1)
+		// Each worker rebuilds stale requests with its own builder: nonces
+		// and AES padding do not change what the stack records.
+		b := &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed + uint64(i) + 1)), Now: s.Stack.Clock.Now}
+		go func() {
+			defer wg.Done()
+			for j := range queues[i] {
+				s.do(ctx, b, j)
+				s.step.done(j.e.seq)
+			}
+		}()
+	}
+	s.step = newLockstep(s.Stack.Hold, s.Stack.Settled)
+	err := s.loop(ctx, queues, end)
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	s.step.release()
+	if err != nil {
+		return err
+	}
+	// Let the stack score the last day, then read what it made of it all.
+	if err := s.waitUntil(ctx, end.Add(nightlyAfter)); err != nil {
+		return err
+	}
+	return s.waitScheduler(ctx, end.Add(nightlyAfter))
+}
+
+// loop hands each event to its worker once the stack's clock and
+// scheduler have reached it (see lockstep); it observes the stack itself.
 func (s *Simulation) loop(ctx context.Context, queues []chan job, end time.Time) error {
 	day := -1
 	for s.events.Len() > 0 {
@@ -21,13 +65,7 @@ func (s *Simulation) loop(ctx context.Context, queues []chan job, end time.Time)
 		}
 		s.late(e.At)
 		jobs := queues[s.queueOf(e, len(queues))]
-		if d := int(e.At.Sub(s.Start) / (24 * time.Hour)); d > day && d < s.Days {
-			day = d
-			if s.Progress != nil {
-				sent, _ := s.Sent()
-				s.Progress(day, s.Days, sent)
-			}
-		}
+		s.progress(e.At, &day)
 		switch e.Kind {
 		case kindObserveSandbox:
 			s.observeSandbox(ctx, e.At)

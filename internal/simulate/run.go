@@ -3,7 +3,6 @@ package simulate
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"hash/fnv"
 	"io"
 	"log/slog"
@@ -144,21 +143,11 @@ const (
 // Run plays the timeline and the reactions, then waits for the last night's
 // scoring and summarises. The timeline must come from Plan on s.World.
 func (s *Simulation) Run(ctx context.Context, timeline []Event) (*Summary, error) {
-	if s.Log == nil {
-		s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if s.Stack.HTTP == nil {
-		s.Stack.HTTP = &http.Client{Timeout: 5 * time.Second}
-	}
 	if s.Workers <= 0 {
 		s.Workers = 8
 	}
-	s.stats = stats{sent: Counts{}, accepted: Counts{}, rejected: map[string]int{}}
-	s.builder = &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed)), Now: s.Stack.Clock.Now}
-	s.sender = &callbacks.Sender{Base: strings.TrimRight(s.Stack.Gateway, "/"), Client: s.Stack.HTTP}
-	s.sessions, s.tasks, s.codes, s.callsN, s.version = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}, map[string]int{}
+	s.prepare()
 	s.bridgeN = 0
-	s.events = nil
 	for _, e := range timeline {
 		s.push(e)
 	}
@@ -169,57 +158,44 @@ func (s *Simulation) Run(ctx context.Context, timeline []Event) (*Summary, error
 	for t := s.Start; t.Before(end); t = t.Add(sessionsEvery) {
 		s.push(Event{At: t, Kind: kindObserveSessions})
 	}
-
+	var err error
 	if s.Stack.Step != nil {
-		if s.Stack.Settle == nil || s.Stack.NextFire == nil {
-			return nil, errors.New("simulate: a stepped stack needs Settle and NextFire")
-		}
-		if err := s.loopStepped(ctx); err != nil {
-			return nil, err
-		}
-		// The last night's scoring, then what the stack made of it all.
-		if err := s.stepTo(ctx, end.Add(nightlyAfter)); err != nil {
-			return nil, err
-		}
-		return s.summarise(ctx, end)
+		err = s.runStepped(ctx, end)
+	} else {
+		err = s.runRealTime(ctx, end)
 	}
-
-	// One queue per worker, and a group's events always on the same one:
-	// a question reaches the stack before the "+1" quoting it.
-	queues := make([]chan job, s.Workers)
-	var wg sync.WaitGroup
-	for i := range queues {
-		queues[i] = make(chan job, 4)
-		wg.Add(1)
-		// Each worker rebuilds stale requests with its own builder: nonces
-		// and AES padding do not change what the stack records.
-		b := &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed + uint64(i) + 1)), Now: s.Stack.Clock.Now}
-		go func() {
-			defer wg.Done()
-			for j := range queues[i] {
-				s.do(ctx, b, j)
-				s.step.done(j.e.seq)
-			}
-		}()
-	}
-	s.step = newLockstep(s.Stack.Hold, s.Stack.Settled)
-	err := s.loop(ctx, queues, end)
-	for _, q := range queues {
-		close(q)
-	}
-	wg.Wait()
-	s.step.release()
 	if err != nil {
 		return nil, err
 	}
-	// Let the stack score the last day, then read what it made of it all.
-	if err := s.waitUntil(ctx, end.Add(nightlyAfter)); err != nil {
-		return nil, err
-	}
-	if err := s.waitScheduler(ctx, end.Add(nightlyAfter)); err != nil {
-		return nil, err
-	}
 	return s.summarise(ctx, end)
+}
+
+// prepare sets the defaults and starts a run (or a Live) afresh: no
+// events queued, nothing counted, nothing seen yet.
+func (s *Simulation) prepare() {
+	if s.Log == nil {
+		s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.Stack.HTTP == nil {
+		s.Stack.HTTP = &http.Client{Timeout: 5 * time.Second}
+	}
+	s.stats = stats{sent: Counts{}, accepted: Counts{}, rejected: map[string]int{}}
+	s.builder = &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed)), Now: s.Stack.Clock.Now}
+	s.sender = &callbacks.Sender{Base: strings.TrimRight(s.Stack.Gateway, "/"), Client: s.Stack.HTTP}
+	s.sessions, s.tasks, s.codes, s.callsN, s.version = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}, map[string]int{}
+	s.events = nil
+}
+
+// progress tells Progress, once per simulated day, that the day of an
+// event at t has begun; day is the last day told.
+func (s *Simulation) progress(t time.Time, day *int) {
+	if d := int(t.Sub(s.Start) / (24 * time.Hour)); d > *day && d < s.Days {
+		*day = d
+		if s.Progress != nil {
+			sent, _ := s.Sent()
+			s.Progress(*day, s.Days, sent)
+		}
+	}
 }
 
 // nextAt is the time of the next event in the queue, zero when none.

@@ -3,8 +3,22 @@ package simulate
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"time"
 )
+
+// runStepped plays the events on a stepped clock (see loopStepped), then
+// the last night's scoring.
+func (s *Simulation) runStepped(ctx context.Context, end time.Time) error {
+	if s.Stack.Settle == nil || s.Stack.NextFire == nil {
+		return errors.New("simulate: a stepped stack needs Settle and NextFire")
+	}
+	if err := s.loopStepped(ctx); err != nil {
+		return err
+	}
+	// The last night's scoring, then what the stack made of it all.
+	return s.stepTo(ctx, end.Add(nightlyAfter))
+}
 
 // loopStepped plays the events one at a time on a stepped clock: first
 // every scheduled time up to the event's, each at its own time and settled,
@@ -19,13 +33,7 @@ func (s *Simulation) loopStepped(ctx context.Context) error {
 			return err
 		}
 		s.late(e.At)
-		if d := int(e.At.Sub(s.Start) / (24 * time.Hour)); d > day && d < s.Days {
-			day = d
-			if s.Progress != nil {
-				sent, _ := s.Sent()
-				s.Progress(day, s.Days, sent)
-			}
-		}
+		s.progress(e.At, &day)
 		switch e.Kind {
 		case kindObserveSandbox:
 			s.observeSandbox(ctx, e.At)
