@@ -175,11 +175,11 @@ Deliveries are kept per day: --days says how many days back to export.`,
 // runExport writes the records of the kinds asked for (all when none
 // is) to output, or stdout when it is "" or "-".
 func runExport(cmd *cobra.Command, names, kinds []string, days int, output string) error {
+	ctx := cmd.Context()
 	want, scope, err := exportWanted(names, kinds, days)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
 	t, err := openTable(ctx, cmd)
 	if err != nil {
 		return err
