@@ -162,71 +162,7 @@ record of the chosen kinds (default all): ` + strings.Join(names, ", ") + `.
 Deliveries are kept per day: --days says how many days back to export.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			want := map[string]bool{}
-			for _, k := range kinds {
-				if !contains(names, k) {
-					return fmt.Errorf("--kind %q: expected one of %s", k, strings.Join(names, ", "))
-				}
-				want[k] = true
-			}
-			if days < 0 {
-				return fmt.Errorf("--days %d: expected 0 or more", days)
-			}
-			clk, err := operatorClock()
-			if err != nil {
-				return err
-			}
-			var scope exportScope
-			today := clk.Now().UTC()
-			for d := days - 1; d >= 0; d-- {
-				scope.deliveryDates = append(scope.deliveryDates, today.AddDate(0, 0, -d).Format(time.DateOnly))
-			}
-			ctx := cmd.Context()
-			t, err := openTable(ctx, cmd)
-			if err != nil {
-				return err
-			}
-			var w io.Writer = cmd.OutOrStdout()
-			var file *os.File
-			if output != "" && output != "-" {
-				if file, err = os.Create(output); err != nil {
-					return fmt.Errorf("export: %w", err)
-				}
-				defer file.Close()
-				w = file
-			}
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
-			selected := exportKinds
-			if len(want) > 0 {
-				selected = nil
-				for _, k := range exportKinds {
-					if want[k.name] {
-						selected = append(selected, k)
-					}
-				}
-			}
-			p := newProgress(cmd.ErrOrStderr(), "exporting", len(selected))
-			total := 0
-			for i, k := range selected {
-				n := 0
-				err := k.read(ctx, t, scope, func(v any) error {
-					n++
-					return enc.Encode(exportLine{Kind: k.name, Value: v})
-				})
-				if err != nil {
-					return tableError(cmd, fmt.Errorf("export %s: %w", k.name, err))
-				}
-				total += n
-				p.step(i+1, fmt.Sprintf("%d %s", n, k.name))
-			}
-			if file != nil {
-				if err := file.Close(); err != nil {
-					return fmt.Errorf("export: %w", err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d record(s) to %s\n", total, output)
-			}
-			return nil
+			return runExport(cmd, names, kinds, days, output)
 		},
 	}
 	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only these kinds (comma-separated)")
@@ -234,6 +170,86 @@ Deliveries are kept per day: --days says how many days back to export.`,
 	cmd.Flags().IntVar(&days, "days", 7, "deliveries: how many UTC days back from today (0: none)")
 	tableFlags(cmd)
 	return cmd
+}
+
+// runExport writes the records of the kinds asked for (all when none
+// is) to output, or stdout when it is "" or "-".
+func runExport(cmd *cobra.Command, names, kinds []string, days int, output string) error {
+	ctx := cmd.Context()
+	want, scope, err := exportWanted(names, kinds, days)
+	if err != nil {
+		return err
+	}
+	t, err := openTable(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	var w io.Writer = cmd.OutOrStdout()
+	var file *os.File
+	if output != "" && output != "-" {
+		if file, err = os.Create(output); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer file.Close()
+		w = file
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	selected := exportKinds
+	if len(want) > 0 {
+		selected = nil
+		for _, k := range exportKinds {
+			if want[k.name] {
+				selected = append(selected, k)
+			}
+		}
+	}
+	p := newProgress(cmd.ErrOrStderr(), "exporting", len(selected))
+	total := 0
+	for i, k := range selected {
+		n := 0
+		err := k.read(ctx, t, scope, func(v any) error {
+			n++
+			return enc.Encode(exportLine{Kind: k.name, Value: v})
+		})
+		if err != nil {
+			return tableError(cmd, fmt.Errorf("export %s: %w", k.name, err))
+		}
+		total += n
+		p.step(i+1, fmt.Sprintf("%d %s", n, k.name))
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d record(s) to %s\n", total, output)
+	}
+	return nil
+}
+
+// exportWanted checks --kind (one of names) and --days, and returns the
+// kinds wanted and the days of deliveries to export, back from today.
+func exportWanted(names, kinds []string, days int) (map[string]bool, exportScope, error) {
+	var scope exportScope
+	want := map[string]bool{}
+	for _, k := range kinds {
+		if !contains(names, k) {
+			return nil, scope, fmt.Errorf("--kind %q: expected one of %s", k, strings.Join(names, ", "))
+		}
+		want[k] = true
+	}
+	if days < 0 {
+		return nil, scope, fmt.Errorf("--days %d: expected 0 or more", days)
+	}
+	clk, err := operatorClock()
+	if err != nil {
+		return nil, scope, err
+	}
+	today := clk.Now().UTC()
+	for d := days - 1; d >= 0; d-- {
+		scope.deliveryDates = append(scope.deliveryDates, today.AddDate(0, 0, -d).Format(time.DateOnly))
+	}
+	return want, scope, nil
 }
 
 func contains(list []string, s string) bool {

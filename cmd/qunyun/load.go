@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -129,13 +130,16 @@ func useStack(cmd *cobra.Command, st stackFile) {
 	set("accounts", st.Accounts)
 }
 
+// loadFlags are qunyun load's flags.
+type loadFlags struct {
+	addr, mix, accountsFile, groups, stackPath string
+	rate, dup                                  float64
+	duration, timeout, drain                   time.Duration
+	seed                                       uint64
+}
+
 func newLoadCmd() *cobra.Command {
-	var (
-		addr, mixS, accountsFile, groupsS, stackPath string
-		rate, dup                                    float64
-		duration, timeout, drain                     time.Duration
-		seed                                         uint64
-	)
+	var f loadFlags
 	cmd := &cobra.Command{
 		Use:   "load",
 		Short: "Send callbacks at a rate to a running stack and check none was lost or stored twice",
@@ -162,115 +166,150 @@ proxy in front of dynalite.`,
 		Example: `  qunyun load --rate 200 --duration 60s --dup 0.2
   qunyun load --mix relay=1 --rate 50 --duration 10s`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, running, err := readStack(stackPath)
-			if err != nil {
-				return err
-			}
-			now := time.Now // wallclock: real time unless a local stack runs its own clock
-			if running {
-				useStack(cmd, st)
-				clk, err := stackClock(st)
-				if err != nil {
-					return err
-				}
-				now = clk.Now
-			}
-			base, err := gatewayURL(addr)
-			if err != nil {
-				return err
-			}
-			mix, err := loadtest.ParseMix(mixS)
-			if err != nil {
-				return fmt.Errorf("--mix: %w", err)
-			}
-			if rate <= 0 || duration <= 0 {
-				return errors.New("--rate and --duration must be above 0")
-			}
-			if dup < 0 || dup >= 1 {
-				return fmt.Errorf("--dup %v: want a share from 0 up to (not including) 1", dup)
-			}
-			dir, err := accounts.LoadFile(accountsFile)
-			if err != nil {
-				return fmt.Errorf("--accounts: %w", err)
-			}
-			ctx := cmd.Context()
-			if err := checkGateway(ctx, base); err != nil {
-				return err
-			}
-			t, err := openTable(ctx, cmd)
-			if err != nil {
-				return err
-			}
-			all, err := dir.All(ctx)
-			if err != nil {
-				return err
-			}
-			var groups []qunyun.Group
-			if groupsS != "" {
-				for _, id := range strings.Split(groupsS, ",") {
-					groups = append(groups, qunyun.Group{ID: strings.TrimSpace(id)})
-				}
-			} else if groups, err = (dynamo.Catalog{Table: t}).Groups(ctx); err != nil {
-				return fmt.Errorf("read the groups to load (or pass --groups): %w", err)
-			}
-			targets := loadTargets(all, groups)
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(cmd.ErrOrStderr(), "load: %g req/s for %v, mix %s, %.0f%% duplicates, against %s\n", rate, duration, mix, dup*100, base)
-			sender := &callbacks.Sender{Base: base, Client: &http.Client{
-				Timeout:   timeout,
-				Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: 30 * time.Second},
-			}}
-			p := newProgress(cmd.ErrOrStderr(), "sending", int(rate*duration.Seconds()))
-			run, err := loadtest.Start(ctx, sender, loadtest.Options{
-				Rate: rate, Duration: duration, Mix: mix, Dup: dup, Seed: seed, Targets: targets, Now: now,
-				Progress: func(sent, total int) { p.step(sent, "") },
-			})
-			if err != nil {
-				return err
-			}
-			stderr, waiting := cmd.ErrOrStderr(), -1
-			rep, err := loadtest.Settle(ctx, t, run, loadtest.Drain{
-				Limit: drain, Idle: localIdle(ctx, base),
-				Progress: func(n int) {
-					if n > 0 && n != waiting {
-						fmt.Fprintf(stderr, "load: %d callbacks not stored yet; waiting up to %v for the stack\n", n, drain)
-					}
-					waiting = n
-				},
-			})
-			if err != nil {
-				return err
-			}
-			if wantJSON(cmd) {
-				if err := printJSON(out, rep); err != nil {
-					return err
-				}
-			} else {
-				rep.Print(out)
-			}
-			if !rep.OK() {
-				return fmt.Errorf("%d lost, %d duplicated, %d still in flight after --drain %v",
-					len(rep.Lost), len(rep.Duplicated), len(rep.InFlight), drain)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runLoad(cmd, &f) },
 	}
-	f := cmd.Flags()
-	f.StringVar(&stackPath, "stack", localStackFile, "a running local stack's file: its gateway, table, accounts and clock are the defaults")
-	f.StringVar(&addr, "addr", defaultGateway(), "the stack's gateway, host:port or URL (env QUNYUN_ADDR)")
-	f.Float64Var(&rate, "rate", 200, "requests a second, duplicates included")
-	f.DurationVar(&duration, "duration", 60*time.Second, "how long to send")
-	f.StringVar(&mixS, "mix", "relay=0.6,wecom=0.15,bot=0.15,oa=0.1", "share of each channel: oa, wecom, bot, relay")
-	f.Float64Var(&dup, "dup", 0.2, "share of requests that repeat an earlier one (WeChat retries)")
-	f.Uint64Var(&seed, "seed", 1, "seed of the traffic's random choices")
-	f.StringVar(&accountsFile, "accounts", defaultAccountsFile(), "the stack's accounts file (env QUNYUN_ACCOUNTS)")
-	f.StringVar(&groupsS, "groups", "", "comma-separated group ids to write to (default: the table's groups, by account)")
-	f.DurationVar(&timeout, "timeout", 5*time.Second, "how long a try waits for an answer (WeChat waits 5 s)")
-	f.DurationVar(&drain, "drain", 2*time.Minute, "after sending, how long to wait for requests the stack is still working on")
+	fl := cmd.Flags()
+	fl.StringVar(&f.stackPath, "stack", localStackFile, "a running local stack's file: its gateway, table, accounts and clock are the defaults")
+	fl.StringVar(&f.addr, "addr", defaultGateway(), "the stack's gateway, host:port or URL (env QUNYUN_ADDR)")
+	fl.Float64Var(&f.rate, "rate", 200, "requests a second, duplicates included")
+	fl.DurationVar(&f.duration, "duration", 60*time.Second, "how long to send")
+	fl.StringVar(&f.mix, "mix", "relay=0.6,wecom=0.15,bot=0.15,oa=0.1", "share of each channel: oa, wecom, bot, relay")
+	fl.Float64Var(&f.dup, "dup", 0.2, "share of requests that repeat an earlier one (WeChat retries)")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed of the traffic's random choices")
+	fl.StringVar(&f.accountsFile, "accounts", defaultAccountsFile(), "the stack's accounts file (env QUNYUN_ACCOUNTS)")
+	fl.StringVar(&f.groups, "groups", "", "comma-separated group ids to write to (default: the table's groups, by account)")
+	fl.DurationVar(&f.timeout, "timeout", 5*time.Second, "how long a try waits for an answer (WeChat waits 5 s)")
+	fl.DurationVar(&f.drain, "drain", 2*time.Minute, "after sending, how long to wait for requests the stack is still working on")
 	tableFlags(cmd)
 	jsonFlag(cmd)
 	return cmd
+}
+
+func runLoad(cmd *cobra.Command, f *loadFlags) error {
+	now, err := f.fromStack(cmd)
+	if err != nil {
+		return err
+	}
+	base, mix, err := f.check()
+	if err != nil {
+		return err
+	}
+	dir, err := accounts.LoadFile(f.accountsFile)
+	if err != nil {
+		return fmt.Errorf("--accounts: %w", err)
+	}
+	ctx := cmd.Context()
+	if err := checkGateway(ctx, base); err != nil {
+		return err
+	}
+	t, err := openTable(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	targets, err := f.targets(ctx, dir, t)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(cmd.ErrOrStderr(), "load: %g req/s for %v, mix %s, %.0f%% duplicates, against %s\n", f.rate, f.duration, mix, f.dup*100, base)
+	sender := &callbacks.Sender{Base: base, Client: &http.Client{
+		Timeout:   f.timeout,
+		Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: 30 * time.Second},
+	}}
+	p := newProgress(cmd.ErrOrStderr(), "sending", int(f.rate*f.duration.Seconds()))
+	run, err := loadtest.Start(ctx, sender, loadtest.Options{
+		Rate: f.rate, Duration: f.duration, Mix: mix, Dup: f.dup, Seed: f.seed, Targets: targets, Now: now,
+		Progress: func(sent, total int) { p.step(sent, "") },
+	})
+	if err != nil {
+		return err
+	}
+	rep, err := f.settle(ctx, cmd.ErrOrStderr(), t, run, base)
+	if err != nil {
+		return err
+	}
+	if wantJSON(cmd) {
+		if err := printJSON(out, rep); err != nil {
+			return err
+		}
+	} else {
+		rep.Print(out)
+	}
+	if !rep.OK() {
+		return fmt.Errorf("%d lost, %d duplicated, %d still in flight after --drain %v",
+			len(rep.Lost), len(rep.Duplicated), len(rep.InFlight), f.drain)
+	}
+	return nil
+}
+
+// fromStack fills the flags not given from a running local stack's file,
+// if there is one, and returns the clock to stamp callbacks with: the
+// stack's, else real time.
+func (f *loadFlags) fromStack(cmd *cobra.Command) (func() time.Time, error) {
+	st, running, err := readStack(f.stackPath)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now // wallclock: real time unless a local stack runs its own clock
+	if running {
+		useStack(cmd, st)
+		clk, err := stackClock(st)
+		if err != nil {
+			return nil, err
+		}
+		now = clk.Now
+	}
+	return now, nil
+}
+
+// check checks the flags and returns the gateway's URL and the mix.
+func (f *loadFlags) check() (base string, mix loadtest.Mix, err error) {
+	if base, err = gatewayURL(f.addr); err != nil {
+		return "", nil, err
+	}
+	if mix, err = loadtest.ParseMix(f.mix); err != nil {
+		return "", nil, fmt.Errorf("--mix: %w", err)
+	}
+	if f.rate <= 0 || f.duration <= 0 {
+		return "", nil, errors.New("--rate and --duration must be above 0")
+	}
+	if f.dup < 0 || f.dup >= 1 {
+		return "", nil, fmt.Errorf("--dup %v: want a share from 0 up to (not including) 1", f.dup)
+	}
+	return base, mix, nil
+}
+
+// targets are where each channel's traffic goes: the groups --groups
+// names, else the table's.
+func (f *loadFlags) targets(ctx context.Context, dir *accounts.Static, t *dynamo.Table) (map[qunyun.Channel]loadtest.Target, error) {
+	all, err := dir.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var groups []qunyun.Group
+	if f.groups != "" {
+		for _, id := range strings.Split(f.groups, ",") {
+			groups = append(groups, qunyun.Group{ID: strings.TrimSpace(id)})
+		}
+	} else if groups, err = (dynamo.Catalog{Table: t}).Groups(ctx); err != nil {
+		return nil, fmt.Errorf("read the groups to load (or pass --groups): %w", err)
+	}
+	return loadTargets(all, groups), nil
+}
+
+// settle waits, up to --drain, for the stack to finish the run's requests
+// and reads back what it stored, saying on stderr what it waits for.
+func (f *loadFlags) settle(ctx context.Context, stderr io.Writer, t *dynamo.Table, run *loadtest.Run, base string) (loadtest.Report, error) {
+	waiting := -1
+	return loadtest.Settle(ctx, t, run, loadtest.Drain{
+		Limit: f.drain, Idle: localIdle(ctx, base),
+		Progress: func(n int) {
+			if n > 0 && n != waiting {
+				fmt.Fprintf(stderr, "load: %d callbacks not stored yet; waiting up to %v for the stack\n", n, f.drain)
+			}
+			waiting = n
+		},
+	})
 }
 
 // localIdle returns a probe of the local stack's in-flight HTTP

@@ -111,6 +111,24 @@ func (f simFlags) check() (time.Time, error) {
 	return start, nil
 }
 
+// stepped says the run is a discrete-event simulation (--speed 0).
+func (f simFlags) stepped() bool { return f.speed == 0 }
+
+// simRun is one qunyun simulate under way: its flags, day 0, where it
+// writes and what it has started.
+type simRun struct {
+	simFlags
+	start    time.Time
+	errOut   io.Writer // the operator's messages
+	logOut   io.Writer // the functions' output
+	logger   *slog.Logger
+	bridge   *simulate.Bridge
+	accts    []qunyun.Account
+	stack    *local.Stack
+	table    *dynamo.Table
+	progress *progress
+}
+
 func runSimulate(cmd *cobra.Command, f simFlags) error {
 	start, err := f.check()
 	if err != nil {
@@ -133,15 +151,13 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	}
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
-	errOut := cmd.ErrOrStderr()
+	r := &simRun{simFlags: f, start: start, errOut: cmd.ErrOrStderr(),
+		logOut: io.Discard, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if f.verbose {
+		r.logOut, r.logger = r.errOut, slog.New(slog.NewTextHandler(r.errOut, nil))
+	}
 	began := time.Now() // wallclock: how long the run took, for the operator
 
-	// The stack's clock starts at ready; it must not reach day 0 before
-	// the community is applied (several real seconds while the functions'
-	// first invocations start up), nor idle long before it: a lead of
-	// about twelve real seconds.
-	stepped := f.speed == 0
-	lead := max((time.Duration(12*f.speed) * time.Second).Round(time.Minute), 30*time.Minute)
 	dir, err := os.MkdirTemp(tempBase(), "qunyun-simulate-")
 	if err != nil {
 		return err
@@ -149,115 +165,174 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	if !f.keep {
 		defer os.RemoveAll(dir)
 	} else {
-		fmt.Fprintln(errOut, "simulate: data in", dir)
+		fmt.Fprintln(r.errOut, "simulate: data in", dir)
+	}
+	stop, err := r.startStack(ctx, root, dir)
+	defer stop()
+	if err != nil {
+		return err
+	}
+	if err := r.apply(ctx, c); err != nil {
+		return err
+	}
+	sim, timeline, err := r.simulation(c)
+	if err != nil {
+		return err
+	}
+	sum, err := sim.Run(ctx, timeline)
+	if err != nil {
+		return err
+	}
+	r.progress.step(f.days, "done")
+	if err := r.writeReport(ctx, sum); err != nil {
+		return err
+	}
+	if wantJSON(cmd) {
+		return printJSON(cmd.OutOrStdout(), sum)
+	}
+	sum.Print(cmd.OutOrStdout())
+	r.tellTook(sim, time.Since(began))
+	return nil
+}
+
+// startStack starts the simulation's relay bridge and its own local stack
+// (free ports, its data in dir, the accounts' webhooks pointed at both)
+// and waits until the stack is up. stop, never nil, stops what started.
+func (r *simRun) startStack(ctx context.Context, root, dir string) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
 	}
 	addr, err := freeLoopback()
 	if err != nil {
-		return err
+		return stop, err
 	}
 	// The simulation plays the relay bridge too, on a port of its own.
 	bridgeLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("the simulation's relay bridge: %w", err)
+		return stop, fmt.Errorf("the simulation's relay bridge: %w", err)
 	}
-	bridge := &simulate.Bridge{Keys: map[string][]byte{}}
-	bridgeSrv := &http.Server{Handler: bridge, ReadHeaderTimeout: 5 * time.Second}
+	r.bridge = &simulate.Bridge{Keys: map[string][]byte{}}
+	bridgeSrv := &http.Server{Handler: r.bridge, ReadHeaderTimeout: 5 * time.Second}
 	go bridgeSrv.Serve(bridgeLn)
-	defer bridgeSrv.Close()
-	acctFile, accts, err := simAccounts(f.accountsFile, dir, addr, "http://"+bridgeLn.Addr().String())
+	stops = append(stops, func() { bridgeSrv.Close() })
+	acctFile, accts, err := simAccounts(r.accountsFile, dir, addr, "http://"+bridgeLn.Addr().String())
 	if err != nil {
-		return err
+		return stop, err
 	}
+	r.accts = accts
 	for _, a := range accts {
 		if a.Kind == qunyun.ChannelRelay {
-			bridge.Keys[a.ID] = []byte(a.HMACKey)
+			r.bridge.Keys[a.ID] = []byte(a.HMACKey)
 		}
 	}
-	logOut := io.Discard
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if f.verbose {
-		logOut, logger = errOut, slog.New(slog.NewTextHandler(errOut, nil))
+	stack, err := local.New(r.stackConfig(root, dir, acctFile, addr))
+	if err != nil {
+		return stop, fmt.Errorf("start the simulation's stack: %w", err)
 	}
+	r.stack = stack
+	r.bridge.Now = stack.Clock().Now
+	ctx, cancel := context.WithCancel(ctx)
+	stackErr := make(chan error, 1)
+	go func() { stackErr <- stack.Run(ctx) }()
+	stops = append(stops, func() {
+		cancel()
+		<-stackErr
+	})
+	fmt.Fprintf(r.errOut, "simulate: starting a local stack at %s…\n", stack.Endpoints().Gateway)
+	select {
+	case <-stack.Ready():
+	case err := <-stackErr:
+		stackErr <- err // for stop's wait
+		return stop, fmt.Errorf("the simulation's stack failed to start: %w", err)
+	case <-ctx.Done():
+		return stop, ctx.Err()
+	}
+	e := stack.Endpoints()
+	r.table = &dynamo.Table{DB: dynamodb.New(dynamodb.Options{
+		Region: local.Region, BaseEndpoint: aws.String(e.DynamoDB),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}), Name: e.TableName, Now: stack.Clock().Now}
+	return stop, nil
+}
+
+// stackConfig configures the simulation's stack: free ports, its data in
+// memory (or in dir with --keep) and its clock a little before day 0.
+func (r *simRun) stackConfig(root, dir, acctFile, addr string) local.Config {
+	// The stack's clock starts at ready; it must not reach day 0 before
+	// the community is applied (several real seconds while the functions'
+	// first invocations start up), nor idle long before it: a lead of
+	// about twelve real seconds.
+	lead := max((time.Duration(12*r.speed) * time.Second).Round(time.Minute), 30*time.Minute)
 	// dynalite keeps the data in memory, about 2.5 times faster than in
 	// files even on /dev/shm; --keep keeps it in dir instead.
 	dataDir := "-"
-	if f.keep {
+	if r.keep {
 		dataDir = filepath.Join(dir, "dynalite")
 	}
 	cfg := local.Config{
 		Root: root, Accounts: acctFile, Addr: addr, BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
 		DataDir: dataDir, StateFile: "-",
-		ClockSpeed: f.speed, ClockStart: start.Add(-lead), Log: logOut, Logger: logger,
+		ClockSpeed: r.speed, ClockStart: r.start.Add(-lead), Log: r.logOut, Logger: r.logger,
 	}
-	if stepped {
+	if r.stepped() {
 		cfg.ClockSpeed, cfg.ClockFile = 0, filepath.Join(dir, "clock")
 	}
-	stack, err := local.New(cfg)
-	if err != nil {
-		return fmt.Errorf("start the simulation's stack: %w", err)
-	}
-	bridge.Now = stack.Clock().Now
-	stackErr := make(chan error, 1)
-	go func() { stackErr <- stack.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-stackErr
-	}()
-	fmt.Fprintf(errOut, "simulate: starting a local stack at %s…\n", stack.Endpoints().Gateway)
-	select {
-	case <-stack.Ready():
-	case err := <-stackErr:
-		stackErr <- err // for the deferred wait
-		return fmt.Errorf("the simulation's stack failed to start: %w", err)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	e := stack.Endpoints()
-	table := &dynamo.Table{DB: dynamodb.New(dynamodb.Options{
-		Region: local.Region, BaseEndpoint: aws.String(e.DynamoDB),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), Name: e.TableName, Now: stack.Clock().Now}
+	return cfg
+}
 
-	d, err := community.Compute(ctx, table, c, false)
+// apply applies the community to the simulation's table, which must be
+// done before the stack's clock reaches day 0.
+func (r *simRun) apply(ctx context.Context, c *community.Community) error {
+	d, err := community.Compute(ctx, r.table, c, false)
 	if err != nil {
 		return err
 	}
-	if err := d.Apply(ctx, table, nil); err != nil {
-		return fmt.Errorf("apply %s: %w", f.file, err)
+	if err := d.Apply(ctx, r.table, nil); err != nil {
+		return fmt.Errorf("apply %s: %w", r.file, err)
 	}
-	if now := stack.Clock().Now(); !now.Before(start) {
+	if now := r.stack.Clock().Now(); !now.Before(r.start) {
 		return fmt.Errorf("the stack took too long to start: its clock is at %s, past day 0 (%s); lower --speed",
-			now.Format(time.RFC3339), start.Format(time.RFC3339))
+			now.Format(time.RFC3339), r.start.Format(time.RFC3339))
 	}
+	return nil
+}
 
+// simulation populates the community's groups (the first --groups) with
+// --size members, plans their --days and sets up the run against the stack.
+func (r *simRun) simulation(c *community.Community) (*simulate.Simulation, []simulate.Event, error) {
 	groups := make([]qunyun.Group, 0, len(c.Groups))
 	for _, g := range c.Groups {
 		groups = append(groups, g.Group)
 	}
-	if f.groups > 0 && f.groups < len(groups) {
-		groups = groups[:f.groups]
+	if r.groups > 0 && r.groups < len(groups) {
+		groups = groups[:r.groups]
 	}
-	rnd := rand.New(rand.NewPCG(f.seed, 0))
-	world, err := simulate.NewWorld(rnd, groups, simulate.HostMembers(c.Hosts), simulate.NewAccounts(accts), f.size)
+	rnd := rand.New(rand.NewPCG(r.seed, 0))
+	world, err := simulate.NewWorld(rnd, groups, simulate.HostMembers(c.Hosts), simulate.NewAccounts(r.accts), r.size)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	timeline := simulate.Plan(rnd, world, f.seed, start, f.days)
+	timeline := simulate.Plan(rnd, world, r.seed, r.start, r.days)
 	hosts := map[string]string{}
 	for _, h := range c.Hosts {
 		hosts[h.ID] = h.MemberID
 	}
 	pace := "a stepped clock"
-	if !stepped {
-		pace = fmt.Sprintf("speed %g (a day every %v)", f.speed, (24 * time.Hour / time.Duration(f.speed)).Round(time.Millisecond))
+	if !r.stepped() {
+		pace = fmt.Sprintf("speed %g (a day every %v)", r.speed, (24 * time.Hour / time.Duration(r.speed)).Round(time.Millisecond))
 	}
-	fmt.Fprintf(errOut, "simulate: %d days, %d groups, %d members, %d planned events, %s\n",
-		f.days, len(world.Groups), world.MemberCount(), len(timeline), pace)
-	p := newProgress(errOut, "simulating", f.days)
+	fmt.Fprintf(r.errOut, "simulate: %d days, %d groups, %d members, %d planned events, %s\n",
+		r.days, len(world.Groups), world.MemberCount(), len(timeline), pace)
+	p := newProgress(r.errOut, "simulating", r.days)
+	r.progress = p
+	stack := r.stack
 	sim := &simulate.Simulation{
-		Stack: simulate.Stack{Gateway: e.Gateway, Table: table, Clock: stack.Clock(), NextFire: stack.Bus().Unfinished,
+		Stack: simulate.Stack{Gateway: stack.Endpoints().Gateway, Table: r.table, Clock: stack.Clock(), NextFire: stack.Bus().Unfinished,
 			Hold: stack.Bus().HoldAfter, Settled: stack.Bus().Settled},
-		World: world, Seed: f.seed, Start: start, Days: f.days, Hosts: hosts, Workers: f.workers, Bridge: bridge,
+		World: world, Seed: r.seed, Start: r.start, Days: r.days, Hosts: hosts, Workers: r.workers, Bridge: r.bridge,
 		Progress: func(day, days, sent int) {
 			lag := time.Duration(0)
 			if next, ok := stack.Bus().Unfinished(); ok {
@@ -265,49 +340,53 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 			}
 			p.step(day, fmt.Sprintf("day %d, %d callbacks, schedules %v behind", day+1, sent, lag.Round(time.Minute)))
 		},
-		Log: logger,
+		Log: r.logger,
 	}
-	if stepped {
+	if r.stepped() {
 		sim.Stack.Hold, sim.Stack.Settled = nil, nil
 		sim.Stack.Step, sim.Stack.Settle = stack.Step, stack.Settle
 		sim.Progress = func(day, days, sent int) {
 			p.step(day, fmt.Sprintf("day %d, %d callbacks", day+1, sent))
 		}
 	}
-	sum, err := sim.Run(ctx, timeline)
-	if err != nil {
-		return err
-	}
-	p.step(f.days, "done")
-	if sum.ReportDate != "" {
-		out := f.reportOut
-		if out == "" {
-			if out, err = reportPath(fmt.Sprintf("qunyun-simulate-%d-%s.html", f.seed, sum.ReportDate)); err != nil {
-				return err
-			}
-		}
-		if err := writeSimReport(ctx, table, sum.ReportDate, out); err != nil {
-			return err
-		}
-		if abs, err := filepath.Abs(out); err == nil {
-			sum.ReportPath = abs
-		}
-	}
-	if wantJSON(cmd) {
-		return printJSON(cmd.OutOrStdout(), sum)
-	}
-	sum.Print(cmd.OutOrStdout())
-	if stepped {
-		fmt.Fprintf(errOut, "simulate: took %v on a stepped clock\n", time.Since(began).Round(time.Second))
+	return sim, timeline, nil
+}
+
+// writeReport writes the HTML of the last report the run's stack made,
+// to -o or the reports folder, and notes where in sum.
+func (r *simRun) writeReport(ctx context.Context, sum *simulate.Summary) error {
+	if sum.ReportDate == "" {
 		return nil
 	}
-	late := sim.Lateness()
-	fmt.Fprintf(errOut, "simulate: took %v; members acted at most %v (virtual) after their time, waiting for the stack's schedules (%d of %d actions more than a minute late, %d more than ten)\n",
-		time.Since(began).Round(time.Second), sim.MaxLag().Round(time.Second), late.OverMinute, late.Actions, late.OverTenMinutes)
-	if sim.MaxLag() > 10*time.Minute {
-		fmt.Fprintf(errOut, "simulate: warning: at --speed %g the stack's scheduler could not keep up; sessions and pushes ran late. Lower --speed.\n", f.speed)
+	out := r.reportOut
+	if out == "" {
+		var err error
+		if out, err = reportPath(fmt.Sprintf("qunyun-simulate-%d-%s.html", r.seed, sum.ReportDate)); err != nil {
+			return err
+		}
+	}
+	if err := writeSimReport(ctx, r.table, sum.ReportDate, out); err != nil {
+		return err
+	}
+	if abs, err := filepath.Abs(out); err == nil {
+		sum.ReportPath = abs
 	}
 	return nil
+}
+
+// tellTook tells the operator how long the run took and, on a fast
+// clock, how far the members fell behind the stack's schedules.
+func (r *simRun) tellTook(sim *simulate.Simulation, took time.Duration) {
+	if r.stepped() {
+		fmt.Fprintf(r.errOut, "simulate: took %v on a stepped clock\n", took.Round(time.Second))
+		return
+	}
+	late := sim.Lateness()
+	fmt.Fprintf(r.errOut, "simulate: took %v; members acted at most %v (virtual) after their time, waiting for the stack's schedules (%d of %d actions more than a minute late, %d more than ten)\n",
+		took.Round(time.Second), sim.MaxLag().Round(time.Second), late.OverMinute, late.Actions, late.OverTenMinutes)
+	if sim.MaxLag() > 10*time.Minute {
+		fmt.Fprintf(r.errOut, "simulate: warning: at --speed %g the stack's scheduler could not keep up; sessions and pushes ran late. Lower --speed.\n", r.speed)
+	}
 }
 
 // writeSimReport renders the stored daily report of date as HTML.

@@ -36,15 +36,9 @@ group,id,name,tier,tags, one line per member.`,
 			if file == "" {
 				return errors.New("-f is required: the member list (CSV or JSON lines; - for stdin)")
 			}
-			var data []byte
-			var err error
-			if file == "-" {
-				data, err = io.ReadAll(cmd.InOrStdin())
-			} else {
-				data, err = os.ReadFile(file)
-			}
+			data, err := readMemberList(cmd, file)
 			if err != nil {
-				return fmt.Errorf("read member list: %w", err)
+				return err
 			}
 			people, err := community.ReadPeople(file, data)
 			if err != nil {
@@ -65,24 +59,7 @@ group,id,name,tier,tags, one line per member.`,
 			case asCSV:
 				return community.MembersCSV(out, as)
 			}
-			var rows [][]string
-			for _, a := range as {
-				rows = append(rows, []string{a.GroupID, a.Tier, strconv.Itoa(len(a.Members)), tagMix(a.Members)})
-			}
-			if err := printTable(out, []string{"GROUP", "TIER", "MEMBERS", "TAGS"}, rows); err != nil {
-				return err
-			}
-			if listMembers {
-				fmt.Fprintln(out)
-				rows = rows[:0]
-				for _, a := range as {
-					for _, m := range a.Members {
-						rows = append(rows, []string{m.ID, m.Name, m.Tier, a.GroupID})
-					}
-				}
-				return printTable(out, []string{"MEMBER", "NAME", "TIER", "GROUP"}, rows)
-			}
-			return nil
+			return printSplit(out, as, listMembers)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "member list: .csv, or JSON lines; - for stdin")
@@ -94,6 +71,44 @@ group,id,name,tier,tags, one line per member.`,
 	cmd.Flags().BoolVar(&listMembers, "members", false, "also list every member's group")
 	jsonFlag(cmd)
 	return cmd
+}
+
+// readMemberList reads the member list file, or stdin for "-".
+func readMemberList(cmd *cobra.Command, file string) ([]byte, error) {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(cmd.InOrStdin())
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read member list: %w", err)
+	}
+	return data, nil
+}
+
+// printSplit prints one line per group and, with listMembers, every
+// member's group.
+func printSplit(out io.Writer, as []community.Assignment, listMembers bool) error {
+	var rows [][]string
+	for _, a := range as {
+		rows = append(rows, []string{a.GroupID, a.Tier, strconv.Itoa(len(a.Members)), tagMix(a.Members)})
+	}
+	if err := printTable(out, []string{"GROUP", "TIER", "MEMBERS", "TAGS"}, rows); err != nil {
+		return err
+	}
+	if listMembers {
+		fmt.Fprintln(out)
+		rows = rows[:0]
+		for _, a := range as {
+			for _, m := range a.Members {
+				rows = append(rows, []string{m.ID, m.Name, m.Tier, a.GroupID})
+			}
+		}
+		return printTable(out, []string{"MEMBER", "NAME", "TIER", "GROUP"}, rows)
+	}
+	return nil
 }
 
 // tagMix summarises the tags of a group's members: "餐饮 13, 健康 12".

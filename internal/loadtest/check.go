@@ -125,59 +125,10 @@ func Check(ctx context.Context, table Reader, run *Run) (Report, error) {
 // were not all answered counts as in flight.
 func check(ctx context.Context, table Reader, run *Run, done bool) (Report, error) {
 	rep := Report{Distinct: len(run.Sent), Errors: map[string]int{}, Elapsed: run.Elapsed, ByChannel: map[qunyun.Channel]int{}}
-	var lat []time.Duration
-	unanswered := map[int]bool{} // Sent index → a try got no answer
-	for _, a := range run.Attempts {
-		rep.Requests++
-		rep.Tries += a.Result.Tries
-		lat = append(lat, a.Result.Latency)
-		for _, st := range a.Result.Statuses {
-			switch st {
-			case 200:
-			case 0:
-				rep.Errors["timeout/conn"]++
-				unanswered[a.Index] = true
-			default:
-				rep.Errors[strconv.Itoa(st)]++
-			}
-		}
-		if !a.Result.Accepted {
-			rep.GaveUp++
-		}
-	}
-	rep.P50, rep.P90, rep.P99, rep.Max = percentile(lat, 50), percentile(lat, 90), percentile(lat, 99), percentile(lat, 100)
-
-	// Which partitions to read: each callback's log partition for the UTC
-	// date of its event time, and of its sending time (the smart bot's body
-	// carries no time, so the callback stamps it on arrival).
-	want := map[string]bool{}
-	for _, s := range run.Sent {
-		for _, pk := range partitions(s) {
-			want[pk] = true
-		}
-	}
-	pks := make([]string, 0, len(want))
-	for pk := range want {
-		pks = append(pks, pk)
-	}
-	sort.Strings(pks)
-	found := map[string]map[string]int{} // pk → stored key → records
-	for _, pk := range pks {
-		items, err := table.QueryItems(ctx, dynamo.Query{PK: pk})
-		if err != nil {
-			return rep, fmt.Errorf("check: read %s: %w", pk, err)
-		}
-		keys := map[string]int{}
-		for _, it := range items {
-			sk, _ := it["SK"].(*types.AttributeValueMemberS)
-			if sk == nil {
-				continue
-			}
-			if k, ok := logKey(sk.Value); ok {
-				keys[k]++
-			}
-		}
-		found[pk] = keys
+	unanswered := rep.countAttempts(run)
+	found, err := readStored(ctx, table, run)
+	if err != nil {
+		return rep, err
 	}
 	for i, s := range run.Sent {
 		rep.ByChannel[s.Request.Channel]++
@@ -204,6 +155,71 @@ func check(ctx context.Context, table Reader, run *Run, done bool) (Report, erro
 		}
 	}
 	return rep, nil
+}
+
+// countAttempts counts the run's requests, tries, errors and latencies,
+// and returns which callbacks (by Sent index) had a try with no answer.
+func (rep *Report) countAttempts(run *Run) (unanswered map[int]bool) {
+	var lat []time.Duration
+	unanswered = map[int]bool{}
+	for _, a := range run.Attempts {
+		rep.Requests++
+		rep.Tries += a.Result.Tries
+		lat = append(lat, a.Result.Latency)
+		for _, st := range a.Result.Statuses {
+			switch st {
+			case 200:
+			case 0:
+				rep.Errors["timeout/conn"]++
+				unanswered[a.Index] = true
+			default:
+				rep.Errors[strconv.Itoa(st)]++
+			}
+		}
+		if !a.Result.Accepted {
+			rep.GaveUp++
+		}
+	}
+	rep.P50, rep.P90, rep.P99, rep.Max = percentile(lat, 50), percentile(lat, 90), percentile(lat, 99), percentile(lat, 100)
+	return unanswered
+}
+
+// readStored reads the partitions the run's callbacks can be in and counts
+// the records stored under each callback's key: pk → key → records.
+func readStored(ctx context.Context, table Reader, run *Run) (map[string]map[string]int, error) {
+	// Which partitions to read: each callback's log partition for the UTC
+	// date of its event time, and of its sending time (the smart bot's body
+	// carries no time, so the callback stamps it on arrival).
+	want := map[string]bool{}
+	for _, s := range run.Sent {
+		for _, pk := range partitions(s) {
+			want[pk] = true
+		}
+	}
+	pks := make([]string, 0, len(want))
+	for pk := range want {
+		pks = append(pks, pk)
+	}
+	sort.Strings(pks)
+	found := map[string]map[string]int{} // pk → stored key → records
+	for _, pk := range pks {
+		items, err := table.QueryItems(ctx, dynamo.Query{PK: pk})
+		if err != nil {
+			return nil, fmt.Errorf("check: read %s: %w", pk, err)
+		}
+		keys := map[string]int{}
+		for _, it := range items {
+			sk, _ := it["SK"].(*types.AttributeValueMemberS)
+			if sk == nil {
+				continue
+			}
+			if k, ok := logKey(sk.Value); ok {
+				keys[k]++
+			}
+		}
+		found[pk] = keys
+	}
+	return found, nil
 }
 
 // partitions are the distinct log partitions a callback can be in.

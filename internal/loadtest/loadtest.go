@@ -30,7 +30,6 @@ import (
 
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
-	"github.com/qunyun/qunyun/internal/wechat"
 )
 
 // Mix is the share of each channel in the traffic; shares need not sum to 1.
@@ -188,27 +187,8 @@ func Start(ctx context.Context, s *callbacks.Sender, o Options) (*Run, error) {
 	total := int(o.Rate * o.Duration.Seconds())
 	run := &Run{Options: o, Began: time.Now()} // wallclock: a load run paces requests in real time
 	interval := time.Duration(float64(time.Second) / o.Rate)
-
-	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		slots    = make(chan struct{}, o.MaxInFlight)
-		lastTick = time.Now() // wallclock: pacing
-	)
-	send := func(idx int, dup bool) {
-		defer wg.Done()
-		defer func() { <-slots }()
-		mu.Lock()
-		req := run.Sent[idx].Request
-		mu.Unlock()
-		res, _ := s.Send(ctx, req)
-		mu.Lock()
-		run.Attempts = append(run.Attempts, Attempt{Index: idx, Dup: dup, Result: res})
-		if res.Accepted {
-			run.Sent[idx].Accepted = true
-		}
-		mu.Unlock()
-	}
+	sn := &sending{ctx: ctx, sender: s, run: run, slots: make(chan struct{}, o.MaxInFlight)}
+	lastTick := time.Now() // wallclock: pacing
 	for i := 0; i < total; i++ {
 		// Pace against the start time, not the previous send, so a slow
 		// moment does not lower the rate of the whole run.
@@ -216,41 +196,25 @@ func Start(ctx context.Context, s *callbacks.Sender, o Options) (*Run, error) {
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
-				wg.Wait()
+				sn.wg.Wait()
 				return run, fmt.Errorf("load run stopped after %d of %d requests: %w", i, total, ctx.Err())
 			}
 		}
-		idx, dup := -1, false
-		if len(run.Sent) > 0 && rnd.Float64() < o.Dup {
-			idx, dup = gen.pickDup(len(run.Sent)), true
-			mu.Lock()
-			run.Sent[idx].Copies++
-			mu.Unlock()
-		} else {
-			req, group, err := gen.next()
-			if err != nil {
-				wg.Wait()
-				return run, err
-			}
-			mu.Lock()
-			run.Sent = append(run.Sent, &Sent{Request: req, GroupID: group, SentAt: time.Now(), Copies: 1}) // wallclock: send time, for latency
-			idx = len(run.Sent) - 1
-			mu.Unlock()
+		idx, dup, err := sn.choose(gen)
+		if err != nil {
+			sn.wg.Wait()
+			return run, err
 		}
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return run, ctx.Err()
+		if err := sn.start(idx, dup); err != nil {
+			sn.wg.Wait()
+			return run, err
 		}
-		wg.Add(1)
-		go send(idx, dup)
 		if o.Progress != nil && time.Since(lastTick) >= time.Second {
 			lastTick = time.Now() // wallclock: pacing
 			o.Progress(i+1, total)
 		}
 	}
-	wg.Wait()
+	sn.wg.Wait()
 	run.Elapsed = time.Since(run.Began)
 	if o.Progress != nil {
 		o.Progress(total, total)
@@ -258,95 +222,65 @@ func Start(ctx context.Context, s *callbacks.Sender, o Options) (*Run, error) {
 	return run, nil
 }
 
-func seedBytes(seed uint64) [32]byte {
-	var b [32]byte
-	for i := range 8 {
-		b[i] = byte(seed >> (8 * i))
-	}
-	return b
+// sending is a run under way: its requests are chosen one after the other
+// and sent concurrently, at most MaxInFlight at once.
+type sending struct {
+	ctx    context.Context
+	sender *callbacks.Sender
+	slots  chan struct{} // one per request in flight
+	wg     sync.WaitGroup
+
+	mu  sync.Mutex // guards run
+	run *Run
 }
 
-// generator makes the run's distinct callbacks.
-type generator struct {
-	rnd  *rand.Rand
-	opts Options
-	b    *callbacks.Builder
-	run  string // makes ids unique across runs against the same table
-	// runNum does the same for OA's numeric MsgIds.
-	runNum int64
-	n      int
-}
-
-// pickDup chooses which earlier request a duplicate repeats: half the time
-// the newest (usually still in flight: a concurrent retry), otherwise one of
-// the last few seconds' (a late retry).
-func (g *generator) pickDup(n int) int {
-	if g.rnd.IntN(2) == 0 {
-		return n - 1
+// choose picks the next request: a duplicate of an earlier one (a share
+// Options.Dup of them) or a new one from gen, recorded in the run.
+func (sn *sending) choose(gen *generator) (idx int, dup bool, err error) {
+	run := sn.run
+	if len(run.Sent) > 0 && gen.rnd.Float64() < run.Options.Dup {
+		idx = gen.pickDup(len(run.Sent))
+		sn.mu.Lock()
+		run.Sent[idx].Copies++
+		sn.mu.Unlock()
+		return idx, true, nil
 	}
-	window := max(1, int(g.opts.Rate*3))
-	return n - 1 - g.rnd.IntN(min(window, n))
-}
-
-var texts = []string{"大家好", "今天的分享很有收获", "请问下周的活动几点开始？", "谢谢老师", "这个资料哪里可以下载", "打卡", "同意楼上", "有人一起去吗", "收到", "明天见"}
-
-func (g *generator) next() (callbacks.Request, string, error) {
-	g.n++
-	ch := g.channel()
-	t := g.opts.Targets[ch]
-	at := g.opts.Now()
-	member := fmt.Sprintf("load-m%03d", g.rnd.IntN(500))
-	text := texts[g.rnd.IntN(len(texts))] + " #" + strconv.Itoa(g.n)
-	id := "load-" + g.run + "-" + strconv.Itoa(g.n)
-	var group string
-	if len(t.Groups) > 0 {
-		group = t.Groups[g.rnd.IntN(len(t.Groups))]
-	}
-	var (
-		req callbacks.Request
-		err error
-	)
-	switch ch {
-	case qunyun.ChannelRelay:
-		req, err = g.b.Relay(t.Account, wechat.RelayEvent{
-			ID: id, Type: wechat.RelayMessage, GroupID: group, MemberID: member, Kind: "text", Text: text, Time: at.Unix(),
-		}, at)
-	case qunyun.ChannelWeComBot:
-		req, err = g.b.BotMention(t.Account, group, member, id, "@群助手 "+text, at)
-	case qunyun.ChannelWeCom:
-		// Each event names one new member, so the plaintext (and its key) is
-		// unique; join and leave alternate so group sizes stay level.
-		req, err = g.b.WeComMembership(t.Account, callbacks.Membership{
-			ChatID: group, Joined: g.n%2 == 1, Members: []string{"load-w" + g.run + "-" + strconv.Itoa(g.n)},
-			Scene: wechat.JoinByQRCode, MemberVersion: g.n,
-		}, at)
-	case qunyun.ChannelOA:
-		group = ""
-		req, err = g.b.OAText(t.Account, "load-o"+member, text, g.msgID(), at)
-	}
+	req, group, err := gen.next()
 	if err != nil {
-		return callbacks.Request{}, "", fmt.Errorf("build %s request %d: %w", ch, g.n, err)
+		return 0, false, err
 	}
-	return req, group, nil
+	sn.mu.Lock()
+	run.Sent = append(run.Sent, &Sent{Request: req, GroupID: group, SentAt: time.Now(), Copies: 1}) // wallclock: send time, for latency
+	idx = len(run.Sent) - 1
+	sn.mu.Unlock()
+	return idx, false, nil
 }
 
-// msgID is a 64-bit OA MsgId unique to this run.
-func (g *generator) msgID() int64 {
-	return g.runNum*1e7 + int64(g.n)
+// start sends request idx once a slot is free, in the background; it
+// fails only when the context ends first.
+func (sn *sending) start(idx int, dup bool) error {
+	select {
+	case sn.slots <- struct{}{}:
+	case <-sn.ctx.Done():
+		return sn.ctx.Err()
+	}
+	sn.wg.Add(1)
+	go sn.send(idx, dup)
+	return nil
 }
 
-func (g *generator) channel() qunyun.Channel {
-	chs := g.opts.Mix.channels()
-	total := 0.0
-	for _, ch := range chs {
-		total += g.opts.Mix[ch]
+// send sends one copy of request idx and records the attempt.
+func (sn *sending) send(idx int, dup bool) {
+	defer sn.wg.Done()
+	defer func() { <-sn.slots }()
+	sn.mu.Lock()
+	req := sn.run.Sent[idx].Request
+	sn.mu.Unlock()
+	res, _ := sn.sender.Send(sn.ctx, req)
+	sn.mu.Lock()
+	sn.run.Attempts = append(sn.run.Attempts, Attempt{Index: idx, Dup: dup, Result: res})
+	if res.Accepted {
+		sn.run.Sent[idx].Accepted = true
 	}
-	x := g.rnd.Float64() * total
-	for _, ch := range chs {
-		if x < g.opts.Mix[ch] {
-			return ch
-		}
-		x -= g.opts.Mix[ch]
-	}
-	return chs[len(chs)-1]
+	sn.mu.Unlock()
 }

@@ -1,6 +1,51 @@
 package local
 
-import "io"
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/qunyun/qunyun/internal/dynamo/localtable"
+	"github.com/qunyun/qunyun/internal/local/dynalite"
+)
+
+// startEngine starts dynalite at the stack's DynamoDB address, unless
+// Config.DynamoEndpoint names a running engine (then it returns nil and a
+// channel that never fires). died receives the engine's end.
+func (s *Stack) startEngine(ctx context.Context) (engine *dynalite.Engine, died <-chan error, err error) {
+	ch := make(chan error, 1)
+	if s.cfg.DynamoEndpoint != "" {
+		return nil, ch, nil
+	}
+	engine, err = dynalite.Start(ctx, dynalite.Options{
+		Root: s.cfg.Root, Addr: strings.TrimPrefix(s.endpoints.DynamoDB, "http://"),
+		DataDir: dataDir(s.cfg.DataDir), Log: &prefixWriter{prefix: "[dynalite] ", out: s.cfg.Log},
+	})
+	if err != nil {
+		return nil, ch, err
+	}
+	go func() { ch <- engine.Wait() }()
+	return engine, ch, nil
+}
+
+// createTable creates the template's table in the stack's engine.
+func (s *Stack) createTable(ctx context.Context) error {
+	db := dynamodb.New(dynamodb.Options{
+		Region: Region, BaseEndpoint: aws.String(s.endpoints.DynamoDB),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	if err := localtable.CreateTable(ctx, db, s.tpl.Tables[0], s.endpoints.TableName); err != nil {
+		return fmt.Errorf("create table %s on %s: %w", s.endpoints.TableName, s.endpoints.DynamoDB, err)
+	}
+	s.log.Info("table ready; TTL and point-in-time recovery skipped (dynalite lacks them)",
+		"table", s.endpoints.TableName, "ttlAttribute", s.tpl.Tables[0].TTLAttribute)
+	return nil
+}
 
 // dataDir maps Config.DataDir's "-" (in memory) to dynalite.Options'.
 func dataDir(d string) string {

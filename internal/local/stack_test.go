@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/sam"
+	"github.com/qunyun/qunyun/internal/syncbuf"
 	"github.com/qunyun/qunyun/internal/wechat"
 )
 
@@ -34,24 +34,6 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
-}
-
-// syncBuffer collects the functions' output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // nightlyUTC is 02:00 in Asia/Shanghai, when ScoringFunction's cron fires.
@@ -610,7 +592,7 @@ func TestStackSteppedClock(t *testing.T) {
 // the function that stops it and checks Run's error.
 func runStack(t *testing.T, cfg local.Config) (st *local.Stack, stop func()) {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	cfg.Log = log
 	st, err := local.New(cfg)
 	if err != nil {

@@ -1,7 +1,6 @@
 package push_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/syncbuf"
 	"github.com/qunyun/qunyun/internal/wechat"
 	"github.com/qunyun/qunyun/internal/wechatapi"
 )
@@ -68,24 +68,6 @@ func (b *recBus) of(detailType string) []bus.Event {
 	return out
 }
 
-// syncBuffer is a metrics sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is one push deployment: a table on dynalite, the WeChat sandbox on a
 // loopback HTTP server, a manual clock.
 type env struct {
@@ -100,13 +82,13 @@ type env struct {
 	relayURL   string
 	relayPosts atomic.Int64
 	bus        *recBus
-	metrics    *syncBuffer
+	metrics    *syncbuf.Buffer
 	svc        *push.Service
 }
 
 func newEnv(t testing.TB, start time.Time) *env {
 	t.Helper()
-	e := &env{t: t, ctx: context.Background(), clk: clock.NewManual(start), bus: &recBus{}, metrics: &syncBuffer{}}
+	e := &env{t: t, ctx: context.Background(), clk: clock.NewManual(start), bus: &recBus{}, metrics: &syncbuf.Buffer{}}
 	e.tb = dynamotest.NewTable(t, e.clk)
 	e.sbx = sandbox.New(e.clk)
 	oaSrv := httptest.NewServer(e.sbx.OA())

@@ -14,7 +14,6 @@
 package runtimetest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -34,6 +33,7 @@ import (
 	"github.com/qunyun/qunyun/internal/local/runtimeapi"
 	"github.com/qunyun/qunyun/internal/local/sandbox"
 	"github.com/qunyun/qunyun/internal/sam"
+	"github.com/qunyun/qunyun/internal/syncbuf"
 )
 
 // Runtime is one bootstrap process serving one execution environment.
@@ -41,7 +41,7 @@ type Runtime struct {
 	Server *runtimeapi.Server
 	exited chan struct{}
 	err    error // the process's exit error, valid once exited is closed
-	output *syncBuffer
+	output *syncbuf.Buffer
 	cmd    *exec.Cmd
 }
 
@@ -54,7 +54,7 @@ func Start(bin string, f sam.Function, env []string) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{Server: srv, exited: make(chan struct{}), output: &syncBuffer{}}
+	r := &Runtime{Server: srv, exited: make(chan struct{}), output: &syncbuf.Buffer{}}
 	r.cmd = exec.Command(bin)
 	r.cmd.Env = append(slices.Clone(env), "AWS_LAMBDA_RUNTIME_API="+addr)
 	r.cmd.Dir = filepath.Dir(bin)
@@ -88,7 +88,7 @@ func (r *Runtime) Exited(d time.Duration) (exitErr error, ok bool) {
 }
 
 // Output returns what the process wrote to stdout and stderr so far.
-func (r *Runtime) Output() string { return r.output.String() }
+func (r *Runtime) Output() string { return strings.TrimSpace(r.output.String()) }
 
 // Stop kills the process if it still runs and closes the server.
 func (r *Runtime) Stop() {
@@ -99,24 +99,6 @@ func (r *Runtime) Stop() {
 		<-r.exited
 	}
 	r.Server.Close()
-}
-
-// syncBuffer collects a process's output; the process writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.TrimSpace(b.buf.String())
 }
 
 // Stack is the local stand-in for what a deployed function talks to:

@@ -4,11 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,66 +17,33 @@ import (
 // links as in Run, and members take part in sessions that start. It is the
 // demo life of `make run`: enough to see the system work, never a load.
 func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
-	if s.Log == nil {
-		s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if s.Stack.HTTP == nil {
-		s.Stack.HTTP = &http.Client{Timeout: 5 * time.Second}
-	}
+	s.prepare()
 	if every <= 0 {
 		every = 4 * time.Second
 	}
-	s.stats = stats{sent: Counts{}, accepted: Counts{}, rejected: map[string]int{}}
-	s.builder = &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed)), Now: s.Stack.Clock.Now}
-	s.sender = &callbacks.Sender{Base: strings.TrimRight(s.Stack.Gateway, "/"), Client: s.Stack.HTTP}
-	s.sessions, s.tasks, s.codes, s.callsN, s.version = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}, map[string]int{}
-	s.events = nil
-
-	// Who talks: the members who say something, in groups whose chat the
-	// bridge carries and that are meant to be lively.
-	type speaker struct {
-		g *Group
-		m *Member
+	chat, err := s.newLiveChat()
+	if err != nil {
+		return err
 	}
-	var speakers []speaker
-	for _, g := range s.World.Groups {
-		if g.Chat.ID == "" || g.Profile.activity < 0.5 {
-			continue
-		}
-		for _, m := range g.Members {
-			if m.Persona != Lurker && m.Persona != Spammer {
-				speakers = append(speakers, speaker{g, m})
-			}
+
+	jobs, stop := s.startWorker(ctx)
+	defer stop()
+
+	// enqueue hands j to the worker; false when ctx ended first.
+	enqueue := func(j job) bool {
+		select {
+		case jobs <- j:
+			return true
+		case <-ctx.Done():
+			return false
 		}
 	}
-	if len(speakers) == 0 {
-		return fmt.Errorf("live: no group whose chat the bridge carries")
-	}
-	// wallclock: a random seed
-	p := &planner{rnd: rand.New(rand.NewPCG(s.Seed, uint64(time.Now().UnixNano()))), world: s.World, seed: s.Seed}
-	open := map[*Group][]Event{} // questions waiting for an answer, per group
-
-	jobs := make(chan job, 64)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	b := &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed + 1)), Now: s.Stack.Clock.Now}
-	go func() {
-		defer wg.Done()
-		for j := range jobs {
-			s.do(ctx, b, j)
-		}
-	}()
-	defer func() { close(jobs); wg.Wait() }()
-
 	send := func(e Event) error {
 		req, err := s.buildWith(s.builder, e)
 		if err != nil {
 			return fmt.Errorf("live: %w", err)
 		}
-		select {
-		case jobs <- job{e: e, req: req}:
-		case <-ctx.Done():
-		}
+		enqueue(job{e: e, req: req})
 		return nil
 	}
 	nextChat := time.Now() // wallclock: Live paces chat in real time
@@ -106,9 +69,7 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 		for s.events.Len() > 0 && !s.events[0].At.After(now) {
 			e := heap.Pop(&s.events).(Event)
 			if e.Kind == kindConfirm || e.Kind == kindOpen {
-				select {
-				case jobs <- job{e: e}:
-				case <-ctx.Done():
+				if !enqueue(job{e: e}) {
 					return nil
 				}
 				continue
@@ -121,28 +82,87 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 			continue
 		}
 		// Half to one and a half times `every`, so it does not tick like a clock.
-		nextChat = time.Now().Add(every/2 + time.Duration(p.rnd.Int64N(int64(every)))) // wallclock: Live paces chat in real time
-		sp := speakers[p.rnd.IntN(len(speakers))]
-		g, m := sp.g, sp.m
-		p.seq++
-		e := p.message(g, m, personaTraits[m.Persona], now)
-		e.ID = fmt.Sprintf("live-%d-%d", now.UnixMilli(), p.seq)
-		switch e.Scene {
-		case sceneQuestion:
-			open[g] = append(open[g], e)
-		case sceneAnswer:
-			if q := open[g]; len(q) > 0 && q[len(q)-1].Member != m {
-				e.ReplyTo, e.Mentions = q[len(q)-1].ID, []string{q[len(q)-1].Member.ID}
-				open[g] = q[:len(q)-1]
-			} else {
-				e.Text = texts.pick(p.rnd, texts.Chatter, 0)
-			}
-		}
-		e.Scene = 0
-		if err := send(e); err != nil {
+		nextChat = time.Now().Add(every/2 + time.Duration(chat.p.rnd.Int64N(int64(every)))) // wallclock: Live paces chat in real time
+		if err := send(chat.next(now)); err != nil {
 			return err
 		}
 	}
+}
+
+// startWorker sends Live's jobs, one at a time, until stop, which waits
+// for the job in hand.
+func (s *Simulation) startWorker(ctx context.Context) (jobs chan<- job, stop func()) {
+	ch := make(chan job, 64)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	b := &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed + 1)), Now: s.Stack.Clock.Now}
+	go func() {
+		defer wg.Done()
+		for j := range ch {
+			s.do(ctx, b, j)
+		}
+	}()
+	return ch, func() { close(ch); wg.Wait() }
+}
+
+// liveChat is Live's group chat: a random speaker says what their persona
+// says, and an answer replies to the latest open question of the group
+// asked by someone else.
+type liveChat struct {
+	p        *planner
+	speakers []speaker
+	open     map[*Group][]Event // questions waiting for an answer, per group
+}
+
+// speaker is a member who says something, in their group.
+type speaker struct {
+	g *Group
+	m *Member
+}
+
+// newLiveChat finds who talks: the members who say something, in groups
+// whose chat the bridge carries and that are meant to be lively.
+func (s *Simulation) newLiveChat() (*liveChat, error) {
+	var speakers []speaker
+	for _, g := range s.World.Groups {
+		if g.Chat.ID == "" || g.Profile.activity < 0.5 {
+			continue
+		}
+		for _, m := range g.Members {
+			if m.Persona != Lurker && m.Persona != Spammer {
+				speakers = append(speakers, speaker{g, m})
+			}
+		}
+	}
+	if len(speakers) == 0 {
+		return nil, fmt.Errorf("live: no group whose chat the bridge carries")
+	}
+	// wallclock: a random seed
+	p := &planner{rnd: rand.New(rand.NewPCG(s.Seed, uint64(time.Now().UnixNano()))), world: s.World, seed: s.Seed}
+	return &liveChat{p: p, speakers: speakers, open: map[*Group][]Event{}}, nil
+}
+
+// next is the next chat message, said at now.
+func (c *liveChat) next(now time.Time) Event {
+	p := c.p
+	sp := c.speakers[p.rnd.IntN(len(c.speakers))]
+	g, m := sp.g, sp.m
+	p.seq++
+	e := p.message(g, m, personaTraits[m.Persona], now)
+	e.ID = fmt.Sprintf("live-%d-%d", now.UnixMilli(), p.seq)
+	switch e.Scene {
+	case sceneQuestion:
+		c.open[g] = append(c.open[g], e)
+	case sceneAnswer:
+		if q := c.open[g]; len(q) > 0 && q[len(q)-1].Member != m {
+			e.ReplyTo, e.Mentions = q[len(q)-1].ID, []string{q[len(q)-1].Member.ID}
+			c.open[g] = q[:len(q)-1]
+		} else {
+			e.Text = texts.pick(p.rnd, texts.Chatter, 0)
+		}
+	}
+	e.Scene = 0
+	return e
 }
 
 // Sent returns how many callbacks a Live (or Run) has sent and had

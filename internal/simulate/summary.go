@@ -87,6 +87,22 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 		Scores: []ScoreLine{}, Reached: []SessionReach{},
 	}
 	s.stats.mu.Unlock()
+	byID, err := s.countDeliveries(ctx, sum, end)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.countSessions(ctx, sum, end, byID); err != nil {
+		return nil, err
+	}
+	if err := s.readScores(ctx, sum); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// countDeliveries counts the simulated groups' deliveries around the run
+// by state and class, and returns them by id.
+func (s *Simulation) countDeliveries(ctx context.Context, sum *Summary, end time.Time) (map[string]qunyun.Delivery, error) {
 	t := s.Stack.Table
 	byID := map[string]qunyun.Delivery{}
 	// Deliveries are keyed by the UTC date of their slot.
@@ -106,9 +122,15 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 			}
 		}
 	}
-	sessions, err := dynamo.Sessions{Table: t}.SessionsStarting(ctx, s.Start, end)
+	return byID, nil
+}
+
+// countSessions counts the run's sessions by state and tells how far each
+// one's opening, closing and recap got (byID: the deliveries).
+func (s *Simulation) countSessions(ctx context.Context, sum *Summary, end time.Time, byID map[string]qunyun.Delivery) error {
+	sessions, err := dynamo.Sessions{Table: s.Stack.Table}.SessionsStarting(ctx, s.Start, end)
 	if err != nil {
-		return nil, fmt.Errorf("summary: sessions: %w", err)
+		return fmt.Errorf("summary: sessions: %w", err)
 	}
 	for _, ss := range sessions {
 		sum.Sessions[string(ss.State)]++
@@ -132,15 +154,21 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 		}
 		return a.SessionID < b.SessionID
 	})
+	return nil
+}
+
+// readScores reads each group's latest score and the latest report's date.
+func (s *Simulation) readScores(ctx context.Context, sum *Summary) error {
+	t := s.Stack.Table
 	for _, g := range s.World.Groups {
 		items, err := t.QueryItems(ctx, dynamo.Query{PK: "GROUP#" + g.ID, SKPrefix: "SCORE#", Desc: true, Limit: 1})
 		if err != nil {
-			return nil, fmt.Errorf("summary: score of %s: %w", g.ID, err)
+			return fmt.Errorf("summary: score of %s: %w", g.ID, err)
 		}
 		line := ScoreLine{GroupID: g.ID, Purpose: string(g.Purpose), Dying: g.Dying}
 		if len(items) == 1 {
 			if err := dynamo.Unmarshal(items[0], &line); err != nil {
-				return nil, fmt.Errorf("summary: score of %s: %w", g.ID, err)
+				return fmt.Errorf("summary: score of %s: %w", g.ID, err)
 			}
 			line.GroupID, line.Dying = g.ID, g.Dying
 		}
@@ -148,7 +176,7 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 	}
 	reports, err := t.QueryItems(ctx, dynamo.Query{PK: "REPORT", Desc: true, Limit: 1})
 	if err != nil {
-		return nil, fmt.Errorf("summary: report: %w", err)
+		return fmt.Errorf("summary: report: %w", err)
 	}
 	if len(reports) == 1 {
 		var k dynamo.Keys
@@ -156,7 +184,7 @@ func (s *Simulation) summarise(ctx context.Context, end time.Time) (*Summary, er
 			sum.ReportDate = k.SK
 		}
 	}
-	return sum, nil
+	return nil
 }
 
 // countClass adds one delivery to ByClass.

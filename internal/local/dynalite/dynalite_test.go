@@ -18,6 +18,7 @@ import (
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/host"
+	"github.com/qunyun/qunyun/internal/syncbuf"
 )
 
 // TestEngineSurvivesAbortedRequests aborts 100 requests in the ways a
@@ -32,7 +33,7 @@ func TestEngineSurvivesAbortedRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log syncbuf.Buffer
 	ctx := context.Background()
 	e, err := dynalite.Start(ctx, dynalite.Options{Root: root, Addr: "127.0.0.1:0", Log: &log})
 	if err != nil {
@@ -146,22 +147,4 @@ func abortRequest(host, table string, kind abortKind, i int) error {
 		conn.(*net.TCPConn).SetLinger(0) // Close sends RST
 	}
 	return nil
-}
-
-// syncBuffer collects the engine's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

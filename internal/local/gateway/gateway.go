@@ -214,39 +214,7 @@ func NewEvent(r *http.Request, body []byte, route Route, params map[string]strin
 	}
 	prefix, _, _ := strings.Cut(domain, ".")
 
-	headers := map[string]string{}
-	var cookies []string
-	for name, values := range r.Header {
-		lower := strings.ToLower(name)
-		if lower == "cookie" {
-			// Payload 2.0 moves cookies out of the headers into their own list.
-			for _, v := range values {
-				for _, c := range strings.Split(v, ";") {
-					if c = strings.TrimSpace(c); c != "" {
-						cookies = append(cookies, c)
-					}
-				}
-			}
-			continue
-		}
-		headers[lower] = strings.Join(values, ",")
-	}
-	headers["host"] = r.Host
-	if _, ok := headers["x-forwarded-for"]; ok {
-		headers["x-forwarded-for"] += ", " + sourceIP
-	} else {
-		headers["x-forwarded-for"] = sourceIP
-	}
-	_, port, _ := net.SplitHostPort(r.Host)
-	if port == "" {
-		port = "80"
-	}
-	headers["x-forwarded-port"] = port
-	headers["x-forwarded-proto"] = "http"
-	headers["x-amzn-trace-id"] = fmt.Sprintf("Root=1-%08x-%s", c.Time.Unix(), randomHex(12))
-	if len(body) > 0 {
-		headers["content-length"] = strconv.Itoa(len(body))
-	}
+	headers, cookies := eventHeaders(r, body, sourceIP, c.Time)
 
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
@@ -285,6 +253,46 @@ func NewEvent(r *http.Request, body []byte, route Route, params map[string]strin
 		}
 	}
 	return ev
+}
+
+// eventHeaders gives payload 2.0's headers, lower-cased with repeated
+// values joined by commas and the cookies moved out into their own list,
+// plus those API Gateway adds (forwarding, trace id, length).
+func eventHeaders(r *http.Request, body []byte, sourceIP string, at time.Time) (map[string]string, []string) {
+	headers := map[string]string{}
+	var cookies []string
+	for name, values := range r.Header {
+		lower := strings.ToLower(name)
+		if lower == "cookie" {
+			// Payload 2.0 moves cookies out of the headers into their own list.
+			for _, v := range values {
+				for _, c := range strings.Split(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						cookies = append(cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		headers[lower] = strings.Join(values, ",")
+	}
+	headers["host"] = r.Host
+	if _, ok := headers["x-forwarded-for"]; ok {
+		headers["x-forwarded-for"] += ", " + sourceIP
+	} else {
+		headers["x-forwarded-for"] = sourceIP
+	}
+	_, port, _ := net.SplitHostPort(r.Host)
+	if port == "" {
+		port = "80"
+	}
+	headers["x-forwarded-port"] = port
+	headers["x-forwarded-proto"] = "http"
+	headers["x-amzn-trace-id"] = fmt.Sprintf("Root=1-%08x-%s", at.Unix(), randomHex(12))
+	if len(body) > 0 {
+		headers["content-length"] = strconv.Itoa(len(body))
+	}
+	return headers, cookies
 }
 
 // queryParameters decodes a raw query string; repeated names are joined

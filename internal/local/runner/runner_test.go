@@ -1,7 +1,6 @@
 package runner_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -12,25 +11,8 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/local/runner"
+	"github.com/qunyun/qunyun/internal/syncbuf"
 )
-
-// syncBuffer is a log the processes write to concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func buildEcho(t *testing.T) string {
 	t.Helper()
@@ -46,7 +28,7 @@ func buildEcho(t *testing.T) string {
 }
 
 func TestPool(t *testing.T) {
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	p := runner.NewPool(runner.Function{
 		Name: "EchoFunction", Binary: buildEcho(t), Timeout: 2 * time.Second, MaxProcs: 2, Log: log,
 		Env: []string{"AWS_LAMBDA_FUNCTION_NAME=EchoFunction", "GREETING=你好"},

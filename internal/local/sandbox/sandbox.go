@@ -10,16 +10,11 @@
 package sandbox
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,37 +44,6 @@ type Call struct {
 	App     string          `json:"app,omitempty"` // appid / corpid the token belongs to
 	Body    json.RawMessage `json:"body,omitempty"`
 	ErrCode int             `json:"errcode"`
-}
-
-// Task is a customer-group (or customer) mass-message task.
-type Task struct {
-	MsgID     string    `json:"msgid"`
-	Sender    string    `json:"sender"`
-	ChatIDs   []string  `json:"chatIds,omitempty"`
-	Customers []string  `json:"customers,omitempty"`
-	Created   time.Time `json:"created"`
-	SentAt    time.Time `json:"sentAt,omitzero"`
-	Cancelled bool      `json:"cancelled,omitempty"`
-	Reminds   []time.Time
-	Body      json.RawMessage `json:"body"`
-}
-
-// Comment is an OA article comment (for the contest APIs).
-type Comment struct {
-	UserCommentID int64  `json:"user_comment_id"`
-	OpenID        string `json:"openid"`
-	CreateTime    int64  `json:"create_time"`
-	Content       string `json:"content"`
-	CommentType   int    `json:"comment_type"` // 0 normal, 1 elected
-	Reply         *struct {
-		Content    string `json:"content"`
-		CreateTime int64  `json:"create_time"`
-	} `json:"reply,omitempty"`
-}
-
-type token struct {
-	app     string
-	expires time.Time
 }
 
 // Server is the sandbox. Create it with New.
@@ -142,44 +106,6 @@ func (s *Server) Calls(path ...string) []Call {
 		}
 	}
 	return out
-}
-
-// Confirm plays the owner who confirms task msgid in WeCom: from now on
-// get_groupmsg_send_result reports it sent. It reports whether the task
-// exists and could be confirmed (not cancelled).
-func (s *Server) Confirm(msgID string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.tasks[msgID]
-	if t == nil || t.Cancelled {
-		return false
-	}
-	if t.SentAt.IsZero() {
-		t.SentAt = s.clk.Now()
-	}
-	return true
-}
-
-// Tasks returns the tasks created so far, by msgid.
-func (s *Server) Tasks() []Task {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Task, 0, len(s.tasks))
-	for _, t := range s.tasks {
-		out = append(out, *t)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].MsgID < out[j].MsgID })
-	return out
-}
-
-// AddComment adds a comment under an article (msg_data_id, index).
-func (s *Server) AddComment(msgDataID string, index int, openID, content string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := msgDataID + "#" + strconv.Itoa(index)
-	id := int64(len(s.comments[key]) + 1)
-	s.comments[key] = append(s.comments[key], &Comment{UserCommentID: id, OpenID: openID, CreateTime: s.clk.Now().Unix(), Content: content})
-	return id
 }
 
 // OA serves the Official Account API at its root.
@@ -360,88 +286,6 @@ func errmsg(code int) string {
 	return "error " + strconv.Itoa(code)
 }
 
-func newToken() string {
-	b := make([]byte, 48)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// issue gives app a new token; old ones stay valid for overlap.
-func (s *Server) issue(app string, overlap time.Duration) string {
-	now := s.clk.Now()
-	if old, ok := s.current[app]; ok {
-		if t := s.tokens[old]; t.expires.After(now.Add(overlap)) {
-			t.expires = now.Add(overlap)
-			s.tokens[old] = t
-		}
-	}
-	tok := newToken()
-	s.tokens[tok] = token{app: app, expires: now.Add(tokenLifetime)}
-	s.current[app] = tok
-	return tok
-}
-
-func (s *Server) tokenAnswer(tok string) map[string]any {
-	return map[string]any{"access_token": tok, "expires_in": int(s.tokens[tok].expires.Sub(s.clk.Now()).Seconds())}
-}
-
-// /cgi-bin/token: always a new token (the old one lives 5 more minutes).
-func (s *Server) oaToken(req request) (map[string]any, int) {
-	q := req.r.URL.Query()
-	if q.Get("appid") == "" || q.Get("secret") == "" {
-		return nil, codeInvalidCredential
-	}
-	return s.tokenAnswer(s.issue("oa:"+q.Get("appid"), tokenOverlap)), 0
-}
-
-// /cgi-bin/stable_token: the same token while it has more than 5 minutes
-// left, unless force_refresh.
-func (s *Server) stableToken(req request) (map[string]any, int) {
-	var in struct {
-		AppID        string `json:"appid"`
-		Secret       string `json:"secret"`
-		ForceRefresh bool   `json:"force_refresh"`
-	}
-	if json.Unmarshal(req.body, &in) != nil || in.AppID == "" || in.Secret == "" {
-		return nil, codeInvalidCredential
-	}
-	app := "oa:" + in.AppID
-	if cur, ok := s.current[app]; ok && !in.ForceRefresh && s.tokens[cur].expires.After(s.clk.Now().Add(tokenOverlap)) {
-		return s.tokenAnswer(cur), 0
-	}
-	overlap := tokenOverlap
-	if in.ForceRefresh {
-		overlap = 0 // a forced refresh ends the old token at once
-	}
-	return s.tokenAnswer(s.issue(app, overlap)), 0
-}
-
-// /cgi-bin/gettoken: WeCom returns the valid token until it expires.
-func (s *Server) getToken(req request) (map[string]any, int) {
-	q := req.r.URL.Query()
-	if q.Get("corpid") == "" || q.Get("corpsecret") == "" {
-		return nil, codeInvalidCredential
-	}
-	// WeCom issues one token per secret; the app is named by a digest of it,
-	// so the recorded calls (/_local/sandbox/calls) never show the secret.
-	digest := sha256.Sum256([]byte(q.Get("corpsecret")))
-	app := "wecom:" + q.Get("corpid") + ":" + hex.EncodeToString(digest[:4])
-	if cur, ok := s.current[app]; ok && s.tokens[cur].expires.After(s.clk.Now()) {
-		return s.tokenAnswer(cur), 0
-	}
-	return s.tokenAnswer(s.issue(app, 0)), 0
-}
-
-// Invalidate ends every token of every app now (simulates a refresh
-// elsewhere or a platform reset): the next call gets 40001... via 42001.
-func (s *Server) Invalidate() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k := range s.tokens {
-		delete(s.tokens, k)
-	}
-}
-
 func (s *Server) ok(request) (map[string]any, int) { return nil, 0 }
 
 func (s *Server) templateSend(request) (map[string]any, int) {
@@ -452,84 +296,6 @@ func (s *Server) templateSend(request) (map[string]any, int) {
 func (s *Server) messageSend(request) (map[string]any, int) {
 	s.msgSeq++
 	return map[string]any{"invaliduser": "", "msgid": fmt.Sprint(s.msgSeq)}, 0
-}
-
-func (s *Server) addMsgTemplate(req request) (map[string]any, int) {
-	var in struct {
-		ChatType   string   `json:"chat_type"`
-		ChatIDs    []string `json:"chat_id_list"`
-		ExternalID []string `json:"external_userid"`
-		Sender     string   `json:"sender"`
-	}
-	if json.Unmarshal(req.body, &in) != nil {
-		return nil, codeInvalidParam
-	}
-	if in.ChatType == "group" && (in.Sender == "" || len(in.ChatIDs) == 0 || len(in.ChatIDs) > 2000) {
-		return nil, codeInvalidParam
-	}
-	s.taskSeq++
-	id := fmt.Sprintf("msgSBX%06d", s.taskSeq)
-	s.tasks[id] = &Task{MsgID: id, Sender: in.Sender, ChatIDs: in.ChatIDs, Customers: in.ExternalID, Created: s.clk.Now(), Body: req.body}
-	return map[string]any{"msgid": id, "fail_list": []string{}}, 0
-}
-
-func (s *Server) task(body []byte) (*Task, int) {
-	var in struct {
-		MsgID string `json:"msgid"`
-	}
-	if json.Unmarshal(body, &in) != nil || s.tasks[in.MsgID] == nil {
-		return nil, codeInvalidParam
-	}
-	return s.tasks[in.MsgID], 0
-}
-
-func (s *Server) sendResult(req request) (map[string]any, int) {
-	t, code := s.task(req.body)
-	if code != 0 {
-		return nil, code
-	}
-	status, sendTime := 0, int64(0)
-	if !t.SentAt.IsZero() {
-		status, sendTime = 1, t.SentAt.Unix()
-	}
-	list := []map[string]any{}
-	for _, c := range t.ChatIDs {
-		list = append(list, map[string]any{"chat_id": c, "userid": t.Sender, "status": status, "send_time": sendTime})
-	}
-	for _, c := range t.Customers {
-		list = append(list, map[string]any{"external_userid": c, "userid": t.Sender, "status": status, "send_time": sendTime})
-	}
-	return map[string]any{"send_list": list, "next_cursor": ""}, 0
-}
-
-func (s *Server) remind(req request) (map[string]any, int) {
-	t, code := s.task(req.body)
-	if code != 0 {
-		return nil, code
-	}
-	now := s.clk.Now()
-	recent := 0
-	for _, at := range t.Reminds {
-		if now.Sub(at) < 24*time.Hour {
-			recent++
-		}
-	}
-	if recent >= 3 {
-		return nil, codeRemindLimit
-	}
-	t.Reminds = append(t.Reminds, now)
-	return nil, 0
-}
-
-func (s *Server) cancel(req request) (map[string]any, int) {
-	t, code := s.task(req.body)
-	if code != 0 {
-		return nil, code
-	}
-	if t.SentAt.IsZero() {
-		t.Cancelled = true
-	}
-	return nil, 0
 }
 
 func (s *Server) webhook(req request) (map[string]any, int) {
@@ -549,69 +315,5 @@ func (s *Server) webhook(req request) (map[string]any, int) {
 		return nil, codeFreqLimit
 	}
 	s.robot[key] = append(recent, now)
-	return nil, 0
-}
-
-func (s *Server) commentList(req request) (map[string]any, int) {
-	var in struct {
-		MsgDataID json.Number `json:"msg_data_id"`
-		Index     int         `json:"index"`
-		Begin     int         `json:"begin"`
-		Count     int         `json:"count"`
-		Type      int         `json:"type"`
-	}
-	if json.Unmarshal(req.body, &in) != nil || in.Count <= 0 || in.Count >= 50 || in.Begin < 0 {
-		return nil, codeInvalidParam
-	}
-	all := s.comments[in.MsgDataID.String()+"#"+strconv.Itoa(in.Index)]
-	var sel []*Comment
-	for _, c := range all {
-		if in.Type == 0 || (in.Type == 1 && c.CommentType == 0) || (in.Type == 2 && c.CommentType == 1) {
-			sel = append(sel, c)
-		}
-	}
-	page := []*Comment{}
-	for i := in.Begin; i < len(sel) && i < in.Begin+in.Count; i++ {
-		page = append(page, sel[i])
-	}
-	return map[string]any{"total": len(sel), "comment": page}, 0
-}
-
-func (s *Server) findComment(body []byte) (*Comment, string, int) {
-	var in struct {
-		MsgDataID     json.Number `json:"msg_data_id"`
-		Index         int         `json:"index"`
-		UserCommentID int64       `json:"user_comment_id"`
-		Content       string      `json:"content"`
-	}
-	if json.Unmarshal(body, &in) != nil {
-		return nil, "", codeInvalidParam
-	}
-	for _, c := range s.comments[in.MsgDataID.String()+"#"+strconv.Itoa(in.Index)] {
-		if c.UserCommentID == in.UserCommentID {
-			return c, in.Content, 0
-		}
-	}
-	return nil, "", codeInvalidParam
-}
-
-func (s *Server) commentMark(req request) (map[string]any, int) {
-	c, _, code := s.findComment(req.body)
-	if code != 0 {
-		return nil, code
-	}
-	c.CommentType = 1
-	return nil, 0
-}
-
-func (s *Server) commentReply(req request) (map[string]any, int) {
-	c, content, code := s.findComment(req.body)
-	if code != 0 || strings.TrimSpace(content) == "" {
-		return nil, codeInvalidParam
-	}
-	c.Reply = &struct {
-		Content    string `json:"content"`
-		CreateTime int64  `json:"create_time"`
-	}{content, s.clk.Now().Unix()}
 	return nil, 0
 }
