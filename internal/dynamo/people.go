@@ -84,13 +84,9 @@ func (p People) ChangeRole(ctx context.Context, rc qunyun.RoleChange) (qunyun.Ro
 
 // RoleChanges lists a group's role changes, oldest first.
 func (p People) RoleChanges(ctx context.Context, groupID string) ([]qunyun.RoleChange, error) {
-	items, err := QueryInto[roleChangeItem](ctx, p.Table, Query{PK: "GROUP#" + groupID, SKPrefix: "ROLE#"})
+	out, err := QueryInto[qunyun.RoleChange](ctx, p.Table, Query{PK: "GROUP#" + groupID, SKPrefix: "ROLE#"})
 	if err != nil {
 		return nil, fmt.Errorf("read role changes of %s: %w", groupID, err)
-	}
-	out := make([]qunyun.RoleChange, len(items))
-	for i, it := range items {
-		out[i] = it.RoleChange
 	}
 	return out, nil
 }

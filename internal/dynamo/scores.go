@@ -125,26 +125,18 @@ func (sc Scores) PutGroupScore(ctx context.Context, s qunyun.GroupScore) error {
 
 // GroupScores reads a group's scores with dates in [from, to], oldest first.
 func (sc Scores) GroupScores(ctx context.Context, groupID, from, to string) ([]qunyun.GroupScore, error) {
-	items, err := QueryInto[scoreItem](ctx, sc.Table, Query{PK: "GROUP#" + groupID, SKFrom: "SCORE#" + from, SKTo: "SCORE#" + to})
+	out, err := QueryInto[qunyun.GroupScore](ctx, sc.Table, Query{PK: "GROUP#" + groupID, SKFrom: "SCORE#" + from, SKTo: "SCORE#" + to})
 	if err != nil {
 		return nil, fmt.Errorf("read scores of %s: %w", groupID, err)
-	}
-	out := make([]qunyun.GroupScore, len(items))
-	for i, it := range items {
-		out[i] = it.GroupScore
 	}
 	return out, nil
 }
 
 // ScoresOn reads every group's score for a date, by group id.
 func (sc Scores) ScoresOn(ctx context.Context, date string) ([]qunyun.GroupScore, error) {
-	items, err := QueryInto[scoreItem](ctx, sc.Table, Query{Index: GSI1, PK: "SCORES#" + date})
+	out, err := QueryInto[qunyun.GroupScore](ctx, sc.Table, Query{Index: GSI1, PK: "SCORES#" + date})
 	if err != nil {
 		return nil, fmt.Errorf("read scores on %s: %w", date, err)
-	}
-	out := make([]qunyun.GroupScore, len(items))
-	for i, it := range items {
-		out[i] = it.GroupScore
 	}
 	return out, nil
 }
@@ -161,13 +153,9 @@ func (sc Scores) PutMemberLevel(ctx context.Context, l qunyun.MemberLevel) error
 
 // MemberLevels reads the stored levels of a group's members.
 func (sc Scores) MemberLevels(ctx context.Context, groupID string) ([]qunyun.MemberLevel, error) {
-	items, err := QueryInto[levelItem](ctx, sc.Table, Query{PK: "GROUP#" + groupID, SKPrefix: "LEVEL#"})
+	out, err := QueryInto[qunyun.MemberLevel](ctx, sc.Table, Query{PK: "GROUP#" + groupID, SKPrefix: "LEVEL#"})
 	if err != nil {
 		return nil, fmt.Errorf("read levels of %s: %w", groupID, err)
-	}
-	out := make([]qunyun.MemberLevel, len(items))
-	for i, it := range items {
-		out[i] = it.MemberLevel
 	}
 	return out, nil
 }

@@ -42,13 +42,9 @@ func (sc Scores) PutContestEntry(ctx context.Context, e qunyun.ContestEntry) err
 
 // ContestEntries lists a contest's entries by comment id.
 func (sc Scores) ContestEntries(ctx context.Context, contestID string) ([]qunyun.ContestEntry, error) {
-	items, err := QueryInto[contestEntryItem](ctx, sc.Table, Query{PK: "CONTEST#" + contestID, SKPrefix: "ENTRY#"})
+	out, err := QueryInto[qunyun.ContestEntry](ctx, sc.Table, Query{PK: "CONTEST#" + contestID, SKPrefix: "ENTRY#"})
 	if err != nil {
 		return nil, fmt.Errorf("list entries of contest %s: %w", contestID, err)
-	}
-	out := make([]qunyun.ContestEntry, len(items))
-	for i, it := range items {
-		out[i] = it.ContestEntry
 	}
 	return out, nil
 }
@@ -66,13 +62,9 @@ func (sc Scores) RecordContestVote(ctx context.Context, v qunyun.ContestVote) (b
 
 // ContestVotes lists a contest's votes.
 func (sc Scores) ContestVotes(ctx context.Context, contestID string) ([]qunyun.ContestVote, error) {
-	items, err := QueryInto[contestVoteItem](ctx, sc.Table, Query{PK: "CONTEST#" + contestID, SKPrefix: "VOTE#"})
+	out, err := QueryInto[qunyun.ContestVote](ctx, sc.Table, Query{PK: "CONTEST#" + contestID, SKPrefix: "VOTE#"})
 	if err != nil {
 		return nil, fmt.Errorf("list votes of contest %s: %w", contestID, err)
-	}
-	out := make([]qunyun.ContestVote, len(items))
-	for i, it := range items {
-		out[i] = it.ContestVote
 	}
 	return out, nil
 }
