@@ -30,7 +30,7 @@ type upHook func(ctx context.Context, st *local.Stack) error
 // stack is up.
 func newLocalCmd(hooks ...upHook) *cobra.Command {
 	cmd := &cobra.Command{Use: "local", Short: "Run the system on this machine"}
-	cmd.AddCommand(newLocalUpCmd(hooks))
+	cmd.AddCommand(newLocalUpCmd(hooks), newLocalBridgeCmd())
 	return cmd
 }
 
@@ -130,6 +130,7 @@ func runLocalUp(cmd *cobra.Command, cfg local.Config, hooks []upHook) error {
   gateway           %[1]s   (HttpApi routes, e.g. %[1]s/wechat/{account})
   health            %[1]s/healthz
   developer         %[1]s/_local/bus  %[1]s/_local/invocations  %[1]s/_local/inflight  %[1]s/_local/sandbox/calls
+  relay bridge      %[1]s/_local/bridge   (what push posted to the relay groups; qunyun local bridge)
   DynamoDB          %[2]s   (table %[3]s)
   event bus         %[4]s   (bus %[5]s)
   WeChat OA API     %[6]s

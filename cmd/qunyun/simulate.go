@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,23 +154,10 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	if err != nil {
 		return err
 	}
-	// The simulation plays the relay bridge too, on a port of its own.
-	bridgeLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("the simulation's relay bridge: %w", err)
-	}
-	bridge := &simulate.Bridge{Keys: map[string][]byte{}}
-	bridgeSrv := &http.Server{Handler: bridge, ReadHeaderTimeout: 5 * time.Second}
-	go bridgeSrv.Serve(bridgeLn)
-	defer bridgeSrv.Close()
-	acctFile, accts, err := simAccounts(f.accountsFile, dir, addr, "http://"+bridgeLn.Addr().String())
+	// Relay groups post to the stack's own bridge.
+	acctFile, accts, err := simAccounts(f.accountsFile, dir, addr)
 	if err != nil {
 		return err
-	}
-	for _, a := range accts {
-		if a.Kind == qunyun.ChannelRelay {
-			bridge.Keys[a.ID] = []byte(a.HMACKey)
-		}
 	}
 	logOut := io.Discard
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -196,7 +182,6 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	if err != nil {
 		return fmt.Errorf("start the simulation's stack: %w", err)
 	}
-	bridge.Now = stack.Clock().Now
 	stackErr := make(chan error, 1)
 	go func() { stackErr <- stack.Run(ctx) }()
 	defer func() {
@@ -257,7 +242,7 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	sim := &simulate.Simulation{
 		Stack: simulate.Stack{Gateway: e.Gateway, Table: table, Clock: stack.Clock(), NextFire: stack.Bus().Unfinished,
 			Hold: stack.Bus().HoldAfter, Settled: stack.Bus().Settled},
-		World: world, Seed: f.seed, Start: start, Days: f.days, Hosts: hosts, Workers: f.workers, Bridge: bridge,
+		World: world, Seed: f.seed, Start: start, Days: f.days, Hosts: hosts, Workers: f.workers, Bridge: stack.Bridge(),
 		Progress: func(day, days, sent int) {
 			lag := time.Duration(0)
 			if next, ok := stack.Bus().Unfinished(); ok {
@@ -347,9 +332,9 @@ func freeLoopback() (string, error) {
 
 // simAccounts copies the accounts file into dir with the webhooks that
 // point at the default local gateway moved to the simulation's own, so its
-// pushes land in its own sandbox, and relay accounts without a bridge given
-// the simulation's (bridge/relay/<id>).
-func simAccounts(path, dir, addr, bridge string) (string, []qunyun.Account, error) {
+// pushes land in its own sandbox and bridge, and relay accounts without a
+// bridge given the stack's (local.BridgePath).
+func simAccounts(path, dir, addr string) (string, []qunyun.Account, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", nil, fmt.Errorf("--accounts: %w", err)
@@ -361,7 +346,7 @@ func simAccounts(path, dir, addr, bridge string) (string, []qunyun.Account, erro
 	for i := range list {
 		list[i].Webhook = strings.Replace(list[i].Webhook, "127.0.0.1:3000", addr, 1)
 		if list[i].Kind == qunyun.ChannelRelay && list[i].Webhook == "" {
-			list[i].Webhook = bridge + "/relay/" + list[i].ID
+			list[i].Webhook = "http://" + addr + local.BridgePath + "/relay/" + list[i].ID
 		}
 	}
 	out, err := json.MarshalIndent(list, "", "  ")

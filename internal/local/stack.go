@@ -39,6 +39,7 @@ import (
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo/localtable"
+	"github.com/qunyun/qunyun/internal/local/bridge"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
@@ -119,6 +120,7 @@ type Stack struct {
 	stepped    *clock.Stepped // set when Config.ClockFile is
 	endpoints  Endpoints      // final once ready; see Endpoints
 	sandbox    *sandbox.Server
+	bridge     *bridge.Server
 	bus        *eventbus.Bus
 	gateway    *gateway.Gateway
 
@@ -207,7 +209,8 @@ func New(cfg Config) (*Stack, error) {
 	if cfg.Accounts, err = filepath.Abs(cfg.Accounts); err != nil {
 		return nil, fmt.Errorf("accounts file: %w", err)
 	}
-	if _, err := accounts.LoadFile(cfg.Accounts); err != nil {
+	dir, err := accounts.LoadFile(cfg.Accounts)
+	if err != nil {
 		return nil, err
 	}
 	if cfg.DynamoEndpoint == "" {
@@ -259,6 +262,7 @@ func New(cfg Config) (*Stack, error) {
 	s.endpoints = e
 
 	s.sandbox = sandbox.New(s.clk)
+	s.bridge = newBridge(dir, s.clk)
 	rules, schedules, routes, err := triggers(tpl, e)
 	if err != nil {
 		s.closeListeners()
@@ -668,9 +672,10 @@ func (s *Stack) mux() http.Handler {
 	mux.HandleFunc("GET /_local/{$}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"endpoints": s.Endpoints(), "developer": []string{
 			"/healthz", "/_local/bus", "/_local/invocations", "/_local/inflight", "/_local/sandbox/calls", "/_local/sandbox/tasks",
-			"/_local/sandbox/fail", "/_local/sandbox/confirm", "/_local/sandbox/reset"}})
+			"/_local/sandbox/fail", "/_local/sandbox/confirm", "/_local/sandbox/reset", "/_local/bridge", "/_local/bridge/reset"}})
 	})
 	mux.Handle("/_local/sandbox/", http.StripPrefix("/_local/sandbox", s.sandbox.Control()))
+	s.bridgeRoutes(mux)
 	mux.Handle("/_sandbox/oa/", http.StripPrefix("/_sandbox/oa", s.sandbox.OA()))
 	mux.Handle("/_sandbox/wecom/", http.StripPrefix("/_sandbox/wecom", s.sandbox.WeCom()))
 	mux.Handle("/", s.whenReady(s.gateway))
