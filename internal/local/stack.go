@@ -145,7 +145,7 @@ type Stack struct {
 // Invocation records one function invocation, for /_local/invocations.
 type Invocation struct {
 	Function   string    `json:"function"`
-	Trigger    string    `json:"trigger"` // "http", "bus" (rules and schedules) or "retry N"
+	Trigger    string    `json:"trigger"` // "http", "bus" (rules and schedules), "retry N" or "invoke"
 	Start      time.Time `json:"start"`
 	DurationMs float64   `json:"durationMs"`
 	Status     string    `json:"status"` // "ok", "error" (function error) or "failed" (could not run)

@@ -15,11 +15,13 @@ import (
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 )
 
-// Live plays a light simulation in real time until ctx ends: about one
-// group message every `every` (members chat, ask and answer in the groups
-// whose chat the bridge sees), the owners confirm tasks and members open
-// links as in Run, and members take part in sessions that start. It is the
-// demo life of `make run`: enough to see the system work, never a load.
+// Live plays a light simulation in real time until ctx ends: the Opening
+// events at their times, about one group message every `every` (members
+// who were there from the start chat, ask and answer in the groups whose
+// chat the bridge sees, and now and then ask the smart bot), the owners
+// confirm tasks and members open links as in Run, and members take part in
+// sessions that start. It is the demo life of `make run`: enough to see
+// the system work, never a load.
 func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 	if s.Log == nil {
 		s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -35,9 +37,13 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 	s.sender = &callbacks.Sender{Base: strings.TrimRight(s.Stack.Gateway, "/"), Client: s.Stack.HTTP}
 	s.sessions, s.tasks, s.codes, s.callsN, s.version = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}, map[string]int{}
 	s.events = nil
+	for _, e := range s.Opening {
+		s.push(e)
+	}
 
 	// Who talks: the members who say something, in groups whose chat the
-	// bridge carries and that are meant to be lively.
+	// bridge carries and that are meant to be lively; newcomers only once
+	// they joined, in the Opening.
 	type speaker struct {
 		g *Group
 		m *Member
@@ -48,13 +54,20 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 			continue
 		}
 		for _, m := range g.Members {
-			if m.Persona != Lurker && m.Persona != Spammer {
+			if m.Persona != Lurker && m.Persona != Spammer && m.Persona != Newcomer {
 				speakers = append(speakers, speaker{g, m})
 			}
 		}
 	}
 	if len(speakers) == 0 {
 		return fmt.Errorf("live: no group whose chat the bridge carries")
+	}
+	// Where members ask the smart bot: the groups only it hears.
+	var botGroups []*Group
+	for _, g := range s.World.Groups {
+		if g.Chat.ID == "" && g.Bot.ID != "" && len(g.Members) > 0 {
+			botGroups = append(botGroups, g)
+		}
 	}
 	// wallclock: a random seed
 	p := &planner{rnd: rand.New(rand.NewPCG(s.Seed, uint64(time.Now().UnixNano()))), world: s.World, seed: s.Seed}
@@ -102,19 +115,17 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 			lastSessions = time.Now() // wallclock: Live paces chat in real time
 			s.observeSessions(ctx, now.Add(-sessionsEvery))
 		}
-		// Reactions that are due (confirmations, opens, session Q&A).
+		// The opening and the reactions that are due (confirmations,
+		// opens, session Q&A).
 		for s.events.Len() > 0 && !s.events[0].At.After(now) {
-			e := heap.Pop(&s.events).(Event)
-			if e.Kind == kindConfirm || e.Kind == kindOpen {
-				select {
-				case jobs <- job{e: e}:
-				case <-ctx.Done():
-					return nil
-				}
-				continue
+			j, err := s.jobFor(heap.Pop(&s.events).(Event))
+			if err != nil {
+				return fmt.Errorf("live: %w", err)
 			}
-			if err := send(e); err != nil {
-				return err
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return nil
 			}
 		}
 		if time.Now().Before(nextChat) { // wallclock: Live paces chat in real time
@@ -122,9 +133,18 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 		}
 		// Half to one and a half times `every`, so it does not tick like a clock.
 		nextChat = time.Now().Add(every/2 + time.Duration(p.rnd.Int64N(int64(every)))) // wallclock: Live paces chat in real time
+		p.seq++
+		if len(botGroups) > 0 && p.seq%botEvery == 0 {
+			g := botGroups[p.rnd.IntN(len(botGroups))]
+			e := Event{At: now, Kind: KindBot, Group: g, Member: g.Members[p.rnd.IntN(len(g.Members))],
+				ID: fmt.Sprintf("live-%d-%d", now.UnixMilli(), p.seq), Text: texts.pick(p.rnd, texts.BotAsks, 0)}
+			if err := send(e); err != nil {
+				return err
+			}
+			continue
+		}
 		sp := speakers[p.rnd.IntN(len(speakers))]
 		g, m := sp.g, sp.m
-		p.seq++
 		e := p.message(g, m, personaTraits[m.Persona], now)
 		e.ID = fmt.Sprintf("live-%d-%d", now.UnixMilli(), p.seq)
 		switch e.Scene {
@@ -144,6 +164,9 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 		}
 	}
 }
+
+// botEvery: every so many acts of Live's chat, a member asks the smart bot.
+const botEvery = 10
 
 // Sent returns how many callbacks a Live (or Run) has sent and had
 // accepted so far.

@@ -85,6 +85,9 @@ type Simulation struct {
 	// Bridge, when set, is the relay bridge the stack posts to (the local
 	// stack's): members open the links in its messages too.
 	Bridge *bridge.Server
+	// Opening, for Live, are events it plays at their own times besides
+	// the chat (see Opening).
+	Opening []Event
 	// Progress, when set, hears about each simulated day as it begins.
 	Progress func(day, days int, sent int)
 	Log      *slog.Logger
