@@ -39,7 +39,7 @@ var noDemo bool
 const demoEvery = 4 * time.Second
 
 // demoGroupSize is how many members the demo gives each group.
-const demoGroupSize = 12
+const demoGroupSize = 30
 
 // demoLink is the tracked link events/callback-link-open.json opens, so
 // that sample redirects on the demo stack as a link from a push would.

@@ -22,7 +22,7 @@ import (
 const (
 	openingFirst    = 15 * time.Second
 	openingJoins    = 20 * time.Second
-	openingJoinStep = 6 * time.Second
+	openingJoinStep = 3 * time.Second
 	openingGreeting = 15 * time.Second
 )
 
