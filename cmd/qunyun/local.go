@@ -94,7 +94,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 	f.StringVar(&dynamoAddr, "dynamodb-addr", envOr("QUNYUN_DYNAMODB_ADDR", local.DefaultDynamoAddr), "dynalite [QUNYUN_DYNAMODB_ADDR]")
 	f.StringVar(&accountsFile, "accounts", os.Getenv("QUNYUN_ACCOUNTS"), "accounts JSON file (default infra/local/accounts.json) [QUNYUN_ACCOUNTS]")
 	f.StringVar(&templateFile, "template", "", "SAM template (default template.yaml)")
-	f.StringVar(&dataDir, "data-dir", "", "dynalite data folder (default .local/dynalite)")
+	f.StringVar(&dataDir, "data-dir", os.Getenv("QUNYUN_DATA_DIR"), `dynalite data folder (default .local/dynalite; "-" keeps it in memory) [QUNYUN_DATA_DIR]`)
 	f.Float64Var(&clockSpeed, "clock-speed", speed, "virtual seconds per real second; 1 is real time [QUNYUN_CLOCK_SPEED]")
 	f.StringVar(&faults, "faults", os.Getenv(faultproxy.EnvFaults), `inject DynamoDB faults for the functions: a rate ("0.05") and optionally kinds ("0.05:throttle,5xx,timeout,lost") [QUNYUN_FAULTS]`)
 	procs, _ := strconv.Atoi(os.Getenv("QUNYUN_MAX_PROCS"))
