@@ -5,7 +5,8 @@
 // (internal/local/runner), serves the HttpApi routes as API Gateway would
 // (internal/local/gateway), routes events and fires schedules like
 // EventBridge (internal/local/eventbus), and mounts the WeChat/WeCom API
-// sandbox (internal/local/sandbox) plus a few developer endpoints.
+// sandbox (internal/local/sandbox), a relay bridge (internal/local/bridge)
+// and a few developer endpoints.
 //
 // The functions run unchanged: only their endpoints and clock differ, passed
 // through the environment the template declares. This package must never be
