@@ -191,8 +191,12 @@ func (d *demo) yesterday(ctx context.Context, st *local.Stack, out io.Writer, to
 	if _, err := st.Invoke(ctx, "ScoringFunction", payload); err != nil {
 		return fmt.Errorf("score %s: %w", date, err)
 	}
-	fmt.Fprintf(out, "demo: yesterday (%s) replayed through the callback (%s; %s accepted) and scored: qunyun get scores, qunyun report\n",
-		date, sent, accepted)
+	total, ok := 0, 0
+	for k, n := range sent {
+		total, ok = total+n, ok+accepted[k]
+	}
+	fmt.Fprintf(out, "demo: yesterday (%s) replayed through the callback, %d of %d callbacks accepted (%s), and scored: qunyun get scores, qunyun report\n",
+		date, ok, total, sent)
 	return settle(ctx, st)
 }
 
