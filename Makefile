@@ -56,7 +56,7 @@ FUZZ_TARGETS += ./internal/contest:FuzzCommentAnswers
 FN    ?= PushFunction
 EVENT ?= events/push-tick.json
 
-.PHONY: help deps build $(addprefix build-,$(FUNCTIONS)) run local-cli test vet unit fuzz bench invoke clean
+.PHONY: help deps build $(addprefix build-,$(FUNCTIONS)) run first-hour local-cli test vet unit fuzz bench invoke clean
 
 # A bare `make` lists the targets; nothing documented runs make without one.
 .DEFAULT_GOAL := help
@@ -102,6 +102,10 @@ LOCAL_CLI     := .local/bin/qunyun
 run:
 	@$(MAKE) --no-print-directory -j2 infra/node_modules/.package-lock.json local-cli
 	$(LOCAL_CLI) local up --prebuilt
+
+## first-hour: make run in the background, check what a newcomer sees in 5 minutes, stop it
+first-hour:
+	infra/local/first-hour.sh
 
 LOCAL_BUILD   = CGO_ENABLED=0 $(GO) build -tags lambda.norpc -gcflags='$(LOCAL_GCFLAGS)' -ldflags='$(LOCAL_LDFLAGS)'
 

@@ -198,6 +198,9 @@ func printDiff(w io.Writer, file string, d *community.Diff) {
 	for _, n := range d.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
+	for _, n := range d.Warnings {
+		fmt.Fprintln(w, "warning:", n)
+	}
 	if d.Empty() {
 		fmt.Fprintf(w, "no changes: the table already matches %s\n", file)
 	}

@@ -179,3 +179,32 @@ func TestConfirm(t *testing.T) {
 		}
 	}
 }
+
+// Apply warns about a plan slot inside quiet hours, and applies anyway.
+func TestApplyWarnsAboutQuietSlots(t *testing.T) {
+	tb, targs := tableArgs(t)
+	file := filepath.Join(t.TempDir(), "community.yaml")
+	if err := os.WriteFile(file, []byte(`
+accounts:
+  - {id: wc, kind: wecom}
+groups:
+  - {id: g1, account: wc, purpose: punch-card}
+contents:
+  - {id: c1, kind: text, text: 早安}
+plans:
+  - {id: p-dawn, contents: [c1], cron: "0 7 * * ? *"}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, "", append([]string{"apply", "-f", file}, targs...)...)
+	if err != nil || !strings.Contains(out, "warning: plan p-dawn: its 07:00 slot is inside the quiet hours (22:00–08:00) of g1") {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if _, found, err := (dynamo.Catalog{Table: tb}).Plan(context.Background(), "p-dawn"); err != nil || !found {
+		t.Fatalf("the plan was not applied: %v", err)
+	}
+	out, _, err = run(t, "", append([]string{"apply", "-f", file, "--dry-run", "--json"}, targs...)...)
+	if err != nil || !strings.Contains(out, `"warnings": [`) {
+		t.Fatalf("apply --json: %v\n%s", err, out)
+	}
+}

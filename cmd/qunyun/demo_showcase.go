@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ const (
 	showcaseBurst   = 12
 )
 
-func showcase(ctx context.Context, gateway string, relay qunyun.Account, clk clock.Clock) error {
+func showcase(ctx context.Context, gateway string, relay qunyun.Account, clk clock.Clock, out io.Writer) error {
 	b := &callbacks.Builder{Now: clk.Now}
 	s := &callbacks.Sender{Base: strings.TrimRight(gateway, "/"), Client: &http.Client{Timeout: 5 * time.Second}}
 	now := clk.Now()
@@ -55,9 +56,9 @@ func showcase(ctx context.Context, gateway string, relay qunyun.Account, clk clo
 			return fmt.Errorf("demo: ads burst: %w", err)
 		}
 	}
-	fmt.Printf("demo: editor 阿青 submitted %s in %s (list it: qunyun content review; approve: qunyun content review approve %s)\n",
+	fmt.Fprintf(out, "demo: editor 阿青 submitted %s in %s (list it: qunyun content review; approve: qunyun content review approve %s)\n",
 		contribution.ID(sub), showcaseGroup, contribution.ID(sub))
-	fmt.Printf("demo: %d ads in %s from one member: one moderation alert and one follow-up to the moderators (see /_local/sandbox/calls)\n",
+	fmt.Fprintf(out, "demo: %d ads in %s from one member: one moderation alert and one follow-up to the moderators (see /_local/sandbox/calls)\n",
 		showcaseBurst, showcaseGroup)
 	return nil
 }

@@ -34,6 +34,7 @@ var getters = map[string]getter{
 	"scores":     getScores,
 	"heat":       getHeat,
 	"roles":      getRoles,
+	"replies":    getReplies,
 }
 
 func getKinds() []string {
@@ -67,6 +68,8 @@ func newGetCmd() *cobra.Command {
               keeps that group's rows (a content's totals stay its whole)
   roles       the audited role changes (promote, demote): when, who, by whom, why;
               --group
+  replies     what the smart bot answered at once in the groups on --date: each
+              message, its reply and the kind of rule (keyword, checkin); --group
 
 Dates are local dates in --tz (default Asia/Shanghai); today is taken from the
 stack's clock (QUNYUN_CLOCK_START/SPEED) when those are set.`,

@@ -30,7 +30,7 @@ type upHook func(ctx context.Context, st *local.Stack) error
 // stack is up.
 func newLocalCmd(hooks ...upHook) *cobra.Command {
 	cmd := &cobra.Command{Use: "local", Short: "Run the system on this machine"}
-	cmd.AddCommand(newLocalUpCmd(hooks))
+	cmd.AddCommand(newLocalUpCmd(hooks), newLocalBridgeCmd())
 	return cmd
 }
 
@@ -94,7 +94,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 	f.StringVar(&dynamoAddr, "dynamodb-addr", envOr("QUNYUN_DYNAMODB_ADDR", local.DefaultDynamoAddr), "dynalite [QUNYUN_DYNAMODB_ADDR]")
 	f.StringVar(&accountsFile, "accounts", os.Getenv("QUNYUN_ACCOUNTS"), "accounts JSON file (default infra/local/accounts.json) [QUNYUN_ACCOUNTS]")
 	f.StringVar(&templateFile, "template", "", "SAM template (default template.yaml)")
-	f.StringVar(&dataDir, "data-dir", "", "dynalite data folder (default .local/dynalite)")
+	f.StringVar(&dataDir, "data-dir", os.Getenv("QUNYUN_DATA_DIR"), `dynalite data folder (default .local/dynalite; "-" keeps it in memory) [QUNYUN_DATA_DIR]`)
 	f.Float64Var(&clockSpeed, "clock-speed", speed, "virtual seconds per real second; 1 is real time [QUNYUN_CLOCK_SPEED]")
 	f.StringVar(&faults, "faults", os.Getenv(faultproxy.EnvFaults), `inject DynamoDB faults for the functions: a rate ("0.05") and optionally kinds ("0.05:throttle,5xx,timeout,lost") [QUNYUN_FAULTS]`)
 	procs, _ := strconv.Atoi(os.Getenv("QUNYUN_MAX_PROCS"))
@@ -130,6 +130,7 @@ func runLocalUp(cmd *cobra.Command, cfg local.Config, hooks []upHook) error {
   gateway           %[1]s   (HttpApi routes, e.g. %[1]s/wechat/{account})
   health            %[1]s/healthz
   developer         %[1]s/_local/bus  %[1]s/_local/invocations  %[1]s/_local/inflight  %[1]s/_local/sandbox/calls
+  relay bridge      %[1]s/_local/bridge   (what push posted to the relay groups; qunyun local bridge)
   DynamoDB          %[2]s   (table %[3]s)
   event bus         %[4]s   (bus %[5]s)
   WeChat OA API     %[6]s

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,7 +121,6 @@ type simRun struct {
 	errOut   io.Writer // the operator's messages
 	logOut   io.Writer // the functions' output
 	logger   *slog.Logger
-	bridge   *simulate.Bridge
 	accts    []qunyun.Account
 	stack    *local.Stack
 	table    *dynamo.Table
@@ -195,8 +193,8 @@ func runSimulate(cmd *cobra.Command, f simFlags) error {
 	return nil
 }
 
-// startStack starts the simulation's relay bridge and its own local stack
-// (free ports, its data in dir, the accounts' webhooks pointed at both)
+// startStack starts the simulation's own local stack (free ports, its data
+// in dir, the accounts' webhooks pointed at its sandbox and relay bridge)
 // and waits until the stack is up. stop, never nil, stops what started.
 func (r *simRun) startStack(ctx context.Context, root, dir string) (stop func(), err error) {
 	var stops []func()
@@ -209,31 +207,17 @@ func (r *simRun) startStack(ctx context.Context, root, dir string) (stop func(),
 	if err != nil {
 		return stop, err
 	}
-	// The simulation plays the relay bridge too, on a port of its own.
-	bridgeLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return stop, fmt.Errorf("the simulation's relay bridge: %w", err)
-	}
-	r.bridge = &simulate.Bridge{Keys: map[string][]byte{}}
-	bridgeSrv := &http.Server{Handler: r.bridge, ReadHeaderTimeout: 5 * time.Second}
-	go bridgeSrv.Serve(bridgeLn)
-	stops = append(stops, func() { bridgeSrv.Close() })
-	acctFile, accts, err := simAccounts(r.accountsFile, dir, addr, "http://"+bridgeLn.Addr().String())
+	// Relay groups post to the stack's own bridge.
+	acctFile, accts, err := simAccounts(r.accountsFile, dir, addr)
 	if err != nil {
 		return stop, err
 	}
 	r.accts = accts
-	for _, a := range accts {
-		if a.Kind == qunyun.ChannelRelay {
-			r.bridge.Keys[a.ID] = []byte(a.HMACKey)
-		}
-	}
 	stack, err := local.New(r.stackConfig(root, dir, acctFile, addr))
 	if err != nil {
 		return stop, fmt.Errorf("start the simulation's stack: %w", err)
 	}
 	r.stack = stack
-	r.bridge.Now = stack.Clock().Now
 	ctx, cancel := context.WithCancel(ctx)
 	stackErr := make(chan error, 1)
 	go func() { stackErr <- stack.Run(ctx) }()
@@ -332,7 +316,7 @@ func (r *simRun) simulation(c *community.Community) (*simulate.Simulation, []sim
 	sim := &simulate.Simulation{
 		Stack: simulate.Stack{Gateway: stack.Endpoints().Gateway, Table: r.table, Clock: stack.Clock(), NextFire: stack.Bus().Unfinished,
 			Hold: stack.Bus().HoldAfter, Settled: stack.Bus().Settled},
-		World: world, Seed: r.seed, Start: r.start, Days: r.days, Hosts: hosts, Workers: r.workers, Bridge: r.bridge,
+		World: world, Seed: r.seed, Start: r.start, Days: r.days, Hosts: hosts, Workers: r.workers, Bridge: r.stack.Bridge(),
 		Progress: func(day, days, sent int) {
 			lag := time.Duration(0)
 			if next, ok := stack.Bus().Unfinished(); ok {
@@ -426,9 +410,9 @@ func freeLoopback() (string, error) {
 
 // simAccounts copies the accounts file into dir with the webhooks that
 // point at the default local gateway moved to the simulation's own, so its
-// pushes land in its own sandbox, and relay accounts without a bridge given
-// the simulation's (bridge/relay/<id>).
-func simAccounts(path, dir, addr, bridge string) (string, []qunyun.Account, error) {
+// pushes land in its own sandbox and bridge, and relay accounts without a
+// bridge given the stack's (local.BridgePath).
+func simAccounts(path, dir, addr string) (string, []qunyun.Account, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", nil, fmt.Errorf("--accounts: %w", err)
@@ -440,7 +424,7 @@ func simAccounts(path, dir, addr, bridge string) (string, []qunyun.Account, erro
 	for i := range list {
 		list[i].Webhook = strings.Replace(list[i].Webhook, "127.0.0.1:3000", addr, 1)
 		if list[i].Kind == qunyun.ChannelRelay && list[i].Webhook == "" {
-			list[i].Webhook = bridge + "/relay/" + list[i].ID
+			list[i].Webhook = "http://" + addr + local.BridgePath + "/relay/" + list[i].ID
 		}
 	}
 	out, err := json.MarshalIndent(list, "", "  ")

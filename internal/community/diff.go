@@ -91,6 +91,9 @@ type Diff struct {
 	Unnamed int `json:"unnamed,omitempty"`
 	// Notes are things apply cannot do (yet), said rather than hidden.
 	Notes []string `json:"notes,omitempty"`
+	// Warnings are what the file asks that will not happen as written
+	// (QuietSlots); apply goes ahead.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Empty reports whether applying would change nothing.
@@ -125,7 +128,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 		return nil, err
 	}
 	var upserts, deletes []Change
-	d := &Diff{Notes: overridden}
+	d := &Diff{Notes: overridden, Warnings: QuietSlots(c, t.Now())}
 	add := func(changes, gone []Change) {
 		upserts = append(upserts, changes...)
 		if prune {

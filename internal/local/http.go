@@ -26,9 +26,10 @@ func (s *Stack) mux() http.Handler {
 	mux.HandleFunc("GET /_local/{$}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"endpoints": s.Endpoints(), "developer": []string{
 			"/healthz", "/_local/bus", "/_local/invocations", "/_local/inflight", "/_local/sandbox/calls", "/_local/sandbox/tasks",
-			"/_local/sandbox/fail", "/_local/sandbox/confirm", "/_local/sandbox/reset"}})
+			"/_local/sandbox/fail", "/_local/sandbox/confirm", "/_local/sandbox/reset", "/_local/bridge", "/_local/bridge/reset"}})
 	})
 	mux.Handle("/_local/sandbox/", http.StripPrefix("/_local/sandbox", s.sandbox.Control()))
+	s.bridgeRoutes(mux)
 	mux.Handle("/_sandbox/oa/", http.StripPrefix("/_sandbox/oa", s.sandbox.OA()))
 	mux.Handle("/_sandbox/wecom/", http.StripPrefix("/_sandbox/wecom", s.sandbox.WeCom()))
 	mux.Handle("/", s.whenReady(s.gateway))

@@ -5,7 +5,8 @@
 // (internal/local/runner), serves the HttpApi routes as API Gateway would
 // (internal/local/gateway), routes events and fires schedules like
 // EventBridge (internal/local/eventbus), and mounts the WeChat/WeCom API
-// sandbox (internal/local/sandbox) plus a few developer endpoints.
+// sandbox (internal/local/sandbox), a relay bridge (internal/local/bridge)
+// and a few developer endpoints.
 //
 // The functions run unchanged: only their endpoints and clock differ, passed
 // through the environment the template declares. This package must never be
@@ -29,6 +30,7 @@ import (
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
+	"github.com/qunyun/qunyun/internal/local/bridge"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
@@ -108,6 +110,7 @@ type Stack struct {
 	stepped    *clock.Stepped // set when Config.ClockFile is
 	endpoints  Endpoints      // final once ready; see Endpoints
 	sandbox    *sandbox.Server
+	bridge     *bridge.Server
 	bus        *eventbus.Bus
 	gateway    *gateway.Gateway
 
@@ -150,6 +153,12 @@ func New(cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	s.sandbox = sandbox.New(s.clk)
+	dir, err := accounts.LoadFile(cfg.Accounts) // checked by load
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	s.bridge = newBridge(dir, s.clk)
 	if err := s.wire(); err != nil {
 		s.closeListeners()
 		return nil, err

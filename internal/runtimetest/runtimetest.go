@@ -15,8 +15,11 @@ package runtimetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -29,9 +32,11 @@ import (
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
 	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/bridge"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/runtimeapi"
 	"github.com/qunyun/qunyun/internal/local/sandbox"
+	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/sam"
 	"github.com/qunyun/qunyun/internal/syncbuf"
 )
@@ -103,13 +108,18 @@ func (r *Runtime) Stop() {
 
 // Stack is the local stand-in for what a deployed function talks to:
 // dynalite with a fresh table, the local EventBridge endpoint (recording
-// what its rules would deliver) and the WeChat/WeCom API sandbox, described
-// as the local stack describes itself. No scheduler runs: a test invokes.
+// what its rules would deliver), the WeChat/WeCom API sandbox and a relay
+// bridge, described as the local stack describes itself. No scheduler
+// runs: a test invokes.
 type Stack struct {
 	Endpoints local.Endpoints
 	Table     *dynamo.Table
 	Published *Published
 	Sandbox   *sandbox.Server
+	// Bridge takes the relay accounts' posts. It checks their timestamps on
+	// real time: a test whose function runs on a sample's clock sets Now
+	// to that clock before it invokes.
+	Bridge *bridge.Server
 }
 
 // Published records what the local bus would have delivered, as
@@ -152,10 +162,10 @@ func NewStack(tb testing.TB, root string, tpl *sam.Template) *Stack {
 	oa, wecom := httptest.NewServer(sb.OA()), httptest.NewServer(sb.WeCom())
 	tb.Cleanup(oa.Close)
 	tb.Cleanup(wecom.Close)
-	accounts, err := filepath.Abs(filepath.Join(root, "infra/local/accounts.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	br := &bridge.Server{Now: clock.Real{}.Now} // wallclock: the built functions run on real time unless a sample sets QUNYUN_CLOCK_START
+	brSrv := httptest.NewServer(http.StripPrefix(local.BridgePath, br))
+	tb.Cleanup(brSrv.Close)
+	accounts := relayAccounts(tb, filepath.Join(root, "infra/local/accounts.json"), brSrv.URL+local.BridgePath, br)
 	return &Stack{
 		Endpoints: local.Endpoints{
 			Gateway:      "http://127.0.0.1:3000",
@@ -172,7 +182,39 @@ func NewStack(tb testing.TB, root string, tpl *sam.Template) *Stack {
 		Table:     table,
 		Published: pub,
 		Sandbox:   sb,
+		Bridge:    br,
 	}
+}
+
+// relayAccounts copies the accounts file into a temporary folder with the
+// relay accounts' webhooks pointed at the test's bridge (base/relay/<id>),
+// whose keys it sets; the rest is as the samples were signed for.
+func relayAccounts(tb testing.TB, path, base string, br *bridge.Server) string {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var list []qunyun.Account
+	if err := json.Unmarshal(data, &list); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	br.Keys = map[string][]byte{}
+	for i, a := range list {
+		if a.Kind == qunyun.ChannelRelay {
+			list[i].Webhook = base + "/relay/" + a.ID
+			br.Keys[a.ID] = []byte(a.HMACKey)
+		}
+	}
+	out, err := json.Marshal(list)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	copied := filepath.Join(tb.TempDir(), "accounts.json")
+	if err := os.WriteFile(copied, out, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return copied
 }
 
 // Env is f's complete process environment on the stack, as the local stack

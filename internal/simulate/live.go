@@ -11,13 +11,18 @@ import (
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 )
 
-// Live plays a light simulation in real time until ctx ends: about one
-// group message every `every` (members chat, ask and answer in the groups
-// whose chat the bridge sees), the owners confirm tasks and members open
-// links as in Run, and members take part in sessions that start. It is the
-// demo life of `make run`: enough to see the system work, never a load.
+// Live plays a light simulation in real time until ctx ends: the Opening
+// events at their times, about one group message every `every` (members
+// who were there from the start chat, ask and answer in the groups whose
+// chat the bridge sees, and now and then ask the smart bot), the owners
+// confirm tasks and members open links as in Run, and members take part in
+// sessions that start. It is the demo life of `make run`: enough to see
+// the system work, never a load.
 func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 	s.prepare()
+	for _, e := range s.Opening {
+		s.push(e)
+	}
 	if every <= 0 {
 		every = 4 * time.Second
 	}
@@ -39,11 +44,11 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 		}
 	}
 	send := func(e Event) error {
-		req, err := s.buildWith(s.builder, e)
+		j, err := s.jobFor(e)
 		if err != nil {
 			return fmt.Errorf("live: %w", err)
 		}
-		enqueue(job{e: e, req: req})
+		enqueue(j)
 		return nil
 	}
 	nextChat := time.Now() // wallclock: Live paces chat in real time
@@ -65,16 +70,10 @@ func (s *Simulation) Live(ctx context.Context, every time.Duration) error {
 			lastSessions = time.Now() // wallclock: Live paces chat in real time
 			s.observeSessions(ctx, now.Add(-sessionsEvery))
 		}
-		// Reactions that are due (confirmations, opens, session Q&A).
+		// The opening and the reactions that are due (confirmations,
+		// opens, session Q&A).
 		for s.events.Len() > 0 && !s.events[0].At.After(now) {
-			e := heap.Pop(&s.events).(Event)
-			if e.Kind == kindConfirm || e.Kind == kindOpen {
-				if !enqueue(job{e: e}) {
-					return nil
-				}
-				continue
-			}
-			if err := send(e); err != nil {
+			if err := send(heap.Pop(&s.events).(Event)); err != nil {
 				return err
 			}
 		}
@@ -112,6 +111,8 @@ type liveChat struct {
 	p        *planner
 	speakers []speaker
 	open     map[*Group][]Event // questions waiting for an answer, per group
+	// botGroups are where members ask the smart bot: the groups only it hears.
+	botGroups []*Group
 }
 
 // speaker is a member who says something, in their group.
@@ -121,7 +122,8 @@ type speaker struct {
 }
 
 // newLiveChat finds who talks: the members who say something, in groups
-// whose chat the bridge carries and that are meant to be lively.
+// whose chat the bridge carries and that are meant to be lively; newcomers
+// only once they joined, in the Opening.
 func (s *Simulation) newLiveChat() (*liveChat, error) {
 	var speakers []speaker
 	for _, g := range s.World.Groups {
@@ -129,7 +131,7 @@ func (s *Simulation) newLiveChat() (*liveChat, error) {
 			continue
 		}
 		for _, m := range g.Members {
-			if m.Persona != Lurker && m.Persona != Spammer {
+			if m.Persona != Lurker && m.Persona != Spammer && m.Persona != Newcomer {
 				speakers = append(speakers, speaker{g, m})
 			}
 		}
@@ -139,15 +141,29 @@ func (s *Simulation) newLiveChat() (*liveChat, error) {
 	}
 	// wallclock: a random seed
 	p := &planner{rnd: rand.New(rand.NewPCG(s.Seed, uint64(time.Now().UnixNano()))), world: s.World, seed: s.Seed}
-	return &liveChat{p: p, speakers: speakers, open: map[*Group][]Event{}}, nil
+	c := &liveChat{p: p, speakers: speakers, open: map[*Group][]Event{}}
+	for _, g := range s.World.Groups {
+		if g.Chat.ID == "" && g.Bot.ID != "" && len(g.Members) > 0 {
+			c.botGroups = append(c.botGroups, g)
+		}
+	}
+	return c, nil
 }
+
+// botEvery: every so many acts of Live's chat, a member asks the smart bot.
+const botEvery = 10
 
 // next is the next chat message, said at now.
 func (c *liveChat) next(now time.Time) Event {
 	p := c.p
+	p.seq++
+	if len(c.botGroups) > 0 && p.seq%botEvery == 0 {
+		g := c.botGroups[p.rnd.IntN(len(c.botGroups))]
+		return Event{At: now, Kind: KindBot, Group: g, Member: g.Members[p.rnd.IntN(len(g.Members))],
+			ID: fmt.Sprintf("live-%d-%d", now.UnixMilli(), p.seq), Text: texts.pick(p.rnd, texts.BotAsks, 0)}
+	}
 	sp := c.speakers[p.rnd.IntN(len(c.speakers))]
 	g, m := sp.g, sp.m
-	p.seq++
 	e := p.message(g, m, personaTraits[m.Persona], now)
 	e.ID = fmt.Sprintf("live-%d-%d", now.UnixMilli(), p.seq)
 	switch e.Scene {

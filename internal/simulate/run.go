@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/local/bridge"
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 )
 
@@ -74,9 +75,12 @@ type Simulation struct {
 	Hosts map[string]string
 	// Workers is how many callbacks are in flight at once; 0 means 8.
 	Workers int
-	// Bridge, when set, is the relay bridge the stack posts to: members
-	// open the links in its messages too.
-	Bridge *Bridge
+	// Bridge, when set, is the relay bridge the stack posts to (the local
+	// stack's): members open the links in its messages too.
+	Bridge *bridge.Server
+	// Opening, for Live, are events it plays at their own times besides
+	// the chat (see Opening).
+	Opening []Event
 	// Progress, when set, hears about each simulated day as it begins.
 	Progress func(day, days int, sent int)
 	Log      *slog.Logger
