@@ -129,7 +129,8 @@ func (c *Crypto) Decrypt(encrypt string) ([]byte, error) {
 	if len(data) == 0 || len(data)%aes.BlockSize != 0 {
 		return nil, fmt.Errorf("decrypt: %d bytes: %w", len(data), ErrBlockSize)
 	}
-	plain := make([]byte, len(data))
+	// In place: data is ours.
+	plain := data
 	cipher.NewCBCDecrypter(c.block, c.iv).CryptBlocks(plain, data)
 
 	plain, err = unpad(plain)
