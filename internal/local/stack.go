@@ -39,6 +39,7 @@ import (
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo/localtable"
+	"github.com/qunyun/qunyun/internal/local/capacity"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
@@ -130,9 +131,12 @@ type Stack struct {
 	pools   map[string]*runner.Pool // set before ready, read-only after
 	missing map[string]string       // function → why it cannot run
 
-	runCtx  context.Context    // Run's; set before ready
-	faults  *faultproxy.Server // nil unless Config.Faults
-	retries sync.WaitGroup     // asynchronous retries in flight
+	runCtx context.Context    // Run's; set before ready
+	faults *faultproxy.Server // nil unless Config.Faults
+	meter  *capacity.Server   // set before ready
+	// accountKinds maps each account to its channel, for the meter.
+	accountKinds map[string]string
+	retries      sync.WaitGroup // asynchronous retries in flight
 
 	mu          sync.Mutex
 	invocations []Invocation
@@ -207,8 +211,17 @@ func New(cfg Config) (*Stack, error) {
 	if cfg.Accounts, err = filepath.Abs(cfg.Accounts); err != nil {
 		return nil, fmt.Errorf("accounts file: %w", err)
 	}
-	if _, err := accounts.LoadFile(cfg.Accounts); err != nil {
+	dir, err := accounts.LoadFile(cfg.Accounts)
+	if err != nil {
 		return nil, err
+	}
+	all, err := dir.All(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	accountKinds := map[string]string{}
+	for _, a := range all {
+		accountKinds[a.ID] = string(a.Kind)
 	}
 	if cfg.DynamoEndpoint == "" {
 		if err := dynalite.Installed(root); err != nil {
@@ -217,7 +230,7 @@ func New(cfg Config) (*Stack, error) {
 	}
 
 	s := &Stack{cfg: cfg, log: cfg.Logger, tpl: tpl, ready: make(chan struct{}),
-		pools: map[string]*runner.Pool{}, missing: map[string]string{}}
+		pools: map[string]*runner.Pool{}, missing: map[string]string{}, accountKinds: accountKinds}
 	e := Endpoints{Accounts: cfg.Accounts, TableName: "qunyun-" + Stage, EventBusName: "qunyun-" + Stage, Region: Region, Stage: Stage}
 	s.clk = &stackClock{c: clock.Real{}} // wallclock: the stack's clock, when none is configured
 	if cfg.ClockFile != "" {
@@ -474,6 +487,9 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	s.log.Info("table ready; TTL and point-in-time recovery skipped (dynalite lacks them)",
 		"table", s.endpoints.TableName, "ttlAttribute", s.tpl.Tables[0].TTLAttribute)
 
+	if err := s.startMeter(ctx); err != nil {
+		return err
+	}
 	if err := s.startFaults(ctx); err != nil {
 		return err
 	}
@@ -595,9 +611,7 @@ func (s *Stack) startPools(binaries map[string]string) error {
 			continue
 		}
 		e := s.Endpoints()
-		if s.faults != nil {
-			e.DynamoDB = s.faults.URL
-		}
+		e.DynamoDB = s.functionsDynamoDB()
 		env, err := FunctionEnv(s.tpl, fn, e)
 		if err != nil {
 			return err
@@ -665,9 +679,12 @@ func (s *Stack) mux() http.Handler {
 	mux.HandleFunc("GET /_local/inflight", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.InFlight())
 	})
+	mux.HandleFunc("GET /_local/capacity", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Capacity())
+	})
 	mux.HandleFunc("GET /_local/{$}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"endpoints": s.Endpoints(), "developer": []string{
-			"/healthz", "/_local/bus", "/_local/invocations", "/_local/inflight", "/_local/sandbox/calls", "/_local/sandbox/tasks",
+			"/healthz", "/_local/bus", "/_local/invocations", "/_local/inflight", "/_local/capacity", "/_local/sandbox/calls", "/_local/sandbox/tasks",
 			"/_local/sandbox/fail", "/_local/sandbox/confirm", "/_local/sandbox/reset"}})
 	})
 	mux.Handle("/_local/sandbox/", http.StripPrefix("/_local/sandbox", s.sandbox.Control()))
@@ -720,7 +737,9 @@ func (s *Stack) invoke(ctx context.Context, trigger, function string, payload []
 		rec.Status = "failed"
 	} else {
 		var fnErr error
+		ctx, done := s.track(ctx, trigger, function, payload)
 		r, fe, ierr := pool.Invoke(ctx, payload)
+		done()
 		switch {
 		case ierr != nil:
 			err, rec.Status = ierr, "failed"
