@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -189,4 +190,53 @@ func TestTraceRoot(t *testing.T) {
 			t.Errorf("TraceRoot(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// BenchmarkMeter is the meter's cost on the way to dynalite: a member's
+// put (with its index entry) and a consistent query of its group, through
+// the meter and directly, alternating in one run. x-direct is the
+// meter's time over the direct time.
+func BenchmarkMeter(b *testing.B) {
+	direct := dynamotest.Client(b)
+	table := "capacity-bench"
+	if err := dynamotest.CreateFromTemplate(context.Background(), direct, table); err != nil && !strings.Contains(err.Error(), "ResourceInUse") {
+		b.Fatal(err)
+	}
+	m, err := capacity.New(dynamotest.Endpoint(b), capacity.Options{Indexes: indexes})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := capacity.Start("127.0.0.1:0", m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	metered := dynamotest.NewClient(srv.URL)
+	defer srv.Track(trace, "bench")()
+	ctx := context.Background()
+	step := func(db *dynamodb.Client, i int) {
+		id := "m" + strings.Repeat("x", i%7)
+		item := map[string]types.AttributeValue{"PK": s("GROUP#bench"), "SK": s("MEMBER#" + id), "GSI1PK": s("MEMBER#" + id), "GSI1SK": s("GROUP#bench"), "name": s("成员" + id)}
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}, traced(trace)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("GROUP#bench")}, ConsistentRead: aws.Bool(true)}, traced(trace)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var viaMeter, viaDirect time.Duration
+	i := 0
+	for b.Loop() {
+		t0 := time.Now() // wallclock: benchmark timing
+		step(metered, i)
+		t1 := time.Now() // wallclock: benchmark timing
+		step(direct, i)
+		viaMeter += t1.Sub(t0)
+		viaDirect += time.Since(t1) // wallclock: benchmark timing
+		i++
+	}
+	b.ReportMetric(float64(viaMeter.Microseconds())/float64(i), "meter-us/op")
+	b.ReportMetric(float64(viaDirect.Microseconds())/float64(i), "direct-us/op")
+	b.ReportMetric(float64(viaMeter)/float64(viaDirect), "x-direct")
 }
