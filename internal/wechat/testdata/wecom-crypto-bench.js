@@ -1,21 +1,27 @@
 // The baseline of BenchmarkDecryptVsWeComCrypto: @wecom/crypto, WeCom's own
 // Node library, verifying and decrypting the benchmark's vector.
 //
-// Usage: node wecom-crypto-bench.js DIR < vector.json
+// Usage: node wecom-crypto-bench.js DIR
 // DIR is where to resolve @wecom/crypto from (a folder with node_modules),
-// or the package's own folder. Prints one line of JSON. Exits 3 when the
-// package cannot be found, so the benchmark skips with a message.
+// or the package's own folder. Exits 3 when the package cannot be found, so
+// the benchmark skips with a message.
+//
+// It reads the vector as one line of JSON, checks the plaintext, times the
+// first 1,000 calls, warms up and answers one line of JSON. Then each line
+// "N" it reads times N calls and answers ns per call, until stdin closes:
+// the benchmark alternates these rounds with its own.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
+const readline = require('readline');
 
 const from = process.argv[2];
 let lib;
 let version;
 try {
-  const main = fs.existsSync(path.join(from, 'package.json')) &&
-      JSON.parse(fs.readFileSync(path.join(from, 'package.json'), 'utf8')).name === '@wecom/crypto'
+  const own = path.join(from, 'package.json');
+  const main = fs.existsSync(own) && JSON.parse(fs.readFileSync(own, 'utf8')).name === '@wecom/crypto'
     ? require.resolve(from)
     : require.resolve('@wecom/crypto', { paths: [from] });
   lib = require(main);
@@ -27,7 +33,7 @@ try {
   process.exit(3);
 }
 
-const v = JSON.parse(fs.readFileSync(0, 'utf8'));
+let v;
 
 // One callback: check msg_signature, then decrypt, as the library's README does.
 function open() {
@@ -47,20 +53,19 @@ function timeCalls(n) {
   return Number(process.hrtime.bigint() - t0) / n;
 }
 
-if (open() !== v.expectMsg) {
-  throw new Error('wrong plaintext');
-}
-// The first calls of a fresh process, before the JIT has warmed up: what a
-// new Lambda container pays.
-const firstNs = timeCalls(1000);
-timeCalls(v.warmup);
-const rounds = [];
-for (let r = 0; r < v.rounds; r++) rounds.push(timeCalls(v.iterations));
-const sorted = [...rounds].sort((a, b) => a - b);
-process.stdout.write(JSON.stringify({
-  version,
-  node: process.version,
-  nsPerOp: sorted[Math.floor(sorted.length / 2)],
-  rounds,
-  first1000NsPerOp: firstNs,
-}) + '\n');
+const lines = readline.createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (v === undefined) {
+    v = JSON.parse(line);
+    if (open() !== v.expectMsg) {
+      throw new Error('wrong plaintext');
+    }
+    // The first calls of a fresh process, before the JIT has warmed up:
+    // what a new Lambda container pays.
+    const first1000NsPerOp = timeCalls(1000);
+    timeCalls(v.warmup);
+    process.stdout.write(JSON.stringify({ version, node: process.version, first1000NsPerOp }) + '\n');
+    return;
+  }
+  process.stdout.write(timeCalls(Number(line)) + '\n');
+});
