@@ -32,6 +32,7 @@ ARTIFACTS_DIR ?= $(CURDIR)/bin/$(@:build-%=%)
 FUZZ_TARGETS := ./internal/wechat:FuzzVerifyDecrypt
 FUZZ_TARGETS += ./internal/wechat:FuzzParseXML
 FUZZ_TARGETS += ./internal/wechat:FuzzRelayJSON
+FUZZ_TARGETS += ./internal/wechat:FuzzFlatXML
 FUZZ_TARGETS += ./internal/callback:FuzzHandler
 FUZZ_TARGETS += ./internal/callback:FuzzSignedCallback
 FUZZ_TARGETS += ./internal/push:FuzzInvoke

@@ -20,6 +20,7 @@ import (
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/loadtest"
 	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/capacity"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 )
@@ -160,6 +161,12 @@ cannot arrive any more, is lost; one never answered while the stack still
 works is reported as still in flight. It exits 1 if anything was lost,
 stored twice or still in flight.
 
+Against the local stack it also prints what the run cost in DynamoDB, from
+the stack's meter (/_local/capacity): requests, WRU and RRU per handled
+event by kind (oa, wecom, wecom-bot, relay, and the background invocations
+the run's minutes set off), as on-demand DynamoDB bills them, index writes
+included.
+
 Faults in the DynamoDB path are the stack's: start it with
 'qunyun local up --faults 0.05' (or QUNYUN_FAULTS=0.05) to put the fault
 proxy in front of dynalite.`,
@@ -216,6 +223,8 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 		Timeout:   f.timeout,
 		Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: 30 * time.Second},
 	}}
+	meter := localCapacity(base)
+	before, metered := meter(ctx)
 	p := newProgress(cmd.ErrOrStderr(), "sending", int(f.rate*f.duration.Seconds()))
 	run, err := loadtest.Start(ctx, sender, loadtest.Options{
 		Rate: f.rate, Duration: f.duration, Mix: mix, Dup: f.dup, Seed: f.seed, Targets: targets, Now: now,
@@ -227,6 +236,11 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	rep, err := f.settle(ctx, cmd.ErrOrStderr(), t, run, base)
 	if err != nil {
 		return err
+	}
+	if metered {
+		if after, ok := meter(ctx); ok {
+			rep.Capacity = capacityReport(after.Sub(before))
+		}
 	}
 	if wantJSON(cmd) {
 		if err := printJSON(out, rep); err != nil {
@@ -340,6 +354,42 @@ func localIdle(ctx context.Context, base string) func(context.Context) bool {
 		n, ok := inFlight(ctx)
 		return ok && n == 0
 	}
+}
+
+// localCapacity returns a reader of the local stack's DynamoDB meter
+// (/_local/capacity); ok is false where the gateway has none (a deployed
+// stack, or an older local one).
+func localCapacity(base string) func(context.Context) (capacity.Snapshot, bool) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	return func(ctx context.Context) (capacity.Snapshot, bool) {
+		var s capacity.Snapshot
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/_local/capacity", nil)
+		if err != nil {
+			return s, false
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return s, false
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&s) != nil || s.ByKind == nil {
+			return s, false
+		}
+		return s, true
+	}
+}
+
+// capacityReport is the load report's view of what the meter counted.
+func capacityReport(s capacity.Snapshot) *loadtest.Capacity {
+	var kinds []loadtest.KindCost
+	for _, k := range s.Kinds() {
+		u := s.ByKind[k]
+		kinds = append(kinds, loadtest.KindCost{
+			Kind: k, Events: u.Invocations, Requests: u.Requests, WRU: u.WriteUnits, RRU: u.ReadUnits,
+			IndexWRU: u.IndexWriteUnits, ConditionalFailures: u.ConditionalFailures, Operations: u.Operations,
+		})
+	}
+	return loadtest.NewCapacity(kinds)
 }
 
 // loadTargets gives each channel its first account (by id) and the groups

@@ -52,6 +52,9 @@ type Report struct {
 	P50, P90, P99, Max time.Duration          `json:"-"`
 	Elapsed            time.Duration          `json:"-"`
 	ByChannel          map[qunyun.Channel]int `json:"byChannel"`
+	// Capacity is what the run cost in DynamoDB, when the stack has a
+	// meter (the local stack's /_local/capacity); the caller sets it.
+	Capacity *Capacity `json:"capacity,omitempty"`
 }
 
 // OK reports whether every callback is known to be stored exactly once:
@@ -285,6 +288,9 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "errors (tries)      %d%s\n", r.ErrorCount(), errs(r.Errors))
 	fmt.Fprintf(w, "gave up (3 tries)   %d\n", r.GaveUp)
 	fmt.Fprintf(w, "latency first try   p50 %v  p90 %v  p99 %v  max %v\n", ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max))
+	if r.Capacity != nil {
+		r.Capacity.Print(w)
+	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }

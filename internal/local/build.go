@@ -99,9 +99,7 @@ func (s *Stack) startPools(binaries map[string]string) error {
 			continue
 		}
 		e := s.Endpoints()
-		if s.faults != nil {
-			e.DynamoDB = s.faults.URL
-		}
+		e.DynamoDB = s.functionsDynamoDB()
 		env, err := FunctionEnv(s.tpl, fn, e)
 		if err != nil {
 			return err

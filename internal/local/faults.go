@@ -9,8 +9,8 @@ import (
 )
 
 // startFaults starts the fault proxy Config.Faults asks for, in front of
-// the stack's DynamoDB, until ctx ends. The functions talk to the proxy
-// (see startPools); everything else keeps the direct endpoint.
+// the stack's DynamoDB (its meter), until ctx ends. The functions talk to
+// the proxy (see startPools); everything else keeps the direct endpoint.
 func (s *Stack) startFaults(ctx context.Context) error {
 	if s.cfg.Faults == "" {
 		return nil
@@ -20,7 +20,7 @@ func (s *Stack) startFaults(ctx context.Context) error {
 		return fmt.Errorf("faults %q: %v", s.cfg.Faults, err)
 	}
 	opts.Seed = uint64(time.Now().UnixNano()) // wallclock: a random seed
-	p, err := faultproxy.New(s.Endpoints().DynamoDB, opts)
+	p, err := faultproxy.New(s.meteredDynamoDB(), opts)
 	if err != nil {
 		return err
 	}

@@ -23,9 +23,12 @@ func (s *Stack) mux() http.Handler {
 	mux.HandleFunc("GET /_local/inflight", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.InFlight())
 	})
+	mux.HandleFunc("GET /_local/capacity", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Capacity())
+	})
 	mux.HandleFunc("GET /_local/{$}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"endpoints": s.Endpoints(), "developer": []string{
-			"/healthz", "/_local/bus", "/_local/invocations", "/_local/inflight", "/_local/sandbox/calls", "/_local/sandbox/tasks",
+			"/healthz", "/_local/bus", "/_local/invocations", "/_local/inflight", "/_local/capacity", "/_local/sandbox/calls", "/_local/sandbox/tasks",
 			"/_local/sandbox/fail", "/_local/sandbox/confirm", "/_local/sandbox/reset", "/_local/bridge", "/_local/bridge/reset"}})
 	})
 	mux.Handle("/_local/sandbox/", http.StripPrefix("/_local/sandbox", s.sandbox.Control()))

@@ -67,7 +67,9 @@ func (s *Stack) invoke(ctx context.Context, trigger, function string, payload []
 		rec.Status = "failed"
 	} else {
 		var fnErr error
+		ctx, done := s.track(ctx, trigger, function, payload)
 		r, fe, ierr := pool.Invoke(ctx, payload)
+		done()
 		switch {
 		case ierr != nil:
 			err, rec.Status = ierr, "failed"

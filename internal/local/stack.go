@@ -31,6 +31,7 @@ import (
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/local/bridge"
+	"github.com/qunyun/qunyun/internal/local/capacity"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/local/faultproxy"
@@ -122,9 +123,12 @@ type Stack struct {
 	pools   map[string]*runner.Pool // set before ready, read-only after
 	missing map[string]string       // function → why it cannot run
 
-	runCtx  context.Context    // Run's; set before ready
-	faults  *faultproxy.Server // nil unless Config.Faults
-	retries sync.WaitGroup     // asynchronous retries in flight
+	runCtx context.Context    // Run's; set before ready
+	faults *faultproxy.Server // nil unless Config.Faults
+	meter  *capacity.Server   // set before ready
+	// accountKinds maps each account to its channel, for the meter.
+	accountKinds map[string]string
+	retries      sync.WaitGroup // asynchronous retries in flight
 
 	mu          sync.Mutex
 	invocations []Invocation
@@ -159,6 +163,15 @@ func New(cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	s.bridge = newBridge(dir, s.clk)
+	all, err := dir.All(context.Background())
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	s.accountKinds = map[string]string{}
+	for _, a := range all {
+		s.accountKinds[a.ID] = string(a.Kind)
+	}
 	if err := s.wire(); err != nil {
 		s.closeListeners()
 		return nil, err
@@ -346,6 +359,9 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 		return err
 	}
 	if err := s.createTable(ctx); err != nil {
+		return err
+	}
+	if err := s.startMeter(ctx); err != nil {
 		return err
 	}
 	if err := s.startFaults(ctx); err != nil {

@@ -20,9 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/local"
+	"github.com/qunyun/qunyun/internal/local/capacity"
 	"github.com/qunyun/qunyun/internal/local/eventbus"
 	"github.com/qunyun/qunyun/internal/sam"
+	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 	"github.com/qunyun/qunyun/internal/syncbuf"
 	"github.com/qunyun/qunyun/internal/wechat"
 )
@@ -486,6 +489,49 @@ func TestStackRealCallback(t *testing.T) {
 			t.Errorf("GET %s: %q as %q, want the bare code as text/plain", tt.path, body, resp.Header.Get("Content-Type"))
 		}
 	}
+
+	// The capacity meter counts the callback's DynamoDB requests under its
+	// account's channel, through the trace id the function's SDK sends.
+	dir2, err := accounts.LoadFile(filepath.Join(root, "infra", "local", "accounts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oa, err := dir2.Account(context.Background(), "demo-oa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := capacityOf(t, gw)
+	req, err := (&callbacks.Builder{Random: strings.NewReader(strings.Repeat("r", 64))}).OAText(oa, "oMeter", "你好", 42, st.Clock().Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&callbacks.Sender{Base: gw, Client: &http.Client{Timeout: time.Minute}}).Send(context.Background(), req)
+	if err != nil || !res.Accepted {
+		t.Fatalf("OA text: %+v, %v", res, err)
+	}
+	used := capacityOf(t, gw).Sub(before)
+	if u := used.ByKind["oa"]; u.Invocations != 1 || u.Requests == 0 || u.WriteUnits < 1 || u.Operations["PutItem"]+u.Operations["UpdateItem"] == 0 {
+		t.Errorf("the OA text's cost: %+v (all: %+v)", u, used.ByKind)
+	}
+	t.Logf("an OA text cost %+v", used.ByKind["oa"])
+	if u := used.ByKind[capacity.Unknown]; u.Requests != 0 {
+		t.Errorf("%d requests with a trace id the meter did not know", u.Requests)
+	}
+}
+
+// capacityOf reads the stack's /_local/capacity.
+func capacityOf(t *testing.T, gateway string) capacity.Snapshot {
+	t.Helper()
+	resp, err := http.Get(gateway + "/_local/capacity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s capacity.Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/_local/capacity: %d, %v", resp.StatusCode, err)
+	}
+	return s
 }
 
 // templateWith writes template.yaml with old replaced by new into dir, with

@@ -44,14 +44,47 @@ func ParseEnvelopeXML(body []byte) (Envelope, error) {
 	if len(body) > MaxBodySize {
 		return Envelope{}, fmt.Errorf("parse envelope: %w", ErrTooLarge)
 	}
-	var e xmlEnvelope
-	if err := xml.Unmarshal(body, &e); err != nil {
-		return Envelope{}, fmt.Errorf("parse envelope: %w: %v", ErrXML, err)
+	e, ok := parseEnvelopeFlat(body)
+	if !ok {
+		// Not the flat shape: encoding/xml reads it or says what is wrong.
+		e = xmlEnvelope{}
+		if err := xml.Unmarshal(body, &e); err != nil {
+			return Envelope{}, fmt.Errorf("parse envelope: %w: %v", ErrXML, err)
+		}
 	}
 	if e.Encrypt == "" {
 		return Envelope{}, fmt.Errorf("parse envelope: Encrypt: %w", ErrMissingField)
 	}
 	return Envelope{ToUserName: e.ToUserName, AgentID: e.AgentID, Encrypt: e.Encrypt}, nil
+}
+
+// parseEnvelopeFlat reads the envelope through flatXML as xml.Unmarshal
+// would; ok is false when flatXML declines it.
+func parseEnvelopeFlat(body []byte) (e xmlEnvelope, ok bool) {
+	x := flatXML{data: body}
+	for x.next() {
+		if x.parent != nil {
+			// An element inside one of the fields: not WeChat's shape.
+			switch string(x.parent) {
+			case "ToUserName", "AgentID", "Encrypt":
+				return xmlEnvelope{}, false
+			}
+			continue
+		}
+		switch string(x.name) {
+		case "ToUserName":
+			e.ToUserName = x.str()
+		case "AgentID":
+			e.AgentID = x.str()
+		case "Encrypt":
+			e.Encrypt = x.str()
+		}
+	}
+	if !x.ok() {
+		return xmlEnvelope{}, false
+	}
+	e.XMLName = xml.Name{Local: "xml"}
+	return e, true
 }
 
 // ParseEnvelopeJSON reads the envelope of a smart-bot (or WeCom JSON-mode)

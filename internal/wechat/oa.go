@@ -66,21 +66,161 @@ type wire struct {
 	FailReason     string   `xml:"FailReason"`
 }
 
-func decodeWire(plainXML []byte) (*wire, error) {
+// decodeWire fills w, which the caller keeps on its stack: the fast path
+// allocates only the strings.
+func decodeWire(plainXML []byte, w *wire) error {
 	if len(plainXML) > MaxBodySize {
-		return nil, ErrTooLarge
+		return ErrTooLarge
 	}
-	var w wire
-	if err := xml.Unmarshal(plainXML, &w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrXML, err)
+	if !w.decodeFlat(plainXML) {
+		// Not the flat shape: encoding/xml reads it or says what is wrong.
+		tmp := new(wire)
+		if err := xml.Unmarshal(plainXML, tmp); err != nil {
+			return fmt.Errorf("%w: %v", ErrXML, err)
+		}
+		*w = *tmp
 	}
 	if w.MsgType == "" {
-		return nil, fmt.Errorf("MsgType: %w", ErrMissingField)
+		return fmt.Errorf("MsgType: %w", ErrMissingField)
 	}
 	if w.FromUserName == "" {
-		return nil, fmt.Errorf("FromUserName: %w", ErrMissingField)
+		return fmt.Errorf("FromUserName: %w", ErrMissingField)
 	}
-	return &w, nil
+	return nil
+}
+
+// decodeFlat fills w as xml.Unmarshal would, through flatXML. It reports
+// false when flatXML declines the document or a number does not parse; w
+// is then partly filled.
+func (w *wire) decodeFlat(data []byte) bool {
+	x := flatXML{data: data}
+	for x.next() {
+		if x.parent != nil {
+			switch string(x.parent) {
+			case "MemChangeList":
+				if string(x.name) == "Item" {
+					w.MemChangeList = append(w.MemChangeList, x.str())
+				}
+			default:
+				// encoding/xml would keep only the text between a known
+				// field's elements; such a field is not WeChat's shape.
+				if _, ok := w.field(x.parent); ok {
+					return false
+				}
+			}
+			continue
+		}
+		if dst, ok := w.field(x.name); ok && !dst.set(&x) {
+			return false
+		}
+	}
+	if !x.ok() {
+		return false
+	}
+	w.XMLName = xml.Name{Local: "xml"}
+	return true
+}
+
+// field returns where the text of the root's child name goes; ok is false
+// for a child that wire does not keep.
+func (w *wire) field(name []byte) (f flatField, ok bool) {
+	switch string(name) {
+	case "ToUserName":
+		f.s = &w.ToUserName
+	case "FromUserName":
+		f.s = &w.FromUserName
+	case "CreateTime":
+		f.i64 = &w.CreateTime
+	case "MsgType":
+		f.s = &w.MsgType
+	case "AgentID":
+		f.s = &w.AgentID
+	case "MsgId":
+		f.s = &w.MsgIDMsg
+	case "MsgID":
+		f.s = &w.MsgIDJob
+	case "MsgDataId":
+		f.s = &w.MsgDataID
+	case "Idx":
+		f.s = &w.Idx
+	case "Content":
+		f.s = &w.Content
+	case "PicUrl":
+		f.s = &w.PicURL
+	case "MediaId":
+		f.s = &w.MediaID
+	case "Format":
+		f.s = &w.Format
+	case "Recognition":
+		f.s = &w.Recognition
+	case "ThumbMediaId":
+		f.s = &w.ThumbMediaID
+	case "Location_X":
+		f.f64 = &w.LocationX
+	case "Location_Y":
+		f.f64 = &w.LocationY
+	case "Scale":
+		f.i = &w.Scale
+	case "Label":
+		f.s = &w.Label
+	case "Title":
+		f.s = &w.Title
+	case "Description":
+		f.s = &w.Description
+	case "Url":
+		f.s = &w.URL
+	case "Event":
+		f.s = &w.Event
+	case "EventKey":
+		f.s = &w.EventKey
+	case "Ticket":
+		f.s = &w.Ticket
+	case "MenuId":
+		f.s = &w.MenuID
+	case "Status":
+		f.s = &w.Status
+	case "TotalCount":
+		f.i = &w.TotalCount
+	case "FilterCount":
+		f.i = &w.FilterCount
+	case "SentCount":
+		f.i = &w.SentCount
+	case "ErrorCount":
+		f.i = &w.ErrorCount
+	case "ChangeType":
+		f.s = &w.ChangeType
+	case "ChatId":
+		f.s = &w.ChatID
+	case "UpdateDetail":
+		f.s = &w.UpdateDetail
+	case "JoinScene":
+		f.i = &w.JoinScene
+	case "QuitScene":
+		f.i = &w.QuitScene
+	case "MemChangeCnt":
+		f.i = &w.MemChangeCnt
+	case "MemChangeList":
+		// Its text is ignored, as encoding/xml ignores it; decodeFlat keeps its Items.
+	case "LastMemVer":
+		f.s = &w.LastMemVer
+	case "CurMemVer":
+		f.s = &w.CurMemVer
+	case "UserID":
+		f.s = &w.UserID
+	case "ExternalUserID":
+		f.s = &w.ExternalUserID
+	case "State":
+		f.s = &w.State
+	case "WelcomeCode":
+		f.s = &w.WelcomeCode
+	case "Source":
+		f.s = &w.Source
+	case "FailReason":
+		f.s = &w.FailReason
+	default:
+		return f, false
+	}
+	return f, true
 }
 
 // OAHeader holds the fields every OA message and event carries.
@@ -214,8 +354,9 @@ func (s *OASubscribe) Scene() string {
 // ParseOA decodes the plaintext XML of an OA message or event (decrypted, or
 // the body itself in plaintext mode) into one of the OA* types.
 func ParseOA(plainXML []byte) (Inbound, error) {
-	w, err := decodeWire(plainXML)
-	if err != nil {
+	var wbuf wire
+	w := &wbuf
+	if err := decodeWire(plainXML, w); err != nil {
 		return nil, fmt.Errorf("parse oa: %w", err)
 	}
 	h := OAHeader{ToUserName: w.ToUserName, FromUserName: w.FromUserName, CreateTime: w.CreateTime, MsgType: w.MsgType}

@@ -123,8 +123,9 @@ type (
 // ParseWeCom decodes the decrypted XML of a WeCom self-built app callback into
 // one of the WeCom* types.
 func ParseWeCom(plainXML []byte) (Inbound, error) {
-	w, err := decodeWire(plainXML)
-	if err != nil {
+	var wbuf wire
+	w := &wbuf
+	if err := decodeWire(plainXML, w); err != nil {
 		return nil, fmt.Errorf("parse wecom: %w", err)
 	}
 	sum := sha256.Sum256(plainXML)

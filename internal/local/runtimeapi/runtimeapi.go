@@ -93,6 +93,7 @@ type Server struct {
 
 type invocation struct {
 	id       string
+	trace    string // Lambda-Runtime-Trace-Id
 	payload  []byte
 	deadline time.Time      // the caller's, or zero
 	taken    chan time.Time // the effective deadline, sent when /next takes it
@@ -214,7 +215,11 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) (response []byte, f
 		return nil, ie, nil
 	}
 	callerDeadline, _ := ctx.Deadline()
-	inv := &invocation{id: newRequestID(), payload: payload, deadline: callerDeadline,
+	trace, _ := ctx.Value(traceKey{}).(string)
+	if trace == "" {
+		trace = NewTraceID(time.Now()) // wallclock: a trace id, as in Lambda
+	}
+	inv := &invocation{id: newRequestID(), trace: trace, payload: payload, deadline: callerDeadline,
 		taken: make(chan time.Time, 1), result: make(chan result, 1)}
 	s.mu.Lock()
 	s.inflight[inv.id] = inv
@@ -302,7 +307,7 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 	h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(deadline.UnixMilli(), 10))
 	h.Set("Lambda-Runtime-Invoked-Function-Arn", s.arn)
-	h.Set("Lambda-Runtime-Trace-Id", traceID(time.Now())) // wallclock: a trace id, as in Lambda
+	h.Set("Lambda-Runtime-Trace-Id", inv.trace)
 	w.WriteHeader(http.StatusOK)
 	w.Write(inv.payload)
 }
@@ -388,8 +393,20 @@ func newRequestID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
 }
 
-// traceID returns an X-Ray trace header value, not sampled.
-func traceID(now time.Time) string {
+type traceKey struct{}
+
+// WithTraceID returns a context that makes Invoke hand the runtime this
+// Lambda-Runtime-Trace-Id (made by NewTraceID) instead of a fresh one.
+// aws-lambda-go puts it in _X_AMZN_TRACE_ID and the AWS SDK sends it as
+// X-Amzn-Trace-Id on the invocation's calls: the local stack tells by it
+// which invocation made a DynamoDB request.
+func WithTraceID(ctx context.Context, trace string) context.Context {
+	return context.WithValue(ctx, traceKey{}, trace)
+}
+
+// NewTraceID returns an X-Ray trace header value, not sampled, with a
+// random root.
+func NewTraceID(now time.Time) string {
 	var r [12]byte
 	var p [8]byte
 	_, _ = rand.Read(r[:])

@@ -228,3 +228,31 @@ func TestProtocol(t *testing.T) {
 		t.Errorf("unknown route: %d", resp.StatusCode)
 	}
 }
+
+// The trace id a caller gives an invocation is the one the function sees
+// (and its AWS SDK sends with every call); without one, each invocation
+// gets a fresh id.
+func TestInvokeTraceID(t *testing.T) {
+	srv := runtimeapi.New(runtimeapi.Config{FunctionName: "echo", Timeout: 10 * time.Second})
+	run(t, srv, "echo")
+	event := []byte(`{"echo:env":["_X_AMZN_TRACE_ID"]}`)
+	trace := runtimeapi.NewTraceID(time.Unix(1_765_000_000, 0))
+	resp, fnErr, err := srv.Invoke(runtimeapi.WithTraceID(context.Background(), trace), event)
+	if err != nil || fnErr != nil {
+		t.Fatalf("err=%v fnErr=%v", err, fnErr)
+	}
+	if want := `{"_X_AMZN_TRACE_ID":"` + trace + `"}`; string(resp) != want {
+		t.Errorf("the function saw %s, want %s", resp, want)
+	}
+	if !strings.HasPrefix(trace, "Root=1-6933c340-") {
+		t.Errorf("trace %q: want the X-Ray shape with the time in hex", trace)
+	}
+	seen := map[string]bool{}
+	for range 2 {
+		resp, _, err := srv.Invoke(context.Background(), event)
+		if err != nil || seen[string(resp)] || strings.Contains(string(resp), trace) {
+			t.Fatalf("an invocation without a trace id saw %s (%v)", resp, err)
+		}
+		seen[string(resp)] = true
+	}
+}
