@@ -123,7 +123,18 @@ func (w *wire) decodeFlat(data []byte) bool {
 
 // field returns where the text of the root's child name goes; ok is false
 // for a child that wire does not keep.
-func (w *wire) field(name []byte) (f flatField, ok bool) {
+func (w *wire) field(name []byte) (flatField, bool) {
+	if f, ok := w.messageField(name); ok {
+		return f, true
+	}
+	if f, ok := w.eventField(name); ok {
+		return f, true
+	}
+	return w.wecomField(name)
+}
+
+// messageField: the header and the fields of OA and WeCom app messages.
+func (w *wire) messageField(name []byte) (f flatField, ok bool) {
 	switch string(name) {
 	case "ToUserName":
 		f.s = &w.ToUserName
@@ -169,6 +180,15 @@ func (w *wire) field(name []byte) (f flatField, ok bool) {
 		f.s = &w.Description
 	case "Url":
 		f.s = &w.URL
+	default:
+		return f, false
+	}
+	return f, true
+}
+
+// eventField: the fields of OA events (menus, subscriptions, mass-send results).
+func (w *wire) eventField(name []byte) (f flatField, ok bool) {
+	switch string(name) {
 	case "Event":
 		f.s = &w.Event
 	case "EventKey":
@@ -187,6 +207,15 @@ func (w *wire) field(name []byte) (f flatField, ok bool) {
 		f.i = &w.SentCount
 	case "ErrorCount":
 		f.i = &w.ErrorCount
+	default:
+		return f, false
+	}
+	return f, true
+}
+
+// wecomField: the fields of WeCom customer-group and contact changes.
+func (w *wire) wecomField(name []byte) (f flatField, ok bool) {
+	switch string(name) {
 	case "ChangeType":
 		f.s = &w.ChangeType
 	case "ChatId":
