@@ -17,118 +17,161 @@ func normalise(acct qunyun.Account, in wechat.Inbound, botAt time.Time) (Inbound
 	if err != nil {
 		return Inbound{}, err
 	}
-	out := Inbound{Account: acct}
-	msg := func(member string, at time.Time, kind qunyun.MessageKind, text string) *qunyun.Message {
-		return &qunyun.Message{ID: key, AccountID: acct.ID, Channel: acct.Kind, MemberID: member,
-			Kind: kind, Text: text, At: at.UTC()}
-	}
-	acctEvent := func(typ, member string, at time.Time, k string) *qunyun.AccountEvent {
-		return &qunyun.AccountEvent{ID: key, Type: typ, AccountID: acct.ID, Channel: acct.Kind,
-			MemberID: member, Key: k, At: at.UTC()}
-	}
-	switch m := in.(type) {
-	// Official Account: 1:1 messages and events.
-	case *wechat.OAText:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindText, m.Content)
-	case *wechat.OAImage:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindImage, "")
-		out.Message.URL = m.PicURL
-	case *wechat.OAVoice:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindVoice, m.Recognition)
-	case *wechat.OAVideo:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindVideo, "")
-	case *wechat.OALocation:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindLocation, m.Label)
-	case *wechat.OALink:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindLink, m.Title)
-		out.Message.URL = m.URL
-	case *wechat.OASubscribe:
-		out.AccountEvent = acctEvent(qunyun.EventSubscribed, m.FromUserName, unix(m.CreateTime), m.Scene())
-	case *wechat.OAUnsubscribe:
-		out.AccountEvent = acctEvent(qunyun.EventUnsubscribed, m.FromUserName, unix(m.CreateTime), "")
-	case *wechat.OAScan:
-		out.AccountEvent = acctEvent(qunyun.EventQRScanned, m.FromUserName, unix(m.CreateTime), m.EventKey)
-	case *wechat.OAClick:
-		out.AccountEvent = acctEvent(qunyun.EventMenuClicked, m.FromUserName, unix(m.CreateTime), m.EventKey)
-	case *wechat.OAView:
-		out.AccountEvent = acctEvent(qunyun.EventMenuViewed, m.FromUserName, unix(m.CreateTime), m.EventKey)
-	case *wechat.OATemplateSendJobFinish:
-		out.AccountEvent = acctEvent(qunyun.EventSendFinished, m.FromUserName, unix(m.CreateTime), m.Status)
-	case *wechat.OAMassSendJobFinish:
-		out.AccountEvent = acctEvent(qunyun.EventSendFinished, m.FromUserName, unix(m.CreateTime), m.Status)
-	case *wechat.OAOther:
-		if m.MsgType == "event" {
-			out.AccountEvent = acctEvent(qunyun.EventOther, m.FromUserName, unix(m.CreateTime), m.Event)
-		} else {
-			out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindOther, "")
+	n := normaliser{acct: acct, key: key, botAt: botAt}
+	out, ok := n.oa(in)
+	if !ok {
+		if out, ok, err = n.wecom(in); err != nil {
+			return Inbound{}, err
 		}
-
-	// WeCom self-built app: staff 1:1 messages and customer-group events.
-	case *wechat.WeComText:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindText, m.Content)
-	case *wechat.WeComImage:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindImage, "")
-		out.Message.URL = m.PicURL
-	case *wechat.WeComMessage:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), wecomKind(m.MsgType), "")
-	case *wechat.WeComExternalChat:
-		out.GroupEvents = externalChatEvents(acct, key, m)
-		if len(out.GroupEvents) == 0 {
-			return Inbound{}, fmt.Errorf("change_external_chat without ChatId: %w", wechat.ErrMissingField)
-		}
-	case *wechat.WeComExternalContact:
-		out.AccountEvent = acctEvent(qunyun.EventContactChange, m.ExternalUserID, unix(m.CreateTime), m.ChangeType)
-	case *wechat.WeComEvent:
-		out.AccountEvent = acctEvent(qunyun.EventOther, m.FromUserName, unix(m.CreateTime), m.Event)
-
-	// Smart bot: @bot messages in groups and 1:1.
-	case *wechat.BotMessage:
-		switch {
-		case m.MsgType == "event":
-			if m.Event != nil && m.Event.EventType == "enter_chat" {
-				out.BotWelcome = true
-			}
-			out.AccountEvent = acctEvent(qunyun.EventOther, m.From.UserID, botAt, eventType(m))
-		case m.MsgType == "stream":
-			// A refresh of a stream we finished at once: nothing to record.
+	}
+	if !ok {
+		switch m := in.(type) {
+		case *wechat.BotMessage:
+			out = n.bot(m)
+		case *wechat.RelayEvent:
+			out = n.relay(m)
 		default:
-			out.Message = msg(m.From.UserID, botAt, botKind(m.MsgType), m.Content())
-			if m.ChatType == "group" {
-				out.Message.GroupID = m.ChatID
-			}
+			return Inbound{}, fmt.Errorf("callback %T: %w", in, wechat.ErrInvalid)
 		}
-
-	// Relay bridge: full group chat.
-	case *wechat.RelayEvent:
-		at := unix(m.Time)
-		ev := qunyun.GroupEvent{ID: key, AccountID: acct.ID, Channel: acct.Kind, GroupID: m.GroupID,
-			MemberID: m.MemberID, MemberName: m.MemberName, ActorID: m.ActorID, GroupName: m.GroupName, At: at}
-		switch m.Type {
-		case wechat.RelayMessage:
-			out.Message = msg(m.MemberID, at, relayKind(m.Kind), m.Text)
-			out.Message.GroupID, out.Message.MemberName, out.Message.URL = m.GroupID, m.MemberName, m.URL
-			out.Message.Mentions, out.Message.ReplyTo = m.Mentions, m.ReplyTo
-		case wechat.RelayMemberJoined:
-			ev.Type = qunyun.EventMemberJoined
-		case wechat.RelayMemberLeft:
-			ev.Type = qunyun.EventMemberLeft
-		case wechat.RelayGroupCreated:
-			ev.Type = qunyun.EventGroupCreated
-		case wechat.RelayGroupDismissed:
-			ev.Type = qunyun.EventGroupDismissed
-		case wechat.RelayGroupRenamed:
-			ev.Type = qunyun.EventGroupRenamed
-		}
-		if ev.Type != "" {
-			out.GroupEvents = []qunyun.GroupEvent{ev}
-		}
-	default:
-		return Inbound{}, fmt.Errorf("callback %T: %w", in, wechat.ErrInvalid)
 	}
+	out.Account = acct
 	if err := checkSizes(out); err != nil {
 		return Inbound{}, err
 	}
 	return out, nil
+}
+
+// normaliser builds one callback's domain records, all under its key.
+type normaliser struct {
+	acct  qunyun.Account
+	key   string
+	botAt time.Time
+}
+
+func (n normaliser) msg(member string, at time.Time, kind qunyun.MessageKind, text string) *qunyun.Message {
+	return &qunyun.Message{ID: n.key, AccountID: n.acct.ID, Channel: n.acct.Kind, MemberID: member,
+		Kind: kind, Text: text, At: at.UTC()}
+}
+
+func (n normaliser) acctEvent(typ, member string, at time.Time, k string) *qunyun.AccountEvent {
+	return &qunyun.AccountEvent{ID: n.key, Type: typ, AccountID: n.acct.ID, Channel: n.acct.Kind,
+		MemberID: member, Key: k, At: at.UTC()}
+}
+
+// oa reads the Official Account's 1:1 messages and events; ok is false for
+// any other callback.
+func (n normaliser) oa(in wechat.Inbound) (out Inbound, ok bool) {
+	switch m := in.(type) {
+	case *wechat.OAText:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindText, m.Content)
+	case *wechat.OAImage:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindImage, "")
+		out.Message.URL = m.PicURL
+	case *wechat.OAVoice:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindVoice, m.Recognition)
+	case *wechat.OAVideo:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindVideo, "")
+	case *wechat.OALocation:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindLocation, m.Label)
+	case *wechat.OALink:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindLink, m.Title)
+		out.Message.URL = m.URL
+	case *wechat.OASubscribe:
+		out.AccountEvent = n.acctEvent(qunyun.EventSubscribed, m.FromUserName, unix(m.CreateTime), m.Scene())
+	case *wechat.OAUnsubscribe:
+		out.AccountEvent = n.acctEvent(qunyun.EventUnsubscribed, m.FromUserName, unix(m.CreateTime), "")
+	case *wechat.OAScan:
+		out.AccountEvent = n.acctEvent(qunyun.EventQRScanned, m.FromUserName, unix(m.CreateTime), m.EventKey)
+	case *wechat.OAClick:
+		out.AccountEvent = n.acctEvent(qunyun.EventMenuClicked, m.FromUserName, unix(m.CreateTime), m.EventKey)
+	case *wechat.OAView:
+		out.AccountEvent = n.acctEvent(qunyun.EventMenuViewed, m.FromUserName, unix(m.CreateTime), m.EventKey)
+	case *wechat.OATemplateSendJobFinish:
+		out.AccountEvent = n.acctEvent(qunyun.EventSendFinished, m.FromUserName, unix(m.CreateTime), m.Status)
+	case *wechat.OAMassSendJobFinish:
+		out.AccountEvent = n.acctEvent(qunyun.EventSendFinished, m.FromUserName, unix(m.CreateTime), m.Status)
+	case *wechat.OAOther:
+		if m.MsgType == "event" {
+			out.AccountEvent = n.acctEvent(qunyun.EventOther, m.FromUserName, unix(m.CreateTime), m.Event)
+		} else {
+			out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindOther, "")
+		}
+	default:
+		return out, false
+	}
+	return out, true
+}
+
+// wecom reads the WeCom self-built app's staff 1:1 messages and
+// customer-group events; ok is false for any other callback.
+func (n normaliser) wecom(in wechat.Inbound) (out Inbound, ok bool, err error) {
+	switch m := in.(type) {
+	case *wechat.WeComText:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindText, m.Content)
+	case *wechat.WeComImage:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindImage, "")
+		out.Message.URL = m.PicURL
+	case *wechat.WeComMessage:
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), wecomKind(m.MsgType), "")
+	case *wechat.WeComExternalChat:
+		out.GroupEvents = externalChatEvents(n.acct, n.key, m)
+		if len(out.GroupEvents) == 0 {
+			return out, true, fmt.Errorf("change_external_chat without ChatId: %w", wechat.ErrMissingField)
+		}
+	case *wechat.WeComExternalContact:
+		out.AccountEvent = n.acctEvent(qunyun.EventContactChange, m.ExternalUserID, unix(m.CreateTime), m.ChangeType)
+	case *wechat.WeComEvent:
+		out.AccountEvent = n.acctEvent(qunyun.EventOther, m.FromUserName, unix(m.CreateTime), m.Event)
+	default:
+		return out, false, nil
+	}
+	return out, true, nil
+}
+
+// bot reads the smart bot's @bot messages in groups and 1:1.
+func (n normaliser) bot(m *wechat.BotMessage) (out Inbound) {
+	switch {
+	case m.MsgType == "event":
+		if m.Event != nil && m.Event.EventType == "enter_chat" {
+			out.BotWelcome = true
+		}
+		out.AccountEvent = n.acctEvent(qunyun.EventOther, m.From.UserID, n.botAt, eventType(m))
+	case m.MsgType == "stream":
+		// A refresh of a stream we finished at once: nothing to record.
+	default:
+		out.Message = n.msg(m.From.UserID, n.botAt, botKind(m.MsgType), m.Content())
+		if m.ChatType == "group" {
+			out.Message.GroupID = m.ChatID
+		}
+	}
+	return out
+}
+
+// relay reads the relay bridge's full group chat and membership events.
+func (n normaliser) relay(m *wechat.RelayEvent) (out Inbound) {
+	at := unix(m.Time)
+	ev := qunyun.GroupEvent{ID: n.key, AccountID: n.acct.ID, Channel: n.acct.Kind, GroupID: m.GroupID,
+		MemberID: m.MemberID, MemberName: m.MemberName, ActorID: m.ActorID, GroupName: m.GroupName, At: at}
+	switch m.Type {
+	case wechat.RelayMessage:
+		out.Message = n.msg(m.MemberID, at, relayKind(m.Kind), m.Text)
+		out.Message.GroupID, out.Message.MemberName, out.Message.URL = m.GroupID, m.MemberName, m.URL
+		out.Message.Mentions, out.Message.ReplyTo = m.Mentions, m.ReplyTo
+	case wechat.RelayMemberJoined:
+		ev.Type = qunyun.EventMemberJoined
+	case wechat.RelayMemberLeft:
+		ev.Type = qunyun.EventMemberLeft
+	case wechat.RelayGroupCreated:
+		ev.Type = qunyun.EventGroupCreated
+	case wechat.RelayGroupDismissed:
+		ev.Type = qunyun.EventGroupDismissed
+	case wechat.RelayGroupRenamed:
+		ev.Type = qunyun.EventGroupRenamed
+	}
+	if ev.Type != "" {
+		out.GroupEvents = []qunyun.GroupEvent{ev}
+	}
+	return out
 }
 
 // What one callback may carry. Its ids become parts of DynamoDB keys (at
