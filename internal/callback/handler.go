@@ -316,22 +316,38 @@ func (h *Handler) verify(r request) (events.APIGatewayV2HTTPResponse, error) {
 
 // receive verifies, decrypts, parses, normalises and records one POST.
 func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HTTPResponse, error) {
-	var (
-		in       wechat.Inbound
-		c        *wechat.Crypto
-		err      error
-		q        = r.query
-		safeMode bool
-	)
+	in, c, safeMode, err := h.checked(r)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	norm, duplicate, err := h.normalised(ctx, r, in)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if duplicate {
+		return text(http.StatusOK, "success"), nil
+	}
+	out, err := h.Service.Handle(ctx, norm)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return h.reply(ctx, r, in, c, safeMode, out), nil
+}
+
+// checked checks a callback by its channel's rules (timestamp window,
+// signature, decryption) and parses it; c is the account's crypto when the
+// answer must be encrypted too, safeMode whether it must.
+func (h *Handler) checked(r request) (in wechat.Inbound, c *wechat.Crypto, safeMode bool, err error) {
+	q := r.query
 	switch r.acct.Kind {
 	case qunyun.ChannelOA:
 		// signature (3 parameters) comes in every mode; msg_signature only
 		// with encryption, over the Encrypt text.
 		if err := h.checkTimestamp(q.Get("timestamp")); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return nil, nil, false, err
 		}
 		if err := wechat.VerifySignature(r.acct.Token, q.Get("timestamp"), q.Get("nonce"), q.Get("signature")); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, protocolError(err)
+			return nil, nil, false, protocolError(err)
 		}
 		plain := r.body
 		if r.acct.EncodingAESKey != "" {
@@ -340,64 +356,70 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 			// captured URL could post any plaintext for the whole window.
 			// Only the decrypted Encrypt under msg_signature is trusted.
 			if q.Get("encrypt_type") != "aes" || q.Get("msg_signature") == "" {
-				return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusUnauthorized,
+				return nil, nil, false, refuse(http.StatusUnauthorized,
 					"this account is in safe or compatible mode: only an encrypted body (encrypt_type=aes) with msg_signature is accepted", nil)
 			}
 			safeMode = true
 			if plain, c, err = h.open(r, wechat.ParseEnvelopeXML); err != nil {
-				return events.APIGatewayV2HTTPResponse{}, err
+				return nil, nil, false, err
 			}
 		}
 		in, err = wechat.ParseOA(plain)
 	case qunyun.ChannelWeCom:
 		if err := h.checkTimestamp(q.Get("timestamp")); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return nil, nil, false, err
 		}
 		var plain []byte
 		if plain, _, err = h.open(r, wechat.ParseEnvelopeXML); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return nil, nil, false, err
 		}
 		in, err = wechat.ParseWeCom(plain)
 	case qunyun.ChannelWeComBot:
 		if err := h.checkTimestamp(q.Get("timestamp")); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return nil, nil, false, err
 		}
 		var plain []byte
 		if plain, c, err = h.open(r, wechat.ParseEnvelopeJSON); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return nil, nil, false, err
 		}
 		in, err = wechat.ParseBot(plain)
 		safeMode = true
 	case qunyun.ChannelRelay:
 		ts, sig := r.head(wechat.RelayTimestampHeader), r.head(wechat.RelaySignatureHeader)
 		if err := wechat.VerifyRelay([]byte(r.acct.HMACKey), ts, sig, r.body, h.Now()); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, protocolError(err)
+			return nil, nil, false, protocolError(err)
 		}
 		var ev *wechat.RelayEvent
 		if ev, err = wechat.ParseRelay(r.body); err == nil {
 			if err := wechat.CheckRelayTime(ev, h.Now()); err != nil {
-				return events.APIGatewayV2HTTPResponse{}, refuse(http.StatusBadRequest, "time is more than 10 minutes from our clock", err)
+				return nil, nil, false, refuse(http.StatusBadRequest, "time is more than 10 minutes from our clock", err)
 			}
 		}
 		in = ev
 	default:
-		return events.APIGatewayV2HTTPResponse{}, qunyun.Errorf(qunyun.EINTERNAL, "account %s has kind %q", r.acct.ID, r.acct.Kind)
+		return nil, nil, false, qunyun.Errorf(qunyun.EINTERNAL, "account %s has kind %q", r.acct.ID, r.acct.Kind)
 	}
 	if err != nil {
 		if bad := protocolError(err); bad != nil {
-			return events.APIGatewayV2HTTPResponse{}, bad
+			return nil, nil, false, bad
 		}
-		return events.APIGatewayV2HTTPResponse{}, err
+		return nil, nil, false, err
 	}
+	return in, c, safeMode, nil
+}
 
+// normalised turns a checked callback into the domain. A relay id seen
+// before with another body is the first body's record (duplicate: nothing
+// more to do); a smart-bot message gets its anchored time.
+func (h *Handler) normalised(ctx context.Context, r request, in wechat.Inbound) (norm Inbound, duplicate bool, err error) {
 	// Normalised, and so checked, before the smart bot's anchor is
 	// written: bad input writes nothing.
-	norm, err := normalise(r.acct, in, time.Time{})
+	norm, err = normalise(r.acct, in, time.Time{})
 	if err != nil {
 		if bad := protocolError(err); bad != nil {
-			return events.APIGatewayV2HTTPResponse{}, bad
+			return Inbound{}, false, bad
 		}
-		return events.APIGatewayV2HTTPResponse{}, err
+		return Inbound{}, false, err
 	}
 	if ev, ok := in.(*wechat.RelayEvent); ok {
 		// The id's first body decides the record: a later one with other
@@ -405,31 +427,27 @@ func (h *Handler) receive(ctx context.Context, r request) (events.APIGatewayV2HT
 		group, at := ev.GroupID, ev.Time
 		ignore, err := h.claimRelay(ctx, r.acct, ev)
 		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return Inbound{}, false, err
 		}
 		if ignore {
-			return text(http.StatusOK, "success"), nil
+			return Inbound{}, true, nil
 		}
 		if ev.GroupID != group || ev.Time != at {
 			if norm, err = normalise(r.acct, in, time.Time{}); err != nil {
-				return events.APIGatewayV2HTTPResponse{}, err
+				return Inbound{}, false, err
 			}
 		}
 	}
 	if bot, ok := in.(*wechat.BotMessage); ok && bot.MsgType != "stream" {
 		botAt, err := h.Service.Store.Log.AnchorBotMessage(ctx, r.acct.ID, bot.MsgID, h.Now())
 		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return Inbound{}, false, err
 		}
 		if norm, err = normalise(r.acct, in, botAt); err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return Inbound{}, false, err
 		}
 	}
-	out, err := h.Service.Handle(ctx, norm)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	return h.reply(ctx, r, in, c, safeMode, out), nil
+	return norm, false, nil
 }
 
 // claimRelay makes a relay id one record, whatever its later bodies say:
