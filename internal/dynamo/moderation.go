@@ -191,6 +191,26 @@ func (m Moderation) Batch(ctx context.Context, groupID string, window time.Time)
 	return it.ModerationBatch, found, err
 }
 
+// Batches lists a group's batches whose windows start in [from, to),
+// oldest first (one Query): the report's moderation section.
+func (m Moderation) Batches(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.ModerationBatch, error) {
+	items, err := m.Table.QueryItems(ctx, Query{PK: "GROUP#" + groupID,
+		SKFrom: batchKeys(groupID, from).SK, SKTo: batchKeys(groupID, to.Add(-time.Second)).SK})
+	if err != nil {
+		return nil, fmt.Errorf("moderation batches of %s: %w", groupID, err)
+	}
+	out := make([]qunyun.ModerationBatch, 0, len(items))
+	for _, item := range items {
+		var it batchItem
+		if err := Unmarshal(item, &it); err != nil {
+			return nil, err
+		}
+		it.Signals = signalCounts(item)
+		out = append(out, it.ModerationBatch)
+	}
+	return out, nil
+}
+
 func (m Moderation) batch(ctx context.Context, k Keys) (batchItem, bool, error) {
 	var it batchItem
 	res, err := m.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(m.Table.Name), Key: Key(k.PK, k.SK), ConsistentRead: aws.Bool(true)})

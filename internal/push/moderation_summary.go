@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,7 +78,7 @@ func (s *Service) summaryText(ctx context.Context, g *qunyun.Group, it *qunyun.D
 	name := func(id string) string { return moderation.Defang(orString(names[id], id)) }
 	var senders []string
 	known := 0
-	for _, id := range b.Members {
+	for _, id := range slices.Sorted(slices.Values(b.Members)) { // a set: in no order
 		if id == "-" { // a hit whose sender the channel did not name
 			continue
 		}
