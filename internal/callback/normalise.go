@@ -70,7 +70,8 @@ func normalise(acct qunyun.Account, in wechat.Inbound, botAt time.Time) (Inbound
 		out.Message = msg(m.FromUserName, unix(m.CreateTime), qunyun.KindImage, "")
 		out.Message.URL = m.PicURL
 	case *wechat.WeComMessage:
-		out.Message = msg(m.FromUserName, unix(m.CreateTime), wecomKind(m.MsgType), "")
+		out.Message = msg(m.FromUserName, unix(m.CreateTime), wecomKind(m.MsgType), m.Title)
+		out.Message.URL = m.URL
 	case *wechat.WeComExternalChat:
 		out.GroupEvents = externalChatEvents(acct, key, m)
 		if len(out.GroupEvents) == 0 {
