@@ -176,13 +176,29 @@ func (w *week) checkSections(t *testing.T, r qunyun.Report, dom string) {
 		!strings.Contains(mod, "（"+w.spammer.Name+"）：小鱼（社群助理） 撤回") || !strings.Contains(mod, "敏感词 ×") {
 		t.Errorf("the moderation section lacks the burst, its sender or the decision:\n%s", mod)
 	}
-	// Its moderators (小鱼 and the owner) each got one summary when the
-	// burst's window closed, none for the lone hits.
-	var summaries []string
+	// g-fan's two moderators (小鱼 and the owner) each got one alert per
+	// window, one follow-up for the burst and one summary when its window
+	// closed, none for the lone hits.
+	var alerts, followUps, summaries []string
 	for _, c := range w.stack.Sandbox().Calls("/cgi-bin/message/send") {
-		if strings.Contains(string(c.Body), "小结") {
-			summaries = append(summaries, string(c.Body))
+		switch body := string(c.Body); {
+		case strings.Contains(body, "群「小满粉丝团」出现需要处理的消息"):
+			alerts = append(alerts, body)
+		case strings.Contains(body, "群「小满粉丝团」的情况仍在继续"):
+			followUps = append(followUps, body)
+		case strings.Contains(body, "小结"):
+			summaries = append(summaries, body)
 		}
+	}
+	windows := 0
+	for _, b := range r.Moderation {
+		if b.GroupID == "g-fan" {
+			windows++
+		}
+	}
+	if len(alerts) != 2*windows || len(followUps) != 2 {
+		t.Errorf("%d alerts and %d follow-ups for g-fan's %d windows, want one alert per window and moderator and one follow-up each for the burst",
+			len(alerts), len(followUps), windows)
 	}
 	if len(summaries) != 2 || !strings.Contains(summaries[0], "共有 12 条") {
 		t.Errorf("%d burst summaries, want one for each of g-fan's 2 moderators:\n%s", len(summaries), strings.Join(summaries, "\n"))
