@@ -19,8 +19,8 @@ import (
 // any bridge, what it never does: the demo editor's 「投稿」 and a member's
 // burst of ads in a relay group. So `make run` shows a draft waiting for
 // `qunyun content review` and, in the sandbox's calls, one batched
-// moderation alert (and its follow-up) where there used to be one per
-// message.
+// moderation alert (its follow-up, and the burst's summary when its window
+// closes) where there used to be one per message.
 const (
 	showcaseGroup   = "g-fan"
 	showcaseEditor  = "wxid_aqing" // s-aqing, editor of g-fan in community.yaml
@@ -57,7 +57,7 @@ func showcase(ctx context.Context, gateway string, relay qunyun.Account, clk clo
 	}
 	fmt.Printf("demo: editor 阿青 submitted %s in %s (list it: qunyun content review; approve: qunyun content review approve %s)\n",
 		contribution.ID(sub), showcaseGroup, contribution.ID(sub))
-	fmt.Printf("demo: %d ads in %s from one member: one moderation alert and one follow-up to the moderators (see /_local/sandbox/calls)\n",
+	fmt.Printf("demo: %d ads in %s from one member: one moderation alert and one follow-up to the moderators, and a summary when the 10-minute window closes (see /_local/sandbox/calls)\n",
 		showcaseBurst, showcaseGroup)
 	return nil
 }
