@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -141,9 +142,9 @@ func tellContributor(ctx context.Context, cmd *cobra.Command, c qunyun.Content, 
 	case k.Channel == qunyun.ChannelRelay || k.Channel == qunyun.ChannelWeComBot:
 		req.TargetKind, req.TargetID, req.GroupID = qunyun.TargetGroup, k.GroupID, k.GroupID
 	case k.Channel == qunyun.ChannelWeCom:
-		req.TargetKind, req.TargetID = qunyun.TargetStaff, k.MemberID
+		req.TargetKind, req.TargetID = qunyun.TargetStaff, cmp.Or(k.From, k.MemberID)
 	default:
-		req.TargetKind, req.TargetID = qunyun.TargetMember, k.MemberID
+		req.TargetKind, req.TargetID = qunyun.TargetMember, cmp.Or(k.From, k.MemberID)
 	}
 	return true, pub.Publish(ctx, bus.Event{DetailType: qunyun.EventDeliveryRequested, Time: k.ReviewedAt, Detail: req})
 }

@@ -84,3 +84,27 @@ func TestContentReview(t *testing.T) {
 		t.Fatalf("the contributor was not told through push:\n%s", sent)
 	}
 }
+
+// An editor of relay groups who shared a link with the Official Account is
+// credited under their id in the group and told at the openid they wrote
+// from.
+func TestContentReviewTellsWhereSubmitted(t *testing.T) {
+	tb, targs := tableArgs(t)
+	ctx := context.Background()
+	if _, err := (dynamo.Contributions{Table: tb}).Submit(ctx, qunyun.Content{ID: "tg-oa", Kind: qunyun.ContentLink, Text: "家常菜十分钟",
+		URL: "https://notes.example.com/quick", Tags: []string{"投稿"},
+		Contribution: &qunyun.Contribution{State: qunyun.ContentDraft, MemberID: "wxid_ed", From: "o_ed", GroupID: "g1", AccountID: "oa1",
+			Channel: qunyun.ChannelOA, MessageID: "m-oa", SubmittedAt: tb.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	bus := &busRecorder{}
+	args := append([]string{"content", "review", "approve", "tg-oa", "--by", "ops-lin", "--bus", "qunyun-test", "--bus-endpoint", bus.start(t)}, targs...)
+	if _, _, err := run(t, "", args...); err != nil {
+		t.Fatal(err)
+	}
+	bus.mu.Lock()
+	defer bus.mu.Unlock()
+	if len(bus.bodies) != 1 || !strings.Contains(bus.bodies[0], `o_ed`) || strings.Contains(bus.bodies[0], `wxid_ed`) {
+		t.Fatalf("the notice does not go to the openid the editor wrote from:\n%s", strings.Join(bus.bodies, "\n"))
+	}
+}

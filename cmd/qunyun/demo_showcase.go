@@ -58,7 +58,7 @@ func showcase(ctx context.Context, gateway string, relay qunyun.Account, clk clo
 	}
 	fmt.Fprintf(out, "demo: editor 阿青 submitted %s in %s (list it: qunyun content review; approve: qunyun content review approve %s)\n",
 		contribution.ID(sub), showcaseGroup, contribution.ID(sub))
-	fmt.Fprintf(out, "demo: %d ads in %s from one member: one moderation alert and one follow-up to the moderators (see /_local/sandbox/calls)\n",
+	fmt.Fprintf(out, "demo: %d ads in %s from one member: one moderation alert and one follow-up to the moderators, and a summary when the 10-minute window closes (see /_local/sandbox/calls)\n",
 		showcaseBurst, showcaseGroup)
 	return nil
 }

@@ -30,7 +30,7 @@ func main() {
 	stores := callback.Stores{Log: dynamo.Log{Table: t}, Followups: dynamo.Followups{Table: t}, Sessions: dynamo.Sessions{Table: t},
 		Catalog: dynamo.Catalog{Table: t}, Links: dynamo.Links{Table: t}}
 	svc := lambdainit.Must(callback.NewService(stores, base.Bus, base.Clock.Now, m, slog.Default()))
-	svc.Moderation, svc.Contributions = dynamo.Moderation{Table: t}, dynamo.Contributions{Table: t}
+	svc.Moderation, svc.Contributions, svc.Staff = dynamo.Moderation{Table: t}, dynamo.Contributions{Table: t}, dynamo.People{Table: t}.Staff
 	h := callback.NewHandler(dir, svc, slog.Default())
 	h.VerifyCode = env.Optional("WECOM_VERIFY_CODE", "")
 	lambdainit.Check(env.Err())

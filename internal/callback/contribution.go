@@ -33,7 +33,7 @@ func (s *Service) isSubmission(m qunyun.Message) bool {
 // checks) gets a reply saying so and no draft. The draft's id comes from
 // the message, so a retry files nothing twice.
 func (s *Service) submit(ctx context.Context, m qunyun.Message) (string, error) {
-	group, editor, err := s.editorGroup(ctx, m)
+	group, member, editor, err := s.editorGroup(ctx, m)
 	if err != nil {
 		return "", err
 	}
@@ -50,7 +50,10 @@ func (s *Service) submit(ctx context.Context, m qunyun.Message) (string, error) 
 		return s.answerMember(ctx, m, reply)
 	}
 	sub := contribution.Submission{MessageID: m.ID, AccountID: m.AccountID, Channel: m.Channel, GroupID: group,
-		MemberID: m.MemberID, MemberName: m.MemberName, Text: m.Text, URL: m.URL, At: m.At}
+		MemberID: member, MemberName: m.MemberName, Text: m.Text, URL: m.URL, At: m.At}
+	if member != m.MemberID {
+		sub.From = m.MemberID
+	}
 	if body, ok := s.Submitting.Body(stripMention(m.Text)); ok {
 		sub.Text = body
 	}
@@ -66,23 +69,65 @@ func (s *Service) submit(ctx context.Context, m qunyun.Message) (string, error) 
 	return s.answerMember(ctx, m, reply)
 }
 
-// editorGroup finds where the sender is an editor: the group the message
-// came from, or for a 1:1 message the first group they edit.
-func (s *Service) editorGroup(ctx context.Context, m qunyun.Message) (string, bool, error) {
+// editorGroup finds where the sender is an editor, and their id there: the
+// group the message came from, or for a 1:1 message the first group they
+// edit under the same id, else (staffEditor) under the id community.yaml
+// gives them in the group's account.
+func (s *Service) editorGroup(ctx context.Context, m qunyun.Message) (group, member string, ok bool, err error) {
 	if m.GroupID != "" {
 		mem, found, err := s.Store.Catalog.Member(ctx, m.GroupID, m.MemberID)
-		return m.GroupID, err == nil && found && mem.Active() && mem.Role == qunyun.RoleEditor, err
+		return m.GroupID, m.MemberID, err == nil && found && mem.Active() && mem.Role == qunyun.RoleEditor, err
 	}
 	groups, err := s.Store.Catalog.MemberGroups(ctx, m.MemberID)
 	if err != nil {
-		return "", false, err
+		return "", "", false, err
 	}
 	for _, mem := range groups {
 		if mem.Active() && mem.Role == qunyun.RoleEditor {
-			return mem.GroupID, true, nil
+			return mem.GroupID, m.MemberID, true, nil
 		}
 	}
-	return "", false, nil
+	return s.staffEditor(ctx, m)
+}
+
+// staffEditor finds a 1:1 sender among community.yaml's editors: by their
+// id in the account they wrote to (an Official Account openid, a smart
+// bot's userid) or, on the WeCom app, their WeCom userid. WeChat gives one
+// person a different id per account, so an editor of relay groups writing
+// to the app is not a member under the id they wrote with. Their first
+// group where they are still editor (a demotion since is respected) is
+// where they are credited, under their id there.
+func (s *Service) staffEditor(ctx context.Context, m qunyun.Message) (group, member string, ok bool, err error) {
+	if s.Staff == nil {
+		return "", "", false, nil
+	}
+	staff, err := s.Staff(ctx)
+	if err != nil {
+		return "", "", false, err
+	}
+	for _, st := range staff {
+		if st.Role != qunyun.RoleEditor || st.IDs[m.AccountID] != m.MemberID && (m.Channel != qunyun.ChannelWeCom || st.WeComUserID != m.MemberID) {
+			continue
+		}
+		for _, gid := range st.Groups {
+			g, found, err := s.group(ctx, gid)
+			if err != nil {
+				return "", "", false, err
+			}
+			id := st.IDs[g.AccountID]
+			if !found || id == "" {
+				continue
+			}
+			mem, found, err := s.Store.Catalog.Member(ctx, gid, id)
+			if err != nil {
+				return "", "", false, err
+			}
+			if found && mem.Active() && mem.Role == qunyun.RoleEditor {
+				return gid, id, true, nil
+			}
+		}
+	}
+	return "", "", false, nil
 }
 
 // answerMember replies to a member: passively where the channel answers

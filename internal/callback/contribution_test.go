@@ -2,12 +2,15 @@ package callback_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/qunyun/qunyun/internal/contribution"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
+	"github.com/qunyun/qunyun/internal/wechat"
 )
 
 // editorYAML: an editor in a relay group (ed1) and, under their WeCom
@@ -90,6 +93,84 @@ func TestEditorSubmitsContent(t *testing.T) {
 		t.Errorf("%d replies in g1, want 5 (one per submission, retries included)", n)
 	}
 	if r := f.replies("wm-ed"); len(r) != 1 || !strings.Contains(r[0], "已收到你的投稿") {
+		t.Errorf("WeCom app reply: %q", r)
+	}
+}
+
+// otherAccountsYAML: an editor of a relay group only, who also writes to
+// the WeCom app (as ed.wecom), the Official Account (o_ed) and the smart
+// bot (bot-ed); a moderator with an OA id too.
+const otherAccountsYAML = `
+accounts: [{id: wecom-qdg, kind: wecom}, {id: relay, kind: relay}, {id: oa-doc, kind: oa}, {id: bot, kind: wecom-bot}]
+groups:
+  - {id: g1, account: relay, purpose: general}
+staff:
+  - {id: s-ed, name: 阿青, role: editor, ids: {relay: wxid_ed, oa-doc: o_ed, bot: bot-ed}, groups: [g1], wecomUserId: ed.wecom}
+  - {id: s-mod, role: moderator, ids: {relay: wxid_mod, oa-doc: o_mod}, groups: [g1]}
+`
+
+// An editor whose groups are on the relay shares a link 1:1 with the WeCom
+// app and the Official Account, and writes 「投稿」 to the smart bot: each is
+// a draft credited to their id in the group they edit, told where they
+// wrote. A moderator's link shared with the Official Account is no
+// submission: no draft, and nothing said about it.
+func TestEditorSubmitsFromOtherAccounts(t *testing.T) {
+	f := newFixture(t, nil)
+	applyYAML(t, f, otherAccountsYAML, false)
+	ctx := context.Background()
+	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
+
+	// The WeCom app: a link message.
+	acct := account("wecom-qdg")
+	plain := fmt.Sprintf(`<xml><ToUserName>%s</ToUserName><FromUserName>ed.wecom</FromUserName><CreateTime>%s</CreateTime><MsgType>link</MsgType>`+
+		`<Title>冬日暖汤的三种做法</Title><Description>适合周末</Description><Url>https://blog.example.com/soup</Url><PicUrl>http://p</PicUrl><MsgId>31</MsgId><AgentID>1000002</AgentID></xml>`, acct.CorpID, ts)
+	q, enc := encryptedPost(t, acct, ts, plain)
+	if r := f.do("POST", acct.ID, q, "<xml><ToUserName>x</ToUserName><Encrypt><![CDATA["+enc+"]]></Encrypt></xml>", nil); r.StatusCode != 200 {
+		t.Fatalf("WeCom link: %d %q", r.StatusCode, r.Body)
+	}
+	// The Official Account: a link message, answered passively.
+	oaLink := func(from, id string) string {
+		return `<xml><ToUserName>gh</ToUserName><FromUserName>` + from + `</FromUserName><CreateTime>` + ts + `</CreateTime><MsgType>link</MsgType>` +
+			`<Title>家常菜十分钟</Title><Description>快手</Description><Url>https://notes.example.com/quick</Url><MsgId>` + id + `</MsgId></xml>`
+	}
+	r := f.oa("oa-doc", ts, oaLink("o_ed", "41"))
+	env, err := wechat.ParseEnvelopeXML([]byte(r.Body))
+	if err != nil {
+		t.Fatalf("OA link: %d %q: %v", r.StatusCode, r.Body, err)
+	}
+	c, _ := wechat.NewCrypto("AAAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "wx134c8103faa5a59e")
+	opened, err := c.Open(between(r.Body, "<MsgSignature><![CDATA[", "]]></MsgSignature>"), between(r.Body, "<TimeStamp>", "</TimeStamp>"),
+		between(r.Body, "<Nonce><![CDATA[", "]]></Nonce>"), env.Encrypt)
+	if err != nil || !strings.Contains(textReply(t, opened).Content, "已收到你的投稿") {
+		t.Fatalf("OA reply %q (%v), want the receipt", opened, err)
+	}
+	// The smart bot, 1:1.
+	bot := account("bot")
+	q, enc = encryptedPost(t, bot, ts, `{"msgid":"b-sub","aibotid":"x","chattype":"single","from":{"userid":"bot-ed"},"msgtype":"text","text":{"content":"投稿 本周读书笔记 https://notes.example.com/w2"}}`)
+	if r := f.do("POST", "bot", q, `{"encrypt":"`+enc+`"}`, nil); r.StatusCode != 200 {
+		t.Fatalf("bot: %d %q", r.StatusCode, r.Body)
+	}
+	// The moderator's link: no submission.
+	if r := f.oa("oa-doc", ts, oaLink("o_mod", "42")); r.StatusCode != 200 || strings.Contains(r.Body, "Encrypt") {
+		t.Fatalf("moderator's link: %d %q, want no reply", r.StatusCode, r.Body)
+	}
+
+	drafts, err := dynamo.Contributions{Table: f.table}.Drafts(ctx)
+	if err != nil || len(drafts) != 3 {
+		t.Fatalf("%d drafts (%v), want the editor's three: %+v", len(drafts), err, drafts)
+	}
+	from := map[qunyun.Channel]string{}
+	for _, d := range drafts {
+		k := d.Contribution
+		if k.GroupID != "g1" || k.MemberID != "wxid_ed" {
+			t.Errorf("draft %s credited to %s in %s, want wxid_ed in g1", d.ID, k.MemberID, k.GroupID)
+		}
+		from[k.Channel] = k.From
+	}
+	if from[qunyun.ChannelWeCom] != "ed.wecom" || from[qunyun.ChannelOA] != "o_ed" || from[qunyun.ChannelWeComBot] != "bot-ed" {
+		t.Errorf("drafts submitted from %v, want each 1:1 id", from)
+	}
+	if r := f.replies("ed.wecom"); len(r) != 1 || !strings.Contains(r[0], "已收到你的投稿") {
 		t.Errorf("WeCom app reply: %q", r)
 	}
 }

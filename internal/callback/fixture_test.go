@@ -144,7 +144,7 @@ func newFixture(tb testing.TB, db func(dynamo.API) dynamo.API) *fixture {
 	}
 	f := newFixtureOn(tb, callbackStores(table), clk)
 	f.table = table
-	f.svc.Moderation, f.svc.Contributions = dynamo.Moderation{Table: table}, dynamo.Contributions{Table: table}
+	f.svc.Moderation, f.svc.Contributions, f.svc.Staff = dynamo.Moderation{Table: table}, dynamo.Contributions{Table: table}, dynamo.People{Table: table}.Staff
 	return f
 }
 

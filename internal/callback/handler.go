@@ -559,6 +559,8 @@ func oaParties(in wechat.Inbound) (to, from string) {
 		return m.FromUserName, m.ToUserName
 	case *wechat.OAClick:
 		return m.FromUserName, m.ToUserName
+	case *wechat.OALink: // an editor's shared link: the submission's receipt
+		return m.FromUserName, m.ToUserName
 	}
 	return "", ""
 }

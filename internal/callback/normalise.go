@@ -112,7 +112,8 @@ func (n normaliser) wecom(in wechat.Inbound) (out Inbound, ok bool, err error) {
 		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), qunyun.KindImage, "")
 		out.Message.URL = m.PicURL
 	case *wechat.WeComMessage:
-		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), wecomKind(m.MsgType), "")
+		out.Message = n.msg(m.FromUserName, unix(m.CreateTime), wecomKind(m.MsgType), m.Title)
+		out.Message.URL = m.URL
 	case *wechat.WeComExternalChat:
 		out.GroupEvents = externalChatEvents(n.acct, n.key, m)
 		if len(out.GroupEvents) == 0 {

@@ -121,6 +121,9 @@ type Service struct {
 	// Submitting are the submission markers, checks and replies.
 	Contributions ContributionStore
 	Submitting    contribution.Texts
+	// Staff lists community.yaml's staff (dynamo.People.Staff; nil: none),
+	// to know an editor writing 1:1 under another account's id.
+	Staff func(ctx context.Context) ([]qunyun.Staff, error)
 	// ResumeAfter is how long after its work last failed Resume leaves a
 	// record to WeChat's retries (0: DefaultResumeAfter).
 	ResumeAfter time.Duration

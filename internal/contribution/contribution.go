@@ -71,7 +71,8 @@ type Submission struct {
 	AccountID  string
 	Channel    qunyun.Channel
 	GroupID    string // where they are editor
-	MemberID   string
+	MemberID   string // their id in GroupID
+	From       string // the id they wrote under, when not MemberID (qunyun.Contribution.From)
 	MemberName string
 	Text, URL  string
 	At         time.Time
@@ -107,7 +108,7 @@ func (t Texts) Draft(s Submission, checker *moderation.Checker) (c qunyun.Conten
 	c = qunyun.Content{
 		ID: ID(s.MessageID), Kind: qunyun.ContentText, Text: body, Tags: []string{t.Tag},
 		Contribution: &qunyun.Contribution{
-			State: qunyun.ContentDraft, MemberID: s.MemberID, MemberName: s.MemberName, GroupID: s.GroupID,
+			State: qunyun.ContentDraft, MemberID: s.MemberID, From: s.From, MemberName: s.MemberName, GroupID: s.GroupID,
 			AccountID: s.AccountID, Channel: s.Channel, MessageID: s.MessageID, SubmittedAt: s.At.UTC(),
 		},
 	}

@@ -54,10 +54,8 @@ type batchItem struct {
 	Keys
 	qunyun.ModerationBatch
 	HitIDs []string `dynamodbav:"hitIds,stringset,omitempty"`
-	// Alert1 and Alert2 are the hits that raised the window's alert and
-	// its follow-up, so a redelivery of that hit raises it again.
-	Alert1 string `dynamodbav:"alert1,omitempty"`
-	Alert2 string `dynamodbav:"alert2,omitempty"`
+	// ModerationBatch.AlertHit and FollowUpHit (alert1, alert2) are kept
+	// so that a redelivery of the hit that raised an alert raises it again.
 }
 
 func batchKeys(groupID string, window time.Time) Keys {
@@ -144,11 +142,11 @@ func (m Moderation) AddHit(ctx context.Context, groupID string, window time.Time
 // normally the hit that crossed it, or its redelivery if that one crashed.
 func (m Moderation) raised(ctx context.Context, k Keys, it batchItem, hit string, escalateAfter int) (qunyun.ModerationBatch, []int, error) {
 	var levels []int
-	if it.Alert1 == hit {
+	if it.AlertHit == hit {
 		levels = append(levels, 1)
 	}
 	if escalateAfter > 0 && it.Hits > escalateAfter {
-		if it.Alert2 == "" {
+		if it.FollowUpHit == "" {
 			_, err := m.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 				TableName: aws.String(m.Table.Name), Key: Key(k.PK, k.SK),
 				UpdateExpression:          aws.String("SET alert2 = :id"),
@@ -156,12 +154,12 @@ func (m Moderation) raised(ctx context.Context, k Keys, it batchItem, hit string
 				ExpressionAttributeValues: Item{":id": &types.AttributeValueMemberS{Value: hit}},
 			})
 			if err == nil {
-				it.Alert2 = hit
+				it.FollowUpHit = hit
 			} else if !IsConditionFailed(err) {
 				return it.ModerationBatch, nil, Unavailable("claim moderation follow-up", err)
 			}
 		}
-		if it.Alert2 == hit {
+		if it.FollowUpHit == hit {
 			levels = append(levels, 2)
 		}
 	}
@@ -191,6 +189,26 @@ func orDash(s string) string {
 func (m Moderation) Batch(ctx context.Context, groupID string, window time.Time) (qunyun.ModerationBatch, bool, error) {
 	it, found, err := m.batch(ctx, batchKeys(groupID, window))
 	return it.ModerationBatch, found, err
+}
+
+// Batches lists a group's batches whose windows start in [from, to),
+// oldest first (one Query): the report's moderation section.
+func (m Moderation) Batches(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.ModerationBatch, error) {
+	items, err := m.Table.QueryItems(ctx, Query{PK: "GROUP#" + groupID,
+		SKFrom: batchKeys(groupID, from).SK, SKTo: batchKeys(groupID, to.Add(-time.Second)).SK})
+	if err != nil {
+		return nil, fmt.Errorf("moderation batches of %s: %w", groupID, err)
+	}
+	out := make([]qunyun.ModerationBatch, 0, len(items))
+	for _, item := range items {
+		var it batchItem
+		if err := Unmarshal(item, &it); err != nil {
+			return nil, err
+		}
+		it.Signals = signalCounts(item)
+		out = append(out, it.ModerationBatch)
+	}
+	return out, nil
 }
 
 func (m Moderation) batch(ctx context.Context, k Keys) (batchItem, bool, error) {

@@ -16,7 +16,20 @@ import (
 // target kind or state. Deliveries are keyed by the UTC date they are due
 // on, so a local day reads the one or two UTC dates it overlaps.
 func (d Deliveries) DeliveriesBetween(ctx context.Context, from, to time.Time) ([]qunyun.Delivery, error) {
-	var out []qunyun.Delivery
+	items, err := d.recordsBetween(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]qunyun.Delivery, len(items))
+	for i, it := range items {
+		out[i] = it.Delivery
+	}
+	return out, nil
+}
+
+// recordsBetween is DeliveriesBetween with the records (inline content).
+func (d Deliveries) recordsBetween(ctx context.Context, from, to time.Time) ([]qunyun.DeliveryRecord, error) {
+	var out []qunyun.DeliveryRecord
 	for _, date := range utcDates(from, to) {
 		items, err := d.DayDeliveries(ctx, date, "")
 		if err != nil {
@@ -24,7 +37,7 @@ func (d Deliveries) DeliveriesBetween(ctx context.Context, from, to time.Time) (
 		}
 		for _, it := range items {
 			if !it.At.Before(from) && it.At.Before(to) {
-				out = append(out, it.Delivery)
+				out = append(out, it)
 			}
 		}
 	}
@@ -46,13 +59,15 @@ func utcDates(from, to time.Time) []string {
 // group, and who shared it (SharedBy). An item neither sent nor opened in
 // the span is left out; the most opened come first. Opens of content sent
 // earlier count where they fall: heat is when members read, not when we
-// sent.
+// sent. Only catalog content counts: text another function rendered
+// (alerts, session notices, replies) and messages to staff are never
+// tracked, so they have no reading to show.
 func (k Links) ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.ContentHeat, error) {
 	dates := utcDates(from, to)
 	if len(dates) == 0 {
 		return []qunyun.ContentHeat{}, nil
 	}
-	deliveries, err := Deliveries{Table: k.Table}.DeliveriesBetween(ctx, from, to)
+	deliveries, err := Deliveries{Table: k.Table}.recordsBetween(ctx, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +89,7 @@ func (k Links) ReadingHeat(ctx context.Context, from, to time.Time) ([]qunyun.Co
 	}
 	sent := map[string]map[string]int{} // content → group → sent deliveries
 	for _, d := range deliveries {
-		if d.ContentID == "" || d.State != qunyun.DeliverySent {
+		if d.ContentID == "" || d.State != qunyun.DeliverySent || d.Inline != nil || d.TargetKind == qunyun.TargetStaff {
 			continue
 		}
 		if sent[d.ContentID] == nil {

@@ -24,8 +24,13 @@ func openAs(t *testing.T, tb *dynamo.Table, l qunyun.Link, from string, at time.
 
 func deliver(t *testing.T, tb *dynamo.Table, d qunyun.Delivery, state qunyun.DeliveryState) {
 	t.Helper()
+	deliverRecord(t, tb, qunyun.DeliveryRecord{Delivery: d}, state)
+}
+
+func deliverRecord(t *testing.T, tb *dynamo.Table, rec qunyun.DeliveryRecord, state qunyun.DeliveryState) {
+	t.Helper()
 	ctx := context.Background()
-	_, it, err := dynamo.Deliveries{Table: tb}.ClaimDelivery(ctx, qunyun.DeliveryRecord{Delivery: d})
+	_, it, err := dynamo.Deliveries{Table: tb}.ClaimDelivery(ctx, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +75,12 @@ func TestReadingHeatAndShareMap(t *testing.T) {
 		deliver(t, tb, qunyun.Delivery{ID: fmt.Sprintf("p|%d|%s", i, d.target), Source: "p", TargetKind: d.kind, TargetID: d.target,
 			GroupID: d.group, AccountID: "acct", ContentID: "art", At: d.at}, d.state)
 	}
+	// Text another function rendered (a session notice) and a moderation
+	// alert to staff were never tracked: no heat, and no id in the report.
+	deliverRecord(t, tb, qunyun.DeliveryRecord{Delivery: qunyun.Delivery{ID: "s|g1", Source: "session", TargetKind: qunyun.TargetGroup, TargetID: "g1",
+		GroupID: "g1", ContentID: "session-opening", At: at}, Inline: &qunyun.Content{Kind: qunyun.ContentText, Text: "嘉宾场开始了"}}, qunyun.DeliverySent)
+	deliver(t, tb, qunyun.Delivery{ID: "m|g1|mod", Source: "moderation", TargetKind: qunyun.TargetStaff, TargetID: "mod",
+		GroupID: "g1", ContentID: "art", At: at}, qunyun.DeliverySent)
 	group := qunyun.Link{Code: "grp1", URL: "https://example.com/a", GroupID: "g1", ContentID: "art", DeliveryID: "p|0|g1", AccountID: "acct"}
 	personal := qunyun.Link{Code: "own1", URL: "https://example.com/a", ContentID: "art", DeliveryID: "p|3|o-1", MemberID: "o-1", AccountID: "acct"}
 	openAs(t, tb, group, "", at.Add(time.Minute), "r1")

@@ -214,6 +214,13 @@ func (s *Service) claimAndRun(ctx context.Context, cat *catalog, j job, out *Out
 		return s.resolveStale(ctx, cat, stored, out)
 	}
 	out.add(func(o *Outcome) { o.Claimed++ })
+	if s.now().Before(stored.DeferredUntil) {
+		// Due later (a burst's summary, when its window closes): the
+		// sweep runs it then, like a delivery quiet hours deferred.
+		s.heldClaim(stored.Delivery)
+		out.add(func(o *Outcome) { o.Deferred++ })
+		return nil
+	}
 	return s.run(ctx, cat, &stored, j.member, out)
 }
 
@@ -270,6 +277,17 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *qunyun.DeliveryReco
 	}
 	if reason != "" {
 		return s.skip(ctx, it, reason, out)
+	}
+	if it.Inline == nil && d.ContentID == moderationSummary {
+		// Written now, from the batch as its window closed.
+		text, err := s.summaryText(ctx, group, it)
+		if err != nil {
+			return errors.Join(err, s.releaseCaps(ctx, it.ID, it.Caps))
+		}
+		if text == "" {
+			return s.finish(ctx, it, qunyun.DeliverySkipped, qunyun.ReasonSingleHit, out)
+		}
+		it.Inline = &qunyun.Content{ID: moderationSummary, Kind: qunyun.ContentText, Text: text}
 	}
 	content, reason, err := s.contentOf(ctx, cat, *it)
 	if err != nil {

@@ -20,7 +20,8 @@ import (
 // one delivery per moderator, keyed by group, window and level, so the
 // at-most-once claim makes it one alert however many hits and redeliveries
 // arrive. Counting happens here, not in the callback, whose budget is one
-// write per message.
+// write per message. The window's end brings one summary
+// (moderation_summary.go).
 
 // moderationHit is the part of a ModerationHit detail push reads.
 type moderationHit struct {
@@ -77,10 +78,11 @@ func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderation
 		return nil, err
 	}
 	var jobs []job
+	acct := orString(h.AccountID, g.AccountID)
 	for _, lvl := range levels {
 		code := moderation.CaseCode(h.ID)
 		if err := store.OpenCase(ctx, qunyun.ModerationCase{
-			Code: code, HitID: h.ID, AccountID: orString(h.AccountID, g.AccountID), Channel: h.Channel, GroupID: g.ID, MemberID: h.MemberID,
+			Code: code, HitID: h.ID, AccountID: acct, Channel: h.Channel, GroupID: g.ID, MemberID: h.MemberID,
 			Signals: h.Signals, Words: h.Words, Domains: h.Domains, Text: h.Text, At: at,
 		}); err != nil {
 			return nil, err
@@ -93,10 +95,13 @@ func (s *Service) moderationJobs(ctx context.Context, cat *catalog, h moderation
 		for _, id := range staff {
 			d := qunyun.Delivery{
 				ID: DeliveryID(SourceModeration, slot, qunyun.TargetStaff, id), Source: SourceModeration, Slot: slot,
-				TargetKind: qunyun.TargetStaff, TargetID: id, GroupID: g.ID, AccountID: orString(h.AccountID, g.AccountID),
+				TargetKind: qunyun.TargetStaff, TargetID: id, GroupID: g.ID, AccountID: acct,
 				ContentID: "moderation-alert", At: at, Urgent: true,
 			}
 			jobs = append(jobs, job{item: qunyun.DeliveryRecord{Delivery: d, Inline: &qunyun.Content{ID: "moderation-alert", Kind: qunyun.ContentText, Text: text}}})
+		}
+		if lvl == 1 {
+			jobs = append(jobs, s.summaryJobs(g, acct, window, staff, at)...)
 		}
 	}
 	return jobs, nil

@@ -152,11 +152,13 @@ type Links interface {
 	PutLink(ctx context.Context, l qunyun.Link) error
 }
 
-// Moderation batches moderation hits into alerts and opens their cases
-// (dynamo.Moderation).
+// Moderation batches moderation hits into alerts, opens their cases and
+// reads both back for a burst's summary (dynamo.Moderation).
 type Moderation interface {
 	AddHit(ctx context.Context, groupID string, window time.Time, s qunyun.ModerationSample, escalateAfter int) (qunyun.ModerationBatch, []int, error)
+	Batch(ctx context.Context, groupID string, window time.Time) (qunyun.ModerationBatch, bool, error)
 	OpenCase(ctx context.Context, c qunyun.ModerationCase) error
+	Case(ctx context.Context, code string) (qunyun.ModerationCase, bool, error)
 }
 
 // Publisher puts events on the bus (bus.Publisher implements it).
@@ -196,7 +198,8 @@ type Service struct {
 	Workers int
 	// AlertWindow batches a group's moderation hits into one alert
 	// (default 10 min); EscalateAfter more hits in the window send one
-	// follow-up with the total (default 10; negative: none).
+	// follow-up with the total (default 10; negative: none). When the
+	// window closes its moderators get one summary (moderation_summary.go).
 	AlertWindow   time.Duration
 	EscalateAfter int
 
@@ -210,6 +213,7 @@ type Service struct {
 	textsOnce sync.Once
 	texts     map[string]*template.Template
 	signals   map[string]string
+	actions   map[string]string
 	textsErr  error
 }
 
@@ -249,6 +253,7 @@ func orDuration(d, def time.Duration) time.Duration {
 // texts is the embedded texts.yaml.
 type texts struct {
 	Signals   map[string]string `yaml:"signals"`
+	Actions   map[string]string `yaml:"actions"`
 	Templates map[string]string `yaml:"templates"`
 }
 
@@ -259,7 +264,7 @@ func (s *Service) loadTexts() error {
 			s.textsErr = fmt.Errorf("push texts.yaml: %w", err)
 			return
 		}
-		s.signals = raw.Signals
+		s.signals, s.actions = raw.Signals, raw.Actions
 		s.texts = map[string]*template.Template{}
 		for k, v := range raw.Templates {
 			t, err := template.New(k).Parse(v)

@@ -27,8 +27,9 @@ import (
 //     harmless; an idle tick writes the cursor only every CursorEvery;
 //   - a sweep partition (yesterday's or today's claims or open tasks) found
 //     empty is read again after SweepIdle, or at once when this tick sent
-//     something or a group's quiet hours begin, so a task or stale claim
-//     made by another container is followed at most SweepIdle late.
+//     something, a group's quiet hours begin or this container held a
+//     claim for later (heldClaim), so a task, stale or held claim made by
+//     another container is followed at most SweepIdle late.
 const (
 	CatalogTTL  = 2 * time.Minute
 	ZonesTTL    = 10 * time.Minute
@@ -238,6 +239,12 @@ func (s *Service) swept(k sweepKey, now time.Time, empty bool) {
 			delete(s.memory.emptyAt, old)
 		}
 	}
+}
+
+// heldClaim makes the sweep read d's claims again: d was claimed to be
+// run later (a burst's summary).
+func (s *Service) heldClaim(d qunyun.Delivery) {
+	s.remember(func(m *tickMemory) { delete(m.emptyAt, sweepKey{qunyun.DeliveryDate(d), qunyun.DeliveryClaimed}) })
 }
 
 func (k sweepKey) dateTime() time.Time {

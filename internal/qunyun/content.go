@@ -55,6 +55,11 @@ type Contribution struct {
 	ReviewedBy  string       `json:"reviewedBy,omitempty" dynamodbav:"reviewedBy,omitempty"`
 	ReviewedAt  time.Time    `json:"reviewedAt,omitzero" dynamodbav:"reviewedAt,omitempty"`
 	Reason      string       `json:"reason,omitempty" dynamodbav:"reason,omitempty"` // why rejected
+	// MemberID is their id in GroupID, who is credited; From the id they
+	// submitted under in AccountID when it is not (an editor of relay
+	// groups writing to the WeCom app or the Official Account): where
+	// they are told.
+	From string `json:"from,omitempty" dynamodbav:"from,omitempty"`
 }
 
 // Pickable reports whether plans may send c: operator content, or a

@@ -101,6 +101,7 @@ const (
 	ReasonCrashed     = "crashed"      // unknown: the send started and was never confirmed
 	ReasonExpired     = "expired"      // its deadline passed before it could go out (or be confirmed)
 	ReasonSessionCap  = "session_cap"  // the group's daily budget of session messages
+	ReasonSingleHit   = "single_hit"   // a moderation window with one hit: its alert said it all, no summary
 	// unknown: an unconfirmed WeCom task could not be withdrawn (cancel
 	// refused or unanswered, or its outcome unreadable) in time; the owner
 	// may still post it.

@@ -17,6 +17,11 @@ type ModerationBatch struct {
 	// First and Latest are the hits an alert quotes.
 	First  ModerationSample `json:"first" dynamodbav:"first"`
 	Latest ModerationSample `json:"latest" dynamodbav:"latest"`
+	// AlertHit and FollowUpHit are the hits that raised the window's alert
+	// and its follow-up: the cases moderators answer are theirs
+	// (moderation.CaseCode).
+	AlertHit    string `json:"alertHit,omitempty" dynamodbav:"alert1,omitempty"`
+	FollowUpHit string `json:"followUpHit,omitempty" dynamodbav:"alert2,omitempty"`
 }
 
 // ModerationSample is one hit as an alert quotes it.

@@ -224,8 +224,32 @@ type Report struct {
 	Contests []ContestStanding `json:"contests,omitempty" dynamodbav:"contests,omitempty"`
 	// Heat is how content was read on the date (its local day in the
 	// default zone), most opened first.
-	Heat        []ContentHeat `json:"heat,omitempty" dynamodbav:"heat,omitempty"`
-	GeneratedAt time.Time     `json:"generatedAt" dynamodbav:"generatedAt"`
+	Heat []ContentHeat `json:"heat,omitempty" dynamodbav:"heat,omitempty"`
+	// Moderation are the moderation alert windows of the week ending with
+	// the date, newest first.
+	Moderation  []ModerationBurst `json:"moderation,omitempty" dynamodbav:"moderation,omitempty"`
+	GeneratedAt time.Time         `json:"generatedAt" dynamodbav:"generatedAt"`
+}
+
+// ModerationBurst is one group's moderation alert window as the report
+// shows it: its hits per signal, the senders' names and the decisions on
+// its case codes, each By a name too (the members' text left out: the
+// report travels by mail and chat).
+type ModerationBurst struct {
+	GroupID string         `json:"group" dynamodbav:"group"`
+	Window  time.Time      `json:"window" dynamodbav:"window"`
+	Hits    int            `json:"hits" dynamodbav:"hits"`
+	Signals map[string]int `json:"signals,omitempty" dynamodbav:"signals,omitempty"`
+	Members []string       `json:"members,omitempty" dynamodbav:"members,omitempty"`
+	Cases   []BurstCase    `json:"cases,omitempty" dynamodbav:"cases,omitempty"`
+}
+
+// BurstCase is a case of a burst: its code, the sender's name and the
+// decisions, oldest first (none: undecided).
+type BurstCase struct {
+	Code      string               `json:"code" dynamodbav:"code"`
+	Member    string               `json:"member" dynamodbav:"member"`
+	Decisions []ModerationDecision `json:"decisions,omitempty" dynamodbav:"decisions,omitempty"`
 }
 
 // ContestStanding is a contest as the report shows it: its title and

@@ -7,7 +7,8 @@
 // trend, noise and health flags, member levels and leader candidates (with
 // the command that promotes each), top tags, session recaps, delivery
 // outcomes with the reasons deliveries were skipped, reading heat per
-// content, and the standings of the week's comment contests. Each chart sets a
+// content, the standings of the week's comment contests and the week's
+// moderation alerts with what moderators decided. Each chart sets a
 // data-chart-<name>="drawn" attribute on <body> once ECharts has finished
 // drawing it (and data-charts="drawn" when all have), which the headless
 // browser test checks.

@@ -29,7 +29,11 @@ func sampleReport() qunyun.Report {
 		Heat: []qunyun.ContentHeat{{ContentID: "c-menu", Title: "今日菜单", Deliveries: 3, Heat: qunyun.Heat{Opens: 9, Readers: 8, Shares: 2},
 			Groups: []qunyun.GroupHeat{{GroupID: "vip", Deliveries: 1, Heat: qunyun.Heat{Opens: 6, Readers: 6, Shares: 1}},
 				{GroupID: "", Deliveries: 2, Heat: qunyun.Heat{Opens: 3, Readers: 2, Shares: 1}}}}},
-		Skips: map[string]int{qunyun.ReasonQuietHours: 4, qunyun.ReasonCSWindow: 2, "": 1},
+		Skips: map[string]int{qunyun.ReasonQuietHours: 4, qunyun.ReasonCSWindow: 2, qunyun.ReasonSingleHit: 1, "": 1},
+		Moderation: []qunyun.ModerationBurst{{GroupID: "noisy", Window: time.Date(2026, 11, 28, 7, 0, 0, 0, time.UTC), Hits: 12,
+			Signals: map[string]int{qunyun.SignalFlood: 9, qunyun.SignalLink: 3}, Members: []string{"代购小号", "帮忙转发"},
+			Cases: []qunyun.BurstCase{{Code: "6SBWYG", Member: "代购小号", Decisions: []qunyun.ModerationDecision{{Action: qunyun.ActionHide, By: "小鱼"}}},
+				{Code: "YTJ6Y6", Member: "帮忙转发"}}}},
 		Contests: []qunyun.ContestStanding{{ContestID: "ct-1128", Title: "晒晒你的年夜饭", Start: "2026-11-20T00:00:00+08:00", End: "2026-11-30T00:00:00+08:00",
 			Entries: []qunyun.ContestEntry{{ContestID: "ct-1128", CommentID: 7, Content: "外婆的红烧肉", Likes: 30, Votes: 12, Rank: 1, Winner: true},
 				{ContestID: "ct-1128", CommentID: 9, Content: "一锅饺子", Likes: 10, Rank: 2}}},
@@ -262,6 +266,9 @@ func TestDashboardDrawsOffline(t *testing.T) {
 		`<td>新活动</td><td>11-28 至 12-05</td><td colspan="3" class="muted">还没有排名。</td>`,
 		`<tr class="heat"><td>今日菜单</td><td class="num">3</td><td class="num">9</td><td class="num">8</td><td class="num">2</td><td>创始人 VIP 群 6 / 1<br>一对一消息 3 / 2<br></td></tr>`,
 		`<code>qunyun promote vip-m01 --group vip --to moderator --reason '适合做管理员：近 28 天解答他人 56 次'</code>`,
+		`<tr class="skip"><td>无需小结</td>`,
+		`<tr class="moderation"><td>11-28 15:00</td><td>闲聊群</td><td class="num">12</td><td>刷屏 ×9<br>链接 ×3<br></td><td>代购小号<br>帮忙转发<br></td>` +
+			`<td>6SBWYG（代购小号）：小鱼 撤回<br>YTJ6Y6（帮忙转发）：<span class="muted">未处理</span><br></td></tr>`,
 	} {
 		if !strings.Contains(dom, row) {
 			t.Errorf("the drawn page lacks %s", row)

@@ -21,6 +21,7 @@ type Stores struct {
 	Links      Links
 	Sessions   Sessions
 	Scores     Scores
+	Moderation Moderation
 }
 
 // Catalog is what a night reads of the community: groups, members, contents,
@@ -55,6 +56,13 @@ type Sessions interface {
 	SessionsStarting(ctx context.Context, from, to time.Time) ([]qunyun.Session, error)
 	Questions(ctx context.Context, sessionID string) ([]qunyun.Question, error)
 	Recap(ctx context.Context, sessionID string) (qunyun.Recap, bool, error)
+}
+
+// Moderation is what the report reads of moderation: a group's alert
+// windows and their cases (dynamo.Moderation).
+type Moderation interface {
+	Batches(ctx context.Context, groupID string, from, to time.Time) ([]qunyun.ModerationBatch, error)
+	Case(ctx context.Context, code string) (qunyun.ModerationCase, bool, error)
 }
 
 // Scores is where a night keeps its results: scores, levels, tiers, the

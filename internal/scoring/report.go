@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/bus"
+	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -46,6 +47,9 @@ func (n *Night) Report(ctx context.Context, date, run string) error {
 		return err
 	}
 	r.Heat = r.Heat[:min(len(r.Heat), HeatTop)] // the report is one item, at most 400 KB
+	if r.Moderation, err = n.moderation(ctx, scores, end.AddDate(0, 0, -RecapDays), end); err != nil {
+		return err
+	}
 	r.Tags = reportTags(scores)
 	if err := n.Stores.Scores.PutReport(ctx, r); err != nil {
 		return err
@@ -216,4 +220,99 @@ func (n *Night) contestStandings(ctx context.Context, from, to time.Time) ([]qun
 		return sb.Compare(sa)
 	})
 	return out, nil
+}
+
+// BurstTop bounds the moderation windows a report lists (newest first),
+// BurstMembers the senders named per window.
+const (
+	BurstTop     = 50
+	BurstMembers = 5
+)
+
+// moderation lists the moderation alert windows of the scored groups that
+// began in [from, to), newest first: their counts, senders and the
+// decisions on their case codes, with names for ids.
+func (n *Night) moderation(ctx context.Context, scores []qunyun.GroupScore, from, to time.Time) ([]qunyun.ModerationBurst, error) {
+	if n.Stores.Moderation == nil {
+		return nil, nil
+	}
+	var out []qunyun.ModerationBurst
+	for _, s := range scores {
+		batches, err := n.Stores.Moderation.Batches(ctx, s.GroupID, from, to)
+		if err != nil {
+			return nil, err
+		}
+		if len(batches) == 0 {
+			continue
+		}
+		members, err := n.Stores.Catalog.Members(ctx, s.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range batches {
+			burst, err := n.burst(ctx, b, memberNames(b, members))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, burst)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b qunyun.ModerationBurst) int {
+		if c := b.Window.Compare(a.Window); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.GroupID, b.GroupID)
+	})
+	return out[:min(len(out), BurstTop)], nil
+}
+
+// burst is batch b as the report shows it, name giving a person's name.
+func (n *Night) burst(ctx context.Context, b qunyun.ModerationBatch, name func(id string) string) (qunyun.ModerationBurst, error) {
+	out := qunyun.ModerationBurst{GroupID: b.GroupID, Window: b.Window, Hits: b.Hits, Signals: b.Signals}
+	for _, id := range slices.Sorted(slices.Values(b.Members)) { // a set: in no order
+		if id != "-" && len(out.Members) < BurstMembers { // "-": a sender the channel did not name
+			out.Members = append(out.Members, name(id))
+		}
+	}
+	for _, hit := range []string{b.AlertHit, b.FollowUpHit} {
+		if hit == "" {
+			continue
+		}
+		c, found, err := n.Stores.Moderation.Case(ctx, moderation.CaseCode(hit))
+		if err != nil {
+			return out, err
+		}
+		if !found {
+			continue
+		}
+		bc := qunyun.BurstCase{Code: c.Code, Member: name(c.MemberID)}
+		for _, d := range c.Decisions {
+			d.By = name(d.By)
+			bc.Decisions = append(bc.Decisions, d)
+		}
+		out.Cases = append(out.Cases, bc)
+	}
+	return out, nil
+}
+
+// memberNames names the people of a batch: members (and staff by their
+// WeCom userid, which their decisions carry), else the name the hit
+// carried, else the id.
+func memberNames(b qunyun.ModerationBatch, members []qunyun.Member) func(id string) string {
+	names := map[string]string{b.First.MemberID: b.First.MemberName, b.Latest.MemberID: b.Latest.MemberName}
+	for _, m := range members {
+		if m.Name == "" {
+			continue
+		}
+		names[m.ID] = m.Name
+		if m.WeComUserID != "" {
+			names[m.WeComUserID] = m.Name
+		}
+	}
+	return func(id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	}
 }

@@ -1,10 +1,13 @@
 package scoring_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/moderation"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -81,5 +84,58 @@ func TestReportSkipsAndContests(t *testing.T) {
 	}
 	if rep.Contests[1].Entries == nil {
 		t.Error("a contest without ranked entries has nil entries")
+	}
+}
+
+// TestReportModeration: the report lists the week's moderation alert
+// windows, newest first, with their counts, the senders and the deciders by
+// name, and the decisions on each window's cases; a window before the week
+// is left out.
+func TestReportModeration(t *testing.T) {
+	day := localDay(0)
+	_, w := oneNight(t, nil, func(w *world) {
+		w.group("fan", qunyun.PurposeFan, 3)
+		w.must(dynamo.Catalog{Table: w.table}.PutMember(w.ctx, qunyun.Member{GroupID: "fan", ID: "wxid_mod", Name: "小鱼",
+			Role: qunyun.RoleModerator, WeComUserID: "xiaoyu", JoinedAt: localDay(-30)}))
+		store := dynamo.Moderation{Table: w.table}
+		hit := func(window time.Time, id, member, name string, signals ...string) {
+			w.t.Helper()
+			b, levels, err := store.AddHit(w.ctx, "fan", window, qunyun.ModerationSample{HitID: id, MemberID: member, MemberName: name, Signals: signals}, 2)
+			w.must(err)
+			for range levels {
+				w.must(store.OpenCase(w.ctx, qunyun.ModerationCase{Code: moderation.CaseCode(id), HitID: id, AccountID: "wecom1",
+					GroupID: b.GroupID, MemberID: member, Signals: signals, At: window}))
+			}
+		}
+		burst := day.Add(15 * time.Hour).UTC() // 15:00 on the date
+		for i := range 4 {
+			hit(burst, fmt.Sprintf("h%d", i), member("fan", i%2), "", qunyun.SignalFlood)
+		}
+		hit(burst, "h4", "outsider", "路人甲", qunyun.SignalLink)
+		_, err := store.Decide(w.ctx, moderation.CaseCode("h0"), qunyun.ModerationDecision{Action: qunyun.ActionHide, By: "xiaoyu", At: burst.Add(time.Minute)})
+		w.must(err)
+		hit(day.Add(-2*24*time.Hour).UTC(), "early", member("fan", 2), "", qunyun.SignalSensitive) // in the week
+		hit(day.Add(-8*24*time.Hour).UTC(), "old", member("fan", 2), "", qunyun.SignalSensitive)   // before it
+	})
+	rep, _, err := dynamo.Scores{Table: w.table}.Report(t.Context(), monthStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Moderation) != 2 {
+		t.Fatalf("%d moderation windows, want the date's and the one two days before: %+v", len(rep.Moderation), rep.Moderation)
+	}
+	b := rep.Moderation[0]
+	if b.GroupID != "fan" || b.Hits != 5 || b.Signals[qunyun.SignalFlood] != 4 || b.Signals[qunyun.SignalLink] != 1 {
+		t.Fatalf("newest window %+v, want the date's 5 hits (4 flood, 1 link)", b)
+	}
+	if got := strings.Join(b.Members, ","); got != member("fan", 0)+","+member("fan", 1)+",路人甲" {
+		t.Errorf("senders %q, want their names", got)
+	}
+	if len(b.Cases) != 2 || b.Cases[0].Code != moderation.CaseCode("h0") || len(b.Cases[0].Decisions) != 1 ||
+		b.Cases[0].Decisions[0].By != "小鱼" || b.Cases[0].Decisions[0].Action != qunyun.ActionHide || len(b.Cases[1].Decisions) != 0 {
+		t.Errorf("cases %+v, want the alert's (hidden by 小鱼) and the undecided follow-up's", b.Cases)
+	}
+	if rep.Moderation[1].Signals[qunyun.SignalSensitive] != 1 {
+		t.Errorf("older window %+v, want the sensitive hit two days before", rep.Moderation[1])
 	}
 }

@@ -39,11 +39,14 @@ type (
 		MediaID string
 	}
 	// WeComMessage is any other message kind (voice, video, location, link…);
-	// MsgType tells which.
+	// MsgType tells which. A link carries its Title, Description and URL.
 	WeComMessage struct {
 		WeComHeader
-		MsgID   string
-		MediaID string
+		MsgID       string
+		MediaID     string
+		Title       string
+		Description string
+		URL         string
 	}
 )
 
@@ -141,7 +144,7 @@ func ParseWeCom(plainXML []byte) (Inbound, error) {
 	case "event":
 		return parseWeComEvent(h, w), nil
 	}
-	return &WeComMessage{WeComHeader: h, MsgID: w.msgID(), MediaID: w.MediaID}, nil
+	return &WeComMessage{WeComHeader: h, MsgID: w.msgID(), MediaID: w.MediaID, Title: w.Title, Description: w.Description, URL: w.URL}, nil
 }
 
 func parseWeComEvent(h WeComHeader, w *wire) Inbound {

@@ -39,6 +39,7 @@ func TestParseWeCom(t *testing.T) {
 		text      = user(`<MsgType>text</MsgType><Content>hi</Content><MsgId>77</MsgId>`)
 		image     = user(`<MsgType>image</MsgType><PicUrl>http://p</PicUrl><MediaId>m</MediaId><MsgId>78</MsgId>`)
 		voice     = user(`<MsgType>voice</MsgType><MediaId>v</MediaId><MsgId>79</MsgId>`)
+		link      = user(`<MsgType>link</MsgType><Title>好文</Title><Description>摘要</Description><Url>https://blog.example.com/a</Url><PicUrl>http://p</PicUrl><MsgId>80</MsgId>`)
 	)
 	tests := []struct {
 		name    string
@@ -69,6 +70,8 @@ func TestParseWeCom(t *testing.T) {
 		{"text", text, &wechat.WeComText{WeComHeader: h(text, "zhangsan", "text", "1000002"), MsgID: "77", Content: "hi"}, "77"},
 		{"image", image, &wechat.WeComImage{WeComHeader: h(image, "zhangsan", "image", "1000002"), MsgID: "78", PicURL: "http://p", MediaID: "m"}, "78"},
 		{"voice", voice, &wechat.WeComMessage{WeComHeader: h(voice, "zhangsan", "voice", "1000002"), MsgID: "79", MediaID: "v"}, "79"},
+		{"link", link, &wechat.WeComMessage{WeComHeader: h(link, "zhangsan", "link", "1000002"), MsgID: "80",
+			Title: "好文", Description: "摘要", URL: "https://blog.example.com/a"}, "80"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ func Start(tb testing.TB, o Options) *Stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc.Moderation, svc.Contributions = dynamo.Moderation{Table: store}, dynamo.Contributions{Table: store}
+	svc.Moderation, svc.Contributions, svc.Staff = dynamo.Moderation{Table: store}, dynamo.Contributions{Table: store}, dynamo.People{Table: store}.Staff
 	h := callback.NewHandler(dir, svc, log)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
