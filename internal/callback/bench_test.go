@@ -6,12 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/qunyun/qunyun/internal/callback"
 	"github.com/qunyun/qunyun/internal/clock"
@@ -156,104 +152,6 @@ func BenchmarkEncryptedText(b *testing.B) {
 		b.ReportMetric(float64(durations[len(durations)/2].Microseconds()), "p50-µs")
 		b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds()), "p99-µs")
 	}
-}
-
-// capacityDB asks DynamoDB for the consumed capacity of every write and
-// adds it up, with the number of requests.
-type capacityDB struct {
-	dynamo.API
-	requests atomic.Int64
-	mu       sync.Mutex
-	wcu, rcu float64
-}
-
-func (d *capacityDB) add(cc *types.ConsumedCapacity, write bool) {
-	d.requests.Add(1)
-	if cc == nil || cc.CapacityUnits == nil {
-		return
-	}
-	d.mu.Lock()
-	if write {
-		d.wcu += *cc.CapacityUnits
-	} else {
-		d.rcu += *cc.CapacityUnits
-	}
-	d.mu.Unlock()
-}
-
-func (d *capacityDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := d.API.PutItem(ctx, in, opts...)
-	if out != nil {
-		d.add(out.ConsumedCapacity, true)
-	} else {
-		d.add(nil, true) // a failed condition still costs a write unit in AWS
-		d.mu.Lock()
-		d.wcu++
-		d.mu.Unlock()
-	}
-	return out, err
-}
-
-func (d *capacityDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := d.API.UpdateItem(ctx, in, opts...)
-	if out != nil {
-		d.add(out.ConsumedCapacity, true)
-	} else {
-		d.add(nil, true)
-	}
-	return out, err
-}
-
-func (d *capacityDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := d.API.GetItem(ctx, in, opts...)
-	if out != nil {
-		d.add(out.ConsumedCapacity, false)
-	}
-	return out, err
-}
-
-func (d *capacityDB) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := d.API.Query(ctx, in, opts...)
-	if out != nil {
-		d.add(out.ConsumedCapacity, false)
-	}
-	return out, err
-}
-
-// BenchmarkGroupMessageDynamo sends relay group messages through the
-// handler against dynalite and reports DynamoDB requests and consumed write
-// units per message (ReturnConsumedCapacity TOTAL). The traffic model: 20
-// groups, 200 members, one message every 100 ms overall (each group one
-// every 2 s), time advancing so the caches expire as they do in a container;
-// no session is live.
-func BenchmarkGroupMessageDynamo(b *testing.B) {
-	var db *capacityDB
-	f := newFixture(b, func(api dynamo.API) dynamo.API { db = &capacityDB{API: api}; return db })
-	now := f.clock.Now()
-	// Warm the caches (live session, member role) as a running container has.
-	for g := 0; g < 20; g++ {
-		f.relay(relayMessage(fmt.Sprintf("warm%d", g), fmt.Sprintf("g%d", g), "u0", "早", now))
-	}
-	db.requests.Store(0)
-	db.wcu, db.rcu = 0, 0
-	msgs := 0
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		f.clock.Advance(100 * time.Millisecond)
-		body := relayMessage(fmt.Sprintf("bench-%d", i), fmt.Sprintf("g%d", i%20), fmt.Sprintf("u%d", i%200), "今天的内容很有帮助，谢谢分享", f.clock.Now())
-		if r := f.relay(body); r.StatusCode != 200 {
-			b.Fatalf("%d %q", r.StatusCode, r.Body)
-		}
-		msgs++
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(db.requests.Load())/float64(msgs), "requests/msg")
-	b.ReportMetric(db.wcu/float64(msgs), "WCU/msg")
-	b.ReportMetric(db.rcu/float64(msgs), "RCU/msg")
 }
 
 // memStores are one memStore in every role.
