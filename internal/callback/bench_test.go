@@ -86,13 +86,9 @@ func (s *memStore) UpdateGroup(_ context.Context, id string, fn func(*qunyun.Gro
 	var g qunyun.Group
 	return g, fn(&g, false)
 }
-func (s *memStore) UpdateGroupCounted(_ context.Context, id string, fn func(*qunyun.Group, bool) error) (qunyun.Group, error) {
-	var g qunyun.Group
-	return g, fn(&g, false)
-}
-func (s *memStore) UpdateMember(_ context.Context, gid, mid string, fn func(*qunyun.Member, bool) error) (qunyun.Member, error) {
+func (s *memStore) MoveMember(_ context.Context, _ qunyun.Group, _ string, fn func(*qunyun.Member, bool) error) (int, error) {
 	var m qunyun.Member
-	return m, fn(&m, false)
+	return 0, fn(&m, false)
 }
 func (s *memStore) Link(context.Context, string) (qunyun.Link, bool, error) {
 	return qunyun.Link{}, false, nil
@@ -156,5 +152,5 @@ func BenchmarkEncryptedText(b *testing.B) {
 
 // memStores are one memStore in every role.
 func memStores(m *memStore) callback.Stores {
-	return callback.Stores{Log: m, Followups: m, Sessions: m, Catalog: m, Links: m}
+	return callback.Stores{Log: m, Followups: m, Sessions: m, Catalog: m, Membership: m, Links: m}
 }

@@ -105,8 +105,8 @@ func wecomMemberEvent(b *testing.B, group, member string, join bool, at time.Tim
 }
 
 // BenchmarkCapacityJoin: WeCom join and leave events (every third event a
-// leave of a member who joined before) in groups of 5, 100 and 1,000
-// members, one at a time and 20 at once into one group. A callback
+// leave of a member who joined 60 events before) in groups of 5, 100 and
+// 1,000 members, one at a time and 20 at once into one group. A callback
 // answered 503 is sent again, as WeCom does, and its cost counts.
 func BenchmarkCapacityJoin(b *testing.B) {
 	for _, members := range []int{5, 100, 1000} {
@@ -124,7 +124,12 @@ func BenchmarkCapacityJoin(b *testing.B) {
 				for i := range b.N {
 					join, who := true, fmt.Sprintf("new%d", i)
 					if i%3 == 2 {
-						join, who = false, fmt.Sprintf("new%d", i-2)
+						// Someone who joined a while before (not among the
+						// events in flight), or one of the old members.
+						join, who = false, fmt.Sprintf("new%d", i-62)
+						if i < 62 {
+							who = fmt.Sprintf("old%d", i%members)
+						}
 					}
 					q, body := wecomMemberEvent(b, "wrG", who, join, at.Add(time.Duration(i)*time.Second))
 					evs[i] = ev{q, body}

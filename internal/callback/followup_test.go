@@ -138,7 +138,7 @@ func TestWorkAfterRecordIsRetriedToCompletion(t *testing.T) {
 		{name: "member upsert", dbFails: func(r request) bool { return r.op == "put" && strings.HasPrefix(r.sk, "MEMBER#") },
 			body: func(at time.Time) string { return relayJoin("j1", "g1", "u7", at) },
 			want: effects{published: map[string]int{qunyun.EventMemberJoined: 1}, sk: map[string]int{"EVT#": 1, "MEMBER#": 1}, members: 1}},
-		{name: "group count", dbFails: func(r request) bool { return r.op == "put" && r.sk == "#META" },
+		{name: "group count", dbFails: func(r request) bool { return r.op == "update" && r.sk == "#META" && strings.Contains(r.expr, "ADD") },
 			body: func(at time.Time) string { return relayJoin("j1", "g1", "u7", at) },
 			want: effects{published: map[string]int{qunyun.EventMemberJoined: 1}, sk: map[string]int{"EVT#": 1, "MEMBER#": 1}, members: 1}},
 		{name: "marking done", republish: true,

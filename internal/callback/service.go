@@ -20,11 +20,12 @@ import (
 // Stores are the parts of the table the callback uses, each an interface
 // of its own; main gives it the dynamo stores.
 type Stores struct {
-	Log       Log
-	Followups Followups
-	Sessions  Sessions
-	Catalog   Catalog
-	Links     Links
+	Log        Log
+	Followups  Followups
+	Sessions   Sessions
+	Catalog    Catalog
+	Membership Membership
+	Links      Links
 }
 
 // Log is where the callback records what happened, once: messages, group
@@ -62,8 +63,8 @@ type Sessions interface {
 	OpenQuestion(ctx context.Context, sessionID, replyTo string) (string, bool, error)
 }
 
-// Catalog is what the callback reads of the community, and the group and
-// member records a membership event changes (dynamo.Catalog).
+// Catalog is what the callback reads of the community, and the group
+// records a group event changes (dynamo.Catalog).
 type Catalog interface {
 	Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
@@ -71,8 +72,13 @@ type Catalog interface {
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	MemberGroups(ctx context.Context, memberID string) ([]qunyun.Member, error)
 	UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
-	UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error)
-	UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
+}
+
+// Membership is who is in a group: a join or leave moves the member in or
+// out and adds what it did to the group's member count, creating the group
+// from g when missing (dynamo.Membership).
+type Membership interface {
+	MoveMember(ctx context.Context, g qunyun.Group, memberID string, fn func(m *qunyun.Member, found bool) error) (int, error)
 }
 
 // Links are the tracked links the callback redirects and counts
@@ -684,13 +690,13 @@ func hasWork(e qunyun.GroupEvent) bool {
 }
 
 // apply makes the member and group records say what recorded events imply,
-// recounts the members of each group with joins or leaves, then publishes
-// MemberJoined (after the count: push selects welcome plans by group size).
-// Every step is idempotent: member times only move forward, the count is
-// recounted rather than added to, and MemberJoined carries the event id
-// and the join's time (push's welcome delivery id is plan, group and
-// member, dated by the event's time, so a second MemberJoined claims the
-// same delivery, after midnight too).
+// then publishes MemberJoined (after the count: push selects welcome plans
+// by group size). Every step is idempotent: member times only move
+// forward, a join or leave adds to the group's count only when it moved
+// the member in or out (dynamo.Membership), and MemberJoined carries the
+// event id and the join's time (push's welcome delivery id is plan, group
+// and member, dated by the event's time, so a second MemberJoined claims
+// the same delivery, after midnight too).
 func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 	ensure := func(e qunyun.GroupEvent) func(g *qunyun.Group, found bool) error {
 		return func(g *qunyun.Group, found bool) error {
@@ -701,20 +707,21 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 			return nil
 		}
 	}
-	var recount []qunyun.GroupEvent // one event per group to recount
 	var joined []bus.Event
 	for _, e := range events {
 		switch e.Type {
 		case qunyun.EventMemberJoined, qunyun.EventMemberLeft:
-			if e.MemberID != "" {
-				if err := s.applyMember(ctx, e); err != nil {
-					return err
+			if e.MemberID == "" {
+				// Nobody to move: the group is all there is to note.
+				if _, err := s.Store.Catalog.UpdateGroup(ctx, e.GroupID, ensure(e)); err != nil {
+					return fmt.Errorf("update group %s: %w", e.GroupID, err)
 				}
+				continue
 			}
-			if !slices.ContainsFunc(recount, func(r qunyun.GroupEvent) bool { return r.GroupID == e.GroupID }) {
-				recount = append(recount, e)
+			if err := s.applyMember(ctx, e); err != nil {
+				return err
 			}
-			if e.Type == qunyun.EventMemberJoined && e.MemberID != "" {
+			if e.Type == qunyun.EventMemberJoined {
 				joined = append(joined, bus.Event{DetailType: qunyun.EventMemberJoined, Time: e.At, Detail: MemberJoined{
 					ID: e.ID, AccountID: e.AccountID, GroupID: e.GroupID, MemberID: e.MemberID,
 					Name: e.MemberName, Scene: e.Scene, At: e.At,
@@ -740,11 +747,6 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 			}
 		}
 	}
-	for _, e := range recount {
-		if _, err := s.Store.Catalog.UpdateGroupCounted(ctx, e.GroupID, ensure(e)); err != nil {
-			return fmt.Errorf("count members of %s: %w", e.GroupID, err)
-		}
-	}
 	if len(joined) > 0 && s.Bus != nil {
 		if err := s.Bus.Publish(ctx, joined...); err != nil {
 			return fmt.Errorf("publish MemberJoined: %w", err)
@@ -756,9 +758,10 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 // applyMember records a join or leave on the member: each time only moves
 // forward, so events in any order, and again, leave the member in or out as
 // the latest of them says (a join and a leave in the same second: out).
+// The group, created if missing, counts the member once in, once out.
 func (s *Service) applyMember(ctx context.Context, e qunyun.GroupEvent) error {
-	_, err := s.Store.Catalog.UpdateMember(ctx, e.GroupID, e.MemberID, func(m *qunyun.Member, found bool) error {
-		m.GroupID, m.ID = e.GroupID, e.MemberID
+	g := qunyun.Group{ID: e.GroupID, AccountID: e.AccountID, CreatedAt: e.At, State: qunyun.GroupActive, UpdatedAt: s.Now()}
+	_, err := s.Store.Membership.MoveMember(ctx, g, e.MemberID, func(m *qunyun.Member, found bool) error {
 		if e.Type == qunyun.EventMemberLeft {
 			if e.At.After(m.LeftAt) {
 				m.LeftAt, m.QuitScene = e.At, e.Scene
@@ -780,7 +783,7 @@ func (s *Service) applyMember(ctx context.Context, e qunyun.GroupEvent) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("update member %s of %s: %w", e.MemberID, e.GroupID, err)
+		return fmt.Errorf("move member %s of %s: %w", e.MemberID, e.GroupID, err)
 	}
 	return nil
 }

@@ -2,8 +2,6 @@ package dynamo_test
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -93,45 +91,5 @@ func TestTouchPersonOnlyForward(t *testing.T) {
 		return err == nil && p.SubscribedAt.Equal(base)
 	}() {
 		t.Fatalf("subscribedAt %v %v", p.SubscribedAt, err)
-	}
-}
-
-// The member count is recounted from the members: concurrent recounts
-// after concurrent joins end at the true count, and config fields survive.
-func TestUpdateGroupCounted(t *testing.T) {
-	tb := newTable(t)
-	ctx := context.Background()
-	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	if err := (dynamo.Catalog{Table: tb}).PutGroup(ctx, qunyun.Group{ID: "g", Name: "一群", Purpose: qunyun.PurposeVIP}); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	for i := range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := fmt.Sprint("u", i)
-			if _, err := (dynamo.Catalog{Table: tb}).UpdateMember(ctx, "g", id, func(m *qunyun.Member, _ bool) error {
-				m.JoinedAt = at
-				if i%4 == 0 { // left later: not in the group
-					m.LeftAt = at.Add(time.Minute)
-				}
-				return nil
-			}); err != nil {
-				t.Error(err)
-				return
-			}
-			if _, err := (dynamo.Catalog{Table: tb}).UpdateGroupCounted(ctx, "g", func(*qunyun.Group, bool) error { return nil }); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	g, _, err := dynamo.Catalog{Table: tb}.Group(ctx, "g")
-	if err != nil || g.MemberCount != 9 || g.Name != "一群" || g.Purpose != qunyun.PurposeVIP {
-		t.Fatalf("group %+v %v, want 9 members", g, err)
-	}
-	if n, err := (dynamo.Catalog{Table: tb}).ActiveMembers(ctx, "g"); err != nil || n != 9 {
-		t.Fatalf("ActiveMembers %d %v", n, err)
 	}
 }

@@ -24,7 +24,7 @@ import (
 //	GROUP#<gid>              STREAK#<mid>       qunyun.CheckinStreak + msg (the message that counted last), days, since, v
 //	SESSION#<sid>            Q#<ms>#<key>       qunyun.Question (captured here, answered by session)
 //	PERSON#<openid>          #PROFILE           account, lastMessageAt, subscribedAt (each only forward)
-//	GROUP#<gid>              #META              memberCount, recounted on joins and leaves
+//	GROUP#<gid>              #META              memberCount, added to by joins and leaves (membership.go)
 //	BOTMSG#<acct>            ID#<msgid>         the time a smart-bot message was first seen (TTL 2 days)
 //	RELAYID#<acct>#<id>      #ID                a relay id's first delivery: group, event, at (no TTL)
 //	FOLLOWUP#<date>          <PK> <SK>          a record whose work after it failed (TTL 14 days)
