@@ -53,8 +53,8 @@ func (s *memStore) FollowupRecord(context.Context, qunyun.FollowupNote) (qunyun.
 	return qunyun.StuckRecord{}, false, nil
 }
 func (s *memStore) ClearFollowupNote(context.Context, qunyun.FollowupNote) error { return nil }
-func (s *memStore) GroupLiveSession(context.Context, string) (qunyun.LiveSession, bool, error) {
-	return qunyun.LiveSession{}, false, nil
+func (s *memStore) LiveSessions(context.Context) (map[string]qunyun.LiveSession, error) {
+	return nil, nil
 }
 func (s *memStore) CaptureQuestion(context.Context, qunyun.Question) (bool, error) { return true, nil }
 func (s *memStore) VoteQuestion(context.Context, string, string, string) (bool, error) {

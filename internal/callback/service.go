@@ -54,10 +54,10 @@ type Followups interface {
 	ClearFollowupNote(ctx context.Context, n qunyun.FollowupNote) error
 }
 
-// Sessions is what the callback reads and writes of a live session: the
-// pointer in the group and the questions members ask (dynamo.Sessions).
+// Sessions is what the callback reads and writes of live sessions: which
+// groups have one, and the questions members ask (dynamo.Sessions).
 type Sessions interface {
-	GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error)
+	LiveSessions(ctx context.Context) (map[string]qunyun.LiveSession, error)
 	CaptureQuestion(ctx context.Context, q qunyun.Question) (bool, error)
 	VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error)
 	OpenQuestion(ctx context.Context, sessionID, replyTo string) (string, bool, error)
@@ -131,7 +131,7 @@ type Service struct {
 	// record to WeChat's retries (0: DefaultResumeAfter).
 	ResumeAfter time.Duration
 
-	live    *cache[string, qunyun.LiveSession]
+	live    *cache[struct{}, map[string]qunyun.LiveSession]
 	rules   *cache[string, ruleSet]
 	groups  *cache[string, qunyun.Group]
 	members *cache[string, qunyun.Member]
@@ -146,9 +146,10 @@ type ruleSet struct {
 	checkin []qunyun.CheckinRule
 }
 
-// Cache lifetimes. The live pointer is short so at most the first half
-// minute of a session goes uncaptured in a container that cached "no
-// session"; rules and groups change by config apply, a minute is fine.
+// Cache lifetimes. The live sessions are short so at most the first half
+// minute of a session goes uncaptured in a container that read them just
+// before it opened (they are one read for every group, whatever their
+// number); rules and groups change by config apply, a minute is fine.
 const (
 	liveTTL   = 30 * time.Second
 	rulesTTL  = 60 * time.Second
@@ -179,7 +180,7 @@ func NewService(store Stores, pub Publisher, now func() time.Time, m *metrics.Em
 		Store: store, Bus: pub, Now: now, Metrics: m, Log: log, Texts: texts, Submitting: submitting,
 		Moderator: moderation.NewChecker(texts.defaultRules(), nil),
 		Flood:     moderation.NewFlood(texts.FloodMax, texts.FloodWindow),
-		live:      newCache[string, qunyun.LiveSession](liveTTL, 10000),
+		live:      newCache[struct{}, map[string]qunyun.LiveSession](liveTTL, 1),
 		rules:     newCache[string, ruleSet](rulesTTL, 1000),
 		groups:    newCache[string, qunyun.Group](groupTTL, 10000),
 		members:   newCache[string, qunyun.Member](memberTTL, 50000),
@@ -429,15 +430,18 @@ type MemberJoined struct {
 	At        time.Time `json:"at"`
 }
 
-// liveSession reads the group's live pointer through the cache.
+// liveSession returns the group's live session, from the live sessions of
+// every group read at most liveTTL ago.
 func (s *Service) liveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
 	now := s.Now()
-	l, found, err := s.live.load(groupID, now, func() (qunyun.LiveSession, bool, error) {
-		return s.Store.Sessions.GroupLiveSession(ctx, groupID)
+	all, _, err := s.live.load(struct{}{}, now, func() (map[string]qunyun.LiveSession, bool, error) {
+		all, err := s.Store.Sessions.LiveSessions(ctx)
+		return all, true, err
 	})
 	if err != nil {
-		return l, false, err
+		return qunyun.LiveSession{}, false, err
 	}
+	l, found := all[groupID]
 	if !found || (!l.End.IsZero() && !l.End.After(now)) {
 		return l, false, nil
 	}

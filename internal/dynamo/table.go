@@ -355,8 +355,8 @@ type Log struct{ Table *Table }
 // pending steps on records and the notes that let a sweep resume them.
 type Followups struct{ Table *Table }
 
-// Sessions is the store of host sessions: the sessions, the live pointer
-// in their group, questions, recaps and the week's planning marks.
+// Sessions is the store of host sessions: the sessions, which groups have
+// one live, questions, recaps and the week's planning marks.
 type Sessions struct{ Table *Table }
 
 // Deliveries is the store of outbound messages: the delivery state
