@@ -96,8 +96,8 @@ func (s *memStore) Link(context.Context, string) (qunyun.Link, bool, error) {
 func (s *memStore) RecordLinkOpen(context.Context, qunyun.Link, qunyun.LinkOpen, string, string) error {
 	return nil
 }
-func (s *memStore) TouchPerson(context.Context, string, string, time.Time, bool) error { return nil }
-func (s *memStore) DeletePersonData(context.Context, string, string) (int, error)      { return 0, nil }
+func (s *memStore) NoteSubscribed(context.Context, string, string, time.Time) error { return nil }
+func (s *memStore) DeletePersonData(context.Context, string, string) (int, error)   { return 0, nil }
 func (s *memStore) ClaimRelayID(_ context.Context, _, _ string, c qunyun.RelayClaim) (qunyun.RelayClaim, error) {
 	return c, nil
 }

@@ -29,7 +29,7 @@ type Stores struct {
 }
 
 // Log is where the callback records what happened, once: messages, group
-// and account events, check-ins, people's last contact and relay id claims
+// and account events, check-ins, subscriptions and relay id claims
 // (dynamo.Log).
 type Log interface {
 	RecordMessage(ctx context.Context, m qunyun.Message, f qunyun.Followup) (qunyun.Message, qunyun.Recorded, error)
@@ -37,7 +37,7 @@ type Log interface {
 	RecordAccountEvent(ctx context.Context, e qunyun.AccountEvent, f qunyun.Followup) (qunyun.Recorded, error)
 	CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (qunyun.CheckinStreak, bool, error)
 	RecordCheckin(ctx context.Context, groupID, memberID, localDate string, streak int, at time.Time) error
-	TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error
+	NoteSubscribed(ctx context.Context, accountID, memberID string, at time.Time) error
 	DeletePersonData(ctx context.Context, accountID, memberID string) (int, error)
 	AnchorBotMessage(ctx context.Context, accountID, msgID string, now time.Time) (time.Time, error)
 	ClaimRelayID(ctx context.Context, accountID, id string, c qunyun.RelayClaim) (qunyun.RelayClaim, error)
@@ -294,15 +294,6 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 			return Outcome{}, err
 		}
 	}
-	if m.GroupID == "" && acct.Kind == qunyun.ChannelOA {
-		// Before the record: the touch only moves lastMessageAt forward, so
-		// doing it again on a retry changes nothing, and a 1:1 message costs
-		// no write to mark its work done.
-		if err := s.Store.Log.TouchPerson(ctx, m.AccountID, m.MemberID, m.At, false); err != nil {
-			return Outcome{}, err
-		}
-	}
-
 	stored, rec, err := s.Store.Log.RecordMessage(ctx, m, f)
 	if err != nil {
 		if f.Pending() {
@@ -810,8 +801,8 @@ func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outc
 		}
 		s.Log.InfoContext(ctx, "personal data deleted", "account", e.AccountID, "items", n)
 	case qunyun.EventSubscribed:
-		// Before the record, like a 1:1 message's touch: forward-only.
-		if err := s.Store.Log.TouchPerson(ctx, e.AccountID, e.MemberID, e.At, true); err != nil {
+		// Before the record: forward-only, so a retry changes nothing.
+		if err := s.Store.Log.NoteSubscribed(ctx, e.AccountID, e.MemberID, e.At); err != nil {
 			return Outcome{}, err
 		}
 		f.Reply = s.Texts.WelcomeReply

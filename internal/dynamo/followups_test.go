@@ -52,44 +52,60 @@ func items(t *testing.T, tb *dynamo.Table, pk string) []dynamo.Item {
 	return its
 }
 
-// lastMessageAt only moves forward, whatever order messages come in.
-func TestTouchPersonOnlyForward(t *testing.T) {
+// subscribedAt only moves forward, whatever order the events come in, to
+// the millisecond (a fixed-width fraction compares right).
+func TestNoteSubscribedOnlyForward(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
 	base := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	for _, at := range []time.Time{base.Add(10 * time.Second), base, base.Add(9 * time.Second), base.Add(10 * time.Second)} {
-		if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", at, false); err != nil {
+	for _, at := range []time.Time{base.Add(10 * time.Second), base, base.Add(9 * time.Second), base.Add(10*time.Second + 500*time.Millisecond),
+		base.Add(10*time.Second + 50*time.Millisecond)} {
+		if err := (dynamo.Log{Table: tb}).NoteSubscribed(ctx, "oa", "o1", at); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var p struct {
 		dynamo.Keys
-		LastMessageAt time.Time `dynamodbav:"lastMessageAt"`
-		SubscribedAt  time.Time `dynamodbav:"subscribedAt"`
+		SubscribedAt time.Time `dynamodbav:"subscribedAt"`
 	}
 	if _, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p); err != nil {
 		t.Fatal(err)
 	}
-	if !p.LastMessageAt.Equal(base.Add(10 * time.Second)) {
-		t.Fatalf("lastMessageAt %v, want %v", p.LastMessageAt, base.Add(10*time.Second))
+	if !p.SubscribedAt.Equal(base.Add(10*time.Second + 500*time.Millisecond)) {
+		t.Fatalf("subscribedAt %v", p.SubscribedAt)
 	}
-	// Sub-second times compare right too (a fixed-width fraction).
-	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+500*time.Millisecond), false); err != nil {
+}
+
+// The customer-service window starts at the person's newest 1:1 message to
+// the account, whatever order they were recorded in; events, other people,
+// other accounts and messages before the window do not count.
+func TestLastMessageSince(t *testing.T) {
+	tb := newTable(t)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	log := dynamo.Log{Table: tb}
+	msg := func(id, acct, who string, at time.Time) {
+		t.Helper()
+		m := qunyun.Message{ID: id, AccountID: acct, Channel: qunyun.ChannelOA, MemberID: who, Kind: qunyun.KindText, Text: "hi", At: at}
+		if _, _, err := log.RecordMessage(ctx, m, qunyun.Followup{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg("m2", "oa", "o1", base.Add(-time.Hour))
+	msg("m1", "oa", "o1", base.Add(-2*time.Hour)) // older, recorded later
+	msg("m3", "oa2", "o1", base.Add(-time.Minute))
+	msg("m4", "oa", "o2", base.Add(-time.Minute))
+	if _, err := log.RecordAccountEvent(ctx, qunyun.AccountEvent{ID: "e1", AccountID: "oa", MemberID: "o1", Type: qunyun.EventSubscribed, At: base.Add(-30 * time.Minute)}, qunyun.Followup{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+50*time.Millisecond), false); err != nil {
-		t.Fatal(err)
+	since := base.Add(-48 * time.Hour)
+	if last, err := log.LastMessageSince(ctx, "oa", "o1", since); err != nil || !last.Equal(base.Add(-time.Hour)) {
+		t.Fatalf("last message %v %v, want an hour ago", last, err)
 	}
-	if _, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p); err != nil {
-		t.Fatal(err)
+	if last, err := log.LastMessageSince(ctx, "oa", "o1", base.Add(-30*time.Minute)); err != nil || !last.IsZero() {
+		t.Fatalf("last message since half an hour ago %v %v, want none", last, err)
 	}
-	if !p.LastMessageAt.Equal(base.Add(10*time.Second + 500*time.Millisecond)) {
-		t.Fatalf("lastMessageAt %v after sub-second touches", p.LastMessageAt)
-	}
-	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base, true); err != nil || !func() bool {
-		_, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p)
-		return err == nil && p.SubscribedAt.Equal(base)
-	}() {
-		t.Fatalf("subscribedAt %v %v", p.SubscribedAt, err)
+	if last, err := log.LastMessageSince(ctx, "oa", "o3", since); err != nil || !last.IsZero() {
+		t.Fatalf("someone who never wrote: %v %v", last, err)
 	}
 }

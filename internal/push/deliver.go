@@ -605,7 +605,7 @@ func (s *Service) checkPolicies(ctx context.Context, it *qunyun.DeliveryRecord, 
 		// Fatigue protects the person, whatever the message is for.
 		want = append(want, capWant{qunyun.MemberDayCap(d.TargetID, local.Format(time.DateOnly)), qunyun.DefaultMemberDailyMax, 48 * time.Hour, qunyun.ReasonFatigue})
 		if a != nil && a.Kind == qunyun.ChannelOA {
-			last, err := s.Store.Log.PersonLastMessage(ctx, d.TargetID)
+			last, err := s.Store.Log.LastMessageSince(ctx, a.ID, d.TargetID, now.Add(-qunyun.CSWindowHours*time.Hour))
 			if err != nil {
 				return "", err
 			}

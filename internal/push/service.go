@@ -144,7 +144,7 @@ type Deliveries interface {
 // Log is what push reads of what members did: a person's last message,
 // which opens the customer-service window (dynamo.Log).
 type Log interface {
-	PersonLastMessage(ctx context.Context, memberID string) (time.Time, error)
+	LastMessageSince(ctx context.Context, accountID, memberID string, since time.Time) (time.Time, error)
 }
 
 // Links is where push files the tracked links it sends (dynamo.Links).
