@@ -25,15 +25,18 @@ func DeliveryID(source, slot string, kind qunyun.TargetKind, target string) stri
 
 // catalog caches what one invocation reads: groups, contents, accounts.
 type catalog struct {
-	s        *Service
-	mu       sync.Mutex
-	groups   map[string]*qunyun.Group
-	contents map[string]*qunyun.Content
-	accounts map[string]*qunyun.Account
+	s      *Service
+	mu     sync.Mutex
+	groups map[string]*qunyun.Group
+	// allGroups: groups holds every group (loadGroups); one not in it is
+	// still read on its own (created since).
+	allGroups bool
+	contents  map[string]*qunyun.Content
+	accounts  map[string]*qunyun.Account
 }
 
 func (s *Service) newCatalog(groups []qunyun.Group) *catalog {
-	c := &catalog{s: s, groups: map[string]*qunyun.Group{}, contents: map[string]*qunyun.Content{}, accounts: map[string]*qunyun.Account{}}
+	c := &catalog{s: s, groups: map[string]*qunyun.Group{}, allGroups: groups != nil, contents: map[string]*qunyun.Content{}, accounts: map[string]*qunyun.Account{}}
 	for i := range groups {
 		c.groups[groups[i].ID] = &groups[i]
 	}

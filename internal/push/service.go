@@ -134,6 +134,8 @@ type Deliveries interface {
 	ClaimDelivery(ctx context.Context, it qunyun.DeliveryRecord) (claimed bool, stored qunyun.DeliveryRecord, err error)
 	Cursor(ctx context.Context, function, kind string) (time.Time, error)
 	DayDeliveries(ctx context.Context, date string, state qunyun.DeliveryState) ([]qunyun.DeliveryRecord, error)
+	GetDelivery(ctx context.Context, d qunyun.Delivery) (qunyun.DeliveryRecord, bool, error)
+	OpenTasks(ctx context.Context, date string, minute int) ([]qunyun.DeliveryRecord, error)
 	ReleaseCap(ctx context.Context, c qunyun.CapCounter, holder string) error
 	RequestedDelivery(ctx context.Context, d qunyun.Delivery) (time.Time, error)
 	ReserveCap(ctx context.Context, c qunyun.CapCounter, max int, ttl time.Duration, holder string) (bool, error)
