@@ -33,7 +33,8 @@ func main() {
 	// hourly runs score none, and loading took a second of init.
 	scorer := lambdainit.Must(scoring.NewLoading(func() (scoring.Segmenter, error) { return segment.Shared() }))
 	stores := scoring.Stores{Catalog: catalog, Log: log, Deliveries: dynamo.Deliveries{Table: table}, Links: dynamo.Links{Table: table},
-		Sessions: dynamo.Sessions{Table: table}, Scores: scores, Moderation: dynamo.Moderation{Table: table}}
+		Sessions: dynamo.Sessions{Table: table}, Scores: scores, Moderation: dynamo.Moderation{Table: table},
+		Membership: dynamo.Membership{Table: table}}
 	lambdainit.Check(env.Err())
 	lambda.Start((&scoring.Handler{Night: &scoring.Night{Stores: stores, Bus: base.Bus, Scorer: scorer, Now: clk.Now}, Contests: contests}).Handle)
 }

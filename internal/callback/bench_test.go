@@ -6,12 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/qunyun/qunyun/internal/callback"
 	"github.com/qunyun/qunyun/internal/clock"
@@ -57,8 +53,8 @@ func (s *memStore) FollowupRecord(context.Context, qunyun.FollowupNote) (qunyun.
 	return qunyun.StuckRecord{}, false, nil
 }
 func (s *memStore) ClearFollowupNote(context.Context, qunyun.FollowupNote) error { return nil }
-func (s *memStore) GroupLiveSession(context.Context, string) (qunyun.LiveSession, bool, error) {
-	return qunyun.LiveSession{}, false, nil
+func (s *memStore) LiveSessions(context.Context) (map[string]qunyun.LiveSession, error) {
+	return nil, nil
 }
 func (s *memStore) CaptureQuestion(context.Context, qunyun.Question) (bool, error) { return true, nil }
 func (s *memStore) VoteQuestion(context.Context, string, string, string) (bool, error) {
@@ -90,13 +86,9 @@ func (s *memStore) UpdateGroup(_ context.Context, id string, fn func(*qunyun.Gro
 	var g qunyun.Group
 	return g, fn(&g, false)
 }
-func (s *memStore) UpdateGroupCounted(_ context.Context, id string, fn func(*qunyun.Group, bool) error) (qunyun.Group, error) {
-	var g qunyun.Group
-	return g, fn(&g, false)
-}
-func (s *memStore) UpdateMember(_ context.Context, gid, mid string, fn func(*qunyun.Member, bool) error) (qunyun.Member, error) {
+func (s *memStore) MoveMember(_ context.Context, _ qunyun.Group, _ string, fn func(*qunyun.Member, bool) error) (int, error) {
 	var m qunyun.Member
-	return m, fn(&m, false)
+	return 0, fn(&m, false)
 }
 func (s *memStore) Link(context.Context, string) (qunyun.Link, bool, error) {
 	return qunyun.Link{}, false, nil
@@ -104,8 +96,8 @@ func (s *memStore) Link(context.Context, string) (qunyun.Link, bool, error) {
 func (s *memStore) RecordLinkOpen(context.Context, qunyun.Link, qunyun.LinkOpen, string, string) error {
 	return nil
 }
-func (s *memStore) TouchPerson(context.Context, string, string, time.Time, bool) error { return nil }
-func (s *memStore) DeletePersonData(context.Context, string, string) (int, error)      { return 0, nil }
+func (s *memStore) NoteSubscribed(context.Context, string, string, time.Time) error { return nil }
+func (s *memStore) DeletePersonData(context.Context, string, string) (int, error)   { return 0, nil }
 func (s *memStore) ClaimRelayID(_ context.Context, _, _ string, c qunyun.RelayClaim) (qunyun.RelayClaim, error) {
 	return c, nil
 }
@@ -158,105 +150,7 @@ func BenchmarkEncryptedText(b *testing.B) {
 	}
 }
 
-// capacityDB asks DynamoDB for the consumed capacity of every write and
-// adds it up, with the number of requests.
-type capacityDB struct {
-	dynamo.API
-	requests atomic.Int64
-	mu       sync.Mutex
-	wcu, rcu float64
-}
-
-func (d *capacityDB) add(cc *types.ConsumedCapacity, write bool) {
-	d.requests.Add(1)
-	if cc == nil || cc.CapacityUnits == nil {
-		return
-	}
-	d.mu.Lock()
-	if write {
-		d.wcu += *cc.CapacityUnits
-	} else {
-		d.rcu += *cc.CapacityUnits
-	}
-	d.mu.Unlock()
-}
-
-func (d *capacityDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := d.API.PutItem(ctx, in, opts...)
-	if out != nil {
-		d.add(out.ConsumedCapacity, true)
-	} else {
-		d.add(nil, true) // a failed condition still costs a write unit in AWS
-		d.mu.Lock()
-		d.wcu++
-		d.mu.Unlock()
-	}
-	return out, err
-}
-
-func (d *capacityDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := d.API.UpdateItem(ctx, in, opts...)
-	if out != nil {
-		d.add(out.ConsumedCapacity, true)
-	} else {
-		d.add(nil, true)
-	}
-	return out, err
-}
-
-func (d *capacityDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := d.API.GetItem(ctx, in, opts...)
-	if out != nil {
-		d.add(out.ConsumedCapacity, false)
-	}
-	return out, err
-}
-
-func (d *capacityDB) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := d.API.Query(ctx, in, opts...)
-	if out != nil {
-		d.add(out.ConsumedCapacity, false)
-	}
-	return out, err
-}
-
-// BenchmarkGroupMessageDynamo sends relay group messages through the
-// handler against dynalite and reports DynamoDB requests and consumed write
-// units per message (ReturnConsumedCapacity TOTAL). The traffic model: 20
-// groups, 200 members, one message every 100 ms overall (each group one
-// every 2 s), time advancing so the caches expire as they do in a container;
-// no session is live.
-func BenchmarkGroupMessageDynamo(b *testing.B) {
-	var db *capacityDB
-	f := newFixture(b, func(api dynamo.API) dynamo.API { db = &capacityDB{API: api}; return db })
-	now := f.clock.Now()
-	// Warm the caches (live session, member role) as a running container has.
-	for g := 0; g < 20; g++ {
-		f.relay(relayMessage(fmt.Sprintf("warm%d", g), fmt.Sprintf("g%d", g), "u0", "早", now))
-	}
-	db.requests.Store(0)
-	db.wcu, db.rcu = 0, 0
-	msgs := 0
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		f.clock.Advance(100 * time.Millisecond)
-		body := relayMessage(fmt.Sprintf("bench-%d", i), fmt.Sprintf("g%d", i%20), fmt.Sprintf("u%d", i%200), "今天的内容很有帮助，谢谢分享", f.clock.Now())
-		if r := f.relay(body); r.StatusCode != 200 {
-			b.Fatalf("%d %q", r.StatusCode, r.Body)
-		}
-		msgs++
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(db.requests.Load())/float64(msgs), "requests/msg")
-	b.ReportMetric(db.wcu/float64(msgs), "WCU/msg")
-	b.ReportMetric(db.rcu/float64(msgs), "RCU/msg")
-}
-
 // memStores are one memStore in every role.
 func memStores(m *memStore) callback.Stores {
-	return callback.Stores{Log: m, Followups: m, Sessions: m, Catalog: m, Links: m}
+	return callback.Stores{Log: m, Followups: m, Sessions: m, Catalog: m, Membership: m, Links: m}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // encryptedPost seals plain for an account and returns the signed query.
-func encryptedPost(t *testing.T, acct qunyun.Account, ts, plain string) (url.Values, string) {
+func encryptedPost(t testing.TB, acct qunyun.Account, ts, plain string) (url.Values, string) {
 	t.Helper()
 	c, err := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, acct.ReceiveID())
 	if err != nil {

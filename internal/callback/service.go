@@ -20,15 +20,16 @@ import (
 // Stores are the parts of the table the callback uses, each an interface
 // of its own; main gives it the dynamo stores.
 type Stores struct {
-	Log       Log
-	Followups Followups
-	Sessions  Sessions
-	Catalog   Catalog
-	Links     Links
+	Log        Log
+	Followups  Followups
+	Sessions   Sessions
+	Catalog    Catalog
+	Membership Membership
+	Links      Links
 }
 
 // Log is where the callback records what happened, once: messages, group
-// and account events, check-ins, people's last contact and relay id claims
+// and account events, check-ins, subscriptions and relay id claims
 // (dynamo.Log).
 type Log interface {
 	RecordMessage(ctx context.Context, m qunyun.Message, f qunyun.Followup) (qunyun.Message, qunyun.Recorded, error)
@@ -36,7 +37,7 @@ type Log interface {
 	RecordAccountEvent(ctx context.Context, e qunyun.AccountEvent, f qunyun.Followup) (qunyun.Recorded, error)
 	CheckIn(ctx context.Context, groupID, memberID, msgID, today, yesterday string) (qunyun.CheckinStreak, bool, error)
 	RecordCheckin(ctx context.Context, groupID, memberID, localDate string, streak int, at time.Time) error
-	TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error
+	NoteSubscribed(ctx context.Context, accountID, memberID string, at time.Time) error
 	DeletePersonData(ctx context.Context, accountID, memberID string) (int, error)
 	AnchorBotMessage(ctx context.Context, accountID, msgID string, now time.Time) (time.Time, error)
 	ClaimRelayID(ctx context.Context, accountID, id string, c qunyun.RelayClaim) (qunyun.RelayClaim, error)
@@ -53,17 +54,17 @@ type Followups interface {
 	ClearFollowupNote(ctx context.Context, n qunyun.FollowupNote) error
 }
 
-// Sessions is what the callback reads and writes of a live session: the
-// pointer in the group and the questions members ask (dynamo.Sessions).
+// Sessions is what the callback reads and writes of live sessions: which
+// groups have one, and the questions members ask (dynamo.Sessions).
 type Sessions interface {
-	GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error)
+	LiveSessions(ctx context.Context) (map[string]qunyun.LiveSession, error)
 	CaptureQuestion(ctx context.Context, q qunyun.Question) (bool, error)
 	VoteQuestion(ctx context.Context, sessionID, questionSK, memberID string) (bool, error)
 	OpenQuestion(ctx context.Context, sessionID, replyTo string) (string, bool, error)
 }
 
-// Catalog is what the callback reads of the community, and the group and
-// member records a membership event changes (dynamo.Catalog).
+// Catalog is what the callback reads of the community, and the group
+// records a group event changes (dynamo.Catalog).
 type Catalog interface {
 	Rules(ctx context.Context, accountID string) ([]qunyun.KeywordRule, []qunyun.CheckinRule, error)
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
@@ -71,8 +72,13 @@ type Catalog interface {
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	MemberGroups(ctx context.Context, memberID string) ([]qunyun.Member, error)
 	UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
-	UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error)
-	UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
+}
+
+// Membership is who is in a group: a join or leave moves the member in or
+// out and adds what it did to the group's member count, creating the group
+// from g when missing (dynamo.Membership).
+type Membership interface {
+	MoveMember(ctx context.Context, g qunyun.Group, memberID string, fn func(m *qunyun.Member, found bool) error) (int, error)
 }
 
 // Links are the tracked links the callback redirects and counts
@@ -128,7 +134,7 @@ type Service struct {
 	// record to WeChat's retries (0: DefaultResumeAfter).
 	ResumeAfter time.Duration
 
-	live    *cache[string, qunyun.LiveSession]
+	live    *cache[struct{}, map[string]qunyun.LiveSession]
 	rules   *cache[string, ruleSet]
 	groups  *cache[string, qunyun.Group]
 	members *cache[string, qunyun.Member]
@@ -143,9 +149,10 @@ type ruleSet struct {
 	checkin []qunyun.CheckinRule
 }
 
-// Cache lifetimes. The live pointer is short so at most the first half
-// minute of a session goes uncaptured in a container that cached "no
-// session"; rules and groups change by config apply, a minute is fine.
+// Cache lifetimes. The live sessions are short so at most the first half
+// minute of a session goes uncaptured in a container that read them just
+// before it opened (they are one read for every group, whatever their
+// number); rules and groups change by config apply, a minute is fine.
 const (
 	liveTTL   = 30 * time.Second
 	rulesTTL  = 60 * time.Second
@@ -176,7 +183,7 @@ func NewService(store Stores, pub Publisher, now func() time.Time, m *metrics.Em
 		Store: store, Bus: pub, Now: now, Metrics: m, Log: log, Texts: texts, Submitting: submitting,
 		Moderator: moderation.NewChecker(texts.defaultRules(), nil),
 		Flood:     moderation.NewFlood(texts.FloodMax, texts.FloodWindow),
-		live:      newCache[string, qunyun.LiveSession](liveTTL, 10000),
+		live:      newCache[struct{}, map[string]qunyun.LiveSession](liveTTL, 1),
 		rules:     newCache[string, ruleSet](rulesTTL, 1000),
 		groups:    newCache[string, qunyun.Group](groupTTL, 10000),
 		members:   newCache[string, qunyun.Member](memberTTL, 50000),
@@ -290,15 +297,6 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 			return Outcome{}, err
 		}
 	}
-	if m.GroupID == "" && acct.Kind == qunyun.ChannelOA {
-		// Before the record: the touch only moves lastMessageAt forward, so
-		// doing it again on a retry changes nothing, and a 1:1 message costs
-		// no write to mark its work done.
-		if err := s.Store.Log.TouchPerson(ctx, m.AccountID, m.MemberID, m.At, false); err != nil {
-			return Outcome{}, err
-		}
-	}
-
 	stored, rec, err := s.Store.Log.RecordMessage(ctx, m, f)
 	if err != nil {
 		if f.Pending() {
@@ -426,15 +424,18 @@ type MemberJoined struct {
 	At        time.Time `json:"at"`
 }
 
-// liveSession reads the group's live pointer through the cache.
+// liveSession returns the group's live session, from the live sessions of
+// every group read at most liveTTL ago.
 func (s *Service) liveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
 	now := s.Now()
-	l, found, err := s.live.load(groupID, now, func() (qunyun.LiveSession, bool, error) {
-		return s.Store.Sessions.GroupLiveSession(ctx, groupID)
+	all, _, err := s.live.load(struct{}{}, now, func() (map[string]qunyun.LiveSession, bool, error) {
+		all, err := s.Store.Sessions.LiveSessions(ctx)
+		return all, true, err
 	})
 	if err != nil {
-		return l, false, err
+		return qunyun.LiveSession{}, false, err
 	}
+	l, found := all[groupID]
 	if !found || (!l.End.IsZero() && !l.End.After(now)) {
 		return l, false, nil
 	}
@@ -687,13 +688,13 @@ func hasWork(e qunyun.GroupEvent) bool {
 }
 
 // apply makes the member and group records say what recorded events imply,
-// recounts the members of each group with joins or leaves, then publishes
-// MemberJoined (after the count: push selects welcome plans by group size).
-// Every step is idempotent: member times only move forward, the count is
-// recounted rather than added to, and MemberJoined carries the event id
-// and the join's time (push's welcome delivery id is plan, group and
-// member, dated by the event's time, so a second MemberJoined claims the
-// same delivery, after midnight too).
+// then publishes MemberJoined (after the count: push selects welcome plans
+// by group size). Every step is idempotent: member times only move
+// forward, a join or leave adds to the group's count only when it moved
+// the member in or out (dynamo.Membership), and MemberJoined carries the
+// event id and the join's time (push's welcome delivery id is plan, group
+// and member, dated by the event's time, so a second MemberJoined claims
+// the same delivery, after midnight too).
 func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 	ensure := func(e qunyun.GroupEvent) func(g *qunyun.Group, found bool) error {
 		return func(g *qunyun.Group, found bool) error {
@@ -704,20 +705,21 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 			return nil
 		}
 	}
-	var recount []qunyun.GroupEvent // one event per group to recount
 	var joined []bus.Event
 	for _, e := range events {
 		switch e.Type {
 		case qunyun.EventMemberJoined, qunyun.EventMemberLeft:
-			if e.MemberID != "" {
-				if err := s.applyMember(ctx, e); err != nil {
-					return err
+			if e.MemberID == "" {
+				// Nobody to move: the group is all there is to note.
+				if _, err := s.Store.Catalog.UpdateGroup(ctx, e.GroupID, ensure(e)); err != nil {
+					return fmt.Errorf("update group %s: %w", e.GroupID, err)
 				}
+				continue
 			}
-			if !slices.ContainsFunc(recount, func(r qunyun.GroupEvent) bool { return r.GroupID == e.GroupID }) {
-				recount = append(recount, e)
+			if err := s.applyMember(ctx, e); err != nil {
+				return err
 			}
-			if e.Type == qunyun.EventMemberJoined && e.MemberID != "" {
+			if e.Type == qunyun.EventMemberJoined {
 				joined = append(joined, bus.Event{DetailType: qunyun.EventMemberJoined, Time: e.At, Detail: MemberJoined{
 					ID: e.ID, AccountID: e.AccountID, GroupID: e.GroupID, MemberID: e.MemberID,
 					Name: e.MemberName, Scene: e.Scene, At: e.At,
@@ -743,11 +745,6 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 			}
 		}
 	}
-	for _, e := range recount {
-		if _, err := s.Store.Catalog.UpdateGroupCounted(ctx, e.GroupID, ensure(e)); err != nil {
-			return fmt.Errorf("count members of %s: %w", e.GroupID, err)
-		}
-	}
 	if len(joined) > 0 && s.Bus != nil {
 		if err := s.Bus.Publish(ctx, joined...); err != nil {
 			return fmt.Errorf("publish MemberJoined: %w", err)
@@ -759,9 +756,10 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 // applyMember records a join or leave on the member: each time only moves
 // forward, so events in any order, and again, leave the member in or out as
 // the latest of them says (a join and a leave in the same second: out).
+// The group, created if missing, counts the member once in, once out.
 func (s *Service) applyMember(ctx context.Context, e qunyun.GroupEvent) error {
-	_, err := s.Store.Catalog.UpdateMember(ctx, e.GroupID, e.MemberID, func(m *qunyun.Member, found bool) error {
-		m.GroupID, m.ID = e.GroupID, e.MemberID
+	g := qunyun.Group{ID: e.GroupID, AccountID: e.AccountID, CreatedAt: e.At, State: qunyun.GroupActive, UpdatedAt: s.Now()}
+	_, err := s.Store.Membership.MoveMember(ctx, g, e.MemberID, func(m *qunyun.Member, found bool) error {
 		if e.Type == qunyun.EventMemberLeft {
 			if e.At.After(m.LeftAt) {
 				m.LeftAt, m.QuitScene = e.At, e.Scene
@@ -783,7 +781,7 @@ func (s *Service) applyMember(ctx context.Context, e qunyun.GroupEvent) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("update member %s of %s: %w", e.MemberID, e.GroupID, err)
+		return fmt.Errorf("move member %s of %s: %w", e.MemberID, e.GroupID, err)
 	}
 	return nil
 }
@@ -806,8 +804,8 @@ func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outc
 		}
 		s.Log.InfoContext(ctx, "personal data deleted", "account", e.AccountID, "items", n)
 	case qunyun.EventSubscribed:
-		// Before the record, like a 1:1 message's touch: forward-only.
-		if err := s.Store.Log.TouchPerson(ctx, e.AccountID, e.MemberID, e.At, true); err != nil {
+		// Before the record: forward-only, so a retry changes nothing.
+		if err := s.Store.Log.NoteSubscribed(ctx, e.AccountID, e.MemberID, e.At); err != nil {
 			return Outcome{}, err
 		}
 		f.Reply = s.Texts.WelcomeReply

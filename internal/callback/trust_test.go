@@ -146,9 +146,8 @@ func TestPlaintextDowngradeRefused(t *testing.T) {
 	if status, body := a.post(legit); status != 200 {
 		t.Fatalf("the real message: %d %q", status, body)
 	}
-	var profile dynamo.Keys
-	if found, err := a.st.Table.Get(context.Background(), "PERSON#o-victim", "#PROFILE", &profile); err != nil || !found {
-		t.Fatalf("the member's profile: found=%v %v", found, err)
+	if last, err := (dynamo.Log{Table: a.st.Table}).LastMessageSince(context.Background(), a.safe.ID, "o-victim", at.Add(-time.Hour)); err != nil || last.IsZero() {
+		t.Fatalf("the member's message: %v %v", last, err)
 	}
 	before, digest := a.snapshot()
 

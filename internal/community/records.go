@@ -77,16 +77,24 @@ func (r records[T]) delete(key string) writeFunc {
 
 var (
 	contentRecords = records[qunyun.Content]{
-		kind:   KindContent,
-		key:    func(v qunyun.Content) string { return v.ID },
-		put:    func(ctx context.Context, t *dynamo.Table, v qunyun.Content) error { return dynamo.Catalog{Table: t}.PutContent(ctx, v) },
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error { return dynamo.Catalog{Table: t}.DeleteContent(ctx, id) },
+		kind: KindContent,
+		key:  func(v qunyun.Content) string { return v.ID },
+		put: func(ctx context.Context, t *dynamo.Table, v qunyun.Content) error {
+			return dynamo.Catalog{Table: t}.PutContent(ctx, v)
+		},
+		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
+			return dynamo.Catalog{Table: t}.DeleteContent(ctx, id)
+		},
 	}
 	hostRecords = records[qunyun.Host]{
-		kind:   KindHost,
-		key:    func(v qunyun.Host) string { return v.ID },
-		put:    func(ctx context.Context, t *dynamo.Table, v qunyun.Host) error { return dynamo.Catalog{Table: t}.PutHost(ctx, v) },
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error { return dynamo.Catalog{Table: t}.DeleteHost(ctx, id) },
+		kind: KindHost,
+		key:  func(v qunyun.Host) string { return v.ID },
+		put: func(ctx context.Context, t *dynamo.Table, v qunyun.Host) error {
+			return dynamo.Catalog{Table: t}.PutHost(ctx, v)
+		},
+		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
+			return dynamo.Catalog{Table: t}.DeleteHost(ctx, id)
+		},
 	}
 	staffRecords = records[qunyun.Staff]{
 		kind: KindStaff,
@@ -105,7 +113,9 @@ var (
 			_, err := dynamo.Catalog{Table: t}.UpdatePlan(ctx, want.ID, func(p *qunyun.Plan, _ bool) error { *p = want; return nil })
 			return err
 		},
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error { return dynamo.Catalog{Table: t}.DeletePlan(ctx, id) },
+		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
+			return dynamo.Catalog{Table: t}.DeletePlan(ctx, id)
+		},
 	}
 	keywordRuleRecords = records[qunyun.KeywordRule]{
 		kind: KindKeywordRule,
@@ -130,10 +140,14 @@ var (
 		},
 	}
 	contestRecords = records[qunyun.Contest]{
-		kind:   KindContest,
-		key:    func(v qunyun.Contest) string { return v.ID },
-		put:    func(ctx context.Context, t *dynamo.Table, v qunyun.Contest) error { return dynamo.Catalog{Table: t}.PutContest(ctx, v) },
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error { return dynamo.Catalog{Table: t}.DeleteContest(ctx, id) },
+		kind: KindContest,
+		key:  func(v qunyun.Contest) string { return v.ID },
+		put: func(ctx context.Context, t *dynamo.Table, v qunyun.Contest) error {
+			return dynamo.Catalog{Table: t}.PutContest(ctx, v)
+		},
+		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
+			return dynamo.Catalog{Table: t}.DeleteContest(ctx, id)
+		},
 	}
 	moderationRecords = records[qunyun.ModerationRules]{
 		kind: KindModeration,
@@ -182,7 +196,9 @@ func groupRecords(file []Group) (records[qunyun.Group], []qunyun.Group) {
 			})
 			return err
 		},
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error { return dynamo.Catalog{Table: t}.DeleteGroup(ctx, id) },
+		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
+			return dynamo.Catalog{Table: t}.DeleteGroup(ctx, id)
+		},
 	}, want
 }
 

@@ -326,15 +326,46 @@ func (d Deliveries) AdvanceCursor(ctx context.Context, function, kind string, at
 	return nil
 }
 
-// PersonLastMessage reads when a person last wrote to an OA (attribute
-// lastMessageAt of PERSON#<mid> / #PROFILE, which the callback maintains):
-// the start of the 48-hour customer-service window. Zero when unknown.
-func (l Log) PersonLastMessage(ctx context.Context, memberID string) (time.Time, error) {
-	var v struct {
-		LastMessageAt time.Time `dynamodbav:"lastMessageAt"`
+// LastMessageSince returns when a person last wrote to an account 1:1, if
+// at or after since (zero otherwise): the start of an OA's 48-hour
+// customer-service window. It reads the person's 1:1 log newest first
+// through GSI1 (PERSONLOG#<acct>#<openid>), which every 1:1 message of the
+// callback is in, so keeping the window costs the callback no write. The
+// index is eventually consistent: a message of the last second may not be
+// seen yet.
+func (l Log) LastMessageSince(ctx context.Context, accountID, memberID string, since time.Time) (time.Time, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(l.Table.Name),
+		IndexName:                aws.String(GSI1),
+		KeyConditionExpression:   aws.String("GSI1PK = :pk AND GSI1SK >= :from"),
+		FilterExpression:         aws.String("#type = :msg"),
+		ProjectionExpression:     aws.String("#at"),
+		ExpressionAttributeNames: map[string]string{"#type": "type", "#at": "at"},
+		ExpressionAttributeValues: Item{
+			":pk":   &types.AttributeValueMemberS{Value: personLogPK(accountID, memberID)},
+			":from": &types.AttributeValueMemberS{Value: Millis(since)},
+			":msg":  &types.AttributeValueMemberS{Value: "Message"},
+		},
+		ScanIndexForward: aws.Bool(false),
+		Limit:            aws.Int32(20),
 	}
-	if _, err := l.Table.Get(ctx, "PERSON#"+memberID, "#PROFILE", &v); err != nil {
-		return time.Time{}, fmt.Errorf("read last message of %s: %w", memberID, err)
+	for {
+		res, err := l.Table.DB.Query(ctx, in)
+		if err != nil {
+			return time.Time{}, Unavailable("read last message of "+memberID, err)
+		}
+		for _, it := range res.Items {
+			var m struct {
+				At time.Time `dynamodbav:"at"`
+			}
+			if err := Unmarshal(it, &m); err != nil {
+				return time.Time{}, err
+			}
+			return m.At, nil
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return time.Time{}, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
-	return v.LastMessageAt, nil
 }

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -133,74 +132,6 @@ func (f Followups) FinishFollowup(ctx context.Context, r qunyun.Record, reply st
 		return Unavailable("finish work after "+k.SK, err)
 	}
 	return nil
-}
-
-// ActiveMembers counts the group's members who are in it now
-// (qunyun.Member.Active), reading every member item of the group with a
-// strongly consistent query, so a member update made just before is seen.
-func (c Catalog) ActiveMembers(ctx context.Context, groupID string) (int, error) {
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(c.Table.Name),
-		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: Item{":pk": &types.AttributeValueMemberS{Value: "GROUP#" + groupID}, ":sk": &types.AttributeValueMemberS{Value: "MEMBER#"}},
-		ProjectionExpression:      aws.String("joinedAt, leftAt"),
-		ConsistentRead:            aws.Bool(true),
-	}
-	n := 0
-	for {
-		res, err := c.Table.DB.Query(ctx, in)
-		if err != nil {
-			return 0, Unavailable("count members of "+groupID, err)
-		}
-		for _, it := range res.Items {
-			var m qunyun.Member
-			if err := Unmarshal(it, &m); err != nil {
-				return 0, err
-			}
-			if m.Active() {
-				n++
-			}
-		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return n, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
-	}
-}
-
-// UpdateGroupCounted changes a group through fn (creating it when missing,
-// as UpdateGroup does) and sets its MemberCount to the members in it now.
-//
-// The count is recomputed, never added to: the group is read with its
-// version, the members counted, and the group written only if its version
-// is unchanged, else all three again. So a count written last was counted
-// after every member change whose own recount had not yet written, retries
-// and duplicate joins change nothing, and the count is never negative.
-// Concurrent joins to one group conflict on the version; UpdateGroup tries
-// 8 times, and this retries that a few times with a short random pause.
-func (c Catalog) UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error) {
-	for round := 0; ; round++ {
-		g, err := c.UpdateGroup(ctx, id, func(g *qunyun.Group, found bool) error {
-			if err := fn(g, found); err != nil {
-				return err
-			}
-			n, err := c.ActiveMembers(ctx, id)
-			if err != nil {
-				return err
-			}
-			g.MemberCount = n
-			return nil
-		})
-		if qunyun.ErrorCode(err) != qunyun.ECONFLICT || round == 3 {
-			return g, err
-		}
-		pause := time.Duration(5+rand.IntN(20*(round+1))) * time.Millisecond
-		select {
-		case <-ctx.Done():
-			return g, err
-		case <-time.After(pause):
-		}
-	}
 }
 
 // Work left undone after WeChat's last retry: WeChat re-sends a callback

@@ -2,8 +2,6 @@ package dynamo_test
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,84 +52,60 @@ func items(t *testing.T, tb *dynamo.Table, pk string) []dynamo.Item {
 	return its
 }
 
-// lastMessageAt only moves forward, whatever order messages come in.
-func TestTouchPersonOnlyForward(t *testing.T) {
+// subscribedAt only moves forward, whatever order the events come in, to
+// the millisecond (a fixed-width fraction compares right).
+func TestNoteSubscribedOnlyForward(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
 	base := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	for _, at := range []time.Time{base.Add(10 * time.Second), base, base.Add(9 * time.Second), base.Add(10 * time.Second)} {
-		if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", at, false); err != nil {
+	for _, at := range []time.Time{base.Add(10 * time.Second), base, base.Add(9 * time.Second), base.Add(10*time.Second + 500*time.Millisecond),
+		base.Add(10*time.Second + 50*time.Millisecond)} {
+		if err := (dynamo.Log{Table: tb}).NoteSubscribed(ctx, "oa", "o1", at); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var p struct {
 		dynamo.Keys
-		LastMessageAt time.Time `dynamodbav:"lastMessageAt"`
-		SubscribedAt  time.Time `dynamodbav:"subscribedAt"`
+		SubscribedAt time.Time `dynamodbav:"subscribedAt"`
 	}
 	if _, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p); err != nil {
 		t.Fatal(err)
 	}
-	if !p.LastMessageAt.Equal(base.Add(10 * time.Second)) {
-		t.Fatalf("lastMessageAt %v, want %v", p.LastMessageAt, base.Add(10*time.Second))
-	}
-	// Sub-second times compare right too (a fixed-width fraction).
-	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+500*time.Millisecond), false); err != nil {
-		t.Fatal(err)
-	}
-	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base.Add(10*time.Second+50*time.Millisecond), false); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p); err != nil {
-		t.Fatal(err)
-	}
-	if !p.LastMessageAt.Equal(base.Add(10*time.Second + 500*time.Millisecond)) {
-		t.Fatalf("lastMessageAt %v after sub-second touches", p.LastMessageAt)
-	}
-	if err := (dynamo.Log{Table: tb}).TouchPerson(ctx, "oa", "o1", base, true); err != nil || !func() bool {
-		_, err := tb.Get(ctx, "PERSON#o1", "#PROFILE", &p)
-		return err == nil && p.SubscribedAt.Equal(base)
-	}() {
-		t.Fatalf("subscribedAt %v %v", p.SubscribedAt, err)
+	if !p.SubscribedAt.Equal(base.Add(10*time.Second + 500*time.Millisecond)) {
+		t.Fatalf("subscribedAt %v", p.SubscribedAt)
 	}
 }
 
-// The member count is recounted from the members: concurrent recounts
-// after concurrent joins end at the true count, and config fields survive.
-func TestUpdateGroupCounted(t *testing.T) {
+// The customer-service window starts at the person's newest 1:1 message to
+// the account, whatever order they were recorded in; events, other people,
+// other accounts and messages before the window do not count.
+func TestLastMessageSince(t *testing.T) {
 	tb := newTable(t)
 	ctx := context.Background()
-	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	if err := (dynamo.Catalog{Table: tb}).PutGroup(ctx, qunyun.Group{ID: "g", Name: "一群", Purpose: qunyun.PurposeVIP}); err != nil {
+	base := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	log := dynamo.Log{Table: tb}
+	msg := func(id, acct, who string, at time.Time) {
+		t.Helper()
+		m := qunyun.Message{ID: id, AccountID: acct, Channel: qunyun.ChannelOA, MemberID: who, Kind: qunyun.KindText, Text: "hi", At: at}
+		if _, _, err := log.RecordMessage(ctx, m, qunyun.Followup{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg("m2", "oa", "o1", base.Add(-time.Hour))
+	msg("m1", "oa", "o1", base.Add(-2*time.Hour)) // older, recorded later
+	msg("m3", "oa2", "o1", base.Add(-time.Minute))
+	msg("m4", "oa", "o2", base.Add(-time.Minute))
+	if _, err := log.RecordAccountEvent(ctx, qunyun.AccountEvent{ID: "e1", AccountID: "oa", MemberID: "o1", Type: qunyun.EventSubscribed, At: base.Add(-30 * time.Minute)}, qunyun.Followup{}); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for i := range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := fmt.Sprint("u", i)
-			if _, err := (dynamo.Catalog{Table: tb}).UpdateMember(ctx, "g", id, func(m *qunyun.Member, _ bool) error {
-				m.JoinedAt = at
-				if i%4 == 0 { // left later: not in the group
-					m.LeftAt = at.Add(time.Minute)
-				}
-				return nil
-			}); err != nil {
-				t.Error(err)
-				return
-			}
-			if _, err := (dynamo.Catalog{Table: tb}).UpdateGroupCounted(ctx, "g", func(*qunyun.Group, bool) error { return nil }); err != nil {
-				t.Error(err)
-			}
-		}()
+	since := base.Add(-48 * time.Hour)
+	if last, err := log.LastMessageSince(ctx, "oa", "o1", since); err != nil || !last.Equal(base.Add(-time.Hour)) {
+		t.Fatalf("last message %v %v, want an hour ago", last, err)
 	}
-	wg.Wait()
-	g, _, err := dynamo.Catalog{Table: tb}.Group(ctx, "g")
-	if err != nil || g.MemberCount != 9 || g.Name != "一群" || g.Purpose != qunyun.PurposeVIP {
-		t.Fatalf("group %+v %v, want 9 members", g, err)
+	if last, err := log.LastMessageSince(ctx, "oa", "o1", base.Add(-30*time.Minute)); err != nil || !last.IsZero() {
+		t.Fatalf("last message since half an hour ago %v %v, want none", last, err)
 	}
-	if n, err := (dynamo.Catalog{Table: tb}).ActiveMembers(ctx, "g"); err != nil || n != 9 {
-		t.Fatalf("ActiveMembers %d %v", n, err)
+	if last, err := log.LastMessageSince(ctx, "oa", "o3", since); err != nil || !last.IsZero() {
+		t.Fatalf("someone who never wrote: %v %v", last, err)
 	}
 }

@@ -23,8 +23,8 @@ import (
 //	ACCOUNT#<acct>#D#<date>  MSG#… / EVT#…      OA 1:1 messages and events, GSI1PK PERSONLOG#<acct>#<openid>
 //	GROUP#<gid>              STREAK#<mid>       qunyun.CheckinStreak + msg (the message that counted last), days, since, v
 //	SESSION#<sid>            Q#<ms>#<key>       qunyun.Question (captured here, answered by session)
-//	PERSON#<openid>          #PROFILE           account, lastMessageAt, subscribedAt (each only forward)
-//	GROUP#<gid>              #META              memberCount, recounted on joins and leaves
+//	PERSON#<openid>          #PROFILE           account, subscribedAt (only forward)
+//	GROUP#<gid>              #META              memberCount, added to by joins and leaves (membership.go)
 //	BOTMSG#<acct>            ID#<msgid>         the time a smart-bot message was first seen (TTL 2 days)
 //	RELAYID#<acct>#<id>      #ID                a relay id's first delivery: group, event, at (no TTL)
 //	FOLLOWUP#<date>          <PK> <SK>          a record whose work after it failed (TTL 14 days)
@@ -226,22 +226,19 @@ func (l Log) RecordCheckin(ctx context.Context, groupID, memberID, localDate str
 	return nil
 }
 
-// TouchPerson notes a 1:1 user's latest message (push reads lastMessageAt
-// for the customer-service window); subscribed sets subscribedAt instead.
-// Either only moves forward: callbacks arrive out of order (a retried older
-// message after a newer one), and an older time must not shorten the window.
-// The times are stored in a fixed-width UTC form so they compare as strings.
-func (l Log) TouchPerson(ctx context.Context, accountID, memberID string, at time.Time, subscribed bool) error {
-	field := "lastMessageAt"
-	if subscribed {
-		field = "subscribedAt"
-	}
+// NoteSubscribed notes when a person subscribed to an OA (subscribedAt of
+// PERSON#<openid> / #PROFILE, with the account). It only moves forward:
+// callbacks arrive out of order (a retried older event after a newer one).
+// The time is stored in a fixed-width UTC form so it compares as a string.
+// (The customer-service window comes from the person's 1:1 log, see
+// LastMessageSince: a 1:1 message costs no write but its record.)
+func (l Log) NoteSubscribed(ctx context.Context, accountID, memberID string, at time.Time) error {
 	_, err := l.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(l.Table.Name),
 		Key:                      Key("PERSON#"+memberID, "#PROFILE"),
 		UpdateExpression:         aws.String("SET #type = :type, #acct = :acct, #at = :at"),
 		ConditionExpression:      aws.String("attribute_not_exists(#at) OR #at < :at"),
-		ExpressionAttributeNames: map[string]string{"#type": "type", "#acct": "account", "#at": field},
+		ExpressionAttributeNames: map[string]string{"#type": "type", "#acct": "account", "#at": "subscribedAt"},
 		ExpressionAttributeValues: Item{
 			":type": &types.AttributeValueMemberS{Value: "Person"},
 			":acct": &types.AttributeValueMemberS{Value: accountID},
@@ -252,7 +249,7 @@ func (l Log) TouchPerson(ctx context.Context, accountID, memberID string, at tim
 		return nil // a newer time is already there
 	}
 	if err != nil {
-		return Unavailable("touch person", err)
+		return Unavailable("note subscription", err)
 	}
 	return nil
 }

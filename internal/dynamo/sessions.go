@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -22,8 +23,8 @@ import (
 //     attributes of qunyun.Session plus "version". Every life-cycle step is a
 //     conditional put on the state it leaves (TransitionSession), so a step
 //     happens once however often or late the tick runs.
-//   - Live pointer: PK GROUP#<gid>, SK #LIVE, qunyun.LiveSession, expiresAt a
-//     little after End so a crashed close cannot leave it forever.
+//   - Live sessions: PK LIVESESSIONS, SK #META, one attribute G#<gid> per
+//     group with a live session (see PutLiveSession).
 //   - Question: PK SESSION#<sid>, SK Q#<13-digit ms>#<message key>, written by
 //     the callback; the session function sets answered, answer, answeredBy,
 //     answeredAt, hidden and mergedInto with UpdateItem, never rewriting votes.
@@ -31,10 +32,9 @@ import (
 
 const (
 	sessionsIndexPK = "SESSIONS"
-	livesk          = "#LIVE"
 	recapSK         = "RECAP"
 	questionPrefix  = "Q#"
-	// liveGrace keeps the live pointer readable a little after the window,
+	// liveGrace keeps a live session readable a little after the window,
 	// so the last questions of a slow close are still captured.
 	liveGrace = 10 * time.Minute
 )
@@ -222,37 +222,49 @@ func (ss Sessions) CancelSession(ctx context.Context, id string) (qunyun.Session
 	})
 }
 
-// Live pointer
+// Live sessions
 
-type sessionLiveItem struct {
-	Keys
+// The live sessions are one item, one attribute per group with a session
+// live in it, so the callback learns them all in one read every half
+// minute (a read per group cost nearly 1 RRU per group message at 1,000
+// groups, issue #17):
+//
+//	LIVESESSIONS  #META  G#<gid> = qunyun.LiveSession + endAt (End in Unix seconds)
+//
+// An entry is live until End, and read as live until liveGrace after it
+// (a slow close); entries are removed by the session's close, never by
+// TTL, so readers skip those past their grace.
+const (
+	liveDirPK   = "LIVESESSIONS"
+	liveAttrPre = "G#"
+)
+
+type liveEntry struct {
 	qunyun.LiveSession
 	// EndAt is End in Unix seconds, for PutLiveSession's condition.
 	EndAt int64 `dynamodbav:"endAt"`
 }
 
-// PutLiveSession makes l the group's live pointer, which the callback reads
-// to capture Q&A, unless another session's pointer is still live: a group
-// holds one live session at a time, so two overlapping sessions never
-// steal each other's questions. It reports whether l is the pointer now.
-// It expires a little after the window ends.
+// PutLiveSession makes l the group's live session, which the callback reads
+// to capture Q&A, unless another session's is still live: a group holds one
+// live session at a time, so two overlapping sessions never steal each
+// other's questions. It reports whether l is the group's live session now.
 func (s Sessions) PutLiveSession(ctx context.Context, l qunyun.LiveSession) (bool, error) {
-	item, err := Marshal(sessionLiveItem{
-		Keys:        Keys{PK: "GROUP#" + l.GroupID, SK: livesk, Type: "LiveSession", ExpiresAt: l.End.Add(liveGrace).Unix()},
-		LiveSession: l,
-		EndAt:       l.End.Unix(),
-	})
+	entry, err := attributevalue.Marshal(liveEntry{LiveSession: l, EndAt: l.End.Unix()})
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("marshal live session: %w", err)
 	}
-	_, err = s.Table.DB.PutItem(ctx, &dynamodb.PutItemInput{
+	_, err = s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.Table.Name),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(PK) OR #s = :s OR attribute_not_exists(endAt) OR endAt <= :now"),
-		ExpressionAttributeNames: map[string]string{"#s": "session"},
+		Key:                      Key(liveDirPK, meta),
+		UpdateExpression:         aws.String("SET #g = :l, #type = :type"),
+		ConditionExpression:      aws.String("attribute_not_exists(#g) OR #g.#s = :s OR #g.#e <= :now"),
+		ExpressionAttributeNames: map[string]string{"#g": liveAttrPre + l.GroupID, "#s": "session", "#e": "endAt", "#type": "type"},
 		ExpressionAttributeValues: Item{
-			":s":   &types.AttributeValueMemberS{Value: l.SessionID},
-			":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Table.now().Unix(), 10)},
+			":l":    entry,
+			":s":    &types.AttributeValueMemberS{Value: l.SessionID},
+			":now":  &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Table.now().Unix(), 10)},
+			":type": &types.AttributeValueMemberS{Value: "LiveSessions"},
 		},
 	})
 	if IsConditionFailed(err) {
@@ -264,24 +276,65 @@ func (s Sessions) PutLiveSession(ctx context.Context, l qunyun.LiveSession) (boo
 	return true, nil
 }
 
-// LiveSession reads a group's live pointer.
+// LiveSession reads a group's live session (strongly consistent).
 func (s Sessions) LiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
-	var it sessionLiveItem
-	found, err := s.Table.Get(ctx, "GROUP#"+groupID, livesk, &it)
+	res, err := s.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table.Name), Key: Key(liveDirPK, meta), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("#g"), ExpressionAttributeNames: map[string]string{"#g": liveAttrPre + groupID},
+	})
 	if err != nil {
-		return qunyun.LiveSession{}, false, fmt.Errorf("get live session of %s: %w", groupID, err)
+		return qunyun.LiveSession{}, false, Unavailable("get live session of "+groupID, err)
 	}
-	return it.LiveSession, found, nil
+	live, err := s.liveEntries(res.Item)
+	if err != nil {
+		return qunyun.LiveSession{}, false, err
+	}
+	l, found := live[groupID]
+	return l, found, nil
 }
 
-// DeleteLiveSession removes the group's live pointer if it still points at
+// LiveSessions reads every group's live session, by group id, in one
+// eventually consistent read: a session opened a second ago may be
+// missing, as one opened since the reader's last read is anyway.
+func (s Sessions) LiveSessions(ctx context.Context) (map[string]qunyun.LiveSession, error) {
+	res, err := s.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table.Name), Key: Key(liveDirPK, meta)})
+	if err != nil {
+		return nil, Unavailable("get live sessions", err)
+	}
+	return s.liveEntries(res.Item)
+}
+
+// liveEntries decodes the live sessions of item, without those past
+// their grace.
+func (s Sessions) liveEntries(item Item) (map[string]qunyun.LiveSession, error) {
+	out := map[string]qunyun.LiveSession{}
+	now := s.Table.now()
+	for name, av := range item {
+		gid, ok := strings.CutPrefix(name, liveAttrPre)
+		if !ok {
+			continue
+		}
+		var e liveEntry
+		if err := attributevalue.Unmarshal(av, &e); err != nil {
+			return nil, fmt.Errorf("live session of %s: %w", gid, err)
+		}
+		if e.SessionID == "" || !e.End.Add(liveGrace).After(now) {
+			continue
+		}
+		out[gid] = e.LiveSession
+	}
+	return out, nil
+}
+
+// DeleteLiveSession removes the group's live session if it is still
 // sessionID, so closing one session never ends the next one's capture.
 func (s Sessions) DeleteLiveSession(ctx context.Context, groupID, sessionID string) error {
-	_, err := s.Table.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	_, err := s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.Table.Name),
-		Key:                       Key("GROUP#"+groupID, livesk),
-		ConditionExpression:       aws.String("#s = :s"),
-		ExpressionAttributeNames:  map[string]string{"#s": "session"},
+		Key:                       Key(liveDirPK, meta),
+		UpdateExpression:          aws.String("REMOVE #g"),
+		ConditionExpression:       aws.String("#g.#s = :s"),
+		ExpressionAttributeNames:  map[string]string{"#g": liveAttrPre + groupID, "#s": "session"},
 		ExpressionAttributeValues: Item{":s": &types.AttributeValueMemberS{Value: sessionID}},
 	})
 	if err != nil && !IsConditionFailed(err) {

@@ -11,26 +11,8 @@ import (
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
-// The session store's part the callback writes: the live pointer it reads
-// and the questions members ask during a session.
-
-// GroupLiveSession reads the live-session pointer GROUP#<gid>/#LIVE that the
-// session function writes. An expired pointer, or one whose end has passed,
-// counts as no session.
-func (s Sessions) GroupLiveSession(ctx context.Context, groupID string) (qunyun.LiveSession, bool, error) {
-	var it struct {
-		Keys
-		qunyun.LiveSession
-	}
-	found, err := s.Table.Get(ctx, "GROUP#"+groupID, "#LIVE", &it)
-	if err != nil {
-		return qunyun.LiveSession{}, false, fmt.Errorf("live session of %s: %w", groupID, err)
-	}
-	if !found || it.SessionID == "" || (!it.End.IsZero() && !it.End.After(s.Table.now())) {
-		return qunyun.LiveSession{}, false, nil
-	}
-	return it.LiveSession, true, nil
-}
+// The session store's part the callback writes: the questions members ask
+// during a session (the live sessions it reads are in sessions.go).
 
 type capturedQuestion struct {
 	Keys

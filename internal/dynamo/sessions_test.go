@@ -97,7 +97,7 @@ func TestSessionStore(t *testing.T) {
 		}
 	})
 
-	t.Run("live pointer", func(t *testing.T) {
+	t.Run("live session of a group", func(t *testing.T) {
 		l := qunyun.LiveSession{SessionID: "s1", GroupID: "g1", HostMemberID: "hm", End: testNow.Add(time.Hour)}
 		if live, err := (dynamo.Sessions{Table: tb}).PutLiveSession(ctx, l); err != nil || !live {
 			t.Fatal(live, err)
@@ -126,6 +126,33 @@ func TestSessionStore(t *testing.T) {
 		}
 		if live, err := (dynamo.Sessions{Table: tb}).PutLiveSession(ctx, other); err != nil || !live {
 			t.Fatalf("the next session after the first closed: %v %v", live, err)
+		}
+	})
+
+	t.Run("live sessions of every group in one read", func(t *testing.T) {
+		tb := newTable(t)
+		for _, l := range []qunyun.LiveSession{
+			{SessionID: "a", GroupID: "ga", HostMemberID: "h", End: testNow.Add(time.Hour)},
+			{SessionID: "b", GroupID: "gb", End: testNow.Add(-5 * time.Minute)},  // ended, still in its grace
+			{SessionID: "c", GroupID: "gc", End: testNow.Add(-11 * time.Minute)}, // past its grace: a close that never came
+		} {
+			if live, err := (dynamo.Sessions{Table: tb}).PutLiveSession(ctx, l); err != nil || !live {
+				t.Fatal(live, err)
+			}
+		}
+		all, err := dynamo.Sessions{Table: tb}.LiveSessions(ctx)
+		if err != nil || len(all) != 2 || all["ga"].SessionID != "a" || all["ga"].HostMemberID != "h" || !all["ga"].End.Equal(testNow.Add(time.Hour)) || all["gb"].SessionID != "b" {
+			t.Fatalf("live sessions %+v %v", all, err)
+		}
+		// A session past its grace gives way to the next one of its group.
+		if live, err := (dynamo.Sessions{Table: tb}).PutLiveSession(ctx, qunyun.LiveSession{SessionID: "d", GroupID: "gc", End: testNow.Add(time.Hour)}); err != nil || !live {
+			t.Fatalf("next session over a stale one: %v %v", live, err)
+		}
+		if err := (dynamo.Sessions{Table: tb}).DeleteLiveSession(ctx, "ga", "a"); err != nil {
+			t.Fatal(err)
+		}
+		if all, err := (dynamo.Sessions{Table: tb}).LiveSessions(ctx); err != nil || len(all) != 2 || all["gc"].SessionID != "d" {
+			t.Fatalf("after a close: %+v %v", all, err)
 		}
 	})
 

@@ -12,7 +12,8 @@
 // messages, events, check-ins, people), Followups (followups*.go), Sessions
 // (sessions*.go), Deliveries (deliveries*.go: the state machine, caps,
 // cursors, requests), Links (links.go), Tokens (tokens.go), Scores
-// (scores*.go, report.go), People, Contributions and Moderation. A store
+// (scores*.go, report.go), People, Contributions, Moderation and
+// Membership (membership.go: joins, leaves and member counts). A store
 // is a value made where it is used, dynamo.Catalog{Table: t}; the use
 // cases never see this package: they declare the interfaces they need and
 // the functions' mains hand them these stores. Table creation from template.yaml
@@ -348,15 +349,15 @@ func TTL(now time.Time, d time.Duration) int64 { return now.Add(d).Unix() }
 type Catalog struct{ Table *Table }
 
 // Log is the store of what happened: messages, group and account events,
-// check-ins, people's last messages and the relay id claims.
+// check-ins, subscriptions, people's 1:1 messages and the relay id claims.
 type Log struct{ Table *Table }
 
 // Followups is the store of the work after a callback's record: the
 // pending steps on records and the notes that let a sweep resume them.
 type Followups struct{ Table *Table }
 
-// Sessions is the store of host sessions: the sessions, the live pointer
-// in their group, questions, recaps and the week's planning marks.
+// Sessions is the store of host sessions: the sessions, which groups have
+// one live, questions, recaps and the week's planning marks.
 type Sessions struct{ Table *Table }
 
 // Deliveries is the store of outbound messages: the delivery state

@@ -25,15 +25,18 @@ func DeliveryID(source, slot string, kind qunyun.TargetKind, target string) stri
 
 // catalog caches what one invocation reads: groups, contents, accounts.
 type catalog struct {
-	s        *Service
-	mu       sync.Mutex
-	groups   map[string]*qunyun.Group
-	contents map[string]*qunyun.Content
-	accounts map[string]*qunyun.Account
+	s      *Service
+	mu     sync.Mutex
+	groups map[string]*qunyun.Group
+	// allGroups: groups holds every group (loadGroups); one not in it is
+	// still read on its own (created since).
+	allGroups bool
+	contents  map[string]*qunyun.Content
+	accounts  map[string]*qunyun.Account
 }
 
 func (s *Service) newCatalog(groups []qunyun.Group) *catalog {
-	c := &catalog{s: s, groups: map[string]*qunyun.Group{}, contents: map[string]*qunyun.Content{}, accounts: map[string]*qunyun.Account{}}
+	c := &catalog{s: s, groups: map[string]*qunyun.Group{}, allGroups: groups != nil, contents: map[string]*qunyun.Content{}, accounts: map[string]*qunyun.Account{}}
 	for i := range groups {
 		c.groups[groups[i].ID] = &groups[i]
 	}
@@ -623,7 +626,7 @@ func (s *Service) checkPolicies(ctx context.Context, it *qunyun.DeliveryRecord, 
 		// Fatigue protects the person, whatever the message is for.
 		want = append(want, capWant{qunyun.MemberDayCap(d.TargetID, local.Format(time.DateOnly)), qunyun.DefaultMemberDailyMax, 48 * time.Hour, qunyun.ReasonFatigue})
 		if a != nil && a.Kind == qunyun.ChannelOA {
-			last, err := s.Store.Log.PersonLastMessage(ctx, d.TargetID)
+			last, err := s.Store.Log.LastMessageSince(ctx, a.ID, d.TargetID, now.Add(-qunyun.CSWindowHours*time.Hour))
 			if err != nil {
 				return "", err
 			}

@@ -293,13 +293,12 @@ func TestTrackedLinksAndHeat(t *testing.T) {
 	}
 }
 
+// putProfile records a 1:1 message of mid to the OA at last, as the
+// callback does: its customer-service window starts there.
 func putProfile(t *testing.T, e *env, mid string, last time.Time) {
 	t.Helper()
-	err := e.tb.Put(context.Background(), struct {
-		dynamo.Keys
-		LastMessageAt time.Time `dynamodbav:"lastMessageAt"`
-	}{dynamo.Keys{PK: "PERSON#" + mid, SK: "#PROFILE", Type: "Person"}, last})
-	if err != nil {
+	m := qunyun.Message{ID: "msg-" + mid, AccountID: oa.ID, Channel: qunyun.ChannelOA, MemberID: mid, Kind: qunyun.KindText, Text: "你好", At: last}
+	if _, _, err := (dynamo.Log{Table: e.tb}).RecordMessage(context.Background(), m, qunyun.Followup{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -134,6 +134,8 @@ type Deliveries interface {
 	ClaimDelivery(ctx context.Context, it qunyun.DeliveryRecord) (claimed bool, stored qunyun.DeliveryRecord, err error)
 	Cursor(ctx context.Context, function, kind string) (time.Time, error)
 	DayDeliveries(ctx context.Context, date string, state qunyun.DeliveryState) ([]qunyun.DeliveryRecord, error)
+	GetDelivery(ctx context.Context, d qunyun.Delivery) (qunyun.DeliveryRecord, bool, error)
+	OpenTasks(ctx context.Context, date string, minute int) ([]qunyun.DeliveryRecord, error)
 	ReleaseCap(ctx context.Context, c qunyun.CapCounter, holder string) error
 	RequestedDelivery(ctx context.Context, d qunyun.Delivery) (time.Time, error)
 	ReserveCap(ctx context.Context, c qunyun.CapCounter, max int, ttl time.Duration, holder string) (bool, error)
@@ -144,7 +146,7 @@ type Deliveries interface {
 // Log is what push reads of what members did: a person's last message,
 // which opens the customer-service window (dynamo.Log).
 type Log interface {
-	PersonLastMessage(ctx context.Context, memberID string) (time.Time, error)
+	LastMessageSince(ctx context.Context, accountID, memberID string, since time.Time) (time.Time, error)
 }
 
 // Links is where push files the tracked links it sends (dynamo.Links).

@@ -51,7 +51,7 @@ func TestPersonalLinkSharesAreCredited(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := callback.NewService(callback.Stores{Log: dynamo.Log{Table: e.tb}, Followups: dynamo.Followups{Table: e.tb},
-		Sessions: dynamo.Sessions{Table: e.tb}, Catalog: dynamo.Catalog{Table: e.tb}, Links: dynamo.Links{Table: e.tb}}, nil, e.clk.Now, nil, log)
+		Sessions: dynamo.Sessions{Table: e.tb}, Catalog: dynamo.Catalog{Table: e.tb}, Membership: dynamo.Membership{Table: e.tb}, Links: dynamo.Links{Table: e.tb}}, nil, e.clk.Now, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

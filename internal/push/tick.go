@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 
@@ -127,8 +126,8 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	}
 	// Following older work must not hold back the cursor: a task WeChat
 	// will not answer for is retried on the next sweep, not by re-expanding.
-	force := rep.Deliveries > 0 || view.quietBegins(from.Add(-time.Minute), scheduled)
-	if err := s.sweep(ctx, cat, scheduled, force, rep.Outcome); err != nil {
+	quiet := view.quietBegins(from.Add(-time.Minute), scheduled)
+	if err := s.sweep(ctx, cat, scheduled, rep.Deliveries > 0 || quiet, quiet, view.groups, rep.Outcome); err != nil {
 		s.log().Error("sweep of open deliveries failed", "err", err)
 	}
 	// An idle minute needs no record: a container that starts from an
@@ -336,8 +335,14 @@ func Selects(sel qunyun.GroupSelector, g qunyun.Group, now time.Time) bool {
 // expire). It reads today's and yesterday's deliveries by state (GSI2), so
 // every task ends by its follow edge (followEdge), whatever TaskExpiry; a
 // partition found empty is read again after SweepIdle unless force (see
-// tickcache.go).
-func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force bool, out *Outcome) error {
+// tickcache.go). Of the open tasks it reads only those due for polling
+// since the last sweep, plus those it knows a reminder or an end is due
+// for, and all of them now and then (tasksweep.go); quietBegins reads them
+// all, to withdraw the tasks of groups whose quiet hours begin.
+//
+// groups is about how many groups there are: a sweep that follows many
+// tasks reads them all at once rather than each task's (preloadGroups).
+func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force, quietBegins bool, groups int, out *Outcome) error {
 	if s.taskExpiry() > maxTaskExpiry {
 		s.remember(func(m *tickMemory) {
 			if !m.expiryWarned {
@@ -347,27 +352,37 @@ func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force 
 			}
 		})
 	}
+	plan := s.planTaskSweep(now, quietBegins)
+	followed := map[string]bool{}
 	var errs []error
 	for _, date := range []string{now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly)} {
-		for _, state := range []qunyun.DeliveryState{qunyun.DeliveryClaimed, qunyun.DeliveryTaskCreated} {
-			k := sweepKey{date, state}
-			if !s.needSweep(k, now, force) {
-				continue
-			}
-			items, err := s.Store.Deliveries.DayDeliveries(ctx, date, state)
+		k := sweepKey{date, qunyun.DeliveryClaimed}
+		if s.needSweep(k, now, force) {
+			items, err := s.Store.Deliveries.DayDeliveries(ctx, date, qunyun.DeliveryClaimed)
 			if err != nil {
 				return err
 			}
 			s.swept(k, now, len(items) == 0)
 			for _, it := range items {
-				if state == qunyun.DeliveryClaimed {
-					errs = append(errs, s.resolveStale(ctx, cat, it, out))
-				} else {
-					errs = append(errs, s.followTask(ctx, cat, it, now, out))
-				}
+				errs = append(errs, s.resolveStale(ctx, cat, it, out))
 			}
 		}
+		items, err := s.openTasks(ctx, date, now, force, plan)
+		if err != nil {
+			return err
+		}
+		if preloadGroups(len(items), groups) {
+			errs = append(errs, cat.loadGroups(ctx))
+		}
+		for i := range items {
+			it := &items[i]
+			followed[it.ID] = true
+			errs = append(errs, s.followTask(ctx, cat, it, now, plan.polls(it.ID, now), out))
+			s.rememberTask(*it, now)
+		}
 	}
+	errs = append(errs, s.followRemembered(ctx, cat, now, followed, out))
+	s.taskSwept(now, plan)
 	return errors.Join(errs...)
 }
 
@@ -379,7 +394,11 @@ func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force 
 // at midnight. Reminders are not sent in quiet hours. A task whose account
 // is not in the directory is a configuration error until it expires, then
 // unknown (accountMissing).
-func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.DeliveryRecord, now time.Time, out *Outcome) error {
+//
+// poll says whether the task is due for polling (its minute came since the
+// last sweep); it is polled then, or when a reminder, the end or quiet
+// hours bring it here.
+func (s *Service) followTask(ctx context.Context, cat *catalog, it *qunyun.DeliveryRecord, now time.Time, poll bool, out *Outcome) error {
 	g, err := cat.group(ctx, it.GroupID)
 	if err != nil {
 		return err
@@ -397,7 +416,7 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.Delive
 		last = it.SendStartedAt
 	}
 	remindDue := !quiet && it.Reminders < qunyun.MaxTaskReminders && clock.Sub(last) >= s.remindEvery()
-	if !expiring && !remindDue && !quiet && taskMinute(it.ID) != now.Minute()%10 {
+	if !expiring && !remindDue && !quiet && !poll {
 		return nil
 	}
 	a, err := cat.account(ctx, it.AccountID)
@@ -406,12 +425,12 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.Delive
 			// At its follow edge, the sweep about to forget it: ending it is
 			// better than leaving it open and unfollowed for ever.
 			s.log().Error("task's account unreadable as its day leaves the sweep; the owner may still post it", "delivery", it.ID, "err", err)
-			return s.markUnknown(ctx, &it, qunyun.ReasonWithdrawFailed, out)
+			return s.markUnknown(ctx, it, qunyun.ReasonWithdrawFailed, out)
 		}
 		return fmt.Errorf("follow task %s: account %s: %w", it.ID, it.AccountID, err)
 	}
 	if a == nil {
-		return s.accountMissing(ctx, &it, now, expiring, out)
+		return s.accountMissing(ctx, it, expiring, poll, out)
 	}
 	sender := ""
 	if g != nil {
@@ -435,7 +454,7 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.Delive
 				}
 			}
 		}
-		return s.withdrawTask(ctx, &it, *a, sender, reason, resume, out) // withdraw.go
+		return s.withdrawTask(ctx, it, *a, sender, reason, resume, out) // withdraw.go
 	}
 	results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender)
 	if err != nil {
@@ -444,11 +463,11 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.Delive
 	state := taskState(results)
 	switch {
 	case state != "":
-		return s.finish(ctx, &it, state, "", out)
+		return s.finish(ctx, it, state, "", out)
 	case remindDue:
 		// Record the reminder first: a reminder lost to a crash is better
 		// than a fourth one.
-		changed, err := s.Store.Deliveries.UpdateDelivery(ctx, &it, func(d *qunyun.Delivery) {
+		changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
 			d.Reminders++
 			d.LastRemindedAt = clock
 		})
@@ -468,8 +487,8 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.Delive
 // and logs it, in case the directory is fixed in time; at expiry the task
 // ends unknown, keeping its caps (the owner may have posted it or still
 // may), and the announcement alerts the group's moderators.
-func (s *Service) accountMissing(ctx context.Context, it *qunyun.DeliveryRecord, now time.Time, expiring bool, out *Outcome) error {
-	if !expiring && taskMinute(it.ID) != now.Minute()%10 {
+func (s *Service) accountMissing(ctx context.Context, it *qunyun.DeliveryRecord, expiring, poll bool, out *Outcome) error {
+	if !expiring && !poll {
 		return nil // not its minute: quiet hours or a reminder brought it here
 	}
 	s.Metrics.Emit(metrics.Metric{Name: "TaskAccountMissing", Value: 1})
@@ -520,10 +539,4 @@ func taskState(results []wechatapi.TaskResult) qunyun.DeliveryState {
 		return qunyun.DeliveryNotSent
 	}
 	return ""
-}
-
-func taskMinute(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32() % 10)
 }

@@ -29,7 +29,11 @@ import (
 //     empty is read again after SweepIdle, or at once when this tick sent
 //     something, a group's quiet hours begin or this container held a
 //     claim for later (heldClaim), so a task, stale or held claim made by
-//     another container is followed at most SweepIdle late.
+//     another container is followed at most SweepIdle late;
+//   - of the open tasks a tick reads those due for polling, and follows
+//     the reminders and ends it remembers from their last read
+//     (tasksweep.go): one another container made is first read at its
+//     poll minute, up to ten minutes after it was made.
 const (
 	CatalogTTL  = 2 * time.Minute
 	ZonesTTL    = 10 * time.Minute
@@ -48,6 +52,11 @@ type tickMemory struct {
 	view          *dueView
 	emptyAt       map[sweepKey]time.Time // when a sweep partition was last found empty
 	expiryWarned  bool                   // TaskExpiry beyond the sweep's reach was logged
+	// tasksAt, tasksAllAt: when open tasks were last swept, and last all
+	// read; soon: open tasks whose reminder or end comes before their next
+	// poll minute, by delivery id (tasksweep.go).
+	tasksAt, tasksAllAt time.Time
+	soon                map[string]soonTask
 }
 
 type sweepKey struct {
@@ -58,6 +67,7 @@ type sweepKey struct {
 // dueView is enough of the catalog to tell whether a minute can be due.
 type dueView struct {
 	plansAt, zonesAt time.Time // when plans and groups were read
+	groups           int       // how many groups there were
 	plans            []duePlan
 	zones            []*time.Location
 	quiet            []zonedMinute // when groups' quiet hours begin
@@ -83,7 +93,7 @@ func newDueView(plans []qunyun.Plan, groups []qunyun.Group, at time.Time) *dueVi
 }
 
 func (v *dueView) setGroups(groups []qunyun.Group, at time.Time) {
-	v.zonesAt, v.zones, v.quiet = at, nil, nil
+	v.zonesAt, v.zones, v.quiet, v.groups = at, nil, nil, len(groups)
 	seenZone := map[string]bool{}
 	seenQuiet := map[zonedMinute]bool{}
 	for _, g := range groups {

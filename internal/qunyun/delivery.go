@@ -2,6 +2,7 @@ package qunyun
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 )
@@ -219,3 +220,13 @@ type DeliveryRecord struct {
 
 // DeliveryDate is the UTC date that keys a delivery: the date of its slot.
 func DeliveryDate(d Delivery) string { return d.At.UTC().Format(time.DateOnly) }
+
+// TaskPollMinute is the minute of every ten (0–9) at which an open WeCom
+// task is polled, from its delivery id: the polls of one plan slot's tasks
+// spread over ten minutes, and the store files each open task under its
+// minute, so a tick reads only the tasks due for polling.
+func TaskPollMinute(deliveryID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(deliveryID))
+	return int(h.Sum32() % 10)
+}

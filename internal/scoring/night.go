@@ -22,6 +22,8 @@ type Stores struct {
 	Sessions   Sessions
 	Scores     Scores
 	Moderation Moderation
+	// Membership recounts the members of each group scored (nil: none).
+	Membership Membership
 }
 
 // Catalog is what a night reads of the community: groups, members, contents,
@@ -197,6 +199,7 @@ func (n *Night) Shard(ctx context.Context, run qunyun.ScoringShard) error {
 	if err != nil {
 		return err
 	}
+	n.recount(ctx, mine)
 	done, err := n.Stores.Scores.FinishScoringShard(ctx, runKey(run), shard, shards)
 	if err != nil {
 		return fmt.Errorf("score night %s: %w", date, err)

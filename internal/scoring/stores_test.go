@@ -9,5 +9,5 @@ import (
 func scoringStores(t *dynamo.Table) scoring.Stores {
 	return scoring.Stores{Catalog: dynamo.Catalog{Table: t}, Log: dynamo.Log{Table: t}, Deliveries: dynamo.Deliveries{Table: t},
 		Links: dynamo.Links{Table: t}, Sessions: dynamo.Sessions{Table: t}, Scores: dynamo.Scores{Table: t},
-		Moderation: dynamo.Moderation{Table: t}}
+		Moderation: dynamo.Moderation{Table: t}, Membership: dynamo.Membership{Table: t}}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // Sessions is what the session function keeps of its sessions: the
-// sessions, the live pointer in their group, questions, recaps and the
+// sessions, the live session of their group, questions, recaps and the
 // week's planning marks (dynamo.Sessions).
 type Sessions interface {
 	Session(ctx context.Context, id string) (qunyun.Session, bool, error)
@@ -337,9 +337,9 @@ func (s *Service) remind(ctx context.Context, sess qunyun.Session) error {
 	return s.deliver(ctx, sess, "reminder", qunyun.TargetStaff, h.WeComUserID, text, false, sess.Start)
 }
 
-// open writes the live pointer and announces the session, then records the
-// state change. Both side effects are idempotent (a put and a delivery with
-// a fixed id), so a crash before the state change only repeats them.
+// open makes the session live in its group and announces it, then records
+// the state change. Both side effects are idempotent (a put and a delivery
+// with a fixed id), so a crash before the state change only repeats them.
 func (s *Service) open(ctx context.Context, sess qunyun.Session, now time.Time) (bool, error) {
 	g, h, err := s.parties(ctx, sess)
 	if err != nil {
