@@ -10,11 +10,15 @@
 package sandbox
 
 import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +48,9 @@ type Call struct {
 	App     string          `json:"app,omitempty"` // appid / corpid the token belongs to
 	Body    json.RawMessage `json:"body,omitempty"`
 	ErrCode int             `json:"errcode"`
+	// Robot is the key of the group robot a webhook call posted through:
+	// each robot is in one group.
+	Robot string `json:"robot,omitempty"`
 }
 
 // Server is the sandbox. Create it with New.
@@ -217,11 +224,14 @@ func withoutSecret(body []byte) json.RawMessage {
 // injected failure, record the call, answer with errcode/errmsg.
 func (s *Server) handle(api string, auth bool, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20)) // a robot image is up to 2 MB, base64
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		req := request{r: r, body: body}
 		call := Call{At: s.clk.Now(), API: api, Path: r.URL.Path}
+		if r.URL.Path == "/cgi-bin/webhook/send" {
+			call.Robot = r.URL.Query().Get("key")
+		}
 		if json.Valid(body) {
 			call.Body = withoutSecret(body)
 		}
@@ -315,5 +325,33 @@ func (s *Server) webhook(req request) (map[string]any, int) {
 		return nil, codeFreqLimit
 	}
 	s.robot[key] = append(recent, now)
-	return nil, 0
+	return nil, robotBody(req.body)
+}
+
+// robotBody checks a robot message as the robot does: an image is the
+// picture itself, base64 with the MD5 of its bytes, at most 2 MB.
+func robotBody(body []byte) int {
+	var in struct {
+		MsgType string `json:"msgtype"`
+		Image   *struct {
+			Base64  string `json:"base64"`
+			MD5     string `json:"md5"`
+			MediaID string `json:"media_id"`
+		} `json:"image"`
+	}
+	if json.Unmarshal(body, &in) != nil || in.MsgType == "" {
+		return codeInvalidParam
+	}
+	if in.MsgType != "image" {
+		return 0
+	}
+	if in.Image == nil || in.Image.Base64 == "" {
+		return codeInvalidParam // a media_id is not what a robot takes
+	}
+	data, err := base64.StdEncoding.DecodeString(in.Image.Base64)
+	sum := md5.Sum(data)
+	if err != nil || len(data) > 2<<20 || hex.EncodeToString(sum[:]) != strings.ToLower(in.Image.MD5) {
+		return codeInvalidParam
+	}
+	return 0
 }
