@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 // Op is what a Change does to one record.
@@ -64,6 +65,10 @@ func (c Change) String() string {
 		parts[i] = f
 		from, okFrom := c.From[f]
 		to, okTo := c.To[f]
+		if c.Op == Create && okTo {
+			parts[i] = fmt.Sprintf("%s: %s", f, plain(to, true))
+			continue
+		}
 		if okFrom || okTo {
 			parts[i] = fmt.Sprintf("%s: %s → %s", f, plain(from, okFrom), plain(to, okTo))
 		}
@@ -142,7 +147,8 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	add(hostRecords.diff(have.hosts, c.Hosts))
 	add(staffRecords.diff(have.staff, c.Staff))
 	groups, wantGroups := groupRecords(c.Groups)
-	add(groups.diff(have.groups, wantGroups))
+	groupChanges, groupsGone := groups.diff(have.groups, wantGroups)
+	add(showWebhooks(groupChanges, wantGroups), groupsGone)
 	members, err := diffMembers(ctx, t, c, have.staff, have.groups, prune)
 	if err != nil {
 		return nil, err
@@ -241,6 +247,24 @@ func normaliseTimes(m map[string]any) {
 			}
 		}
 	}
+}
+
+// showWebhooks names the robot of each new group in its create line, as
+// an update line names a changed one: which robot posts into which group
+// is what an operator must check. The name only: the URL and its key are
+// in the account's sending half, never in the file or the table.
+func showWebhooks(changes []Change, want []qunyun.Group) []Change {
+	robot := make(map[string]string, len(want))
+	for _, g := range want {
+		robot[g.ID] = g.Webhook
+	}
+	for i, c := range changes {
+		if c.Op == Create && robot[c.ID] != "" {
+			changes[i].Fields = []string{"webhook"}
+			changes[i].To = map[string]any{"webhook": robot[c.ID]}
+		}
+	}
+	return changes
 }
 
 // Apply writes the changes in order, calling progress after each. It stops

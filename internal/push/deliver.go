@@ -393,8 +393,13 @@ func (s *Service) route(ctx context.Context, cat *catalog, d qunyun.Delivery, g 
 				}
 			}
 		case qunyun.ChannelWeComBot:
-			if a.Webhook != "" {
+			// A robot posts into the one group it was added to: the
+			// group names its own, and a group without one has no way in.
+			if to.Webhook = robotWebhook(*a, g); to.Webhook != "" {
 				ch = s.Channels.Robot
+			} else if a.Webhook != "" {
+				s.log().Warn("a wecom-bot account's single webhook is no longer used: name the group's robot in community.yaml (webhook) and put its URL under the account's sending webhooks",
+					"account", a.ID, "group", d.GroupID)
 			}
 		case qunyun.ChannelRelay:
 			ch = s.Channels.Relay
@@ -414,6 +419,15 @@ func (s *Service) route(ctx context.Context, cat *catalog, d qunyun.Delivery, g 
 		return nil, nil, to, qunyun.ReasonNoChannel, nil
 	}
 	return a, ch, to, "", nil
+}
+
+// robotWebhook is the URL of group g's own robot, "" when it names none or
+// the account's sending half does not hold the one it names.
+func robotWebhook(a qunyun.Account, g *qunyun.Group) string {
+	if g == nil || g.Webhook == "" {
+		return ""
+	}
+	return a.Webhooks[g.Webhook]
 }
 
 func hasTag(tags []string, tag string) bool {

@@ -113,7 +113,13 @@ func newEnv(t testing.TB, start time.Time) *env {
 // newService returns another service on the same table and sandbox, as a
 // second Lambda process would be.
 func (e *env) newService() *push.Service {
-	bot := qunyun.Account{ID: "bot", Kind: qunyun.ChannelWeComBot, Token: "t", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", Webhook: e.wcURL + "/cgi-bin/webhook/send?key=robot1"}
+	// The bot's group robots, one per group: robot-<name> is the key of the
+	// robot a group's webhook <name> names.
+	bot := qunyun.Account{ID: "bot", Kind: qunyun.ChannelWeComBot, Token: "t", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		Webhooks: map[string]string{}}
+	for _, name := range []string{"learning", "kitchen", "garden"} {
+		bot.Webhooks[name] = e.wcURL + "/cgi-bin/webhook/send?key=robot-" + name
+	}
 	relay := qunyun.Account{ID: "relay", Kind: qunyun.ChannelRelay, HMACKey: relayKey, Webhook: e.relayURL}
 	dir, err := accounts.NewStatic([]qunyun.Account{wecom, oa, bot, relay})
 	if err != nil {

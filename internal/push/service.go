@@ -25,8 +25,9 @@
 //
 // Channels: a group of a WeCom account is a customer group (a task the
 // owner confirms: task_created → sent / not_sent / expired, reminded at most
-// 3 times in 24 h) unless tagged "internal" (appchat); a wecom-bot account
-// posts through its robot webhook, a relay account through its bridge. A
+// 3 times in 24 h) unless tagged "internal" (appchat); a group of a
+// wecom-bot account gets the posts of its own robot (the webhook the group
+// names), a relay account's through its bridge. A
 // member of an OA gets a customer-service message, of WeCom a 1:1 task; staff
 // get WeCom app messages. Anything else is skipped with no_channel.
 //
@@ -76,7 +77,7 @@ type Channel interface {
 type Channels struct {
 	CustomerGroups  Channel // WeCom customer groups: add_msg_template task
 	InternalGroups  Channel // WeCom internal groups (tag "internal"): appchat
-	Robot           Channel // a wecom-bot account with a webhook
+	Robot           Channel // a wecom-bot group's own robot (Target.Webhook)
 	Relay           Channel // a relay account
 	Staff           Channel // WeCom app messages to staff
 	CustomerService Channel // OA customer-service messages

@@ -92,6 +92,10 @@ type Group struct {
 	MemberCount int         `json:"memberCount,omitempty" yaml:"-" dynamodbav:"memberCount,omitempty"`
 	CreatedAt   time.Time   `json:"createdAt,omitzero" yaml:"createdAt,omitempty" dynamodbav:"createdAt,omitempty"`
 	UpdatedAt   time.Time   `json:"updatedAt,omitzero" yaml:"-" dynamodbav:"updatedAt,omitempty"`
+	// Webhook names the group robot that posts into this group (a group of
+	// a wecom-bot account): the robot's URL and key are in the account's
+	// sending half (Account.Webhooks), never in the table or the file.
+	Webhook string `json:"webhook,omitempty" yaml:"webhook,omitempty" dynamodbav:"webhook,omitempty"`
 }
 
 // NoisyAction is what scoring's noisy flag does to a group's SOP content.

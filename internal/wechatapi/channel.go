@@ -16,6 +16,9 @@ type Target struct {
 	Sender string // customer-group tasks: the owner who confirms
 	// DeliveryID is passed to channels that can deduplicate (the relay).
 	DeliveryID string
+	// Webhook is the group robot's webhook URL of the target group (it
+	// holds the robot's key): each robot posts into the one group it is in.
+	Webhook string
 }
 
 // CustomerGroupTasks sends to WeCom customer groups through add_msg_template.
@@ -53,12 +56,15 @@ func (ch StaffMessages) Send(ctx context.Context, a qunyun.Account, to Target, m
 	return "", ch.Client.MessageSend(ctx, a, to.ID, m)
 }
 
-// Robot posts through the account's group-robot webhook.
+// Robot posts through the target group's own group-robot webhook.
 type Robot struct{ Client *Client }
 
 // Send posts at once.
-func (ch Robot) Send(ctx context.Context, a qunyun.Account, _ Target, m Message) (string, error) {
-	return "", ch.Client.WebhookSend(ctx, a.Webhook, m)
+func (ch Robot) Send(ctx context.Context, _ qunyun.Account, to Target, m Message) (string, error) {
+	if to.Webhook == "" {
+		return "", qunyun.Errorf(qunyun.EINVALID, "group %s has no robot webhook", to.ID)
+	}
+	return "", ch.Client.WebhookSend(ctx, to.Webhook, m)
 }
 
 // CustomerService sends OA customer-service messages to a follower.
