@@ -78,9 +78,14 @@ type env struct {
 	sbx   *sandbox.Server
 	oaURL string
 	wcURL string
-	// relay is a bridge's webhook: it checks the signature and counts posts.
+	// relay is a bridge's webhook: it checks the signature, counts and
+	// keeps the posts it takes, and answers relayDown's status instead
+	// while that is set (-1: drops the connection unanswered).
 	relayURL   string
 	relayPosts atomic.Int64
+	relayDown  atomic.Int64
+	relayMu    sync.Mutex
+	relayGot   []wechatapi.RelayMessage
 	bus        *recBus
 	metrics    *syncbuf.Buffer
 	svc        *push.Service
@@ -102,12 +107,33 @@ func newEnv(t testing.TB, start time.Time) *env {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
+		switch down := e.relayDown.Load(); {
+		case down == -1:
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		case down != 0:
+			w.WriteHeader(int(down))
+			return
+		}
 		e.relayPosts.Add(1)
+		var m wechatapi.RelayMessage
+		json.Unmarshal(body, &m)
+		e.relayMu.Lock()
+		e.relayGot = append(e.relayGot, m)
+		e.relayMu.Unlock()
 	}))
 	t.Cleanup(relaySrv.Close)
 	e.relayURL = relaySrv.URL
 	e.svc = e.newService()
 	return e
+}
+
+// relayed returns the posts the bridge took, oldest first.
+func (e *env) relayed() []wechatapi.RelayMessage {
+	e.relayMu.Lock()
+	defer e.relayMu.Unlock()
+	return append([]wechatapi.RelayMessage(nil), e.relayGot...)
 }
 
 // newService returns another service on the same table and sandbox, as a

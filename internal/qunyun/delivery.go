@@ -78,6 +78,15 @@ type Delivery struct {
 	// when WeCom accepted the cancel, while the task's outcome is unread.
 	WithdrawFailedAt time.Time `json:"withdrawFailedAt,omitzero" dynamodbav:"withdrawFailedAt,omitempty"`
 	WithdrawnAt      time.Time `json:"withdrawnAt,omitzero" dynamodbav:"withdrawnAt,omitempty"`
+	// Mentions and ReplyTo make a group post a reply (a keyword or check-in
+	// answer, a welcome through a bridge): the members it @s and the id of
+	// the message it answers.
+	Mentions []string `json:"mentions,omitempty" dynamodbav:"mentions,omitempty"`
+	ReplyTo  string   `json:"replyTo,omitempty" dynamodbav:"replyTo,omitempty"`
+	// Resends counts posts to a channel that deduplicates by delivery id
+	// (the relay bridge) that got no answer; each is posted again, under
+	// the same id, after a longer wait, until the deadline.
+	Resends int `json:"resends,omitempty" dynamodbav:"resends,omitempty"`
 }
 
 // Skip and failure reasons a Delivery records (Delivery.Reason), so an

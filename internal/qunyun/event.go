@@ -42,4 +42,8 @@ type DeliveryRequest struct {
 	// Deadline is when the message stops being worth sending (a session
 	// notice: the session's end); zero lets push derive it from the class.
 	Deadline time.Time `json:"deadline,omitzero"`
+	// Mentions and ReplyTo make a group message a reply: the members it
+	// @s and the id of the message it answers (a bridge quotes it).
+	Mentions []string `json:"mentions,omitempty"`
+	ReplyTo  string   `json:"replyTo,omitempty"`
 }

@@ -2,6 +2,7 @@ package wechatapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -19,6 +20,10 @@ type Target struct {
 	// Webhook is the group robot's webhook URL of the target group (it
 	// holds the robot's key): each robot posts into the one group it is in.
 	Webhook string
+	// Mentions and ReplyTo make a bridge post a reply: the members to @
+	// and the bridge's id of the message it answers.
+	Mentions []string
+	ReplyTo  string
 }
 
 // CustomerGroupTasks sends to WeCom customer groups through add_msg_template.
@@ -78,16 +83,14 @@ func (ch CustomerService) Send(ctx context.Context, a qunyun.Account, to Target,
 // Relay posts through the account's bridge.
 type Relay struct{ Client *Client }
 
-// Send posts the message with the delivery id, so the bridge can refuse a duplicate.
+// Send posts the message with the delivery id, so the bridge can refuse a
+// duplicate: a post that got no answer comes back Resendable.
 func (ch Relay) Send(ctx context.Context, a qunyun.Account, to Target, m Message) (string, error) {
-	now := ch.Client.Now
-	var t int64
-	if now != nil {
-		t = now().Unix()
+	var at time.Time
+	if ch.Client.Now != nil {
+		at = ch.Client.Now()
 	}
-	return "", ch.Client.RelaySend(ctx, a, RelayMessage{
-		ID: to.DeliveryID, Type: "send", GroupID: to.ID, Kind: string(orKind(m.Kind)), Text: m.linkText(), URL: m.URL, Time: t,
-	})
+	return "", ch.Client.RelaySend(ctx, a, RelayMessageOf(to.DeliveryID, to.ID, m, to.Mentions, to.ReplyTo, at))
 }
 
 func orKind(k qunyun.ContentKind) qunyun.ContentKind {
