@@ -458,6 +458,13 @@ func (s *Service) route(ctx context.Context, cat *catalog, d qunyun.Delivery, g 
 		}
 	case qunyun.TargetMember:
 		switch a.Kind {
+		case qunyun.ChannelRelay:
+			// A bridge posts in groups only: a member's welcome is said in
+			// the group they joined, to them by name.
+			if welcome(d) && d.GroupID != "" {
+				ch = s.Channels.Relay
+				to.ID, to.Mentions = d.GroupID, []string{d.TargetID}
+			}
 		case qunyun.ChannelOA:
 			ch = s.Channels.CustomerService
 		case qunyun.ChannelWeCom:
@@ -652,7 +659,7 @@ func (s *Service) checkPolicies(ctx context.Context, it *qunyun.DeliveryRecord, 
 		loc, caps = g.Location(), g.EffectiveCaps()
 	}
 	local := now.In(loc)
-	if !d.Urgent && InQuietHours(local, caps) {
+	if quietHolds(d) && InQuietHours(local, caps) {
 		// Held back until the quiet hours end, if it is still worth sending
 		// then; skip (below) defers it rather than skipping it.
 		next := QuietEnd(local, caps)

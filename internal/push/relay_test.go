@@ -1,12 +1,14 @@
 package push_test
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -137,5 +139,81 @@ func TestBridgePostCarriesTheCard(t *testing.T) {
 	}
 	if !reflect.DeepEqual(byID, want) {
 		t.Errorf("bridge posts\n%v\nwant\n%v", byID, want)
+	}
+}
+
+// A keyword or check-in answer in a relay group (source reply) is posted at
+// once, quiet hours or not (the member has just written), @ the member and
+// quoting their message; it draws from the group's own reply budget, whose
+// end (a bot answering its own posts, a flood) skips reply_cap.
+func TestReplyIsPostedAtOnceWithinItsBudget(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 23, 10)) // quiet hours
+	relayGroup(e, "g-punch")
+	reply := func(id string) qunyun.DeliveryRequest {
+		return qunyun.DeliveryRequest{ID: id, Source: qunyun.SourceReply, TargetKind: qunyun.TargetGroup, TargetID: "g-punch",
+			Content:  &qunyun.Content{ID: "reply", Kind: qunyun.ContentText, Text: "打卡成功！已连续打卡 3 天"},
+			Mentions: []string{"u1"}, ReplyTo: "bridge-ci-1"}
+	}
+	r := reply("reply-1")
+	if err := e.request(r); err != nil {
+		t.Fatal(err)
+	}
+	got := e.stateOf(r)
+	if got.State != qunyun.DeliverySent || got.Class != qunyun.ClassReply || !got.Deadline.Equal(e.clk.Now().Add(push.ReplyDeadline)) {
+		t.Fatalf("reply at 23:10: %s/%s class %s deadline %s; want sent at once, class reply, 10 minutes", got.State, got.Reason, got.Class, got.Deadline)
+	}
+	posts := e.relayed()
+	if len(posts) != 1 || !reflect.DeepEqual(posts[0].Mentions, []string{"u1"}) || posts[0].ReplyTo != "bridge-ci-1" {
+		t.Fatalf("bridge took %+v, want the reply @u1 quoting bridge-ci-1", posts)
+	}
+	counter := qunyun.GroupReplyDayCap("g-punch", "2026-11-23")
+	for i := 1; i < qunyun.DefaultReplyMax; i++ {
+		if ok, err := (dynamo.Deliveries{Table: e.tb}).ReserveCap(e.ctx, counter, qunyun.DefaultReplyMax, time.Hour, fmt.Sprint("other-", i)); err != nil || !ok {
+			t.Fatalf("reserve %d: %v %v", i, ok, err)
+		}
+	}
+	over := reply("reply-over")
+	if err := e.request(over); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.stateOf(over); got.State != qunyun.DeliverySkipped || got.Reason != qunyun.ReasonReplyCap {
+		t.Errorf("reply past the budget: %s/%s, want skipped/reply_cap", got.State, got.Reason)
+	}
+}
+
+// A relay group's welcome is said in the group, @ the member who joined:
+// a bridge posts in groups only. The later steps of the journey have no way
+// to a relay member (no_channel): they are not posted in the group.
+func TestRelayWelcomeIsSaidInTheGroup(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 15, 0))
+	e.groups(1, func(g *qunyun.Group) { g.ID, g.AccountID, g.Purpose = "g-general-1", "relay", qunyun.PurposeGeneral })
+	e.put(qunyun.Content{ID: "c-welcome", Kind: qunyun.ContentText, Text: "欢迎 {{.Member.Name}} 加入{{.Group.Name}}！"})
+	e.put(qunyun.Content{ID: "c-day3", Kind: qunyun.ContentText, Text: "新人第 3 天小贴士"})
+	e.put(qunyun.Plan{ID: "p-newcomer", Select: qunyun.GroupSelector{Purposes: []qunyun.Purpose{qunyun.PurposeGeneral}},
+		Journey: []qunyun.JourneyStep{{Day: 0, Content: "c-welcome"}, {Day: 3, At: "10:00", Content: "c-day3"}}})
+	joined := e.clk.Now()
+	e.put(qunyun.Member{GroupID: "g-general-1", ID: "wxid_new01", Name: "阿青", Role: qunyun.RoleMember, JoinedAt: joined})
+	_, err := e.svc.Invoke(e.ctx, event(qunyun.EventMemberJoined, joined, map[string]any{
+		"id": "bridge-j1", "account": "relay", "group": "g-general-1", "member": "wxid_new01", "name": "阿青", "at": joined}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := e.relayed()
+	if len(posts) != 1 || posts[0].GroupID != "g-general-1" || !reflect.DeepEqual(posts[0].Mentions, []string{"wxid_new01"}) ||
+		posts[0].Text != "欢迎 阿青 加入社群000！" {
+		t.Fatalf("bridge took %+v, want the welcome in the group @ the member", posts)
+	}
+	e.tick(local(2026, 11, 26, 10, 0))
+	var day3 []qunyun.DeliveryRecord
+	for _, d := range e.deliveries(local(2026, 11, 26, 10, 0)) {
+		if strings.Contains(d.Slot, "day3") {
+			day3 = append(day3, d)
+		}
+	}
+	if len(day3) != 1 || day3[0].State != qunyun.DeliverySkipped || day3[0].Reason != qunyun.ReasonNoChannel {
+		t.Errorf("day-3 step: %+v, want one skipped no_channel", day3)
+	}
+	if n := len(e.relayed()); n != 1 {
+		t.Errorf("the bridge took %d posts, want the welcome only", n)
 	}
 }

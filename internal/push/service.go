@@ -27,9 +27,11 @@
 // owner confirms: task_created → sent / not_sent / expired, reminded at most
 // 3 times in 24 h) unless tagged "internal" (appchat); a group of a
 // wecom-bot account gets the posts of its own robot (the webhook the group
-// names), a relay account's through its bridge. A
-// member of an OA gets a customer-service message, of WeCom a 1:1 task; staff
-// get WeCom app messages. Anything else is skipped with no_channel.
+// names), a relay account's through its bridge (posted again under the same
+// id while the bridge does not answer: it deduplicates). A member of an OA
+// gets a customer-service message, of WeCom a 1:1 task, of a relay group
+// their welcome in the group; staff get WeCom app messages. Anything else
+// is skipped with no_channel.
 //
 // Every invocation emits DeliveriesSent, TasksCreated, DeliveriesSkipped,
 // DeliveriesFailed and DeliveriesDeferred, plus DeliveryUnknown when a

@@ -110,6 +110,7 @@ const (
 	ReasonCrashed     = "crashed"      // unknown: the send started and was never confirmed
 	ReasonExpired     = "expired"      // its deadline passed before it could go out (or be confirmed)
 	ReasonSessionCap  = "session_cap"  // the group's daily budget of session messages
+	ReasonReplyCap    = "reply_cap"    // the group's daily budget of replies through a bridge
 	// unknown: an unconfirmed WeCom task could not be withdrawn (cancel
 	// refused or unanswered, or its outcome unreadable) in time; the owner
 	// may still post it.
@@ -127,6 +128,7 @@ const (
 	ClassStaff   DeliveryClass = "staff"   // messages to hosts, owners, moderators: never capped
 	ClassSession DeliveryClass = "session" // a host session's announcements and recap: own budget, no health flag holds them
 	ClassWelcome DeliveryClass = "welcome" // welcomes and journey steps to one member
+	ClassReply   DeliveryClass = "reply"   // a keyword or check-in answer posted through a bridge: its own budget, at once
 	ClassContent DeliveryClass = "content" // SOP plan slots and other campaign messages: the daily cap, health flags
 )
 
@@ -134,6 +136,9 @@ const (
 const (
 	SourceSession = "session"
 	SourceContest = "contest"
+	// SourceReply: the callback's answer to a member's group message that
+	// no passive reply can carry (a relay group's keyword or check-in).
+	SourceReply = "reply"
 )
 
 // TagInternal marks a WeCom group as an internal group the app created:
@@ -146,6 +151,9 @@ const (
 	CSWindowHours         = 48 // OA customer-service window after a user message
 	CSWindowMax           = 5  // messages per window
 	MaxTaskReminders      = 3  // WeCom remind_groupmsg_send per task in 24 h
+	// DefaultReplyMax: replies a group gets through a bridge a local day,
+	// enough for every member of a full punch-card group to check in.
+	DefaultReplyMax = 200
 )
 
 // Final reports whether no further transition can happen from s.
@@ -196,6 +204,13 @@ func GroupDayCap(groupID, localDate string) CapCounter {
 // their own budget, apart from the SOP content of GroupDayCap.
 func GroupSessionDayCap(groupID, localDate string) CapCounter {
 	return CapCounter{"GROUP#" + groupID, "CAP#" + localDate + "#session"}
+}
+
+// GroupReplyDayCap counts replies posted to a group through a bridge on
+// its local date: a budget of their own, which also ends a loop of a bot
+// answering its own posts.
+func GroupReplyDayCap(groupID, localDate string) CapCounter {
+	return CapCounter{"GROUP#" + groupID, "CAP#" + localDate + "#reply"}
 }
 
 // GroupMonthCap counts customer-group tasks in the group's local month.
