@@ -771,7 +771,21 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 		}
 	}
 	var recount []qunyun.GroupEvent // one event per group to recount
-	var joined []bus.Event
+	var joined, sync []bus.Event
+	// A WeCom customer group's events do not carry its name or new owner:
+	// push reads them from WeChat (the callback holds no secret to).
+	requestSync := func(e qunyun.GroupEvent, why string) {
+		if e.Channel != qunyun.ChannelWeCom {
+			return
+		}
+		for _, ev := range sync {
+			if ev.Detail.(qunyun.GroupSyncRequest).GroupID == e.GroupID {
+				return
+			}
+		}
+		sync = append(sync, bus.Event{DetailType: qunyun.EventGroupSyncRequested, Time: e.At,
+			Detail: qunyun.GroupSyncRequest{ID: e.ID, AccountID: e.AccountID, GroupID: e.GroupID, Why: why}})
+	}
 	for _, e := range events {
 		switch e.Type {
 		case qunyun.EventMemberJoined, qunyun.EventMemberLeft:
@@ -807,16 +821,35 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 			}); err != nil {
 				return fmt.Errorf("update group %s: %w", e.GroupID, err)
 			}
+			switch e.Type {
+			case qunyun.EventGroupCreated:
+				requestSync(e, qunyun.SyncCreated)
+			case EventGroupOwnerChanged:
+				requestSync(e, qunyun.SyncOwner)
+			case qunyun.EventGroupRenamed:
+				requestSync(e, qunyun.SyncRenamed)
+			}
 		}
 	}
 	for _, e := range recount {
-		if _, err := s.Store.Catalog.UpdateGroupCounted(ctx, e.GroupID, ensure(e)); err != nil {
+		g, err := s.Store.Catalog.UpdateGroupCounted(ctx, e.GroupID, ensure(e))
+		if err != nil {
 			return fmt.Errorf("count members of %s: %w", e.GroupID, err)
+		}
+		if (g.Name == "" || g.OwnerID == "") && g.State != qunyun.GroupDismissed &&
+			slices.ContainsFunc(events, func(j qunyun.GroupEvent) bool { return j.GroupID == e.GroupID && j.Type == qunyun.EventMemberJoined }) {
+			// Learned from a join: a group created before Qunyun knew it.
+			requestSync(e, qunyun.SyncJoined)
 		}
 	}
 	if len(joined) > 0 && s.Bus != nil {
 		if err := s.Bus.Publish(ctx, joined...); err != nil {
 			return fmt.Errorf("publish MemberJoined: %w", err)
+		}
+	}
+	if len(sync) > 0 && s.Bus != nil {
+		if err := s.Bus.Publish(ctx, sync...); err != nil {
+			return fmt.Errorf("publish GroupSyncRequested: %w", err)
 		}
 	}
 	return nil

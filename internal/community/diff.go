@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -149,6 +150,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	groups, wantGroups := groupRecords(c.Groups)
 	groupChanges, groupsGone := groups.diff(have.groups, wantGroups)
 	add(showWebhooks(groupChanges, wantGroups), groupsGone)
+	d.Notes = append(d.Notes, wechatNotes(have.groups, wantGroups)...)
 	members, err := diffMembers(ctx, t, c, have.staff, have.groups, prune)
 	if err != nil {
 		return nil, err
@@ -247,6 +249,36 @@ func normaliseTimes(m map[string]any) {
 			}
 		}
 	}
+}
+
+func orKeep(have, want string) string {
+	if have != "" {
+		return have
+	}
+	return want
+}
+
+// wechatNotes says where the file names a WeCom group differently, or
+// gives it another owner, than WeChat does: apply keeps WeChat's.
+func wechatNotes(have []qunyun.Group, want []qunyun.Group) []string {
+	stored := make(map[string]qunyun.Group, len(have))
+	for _, g := range have {
+		stored[g.ID] = g
+	}
+	var notes []string
+	for _, w := range want {
+		h, ok := stored[w.ID]
+		if !ok || h.SyncedAt.IsZero() {
+			continue
+		}
+		for _, f := range []struct{ what, file, wechat string }{{"name", w.Name, h.Name}, {"owner", w.OwnerID, h.OwnerID}} {
+			if f.file != "" && f.wechat != "" && f.file != f.wechat {
+				notes = append(notes, fmt.Sprintf("group %s: WeChat says %s %q (read %s), the file %q; WeChat's is kept",
+					w.ID, f.what, f.wechat, h.SyncedAt.Format(time.DateOnly), f.file))
+			}
+		}
+	}
+	return notes
 }
 
 // showWebhooks names the robot of each new group in its create line, as

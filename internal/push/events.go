@@ -75,6 +75,15 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 		jobs = js
 	case qunyun.EventLinkOpened:
 		return &Outcome{}, nil // the callback already recorded the open; nothing to send
+	case qunyun.EventGroupSyncRequested:
+		var r qunyun.GroupSyncRequest
+		if err := decodeDetail(detail, &r); err != nil {
+			return nil, err
+		}
+		if r.GroupID == "" {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "GroupSyncRequested %s: group is required", r.ID)
+		}
+		return &Outcome{}, s.handleSyncRequest(ctx, cat, r)
 	default:
 		return nil, qunyun.Errorf(qunyun.EINVALID, "push: unexpected detail-type %q", detailType)
 	}

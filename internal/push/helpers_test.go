@@ -159,7 +159,7 @@ func (e *env) newService() *push.Service {
 		Now:     e.clk.Now,
 	}
 	return &push.Service{
-		Store: pushStores(e.tb), Accounts: dir, Channels: push.NewChannels(client), Tasks: client, Bus: e.bus,
+		Store: pushStores(e.tb), Accounts: dir, Channels: push.NewChannels(client), Tasks: client, GroupChats: client, Bus: e.bus,
 		Metrics: &metrics.Emitter{W: e.metrics, Dimensions: map[string]string{"Stage": "test"}, Now: e.clk.Now},
 		Clock:   e.clk, PublicBaseURL: publicBase,
 	}

@@ -33,6 +33,10 @@
 // their welcome in the group; staff get WeCom app messages. Anything else
 // is skipped with no_channel.
 //
+// Push also reads WeCom customer groups from WeChat (groupsync.go), on the
+// callback's GroupSyncRequested and every night: a group's owner is who
+// confirms its tasks, and an owner change moves its open ones.
+//
 // Every invocation emits DeliveriesSent, TasksCreated, DeliveriesSkipped,
 // DeliveriesFailed and DeliveriesDeferred, plus DeliveryUnknown when a
 // delivery is left unknown (namespace Qunyun, dimension Stage).
@@ -119,7 +123,8 @@ type Stores struct {
 }
 
 // Catalog is what push reads of the community: groups, members, plans
-// and contents (dynamo.Catalog).
+// and contents, and the groups and members a WeCom group sync corrects
+// (dynamo.Catalog).
 type Catalog interface {
 	Content(ctx context.Context, id string) (qunyun.Content, bool, error)
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
@@ -127,6 +132,10 @@ type Catalog interface {
 	Groups(ctx context.Context) ([]qunyun.Group, error)
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	Plans(ctx context.Context) ([]qunyun.Plan, error)
+	// What the group sync writes: members WeChat lists or no longer lists,
+	// then the group with its recounted members.
+	UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error)
+	UpdateGroupCounted(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 }
 
 // Deliveries is the delivery state machine's store: claims, conditional
@@ -173,9 +182,11 @@ type Service struct {
 	Accounts accounts.Directory
 	Channels Channels
 	Tasks    TaskAPI
-	Bus      Publisher
-	Metrics  *metrics.Emitter
-	Clock    clock.Clock
+	// GroupChats reads WeCom customer groups (nil: no group sync).
+	GroupChats GroupChats
+	Bus        Publisher
+	Metrics    *metrics.Emitter
+	Clock      clock.Clock
 	// PublicBaseURL is where tracked links point (${PUBLIC_BASE_URL}/r/<code>).
 	PublicBaseURL string
 	// StaffAccount is the WeCom app that messages staff when the group's own

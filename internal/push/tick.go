@@ -131,6 +131,9 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	if err := s.sweep(ctx, cat, scheduled, force, rep.Outcome); err != nil {
 		s.log().Error("sweep of open deliveries failed", "err", err)
 	}
+	if err := s.syncNight(ctx, cat, scheduled); err != nil {
+		s.log().Warn("nightly group sync: some groups were not read", "err", err)
+	}
 	// An idle minute needs no record: a container that starts from an
 	// older cursor finds the same minutes idle. Write it after work, and
 	// now and then, so a cold start has little to look through.

@@ -47,6 +47,10 @@ type tickMemory struct {
 	view          *dueView
 	emptyAt       map[sweepKey]time.Time // when a sweep partition was last found empty
 	expiryWarned  bool                   // TaskExpiry beyond the sweep's reach was logged
+	// syncNext is when the nightly group sync next looks at the groups;
+	// syncTried the local date each group was last tried (groupsync.go).
+	syncNext  time.Time
+	syncTried map[string]string
 }
 
 type sweepKey struct {

@@ -96,6 +96,9 @@ type Group struct {
 	// a wecom-bot account): the robot's URL and key are in the account's
 	// sending half (Account.Webhooks), never in the table or the file.
 	Webhook string `json:"webhook,omitempty" yaml:"webhook,omitempty" dynamodbav:"webhook,omitempty"`
+	// SyncedAt is when WeChat last described the group (WeCom groupchat/get):
+	// from then on its name, owner and members are WeChat's.
+	SyncedAt time.Time `json:"syncedAt,omitzero" yaml:"-" dynamodbav:"syncedAt,omitempty"`
 }
 
 // NoisyAction is what scoring's noisy flag does to a group's SOP content.

@@ -29,6 +29,7 @@ const (
 	pathGroupMsgResult   = "/cgi-bin/externalcontact/get_groupmsg_send_result"
 	pathRemindGroupMsg   = "/cgi-bin/externalcontact/remind_groupmsg_send"
 	pathCancelGroupMsg   = "/cgi-bin/externalcontact/cancel_groupmsg_send"
+	pathGroupChatGet     = "/cgi-bin/externalcontact/groupchat/get"
 	pathAppChatSend      = "/cgi-bin/appchat/send"
 	pathMessageSend      = "/cgi-bin/message/send"
 	pathWebhookSend      = "/cgi-bin/webhook/send"
@@ -417,6 +418,40 @@ func (c *Client) RemindGroupMsgSend(ctx context.Context, a qunyun.Account, msgID
 // confirmed late).
 func (c *Client) CancelGroupMsgSend(ctx context.Context, a qunyun.Account, msgID string) error {
 	return c.call(ctx, a, pathCancelGroupMsg, map[string]string{"msgid": msgID}, nil)
+}
+
+// GroupChat is a WeCom customer group as groupchat/get describes it.
+type GroupChat struct {
+	ChatID     string            `json:"chat_id"`
+	Name       string            `json:"name"`
+	Owner      string            `json:"owner"` // the owner's userid
+	CreateTime int64             `json:"create_time"`
+	Members    []GroupChatMember `json:"member_list"`
+}
+
+// GroupChatMember is one member of a customer group.
+type GroupChatMember struct {
+	UserID        string `json:"userid"`
+	Type          int    `json:"type"` // 1 staff, 2 external contact
+	JoinTime      int64  `json:"join_time"`
+	Name          string `json:"name"` // with need_name=1
+	GroupNickname string `json:"group_nickname"`
+}
+
+// GroupChat reads a customer group: its name, owner and members with their
+// names (need_name=1). WeCom fills some of it asynchronously: a member who
+// joined seconds ago may be missing.
+func (c *Client) GroupChat(ctx context.Context, a qunyun.Account, chatID string) (GroupChat, error) {
+	var out struct {
+		GroupChat GroupChat `json:"group_chat"`
+	}
+	if err := c.call(ctx, a, pathGroupChatGet, map[string]any{"chat_id": chatID, "need_name": 1}, &out); err != nil {
+		return GroupChat{}, err
+	}
+	if out.GroupChat.ChatID == "" {
+		return GroupChat{}, qunyun.Errorf(qunyun.EUNAVAILABLE, "groupchat/get %s: no group_chat in the answer", chatID)
+	}
+	return out.GroupChat, nil
 }
 
 // AppChatSend posts into an internal WeCom group the app created.

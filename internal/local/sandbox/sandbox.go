@@ -31,6 +31,7 @@ const (
 	codeTokenExpired      = 42001
 	codeFreqLimit         = 45009
 	codeInvalidParam      = 40058
+	codeInvalidChatID     = 40050 // groupchat/get of a group the sandbox does not know
 	// codeRemindLimit answers a 4th reminder within 24 h. The real code is
 	// not documented (reference §4.6); push never gets there.
 	codeRemindLimit = 41063
@@ -67,6 +68,7 @@ type Server struct {
 	robot    map[string][]time.Time // key → sends in the last minute
 	comments map[string][]*Comment  // msg_data_id#index → comments
 	msgSeq   int64
+	chats    map[string]*Chat
 }
 
 // New returns an empty sandbox on clk.
@@ -84,6 +86,7 @@ func (s *Server) reset() {
 	s.tasks = map[string]*Task{}
 	s.robot = map[string][]time.Time{}
 	s.comments = map[string][]*Comment{}
+	s.chats = map[string]*Chat{}
 }
 
 // Reset forgets everything.
@@ -136,6 +139,7 @@ func (s *Server) WeCom() http.Handler {
 	mux.HandleFunc("/cgi-bin/externalcontact/get_groupmsg_send_result", s.handle("wecom", true, s.sendResult))
 	mux.HandleFunc("/cgi-bin/externalcontact/remind_groupmsg_send", s.handle("wecom", true, s.remind))
 	mux.HandleFunc("/cgi-bin/externalcontact/cancel_groupmsg_send", s.handle("wecom", true, s.cancel))
+	mux.HandleFunc("/cgi-bin/externalcontact/groupchat/get", s.handle("wecom", true, s.groupChat))
 	mux.HandleFunc("/cgi-bin/appchat/send", s.handle("wecom", true, s.ok))
 	mux.HandleFunc("/cgi-bin/message/send", s.handle("wecom", true, s.messageSend))
 	mux.HandleFunc("/cgi-bin/webhook/send", s.handle("wecom", false, s.webhook))
@@ -286,6 +290,8 @@ func errmsg(code int) string {
 		return "out of response count limit"
 	case codeRemindLimit:
 		return "remind limit: at most 3 reminders in 24 hours"
+	case codeInvalidChatID:
+		return "invalid chatid"
 	// The platforms' own wording, with a documentation address (TEST-NET-3),
 	// so a client can be tested on reading the IP out of it.
 	case 40164:
