@@ -313,7 +313,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *qunyun.DeliveryReco
 	switch {
 	case sendErr == nil && taskID != "":
 		_, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
-			d.State, d.TaskID = qunyun.DeliveryTaskCreated, taskID
+			d.State, d.TaskID, d.Sender = qunyun.DeliveryTaskCreated, taskID, to.Sender
 		})
 		if err == nil {
 			out.add(func(o *Outcome) { o.Tasks++ })
@@ -361,6 +361,7 @@ func (s *Service) retryLater(ctx context.Context, it *qunyun.DeliveryRecord, rea
 	if err != nil || !changed {
 		return err
 	}
+	s.reclaimed(it.Delivery)
 	out.add(func(o *Outcome) { o.Deferred++ })
 	return s.releaseCaps(ctx, it.ID, caps)
 }
@@ -396,6 +397,7 @@ func (s *Service) resendLater(ctx context.Context, it *qunyun.DeliveryRecord, ou
 	if err != nil || !changed {
 		return err
 	}
+	s.reclaimed(it.Delivery)
 	out.add(func(o *Outcome) { o.Deferred++ })
 	return s.releaseCaps(ctx, it.ID, caps)
 }

@@ -137,7 +137,7 @@ func (s *Service) syncGroup(ctx context.Context, a qunyun.Account, g qunyun.Grou
 		return fmt.Errorf("write group %s as WeChat has it: %w", g.ID, err)
 	}
 	if g.OwnerID != "" && chat.Owner != "" && chat.Owner != g.OwnerID {
-		s.log().Info("group has a new owner", "group", g.ID, "owner", chat.Owner)
+		s.log().Info("group has a new owner; its open tasks move to them", "group", g.ID, "owner", chat.Owner)
 	}
 	return nil
 }

@@ -88,6 +88,53 @@ func TestGroupLearnedFromAJoinIsReadFromWeChat(t *testing.T) {
 	e.syncRequest("evt-unknown", "wrUnknown", qunyun.SyncCreated)
 }
 
+// An owner change moves the group's open tasks: only the member a task was
+// made for can post it, so the old owner's unconfirmed task is withdrawn
+// (read back unposted) and made again for the new owner, who confirms it.
+func TestOwnerChangeMovesOpenTasks(t *testing.T) {
+	e := newEnv(t, local(2026, 11, 23, 15, 0))
+	g := e.groups(1, nil)[0]
+	e.sbx.PutChat(sandbox.Chat{ID: g.ID, Name: g.Name, Owner: g.OwnerID, Members: []sandbox.ChatMember{{UserID: g.OwnerID, Type: 1}}})
+	r := qunyun.DeliveryRequest{ID: "session/s1/recap/" + g.ID, Source: qunyun.SourceSession, TargetKind: qunyun.TargetGroup, TargetID: g.ID,
+		Content: &qunyun.Content{ID: "session-recap", Kind: qunyun.ContentText, Text: "本场要点回顾"}, Deadline: local(2026, 11, 24, 15, 0)}
+	if err := e.request(r); err != nil {
+		t.Fatal(err)
+	}
+	first := e.stateOf(r)
+	if first.State != qunyun.DeliveryTaskCreated || first.Sender != g.OwnerID {
+		t.Fatalf("recap: %s, sender %q; want a task for %s", first.State, first.Sender, g.OwnerID)
+	}
+	// WeCom hands the group over; its change_owner callback asks for a sync.
+	e.sbx.TransferChat(g.ID, "owner-new")
+	e.clk.Set(local(2026, 11, 23, 15, 1))
+	e.syncRequest("evt-owner", g.ID, qunyun.SyncOwner)
+	if got := e.group(g.ID).OwnerID; got != "owner-new" {
+		t.Fatalf("owner after the sync: %q", got)
+	}
+	for m := local(2026, 11, 23, 15, 2); !m.After(local(2026, 11, 23, 15, 6)); m = m.Add(time.Minute) {
+		e.tick(m)
+	}
+	moved := e.stateOf(r)
+	if moved.State != qunyun.DeliveryTaskCreated || moved.Sender != "owner-new" || moved.TaskID == first.TaskID {
+		t.Fatalf("after the owner change: %s/%s sender %q task %s; want a new task for owner-new", moved.State, moved.Reason, moved.Sender, moved.TaskID)
+	}
+	if e.sbx.Confirm(first.TaskID) {
+		t.Error("the old owner could still post the old task")
+	}
+	if !e.sbx.Confirm(moved.TaskID) {
+		t.Fatal("the new owner cannot post the new task")
+	}
+	for m := local(2026, 11, 23, 15, 7); !m.After(local(2026, 11, 23, 15, 20)); m = m.Add(time.Minute) {
+		e.tick(m)
+	}
+	if got := e.stateOf(r); got.State != qunyun.DeliverySent {
+		t.Fatalf("once the new owner confirmed: %s/%s", got.State, got.Reason)
+	}
+	if tasks := e.sbx.Tasks(); len(tasks) != 2 || !tasks[0].Cancelled && tasks[0].MsgID == first.TaskID {
+		t.Errorf("tasks %+v, want the old one cancelled and one new", tasks)
+	}
+}
+
 // Every night each WeCom customer group is read once, between 03:00 and
 // 06:00 in its zone; the rest of the night costs no call.
 func TestNightlySyncReadsEachGroupOnce(t *testing.T) {

@@ -400,7 +400,11 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.Delive
 		last = it.SendStartedAt
 	}
 	remindDue := !quiet && it.Reminders < qunyun.MaxTaskReminders && clock.Sub(last) >= s.remindEvery()
-	if !expiring && !remindDue && !quiet && taskMinute(it.ID) != now.Minute()%10 {
+	// Only the member a task was made for can post it: a group that has
+	// changed hands (groupsync.go) gets its open tasks made again for its
+	// new owner.
+	moved := it.TargetKind == qunyun.TargetGroup && g != nil && it.Sender != "" && g.OwnerID != "" && g.OwnerID != it.Sender
+	if !expiring && !remindDue && !quiet && !moved && taskMinute(it.ID) != now.Minute()%10 {
 		return nil
 	}
 	a, err := cat.account(ctx, it.AccountID)
@@ -416,9 +420,9 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.Delive
 	if a == nil {
 		return s.accountMissing(ctx, &it, now, expiring, out)
 	}
-	sender := ""
-	if g != nil {
-		sender = g.OwnerID
+	sender := it.Sender
+	if sender == "" && g != nil {
+		sender = g.OwnerID // a task made before tasks kept their sender
 	}
 	if expiring || quiet {
 		var reason string
@@ -439,6 +443,11 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it qunyun.Delive
 			}
 		}
 		return s.withdrawTask(ctx, &it, *a, sender, reason, resume, out) // withdraw.go
+	}
+	if moved {
+		// Made again for the new owner as soon as the old task is read back
+		// unposted; posted meanwhile, it is sent.
+		return s.withdrawTask(ctx, &it, *a, sender, qunyun.ReasonOwnerChanged, clock, out)
 	}
 	results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender)
 	if err != nil {

@@ -27,7 +27,8 @@ import (
 //     harmless; an idle tick writes the cursor only every CursorEvery;
 //   - a sweep partition (yesterday's or today's claims or open tasks) found
 //     empty is read again after SweepIdle, or at once when this tick sent
-//     something or a group's quiet hours begin, so a task or stale claim
+//     something, a group's quiet hours begin or this container left a
+//     claim to run again (reclaimed), so a task or stale claim
 //     made by another container is followed at most SweepIdle late.
 const (
 	CatalogTTL  = 2 * time.Minute
@@ -222,6 +223,13 @@ func (s *Service) needSweep(k sweepKey, now time.Time, force bool) bool {
 	defer s.memory.mu.Unlock()
 	at, ok := s.memory.emptyAt[k]
 	return !ok || now.Sub(at) >= SweepIdle || now.Before(at)
+}
+
+// reclaimed forgets that d's partition of claims was found empty: this
+// container has just left d claimed, to be run again (deferred, to be
+// retried, a task withdrawn for a new owner), so the next sweeps read it.
+func (s *Service) reclaimed(d qunyun.Delivery) {
+	s.swept(sweepKey{qunyun.DeliveryDate(d), qunyun.DeliveryClaimed}, time.Time{}, false)
 }
 
 // sweptEmpty records whether a sweep partition was found empty at now.

@@ -61,8 +61,10 @@ type Delivery struct {
 	// with it set and never confirmed may have gone out, so it becomes
 	// unknown rather than being sent again.
 	SendStartedAt time.Time `json:"sendStartedAt,omitzero" dynamodbav:"sendStartedAt,omitempty"`
-	// TaskID is the WeCom msgid of a customer-group task (task_created).
+	// TaskID is the WeCom msgid of a customer-group task (task_created);
+	// Sender the member it was made for, who alone can confirm it.
 	TaskID string `json:"taskId,omitempty" dynamodbav:"taskId,omitempty"`
+	Sender string `json:"sender,omitempty" dynamodbav:"sender,omitempty"`
 	// Reminders counts remind_groupmsg_send calls; LastRemindedAt the latest.
 	Reminders      int       `json:"reminders,omitempty" dynamodbav:"reminders,omitempty"`
 	LastRemindedAt time.Time `json:"lastRemindedAt,omitzero" dynamodbav:"lastRemindedAt,omitempty"`
@@ -111,6 +113,9 @@ const (
 	ReasonExpired     = "expired"      // its deadline passed before it could go out (or be confirmed)
 	ReasonSessionCap  = "session_cap"  // the group's daily budget of session messages
 	ReasonReplyCap    = "reply_cap"    // the group's daily budget of replies through a bridge
+	// owner_changed: a customer group's task withdrawn because the group
+	// has a new owner; made again for them (while claimed).
+	ReasonOwnerChanged = "owner_changed"
 	// unknown: an unconfirmed WeCom task could not be withdrawn (cancel
 	// refused or unanswered, or its outcome unreadable) in time; the owner
 	// may still post it.
