@@ -208,3 +208,41 @@ plans:
 		t.Fatalf("apply --json: %v\n%s", err, out)
 	}
 }
+
+// The diff names each bot group's robot, when the group is created and when
+// its robot changes, and never shows a robot's URL or key (they are in the
+// account's sending half, not the file).
+func TestApplyShowsEachGroupsRobot(t *testing.T) {
+	_, targs := tableArgs(t)
+	out, _, err := run(t, "", append([]string{"apply", "-f", demoFile}, targs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `+ group g-learning (webhook: "learning")`) || strings.Contains(out, "+ group g-shelf (") {
+		t.Fatalf("first apply output:\n%s", out)
+	}
+	data, err := os.ReadFile(demoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, err := filepath.Abs(filepath.Join(filepath.Dir(demoFile), "members.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := strings.Replace(string(data), "    webhook: learning\n", "    webhook: learning-2\n", 1)
+	moved = strings.Replace(moved, "members: {file: members.csv}", "members: {file: "+members+"}", 1)
+	path := filepath.Join(t.TempDir(), "community.yaml")
+	if err := os.WriteFile(path, []byte(moved), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = run(t, "", append([]string{"apply", "--dry-run", "-f", path}, targs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `~ group g-learning (webhook: "learning" → "learning-2")`) {
+		t.Fatalf("dry run output:\n%s", out)
+	}
+	if strings.Contains(out, "key=") || strings.Contains(out, "/webhook/send") {
+		t.Fatalf("the diff shows a robot's URL:\n%s", out)
+	}
+}

@@ -423,6 +423,9 @@ func simAccounts(path, dir, addr string) (string, []qunyun.Account, error) {
 	}
 	for i := range list {
 		list[i].Webhook = strings.Replace(list[i].Webhook, "127.0.0.1:3000", addr, 1)
+		for name, u := range list[i].Webhooks {
+			list[i].Webhooks[name] = strings.Replace(u, "127.0.0.1:3000", addr, 1)
+		}
 		if list[i].Kind == qunyun.ChannelRelay && list[i].Webhook == "" {
 			list[i].Webhook = "http://" + addr + local.BridgePath + "/relay/" + list[i].ID
 		}

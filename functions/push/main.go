@@ -28,9 +28,9 @@ func main() {
 	}
 	svc := &push.Service{
 		Store: push.Stores{Catalog: dynamo.Catalog{Table: table}, Deliveries: dynamo.Deliveries{Table: table}, Log: dynamo.Log{Table: table},
-			Links: dynamo.Links{Table: table}, Moderation: dynamo.Moderation{Table: table}},
+			Links: dynamo.Links{Table: table}, Moderation: dynamo.Moderation{Table: table}, Membership: dynamo.Membership{Table: table}},
 		Accounts: lambdainit.Must(accounts.FromEnv(env.Getenv, base.Parameters)),
-		Channels: push.NewChannels(client), Tasks: client, Bus: base.Bus, Metrics: m, Clock: clk,
+		Channels: push.NewChannels(client), Tasks: client, GroupChats: client, Bus: base.Bus, Metrics: m, Clock: clk,
 		PublicBaseURL: env.Required("PUBLIC_BASE_URL"), Log: slog.Default(),
 	}
 	lambdainit.Check(env.Err())

@@ -116,11 +116,13 @@ type SSMAPI interface {
 type Sending struct {
 	Secret  string `json:"secret,omitempty"`
 	Webhook string `json:"webhook,omitempty"`
+	// Webhooks are a wecom-bot account's group robots by name.
+	Webhooks map[string]string `json:"webhooks,omitempty"`
 }
 
 // inboundOnly drops the sending half.
 func inboundOnly(a qunyun.Account) qunyun.Account {
-	a.Secret, a.Webhook = "", ""
+	a.Secret, a.Webhook, a.Webhooks = "", "", nil
 	return a
 }
 
@@ -190,7 +192,7 @@ func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
 		if err := json.Unmarshal(value, &a); err != nil {
 			return fmt.Errorf("SSM parameter %s: not an account JSON object: %v", name, err)
 		}
-		if a.Secret != "" || a.Webhook != "" {
+		if a.Secret != "" || a.Webhook != "" || len(a.Webhooks) > 0 {
 			// The layout before the split: it still works, but every
 			// function that may read the inbound half can read these.
 			s.log().Warn("account keeps its secret or webhook in its inbound parameter, which CallbackFunction can read; move them to …/sending/<id> (README, Accounts)",
@@ -215,7 +217,7 @@ func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
 			dec := json.NewDecoder(bytes.NewReader(value))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&snd); err != nil {
-				return fmt.Errorf("SSM parameter %s: want {\"secret\": …, \"webhook\": …}: %v", name, err)
+				return fmt.Errorf("SSM parameter %s: want {\"secret\": …, \"webhook\": …, \"webhooks\": {…}}: %v", name, err)
 			}
 			i, ok := byID[path.Base(name)]
 			if !ok {
@@ -229,6 +231,9 @@ func (s *SSM) load(ctx context.Context, force bool) (*Static, error) {
 			}
 			if snd.Webhook != "" {
 				list[i].Webhook = snd.Webhook
+			}
+			if len(snd.Webhooks) > 0 {
+				list[i].Webhooks = snd.Webhooks
 			}
 			return nil
 		})

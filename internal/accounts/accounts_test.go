@@ -139,7 +139,7 @@ func TestSSMSendingHalf(t *testing.T) {
 		},
 		sending: {
 			"oa1": `{"secret":"s3cret"}`,
-			"bot": `{"webhook":"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}`,
+			"bot": `{"webhooks":{"kitchen":"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}}`,
 			// A stray parameter (a renamed account's) is skipped, not fatal.
 			"gone": `{"secret":"old"}`,
 		},
@@ -149,8 +149,8 @@ func TestSSMSendingHalf(t *testing.T) {
 	if err != nil || oa.Secret != "s3cret" || oa.Token != "t" {
 		t.Fatalf("sender's oa1 = %+v, %v", oa, err)
 	}
-	if bot, _ := sender.Account(context.Background(), "bot"); bot.Webhook == "" {
-		t.Errorf("sender's bot has no webhook")
+	if bot, _ := sender.Account(context.Background(), "bot"); bot.Webhooks["kitchen"] == "" {
+		t.Errorf("sender's bot has no kitchen robot: %v", bot.Webhooks)
 	}
 
 	f.asked = nil
@@ -160,7 +160,7 @@ func TestSSMSendingHalf(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range all {
-		if a.Secret != "" || a.Webhook != "" {
+		if a.Secret != "" || a.Webhook != "" || a.Webhooks != nil {
 			t.Errorf("receiver holds %s's sending half", a.ID)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +58,7 @@ func FuzzAccounts(f *testing.F) {
 			if err != nil {
 				t.Fatalf("written back as %s: %v", back, err)
 			}
-			if list2, _ := again.All(ctx); !slices.Equal(list, list2) {
+			if list2, _ := again.All(ctx); !reflect.DeepEqual(list, list2) {
 				t.Fatalf("written back as %s, loads as %+v", back, list2)
 			}
 		}
@@ -80,7 +80,7 @@ func checkDirectory(t *testing.T, dir accounts.Directory) []qunyun.Account {
 		if err := a.Validate(); err != nil || i > 0 && list[i-1].ID >= a.ID {
 			t.Fatalf("accepted %+v (%v)", list, err)
 		}
-		if got, err := dir.Account(context.Background(), a.ID); err != nil || got != a {
+		if got, err := dir.Account(context.Background(), a.ID); err != nil || !reflect.DeepEqual(got, a) {
 			t.Fatalf("account %q: %+v, %v", a.ID, got, err)
 		}
 	}

@@ -6,7 +6,9 @@
 // AccountEvent), recorded once with a conditional put keyed by its
 // idempotency key, and answered in time; the inline rules that must answer
 // now (keyword reply, check-in, session Q&A capture, welcome) run after the
-// record, and only what needs async work goes to the bus.
+// record, and only what needs async work goes to the bus: a relay group's
+// keyword and check-in answers too, which the bridge's callback cannot
+// carry back, as a DeliveryRequested that push posts through the bridge.
 //
 // Answers: 200 once recorded (or recorded before) with its work done; 4xx
 // with a reason for bad input, having written nothing; 503 when DynamoDB

@@ -2,6 +2,8 @@ package callback
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -227,6 +229,11 @@ const (
 	stepVote       = "vote"       // vote:session=<sid>&question=<question SK> (URL query form)
 	stepCheckin    = "checkin"    // checkin:<rule id>
 	stepApply      = "apply"      // a group event: member, group, member count, MemberJoined
+	// stepBridgeReply publishes the message's reply (its check-in's, else
+	// the keyword reply kept on the record) as a DeliveryRequested to its
+	// relay group; push posts it through the bridge once (its id is the
+	// message's).
+	stepBridgeReply = "bridge-reply"
 	// stepDecide (moderation.go): a moderator's answer to an alert.
 )
 
@@ -238,9 +245,17 @@ func (e *FollowupError) Error() string { return "work after the record: " + e.Er
 func (e *FollowupError) Unwrap() error { return e.Err }
 
 // canReply reports whether the channel answers with a passive reply (OA
-// 1:1 and the smart bot); elsewhere replies are neither built nor kept.
+// 1:1 and the smart bot); elsewhere replies are neither built nor kept,
+// except in a relay group (bridged).
 func canReply(ch qunyun.Channel) bool {
 	return ch == qunyun.ChannelOA || ch == qunyun.ChannelWeComBot
+}
+
+// bridged reports whether m is a relay group's message, whose keyword and
+// check-in replies go back through the bridge: a bridge's callback has no
+// passive reply, so push posts them (stepBridgeReply).
+func bridged(ch qunyun.Channel, m qunyun.Message) bool {
+	return ch == qunyun.ChannelRelay && m.GroupID != ""
 }
 
 func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Message) (Outcome, error) {
@@ -291,11 +306,15 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 	}
 	if rule != nil {
 		f.Steps = append(f.Steps, stepCheckin+":"+rule.ID)
-	} else if canReply(acct.Kind) && !submission {
+	} else if (canReply(acct.Kind) || bridged(acct.Kind, m)) && !submission {
 		// A keyword reply needs no write: it is kept with the record itself.
 		if f.Reply, err = s.keywordReply(ctx, m); err != nil {
 			return Outcome{}, err
 		}
+	}
+	if bridged(acct.Kind, m) && (rule != nil || f.Reply != "") {
+		// After the check-in (its reply is the one to post).
+		f.Steps = append(f.Steps, stepBridgeReply)
 	}
 	stored, rec, err := s.Store.Log.RecordMessage(ctx, m, f)
 	if err != nil {
@@ -325,7 +344,7 @@ func (s *Service) message(ctx context.Context, acct qunyun.Account, m qunyun.Mes
 // finishMessage does the work a message record lists, then marks it done
 // with the reply; it returns that reply.
 func (s *Service) finishMessage(ctx context.Context, m qunyun.Message, rec qunyun.Recorded) (string, error) {
-	reply, err := s.followMessage(ctx, m, rec.Steps)
+	reply, err := s.followMessage(ctx, m, rec.Steps, rec.Reply)
 	if err == nil {
 		if reply == "" || !canReply(m.Channel) {
 			reply = rec.Reply
@@ -348,8 +367,8 @@ func (s *Service) noteStuck(ctx context.Context, r qunyun.Record) {
 }
 
 // followMessage does a message's work after its record; it returns the
-// check-in reply when there is one.
-func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []string) (reply string, err error) {
+// check-in reply when there is one. kept is the reply kept on the record.
+func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []string, kept string) (reply string, err error) {
 	for _, step := range steps {
 		name, arg, _ := strings.Cut(step, ":")
 		switch name {
@@ -369,6 +388,8 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 			reply, err = s.decide(ctx, m, arg)
 		case stepSubmit:
 			reply, err = s.submit(ctx, m)
+		case stepBridgeReply:
+			err = s.replyThroughBridge(ctx, m, orString(reply, kept))
 		default:
 			// Written by a newer version of this code: leave it to that one.
 			err = qunyun.Errorf(qunyun.EINTERNAL, "unknown step %q", step)
@@ -378,6 +399,29 @@ func (s *Service) followMessage(ctx context.Context, m qunyun.Message, steps []s
 		}
 	}
 	return reply, nil
+}
+
+// replyThroughBridge asks push to post text in m's relay group as the
+// answer to m: it @s the member and quotes their message. The request's id
+// is m's, so a retry asks for the same delivery, which push posts once.
+func (s *Service) replyThroughBridge(ctx context.Context, m qunyun.Message, text string) error {
+	if strings.TrimSpace(text) == "" {
+		return nil // a broken template: nothing to post
+	}
+	sum := sha256.Sum256([]byte(m.AccountID + "\x00" + m.ID))
+	return s.publish(ctx, qunyun.EventDeliveryRequested, m.At, qunyun.DeliveryRequest{
+		ID: "reply-" + hex.EncodeToString(sum[:12]), Source: qunyun.SourceReply,
+		TargetKind: qunyun.TargetGroup, TargetID: m.GroupID, GroupID: m.GroupID, AccountID: m.AccountID,
+		Content:  &qunyun.Content{ID: "reply", Kind: qunyun.ContentText, Text: text},
+		Mentions: []string{m.MemberID}, ReplyTo: m.ID,
+	})
+}
+
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // ModerationHit is the detail of a ModerationHit event; push batches it
@@ -537,6 +581,7 @@ func (s *Service) checkin(ctx context.Context, m qunyun.Message, ruleID string) 
 		return "", err
 	}
 	tpl := s.Texts.CheckinAgainReply
+	reward := ""
 	if counted {
 		// An idempotent overwrite: a retry writes the same log item. A
 		// late check-in (a later day counted first) is in no streak.
@@ -553,18 +598,42 @@ func (s *Service) checkin(ctx context.Context, m qunyun.Message, ruleID string) 
 			return "", err
 		}
 		for _, r := range rs.checkin {
-			if r.ID == ruleID && r.Reply != "" {
+			if r.ID != ruleID {
+				continue
+			}
+			if r.Reply != "" {
 				tpl = r.Reply
 			}
+			reward = rewardOf(r, logged)
 		}
 	}
-	reply, err := s.tpl.render(tpl, replyData{Name: m.MemberName, Group: m.GroupID, Streak: streak.Streak, Total: streak.Total})
+	data := replyData{Name: m.MemberName, Group: m.GroupID, Streak: streak.Streak, Total: streak.Total}
+	reply, err := s.tpl.render(tpl, data)
 	if err != nil {
 		// A broken template is configuration: a retry cannot mend it.
 		s.secondary(ctx, "check-in reply", err)
 		return "", nil
 	}
+	if reward != "" {
+		data.Reward = reward
+		line, err := s.tpl.render(s.Texts.CheckinRewardReply, data)
+		if err != nil {
+			s.secondary(ctx, "check-in reward", err)
+			return reply, nil
+		}
+		reply += "\n" + line
+	}
 	return reply, nil
+}
+
+// rewardOf is rule r's reward for a check-in logged with streak logged (0:
+// a late check-in, in no streak): every RewardEvery days of a streak, the
+// same milestones scoring counts as benefits.
+func rewardOf(r qunyun.CheckinRule, logged int) string {
+	if r.RewardEvery <= 0 || r.Reward == "" || logged <= 0 || logged%r.RewardEvery != 0 {
+		return ""
+	}
+	return r.Reward
 }
 
 // keywordReply answers a text by the account's keyword rules ("" for none).
@@ -705,7 +774,21 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 			return nil
 		}
 	}
-	var joined []bus.Event
+	var joined, sync []bus.Event
+	// A WeCom customer group's events do not carry its name or new owner:
+	// push reads them from WeChat (the callback holds no secret to).
+	requestSync := func(e qunyun.GroupEvent, why string) {
+		if e.Channel != qunyun.ChannelWeCom {
+			return
+		}
+		for _, ev := range sync {
+			if ev.Detail.(qunyun.GroupSyncRequest).GroupID == e.GroupID {
+				return
+			}
+		}
+		sync = append(sync, bus.Event{DetailType: qunyun.EventGroupSyncRequested, Time: e.At,
+			Detail: qunyun.GroupSyncRequest{ID: e.ID, AccountID: e.AccountID, GroupID: e.GroupID, Why: why}})
+	}
 	for _, e := range events {
 		switch e.Type {
 		case qunyun.EventMemberJoined, qunyun.EventMemberLeft:
@@ -720,6 +803,7 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 				return err
 			}
 			if e.Type == qunyun.EventMemberJoined {
+				s.syncUnknownGroup(ctx, e, requestSync)
 				joined = append(joined, bus.Event{DetailType: qunyun.EventMemberJoined, Time: e.At, Detail: MemberJoined{
 					ID: e.ID, AccountID: e.AccountID, GroupID: e.GroupID, MemberID: e.MemberID,
 					Name: e.MemberName, Scene: e.Scene, At: e.At,
@@ -743,6 +827,14 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 			}); err != nil {
 				return fmt.Errorf("update group %s: %w", e.GroupID, err)
 			}
+			switch e.Type {
+			case qunyun.EventGroupCreated:
+				requestSync(e, qunyun.SyncCreated)
+			case EventGroupOwnerChanged:
+				requestSync(e, qunyun.SyncOwner)
+			case qunyun.EventGroupRenamed:
+				requestSync(e, qunyun.SyncRenamed)
+			}
 		}
 	}
 	if len(joined) > 0 && s.Bus != nil {
@@ -750,7 +842,30 @@ func (s *Service) apply(ctx context.Context, events []qunyun.GroupEvent) error {
 			return fmt.Errorf("publish MemberJoined: %w", err)
 		}
 	}
+	if len(sync) > 0 && s.Bus != nil {
+		if err := s.Bus.Publish(ctx, sync...); err != nil {
+			return fmt.Errorf("publish GroupSyncRequested: %w", err)
+		}
+	}
 	return nil
+}
+
+// syncUnknownGroup asks push to read a WeCom group learned from a join (a
+// group created before Qunyun knew it) while its name or owner is unknown.
+// It reads the group through the service's cache, so a burst of joins
+// costs no more reads than one.
+func (s *Service) syncUnknownGroup(ctx context.Context, e qunyun.GroupEvent, request func(qunyun.GroupEvent, string)) {
+	if e.Channel != qunyun.ChannelWeCom {
+		return
+	}
+	g, found, err := s.group(ctx, e.GroupID)
+	if err != nil {
+		s.secondary(ctx, "read the group to sync", err)
+		return
+	}
+	if !found || ((g.Name == "" || g.OwnerID == "") && g.State != qunyun.GroupDismissed) {
+		request(e, qunyun.SyncJoined)
+	}
 }
 
 // applyMember records a join or leave on the member: each time only moves

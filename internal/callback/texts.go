@@ -18,22 +18,25 @@ var textsYAML []byte
 // lists, loaded from the embedded texts.yaml so none of it is scattered
 // through the code.
 type Texts struct {
-	CheckinKeywords   []string      `yaml:"checkinKeywords"`
-	CheckinReply      string        `yaml:"checkinReply"`
-	CheckinAgainReply string        `yaml:"checkinAgainReply"`
-	WelcomeReply      string        `yaml:"welcomeReply"`
-	BotWelcomeReply   string        `yaml:"botWelcomeReply"`
-	LinkNotFoundPage  string        `yaml:"linkNotFoundPage"`
-	QuestionMarkers   []string      `yaml:"questionMarkers"`
-	QuestionWords     []string      `yaml:"questionWords"`
-	QuestionEndings   []string      `yaml:"questionEndings"`
-	SmallTalk         []string      `yaml:"smallTalk"`
-	VoteMarkers       []string      `yaml:"voteMarkers"`
-	SensitiveWords    []string      `yaml:"sensitiveWords"`
-	QRWords           []string      `yaml:"qrWords"`
-	MiniProgramWords  []string      `yaml:"miniProgramWords"`
-	FloodMax          int           `yaml:"floodMax"`
-	FloodWindow       time.Duration `yaml:"floodWindow"`
+	CheckinKeywords   []string `yaml:"checkinKeywords"`
+	CheckinReply      string   `yaml:"checkinReply"`
+	CheckinAgainReply string   `yaml:"checkinAgainReply"`
+	// CheckinRewardReply follows the check-in reply of a streak that earns
+	// the rule's reward (rewardEvery days): the reward goes with it.
+	CheckinRewardReply string        `yaml:"checkinRewardReply"`
+	WelcomeReply       string        `yaml:"welcomeReply"`
+	BotWelcomeReply    string        `yaml:"botWelcomeReply"`
+	LinkNotFoundPage   string        `yaml:"linkNotFoundPage"`
+	QuestionMarkers    []string      `yaml:"questionMarkers"`
+	QuestionWords      []string      `yaml:"questionWords"`
+	QuestionEndings    []string      `yaml:"questionEndings"`
+	SmallTalk          []string      `yaml:"smallTalk"`
+	VoteMarkers        []string      `yaml:"voteMarkers"`
+	SensitiveWords     []string      `yaml:"sensitiveWords"`
+	QRWords            []string      `yaml:"qrWords"`
+	MiniProgramWords   []string      `yaml:"miniProgramWords"`
+	FloodMax           int           `yaml:"floodMax"`
+	FloodWindow        time.Duration `yaml:"floodWindow"`
 	// ModerationActions are the words of each decision (qunyun.Action*).
 	ModerationActions map[string][]string `yaml:"moderationActions"`
 	ModerationReplies struct {
@@ -60,6 +63,7 @@ type replyData struct {
 	Group  string
 	Streak int
 	Total  int
+	Reward string // a check-in rule's reward
 	// A moderator's decision: the case, their word, what it allowed, and
 	// what the channel lets us do.
 	Code, Action, Allowed, Limit string

@@ -251,3 +251,45 @@ sessions:
 		t.Fatalf("an unchanged booking was judged again: %v", err)
 	}
 }
+
+// A WeCom group WeChat described (push's group sync) keeps WeChat's name
+// and owner: the file can neither rename a group nor hand it over, and its
+// tasks must go to its real owner. The diff notes where the file differs;
+// a group the file gives no name or owner keeps what was learned.
+func TestApplyKeepsWhatWeChatSays(t *testing.T) {
+	tb := dynamotest.NewTable(t, clock.NewManual(applyNow))
+	ctx := context.Background()
+	file := `
+accounts: [{id: wc, kind: wecom}]
+groups:
+  - {id: g1, account: wc, purpose: general, name: 一群, owner: lin}
+  - {id: g2, account: wc, purpose: general}
+`
+	apply(t, tb, mustParse(t, file), false)
+	for id, owner := range map[string]string{"g1": "zhou", "g2": "chen"} {
+		if _, err := (dynamo.Catalog{Table: tb}).UpdateGroup(ctx, id, func(g *qunyun.Group, _ bool) error {
+			g.Name, g.OwnerID, g.SyncedAt = "WeChat 的"+id, owner, applyNow
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := apply(t, tb, mustParse(t, file), false)
+	if !d.Empty() {
+		t.Errorf("apply after a sync changes %v", d.Changes)
+	}
+	notes := strings.Join(d.Notes, "\n")
+	for _, want := range []string{`group g1: WeChat says name "WeChat 的g1" (read 2026-11-22), the file "一群"; WeChat's is kept`,
+		`group g1: WeChat says owner "zhou" (read 2026-11-22), the file "lin"; WeChat's is kept`} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes\n%s\nwant\n%s", notes, want)
+		}
+	}
+	if strings.Contains(notes, "g2") {
+		t.Errorf("notes about g2, which the file leaves to WeChat:\n%s", notes)
+	}
+	g, _, _ := dynamo.Catalog{Table: tb}.Group(ctx, "g1")
+	if g.OwnerID != "zhou" || g.Name != "WeChat 的g1" || g.SyncedAt.IsZero() {
+		t.Errorf("g1 after apply: %+v", g)
+	}
+}

@@ -43,8 +43,23 @@ func check(ix *index, f *File) Problems {
 
 	c.timeZone(f.Defaults.TimeZone, "defaults", "timeZone")
 	c.caps(f.Defaults.Caps, "defaults", "caps")
+	robots := map[string]int{} // account/webhook → the group that has it
 	for i, g := range f.Groups {
 		c.group(g, "groups", strconv.Itoa(i))
+		if g.Webhook == "" {
+			continue
+		}
+		at := []string{"groups", strconv.Itoa(i), "webhook"}
+		if k, ok := c.kinds[g.AccountID]; ok && k != qunyun.ChannelWeComBot {
+			c.add(fmt.Sprintf("account %q is %s; a group robot's webhook belongs to a group of a wecom-bot account", g.AccountID, k), at...)
+		}
+		// A robot posts into the one group it was added to.
+		key := g.AccountID + "/" + g.Webhook
+		if first, dup := robots[key]; dup {
+			c.add(fmt.Sprintf("webhook %q is already group %s's (groups[%d]); expected each group its own robot", g.Webhook, f.Groups[first].ID, first), at...)
+			continue
+		}
+		robots[key] = i
 	}
 	for i, ct := range f.Contents {
 		c.content(ct, "contents", strconv.Itoa(i))

@@ -8,8 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
 // Op is what a Change does to one record.
@@ -64,6 +66,10 @@ func (c Change) String() string {
 		parts[i] = f
 		from, okFrom := c.From[f]
 		to, okTo := c.To[f]
+		if c.Op == Create && okTo {
+			parts[i] = fmt.Sprintf("%s: %s", f, plain(to, true))
+			continue
+		}
 		if okFrom || okTo {
 			parts[i] = fmt.Sprintf("%s: %s → %s", f, plain(from, okFrom), plain(to, okTo))
 		}
@@ -142,7 +148,9 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	add(hostRecords.diff(have.hosts, c.Hosts))
 	add(staffRecords.diff(have.staff, c.Staff))
 	groups, wantGroups := groupRecords(c.Groups)
-	add(groups.diff(have.groups, wantGroups))
+	groupChanges, groupsGone := groups.diff(have.groups, wantGroups)
+	add(showWebhooks(groupChanges, wantGroups), groupsGone)
+	d.Notes = append(d.Notes, wechatNotes(have.groups, wantGroups)...)
 	members, err := diffMembers(ctx, t, c, have.staff, have.groups, prune)
 	if err != nil {
 		return nil, err
@@ -241,6 +249,54 @@ func normaliseTimes(m map[string]any) {
 			}
 		}
 	}
+}
+
+func orKeep(have, want string) string {
+	if have != "" {
+		return have
+	}
+	return want
+}
+
+// wechatNotes says where the file names a WeCom group differently, or
+// gives it another owner, than WeChat does: apply keeps WeChat's.
+func wechatNotes(have []qunyun.Group, want []qunyun.Group) []string {
+	stored := make(map[string]qunyun.Group, len(have))
+	for _, g := range have {
+		stored[g.ID] = g
+	}
+	var notes []string
+	for _, w := range want {
+		h, ok := stored[w.ID]
+		if !ok || h.SyncedAt.IsZero() {
+			continue
+		}
+		for _, f := range []struct{ what, file, wechat string }{{"name", w.Name, h.Name}, {"owner", w.OwnerID, h.OwnerID}} {
+			if f.file != "" && f.wechat != "" && f.file != f.wechat {
+				notes = append(notes, fmt.Sprintf("group %s: WeChat says %s %q (read %s), the file %q; WeChat's is kept",
+					w.ID, f.what, f.wechat, h.SyncedAt.Format(time.DateOnly), f.file))
+			}
+		}
+	}
+	return notes
+}
+
+// showWebhooks names the robot of each new group in its create line, as
+// an update line names a changed one: which robot posts into which group
+// is what an operator must check. The name only: the URL and its key are
+// in the account's sending half, never in the file or the table.
+func showWebhooks(changes []Change, want []qunyun.Group) []Change {
+	robot := make(map[string]string, len(want))
+	for _, g := range want {
+		robot[g.ID] = g.Webhook
+	}
+	for i, c := range changes {
+		if c.Op == Create && robot[c.ID] != "" {
+			changes[i].Fields = []string{"webhook"}
+			changes[i].To = map[string]any{"webhook": robot[c.ID]}
+		}
+	}
+	return changes
 }
 
 // Apply writes the changes in order, calling progress after each. It stops

@@ -167,6 +167,17 @@ accounts: [{id: oa1, kind: oa}]
 groups:
   - {id: g1, purpose: fan, account: oa1}
 `, "x.yaml:4:37: groups[0].account: account \"oa1\" is an Official Account"},
+		{"robot webhook on a relay group", `
+accounts: [{id: r1, kind: relay}]
+groups:
+  - {id: g1, purpose: fan, account: r1, webhook: g1-robot}
+`, "x.yaml:4:50: groups[0].webhook: account \"r1\" is relay; a group robot's webhook belongs to a group of a wecom-bot account"},
+		{"one robot for two groups", `
+accounts: [{id: b1, kind: wecom-bot}]
+groups:
+  - {id: g1, purpose: fan, account: b1, webhook: kitchen}
+  - {id: g2, purpose: fan, account: b1, webhook: kitchen}
+`, "x.yaml:5:50: groups[1].webhook: webhook \"kitchen\" is already group g1's (groups[0]); expected each group its own robot"},
 		{"yaml syntax", "version: 1\ngroups:\n  - id: g1\n    purpose: fan: x\n", "x.yaml:4:1: YAML: mapping values are not allowed"},
 		{"secret in an account", `
 accounts:

@@ -215,9 +215,19 @@ func splitRuleKey(key string) (account, id string) {
 // group WeChat dismissed.
 func MergeGroup(have, want qunyun.Group, paused bool) qunyun.Group {
 	g := want
-	g.Noisy, g.MemberCount, g.UpdatedAt = have.Noisy, have.MemberCount, have.UpdatedAt
+	g.Noisy, g.MemberCount, g.UpdatedAt, g.SyncedAt = have.Noisy, have.MemberCount, have.UpdatedAt, have.SyncedAt
 	if g.CreatedAt.IsZero() {
 		g.CreatedAt = have.CreatedAt
+	}
+	// A name and owner WeChat gave (a WeCom group read with groupchat/get)
+	// are WeChat's: the file cannot rename a group or hand it over, and its
+	// tasks can only go to its real owner (wechatNotes says where they
+	// differ). The file saying nothing keeps what was learned.
+	if !have.SyncedAt.IsZero() || g.Name == "" {
+		g.Name = orKeep(have.Name, g.Name)
+	}
+	if !have.SyncedAt.IsZero() || g.OwnerID == "" {
+		g.OwnerID = orKeep(have.OwnerID, g.OwnerID)
 	}
 	g.State = have.State
 	switch {

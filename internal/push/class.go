@@ -22,10 +22,19 @@ const (
 	// WelcomeDeadline outlasts a night's quiet hours (default 22:00–08:00),
 	// so a member who joins at night is welcomed in the morning.
 	WelcomeDeadline = 12 * time.Hour
+	// ReplyDeadline: an answer to a member's message is worth posting only
+	// while the conversation it answers is still on screen.
+	ReplyDeadline = 10 * time.Minute
 )
 
 // journeySlot is the slot prefix of welcome and journey steps.
 const journeySlot = "journey:"
+
+// welcome reports whether d is a welcome: a journey step of the day the
+// member joined (later steps are the rest of the journey).
+func welcome(d qunyun.Delivery) bool {
+	return strings.HasPrefix(d.Slot, journeySlot+"day0:")
+}
 
 // ClassOf derives what a delivery is for from its source, target and
 // slot: the one place where these strings mean a class.
@@ -37,6 +46,8 @@ func ClassOf(d qunyun.Delivery) qunyun.DeliveryClass {
 		return qunyun.ClassAlert
 	case d.TargetKind == qunyun.TargetStaff:
 		return qunyun.ClassStaff
+	case d.Source == qunyun.SourceReply:
+		return qunyun.ClassReply
 	case d.Source == qunyun.SourceSession:
 		return qunyun.ClassSession
 	case strings.HasPrefix(d.Slot, journeySlot):
@@ -73,6 +84,8 @@ func (s *Service) defaultDeadline(d qunyun.Delivery, g *qunyun.Group) time.Time 
 		return d.At.Add(SessionDeadline)
 	case qunyun.ClassWelcome:
 		return d.At.Add(WelcomeDeadline)
+	case qunyun.ClassReply:
+		return d.At.Add(ReplyDeadline)
 	case qunyun.ClassContent:
 		// A daily slot is about its day: lunch tips are stale at dinner.
 		loc := qunyun.LoadLocation("")
@@ -108,6 +121,8 @@ func budget(d qunyun.Delivery, g *qunyun.Group, caps qunyun.Caps, local time.Tim
 		want = append(want, capWant{qunyun.GroupDayCap(g.ID, date), caps.DailyMax, 48 * time.Hour, qunyun.ReasonDailyCap})
 	case qunyun.ClassSession:
 		want = append(want, capWant{qunyun.GroupSessionDayCap(g.ID, date), caps.SessionMax, 48 * time.Hour, qunyun.ReasonSessionCap})
+	case qunyun.ClassReply:
+		want = append(want, capWant{qunyun.GroupReplyDayCap(g.ID, date), qunyun.DefaultReplyMax, 48 * time.Hour, qunyun.ReasonReplyCap})
 	}
 	if customerGroup {
 		max := DaysIn(local)
@@ -123,6 +138,13 @@ func budget(d qunyun.Delivery, g *qunyun.Group, caps qunyun.Caps, local time.Tim
 // the month) that SOP content leaves to sessions and alerts: a third. The
 // counter is shared, so together they never pass the platform's cap.
 func MonthReserve(t time.Time) int { return DaysIn(t) / 3 }
+
+// quietHolds reports whether a group's quiet hours may hold delivery d
+// back: not an urgent one (a moderation alert), and not a reply, which
+// answers a member who has just written in the group.
+func quietHolds(d qunyun.Delivery) bool {
+	return !d.Urgent && ClassOf(d) != qunyun.ClassReply
+}
 
 // healthHolds says whether a group's health flags hold back delivery d.
 // Flags advise: only SOP content is thinned, as the group's OnNoisy says

@@ -25,6 +25,7 @@ func TestClassOf(t *testing.T) {
 		{qunyun.Delivery{Source: "p-lunch", Slot: "2026-11-23T03:00:00Z", TargetKind: qunyun.TargetGroup}, qunyun.ClassContent},
 		{qunyun.Delivery{Source: qunyun.SourceContest, TargetKind: qunyun.TargetMember}, qunyun.ClassContent},
 		{qunyun.Delivery{Source: "p-lunch", Class: qunyun.ClassWelcome}, qunyun.ClassWelcome},
+		{qunyun.Delivery{Source: qunyun.SourceReply, TargetKind: qunyun.TargetGroup}, qunyun.ClassReply},
 	}
 	for _, c := range cases {
 		if got := push.ClassOf(c.d); got != c.want {

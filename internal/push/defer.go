@@ -32,21 +32,23 @@ func (s *Service) skip(ctx context.Context, it *qunyun.DeliveryRecord, reason st
 	return nil
 }
 
-// requeue turns a task withdrawn at the start of quiet hours back into a
-// claim deferred until they end: the withdrawal was read back unsent, so
-// the owner can no longer post the old task, and the morning's run makes
-// a new one. The caps of the old task are given back.
-func (s *Service) requeue(ctx context.Context, it *qunyun.DeliveryRecord, until time.Time, out *Outcome) error {
+// requeue turns a withdrawn task back into a claim deferred until until,
+// with reason: at the start of quiet hours until they end (the morning's
+// run makes a new task), or for a group's new owner at once. The withdrawal
+// was read back unsent, so the old task can no longer be posted. The caps
+// of the old task are given back.
+func (s *Service) requeue(ctx context.Context, it *qunyun.DeliveryRecord, until time.Time, reason string, out *Outcome) error {
 	caps := it.Caps
 	changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
-		d.State, d.Reason, d.DeferredUntil = qunyun.DeliveryClaimed, qunyun.ReasonQuietHours, until
-		d.TaskID, d.SendStartedAt, d.Caps = "", time.Time{}, nil
+		d.State, d.Reason, d.DeferredUntil = qunyun.DeliveryClaimed, reason, until
+		d.TaskID, d.Sender, d.SendStartedAt, d.Caps = "", "", time.Time{}, nil
 		d.Reminders, d.LastRemindedAt = 0, time.Time{}
 		d.WithdrawnAt, d.WithdrawFailedAt = time.Time{}, time.Time{}
 	})
 	if err != nil || !changed {
 		return err
 	}
+	s.reclaimed(it.Delivery)
 	out.add(func(o *Outcome) { o.Deferred++ })
 	return s.releaseCaps(ctx, it.ID, caps)
 }

@@ -242,10 +242,13 @@ func (s *Service) resolveStale(ctx context.Context, cat *catalog, it qunyun.Deli
 	}
 	now := s.now()
 	if !it.SendStartedAt.IsZero() {
-		if now.Sub(it.SendStartedAt) >= s.staleAfter() {
-			return s.markUnknown(ctx, &it, qunyun.ReasonCrashed, out)
+		if now.Sub(it.SendStartedAt) < s.staleAfter() {
+			return nil
 		}
-		return nil
+		if s.deduplicates(ctx, cat, it) {
+			return s.resendLater(ctx, &it, out)
+		}
+		return s.markUnknown(ctx, &it, qunyun.ReasonCrashed, out)
 	}
 	if now.Sub(it.UpdatedAt) < s.staleAfter() || now.Before(it.DeferredUntil) {
 		return nil
@@ -331,7 +334,7 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *qunyun.DeliveryReco
 	switch {
 	case sendErr == nil && taskID != "":
 		_, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
-			d.State, d.TaskID = qunyun.DeliveryTaskCreated, taskID
+			d.State, d.TaskID, d.Sender = qunyun.DeliveryTaskCreated, taskID, to.Sender
 		})
 		if err == nil {
 			out.add(func(o *Outcome) { o.Tasks++ })
@@ -345,6 +348,11 @@ func (s *Service) run(ctx context.Context, cat *catalog, it *qunyun.DeliveryReco
 		// Certainly not out: release it for a later invocation.
 		s.log().Warn("send deferred", "delivery", d.ID, "err", sendErr)
 		return s.retryLater(ctx, it, retryReason(sendErr), out)
+	case wechatapi.Resendable(sendErr):
+		// Maybe out, but the bridge posts each delivery id at most once:
+		// the same post under the same id cannot appear twice.
+		s.log().Warn("bridge did not answer; posting again later under the same id", "delivery", d.ID, "err", sendErr)
+		return s.resendLater(ctx, it, out)
 	case wechatapi.IsAPIError(sendErr) || qunyun.ErrorCode(sendErr) == qunyun.EINVALID:
 		// WeChat answered with an errcode, or we never sent: nothing is out.
 		s.log().Warn("send refused", "delivery", d.ID, "err", sendErr)
@@ -374,8 +382,53 @@ func (s *Service) retryLater(ctx context.Context, it *qunyun.DeliveryRecord, rea
 	if err != nil || !changed {
 		return err
 	}
+	s.reclaimed(it.Delivery)
 	out.add(func(o *Outcome) { o.Deferred++ })
 	return s.releaseCaps(ctx, it.ID, caps)
+}
+
+// resendBackoff is the wait before posting again after the n-th post (n ≥ 1)
+// that got no answer: 1, 2, 4, 8, 16 minutes, then every 30.
+func resendBackoff(n int) time.Duration {
+	if n > 5 {
+		return 30 * time.Minute
+	}
+	return time.Minute << (n - 1)
+}
+
+// resendLater schedules another post of a delivery whose channel dropped
+// the answer but deduplicates by delivery id (deduplicates): claimed
+// again, deferred by resendBackoff, its caps given back until that run
+// reserves them anew. Once the next post would come at or after its
+// deadline, it fails unavailable: the bridge stayed down.
+func (s *Service) resendLater(ctx context.Context, it *qunyun.DeliveryRecord, out *Outcome) error {
+	next := s.now().Add(resendBackoff(it.Resends + 1))
+	deadline := it.Deadline
+	if deadline.IsZero() {
+		deadline = it.At.Add(s.retryWindow())
+	}
+	if !next.Before(deadline) {
+		return s.finish(ctx, it, qunyun.DeliveryFailed, qunyun.ReasonUnavailable, out)
+	}
+	caps := it.Caps
+	changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
+		d.SendStartedAt, d.Caps, d.Reason, d.DeferredUntil = time.Time{}, nil, qunyun.ReasonUnavailable, next
+		d.Resends++
+	})
+	if err != nil || !changed {
+		return err
+	}
+	s.reclaimed(it.Delivery)
+	out.add(func(o *Outcome) { o.Deferred++ })
+	return s.releaseCaps(ctx, it.ID, caps)
+}
+
+// deduplicates reports whether the channel of delivery it posts each
+// delivery id at most once (a relay bridge, by its protocol), so a post
+// whose outcome is unknown may be made again instead of left unknown.
+func (s *Service) deduplicates(ctx context.Context, cat *catalog, it qunyun.DeliveryRecord) bool {
+	a, err := cat.account(ctx, it.AccountID)
+	return err == nil && a != nil && a.Kind == qunyun.ChannelRelay
 }
 
 // route picks the account, channel and address for a delivery, or a skip
@@ -414,14 +467,27 @@ func (s *Service) route(ctx context.Context, cat *catalog, d qunyun.Delivery, g 
 				}
 			}
 		case qunyun.ChannelWeComBot:
-			if a.Webhook != "" {
+			// A robot posts into the one group it was added to: the
+			// group names its own, and a group without one has no way in.
+			if to.Webhook = robotWebhook(*a, g); to.Webhook != "" {
 				ch = s.Channels.Robot
+			} else if a.Webhook != "" {
+				s.log().Warn("a wecom-bot account's single webhook is no longer used: name the group's robot in community.yaml (webhook) and put its URL under the account's sending webhooks",
+					"account", a.ID, "group", d.GroupID)
 			}
 		case qunyun.ChannelRelay:
 			ch = s.Channels.Relay
+			to.Mentions, to.ReplyTo = d.Mentions, d.ReplyTo
 		}
 	case qunyun.TargetMember:
 		switch a.Kind {
+		case qunyun.ChannelRelay:
+			// A bridge posts in groups only: a member's welcome is said in
+			// the group they joined, to them by name.
+			if welcome(d) && d.GroupID != "" {
+				ch = s.Channels.Relay
+				to.ID, to.Mentions = d.GroupID, []string{d.TargetID}
+			}
 		case qunyun.ChannelOA:
 			ch = s.Channels.CustomerService
 		case qunyun.ChannelWeCom:
@@ -435,6 +501,15 @@ func (s *Service) route(ctx context.Context, cat *catalog, d qunyun.Delivery, g 
 		return nil, nil, to, qunyun.ReasonNoChannel, nil
 	}
 	return a, ch, to, "", nil
+}
+
+// robotWebhook is the URL of group g's own robot, "" when it names none or
+// the account's sending half does not hold the one it names.
+func robotWebhook(a qunyun.Account, g *qunyun.Group) string {
+	if g == nil || g.Webhook == "" {
+		return ""
+	}
+	return a.Webhooks[g.Webhook]
 }
 
 func hasTag(tags []string, tag string) bool {
@@ -607,7 +682,7 @@ func (s *Service) checkPolicies(ctx context.Context, it *qunyun.DeliveryRecord, 
 		loc, caps = g.Location(), g.EffectiveCaps()
 	}
 	local := now.In(loc)
-	if !d.Urgent && InQuietHours(local, caps) {
+	if quietHolds(d) && InQuietHours(local, caps) {
 		// Held back until the quiet hours end, if it is still worth sending
 		// then; skip (below) defers it rather than skipping it.
 		next := QuietEnd(local, caps)

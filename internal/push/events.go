@@ -75,6 +75,15 @@ func (s *Service) HandleEvent(ctx context.Context, detailType string, detail jso
 		jobs = js
 	case qunyun.EventLinkOpened:
 		return &Outcome{}, nil // the callback already recorded the open; nothing to send
+	case qunyun.EventGroupSyncRequested:
+		var r qunyun.GroupSyncRequest
+		if err := decodeDetail(detail, &r); err != nil {
+			return nil, err
+		}
+		if r.GroupID == "" {
+			return nil, qunyun.Errorf(qunyun.EINVALID, "GroupSyncRequested %s: group is required", r.ID)
+		}
+		return &Outcome{}, s.handleSyncRequest(ctx, cat, r)
 	default:
 		return nil, qunyun.Errorf(qunyun.EINVALID, "push: unexpected detail-type %q", detailType)
 	}
@@ -157,12 +166,13 @@ func requestJob(r qunyun.DeliveryRequest, at time.Time) (job, error) {
 	if (r.ContentID == "") == (r.Content == nil) {
 		return bad("give exactly one of content (an id) and inline")
 	}
-	if r.Content != nil && strings.TrimSpace(r.Content.Text+r.Content.URL+r.Content.MediaID) == "" {
+	if r.Content != nil && strings.TrimSpace(r.Content.Text+r.Content.URL+r.Content.MediaID+r.Content.PicURL) == "" {
 		return bad("inline content is empty")
 	}
 	d := qunyun.Delivery{
 		ID: r.ID, Source: r.Source, TargetKind: r.TargetKind, TargetID: r.TargetID, GroupID: r.GroupID,
 		AccountID: r.AccountID, ContentID: r.ContentID, At: at, Urgent: r.Urgent, Deadline: r.Deadline,
+		Mentions: r.Mentions, ReplyTo: r.ReplyTo,
 	}
 	if r.Content != nil && d.ContentID == "" {
 		d.ContentID = r.Content.ID

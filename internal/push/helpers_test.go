@@ -78,9 +78,14 @@ type env struct {
 	sbx   *sandbox.Server
 	oaURL string
 	wcURL string
-	// relay is a bridge's webhook: it checks the signature and counts posts.
+	// relay is a bridge's webhook: it checks the signature, counts and
+	// keeps the posts it takes, and answers relayDown's status instead
+	// while that is set (-1: drops the connection unanswered).
 	relayURL   string
 	relayPosts atomic.Int64
+	relayDown  atomic.Int64
+	relayMu    sync.Mutex
+	relayGot   []wechatapi.RelayMessage
 	bus        *recBus
 	metrics    *syncbuf.Buffer
 	svc        *push.Service
@@ -102,7 +107,21 @@ func newEnv(t testing.TB, start time.Time) *env {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
+		switch down := e.relayDown.Load(); {
+		case down == -1:
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		case down != 0:
+			w.WriteHeader(int(down))
+			return
+		}
 		e.relayPosts.Add(1)
+		var m wechatapi.RelayMessage
+		json.Unmarshal(body, &m)
+		e.relayMu.Lock()
+		e.relayGot = append(e.relayGot, m)
+		e.relayMu.Unlock()
 	}))
 	t.Cleanup(relaySrv.Close)
 	e.relayURL = relaySrv.URL
@@ -110,10 +129,23 @@ func newEnv(t testing.TB, start time.Time) *env {
 	return e
 }
 
+// relayed returns the posts the bridge took, oldest first.
+func (e *env) relayed() []wechatapi.RelayMessage {
+	e.relayMu.Lock()
+	defer e.relayMu.Unlock()
+	return append([]wechatapi.RelayMessage(nil), e.relayGot...)
+}
+
 // newService returns another service on the same table and sandbox, as a
 // second Lambda process would be.
 func (e *env) newService() *push.Service {
-	bot := qunyun.Account{ID: "bot", Kind: qunyun.ChannelWeComBot, Token: "t", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", Webhook: e.wcURL + "/cgi-bin/webhook/send?key=robot1"}
+	// The bot's group robots, one per group: robot-<name> is the key of the
+	// robot a group's webhook <name> names.
+	bot := qunyun.Account{ID: "bot", Kind: qunyun.ChannelWeComBot, Token: "t", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		Webhooks: map[string]string{}}
+	for _, name := range []string{"learning", "kitchen", "garden"} {
+		bot.Webhooks[name] = e.wcURL + "/cgi-bin/webhook/send?key=robot-" + name
+	}
 	relay := qunyun.Account{ID: "relay", Kind: qunyun.ChannelRelay, HMACKey: relayKey, Webhook: e.relayURL}
 	dir, err := accounts.NewStatic([]qunyun.Account{wecom, oa, bot, relay})
 	if err != nil {
@@ -127,7 +159,7 @@ func (e *env) newService() *push.Service {
 		Now:     e.clk.Now,
 	}
 	return &push.Service{
-		Store: pushStores(e.tb), Accounts: dir, Channels: push.NewChannels(client), Tasks: client, Bus: e.bus,
+		Store: pushStores(e.tb), Accounts: dir, Channels: push.NewChannels(client), Tasks: client, GroupChats: client, Bus: e.bus,
 		Metrics: &metrics.Emitter{W: e.metrics, Dimensions: map[string]string{"Stage": "test"}, Now: e.clk.Now},
 		Clock:   e.clk, PublicBaseURL: publicBase,
 	}

@@ -25,10 +25,17 @@
 //
 // Channels: a group of a WeCom account is a customer group (a task the
 // owner confirms: task_created → sent / not_sent / expired, reminded at most
-// 3 times in 24 h) unless tagged "internal" (appchat); a wecom-bot account
-// posts through its robot webhook, a relay account through its bridge. A
-// member of an OA gets a customer-service message, of WeCom a 1:1 task; staff
-// get WeCom app messages. Anything else is skipped with no_channel.
+// 3 times in 24 h) unless tagged "internal" (appchat); a group of a
+// wecom-bot account gets the posts of its own robot (the webhook the group
+// names), a relay account's through its bridge (posted again under the same
+// id while the bridge does not answer: it deduplicates). A member of an OA
+// gets a customer-service message, of WeCom a 1:1 task, of a relay group
+// their welcome in the group; staff get WeCom app messages. Anything else
+// is skipped with no_channel.
+//
+// Push also reads WeCom customer groups from WeChat (groupsync.go), on the
+// callback's GroupSyncRequested and every night: a group's owner is who
+// confirms its tasks, and an owner change moves its open ones.
 //
 // Every invocation emits DeliveriesSent, TasksCreated, DeliveriesSkipped,
 // DeliveriesFailed and DeliveriesDeferred, plus DeliveryUnknown when a
@@ -76,7 +83,7 @@ type Channel interface {
 type Channels struct {
 	CustomerGroups  Channel // WeCom customer groups: add_msg_template task
 	InternalGroups  Channel // WeCom internal groups (tag "internal"): appchat
-	Robot           Channel // a wecom-bot account with a webhook
+	Robot           Channel // a wecom-bot group's own robot (Target.Webhook)
 	Relay           Channel // a relay account
 	Staff           Channel // WeCom app messages to staff
 	CustomerService Channel // OA customer-service messages
@@ -113,10 +120,18 @@ type Stores struct {
 	Log        Log
 	Links      Links
 	Moderation Moderation
+	Membership Membership
+}
+
+// Membership recounts a group's members after a WeCom group sync wrote
+// them as WeChat lists them (dynamo.Membership).
+type Membership interface {
+	RecountMembers(ctx context.Context, groupID string) (n int, changed bool, err error)
 }
 
 // Catalog is what push reads of the community: groups, members, plans
-// and contents (dynamo.Catalog).
+// and contents, and the groups and members a WeCom group sync corrects
+// (dynamo.Catalog).
 type Catalog interface {
 	Content(ctx context.Context, id string) (qunyun.Content, bool, error)
 	Group(ctx context.Context, id string) (qunyun.Group, bool, error)
@@ -124,6 +139,10 @@ type Catalog interface {
 	Groups(ctx context.Context) ([]qunyun.Group, error)
 	Members(ctx context.Context, groupID string) ([]qunyun.Member, error)
 	Plans(ctx context.Context) ([]qunyun.Plan, error)
+	// What the group sync writes: members WeChat lists or no longer lists,
+	// then the group's name and owner (Membership recounts its members).
+	UpdateMember(ctx context.Context, groupID, memberID string, fn func(m *qunyun.Member, found bool) error) (qunyun.Member, error)
+	UpdateGroup(ctx context.Context, id string, fn func(g *qunyun.Group, found bool) error) (qunyun.Group, error)
 }
 
 // Deliveries is the delivery state machine's store: claims, conditional
@@ -174,9 +193,11 @@ type Service struct {
 	Accounts accounts.Directory
 	Channels Channels
 	Tasks    TaskAPI
-	Bus      Publisher
-	Metrics  *metrics.Emitter
-	Clock    clock.Clock
+	// GroupChats reads WeCom customer groups (nil: no group sync).
+	GroupChats GroupChats
+	Bus        Publisher
+	Metrics    *metrics.Emitter
+	Clock      clock.Clock
 	// PublicBaseURL is where tracked links point (${PUBLIC_BASE_URL}/r/<code>).
 	PublicBaseURL string
 	// StaffAccount is the WeCom app that messages staff when the group's own

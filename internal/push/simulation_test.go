@@ -36,6 +36,7 @@ func demoCatalog(e *env) []qunyun.Group {
 		// A WeCom customer group for the newcomer journey (1:1 tasks).
 		g("g-newcomers", "wc", "小满新人群", qunyun.PurposeGeneral, []string{"新人"}, "owner-lin", qunyun.Caps{}),
 	}
+	groups[9].Webhook = "learning" // its robot
 	for _, gr := range groups {
 		if err := (dynamo.Catalog{Table: e.tb}).PutGroup(e.ctx, gr); err != nil {
 			e.t.Fatal(err)

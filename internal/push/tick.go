@@ -130,6 +130,9 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	if err := s.sweep(ctx, cat, scheduled, rep.Deliveries > 0 || quiet, quiet, view.groups, rep.Outcome); err != nil {
 		s.log().Error("sweep of open deliveries failed", "err", err)
 	}
+	if err := s.syncNight(ctx, cat, scheduled); err != nil {
+		s.log().Warn("nightly group sync: some groups were not read", "err", err)
+	}
 	// An idle minute needs no record: a container that starts from an
 	// older cursor finds the same minutes idle. Write it after work, and
 	// now and then, so a cold start has little to look through.
@@ -416,7 +419,11 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it *qunyun.Deliv
 		last = it.SendStartedAt
 	}
 	remindDue := !quiet && it.Reminders < qunyun.MaxTaskReminders && clock.Sub(last) >= s.remindEvery()
-	if !expiring && !remindDue && !quiet && !poll {
+	// Only the member a task was made for can post it: a group that has
+	// changed hands (groupsync.go) gets its open tasks made again for its
+	// new owner.
+	moved := it.TargetKind == qunyun.TargetGroup && g != nil && it.Sender != "" && g.OwnerID != "" && g.OwnerID != it.Sender
+	if !expiring && !remindDue && !quiet && !moved && !poll {
 		return nil
 	}
 	a, err := cat.account(ctx, it.AccountID)
@@ -432,9 +439,9 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it *qunyun.Deliv
 	if a == nil {
 		return s.accountMissing(ctx, it, expiring, poll, out)
 	}
-	sender := ""
-	if g != nil {
-		sender = g.OwnerID
+	sender := it.Sender
+	if sender == "" && g != nil {
+		sender = g.OwnerID // a task made before tasks kept their sender
 	}
 	if expiring || quiet {
 		var reason string
@@ -455,6 +462,11 @@ func (s *Service) followTask(ctx context.Context, cat *catalog, it *qunyun.Deliv
 			}
 		}
 		return s.withdrawTask(ctx, it, *a, sender, reason, resume, out) // withdraw.go
+	}
+	if moved {
+		// Made again for the new owner as soon as the old task is read back
+		// unposted; posted meanwhile, it is sent.
+		return s.withdrawTask(ctx, it, *a, sender, qunyun.ReasonOwnerChanged, clock, out)
 	}
 	results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender)
 	if err != nil {

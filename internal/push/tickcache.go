@@ -28,8 +28,9 @@ import (
 //   - a sweep partition (yesterday's or today's claims or open tasks) found
 //     empty is read again after SweepIdle, or at once when this tick sent
 //     something, a group's quiet hours begin or this container held a
-//     claim for later (heldClaim), so a task, stale or held claim made by
-//     another container is followed at most SweepIdle late;
+//     claim for later (heldClaim) or left one to run again (reclaimed), so
+//     a task, stale or held claim made by another container is followed at
+//     most SweepIdle late;
 //   - of the open tasks a tick reads those due for polling, and follows
 //     the reminders and ends it remembers from their last read
 //     (tasksweep.go): one another container made is first read at its
@@ -57,6 +58,10 @@ type tickMemory struct {
 	// poll minute, by delivery id (tasksweep.go).
 	tasksAt, tasksAllAt time.Time
 	soon                map[string]soonTask
+	// syncNext is when the nightly group sync next looks at the groups;
+	// syncTried the local date each group was last tried (groupsync.go).
+	syncNext  time.Time
+	syncTried map[string]string
 }
 
 type sweepKey struct {
@@ -229,6 +234,13 @@ func (s *Service) needSweep(k sweepKey, now time.Time, force bool) bool {
 	defer s.memory.mu.Unlock()
 	at, ok := s.memory.emptyAt[k]
 	return !ok || now.Sub(at) >= SweepIdle || now.Before(at)
+}
+
+// reclaimed forgets that d's partition of claims was found empty: this
+// container has just left d claimed, to be run again (deferred, to be
+// retried, a task withdrawn for a new owner), so the next sweeps read it.
+func (s *Service) reclaimed(d qunyun.Delivery) {
+	s.swept(sweepKey{qunyun.DeliveryDate(d), qunyun.DeliveryClaimed}, time.Time{}, false)
 }
 
 // sweptEmpty records whether a sweep partition was found empty at now.

@@ -31,7 +31,8 @@ const sweepMargin = 10 * time.Minute
 // withdrawTask ends task it (account a, owner sender). reason says why, as
 // the expired delivery records it: its deadline passed (expired), the quiet
 // hours began (quiet_hours), or "" for TaskExpiry. With resume set, a task
-// known withdrawn is deferred until then instead of expired.
+// known withdrawn is deferred until then instead of expired, with reason:
+// the quiet hours' end, or at once for a group's new owner (owner_changed).
 func (s *Service) withdrawTask(ctx context.Context, it *qunyun.DeliveryRecord, a qunyun.Account, sender, reason string, resume time.Time, out *Outcome) error {
 	// The owner may have acted since the last look: nothing to withdraw.
 	results, lookErr := s.Tasks.GroupMsgSendResult(ctx, a, it.TaskID, sender)
@@ -61,7 +62,7 @@ func (s *Service) withdrawTask(ctx context.Context, it *qunyun.DeliveryRecord, a
 		return s.finish(ctx, it, st, "", out)
 	}
 	if !resume.IsZero() {
-		return s.requeue(ctx, it, resume, out)
+		return s.requeue(ctx, it, resume, reason, out)
 	}
 	return s.finish(ctx, it, qunyun.DeliveryExpired, reason, out)
 }

@@ -38,8 +38,15 @@ type Account struct {
 	Secret         string  `json:"secret,omitempty"`
 	AgentID        string  `json:"agentId,omitempty"`
 	HMACKey        string  `json:"hmacKey,omitempty"` // relay
-	// Webhook is where outbound relay messages or group-robot messages go.
+	// Webhook is where a relay account's outbound messages go: the
+	// bridge's webhook. (A wecom-bot account's single webhook, from before
+	// robots belonged to groups, is no longer used: see Webhooks.)
 	Webhook string `json:"webhook,omitempty"`
+	// Webhooks are a wecom-bot account's group robots by name: each URL
+	// (which holds the robot's key) posts into the one group the robot was
+	// added to, the group whose community.yaml `webhook` names it. They are
+	// sending secrets, kept with the account's sending half.
+	Webhooks map[string]string `json:"webhooks,omitempty"`
 }
 
 // ReceiveID is the id WeChat appends to every encrypted message for this

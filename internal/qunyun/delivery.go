@@ -62,8 +62,10 @@ type Delivery struct {
 	// with it set and never confirmed may have gone out, so it becomes
 	// unknown rather than being sent again.
 	SendStartedAt time.Time `json:"sendStartedAt,omitzero" dynamodbav:"sendStartedAt,omitempty"`
-	// TaskID is the WeCom msgid of a customer-group task (task_created).
+	// TaskID is the WeCom msgid of a customer-group task (task_created);
+	// Sender the member it was made for, who alone can confirm it.
 	TaskID string `json:"taskId,omitempty" dynamodbav:"taskId,omitempty"`
+	Sender string `json:"sender,omitempty" dynamodbav:"sender,omitempty"`
 	// Reminders counts remind_groupmsg_send calls; LastRemindedAt the latest.
 	Reminders      int       `json:"reminders,omitempty" dynamodbav:"reminders,omitempty"`
 	LastRemindedAt time.Time `json:"lastRemindedAt,omitzero" dynamodbav:"lastRemindedAt,omitempty"`
@@ -79,6 +81,15 @@ type Delivery struct {
 	// when WeCom accepted the cancel, while the task's outcome is unread.
 	WithdrawFailedAt time.Time `json:"withdrawFailedAt,omitzero" dynamodbav:"withdrawFailedAt,omitempty"`
 	WithdrawnAt      time.Time `json:"withdrawnAt,omitzero" dynamodbav:"withdrawnAt,omitempty"`
+	// Mentions and ReplyTo make a group post a reply (a keyword or check-in
+	// answer, a welcome through a bridge): the members it @s and the id of
+	// the message it answers.
+	Mentions []string `json:"mentions,omitempty" dynamodbav:"mentions,omitempty"`
+	ReplyTo  string   `json:"replyTo,omitempty" dynamodbav:"replyTo,omitempty"`
+	// Resends counts posts to a channel that deduplicates by delivery id
+	// (the relay bridge) that got no answer; each is posted again, under
+	// the same id, after a longer wait, until the deadline.
+	Resends int `json:"resends,omitempty" dynamodbav:"resends,omitempty"`
 }
 
 // Skip and failure reasons a Delivery records (Delivery.Reason), so an
@@ -103,6 +114,10 @@ const (
 	ReasonExpired     = "expired"      // its deadline passed before it could go out (or be confirmed)
 	ReasonSessionCap  = "session_cap"  // the group's daily budget of session messages
 	ReasonSingleHit   = "single_hit"   // a moderation window with one hit: its alert said it all, no summary
+	ReasonReplyCap    = "reply_cap"    // the group's daily budget of replies through a bridge
+	// owner_changed: a customer group's task withdrawn because the group
+	// has a new owner; made again for them (while claimed).
+	ReasonOwnerChanged = "owner_changed"
 	// unknown: an unconfirmed WeCom task could not be withdrawn (cancel
 	// refused or unanswered, or its outcome unreadable) in time; the owner
 	// may still post it.
@@ -120,6 +135,7 @@ const (
 	ClassStaff   DeliveryClass = "staff"   // messages to hosts, owners, moderators: never capped
 	ClassSession DeliveryClass = "session" // a host session's announcements and recap: own budget, no health flag holds them
 	ClassWelcome DeliveryClass = "welcome" // welcomes and journey steps to one member
+	ClassReply   DeliveryClass = "reply"   // a keyword or check-in answer posted through a bridge: its own budget, at once
 	ClassContent DeliveryClass = "content" // SOP plan slots and other campaign messages: the daily cap, health flags
 )
 
@@ -127,6 +143,9 @@ const (
 const (
 	SourceSession = "session"
 	SourceContest = "contest"
+	// SourceReply: the callback's answer to a member's group message that
+	// no passive reply can carry (a relay group's keyword or check-in).
+	SourceReply = "reply"
 )
 
 // TagInternal marks a WeCom group as an internal group the app created:
@@ -139,6 +158,9 @@ const (
 	CSWindowHours         = 48 // OA customer-service window after a user message
 	CSWindowMax           = 5  // messages per window
 	MaxTaskReminders      = 3  // WeCom remind_groupmsg_send per task in 24 h
+	// DefaultReplyMax: replies a group gets through a bridge a local day,
+	// enough for every member of a full punch-card group to check in.
+	DefaultReplyMax = 200
 )
 
 // Final reports whether no further transition can happen from s.
@@ -189,6 +211,13 @@ func GroupDayCap(groupID, localDate string) CapCounter {
 // their own budget, apart from the SOP content of GroupDayCap.
 func GroupSessionDayCap(groupID, localDate string) CapCounter {
 	return CapCounter{"GROUP#" + groupID, "CAP#" + localDate + "#session"}
+}
+
+// GroupReplyDayCap counts replies posted to a group through a bridge on
+// its local date: a budget of their own, which also ends a loop of a bot
+// answering its own posts.
+func GroupReplyDayCap(groupID, localDate string) CapCounter {
+	return CapCounter{"GROUP#" + groupID, "CAP#" + localDate + "#reply"}
 }
 
 // GroupMonthCap counts customer-group tasks in the group's local month.

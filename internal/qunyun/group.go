@@ -92,6 +92,13 @@ type Group struct {
 	MemberCount int         `json:"memberCount,omitempty" yaml:"-" dynamodbav:"memberCount,omitempty"`
 	CreatedAt   time.Time   `json:"createdAt,omitzero" yaml:"createdAt,omitempty" dynamodbav:"createdAt,omitempty"`
 	UpdatedAt   time.Time   `json:"updatedAt,omitzero" yaml:"-" dynamodbav:"updatedAt,omitempty"`
+	// Webhook names the group robot that posts into this group (a group of
+	// a wecom-bot account): the robot's URL and key are in the account's
+	// sending half (Account.Webhooks), never in the table or the file.
+	Webhook string `json:"webhook,omitempty" yaml:"webhook,omitempty" dynamodbav:"webhook,omitempty"`
+	// SyncedAt is when WeChat last described the group (WeCom groupchat/get):
+	// from then on its name, owner and members are WeChat's.
+	SyncedAt time.Time `json:"syncedAt,omitzero" yaml:"-" dynamodbav:"syncedAt,omitempty"`
 }
 
 // NoisyAction is what scoring's noisy flag does to a group's SOP content.

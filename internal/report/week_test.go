@@ -128,13 +128,13 @@ func (w *week) checkSections(t *testing.T, r qunyun.Report, dom string) {
 	}
 	// Skip reasons broken down, each by its name.
 	skips := section("跳过原因")
-	if n := strings.Count(skips, `<tr class="skip">`); n < 2 || n != len(r.Skips) {
-		t.Errorf("%d skip reasons drawn, want every one of %v (at least two)", n, r.Skips)
+	// Since relay groups get their welcomes through the bridge, the day's
+	// skips are the moderation summaries a one-hit window needs none of.
+	if n := strings.Count(skips, `<tr class="skip">`); n < 1 || n != len(r.Skips) {
+		t.Errorf("%d skip reasons drawn, want every one of %v", n, r.Skips)
 	}
-	for _, row := range []string{`<tr class="skip"><td>无需小结</td>`, `<tr class="skip"><td>无法送达</td>`} {
-		if !strings.Contains(skips, row) {
-			t.Errorf("the skip reasons lack %s: %v", row, r.Skips)
-		}
+	if !strings.Contains(skips, `<tr class="skip"><td>无需小结</td>`) {
+		t.Errorf("the skip reasons lack 无需小结: %v", r.Skips)
 	}
 	if strings.Contains(skips, "未登记的原因") {
 		t.Errorf("a skip reason has no name: %v", r.Skips)

@@ -213,7 +213,7 @@ func (sum *Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "tasks confirmed     %d\n", sum.Confirmations)
 	fmt.Fprintf(w, "link opens          %d\n", sum.LinkOpens)
 	fmt.Fprintf(w, "deliveries          %d%s\n", total(sum.Deliveries), states(sum.Deliveries))
-	for _, c := range []qunyun.DeliveryClass{qunyun.ClassAlert, qunyun.ClassStaff, qunyun.ClassSession, qunyun.ClassWelcome, qunyun.ClassContent} {
+	for _, c := range []qunyun.DeliveryClass{qunyun.ClassAlert, qunyun.ClassStaff, qunyun.ClassSession, qunyun.ClassWelcome, qunyun.ClassReply, qunyun.ClassContent} {
 		if m := sum.ByClass[c]; len(m) > 0 {
 			fmt.Fprintf(w, "  %-17s %s\n", c, strings.Trim(states(m), " ()"))
 		}

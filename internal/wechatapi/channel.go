@@ -2,6 +2,7 @@ package wechatapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -16,6 +17,13 @@ type Target struct {
 	Sender string // customer-group tasks: the owner who confirms
 	// DeliveryID is passed to channels that can deduplicate (the relay).
 	DeliveryID string
+	// Webhook is the group robot's webhook URL of the target group (it
+	// holds the robot's key): each robot posts into the one group it is in.
+	Webhook string
+	// Mentions and ReplyTo make a bridge post a reply: the members to @
+	// and the bridge's id of the message it answers.
+	Mentions []string
+	ReplyTo  string
 }
 
 // CustomerGroupTasks sends to WeCom customer groups through add_msg_template.
@@ -53,12 +61,15 @@ func (ch StaffMessages) Send(ctx context.Context, a qunyun.Account, to Target, m
 	return "", ch.Client.MessageSend(ctx, a, to.ID, m)
 }
 
-// Robot posts through the account's group-robot webhook.
+// Robot posts through the target group's own group-robot webhook.
 type Robot struct{ Client *Client }
 
 // Send posts at once.
-func (ch Robot) Send(ctx context.Context, a qunyun.Account, _ Target, m Message) (string, error) {
-	return "", ch.Client.WebhookSend(ctx, a.Webhook, m)
+func (ch Robot) Send(ctx context.Context, _ qunyun.Account, to Target, m Message) (string, error) {
+	if to.Webhook == "" {
+		return "", qunyun.Errorf(qunyun.EINVALID, "group %s has no robot webhook", to.ID)
+	}
+	return "", ch.Client.WebhookSend(ctx, to.Webhook, m)
 }
 
 // CustomerService sends OA customer-service messages to a follower.
@@ -72,16 +83,14 @@ func (ch CustomerService) Send(ctx context.Context, a qunyun.Account, to Target,
 // Relay posts through the account's bridge.
 type Relay struct{ Client *Client }
 
-// Send posts the message with the delivery id, so the bridge can refuse a duplicate.
+// Send posts the message with the delivery id, so the bridge can refuse a
+// duplicate: a post that got no answer comes back Resendable.
 func (ch Relay) Send(ctx context.Context, a qunyun.Account, to Target, m Message) (string, error) {
-	now := ch.Client.Now
-	var t int64
-	if now != nil {
-		t = now().Unix()
+	var at time.Time
+	if ch.Client.Now != nil {
+		at = ch.Client.Now()
 	}
-	return "", ch.Client.RelaySend(ctx, a, RelayMessage{
-		ID: to.DeliveryID, Type: "send", GroupID: to.ID, Kind: string(orKind(m.Kind)), Text: m.linkText(), URL: m.URL, Time: t,
-	})
+	return "", ch.Client.RelaySend(ctx, a, RelayMessageOf(to.DeliveryID, to.ID, m, to.Mentions, to.ReplyTo, at))
 }
 
 func orKind(k qunyun.ContentKind) qunyun.ContentKind {

@@ -3,6 +3,9 @@ package wechatapi
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +29,7 @@ const (
 	pathGroupMsgResult   = "/cgi-bin/externalcontact/get_groupmsg_send_result"
 	pathRemindGroupMsg   = "/cgi-bin/externalcontact/remind_groupmsg_send"
 	pathCancelGroupMsg   = "/cgi-bin/externalcontact/cancel_groupmsg_send"
+	pathGroupChatGet     = "/cgi-bin/externalcontact/groupchat/get"
 	pathAppChatSend      = "/cgi-bin/appchat/send"
 	pathMessageSend      = "/cgi-bin/message/send"
 	pathWebhookSend      = "/cgi-bin/webhook/send"
@@ -416,6 +420,40 @@ func (c *Client) CancelGroupMsgSend(ctx context.Context, a qunyun.Account, msgID
 	return c.call(ctx, a, pathCancelGroupMsg, map[string]string{"msgid": msgID}, nil)
 }
 
+// GroupChat is a WeCom customer group as groupchat/get describes it.
+type GroupChat struct {
+	ChatID     string            `json:"chat_id"`
+	Name       string            `json:"name"`
+	Owner      string            `json:"owner"` // the owner's userid
+	CreateTime int64             `json:"create_time"`
+	Members    []GroupChatMember `json:"member_list"`
+}
+
+// GroupChatMember is one member of a customer group.
+type GroupChatMember struct {
+	UserID        string `json:"userid"`
+	Type          int    `json:"type"` // 1 staff, 2 external contact
+	JoinTime      int64  `json:"join_time"`
+	Name          string `json:"name"` // with need_name=1
+	GroupNickname string `json:"group_nickname"`
+}
+
+// GroupChat reads a customer group: its name, owner and members with their
+// names (need_name=1). WeCom fills some of it asynchronously: a member who
+// joined seconds ago may be missing.
+func (c *Client) GroupChat(ctx context.Context, a qunyun.Account, chatID string) (GroupChat, error) {
+	var out struct {
+		GroupChat GroupChat `json:"group_chat"`
+	}
+	if err := c.call(ctx, a, pathGroupChatGet, map[string]any{"chat_id": chatID, "need_name": 1}, &out); err != nil {
+		return GroupChat{}, err
+	}
+	if out.GroupChat.ChatID == "" {
+		return GroupChat{}, qunyun.Errorf(qunyun.EUNAVAILABLE, "groupchat/get %s: no group_chat in the answer", chatID)
+	}
+	return out.GroupChat, nil
+}
+
 // AppChatSend posts into an internal WeCom group the app created.
 func (c *Client) AppChatSend(ctx context.Context, a qunyun.Account, chatID string, m Message) error {
 	return c.call(ctx, a, pathAppChatSend, m.body(map[string]any{"chatid": chatID}), nil)
@@ -434,13 +472,22 @@ func (c *Client) WebhookSend(ctx context.Context, webhook string, m Message) err
 	if err != nil || u.Query().Get("key") == "" {
 		return qunyun.Errorf(qunyun.EINVALID, "robot webhook URL is not .../webhook/send?key=...")
 	}
+	body := m.body(nil)
+	if m.Kind == qunyun.ContentImage {
+		// A robot cannot use a media_id: it takes the image itself.
+		img, err := c.robotImage(ctx, m.PicURL)
+		if err != nil {
+			return err
+		}
+		body = map[string]any{"msgtype": "image", "image": img}
+	}
 	robot := "robot:" + u.Query().Get("key")
 	waits := c.backoff()
 	for {
 		if err := c.Limits.Wait(ctx, robot, pathWebhookSend); err != nil {
 			return notSent(err)
 		}
-		err := c.do(ctx, http.MethodPost, webhook, pathWebhookSend, m.body(nil), nil)
+		err := c.do(ctx, http.MethodPost, webhook, pathWebhookSend, body, nil)
 		if err == nil || !Throttled(err) || len(waits) == 0 {
 			return err
 		}
@@ -451,16 +498,92 @@ func (c *Client) WebhookSend(ctx context.Context, webhook string, m Message) err
 	}
 }
 
+// RobotImageMax is the largest image a group robot takes (2 MB, before
+// base64).
+const RobotImageMax = 2 << 20
+
+// RobotImage is a group robot's image message: the picture itself, base64,
+// with the MD5 of its bytes (hex), not a media_id.
+type RobotImage struct {
+	Base64 string `json:"base64"`
+	MD5    string `json:"md5"`
+}
+
+// NewRobotImage encodes picture bytes for the robot.
+func NewRobotImage(data []byte) RobotImage {
+	sum := md5.Sum(data)
+	return RobotImage{Base64: base64.StdEncoding.EncodeToString(data), MD5: hex.EncodeToString(sum[:])}
+}
+
+// robotImage fetches an image content's picture for the robot. A fetch that
+// fails has posted nothing (notSent: try later); a picture the robot cannot
+// take is a configuration error.
+func (c *Client) robotImage(ctx context.Context, picURL string) (RobotImage, error) {
+	u, err := url.Parse(picURL)
+	if picURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return RobotImage{}, qunyun.Errorf(qunyun.EINVALID, "a robot image needs the content's picUrl (http or https): the robot takes the image, not a media_id")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, picURL, nil)
+	if err != nil {
+		return RobotImage{}, qunyun.Errorf(qunyun.EINVALID, "robot image: %v", err)
+	}
+	res, err := c.httpClient().Do(req)
+	if err != nil {
+		return RobotImage{}, notSent(qunyun.Errorf(qunyun.EUNAVAILABLE, "robot image %s: fetch failed", u.Host))
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return RobotImage{}, notSent(qunyun.Errorf(qunyun.EUNAVAILABLE, "robot image %s: HTTP %d", u.Host, res.StatusCode))
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, RobotImageMax+1))
+	if err != nil {
+		return RobotImage{}, notSent(qunyun.Errorf(qunyun.EUNAVAILABLE, "robot image %s: read: %v", u.Host, err))
+	}
+	if len(data) > RobotImageMax {
+		return RobotImage{}, qunyun.Errorf(qunyun.EINVALID, "robot image %s is larger than 2 MB", u.Host)
+	}
+	return NewRobotImage(data), nil
+}
+
 // RelayMessage is what Qunyun posts to a relay bridge's webhook, signed like
-// the bridge's own posts (docs/relay-protocol.md).
+// the bridge's own posts (docs/relay-protocol.md, "Outbound"). The fields
+// before Title are the first version's and keep their meaning: Text is the
+// whole message as plain text, so a bridge that reads nothing else still
+// posts something readable.
 type RelayMessage struct {
 	ID      string `json:"id"` // the delivery id: the bridge must post it at most once
 	Type    string `json:"type"`
 	GroupID string `json:"group_id"`
 	Kind    string `json:"kind"`
 	Text    string `json:"text"`
-	URL     string `json:"url,omitempty"`
+	URL     string `json:"url,omitempty"` // link: its URL; image: the picture's URL
 	Time    int64  `json:"time"`
+	// Added for cards and replies (issue #15).
+	Title       string   `json:"title,omitempty"`       // link, miniprogram
+	Description string   `json:"description,omitempty"` // link
+	PicURL      string   `json:"pic_url,omitempty"`     // link thumbnail, miniprogram cover
+	AppID       string   `json:"app_id,omitempty"`      // miniprogram
+	PagePath    string   `json:"page_path,omitempty"`   // miniprogram
+	Mentions    []string `json:"mentions,omitempty"`    // member ids to @
+	ReplyTo     string   `json:"reply_to,omitempty"`    // the bridge's id of the message this answers
+}
+
+// RelayMessageOf is the post of message m to a group, as delivery id.
+func RelayMessageOf(id, groupID string, m Message, mentions []string, replyTo string, at time.Time) RelayMessage {
+	r := RelayMessage{ID: id, Type: "send", GroupID: groupID, Kind: string(orKind(m.Kind)), Text: m.linkText(), URL: m.URL,
+		Mentions: mentions, ReplyTo: replyTo}
+	if !at.IsZero() {
+		r.Time = at.Unix()
+	}
+	switch orKind(m.Kind) {
+	case qunyun.ContentLink:
+		r.Title, r.Description, r.PicURL = m.Title, orDefault(m.Description, m.Text), m.PicURL
+	case qunyun.ContentImage:
+		r.URL = m.PicURL
+	case qunyun.ContentMiniProgram:
+		r.Title, r.PicURL, r.AppID, r.PagePath = m.Title, m.PicURL, m.AppID, m.PagePath
+	}
+	return r
 }
 
 // RelaySend posts a message to the account's bridge.
@@ -489,12 +612,17 @@ func (c *Client) RelaySend(ctx context.Context, a qunyun.Account, msg RelayMessa
 	}
 	res, err := c.httpClient().Do(req)
 	if err != nil {
-		return qunyun.Errorf(qunyun.EUNAVAILABLE, "relay %s: request failed", a.ID)
+		// Refused, reset or timed out: the bridge may have the post or not.
+		return resendable(qunyun.Errorf(qunyun.EUNAVAILABLE, "relay %s: request failed", a.ID))
 	}
 	defer res.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(res.Body, maxResponseBodyBytes))
-	if res.StatusCode/100 != 2 {
-		return qunyun.Errorf(qunyun.EUNAVAILABLE, "relay %s: HTTP %d", a.ID, res.StatusCode)
+	switch {
+	case res.StatusCode/100 == 2:
+		return nil
+	case res.StatusCode/100 == 5 || res.StatusCode == http.StatusRequestTimeout || res.StatusCode == http.StatusTooManyRequests:
+		return resendable(qunyun.Errorf(qunyun.EUNAVAILABLE, "relay %s: HTTP %d", a.ID, res.StatusCode))
 	}
-	return nil
+	// The bridge refused the post as it is (its signature, its body).
+	return qunyun.Errorf(qunyun.EINVALID, "relay %s: HTTP %d", a.ID, res.StatusCode)
 }

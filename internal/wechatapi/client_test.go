@@ -3,6 +3,7 @@ package wechatapi_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -255,5 +256,32 @@ func TestRejectedTokenRefreshedOnceUnder50ConcurrentSenders(t *testing.T) {
 				t.Fatalf("%d token fetches after the invalidation, want 1", n)
 			}
 		})
+	}
+}
+
+// A robot image is fetched from its picUrl: a fetch that fails posts
+// nothing and may be tried again; a picture over 2 MB, or none, is refused
+// before the robot is called.
+func TestRobotImageFetch(t *testing.T) {
+	r := newRig(t)
+	c := r.client(dynamo.Tokens{Table: dynamotest.NewTable(t, r.clk)})
+	hook := r.wecom.URL + "/cgi-bin/webhook/send?key=k1"
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write(make([]byte, wechatapi.RobotImageMax+1))
+	}))
+	t.Cleanup(big.Close)
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	t.Cleanup(down.Close)
+	ctx := context.Background()
+	if err := c.WebhookSend(ctx, hook, wechatapi.Message{Kind: qunyun.ContentImage, PicURL: down.URL}); !wechatapi.NotSent(err) {
+		t.Errorf("picture server down: %v, want a not-sent error", err)
+	}
+	for _, m := range []wechatapi.Message{{Kind: qunyun.ContentImage, PicURL: big.URL}, {Kind: qunyun.ContentImage, MediaID: "M"}} {
+		if err := c.WebhookSend(ctx, hook, m); qunyun.ErrorCode(err) != qunyun.EINVALID {
+			t.Errorf("%+v: %v, want invalid", m, err)
+		}
+	}
+	if n := len(r.sbx.Calls("/cgi-bin/webhook/send")); n != 0 {
+		t.Errorf("%d robot calls, want none", n)
 	}
 }

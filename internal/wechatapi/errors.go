@@ -105,3 +105,21 @@ func NotSent(err error) bool {
 	var e notSentError
 	return errors.As(err, &e) && !IsAPIError(err)
 }
+
+// resendableError marks a post to a channel that deduplicates by id (the
+// relay bridge) which got no clear answer: a refused connection, a
+// timeout, a 5xx. The post may have arrived or not; since the bridge posts
+// each id at most once, the same post may be made again under the same id.
+type resendableError struct{ err error }
+
+func (e resendableError) Error() string { return e.err.Error() }
+func (e resendableError) Unwrap() error { return e.err }
+
+func resendable(err error) error { return resendableError{err} }
+
+// Resendable reports whether err is such an answer: post again, with the
+// same id, later.
+func Resendable(err error) bool {
+	var e resendableError
+	return errors.As(err, &e)
+}

@@ -10,11 +10,15 @@
 package sandbox
 
 import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +31,7 @@ const (
 	codeTokenExpired      = 42001
 	codeFreqLimit         = 45009
 	codeInvalidParam      = 40058
+	codeInvalidChatID     = 40050 // groupchat/get of a group the sandbox does not know
 	// codeRemindLimit answers a 4th reminder within 24 h. The real code is
 	// not documented (reference §4.6); push never gets there.
 	codeRemindLimit = 41063
@@ -44,6 +49,9 @@ type Call struct {
 	App     string          `json:"app,omitempty"` // appid / corpid the token belongs to
 	Body    json.RawMessage `json:"body,omitempty"`
 	ErrCode int             `json:"errcode"`
+	// Robot is the key of the group robot a webhook call posted through:
+	// each robot is in one group.
+	Robot string `json:"robot,omitempty"`
 }
 
 // Server is the sandbox. Create it with New.
@@ -60,6 +68,7 @@ type Server struct {
 	robot    map[string][]time.Time // key → sends in the last minute
 	comments map[string][]*Comment  // msg_data_id#index → comments
 	msgSeq   int64
+	chats    map[string]*Chat
 }
 
 // New returns an empty sandbox on clk.
@@ -77,6 +86,7 @@ func (s *Server) reset() {
 	s.tasks = map[string]*Task{}
 	s.robot = map[string][]time.Time{}
 	s.comments = map[string][]*Comment{}
+	s.chats = map[string]*Chat{}
 }
 
 // Reset forgets everything.
@@ -129,6 +139,7 @@ func (s *Server) WeCom() http.Handler {
 	mux.HandleFunc("/cgi-bin/externalcontact/get_groupmsg_send_result", s.handle("wecom", true, s.sendResult))
 	mux.HandleFunc("/cgi-bin/externalcontact/remind_groupmsg_send", s.handle("wecom", true, s.remind))
 	mux.HandleFunc("/cgi-bin/externalcontact/cancel_groupmsg_send", s.handle("wecom", true, s.cancel))
+	mux.HandleFunc("/cgi-bin/externalcontact/groupchat/get", s.handle("wecom", true, s.groupChat))
 	mux.HandleFunc("/cgi-bin/appchat/send", s.handle("wecom", true, s.ok))
 	mux.HandleFunc("/cgi-bin/message/send", s.handle("wecom", true, s.messageSend))
 	mux.HandleFunc("/cgi-bin/webhook/send", s.handle("wecom", false, s.webhook))
@@ -217,11 +228,14 @@ func withoutSecret(body []byte) json.RawMessage {
 // injected failure, record the call, answer with errcode/errmsg.
 func (s *Server) handle(api string, auth bool, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20)) // a robot image is up to 2 MB, base64
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		req := request{r: r, body: body}
 		call := Call{At: s.clk.Now(), API: api, Path: r.URL.Path}
+		if r.URL.Path == "/cgi-bin/webhook/send" {
+			call.Robot = r.URL.Query().Get("key")
+		}
 		if json.Valid(body) {
 			call.Body = withoutSecret(body)
 		}
@@ -276,6 +290,8 @@ func errmsg(code int) string {
 		return "out of response count limit"
 	case codeRemindLimit:
 		return "remind limit: at most 3 reminders in 24 hours"
+	case codeInvalidChatID:
+		return "invalid chatid"
 	// The platforms' own wording, with a documentation address (TEST-NET-3),
 	// so a client can be tested on reading the IP out of it.
 	case 40164:
@@ -315,5 +331,33 @@ func (s *Server) webhook(req request) (map[string]any, int) {
 		return nil, codeFreqLimit
 	}
 	s.robot[key] = append(recent, now)
-	return nil, 0
+	return nil, robotBody(req.body)
+}
+
+// robotBody checks a robot message as the robot does: an image is the
+// picture itself, base64 with the MD5 of its bytes, at most 2 MB.
+func robotBody(body []byte) int {
+	var in struct {
+		MsgType string `json:"msgtype"`
+		Image   *struct {
+			Base64  string `json:"base64"`
+			MD5     string `json:"md5"`
+			MediaID string `json:"media_id"`
+		} `json:"image"`
+	}
+	if json.Unmarshal(body, &in) != nil || in.MsgType == "" {
+		return codeInvalidParam
+	}
+	if in.MsgType != "image" {
+		return 0
+	}
+	if in.Image == nil || in.Image.Base64 == "" {
+		return codeInvalidParam // a media_id is not what a robot takes
+	}
+	data, err := base64.StdEncoding.DecodeString(in.Image.Base64)
+	sum := md5.Sum(data)
+	if err != nil || len(data) > 2<<20 || hex.EncodeToString(sum[:]) != strings.ToLower(in.Image.MD5) {
+		return codeInvalidParam
+	}
+	return 0
 }

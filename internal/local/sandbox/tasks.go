@@ -22,12 +22,13 @@ type Task struct {
 
 // Confirm plays the owner who confirms task msgid in WeCom: from now on
 // get_groupmsg_send_result reports it sent. It reports whether the task
-// exists and could be confirmed (not cancelled).
+// exists and could be confirmed (not cancelled, and its sender still owns
+// its groups).
 func (s *Server) Confirm(msgID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tasks[msgID]
-	if t == nil || t.Cancelled {
+	if t == nil || t.Cancelled || !s.ownsAll(t.Sender, t.ChatIDs) {
 		return false
 	}
 	if t.SentAt.IsZero() {
@@ -64,7 +65,13 @@ func (s *Server) addMsgTemplate(req request) (map[string]any, int) {
 	s.taskSeq++
 	id := fmt.Sprintf("msgSBX%06d", s.taskSeq)
 	s.tasks[id] = &Task{MsgID: id, Sender: in.Sender, ChatIDs: in.ChatIDs, Customers: in.ExternalID, Created: s.clk.Now(), Body: req.body}
-	return map[string]any{"msgid": id, "fail_list": []string{}}, 0
+	failed := []string{} // groups the sender does not own
+	for _, c := range in.ChatIDs {
+		if !s.ownsAll(in.Sender, []string{c}) {
+			failed = append(failed, c)
+		}
+	}
+	return map[string]any{"msgid": id, "fail_list": failed}, 0
 }
 
 func (s *Server) task(body []byte) (*Task, int) {
@@ -85,6 +92,14 @@ func (s *Server) sendResult(req request) (map[string]any, int) {
 	status, sendTime := 0, int64(0)
 	if !t.SentAt.IsZero() {
 		status, sendTime = 1, t.SentAt.Unix()
+	}
+	var who struct {
+		UserID string `json:"userid"`
+	}
+	json.Unmarshal(req.body, &who)
+	if who.UserID != t.Sender {
+		// Asked for another member's sends: none of this task's.
+		return map[string]any{"send_list": []any{}, "next_cursor": ""}, 0
 	}
 	list := []map[string]any{}
 	for _, c := range t.ChatIDs {
