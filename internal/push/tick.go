@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/qunyun/qunyun/internal/awscron"
-	"github.com/qunyun/qunyun/internal/metrics"
 	"github.com/qunyun/qunyun/internal/qunyun"
-	"github.com/qunyun/qunyun/internal/wechatapi"
 )
 
 const (
@@ -46,35 +44,13 @@ type TickReport struct {
 func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, error) {
 	scheduled = scheduled.UTC().Truncate(time.Minute)
 	rep := TickReport{Scheduled: scheduled, Outcome: &Outcome{}}
-	cursor := s.knownCursor()
-	if cursor.Before(scheduled.Add(-time.Minute)) {
-		// Cold, or the tick before this one ran elsewhere: the table knows
-		// better. (Warm and in step, the container's own cursor is enough.)
-		stored, err := s.Store.Deliveries.Cursor(ctx, function, tickKind)
-		if err != nil {
-			return rep, err
-		}
-		if stored.After(cursor) {
-			cursor = stored
-		}
-		s.remember(func(m *tickMemory) {
-			m.cursor = later(m.cursor, stored)
-			m.saved = later(m.saved, stored)
-		})
+	cursor, err := s.tickCursor(ctx, scheduled)
+	if err != nil {
+		return rep, err
 	}
 	if !cursor.Before(scheduled) {
 		rep.AlreadyDone = true
 		return rep, nil
-	}
-	if cursor.IsZero() {
-		// The first tick ever: anchor the cursor just before it, so that if
-		// this tick fails halfway the next one expands this minute again
-		// instead of starting at its own (which would lose the unclaimed).
-		cursor = scheduled.Add(-time.Minute)
-		if err := s.Store.Deliveries.AdvanceCursor(ctx, function, tickKind, cursor); err != nil {
-			return rep, err
-		}
-		s.remember(func(m *tickMemory) { m.cursor, m.saved = later(m.cursor, cursor), later(m.saved, cursor) })
 	}
 	from := cursor.Add(time.Minute)
 	if earliest := scheduled.Add(-s.maxCatchUp()); from.Before(earliest) {
@@ -94,34 +70,11 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	defer s.emit(rep.Outcome)
 	cat := s.newCatalog(nil)
 	if due {
-		// Something may be due: decide from the catalog as it is now.
-		plans, err := s.plans(ctx)
-		if err != nil {
-			return rep, err
-		}
-		groups, err := s.Store.Catalog.Groups(ctx)
-		if err != nil {
-			return rep, err
-		}
-		s.remember(func(m *tickMemory) { m.view = newDueView(plans, groups, s.now()) })
-		cat = s.newCatalog(groups)
-		var jobs []job
-		for m := from; !m.After(scheduled); m = m.Add(time.Minute) {
-			js, err := s.expand(ctx, plans, groups, m)
-			if err != nil {
-				return rep, err
-			}
-			jobs = append(jobs, js...)
-		}
-		rep.Deliveries = len(jobs)
-		runErr := s.runJobs(ctx, cat, jobs, rep.Outcome)
-		if errors.Is(runErr, errCrashed) {
-			return rep, runErr // a dead process writes nothing more
-		}
-		if runErr != nil {
+		if cat, err = s.runDue(ctx, from, scheduled, &rep); err != nil {
 			// The cursor stays put: the next tick expands these minutes
-			// again, and the claims make that safe.
-			return rep, runErr
+			// again, and the claims make that safe (a dead process writes
+			// nothing more).
+			return rep, err
 		}
 	}
 	// Following older work must not hold back the cursor: a task WeChat
@@ -133,20 +86,80 @@ func (s *Service) Tick(ctx context.Context, scheduled time.Time) (TickReport, er
 	if err := s.syncNight(ctx, cat, scheduled); err != nil {
 		s.log().Warn("nightly group sync: some groups were not read", "err", err)
 	}
-	// An idle minute needs no record: a container that starts from an
-	// older cursor finds the same minutes idle. Write it after work, and
-	// now and then, so a cold start has little to look through.
+	return rep, s.saveCursor(ctx, scheduled, due)
+}
+
+// tickCursor is the last minute expanded: the container's own when warm
+// and in step, else the table's; the first tick ever anchors it just
+// before itself, so that if it fails halfway the next one expands this
+// minute again instead of starting at its own (which would lose the
+// unclaimed).
+func (s *Service) tickCursor(ctx context.Context, scheduled time.Time) (time.Time, error) {
+	cursor := s.knownCursor()
+	if cursor.Before(scheduled.Add(-time.Minute)) {
+		stored, err := s.Store.Deliveries.Cursor(ctx, function, tickKind)
+		if err != nil {
+			return cursor, err
+		}
+		if stored.After(cursor) {
+			cursor = stored
+		}
+		s.remember(func(m *tickMemory) {
+			m.cursor = later(m.cursor, stored)
+			m.saved = later(m.saved, stored)
+		})
+	}
+	if cursor.IsZero() {
+		cursor = scheduled.Add(-time.Minute)
+		if err := s.Store.Deliveries.AdvanceCursor(ctx, function, tickKind, cursor); err != nil {
+			return cursor, err
+		}
+		s.remember(func(m *tickMemory) { m.cursor, m.saved = later(m.cursor, cursor), later(m.saved, cursor) })
+	}
+	return cursor, nil
+}
+
+// runDue expands the minutes from..scheduled from the catalog as it is
+// now, and claims and runs what is due; it returns that catalog.
+func (s *Service) runDue(ctx context.Context, from, scheduled time.Time, rep *TickReport) (*catalog, error) {
+	plans, err := s.plans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.Store.Catalog.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.remember(func(m *tickMemory) { m.view = newDueView(plans, groups, s.now()) })
+	cat := s.newCatalog(groups)
+	var jobs []job
+	for m := from; !m.After(scheduled); m = m.Add(time.Minute) {
+		js, err := s.expand(ctx, plans, groups, m)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, js...)
+	}
+	rep.Deliveries = len(jobs)
+	return cat, s.runJobs(ctx, cat, jobs, rep.Outcome)
+}
+
+// saveCursor moves the cursor to scheduled. An idle minute needs no
+// record: a container that starts from an older cursor finds the same
+// minutes idle. It is written after work, and now and then, so a cold
+// start has little to look through.
+func (s *Service) saveCursor(ctx context.Context, scheduled time.Time, worked bool) error {
 	s.memory.mu.Lock()
 	saved := s.memory.saved
 	s.memory.mu.Unlock()
-	if due || scheduled.Sub(saved) >= CursorEvery {
+	if worked || scheduled.Sub(saved) >= CursorEvery {
 		if err := s.Store.Deliveries.AdvanceCursor(ctx, function, tickKind, scheduled); err != nil {
-			return rep, err
+			return err
 		}
 		s.remember(func(m *tickMemory) { m.saved = later(m.saved, scheduled) })
 	}
 	s.remember(func(m *tickMemory) { m.cursor = later(m.cursor, scheduled) })
-	return rep, nil
+	return nil
 }
 
 func later(a, b time.Time) time.Time {
@@ -389,166 +402,8 @@ func (s *Service) sweep(ctx context.Context, cat *catalog, now time.Time, force,
 	return errors.Join(errs...)
 }
 
-// followTask checks an open customer-group task. To spread the calls, each
-// task is polled every ten minutes (on its own minute), except when a
-// reminder or the end is due. An unconfirmed task ends at its deadline or
-// after TaskExpiry (at the latest at its follow edge, before the sweep
-// stops reading its day), or when the group's quiet hours begin: the owner could otherwise post it
-// at midnight. Reminders are not sent in quiet hours. A task whose account
-// is not in the directory is a configuration error until it expires, then
-// unknown (accountMissing).
-//
-// poll says whether the task is due for polling (its minute came since the
-// last sweep); it is polled then, or when a reminder, the end or quiet
-// hours bring it here.
-func (s *Service) followTask(ctx context.Context, cat *catalog, it *qunyun.DeliveryRecord, now time.Time, poll bool, out *Outcome) error {
-	g, err := cat.group(ctx, it.GroupID)
-	if err != nil {
-		return err
-	}
-	clock := s.now()
-	quiet := g != nil && InQuietHours(clock.In(g.Location()), g.EffectiveCaps())
-	// A task ends at its deadline (a closing notice confirmed after the
-	// session is worse than none), at TaskExpiry, and no later than its
-	// follow edge: past it the sweep would soon stop reading the task's day
-	// (see followEdge).
-	pastDeadline := expired(it.Delivery, clock)
-	expiring := pastDeadline || clock.Sub(it.SendStartedAt) >= s.taskExpiry() || !clock.Before(followEdge(it.Delivery))
-	last := it.LastRemindedAt
-	if last.IsZero() {
-		last = it.SendStartedAt
-	}
-	remindDue := !quiet && it.Reminders < qunyun.MaxTaskReminders && clock.Sub(last) >= s.remindEvery()
-	// Only the member a task was made for can post it: a group that has
-	// changed hands (groupsync.go) gets its open tasks made again for its
-	// new owner.
-	moved := it.TargetKind == qunyun.TargetGroup && g != nil && it.Sender != "" && g.OwnerID != "" && g.OwnerID != it.Sender
-	if !expiring && !remindDue && !quiet && !moved && !poll {
-		return nil
-	}
-	a, err := cat.account(ctx, it.AccountID)
-	if err != nil {
-		if !clock.Before(followEdge(it.Delivery)) {
-			// At its follow edge, the sweep about to forget it: ending it is
-			// better than leaving it open and unfollowed for ever.
-			s.log().Error("task's account unreadable as its day leaves the sweep; the owner may still post it", "delivery", it.ID, "err", err)
-			return s.markUnknown(ctx, it, qunyun.ReasonWithdrawFailed, out)
-		}
-		return fmt.Errorf("follow task %s: account %s: %w", it.ID, it.AccountID, err)
-	}
-	if a == nil {
-		return s.accountMissing(ctx, it, expiring, poll, out)
-	}
-	sender := it.Sender
-	if sender == "" && g != nil {
-		sender = g.OwnerID // a task made before tasks kept their sender
-	}
-	if expiring || quiet {
-		var reason string
-		var resume time.Time
-		switch {
-		case pastDeadline:
-			reason = qunyun.ReasonExpired
-		case expiring:
-			// TaskExpiry: the state says it all
-		default:
-			// Quiet hours: made again when they end if still worth it then.
-			reason, resume = qunyun.ReasonQuietHours, QuietEnd(clock.In(g.Location()), g.EffectiveCaps())
-			if it.Deadline.IsZero() || !resume.Before(it.Deadline) {
-				reason, resume = qunyun.ReasonExpired, time.Time{}
-				if it.Deadline.IsZero() {
-					reason = qunyun.ReasonQuietHours // stored before deadlines existed
-				}
-			}
-		}
-		return s.withdrawTask(ctx, it, *a, sender, reason, resume, out) // withdraw.go
-	}
-	if moved {
-		// Made again for the new owner as soon as the old task is read back
-		// unposted; posted meanwhile, it is sent.
-		return s.withdrawTask(ctx, it, *a, sender, qunyun.ReasonOwnerChanged, clock, out)
-	}
-	results, err := s.Tasks.GroupMsgSendResult(ctx, *a, it.TaskID, sender)
-	if err != nil {
-		return fmt.Errorf("follow task %s: %w", it.ID, err)
-	}
-	state := taskState(results)
-	switch {
-	case state != "":
-		return s.finish(ctx, it, state, "", out)
-	case remindDue:
-		// Record the reminder first: a reminder lost to a crash is better
-		// than a fourth one.
-		changed, err := s.Store.Deliveries.UpdateDelivery(ctx, it, func(d *qunyun.Delivery) {
-			d.Reminders++
-			d.LastRemindedAt = clock
-		})
-		if err != nil || !changed {
-			return err
-		}
-		if err := s.Tasks.RemindGroupMsgSend(ctx, *a, it.TaskID); err != nil {
-			s.log().Warn("task reminder refused", "delivery", it.ID, "err", err)
-		}
-	}
-	return nil
-}
-
-// accountMissing handles an open task whose account is not in the accounts
-// directory: a configuration error, since the task can be neither read nor
-// withdrawn. Each poll (every ten minutes) counts it (TaskAccountMissing)
-// and logs it, in case the directory is fixed in time; at expiry the task
-// ends unknown, keeping its caps (the owner may have posted it or still
-// may), and the announcement alerts the group's moderators.
-func (s *Service) accountMissing(ctx context.Context, it *qunyun.DeliveryRecord, expiring, poll bool, out *Outcome) error {
-	if !expiring && !poll {
-		return nil // not its minute: quiet hours or a reminder brought it here
-	}
-	s.Metrics.Emit(metrics.Metric{Name: "TaskAccountMissing", Value: 1})
-	if !expiring {
-		return fmt.Errorf("follow task %s: account %q is not in the accounts directory; the task cannot be followed or withdrawn", it.ID, it.AccountID)
-	}
-	s.log().Error("task's account is not in the accounts directory at its expiry; ending it unknown, the owner may still post it",
-		"delivery", it.ID, "group", it.GroupID, "account", it.AccountID)
-	return s.markUnknown(ctx, it, ReasonAccountMissing, out)
-}
-
-// followEdge is the latest time task d stays open, whatever TaskExpiry
-// says: sweepMargin before the sweep stops reading it (it reads d's UTC day,
-// qunyun.DeliveryDate, and the one after). withdrawDeadline (withdraw.go)
-// stops retrying a failing withdrawal at the same edge, so the task ends
-// there, expired or unknown, rather than open and unfollowed for ever. The
-// edge is at least 23 h 50 min after d's slot: the default TaskExpiry
-// (24 h, counted from the send) is cut short only for tasks sent in the
-// last ten minutes of their slot's UTC day or later (a send resumed past
-// midnight).
-func followEdge(d qunyun.Delivery) time.Time {
-	day, err := time.Parse(time.DateOnly, qunyun.DeliveryDate(d))
-	if err != nil {
-		return d.At // cannot happen for a stored delivery; end it at once
-	}
-	return day.AddDate(0, 0, 2).Add(-sweepMargin)
-}
-
 // maxTaskExpiry is the longest TaskExpiry accepted without a warning. The
 // follow edge comes 23 h 50 min to 47 h 50 min after a task's slot,
 // depending on its time of day, so a longer expiry would hold for some
 // tasks and not others; it is still safe (cut at the edge), but misleading.
 const maxTaskExpiry = 24 * time.Hour
-
-// taskState maps get_groupmsg_send_result to a final state ("" while the
-// owner has not acted).
-func taskState(results []wechatapi.TaskResult) qunyun.DeliveryState {
-	sawFail := false
-	for _, r := range results {
-		switch r.Status {
-		case wechatapi.TaskSent:
-			return qunyun.DeliverySent
-		case wechatapi.TaskNotFriend, wechatapi.TaskAlreadyReceived:
-			sawFail = true
-		}
-	}
-	if sawFail {
-		return qunyun.DeliveryNotSent
-	}
-	return ""
-}
