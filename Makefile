@@ -156,8 +156,13 @@ fuzz:
 	done
 
 ## bench: every benchmark, with allocations
-bench: deps
+bench: deps infra/node_modules/@wecom/crypto/package.json
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The benchmarks' baselines are dev packages (@wecom/crypto for decrypt and
+# verify); make test and make run never need them.
+infra/node_modules/@wecom/crypto/package.json: infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund
 
 ## invoke: one function on one event against the local stack, like sam local invoke
 invoke:
