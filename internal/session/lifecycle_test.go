@@ -208,10 +208,12 @@ func TestSessionLifeCycle(t *testing.T) {
 		t.Fatal("something happened 31 minutes before the start")
 	}
 
-	// Reminded about 30 minutes before: a WeCom app message to the host.
+	// Reminded about 30 minutes before: a WeCom app message to the host,
+	// and a preview in the group, good until the session ends (an owner who
+	// must confirm a customer group's task has that long).
 	f.tickAt(start.Add(-30 * time.Minute))
 	ds := f.rec.deliveries(t)
-	if len(ds) != 1 || ds[0].TargetKind != qunyun.TargetStaff || ds[0].TargetID != "li.wecom" || ds[0].Source != "session" {
+	if len(ds) != 2 || ds[0].TargetKind != qunyun.TargetStaff || ds[0].TargetID != "li.wecom" || ds[0].Source != "session" {
 		t.Fatalf("reminder: %+v", ds)
 	}
 	for _, want := range []string{"增长VIP群", "私域复购", "https://api.example.com/sessions/s1", "11月23日 20:00"} {
@@ -219,12 +221,16 @@ func TestSessionLifeCycle(t *testing.T) {
 			t.Errorf("reminder lacks %q:\n%s", want, ds[0].Content.Text)
 		}
 	}
+	if p := ds[1]; p.TargetKind != qunyun.TargetGroup || p.TargetID != "g1" || p.ID != session.DeliveryID("s1", "preview", "g1") ||
+		!p.Deadline.Equal(f.state("s1").End) || !strings.Contains(p.Content.Text, "嘉宾场预告") || !strings.Contains(p.Content.Text, "11月23日 20:00") {
+		t.Errorf("preview: %+v %q", p, p.Content.Text)
+	}
 	if f.state("s1").State != qunyun.SessionReminded {
 		t.Fatal("not reminded")
 	}
 
 	f.tickAt(start.Add(-time.Minute))
-	if f.rec.count() != 1 {
+	if f.rec.count() != 2 {
 		t.Fatal("a tick before the start sent something")
 	}
 

@@ -211,6 +211,9 @@ func (s *Service) step(ctx context.Context, sess qunyun.Session, now time.Time) 
 			if err := s.remind(ctx, sess); err != nil {
 				return false, err
 			}
+			if err := s.preview(ctx, sess); err != nil {
+				return false, err
+			}
 		}
 		return s.move(ctx, sess, qunyun.SessionScheduled, qunyun.SessionReminded, nil)
 	case qunyun.SessionReminded:
@@ -335,6 +338,23 @@ func (s *Service) remind(ctx context.Context, sess qunyun.Session) error {
 		return err
 	}
 	return s.deliver(ctx, sess, "reminder", qunyun.TargetStaff, h.WeComUserID, text, false, sess.Start)
+}
+
+// preview tells the group, when the host is reminded, when the session is
+// and how to ask. Where a group is reached through its owner's
+// confirmation (a WeCom customer group's task), this is what gives the
+// owner time: the opening and the closing notice are due at moments an
+// owner rarely meets, the preview has until the session ends.
+func (s *Service) preview(ctx context.Context, sess qunyun.Session) error {
+	g, h, err := s.parties(ctx, sess)
+	if err != nil {
+		return err
+	}
+	text, err := render("preview", newView(sess, g, h))
+	if err != nil {
+		return err
+	}
+	return s.deliver(ctx, sess, "preview", qunyun.TargetGroup, sess.GroupID, text, false, sess.End)
 }
 
 // open makes the session live in its group and announces it, then records

@@ -37,7 +37,7 @@ type Summary struct {
 	ByClass  map[qunyun.DeliveryClass]map[string]int `json:"byClass"`
 	Sessions map[string]int                          `json:"sessions"` // by state, of sessions that started in the run
 	// Reached says, per session that started in the run, what became of
-	// its opening, closing notice and recap in its group.
+	// its preview, opening, closing notice and recap in its group.
 	Reached    []SessionReach `json:"reached"`
 	Scores     []ScoreLine    `json:"scores"`               // each group's latest scored day
 	ReportDate string         `json:"reportDate,omitempty"` // the latest daily report's date, "" if none
@@ -63,6 +63,7 @@ type SessionReach struct {
 	GroupID   string              `json:"groupId"`
 	Start     time.Time           `json:"start"`
 	State     qunyun.SessionState `json:"state"`
+	Preview   string              `json:"preview"`
 	Opening   string              `json:"opening"`
 	Closing   string              `json:"closing"`
 	Recap     string              `json:"recap"`
@@ -145,7 +146,7 @@ func (s *Simulation) countSessions(ctx context.Context, sum *Summary, end time.T
 			return string(d.State)
 		}
 		sum.Reached = append(sum.Reached, SessionReach{SessionID: ss.ID, GroupID: ss.GroupID, Start: ss.Start, State: ss.State,
-			Opening: reach("opening"), Closing: reach("closing"), Recap: reach("recap")})
+			Preview: reach("preview"), Opening: reach("opening"), Closing: reach("closing"), Recap: reach("recap")})
 	}
 	sort.Slice(sum.Reached, func(i, j int) bool {
 		a, b := sum.Reached[i], sum.Reached[j]
@@ -228,10 +229,10 @@ func (sum *Summary) Print(w io.Writer) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "  recap reached the group in %d of %d held sessions; opening / closing notice / recap:\n", recapped, held)
+	fmt.Fprintf(w, "  recap reached the group in %d of %d held sessions; preview / opening / closing notice / recap:\n", recapped, held)
 	for _, r := range sum.Reached {
-		fmt.Fprintf(w, "  %-26s %-12s %s %-9s %s / %s / %s\n", r.SessionID, r.GroupID, r.Start.UTC().Format("01-02 15:04Z"), r.State,
-			orDash(r.Opening), orDash(r.Closing), orDash(r.Recap))
+		fmt.Fprintf(w, "  %-26s %-12s %s %-9s %s / %s / %s / %s\n", r.SessionID, r.GroupID, r.Start.UTC().Format("01-02 15:04Z"), r.State,
+			orDash(r.Preview), orDash(r.Opening), orDash(r.Closing), orDash(r.Recap))
 	}
 	fmt.Fprintln(w, "scores (latest day)")
 	fmt.Fprintf(w, "  %-14s %-15s %-10s %7s %7s  %s\n", "group", "purpose", "date", "value", "7-day", "")
