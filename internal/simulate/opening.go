@@ -4,16 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"math/rand/v2"
-	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/qunyun"
-	"github.com/qunyun/qunyun/internal/simulate/callbacks"
 	"github.com/qunyun/qunyun/internal/wechat"
 )
 
@@ -103,16 +97,7 @@ func (s *Simulation) Play(ctx context.Context, events []Event, until time.Time) 
 	if s.Stack.Step == nil || s.Stack.Settle == nil || s.Stack.NextFire == nil {
 		return errors.New("simulate: Play needs a stepped stack (Step, Settle and NextFire)")
 	}
-	if s.Log == nil {
-		s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if s.Stack.HTTP == nil {
-		s.Stack.HTTP = &http.Client{Timeout: 5 * time.Second}
-	}
-	s.stats = stats{sent: Counts{}, accepted: Counts{}, rejected: map[string]int{}}
-	s.builder = &callbacks.Builder{Random: rand.NewChaCha8(seedBytes(s.Seed)), Now: s.Stack.Clock.Now}
-	s.sender = &callbacks.Sender{Base: strings.TrimRight(s.Stack.Gateway, "/"), Client: s.Stack.HTTP}
-	s.version = map[string]int{}
+	s.prepare()
 	sorted := slices.Clone(events)
 	slices.SortStableFunc(sorted, func(a, b Event) int { return a.At.Compare(b.At) })
 	for _, e := range sorted {
