@@ -73,6 +73,9 @@ var exportKinds = []struct {
 	{"moderation", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, dynamo.Moderation{Table: t}.AllRules, emit)
 	}},
+	{"texts", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
+		return emitAll(ctx, dynamo.Texts{Table: t}.AllTexts, emit)
+	}},
 	{"session-target", func(ctx context.Context, t *dynamo.Table, _ exportScope, emit func(any) error) error {
 		return emitAll(ctx, dynamo.Catalog{Table: t}.SessionTargets, emit)
 	}},

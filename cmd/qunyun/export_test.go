@@ -32,7 +32,7 @@ func TestExport(t *testing.T) {
 	}
 	// The members: one who joined, the demo staff's 23 memberships and
 	// the 12 lines of the demo's members.csv.
-	want := map[string]int{"group": 10, "member": 1 + 23 + 12, "staff": 6, "content": 8, "plan": 7, "host": 4, "keyword-rule": 6, "moderation": 1,
+	want := map[string]int{"group": 10, "member": 1 + 23 + 12, "staff": 6, "content": 8, "plan": 7, "host": 4, "keyword-rule": 6, "moderation": 1, "texts": 2,
 		"checkin-rule": 2, "contest": 1, "session-target": 5, "session": 1, "score": 3, "delivery": 2}
 	for k, n := range want {
 		if counts[k] != n {

@@ -28,7 +28,7 @@ func main() {
 	m := base.Metrics("Function", "callback")
 	t := base.Table
 	stores := callback.Stores{Log: dynamo.Log{Table: t}, Followups: dynamo.Followups{Table: t}, Sessions: dynamo.Sessions{Table: t},
-		Catalog: dynamo.Catalog{Table: t}, Membership: dynamo.Membership{Table: t}, Links: dynamo.Links{Table: t}}
+		Catalog: dynamo.Catalog{Table: t}, Membership: dynamo.Membership{Table: t}, Links: dynamo.Links{Table: t}, Texts: dynamo.Texts{Table: t}}
 	svc := lambdainit.Must(callback.NewService(stores, base.Bus, base.Clock.Now, m, slog.Default()))
 	svc.Moderation, svc.Contributions, svc.Staff = dynamo.Moderation{Table: t}, dynamo.Contributions{Table: t}, dynamo.People{Table: t}.Staff
 	h := callback.NewHandler(dir, svc, slog.Default())

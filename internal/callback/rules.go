@@ -79,17 +79,37 @@ func stripMention(text string) string {
 	return t
 }
 
+// ruleSet is what an account set for itself: its rules and its own
+// replies, read together and kept for rulesTTL.
 type ruleSet struct {
 	keyword []qunyun.KeywordRule
 	checkin []qunyun.CheckinRule
+	texts   qunyun.AccountTexts
 }
 
 func (s *Service) ruleSet(ctx context.Context, accountID string) (ruleSet, error) {
 	rs, _, err := s.rules.load(accountID, s.Now(), func() (ruleSet, bool, error) {
 		kw, ci, err := s.Store.Catalog.Rules(ctx, accountID)
-		return ruleSet{kw, ci}, true, err
+		if err != nil {
+			return ruleSet{}, false, err
+		}
+		rs := ruleSet{keyword: kw, checkin: ci}
+		if s.Store.Texts != nil {
+			if rs.texts, _, err = s.Store.Texts.AccountTexts(ctx, accountID); err != nil {
+				return ruleSet{}, false, err
+			}
+		}
+		return rs, true, nil
 	})
 	return rs, err
+}
+
+// ownOr is the account's own text, or def when it set none.
+func ownOr(own, def string) string {
+	if own != "" {
+		return own
+	}
+	return def
 }
 
 // checkinRule returns the check-in rule a group text message matches.
@@ -130,7 +150,11 @@ func (s *Service) checkin(ctx context.Context, m qunyun.Message, ruleID string) 
 	if err != nil {
 		return "", err
 	}
-	tpl := s.Texts.CheckinAgainReply
+	rs, err := s.ruleSet(ctx, m.AccountID)
+	if err != nil {
+		return "", err
+	}
+	tpl := ownOr(rs.texts.CheckinAgain, s.Texts.CheckinAgainReply)
 	reward := ""
 	if counted {
 		// An idempotent overwrite: a retry writes the same log item. A
@@ -143,10 +167,6 @@ func (s *Service) checkin(ctx context.Context, m qunyun.Message, ruleID string) 
 			return "", err
 		}
 		tpl = s.Texts.CheckinReply
-		rs, err := s.ruleSet(ctx, m.AccountID)
-		if err != nil {
-			return "", err
-		}
 		for _, r := range rs.checkin {
 			if r.ID != ruleID {
 				continue

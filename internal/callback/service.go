@@ -139,9 +139,22 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		out, err = s.accountEvent(ctx, *in.AccountEvent)
 	}
 	if err == nil && in.BotWelcome && out.Reply == "" {
-		out.Reply = s.Texts.BotWelcomeReply
+		out.Reply = s.botWelcome(ctx, in)
 	}
 	return out, err
+}
+
+// botWelcome is the smart bot's welcome of the account in's event came
+// to. The event is recorded by now: a failed read of the account's texts
+// gets the default welcome rather than a retry.
+func (s *Service) botWelcome(ctx context.Context, in Inbound) string {
+	account := in.Account.ID
+	if in.AccountEvent != nil && in.AccountEvent.AccountID != "" {
+		account = in.AccountEvent.AccountID
+	}
+	rs, err := s.ruleSet(ctx, account)
+	s.secondary(ctx, "read the texts of "+account, err)
+	return ownOr(rs.texts.BotWelcome, s.Texts.BotWelcomeReply)
 }
 
 // Steps of the work after a record (qunyun.Followup.Steps). A step carries
@@ -490,7 +503,11 @@ func (s *Service) accountEvent(ctx context.Context, e qunyun.AccountEvent) (Outc
 		if err := s.Store.Log.NoteSubscribed(ctx, e.AccountID, e.MemberID, e.At); err != nil {
 			return Outcome{}, err
 		}
-		f.Reply = s.Texts.WelcomeReply
+		rs, err := s.ruleSet(ctx, e.AccountID)
+		if err != nil {
+			return Outcome{}, err
+		}
+		f.Reply = ownOr(rs.texts.Welcome, s.Texts.WelcomeReply)
 	case qunyun.EventMenuClicked:
 		// A click menu item answers like its key typed as a keyword, so
 		// operators configure menus and keywords in one place.

@@ -16,6 +16,9 @@ type Stores struct {
 	Catalog    Catalog
 	Membership Membership
 	Links      Links
+	// Texts are the accounts' own replies; nil: every account uses
+	// texts.yaml's.
+	Texts AccountTexts
 }
 
 // Log is where the callback records what happened, once: messages, group
@@ -76,4 +79,10 @@ type Membership interface {
 type Links interface {
 	Link(ctx context.Context, code string) (qunyun.Link, bool, error)
 	RecordLinkOpen(ctx context.Context, l qunyun.Link, o qunyun.LinkOpen, requestID, ua string) error
+}
+
+// AccountTexts are the replies an account set for itself in community.yaml
+// (dynamo.Texts); found=false means it set none.
+type AccountTexts interface {
+	AccountTexts(ctx context.Context, accountID string) (qunyun.AccountTexts, bool, error)
 }

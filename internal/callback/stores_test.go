@@ -9,7 +9,7 @@ import (
 // callbackStores are the dynamo stores over t, as functions/callback/main.go wires them.
 func callbackStores(t *dynamo.Table) callback.Stores {
 	return callback.Stores{Log: dynamo.Log{Table: t}, Followups: dynamo.Followups{Table: t}, Sessions: dynamo.Sessions{Table: t},
-		Catalog: dynamo.Catalog{Table: t}, Membership: dynamo.Membership{Table: t}, Links: dynamo.Links{Table: t}}
+		Catalog: dynamo.Catalog{Table: t}, Membership: dynamo.Membership{Table: t}, Links: dynamo.Links{Table: t}, Texts: dynamo.Texts{Table: t}}
 }
 
 // pushStores are the dynamo stores over t, as functions/push/main.go wires them.

@@ -50,7 +50,7 @@ func TestApplyDemoTwice(t *testing.T) {
 	first := apply(t, tb, c, false)
 	want := len(c.Groups) + len(c.Contents) + len(c.Plans) + len(c.Hosts) + len(c.KeywordRules) +
 		len(c.CheckinRules) + len(c.Contests) + len(c.SessionTargets) + len(c.Sessions) + len(c.Staff) + len(c.Members) +
-		len(c.Moderation)
+		len(c.Moderation) + len(c.Texts)
 	if first.Count(community.Create) != want || len(first.Changes) != want {
 		t.Fatalf("first apply: %d creates of %d changes, want %d", first.Count(community.Create), len(first.Changes), want)
 	}

@@ -40,6 +40,7 @@ func check(ix *index, f *File) Problems {
 	c.ids("keywordRules", len(f.KeywordRules), func(i int) string { return f.KeywordRules[i].AccountID + "/" + f.KeywordRules[i].ID })
 	c.ids("checkinRules", len(f.CheckinRules), func(i int) string { return f.CheckinRules[i].AccountID + "/" + f.CheckinRules[i].ID })
 	c.ids("moderation", len(f.Moderation), func(i int) string { return f.Moderation[i].AccountID })
+	c.ids("texts", len(f.Texts), func(i int) string { return f.Texts[i].AccountID })
 
 	c.timeZone(f.Defaults.TimeZone, "defaults", "timeZone")
 	c.caps(f.Defaults.Caps, "defaults", "caps")
@@ -94,6 +95,9 @@ func check(ix *index, f *File) Problems {
 	}
 	for i, r := range f.Moderation {
 		c.account(r.AccountID, "moderation", strconv.Itoa(i), "account")
+	}
+	for i, x := range f.Texts {
+		c.texts(x, "texts", strconv.Itoa(i))
 	}
 	c.staff(f)
 	c.membersFile(f)

@@ -36,6 +36,7 @@ const (
 	KindCheckinRule   = "checkin-rule"
 	KindContest       = "contest"
 	KindModeration    = "moderation"
+	KindTexts         = "texts"
 	KindSessionTarget = "session-target"
 	KindSession       = "session"
 )
@@ -161,6 +162,7 @@ func Compute(ctx context.Context, t *dynamo.Table, c *Community, prune bool) (*D
 	add(checkinRuleRecords.diff(have.checkinRules, c.CheckinRules))
 	add(contestRecords.diff(have.contests, c.Contests))
 	add(moderationRecords.diff(have.moderation, c.Moderation))
+	add(textsRecords.diff(have.texts, c.Texts))
 	add(sessionTargetRecords.diff(have.targets, c.SessionTargets))
 	sessionChanges, sessionNotes, err := diffSessions(ctx, t, c.Sessions)
 	if err != nil {

@@ -31,6 +31,9 @@ type File struct {
 	// Moderation are each account's moderation lists; an account without
 	// an entry (or a list left out) uses the built-in defaults.
 	Moderation []qunyun.ModerationRules `yaml:"moderation,omitempty"`
+	// Texts are each account's own replies (welcome, bot welcome, repeat
+	// check-in); a text left out uses the built-in default.
+	Texts []qunyun.AccountTexts `yaml:"texts,omitempty"`
 
 	people []Person // the members file's lines, read by check
 }
@@ -133,6 +136,7 @@ type Community struct {
 	Contests                             []qunyun.Contest
 	Staff                                []qunyun.Staff
 	Moderation                           []qunyun.ModerationRules
+	Texts                                []qunyun.AccountTexts
 	// Members is what the file says about members, by group and id: the
 	// roles staff have in the groups they serve, and the imported members
 	// with their names, tags and VIP tier. Who is in a group otherwise is
@@ -167,6 +171,7 @@ func (f *File) community() *Community {
 		Contests:       f.Contests,
 		Staff:          f.Staff,
 		Moderation:     f.Moderation,
+		Texts:          trimTexts(f.Texts),
 		Members:        f.members(),
 		Sessions:       f.Sessions.sessions(),
 		overrides:      f.Sessions.overrides(),

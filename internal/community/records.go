@@ -159,6 +159,16 @@ var (
 			return dynamo.Moderation{Table: t}.DeleteRules(ctx, account)
 		},
 	}
+	textsRecords = records[qunyun.AccountTexts]{
+		kind: KindTexts,
+		key:  func(v qunyun.AccountTexts) string { return v.AccountID },
+		put: func(ctx context.Context, t *dynamo.Table, v qunyun.AccountTexts) error {
+			return dynamo.Texts{Table: t}.PutTexts(ctx, v)
+		},
+		remove: func(ctx context.Context, t *dynamo.Table, account string) error {
+			return dynamo.Texts{Table: t}.DeleteTexts(ctx, account)
+		},
+	}
 	sessionTargetRecords = records[qunyun.SessionTarget]{
 		kind: KindSessionTarget,
 		key:  func(v qunyun.SessionTarget) string { return v.Key() },
@@ -252,6 +262,7 @@ type stored struct {
 	checkinRules []qunyun.CheckinRule
 	contests     []qunyun.Contest
 	moderation   []qunyun.ModerationRules
+	texts        []qunyun.AccountTexts
 	targets      []qunyun.SessionTarget
 }
 
@@ -284,6 +295,9 @@ func readStored(ctx context.Context, t *dynamo.Table) (*stored, error) {
 	}
 	if s.moderation, err = (dynamo.Moderation{Table: t}).AllRules(ctx); err != nil {
 		return nil, fmt.Errorf("read moderation lists: %w", err)
+	}
+	if s.texts, err = (dynamo.Texts{Table: t}).AllTexts(ctx); err != nil {
+		return nil, fmt.Errorf("read account texts: %w", err)
 	}
 	if s.targets, err = (dynamo.Catalog{Table: t}).SessionTargets(ctx); err != nil {
 		return nil, fmt.Errorf("read session targets: %w", err)

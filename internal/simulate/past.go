@@ -58,7 +58,7 @@ func (p Past) Replay(ctx context.Context, timeline []Event) (sent, accepted Coun
 	table.Now = clk.Now
 	t := &table
 	stores := callback.Stores{Log: dynamo.Log{Table: t}, Followups: dynamo.Followups{Table: t}, Sessions: dynamo.Sessions{Table: t},
-		Catalog: dynamo.Catalog{Table: t}, Membership: dynamo.Membership{Table: t}, Links: dynamo.Links{Table: t}}
+		Catalog: dynamo.Catalog{Table: t}, Membership: dynamo.Membership{Table: t}, Links: dynamo.Links{Table: t}, Texts: dynamo.Texts{Table: t}}
 	svc, err := callback.NewService(stores, nil, clk.Now, nil, log)
 	if err != nil {
 		return sent, accepted, err
