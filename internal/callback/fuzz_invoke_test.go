@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/fuzzseed"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
 
@@ -28,14 +27,7 @@ import (
 // 4xx) tried no write; a 503 comes only from a write that failed (reads
 // never fail here); there is no 500 and no other error.
 func FuzzInvoke(f *testing.F) {
-	files, _ := filepath.Glob("../../events/callback-*.json")
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	fuzzseed.Events(f, "../../events/callback-*.json")
 	f.Add([]byte(`{"kind":"resume"}`))
 	f.Add([]byte(`{"kind":null,"routeKey":""}`))
 

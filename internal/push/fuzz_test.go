@@ -4,14 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/fuzzseed"
 	"github.com/qunyun/qunyun/internal/push"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -22,14 +21,7 @@ import (
 // having tried no write; anything else it fails must be a table failure
 // (EUNAVAILABLE), never an unclassified error or a panic.
 func FuzzInvoke(f *testing.F) {
-	files, _ := filepath.Glob("../../events/push-*.json")
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	fuzzseed.Events(f, "../../events/push-*.json")
 	f.Add([]byte(`{"kind":"tick","scheduledTime":"2026-11-22T03:00:00Z"}`))
 	f.Add([]byte(`{"detail-type":"DeliveryRequested","detail":{"id":"x","source":"s","targetKind":"member","target":"m","content":"c"}}`))
 	f.Add([]byte(`{"detail-type":"LinkOpened","detail":{"id":"x"}}`))

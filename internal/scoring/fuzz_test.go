@@ -2,14 +2,13 @@ package scoring_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/bus"
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/fuzzseed"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/scoring"
 )
@@ -20,14 +19,7 @@ import (
 // Input refused as invalid tried no write; any other failure is a table
 // failure, never an unclassified error or a panic.
 func FuzzHandle(f *testing.F) {
-	files, _ := filepath.Glob("../../events/scoring-*.json")
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	fuzzseed.Events(f, "../../events/scoring-*.json")
 	f.Add([]byte(`{"kind":"nightly","date":"2026-11-21"}`))
 	f.Add([]byte(`{"detail-type":"ScoringShardRequested","detail":{"id":"x","date":"2026-11-21","shard":0,"shards":1,"run":"2026-11-21T18:00:00Z"}}`))
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/dynamo/dynamotest"
+	"github.com/qunyun/qunyun/internal/fuzzseed"
 	"github.com/qunyun/qunyun/internal/qunyun"
 	"github.com/qunyun/qunyun/internal/session"
 )
@@ -25,14 +24,7 @@ import (
 // answers 404 (no session has a page key here); input refused as invalid
 // tried no write; any other failure is a table failure, never a panic.
 func FuzzInvoke(f *testing.F) {
-	files, _ := filepath.Glob("../../events/session-*.json")
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	fuzzseed.Events(f, "../../events/session-*.json")
 	f.Add([]byte(`{"kind":"nightly"}`))
 	f.Add([]byte(`{"detail-type":"DeliveryFinished","detail":{"id":"session/s1/recap-dm/u1","source":"session","state":"failed"}}`))
 	f.Add([]byte(`{"routeKey":"GET /sessions/{id}","requestContext":{"http":{"method":"GET"}},"pathParameters":{"id":"s.ABCDEFGHIJKLMNOPQRSTUVWXYZ"}}`))
