@@ -75,36 +75,35 @@ func (r records[T]) delete(key string) writeFunc {
 	return func(ctx context.Context, t *dynamo.Table) error { return r.remove(ctx, t, key) }
 }
 
+// on adapts a store's method (a method expression such as
+// dynamo.Catalog.PutContent) to records' put or remove.
+func on[S, V any](store func(*dynamo.Table) S, m func(S, context.Context, V) error) func(context.Context, *dynamo.Table, V) error {
+	return func(ctx context.Context, t *dynamo.Table, v V) error { return m(store(t), ctx, v) }
+}
+
+func catalogOf(t *dynamo.Table) dynamo.Catalog       { return dynamo.Catalog{Table: t} }
+func moderationOf(t *dynamo.Table) dynamo.Moderation { return dynamo.Moderation{Table: t} }
+func peopleOf(t *dynamo.Table) dynamo.People         { return dynamo.People{Table: t} }
+func textsOf(t *dynamo.Table) dynamo.Texts           { return dynamo.Texts{Table: t} }
+
 var (
 	contentRecords = records[qunyun.Content]{
-		kind: KindContent,
-		key:  func(v qunyun.Content) string { return v.ID },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.Content) error {
-			return dynamo.Catalog{Table: t}.PutContent(ctx, v)
-		},
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
-			return dynamo.Catalog{Table: t}.DeleteContent(ctx, id)
-		},
+		kind:   KindContent,
+		key:    func(v qunyun.Content) string { return v.ID },
+		put:    on(catalogOf, dynamo.Catalog.PutContent),
+		remove: on(catalogOf, dynamo.Catalog.DeleteContent),
 	}
 	hostRecords = records[qunyun.Host]{
-		kind: KindHost,
-		key:  func(v qunyun.Host) string { return v.ID },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.Host) error {
-			return dynamo.Catalog{Table: t}.PutHost(ctx, v)
-		},
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
-			return dynamo.Catalog{Table: t}.DeleteHost(ctx, id)
-		},
+		kind:   KindHost,
+		key:    func(v qunyun.Host) string { return v.ID },
+		put:    on(catalogOf, dynamo.Catalog.PutHost),
+		remove: on(catalogOf, dynamo.Catalog.DeleteHost),
 	}
 	staffRecords = records[qunyun.Staff]{
-		kind: KindStaff,
-		key:  func(v qunyun.Staff) string { return v.ID },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.Staff) error {
-			return dynamo.People{Table: t}.PutStaff(ctx, v)
-		},
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
-			return dynamo.People{Table: t}.DeleteStaff(ctx, id)
-		},
+		kind:   KindStaff,
+		key:    func(v qunyun.Staff) string { return v.ID },
+		put:    on(peopleOf, dynamo.People.PutStaff),
+		remove: on(peopleOf, dynamo.People.DeleteStaff),
 	}
 	planRecords = records[qunyun.Plan]{
 		kind: KindPlan,
@@ -113,16 +112,12 @@ var (
 			_, err := dynamo.Catalog{Table: t}.UpdatePlan(ctx, want.ID, func(p *qunyun.Plan, _ bool) error { *p = want; return nil })
 			return err
 		},
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
-			return dynamo.Catalog{Table: t}.DeletePlan(ctx, id)
-		},
+		remove: on(catalogOf, dynamo.Catalog.DeletePlan),
 	}
 	keywordRuleRecords = records[qunyun.KeywordRule]{
 		kind: KindKeywordRule,
 		key:  func(v qunyun.KeywordRule) string { return v.AccountID + "/" + v.ID },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.KeywordRule) error {
-			return dynamo.Catalog{Table: t}.PutKeywordRule(ctx, v)
-		},
+		put:  on(catalogOf, dynamo.Catalog.PutKeywordRule),
 		remove: func(ctx context.Context, t *dynamo.Table, key string) error {
 			acct, id := splitRuleKey(key)
 			return dynamo.Catalog{Table: t}.DeleteKeywordRule(ctx, acct, id)
@@ -131,53 +126,35 @@ var (
 	checkinRuleRecords = records[qunyun.CheckinRule]{
 		kind: KindCheckinRule,
 		key:  func(v qunyun.CheckinRule) string { return v.AccountID + "/" + v.ID },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.CheckinRule) error {
-			return dynamo.Catalog{Table: t}.PutCheckinRule(ctx, v)
-		},
+		put:  on(catalogOf, dynamo.Catalog.PutCheckinRule),
 		remove: func(ctx context.Context, t *dynamo.Table, key string) error {
 			acct, id := splitRuleKey(key)
 			return dynamo.Catalog{Table: t}.DeleteCheckinRule(ctx, acct, id)
 		},
 	}
 	contestRecords = records[qunyun.Contest]{
-		kind: KindContest,
-		key:  func(v qunyun.Contest) string { return v.ID },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.Contest) error {
-			return dynamo.Catalog{Table: t}.PutContest(ctx, v)
-		},
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
-			return dynamo.Catalog{Table: t}.DeleteContest(ctx, id)
-		},
+		kind:   KindContest,
+		key:    func(v qunyun.Contest) string { return v.ID },
+		put:    on(catalogOf, dynamo.Catalog.PutContest),
+		remove: on(catalogOf, dynamo.Catalog.DeleteContest),
 	}
 	moderationRecords = records[qunyun.ModerationRules]{
-		kind: KindModeration,
-		key:  func(v qunyun.ModerationRules) string { return v.AccountID },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.ModerationRules) error {
-			return dynamo.Moderation{Table: t}.PutRules(ctx, v)
-		},
-		remove: func(ctx context.Context, t *dynamo.Table, account string) error {
-			return dynamo.Moderation{Table: t}.DeleteRules(ctx, account)
-		},
+		kind:   KindModeration,
+		key:    func(v qunyun.ModerationRules) string { return v.AccountID },
+		put:    on(moderationOf, dynamo.Moderation.PutRules),
+		remove: on(moderationOf, dynamo.Moderation.DeleteRules),
 	}
 	textsRecords = records[qunyun.AccountTexts]{
-		kind: KindTexts,
-		key:  func(v qunyun.AccountTexts) string { return v.AccountID },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.AccountTexts) error {
-			return dynamo.Texts{Table: t}.PutTexts(ctx, v)
-		},
-		remove: func(ctx context.Context, t *dynamo.Table, account string) error {
-			return dynamo.Texts{Table: t}.DeleteTexts(ctx, account)
-		},
+		kind:   KindTexts,
+		key:    func(v qunyun.AccountTexts) string { return v.AccountID },
+		put:    on(textsOf, dynamo.Texts.PutTexts),
+		remove: on(textsOf, dynamo.Texts.DeleteTexts),
 	}
 	sessionTargetRecords = records[qunyun.SessionTarget]{
-		kind: KindSessionTarget,
-		key:  func(v qunyun.SessionTarget) string { return v.Key() },
-		put: func(ctx context.Context, t *dynamo.Table, v qunyun.SessionTarget) error {
-			return dynamo.Catalog{Table: t}.PutSessionTarget(ctx, v)
-		},
-		remove: func(ctx context.Context, t *dynamo.Table, key string) error {
-			return dynamo.Catalog{Table: t}.DeleteSessionTarget(ctx, key)
-		},
+		kind:   KindSessionTarget,
+		key:    func(v qunyun.SessionTarget) string { return v.Key() },
+		put:    on(catalogOf, dynamo.Catalog.PutSessionTarget),
+		remove: on(catalogOf, dynamo.Catalog.DeleteSessionTarget),
 	}
 )
 
@@ -206,9 +183,7 @@ func groupRecords(file []Group) (records[qunyun.Group], []qunyun.Group) {
 			})
 			return err
 		},
-		remove: func(ctx context.Context, t *dynamo.Table, id string) error {
-			return dynamo.Catalog{Table: t}.DeleteGroup(ctx, id)
-		},
+		remove: on(catalogOf, dynamo.Catalog.DeleteGroup),
 	}, want
 }
 
