@@ -126,7 +126,7 @@ func (s *Simulation) countDeliveries(ctx context.Context, sum *Summary, end time
 	return byID, nil
 }
 
-// countSessions counts the run's sessions by state and tells how far each
+// countSessions counts the sessions of the run's groups by state and tells how far each
 // one's opening, closing and recap got (byID: the deliveries).
 func (s *Simulation) countSessions(ctx context.Context, sum *Summary, end time.Time, byID map[string]qunyun.Delivery) error {
 	sessions, err := dynamo.Sessions{Table: s.Stack.Table}.SessionsStarting(ctx, s.Start, end)
@@ -134,6 +134,9 @@ func (s *Simulation) countSessions(ctx context.Context, sum *Summary, end time.T
 		return fmt.Errorf("summary: sessions: %w", err)
 	}
 	for _, ss := range sessions {
+		if s.group(ss.GroupID) == nil {
+			continue // a group outside the run (--groups): its deliveries are not counted either
+		}
 		sum.Sessions[string(ss.State)]++
 		reach := func(step string) string {
 			d, ok := byID[session.DeliveryID(ss.ID, step, ss.GroupID)]
