@@ -20,8 +20,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qunyun/qunyun/internal/local/host"
@@ -138,6 +140,9 @@ type Function struct {
 	Env      []string      // the complete process environment, KEY=VALUE
 	Timeout  time.Duration // per invocation; 0 means 3 s
 	MaxProcs int           // concurrent processes; 0 means 3
+	// MaxStarts caps the processes starting (not yet asking for work) at
+	// once; 0 means runtime.NumCPU().
+	MaxStarts int
 	// Log receives the processes' stdout and stderr, each line prefixed
 	// with "[Name] ". nil discards them.
 	Log io.Writer
@@ -145,14 +150,20 @@ type Function struct {
 
 // Pool runs invocations of one function, at most MaxProcs at a time.
 type Pool struct {
-	fn    Function
-	slots chan struct{}
+	fn     Function
+	slots  chan struct{}
+	starts chan struct{} // a token per process starting
+	// coldTook is how long the last new process took from its start to
+	// its first answer: how long an invocation waits for a busy process
+	// before it starts one.
+	coldTook atomic.Int64
 
-	mu     sync.Mutex
-	idle   []*process
-	all    map[*process]bool
-	closed bool
-	log    io.Writer
+	mu      sync.Mutex
+	idle    []*process
+	waiting []chan *process // invocations waiting for a process, oldest first
+	all     map[*process]bool
+	closed  bool
+	log     io.Writer
 }
 
 // process is one execution environment: a bootstrap process and its
@@ -161,6 +172,10 @@ type process struct {
 	api  *runtimeapi.Server
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
+	// began is when it started; answered, whether it has answered an
+	// invocation (the Pool's user sets it, one invocation at a time).
+	began    time.Time
+	answered bool
 }
 
 // NewPool returns a Pool; it starts no process until the first Invoke.
@@ -171,12 +186,22 @@ func NewPool(fn Function) *Pool {
 	if fn.MaxProcs <= 0 {
 		fn.MaxProcs = 3
 	}
+	if fn.MaxStarts <= 0 {
+		fn.MaxStarts = runtime.NumCPU()
+	}
 	log := fn.Log
 	if log == nil {
 		log = io.Discard
 	}
-	return &Pool{fn: fn, slots: make(chan struct{}, fn.MaxProcs), all: map[*process]bool{}, log: log}
+	return &Pool{fn: fn, slots: make(chan struct{}, fn.MaxProcs), starts: make(chan struct{}, fn.MaxStarts),
+		all: map[*process]bool{}, log: log}
 }
+
+// maxWaitForBusy bounds how long an invocation waits for a busy process
+// before it may start one: when DynamoDB is slow or failing, a new
+// process's first answer can take seconds, most of which a busy process
+// would take too.
+const maxWaitForBusy = 50 * time.Millisecond
 
 // ErrClosed is returned by Invoke after Close.
 var ErrClosed = errors.New("runner: pool closed")
@@ -194,7 +219,7 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) (response []byte, fnE
 	}
 	defer func() { <-p.slots }()
 
-	proc, err := p.take()
+	proc, err := p.take(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -203,6 +228,10 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) (response []byte, fnE
 	response, fnErr, err = proc.api.Invoke(ctx, payload)
 	switch {
 	case err == nil && proc.api.InitError() == nil:
+		if !proc.answered {
+			proc.answered = true
+			p.coldTook.Store(int64(time.Since(proc.began)))
+		}
 		p.put(proc)
 		return response, fnErr, nil
 	case err == nil: // an init error: the process exits by itself
@@ -226,13 +255,70 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) (response []byte, fnE
 	}
 }
 
-// take returns an idle live process or starts one.
-func (p *Pool) take() (*process, error) {
+// take returns an idle live process, starts one if fewer than MaxStarts
+// are starting, or else waits for the first of the two.
+func (p *Pool) take(ctx context.Context) (*process, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return nil, ErrClosed
 	}
+	if proc := p.popIdle(); proc != nil {
+		p.mu.Unlock()
+		return proc, nil
+	}
+	wait := min(time.Duration(p.coldTook.Load()), maxWaitForBusy)
+	if wait == 0 {
+		select {
+		case p.starts <- struct{}{}:
+			p.mu.Unlock()
+			return p.start()
+		default:
+		}
+	}
+	w := make(chan *process, 1)
+	p.waiting = append(p.waiting, w)
+	p.mu.Unlock()
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case proc := <-w:
+			t.Stop()
+			return proc, nil
+		case <-ctx.Done():
+			t.Stop()
+			if proc, _ := p.stopWaiting(w); proc != nil {
+				p.put(proc)
+			}
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	select {
+	case proc := <-w:
+		return proc, nil
+	case p.starts <- struct{}{}:
+		proc, closed := p.stopWaiting(w)
+		if proc != nil || closed {
+			<-p.starts
+		}
+		if closed {
+			return nil, ErrClosed
+		}
+		if proc != nil {
+			return proc, nil
+		}
+		return p.start()
+	case <-ctx.Done():
+		if proc, _ := p.stopWaiting(w); proc != nil {
+			p.put(proc)
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// popIdle takes a live idle process, or returns nil; p.mu is held.
+func (p *Pool) popIdle() *process {
 	for len(p.idle) > 0 {
 		proc := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
@@ -242,18 +328,38 @@ func (p *Pool) take() (*process, error) {
 			continue
 		default:
 		}
-		p.mu.Unlock()
-		return proc, nil
+		return proc
 	}
-	p.mu.Unlock()
-	return p.start()
+	return nil
 }
 
+// stopWaiting takes w off the waiting list, and returns the process put
+// handed it meanwhile, if any, and whether the pool is closed.
+func (p *Pool) stopWaiting(w chan *process) (*process, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.waiting = slices.DeleteFunc(p.waiting, func(x chan *process) bool { return x == w })
+	select {
+	case proc := <-w:
+		return proc, p.closed
+	default:
+		return nil, p.closed
+	}
+}
+
+// put hands proc to the invocation that has waited longest, or keeps it
+// idle.
 func (p *Pool) put(proc *process) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		go p.stop(proc)
+		return
+	}
+	if len(p.waiting) > 0 {
+		w := p.waiting[0]
+		p.waiting = p.waiting[1:]
+		w <- proc
 		return
 	}
 	p.idle = append(p.idle, proc)
@@ -272,10 +378,13 @@ func (p *Pool) stop(proc *process) {
 	proc.api.Close()
 }
 
+// start starts a process; the caller holds a start token, which start
+// gives back once the process asks for work, fails or is gone.
 func (p *Pool) start() (*process, error) {
 	api := runtimeapi.New(runtimeapi.Config{FunctionName: p.fn.Name, Timeout: p.fn.Timeout})
 	addr, err := api.Start()
 	if err != nil {
+		<-p.starts
 		return nil, err
 	}
 	cmd := exec.Command(p.fn.Binary)
@@ -286,9 +395,17 @@ func (p *Pool) start() (*process, error) {
 	host.KillWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		api.Close()
+		<-p.starts
 		return nil, fmt.Errorf("runner: start %s (%s): %w", p.fn.Name, p.fn.Binary, err)
 	}
-	proc := &process{api: api, cmd: cmd, done: make(chan struct{})}
+	proc := &process{api: api, cmd: cmd, done: make(chan struct{}), began: time.Now()} // wallclock: process timing
+	go func() {
+		select {
+		case <-api.Ready():
+		case <-proc.done:
+		}
+		<-p.starts
+	}()
 	go func() {
 		err := cmd.Wait()
 		out.flush()

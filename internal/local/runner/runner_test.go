@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,5 +169,31 @@ func TestBuildFlagsFollowTheRunningBinary(t *testing.T) {
 		if got := string(out); got != tc.want {
 			t.Errorf("built with %q: BuildFlags = %q, want %q", tc.flags, got, tc.want)
 		}
+	}
+}
+
+// Eight invocations at once into a cold pool whose processes take a second
+// to start: Lambda would start eight. The pool starts one, then (when it
+// is ready) another, and the first serves the rest while the second
+// starts.
+func TestBurstIntoAColdPoolStartsFewProcesses(t *testing.T) {
+	log := &syncbuf.Buffer{}
+	p := runner.NewPool(runner.Function{
+		Name: "EchoFunction", Binary: buildEcho(t), Timeout: 5 * time.Second, MaxProcs: 8, MaxStarts: 1, Log: log,
+		Env: []string{"AWS_LAMBDA_FUNCTION_NAME=EchoFunction", "ECHO_INIT_SLEEP_MS=1000"},
+	})
+	defer p.Close()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			payload := fmt.Appendf(nil, `{"n":%d}`, i)
+			if resp, fnErr, err := p.Invoke(context.Background(), payload); err != nil || fnErr != nil || string(resp) != string(payload) {
+				t.Errorf("invocation %d: %s %v %v", i, resp, fnErr, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(log.String(), "echo: starting"); n < 1 || n > 3 {
+		t.Errorf("%d processes started for a burst of 8, want 1 to 3:\n%s", n, log)
 	}
 }

@@ -7,6 +7,8 @@
 //	{"echo:exit": 3}         exits the process mid-invocation
 //	{"echo:env": ["NAME"]}   answers with those environment variables
 //
+// ECHO_INIT_SLEEP_MS, in its environment, makes its init that slow; it
+// writes "echo: starting" first.
 // The keys also work inside an EventBridge event's detail and an HTTP
 // request's JSON body.
 package main
@@ -17,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -64,4 +67,10 @@ func handle(ctx context.Context, event json.RawMessage) (any, error) {
 	return event, nil
 }
 
-func main() { lambda.Start(handle) }
+func main() {
+	if ms, err := strconv.Atoi(os.Getenv("ECHO_INIT_SLEEP_MS")); err == nil {
+		fmt.Fprintln(os.Stderr, "echo: starting")
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	lambda.Start(handle)
+}
