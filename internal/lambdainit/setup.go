@@ -3,9 +3,12 @@ package lambdainit
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
@@ -44,6 +47,7 @@ func Setup(ctx context.Context) Base {
 		Clock: clk,
 		Table: &dynamo.Table{DB: newDynamoAPI(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			o.BaseEndpoint = endpoint(env, "DYNAMODB")
+			o.Retryer = dynamoRetryer()
 		})), Name: env.Required("TABLE_NAME"), Now: clk.Now},
 		Bus: &bus.Publisher{Client: newEventBridgeAPI(eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
 			o.BaseEndpoint = endpoint(env, "EVENTBRIDGE")
@@ -60,6 +64,27 @@ func (b Base) Metrics(dims ...string) *metrics.Emitter {
 		m[dims[i]] = dims[i+1]
 	}
 	return metrics.New(m)
+}
+
+// dynamoRetryer retries a failed DynamoDB request up to three times, after
+// full-jitter back-offs of at most 50, 100 and 200 ms (dynamoBackoff). The SDK's
+// default for every service waits up to 2 s, then 4 s, before its second
+// and third tries, which spends most of the 5 s WeChat gives a callback
+// on one throttled or lost request, and holds the function while it
+// waits. 25 ms is the base that SDK v1 and the SDK's 2026 retry mode use
+// for DynamoDB. The retry quota (token bucket) stays as the SDK has it, so
+// a DynamoDB that fails most requests is not hammered.
+func dynamoRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 4
+		o.Backoff = retry.BackoffDelayerFunc(dynamoBackoff)
+	})
+}
+
+// dynamoBackoff is the wait before retry attempt (1, 2, …): a random
+// share of 25 ms × 2^attempt, never more than 400 ms.
+func dynamoBackoff(attempt int, _ error) (time.Duration, error) {
+	return time.Duration(rand.Float64() * float64(min(25*time.Millisecond<<attempt, 400*time.Millisecond))), nil
 }
 
 // awsConfig is the SDK configuration from what Lambda puts in every
