@@ -65,7 +65,7 @@ API sandbox. Flags default to the environment variables in brackets.`,
 			cfg := local.Config{
 				Root: root, Template: templateFile, Accounts: accountsFile, Addr: addr, BusAddr: busAddr,
 				DynamoAddr: dynamoAddr, DataDir: dataDir, ClockSpeed: clockSpeed, Faults: faults,
-				MaxProcs: maxProcs, Prebuilt: prebuilt, Log: os.Stderr,
+				MaxProcs: maxProcs, Prebuilt: prebuilt, WarmEngine: true, Log: os.Stderr,
 			}
 			if !showMetrics {
 				cfg.Log = dropMetrics{os.Stderr}

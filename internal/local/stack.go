@@ -97,8 +97,12 @@ type Config struct {
 	// dynalite (faultproxy.ParseSpec: "0.05" or "0.05:throttle,5xx"); the
 	// state file keeps the direct endpoint, for checkers.
 	Faults string
-	Log    io.Writer    // function output; nil means os.Stderr
-	Logger *slog.Logger // nil means slog.Default()
+	// WarmEngine has the stack warm up the dynalite it starts before it
+	// says it is up (warmEngine): a second or two, so that the first
+	// seconds of traffic are not several times slower than the rest.
+	WarmEngine bool
+	Log        io.Writer    // function output; nil means os.Stderr
+	Logger     *slog.Logger // nil means slog.Default()
 }
 
 // Stack is the running local system. Create it with New, then Run it.
@@ -361,6 +365,12 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	if err := s.createTable(ctx); err != nil {
 		return err
 	}
+	warmed := make(chan error, 1)
+	if s.cfg.WarmEngine && engine != nil {
+		go func() { warmed <- s.warmEngine(ctx) }()
+	} else {
+		warmed <- nil
+	}
 	if err := s.startMeter(ctx); err != nil {
 		return err
 	}
@@ -370,6 +380,9 @@ func (s *Stack) Run(ctx context.Context) (err error) {
 	built := <-builds
 	if built.err != nil {
 		return built.err
+	}
+	if err := <-warmed; err != nil {
+		s.log.Warn("dynalite not warmed up: its first seconds will be slow", "err", err)
 	}
 	// A fast clock starts running at its start time when the stack is up,
 	// not when the builds began: QUNYUN_CLOCK_START is the time at ready.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
@@ -49,12 +52,13 @@ func TestStackEndToEnd(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
 	dir := t.TempDir()
+	stackLog := &syncbuf.Buffer{}
 	st, stop := runStack(t, local.Config{
 		Root: root, Addr: "127.0.0.1:0", BusAddr: "127.0.0.1:0", DynamoAddr: "127.0.0.1:0",
 		DataDir: filepath.Join(dir, "dynalite"), BinDir: filepath.Join(dir, "bin"), StateFile: filepath.Join(dir, "stack.json"),
 		ClockSpeed: 60, ClockStart: nightlyUTC.Add(-2 * time.Minute),
 		Package: func(string) string { return "./internal/local/testdata/echo" },
-		Poll:    50 * time.Millisecond,
+		Poll:    50 * time.Millisecond, WarmEngine: true, Logger: slog.New(slog.NewTextHandler(stackLog, nil)),
 	})
 	defer func() {
 		stop()
@@ -76,6 +80,18 @@ func TestStackEndToEnd(t *testing.T) {
 		saved, err := local.ReadState(filepath.Join(dir, "stack.json"))
 		if err != nil || saved != e {
 			t.Errorf("state file %+v (%v), want %+v", saved, err, e)
+		}
+	})
+
+	t.Run("dynalite warmed up, leaving only the stack's table", func(t *testing.T) {
+		if !strings.Contains(stackLog.String(), "dynalite warmed up") {
+			t.Errorf("no warm-up in the stack's log:\n%s", stackLog)
+		}
+		db := dynamodb.New(dynamodb.Options{Region: local.Region, BaseEndpoint: aws.String(e.DynamoDB),
+			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+		out, err := db.ListTables(context.Background(), &dynamodb.ListTablesInput{})
+		if err != nil || !slices.Equal(out.TableNames, []string{e.TableName}) {
+			t.Errorf("tables %v (%v), want only %s", out.TableNames, err, e.TableName)
 		}
 	})
 
