@@ -133,10 +133,10 @@ func useStack(cmd *cobra.Command, st stackFile) {
 
 // loadFlags are qunyun load's flags.
 type loadFlags struct {
-	addr, mix, accountsFile, groups, stackPath string
-	rate, dup                                  float64
-	duration, timeout, drain                   time.Duration
-	seed                                       uint64
+	addr, mix, accountsFile, groups, stackPath, trace string
+	rate, dup                                         float64
+	duration, timeout, drain                          time.Duration
+	seed                                              uint64
 }
 
 func newLoadCmd() *cobra.Command {
@@ -187,6 +187,7 @@ proxy in front of dynalite.`,
 	fl.StringVar(&f.groups, "groups", "", "comma-separated group ids to write to (default: the table's groups, by account)")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Second, "how long a try waits for an answer (WeChat waits 5 s)")
 	fl.DurationVar(&f.drain, "drain", 2*time.Minute, "after sending, how long to wait for requests the stack is still working on")
+	fl.StringVar(&f.trace, "trace", "", "write each request (when sent, channel, key, tries, statuses, first try's latency) to this CSV file")
 	tableFlags(cmd)
 	jsonFlag(cmd)
 	return cmd
@@ -208,6 +209,13 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	ctx := cmd.Context()
 	if err := checkGateway(ctx, base); err != nil {
 		return err
+	}
+	var trace *os.File // created now, so a bad path fails before sending
+	if f.trace != "" {
+		if trace, err = os.Create(f.trace); err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+		defer trace.Close()
 	}
 	t, err := openTable(ctx, cmd)
 	if err != nil {
@@ -232,6 +240,14 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	})
 	if err != nil {
 		return err
+	}
+	if trace != nil {
+		if err := run.WriteTrace(trace); err != nil {
+			return fmt.Errorf("--trace %s: %w", f.trace, err)
+		}
+		if err := trace.Close(); err != nil {
+			return fmt.Errorf("--trace %s: %w", f.trace, err)
+		}
 	}
 	rep, err := f.settle(ctx, cmd.ErrOrStderr(), t, run, base)
 	if err != nil {

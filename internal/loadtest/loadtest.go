@@ -159,6 +159,7 @@ type Attempt struct {
 	Index  int // into Run.Sent
 	Dup    bool
 	Result callbacks.Result
+	At     time.Duration // when it was sent, from the run's start
 }
 
 // Run is what a run sent.
@@ -276,9 +277,10 @@ func (sn *sending) send(idx int, dup bool) {
 	sn.mu.Lock()
 	req := sn.run.Sent[idx].Request
 	sn.mu.Unlock()
+	at := time.Since(sn.run.Began) // wallclock: send time, for the trace
 	res, _ := sn.sender.Send(sn.ctx, req)
 	sn.mu.Lock()
-	sn.run.Attempts = append(sn.run.Attempts, Attempt{Index: idx, Dup: dup, Result: res})
+	sn.run.Attempts = append(sn.run.Attempts, Attempt{Index: idx, Dup: dup, Result: res, At: at})
 	if res.Accepted {
 		sn.run.Sent[idx].Accepted = true
 	}

@@ -296,3 +296,29 @@ func store(t *testing.T, tb *dynamo.Table, pk, sk string) {
 		t.Fatal(err)
 	}
 }
+
+func TestTraceListsEachRequestInOrder(t *testing.T) {
+	run := &loadtest.Run{
+		Sent: []*loadtest.Sent{
+			{Request: callbacks.Request{Channel: qunyun.ChannelRelay, Key: "relay:1"}},
+			{Request: callbacks.Request{Channel: qunyun.ChannelOA, Key: "oa:2"}},
+		},
+		Attempts: []loadtest.Attempt{
+			{Index: 1, At: 12 * time.Millisecond, Result: callbacks.Result{Tries: 2, Statuses: []int{0, 200}, Latency: 5 * time.Second}},
+			{Index: 0, At: 3 * time.Millisecond, Result: callbacks.Result{Tries: 1, Statuses: []int{200}, Latency: 2500 * time.Microsecond}},
+			{Index: 0, Dup: true, At: 20 * time.Millisecond, Result: callbacks.Result{Tries: 1, Statuses: []int{200}, Latency: time.Millisecond}},
+		},
+	}
+	var b strings.Builder
+	if err := run.WriteTrace(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `sent_ms,channel,key,duplicate,tries,statuses,first_try_ms
+3,relay,relay:1,false,1,200,2.500
+12,oa,oa:2,false,2,0 200,5000.000
+20,relay,relay:1,true,1,200,1.000
+`
+	if b.String() != want {
+		t.Errorf("trace:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
