@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -53,7 +52,7 @@ func (s *Stack) warmEngine(ctx context.Context) error {
 	wg.Wait()
 	close(errs)
 	err := <-errs
-	if derr := deleteTable(ctx, db, name); err == nil {
+	if derr := localtable.DeleteTable(ctx, db, name); err == nil {
 		err = derr
 	}
 	if err == nil {
@@ -96,25 +95,4 @@ func warmRound(ctx context.Context, db *dynamodb.Client, table string, i int) er
 		return fmt.Errorf("warm up dynalite: %w", err)
 	}
 	return nil
-}
-
-// deleteTable deletes table and waits until it is gone (dynalite, as
-// DynamoDB, deletes a table a moment after it says so).
-func deleteTable(ctx context.Context, db *dynamodb.Client, table string) error {
-	if _, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
-		return fmt.Errorf("delete table %s: %w", table, err)
-	}
-	for range 500 {
-		_, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-		var gone *types.ResourceNotFoundException
-		if errors.As(err, &gone) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("delete table %s: still there after 10 s", table)
 }

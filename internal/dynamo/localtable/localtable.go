@@ -21,6 +21,10 @@ import (
 // Creator is the part of the client that creates tables.
 type Creator interface {
 	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	describer
+}
+
+type describer interface {
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
@@ -50,9 +54,34 @@ func CreateTable(ctx context.Context, c Creator, def sam.Table, name string) err
 			return fmt.Errorf("create table %s: %w", name, err)
 		}
 	}
-	for i := 0; i < 200; i++ {
-		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if err == nil && out.Table.TableStatus == types.TableStatusActive {
+	return waitFor(ctx, c, name, "ACTIVE", func(out *dynamodb.DescribeTableOutput, err error) bool {
+		return err == nil && out.Table.TableStatus == types.TableStatusActive
+	})
+}
+
+// Deleter is the part of the client that deletes tables.
+type Deleter interface {
+	DeleteTable(ctx context.Context, in *dynamodb.DeleteTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error)
+	describer
+}
+
+// DeleteTable deletes a table and waits until it is gone: the engine, as
+// DynamoDB, deletes it a moment after it says so.
+func DeleteTable(ctx context.Context, c Deleter, name string) error {
+	if _, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+		return fmt.Errorf("delete table %s: %w", name, err)
+	}
+	return waitFor(ctx, c, name, "gone", func(_ *dynamodb.DescribeTableOutput, err error) bool {
+		var gone *types.ResourceNotFoundException
+		return errors.As(err, &gone)
+	})
+}
+
+// waitFor describes table name every 50 ms until done says so, for at
+// most 10 s; state names what it waits for, in the error.
+func waitFor(ctx context.Context, c describer, name, state string, done func(*dynamodb.DescribeTableOutput, error) bool) error {
+	for range 200 {
+		if done(c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})) {
 			return nil
 		}
 		select {
@@ -61,7 +90,7 @@ func CreateTable(ctx context.Context, c Creator, def sam.Table, name string) err
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("create table %s: not ACTIVE after 10 s", name)
+	return fmt.Errorf("table %s: not %s after 10 s", name, state)
 }
 
 func keySchema(ks []sam.KeyElement) []types.KeySchemaElement {
