@@ -255,8 +255,9 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) (response []byte, fnE
 	}
 }
 
-// take returns an idle live process, starts one if fewer than MaxStarts
-// are starting, or else waits for the first of the two.
+// take returns an idle live process, or waits for the first of: a busy
+// process finishing, or (once it has waited as long as the last new
+// process took to its first answer, at most maxWaitForBusy) a free start.
 func (p *Pool) take(ctx context.Context) (*process, error) {
 	p.mu.Lock()
 	if p.closed {
@@ -267,53 +268,34 @@ func (p *Pool) take(ctx context.Context) (*process, error) {
 		p.mu.Unlock()
 		return proc, nil
 	}
-	wait := min(time.Duration(p.coldTook.Load()), maxWaitForBusy)
-	if wait == 0 {
-		select {
-		case p.starts <- struct{}{}:
-			p.mu.Unlock()
-			return p.start()
-		default:
-		}
-	}
 	w := make(chan *process, 1)
 	p.waiting = append(p.waiting, w)
 	p.mu.Unlock()
-	if wait > 0 {
-		t := time.NewTimer(wait)
+	waited := time.NewTimer(min(time.Duration(p.coldTook.Load()), maxWaitForBusy))
+	defer waited.Stop()
+	var starts chan struct{} // nil, so never ready, until waited fires
+	for {
 		select {
 		case proc := <-w:
-			t.Stop()
+			return proc, nil
+		case <-waited.C:
+			starts = p.starts
+		case starts <- struct{}{}:
+			proc, closed := p.stopWaiting(w)
+			if proc == nil && !closed {
+				return p.start()
+			}
+			<-p.starts
+			if closed {
+				return nil, ErrClosed
+			}
 			return proc, nil
 		case <-ctx.Done():
-			t.Stop()
 			if proc, _ := p.stopWaiting(w); proc != nil {
 				p.put(proc)
 			}
 			return nil, ctx.Err()
-		case <-t.C:
 		}
-	}
-	select {
-	case proc := <-w:
-		return proc, nil
-	case p.starts <- struct{}{}:
-		proc, closed := p.stopWaiting(w)
-		if proc != nil || closed {
-			<-p.starts
-		}
-		if closed {
-			return nil, ErrClosed
-		}
-		if proc != nil {
-			return proc, nil
-		}
-		return p.start()
-	case <-ctx.Done():
-		if proc, _ := p.stopWaiting(w); proc != nil {
-			p.put(proc)
-		}
-		return nil, ctx.Err()
 	}
 }
 
