@@ -9,15 +9,14 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 
 	"github.com/qunyun/qunyun/internal/clock"
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/localtable"
 	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/qunyun"
 )
@@ -62,14 +61,7 @@ func openTable(ctx context.Context, cmd *cobra.Command) (*dynamo.Table, error) {
 		return nil, errors.New("--table is empty: name the table (the stack's TableName output in AWS)")
 	}
 	if endpoint != "" {
-		// A local engine checks no signature, but the SDK must sign with
-		// something: static local credentials keep it off the AWS chain.
-		db := dynamodb.New(dynamodb.Options{
-			Region:       "us-east-1",
-			BaseEndpoint: aws.String(endpoint),
-			Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		})
-		return &dynamo.Table{DB: db, Name: name, Now: clk.Now}, nil
+		return &dynamo.Table{DB: localtable.Client(endpoint), Name: name, Now: clk.Now}, nil
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {

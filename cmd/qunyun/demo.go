@@ -11,13 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/qunyun/qunyun/internal/accounts"
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/localtable"
 	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -97,10 +94,7 @@ func setUpDemo(ctx context.Context, st *local.Stack, out io.Writer, lively bool)
 	if err != nil {
 		return nil, err
 	}
-	table := &dynamo.Table{DB: dynamodb.New(dynamodb.Options{
-		Region: local.Region, BaseEndpoint: aws.String(e.DynamoDB),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), Name: e.TableName, Now: st.Clock().Now}
+	table := &dynamo.Table{DB: localtable.Client(e.DynamoDB), Name: e.TableName, Now: st.Clock().Now}
 	diff, err := community.Compute(ctx, table, c, false)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)

@@ -14,13 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 
 	"github.com/qunyun/qunyun/internal/community"
 	"github.com/qunyun/qunyun/internal/dynamo"
+	"github.com/qunyun/qunyun/internal/dynamo/localtable"
 	"github.com/qunyun/qunyun/internal/local"
 	"github.com/qunyun/qunyun/internal/local/host"
 	"github.com/qunyun/qunyun/internal/qunyun"
@@ -235,10 +233,7 @@ func (r *simRun) startStack(ctx context.Context, root, dir string) (stop func(),
 		return stop, ctx.Err()
 	}
 	e := stack.Endpoints()
-	r.table = &dynamo.Table{DB: dynamodb.New(dynamodb.Options{
-		Region: local.Region, BaseEndpoint: aws.String(e.DynamoDB),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), Name: e.TableName, Now: stack.Clock().Now}
+	r.table = &dynamo.Table{DB: localtable.Client(e.DynamoDB), Name: e.TableName, Now: stack.Clock().Now}
 	return stop, nil
 }
 

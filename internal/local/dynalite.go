@@ -6,10 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/qunyun/qunyun/internal/dynamo/localtable"
 	"github.com/qunyun/qunyun/internal/local/dynalite"
 )
@@ -35,10 +31,7 @@ func (s *Stack) startEngine(ctx context.Context) (engine *dynalite.Engine, died 
 
 // createTable creates the template's table in the stack's engine.
 func (s *Stack) createTable(ctx context.Context) error {
-	db := dynamodb.New(dynamodb.Options{
-		Region: Region, BaseEndpoint: aws.String(s.endpoints.DynamoDB),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	db := localtable.Client(s.endpoints.DynamoDB)
 	if err := localtable.CreateTable(ctx, db, s.tpl.Tables[0], s.endpoints.TableName); err != nil {
 		return fmt.Errorf("create table %s on %s: %w", s.endpoints.TableName, s.endpoints.DynamoDB, err)
 	}

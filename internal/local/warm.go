@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -28,10 +27,7 @@ const warmRounds = 1000
 // a table of its own, the template's shape, which it deletes after.
 func (s *Stack) warmEngine(ctx context.Context) error {
 	began := time.Now() // wallclock: how long the warm-up took, for the log
-	db := dynamodb.New(dynamodb.Options{
-		Region: Region, BaseEndpoint: aws.String(s.endpoints.DynamoDB),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	db := localtable.Client(s.endpoints.DynamoDB)
 	name := s.endpoints.TableName + "-warmup"
 	if err := localtable.CreateTable(ctx, db, s.tpl.Tables[0], name); err != nil {
 		return err

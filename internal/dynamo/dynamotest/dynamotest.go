@@ -17,8 +17,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/qunyun/qunyun/internal/clock"
@@ -58,13 +56,7 @@ func Client(tb testing.TB) *dynamodb.Client {
 }
 
 // NewClient returns a client for a local endpoint.
-func NewClient(endpoint string) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
-}
+func NewClient(endpoint string) *dynamodb.Client { return localtable.Client(endpoint) }
 
 // NewTable creates a fresh, uniquely named table with the design in
 // template.yaml and returns a dynamo.Table for it that tells time by clk,
