@@ -111,9 +111,9 @@ func TestBotCheckinReplyCarriesTheReward(t *testing.T) {
 		RewardEvery: 1, Reward: "新人礼包"}); err != nil {
 		t.Fatal(err)
 	}
-	reply := botCheckin(t, f, "b-reward")
-	if !strings.Contains(reply, "连续打卡 1 天") || !strings.Contains(reply, "奖励送上：新人礼包") {
-		t.Fatalf("bot check-in reply %q, want the streak and the reward", reply)
+	code, reply := botCheckin(t, f, "b-reward")
+	if code != 200 || !strings.Contains(reply, "连续打卡 1 天") || !strings.Contains(reply, "奖励送上：新人礼包") {
+		t.Fatalf("bot check-in: %d %q, want the streak and the reward", code, reply)
 	}
 	if n := len(f.requests()); n != 0 {
 		t.Errorf("%d delivery requests: the bot's reply is passive", n)
@@ -121,14 +121,17 @@ func TestBotCheckinReplyCarriesTheReward(t *testing.T) {
 }
 
 // botCheckin sends an @bot 打卡 in a group as message msgID and returns the
-// text of the bot's stream reply.
-func botCheckin(t *testing.T, f *fixture, msgID string) string {
+// status and the text of the bot's stream reply ("" unless 200).
+func botCheckin(t *testing.T, f *fixture, msgID string) (int, string) {
 	t.Helper()
 	acct := account("bot")
 	c, _ := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, "")
 	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
 	q, enc := encryptedPost(t, acct, ts, `{"msgid":"`+msgID+`","aibotid":"x","chatid":"wrG","chattype":"group","from":{"userid":"u1"},"msgtype":"text","text":{"content":"@助手 打卡"}}`)
 	r := f.do("POST", "bot", q, `{"encrypt":"`+enc+`"}`, nil)
+	if r.StatusCode != 200 {
+		return r.StatusCode, ""
+	}
 	var env struct {
 		Encrypt      string `json:"encrypt"`
 		MsgSignature string `json:"msgsignature"`
@@ -148,5 +151,5 @@ func botCheckin(t *testing.T, f *fixture, msgID string) string {
 		} `json:"stream"`
 	}
 	_ = json.Unmarshal(plain, &m)
-	return m.Stream.Content
+	return 200, m.Stream.Content
 }

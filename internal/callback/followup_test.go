@@ -18,7 +18,6 @@ import (
 	"github.com/qunyun/qunyun/internal/callback"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
-	"github.com/qunyun/qunyun/internal/wechat"
 )
 
 // request is one DynamoDB write as a fault rule sees it.
@@ -252,37 +251,7 @@ func TestCheckinReplySameOnRetry(t *testing.T) {
 	if err := (dynamo.Catalog{Table: f.table}).PutCheckinRule(context.Background(), qunyun.CheckinRule{ID: "c", AccountID: "bot"}); err != nil {
 		t.Fatal(err)
 	}
-	acct := account("bot")
-	c, _ := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, "")
-	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
-	send := func(msgID string) (int, string) {
-		t.Helper()
-		q, enc := encryptedPost(t, acct, ts, `{"msgid":"`+msgID+`","aibotid":"x","chatid":"wrG","chattype":"group","from":{"userid":"u1"},"msgtype":"text","text":{"content":"@助手 打卡"}}`)
-		r := f.do("POST", "bot", q, `{"encrypt":"`+enc+`"}`, nil)
-		if r.StatusCode != 200 {
-			return r.StatusCode, ""
-		}
-		var env struct {
-			Encrypt      string `json:"encrypt"`
-			MsgSignature string `json:"msgsignature"`
-			TimeStamp    int64  `json:"timestamp"`
-			Nonce        string `json:"nonce"`
-		}
-		if err := json.Unmarshal([]byte(r.Body), &env); err != nil {
-			t.Fatalf("reply %q: %v", r.Body, err)
-		}
-		plain, err := c.Open(env.MsgSignature, strconv.FormatInt(env.TimeStamp, 10), env.Nonce, env.Encrypt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m struct {
-			Stream struct {
-				Content string `json:"content"`
-			} `json:"stream"`
-		}
-		_ = json.Unmarshal(plain, &m)
-		return 200, m.Stream.Content
-	}
+	send := func(msgID string) (int, string) { return botCheckin(t, f, msgID) }
 	db.match = func(r request) bool { return r.op == "put" && strings.HasPrefix(r.sk, "CHECKIN#") }
 	if code, _ := send("b1"); code != 503 {
 		t.Fatalf("first delivery %d, want 503", code)
