@@ -25,25 +25,7 @@ func TestModerationBurstIsOneAlertAndAFollowUp(t *testing.T) {
 		return map[string]any{"id": fmt.Sprintf("hit-%02d", i), "group": "g000", "member": "spammer", "memberName": "小号",
 			"text": fmt.Sprintf("第%d条 加我领红包", i), "signals": []string{"flood"}}
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 44)
-	for i := range 22 {
-		for range 2 { // EventBridge delivers at least once
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := e.svc.Invoke(e.ctx, event(qunyun.EventModerationHit, start.Add(time.Duration(i)*2*time.Second), hit(i)))
-				errs <- err
-			}()
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	deliverHitsTwice(t, e, 22, start, 2*time.Second, hit)
 	bodies := e.sent("/cgi-bin/message/send")
 	if len(bodies) != 2 {
 		t.Fatalf("%d alerts for one burst, want 2 (the first and one follow-up):\n%s", len(bodies), strings.Join(bodies, "\n---\n"))
@@ -127,25 +109,7 @@ func TestModerationBurstEndsWithOneSummary(t *testing.T) {
 		}
 		return h
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 24)
-	for i := range 12 {
-		for range 2 { // EventBridge delivers at least once
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := e.svc.Invoke(e.ctx, event(qunyun.EventModerationHit, start.Add(time.Duration(i)*20*time.Second), hit(i)))
-				errs <- err
-			}()
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	deliverHitsTwice(t, e, 12, start, 20*time.Second, hit)
 	store := dynamo.Moderation{Table: e.tb}
 	batch, _, err := store.Batch(e.ctx, "g000", start.Truncate(10*time.Minute))
 	if err != nil || batch.Hits != 12 || batch.AlertHit == "" || batch.FollowUpHit == "" {
@@ -220,5 +184,29 @@ func TestModerationBurstEndsWithOneSummary(t *testing.T) {
 	}
 	if skipped != 2 {
 		t.Fatalf("%d single-hit summaries skipped with %s, want one per moderator", skipped, qunyun.ReasonSingleHit)
+	}
+}
+
+// deliverHitsTwice invokes push with ModerationHits 0..n-1, hit i at
+// start+i*every, each twice and all at once, as EventBridge may deliver
+// an event more than once.
+func deliverHitsTwice(t *testing.T, e *env, n int, start time.Time, every time.Duration, hit func(i int) map[string]any) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		for range 2 {
+			wg.Go(func() {
+				_, err := e.svc.Invoke(e.ctx, event(qunyun.EventModerationHit, start.Add(time.Duration(i)*every), hit(i)))
+				errs <- err
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
