@@ -121,13 +121,20 @@ func TestBotCheckinReplyCarriesTheReward(t *testing.T) {
 }
 
 // botCheckin sends an @bot 打卡 in a group as message msgID and returns the
-// status and the text of the bot's stream reply ("" unless 200).
+// status and the text of the bot's reply ("" unless 200).
 func botCheckin(t *testing.T, f *fixture, msgID string) (int, string) {
+	t.Helper()
+	return postBot(t, f, `{"msgid":"`+msgID+`","aibotid":"x","chatid":"wrG","chattype":"group","from":{"userid":"u1"},"msgtype":"text","text":{"content":"@助手 打卡"}}`)
+}
+
+// postBot posts plain to the smart bot, signed at the fixture's now, and
+// returns the status and the text of its reply, text or stream ("" unless
+// 200).
+func postBot(t *testing.T, f *fixture, plain string) (int, string) {
 	t.Helper()
 	acct := account("bot")
 	c, _ := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, "")
-	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
-	q, enc := encryptedPost(t, acct, ts, `{"msgid":"`+msgID+`","aibotid":"x","chatid":"wrG","chattype":"group","from":{"userid":"u1"},"msgtype":"text","text":{"content":"@助手 打卡"}}`)
+	q, enc := encryptedPost(t, acct, strconv.FormatInt(f.clock.Now().Unix(), 10), plain)
 	r := f.do("POST", "bot", q, `{"encrypt":"`+enc+`"}`, nil)
 	if r.StatusCode != 200 {
 		return r.StatusCode, ""
@@ -141,15 +148,14 @@ func botCheckin(t *testing.T, f *fixture, msgID string) (int, string) {
 	if err := json.Unmarshal([]byte(r.Body), &env); err != nil {
 		t.Fatalf("reply %q: %v", r.Body, err)
 	}
-	plain, err := c.Open(env.MsgSignature, strconv.FormatInt(env.TimeStamp, 10), env.Nonce, env.Encrypt)
+	opened, err := c.Open(env.MsgSignature, strconv.FormatInt(env.TimeStamp, 10), env.Nonce, env.Encrypt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var m struct {
-		Stream struct {
-			Content string `json:"content"`
-		} `json:"stream"`
+		Text   struct{ Content string } `json:"text"`
+		Stream struct{ Content string } `json:"stream"`
 	}
-	_ = json.Unmarshal(plain, &m)
-	return 200, m.Stream.Content
+	_ = json.Unmarshal(opened, &m)
+	return 200, m.Text.Content + m.Stream.Content
 }

@@ -2,14 +2,12 @@ package callback_test
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"testing"
 
 	"github.com/qunyun/qunyun/internal/callback"
 	"github.com/qunyun/qunyun/internal/dynamo"
 	"github.com/qunyun/qunyun/internal/qunyun"
-	"github.com/qunyun/qunyun/internal/wechat"
 )
 
 // An account's own texts (community.yaml `texts`) answer through the HTTP
@@ -52,31 +50,13 @@ func TestAccountTextsAnswerOnTheRoute(t *testing.T) {
 		t.Errorf("oa-spam-plain welcome = %q, want the default %q", got, defaults.WelcomeReply)
 	}
 
-	acct := account("bot")
-	c, _ := wechat.NewCrypto(acct.Token, acct.EncodingAESKey, "")
 	bot := func(plain string) string {
 		t.Helper()
-		q, enc := encryptedPost(t, acct, ts, plain)
-		r := f.do("POST", "bot", q, `{"encrypt":"`+enc+`"}`, nil)
-		var env struct {
-			Encrypt      string `json:"encrypt"`
-			MsgSignature string `json:"msgsignature"`
-			TimeStamp    int64  `json:"timestamp"`
-			Nonce        string `json:"nonce"`
+		code, reply := postBot(t, f, plain)
+		if code != 200 {
+			t.Fatalf("bot: %d", code)
 		}
-		if err := json.Unmarshal([]byte(r.Body), &env); err != nil {
-			t.Fatalf("reply %d %q: %v", r.StatusCode, r.Body, err)
-		}
-		opened, err := c.Open(env.MsgSignature, strconv.FormatInt(env.TimeStamp, 10), env.Nonce, env.Encrypt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m struct {
-			Text   struct{ Content string } `json:"text"`
-			Stream struct{ Content string } `json:"stream"`
-		}
-		_ = json.Unmarshal(opened, &m)
-		return m.Text.Content + m.Stream.Content
+		return reply
 	}
 	if got := bot(`{"msgid":"e1","aibotid":"x","chattype":"single","from":{"userid":"u1"},"msgtype":"event","event":{"eventtype":"enter_chat"}}`); got != "我是轻食社助手，@我 打卡。" {
 		t.Errorf("bot welcome = %q, want its own", got)
